@@ -1,0 +1,66 @@
+"""Running Odoo for the project's scripts, and reading what it logged."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+
+import bootstrap
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>\S+): ")
+TEST_SUMMARY = re.compile(r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<total>\d+) tests")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def odoo_command(env, database, *args):
+    return [env["python"], env["odoo_bin"], "-d", database, f"--addons-path={env['addons_path']}",
+            "--db-filter", f"^{re.escape(database)}$", *args]
+
+
+def run_logged(command, log_path):
+    """Run ``command``, echo its output and keep it in ``log_path``; return the exit code."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in process.stdout:
+            sys.stdout.write(line)
+            log.write(line)
+        return process.wait()
+
+
+def summarize_odoo_log(text):
+    """Counts from an Odoo test run's log: tests run, failed, and ERROR/CRITICAL lines."""
+    summary = {"tests": 0, "failed": 0, "errors": 0, "error_lines": []}
+    for line in text.splitlines():
+        match = TEST_SUMMARY.search(line)
+        if match and "when loading database" in line:
+            summary["tests"] = int(match["total"])
+            summary["failed"] = int(match["failed"])
+            summary["errors"] = int(match["errors"])
+        log = LOG_LINE.match(line)
+        if log and log["level"] in ("ERROR", "CRITICAL"):
+            summary["error_lines"].append(line)
+    return summary
+
+
+def drop_database(env, database):
+    subprocess.run([env["python"], "-c", (
+        "import psycopg2, sys\n"
+        "conn = psycopg2.connect(dbname='postgres'); conn.autocommit = True\n"
+        "conn.cursor().execute('DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)' % sys.argv[1])\n"
+    ), database], check=True)
+
+
+def prepared_env():
+    try:
+        return bootstrap.prepare()
+    except bootstrap.SetupError as exc:
+        sys.exit(f"[setup] {exc}")
+
+
+os.environ.setdefault("PYTHONUNBUFFERED", "1")

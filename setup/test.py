@@ -1,0 +1,92 @@
+"""The whole test suite: addon tests in a real Odoo 18, then the top-level tests/.
+
+Creates a fresh database, installs every addon of the repository with
+--test-enable, runs their tests, then runs pytest on tests/. Prints
+``N passed, M failed`` and exits non-zero on any failure, error, or ERROR logged by
+Odoo during install and tests.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import bootstrap
+from odoo_run import drop_database, free_port, odoo_command, prepared_env, run_logged, summarize_odoo_log
+
+
+def run_odoo_tests(env, database, log_dir):
+    addons = ",".join(env["addons"])
+    tags = ",".join(f"/{addon}" for addon in env["addons"])
+    command = odoo_command(env, database, "-i", addons, "--test-enable", f"--test-tags={tags}",
+                           "--stop-after-init", "--without-demo=all", "--log-level=test",
+                           f"--http-port={free_port()}", "--max-cron-threads=0")
+    print(f"[test] installing and testing {addons} in database {database}", flush=True)
+    code = run_logged(command, log_dir / "odoo.log")
+    summary = summarize_odoo_log((log_dir / "odoo.log").read_text())
+    summary["exit_code"] = code
+    return summary
+
+
+def run_pytest(env, database, log_dir):
+    tests_dir = bootstrap.REPO / "tests"
+    if not any(tests_dir.glob("**/test_*.py")):
+        return {"passed": 0, "failed": 0, "exit_code": 0}
+    report = log_dir / "pytest.xml"
+    environ = dict(os.environ, SMC_TEST_DB=database, SMC_ODOO_SRC=env["odoo_src"],
+                   SMC_ADDONS_PATH=env["addons_path"], SMC_PYTHON=env["python"])
+    code = subprocess.run([env["python"], "-m", "pytest", str(tests_dir), "-q", f"--junitxml={report}"],
+                          env=environ, cwd=bootstrap.REPO).returncode
+    if not report.exists():
+        return {"passed": 0, "failed": 1, "exit_code": code}
+    suite = ET.parse(report).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    total, failed = int(suite.get("tests")), int(suite.get("failures")) + int(suite.get("errors"))
+    skipped = int(suite.get("skipped", 0))
+    return {"passed": total - failed - skipped, "failed": failed, "exit_code": 0 if code in (0, 5) else code}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the test database afterwards")
+    args = parser.parse_args()
+    started = time.time()
+    env = prepared_env()
+    database = f"smc_test_{os.getpid()}"
+    log_dir = Path(os.environ.get("SMC_LOG_DIR", bootstrap.cache_dir() / "logs" / database))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    drop_database(env, database)
+    try:
+        odoo = run_odoo_tests(env, database, log_dir)
+        pytest = run_pytest(env, database, log_dir)
+    finally:
+        if not args.keep:
+            drop_database(env, database)
+    problems = []
+    if odoo["exit_code"]:
+        problems.append(f"Odoo exited with {odoo['exit_code']}")
+    if odoo["tests"] == 0:
+        problems.append("Odoo ran no test")
+    if odoo["error_lines"]:
+        problems.append(f"{len(odoo['error_lines'])} ERROR lines in the Odoo log:")
+        problems += ["    " + line[:300] for line in odoo["error_lines"][:20]]
+    if pytest["exit_code"]:
+        problems.append(f"pytest exited with {pytest['exit_code']}")
+    failed = odoo["failed"] + odoo["errors"] + pytest["failed"]
+    passed = odoo["tests"] - odoo["failed"] - odoo["errors"] + pytest["passed"]
+    if problems and not failed:
+        failed = 1
+    print(f"\n[test] Odoo: {odoo['tests']} tests, {odoo['failed']} failed, {odoo['errors']} errors; "
+          f"pytest: {pytest['passed']} passed, {pytest['failed']} failed; {time.time() - started:.0f}s; "
+          f"logs in {log_dir}")
+    for problem in problems:
+        print(f"[test] {problem}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed or problems else 0)
+
+
+if __name__ == "__main__":
+    main()

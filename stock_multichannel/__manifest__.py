@@ -1,0 +1,27 @@
+{
+    "name": "Multichannel Stock and Price Sync",
+    "summary": "One stock and one set of prices for every sales channel; "
+    "channel orders imported as ordinary sale orders",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "license": "AGPL-3",
+    "author": "stock_multichannel contributors",
+    "website": "https://github.com/stock-multichannel/stock_multichannel",
+    "depends": ["sale_stock"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": [
+        "security/multichannel_security.xml",
+        "security/ir.model.access.csv",
+        "data/product_data.xml",
+        "data/ir_cron.xml",
+        "views/multichannel_channel_views.xml",
+        "views/multichannel_product_binding_views.xml",
+        "views/multichannel_order_views.xml",
+        "views/multichannel_ledger_views.xml",
+        "views/sale_order_views.xml",
+        "wizards/multichannel_list_products_views.xml",
+        "views/multichannel_menus.xml",
+    ],
+    "installable": True,
+    "application": True,
+}

@@ -1,0 +1,1 @@
+"""Plain-Python pieces of the core: no ORM, unit-testable without a database."""

@@ -1,0 +1,131 @@
+"""The contract between the core engine and a channel connector.
+
+A connector addon subclasses :class:`ChannelAdapter`, registers it for its channel
+type with :func:`register_adapter`, and only translates to and from its API. The core
+decides what to push, when, and what to do with the answers; it owns availability,
+change detection, the ledger and order creation.
+
+Everything an adapter receives and returns is plain data (the dataclasses below and
+normalised order dicts, see :mod:`.orders`), so it can be tested without a database.
+The adapter gets the channel record only to read its settings and credentials.
+"""
+
+from dataclasses import dataclass, field
+
+
+class TransportError(Exception):
+    """A temporary fault: timeout, connection error, HTTP 429 or 5xx.
+
+    The engine retries with back-off and, if the fault persists, keeps the work
+    pending for the next run. ``retry_after`` (seconds) is the channel's own hint.
+    """
+
+    def __init__(self, message, retry_after=None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ChannelError(Exception):
+    """The channel refused a whole call (credentials, rights, malformed request).
+
+    Not retried automatically; shown to a human.
+    """
+
+
+@dataclass
+class StockUpdate:
+    key: int  # the listing id, echoed back in the ItemResult
+    external_id: str
+    external_sku: str
+    quantity: int
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class PriceUpdate:
+    key: int
+    external_id: str
+    external_sku: str
+    price: float  # in the channel pricelist's currency, as the pricelist gives it
+    currency: str
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class ItemResult:
+    """The channel's answer for one item of a batch."""
+
+    key: int
+    ok: bool
+    message: str = ""
+    answer: str = ""  # the raw answer worth keeping in the ledger (never credentials)
+
+
+@dataclass
+class FetchedOrders:
+    orders: list  # normalised order dicts (see orders.normalize_order)
+    watermark: str = None  # opaque; handed back on the next fetch
+
+
+class ChannelAdapter:
+    """Base class of channel connectors. Override what the channel supports."""
+
+    #: at most this many items per push_stock / push_prices call
+    batch_size = 50
+    #: whether orders must be acknowledged on the channel once stored
+    acknowledges_orders = False
+
+    def __init__(self, channel):
+        self.channel = channel
+
+    def push_stock(self, updates):
+        """Send quantities; return one :class:`ItemResult` per update.
+
+        Raise :class:`TransportError` for temporary faults of the whole call and
+        :class:`ChannelError` for a refusal of the whole call. A refusal of single
+        items is reported in their ItemResult, never raised.
+        """
+        raise NotImplementedError
+
+    def push_prices(self, updates):
+        """Send prices; same contract as :meth:`push_stock`."""
+        raise NotImplementedError
+
+    def fetch_orders(self, watermark):
+        """Return :class:`FetchedOrders` changed since ``watermark`` (None: first run)."""
+        raise NotImplementedError
+
+    def acknowledge_order(self, external_id):
+        """Tell the channel the order is received; may return the re-read order."""
+        return None
+
+    def send_order_status(self, external_id, status, payload):
+        """Report ``status`` ('shipped' or 'cancelled') of an order; return the answer text.
+
+        ``payload`` is the order as last read from the channel.
+        """
+        raise NotImplementedError
+
+    def test_connection(self):
+        """Return a short human message, or raise ChannelError / TransportError."""
+        raise NotImplementedError
+
+
+ADAPTERS = {}
+
+
+def register_adapter(channel_type):
+    """Class decorator: ``@register_adapter("emag")``."""
+
+    def decorator(cls):
+        ADAPTERS[channel_type] = cls
+        return cls
+
+    return decorator
+
+
+def adapter_class(channel_type):
+    try:
+        return ADAPTERS[channel_type]
+    except KeyError:
+        raise ChannelError(f"No connector is installed for channel type {channel_type!r}.") from None

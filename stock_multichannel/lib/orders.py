@@ -1,0 +1,161 @@
+"""The normalised order: what a connector hands the core's order import engine.
+
+Connectors translate their API's order into this shape; :func:`normalize_order`
+checks it and returns a clean copy (numbers as floats, strings stripped) or raises
+:class:`OrderDataError` listing every problem found, so a bad order can be stored
+with a readable error instead of half-imported.
+
+Shape (``?`` = optional)::
+
+    external_id      the channel's order id (unique per channel)
+    name?            the reference shown to people (defaults to external_id)
+    status           "open" (import it), "pending" (hold: not paid yet, but counts
+                     against stock), "cancelled", "closed" (done on the channel)
+    date?            "YYYY-mm-dd HH:MM:SS", UTC
+    currency         ISO code
+    prices_include_tax?  bool, whether unit prices and amounts include tax
+    raw?             the order exactly as the channel gave it (kept for status updates)
+    customer         {name, email?, phone?, vat?, company?, is_company?, street?,
+                      street2?, city?, zip?, state?, country_code?}
+    shipping_address?  same keys as customer, when it differs from the billing one
+    lines            [{external_id?, listing_external_id?, sku?, name?, quantity,
+                       unit_price, tax_rate?}]   tax_rate in percent, None: the
+                      product's own taxes
+    shipping?        [{name?, amount, tax_rate?}]
+    discounts?       [{name?, amount, tax_rate?}]   amount > 0 reduces the order
+    total?           the channel's order total, checked against Odoo's
+    payment_method?, note?
+"""
+
+from decimal import Decimal, InvalidOperation
+
+STATUSES = ("open", "pending", "cancelled", "closed")
+ADDRESS_KEYS = (
+    "name", "email", "phone", "vat", "company", "street", "street2", "city", "zip", "state",
+    "country_code",
+)
+
+
+class OrderDataError(ValueError):
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+def _number(value, where, problems, minimum=None, strictly_positive=False, required=True):
+    if value is None or value == "":
+        if required:
+            problems.append(f"{where}: missing")
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        problems.append(f"{where}: not a number ({value!r})")
+        return None
+    if not number.is_finite():
+        problems.append(f"{where}: not a number ({value!r})")
+        return None
+    if strictly_positive and number <= 0:
+        problems.append(f"{where}: must be greater than 0 ({value!r})")
+    elif minimum is not None and number < minimum:
+        problems.append(f"{where}: must be at least {minimum} ({value!r})")
+    return float(number)
+
+
+def _text(value):
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _address(data, where, problems, name_required):
+    if not isinstance(data, dict):
+        problems.append(f"{where}: missing or not an object")
+        return {}
+    address = {key: _text(data.get(key)) for key in ADDRESS_KEYS}
+    address["is_company"] = bool(data.get("is_company"))
+    address["country_code"] = address["country_code"].upper()
+    if name_required and not (address["name"] or address["company"]):
+        problems.append(f"{where}.name: missing")
+    return address
+
+
+def _amount_lines(items, where, problems):
+    if items in (None, ""):
+        return []
+    if not isinstance(items, list):
+        problems.append(f"{where}: not a list")
+        return []
+    clean = []
+    for index, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            problems.append(f"{where}[{index}]: not an object")
+            continue
+        clean.append({
+            "name": _text(item.get("name")),
+            "amount": _number(item.get("amount"), f"{where}[{index}].amount", problems, minimum=0),
+            "tax_rate": _number(item.get("tax_rate"), f"{where}[{index}].tax_rate", problems,
+                                minimum=0, required=False),
+        })
+    return clean
+
+
+def normalize_order(data):
+    """Check a connector's order dict; return a clean copy or raise OrderDataError."""
+    if not isinstance(data, dict):
+        raise OrderDataError(["order: not an object"])
+    problems = []
+    external_id = _text(data.get("external_id"))
+    if not external_id:
+        problems.append("external_id: missing")
+    status = _text(data.get("status"))
+    if status not in STATUSES:
+        problems.append(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+    currency = _text(data.get("currency")).upper()
+    if not currency:
+        problems.append("currency: missing")
+    lines = []
+    raw_lines = data.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        problems.append("lines: an order needs at least one line")
+        raw_lines = []
+    for index, line in enumerate(raw_lines, 1):
+        where = f"lines[{index}]"
+        if not isinstance(line, dict):
+            problems.append(f"{where}: not an object")
+            continue
+        clean = {
+            "external_id": _text(line.get("external_id")),
+            "listing_external_id": _text(line.get("listing_external_id")),
+            "sku": _text(line.get("sku")),
+            "name": _text(line.get("name")),
+            "quantity": _number(line.get("quantity"), f"{where}.quantity", problems, strictly_positive=True),
+            "unit_price": _number(line.get("unit_price"), f"{where}.unit_price", problems, minimum=0),
+            "tax_rate": _number(line.get("tax_rate"), f"{where}.tax_rate", problems, minimum=0, required=False),
+        }
+        if not (clean["listing_external_id"] or clean["sku"]):
+            problems.append(f"{where}: neither a listing id nor a SKU to find the product")
+        lines.append(clean)
+    order = {
+        "external_id": external_id,
+        "name": _text(data.get("name")) or external_id,
+        "status": status,
+        "date": _text(data.get("date")),
+        "currency": currency,
+        # None: the order does not say; the channel's setting decides
+        "prices_include_tax": None if data.get("prices_include_tax") is None else bool(data["prices_include_tax"]),
+        "customer": _address(data.get("customer"), "customer", problems, name_required=True),
+        "shipping_address": (
+            _address(data["shipping_address"], "shipping_address", problems, name_required=False)
+            if data.get("shipping_address") else None
+        ),
+        "lines": lines,
+        "shipping": _amount_lines(data.get("shipping"), "shipping", problems),
+        "discounts": _amount_lines(data.get("discounts"), "discounts", problems),
+        "total": _number(data.get("total"), "total", problems, minimum=0, required=False),
+        "payment_method": _text(data.get("payment_method")),
+        "note": _text(data.get("note")),
+    }
+    if problems:
+        raise OrderDataError(problems)
+    return order

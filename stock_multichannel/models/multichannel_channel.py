@@ -1,0 +1,530 @@
+import logging
+import time
+import zlib
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare, float_round, split_every
+
+from ..lib.adapter import ChannelError, PriceUpdate, StockUpdate, TransportError, adapter_class
+from ..lib.availability import apply_policy
+from ..lib.retry import call_with_retry
+
+_logger = logging.getLogger(__name__)
+
+SCHEDULES = [
+    ("off", "Off"),
+    ("realtime", "Real time"),
+    ("5min", "Every 5 minutes"),
+    ("hourly", "Hourly"),
+    ("custom", "Every N minutes"),
+]
+SCHEDULE_MINUTES = {"realtime": 1, "5min": 5, "hourly": 60}
+SYNC_KINDS = ("stock", "price", "order", "status")
+
+
+class MultichannelChannel(models.Model):
+    _name = "multichannel.channel"
+    _description = "Sales Channel"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    channel_type = fields.Selection(
+        [("manual", "Manual (no connector)")], required=True, default="manual", tracking=True,
+        help="Which connector talks to this channel. Connector addons add their types.",
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Responsible", default=lambda self: self.env.user,
+        help="Gets the activities for oversold orders and sync problems.",
+    )
+
+    # stock sources and availability policy
+    warehouse_ids = fields.Many2many(
+        "stock.warehouse", string="Warehouses", check_company=True,
+        help="Free stock of these warehouses is offered on the channel.",
+    )
+    location_ids = fields.Many2many(
+        "stock.location", string="Extra Locations", check_company=True,
+        domain="[('usage', '=', 'internal')]",
+        help="Internal locations (with their children) offered besides the warehouses.",
+    )
+    stock_held_back = fields.Integer(
+        "Units Held Back", help="Kept out of this channel on every product (a safety buffer)."
+    )
+    stock_percent = fields.Float(
+        "Allocated %", default=100.0, help="Share of the free stock offered on this channel."
+    )
+    stock_max = fields.Integer("Maximum Shown", help="Never show more than this; 0 means no maximum.")
+
+    # prices and orders
+    pricelist_id = fields.Many2one("product.pricelist", required=True, check_company=True)
+    currency_id = fields.Many2one(related="pricelist_id.currency_id")
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", check_company=True,
+        help="Every order of this channel belongs to this team (created when left empty).",
+    )
+    order_auto_confirm = fields.Boolean("Confirm Orders", default=True)
+    prices_include_tax = fields.Boolean(
+        "Channel Prices Include Tax",
+        help="Used when an order does not say whether its prices include tax.",
+    )
+    customer_country_id = fields.Many2one(
+        "res.country", "Default Customer Country",
+        help="Country given to customers whose address comes without one.",
+    )
+    customer_lang = fields.Selection(
+        "_lang_selection", "Customer Language", help="Language given to new customers."
+    )
+    shipping_product_id = fields.Many2one(
+        "product.product", "Shipping Product", required=True,
+        default=lambda self: self.env.ref("stock_multichannel.product_channel_shipping", False),
+    )
+    discount_product_id = fields.Many2one(
+        "product.product", "Discount Product", required=True,
+        default=lambda self: self.env.ref("stock_multichannel.product_channel_discount", False),
+    )
+    total_tolerance = fields.Float(
+        "Total Tolerance", default=0.01,
+        help="An imported order whose total differs from the channel's by more is flagged.",
+    )
+
+    # schedules
+    stock_schedule = fields.Selection(SCHEDULES, "Stock Push", default="realtime", required=True)
+    stock_interval = fields.Integer("Stock Every (min)", default=15)
+    price_schedule = fields.Selection(SCHEDULES, "Price Push", default="hourly", required=True)
+    price_interval = fields.Integer("Prices Every (min)", default=60)
+    order_schedule = fields.Selection(SCHEDULES, "Order Import", default="5min", required=True)
+    order_interval = fields.Integer("Orders Every (min)", default=5)
+
+    # transport behaviour
+    retry_attempts = fields.Integer(default=4, help="Tries of one call on a temporary fault.")
+    retry_delay = fields.Float(
+        "First Retry After (s)", default=2.0, help="Doubled on every further try."
+    )
+    ledger_retention_days = fields.Integer("Keep Ledger (days)", default=90)
+
+    # sync state
+    stock_pushed_at = fields.Datetime("Last Stock Push", readonly=True)
+    price_pushed_at = fields.Datetime("Last Price Push", readonly=True)
+    order_imported_at = fields.Datetime("Last Order Import", readonly=True)
+    order_watermark = fields.Char(
+        readonly=True, copy=False, help="Where the next order import resumes on the channel."
+    )
+    last_error = fields.Text(readonly=True, copy=False)
+    last_error_at = fields.Datetime(readonly=True, copy=False)
+
+    # counters
+    binding_ids = fields.One2many("multichannel.product.binding", "channel_id")
+    listing_count = fields.Integer(compute="_compute_counters")
+    pending_count = fields.Integer("Pending Listings", compute="_compute_counters")
+    error_count = fields.Integer("Listings in Error", compute="_compute_counters")
+    order_count = fields.Integer("Orders", compute="_compute_counters")
+    order_error_count = fields.Integer("Orders to Fix", compute="_compute_counters")
+    oversell_count = fields.Integer("Oversold Orders", compute="_compute_counters")
+
+    _sql_constraints = [
+        ("stock_percent_range", "CHECK(stock_percent >= 0 AND stock_percent <= 100)",
+         "The allocated percentage lies between 0 and 100."),
+        ("stock_held_back_positive", "CHECK(stock_held_back >= 0)", "Units held back cannot be negative."),
+        ("stock_max_positive", "CHECK(stock_max >= 0)", "The maximum shown cannot be negative."),
+    ]
+
+    @api.model
+    def _lang_selection(self):
+        return self.env["res.lang"].get_installed()
+
+    @api.constrains("stock_schedule", "stock_interval", "price_schedule", "price_interval",
+                    "order_schedule", "order_interval")
+    def _check_intervals(self):
+        for channel in self:
+            for kind in ("stock", "price", "order"):
+                if channel[f"{kind}_schedule"] == "custom" and channel[f"{kind}_interval"] < 1:
+                    raise ValidationError(_("An interval is at least one minute."))
+
+    @api.constrains("warehouse_ids", "location_ids")
+    def _check_sources(self):
+        for channel in self:
+            if not channel.warehouse_ids and not channel.location_ids:
+                raise ValidationError(
+                    _("Channel %s needs at least one warehouse or location to sell from.", channel.name)
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            if not vals.get("warehouse_ids") and not vals.get("location_ids"):
+                warehouse = self.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+                vals["warehouse_ids"] = [fields.Command.set(warehouse.ids)]
+            if not vals.get("pricelist_id"):
+                vals["pricelist_id"] = self._default_pricelist(company).id
+            if not vals.get("team_id"):
+                team = self.env["crm.team"].create({"name": vals.get("name"), "company_id": company.id})
+                vals["team_id"] = team.id
+        return super().create(vals_list)
+
+    def _default_pricelist(self, company):
+        pricelist = self.env["product.pricelist"].search(
+            [("company_id", "in", (company.id, False)), ("currency_id", "=", company.currency_id.id)], limit=1
+        )
+        return pricelist or self.env["product.pricelist"].create(
+            {"name": _("Channels (%s)", company.currency_id.name), "currency_id": company.currency_id.id,
+             "company_id": company.id}
+        )
+
+    def _compute_counters(self):
+        Binding = self.env["multichannel.product.binding"]
+        Order = self.env["multichannel.order"]
+        listings = dict(Binding._read_group([("channel_id", "in", self.ids)], ["channel_id"], ["__count"]))
+        pending = dict(Binding._read_group(
+            [("channel_id", "in", self.ids), "|", ("stock_pending", "=", True), ("price_pending", "=", True)],
+            ["channel_id"], ["__count"]))
+        errors = dict(Binding._read_group(
+            [("channel_id", "in", self.ids), ("state", "=", "error")], ["channel_id"], ["__count"]))
+        orders = dict(Order._read_group([("channel_id", "in", self.ids)], ["channel_id"], ["__count"]))
+        order_errors = dict(Order._read_group(
+            [("channel_id", "in", self.ids), ("state", "=", "error")], ["channel_id"], ["__count"]))
+        oversold = dict(self.env["sale.order"]._read_group(
+            [("multichannel_channel_id", "in", self.ids), ("multichannel_oversold", "=", True)],
+            ["multichannel_channel_id"], ["__count"]))
+        for channel in self:
+            channel.listing_count = listings.get(channel, 0)
+            channel.pending_count = pending.get(channel, 0)
+            channel.error_count = errors.get(channel, 0)
+            channel.order_count = orders.get(channel, 0)
+            channel.order_error_count = order_errors.get(channel, 0)
+            channel.oversell_count = oversold.get(channel, 0)
+
+    # ------------------------------------------------------------------
+    # adapter, locking, retries
+    # ------------------------------------------------------------------
+    def _get_adapter(self):
+        self.ensure_one()
+        return adapter_class(self.channel_type)(self)
+
+    def _try_lock(self, kind):
+        """Take the channel's ``kind`` lock for the current transaction.
+
+        A transaction-level advisory lock: released at commit or rollback, so a
+        worker that commits between batches takes it again before the next batch.
+        False when another worker holds it.
+        """
+        self.ensure_one()
+        key = zlib.crc32(f"multichannel.{kind}".encode()) & 0x7FFFFFFF
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (key, self.id))
+        return self.env.cr.fetchone()[0]
+
+    def _call(self, func, *args):
+        """Call the adapter, retrying temporary faults with back-off."""
+        self.ensure_one()
+
+        def log_retry(attempt, error, wait):
+            _logger.info("%s: temporary fault (%s), try %s again in %.1fs", self.name, error, attempt + 1, wait)
+
+        return call_with_retry(
+            func, *args, attempts=max(1, self.retry_attempts), base_delay=self.retry_delay, on_retry=log_retry
+        )
+
+    def _note_error(self, message):
+        self.sudo().write({"last_error": message, "last_error_at": fields.Datetime.now()})
+
+    def _commit(self, auto_commit):
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # ------------------------------------------------------------------
+    # availability and targets
+    # ------------------------------------------------------------------
+    def _source_locations(self):
+        self.ensure_one()
+        return self.warehouse_ids.view_location_id | self.location_ids
+
+    def _free_quantities(self, products):
+        """{product id: free quantity (on hand minus reserved)} over the channel's sources."""
+        self.ensure_one()
+        groups = self.env["stock.quant"].sudo()._read_group(
+            [("product_id", "in", products.ids), ("location_id", "child_of", self._source_locations().ids)],
+            ["product_id"], ["quantity:sum", "reserved_quantity:sum"],
+        )
+        return {product.id: quantity - reserved for product, quantity, reserved in groups}
+
+    def _pending_quantities(self, products):
+        """{product id: quantity} of orders known to the channels but not reserved yet.
+
+        Counts every channel of the company, not only this one: an order waiting on
+        channel A takes units that channel B must not sell again.
+        """
+        self.ensure_one()
+        pending = defaultdict(float)
+        for order in self.env["multichannel.order"].sudo().search(
+            [("company_id", "=", self.company_id.id), ("state", "in", ("received", "pending", "error"))]
+        ):
+            for product_id, quantity in (order.pending_quantities or {}).items():
+                pending[int(product_id)] += quantity
+        draft_lines = self.env["sale.order.line"].sudo()._read_group(
+            [("product_id", "in", products.ids), ("order_id.multichannel_channel_id", "!=", False),
+             ("order_id.company_id", "=", self.company_id.id), ("state", "in", ("draft", "sent"))],
+            ["product_id"], ["product_uom_qty:sum"],
+        )
+        for product, quantity in draft_lines:
+            pending[product.id] += quantity
+        return pending
+
+    def _stock_targets(self, bindings):
+        """{listing id: quantity to show}, for many listings of this channel at once."""
+        self.ensure_one()
+        products = bindings.product_id
+        free = self._free_quantities(products)
+        pending = self._pending_quantities(products)
+        return {
+            binding.id: apply_policy(
+                free.get(binding.product_id.id, 0.0), pending.get(binding.product_id.id, 0.0),
+                held_back=self.stock_held_back, percent=self.stock_percent, maximum=self.stock_max,
+            )
+            for binding in bindings
+        }
+
+    def _price_targets(self, bindings):
+        """{listing id: price from the channel pricelist}, rounded to its currency."""
+        self.ensure_one()
+        products = bindings.product_id.with_company(self.company_id)
+        prices = self.pricelist_id._get_products_price(products, 1.0)
+        currency = self.pricelist_id.currency_id
+        return {
+            binding.id: float_round(prices.get(binding.product_id.id, 0.0), precision_rounding=currency.rounding)
+            for binding in bindings
+        }
+
+    # ------------------------------------------------------------------
+    # push engine
+    # ------------------------------------------------------------------
+    def _push(self, kind, force=False, auto_commit=False, cause=None):
+        """Push what changed of ``kind`` ('stock' or 'price') to each channel.
+
+        Only listings marked pending (or all with ``force``) whose target differs from
+        what was last pushed are sent. Results are written per listing; a refused
+        listing keeps its error and stays pending; a persistent transport fault stops
+        this channel's run with everything still pending.
+        """
+        for channel in self:
+            if not channel._try_lock(kind):
+                _logger.info("%s: %s push already running elsewhere, skipped", channel.name, kind)
+                continue
+            channel._push_channel(kind, force, auto_commit, cause)
+            channel._commit(auto_commit)
+
+    def _push_channel(self, kind, force, auto_commit, cause):
+        Binding = self.env["multichannel.product.binding"].sudo()
+        Binding._drain_sync_requests(self, kind)
+        pending_field, sync_field = f"{kind}_pending", f"{kind}_sync"
+        domain = [("channel_id", "=", self.id), (sync_field, "=", True)]
+        if not force:
+            domain.append((pending_field, "=", True))
+        bindings = Binding.search(domain, order="id")
+        adapter = None
+        for chunk in split_every(1000, bindings.ids, Binding.browse):
+            to_send, unchanged = self._split_changed(kind, chunk, force)
+            unchanged.write({pending_field: False, "state": "synced", "last_error": False})
+            if to_send and adapter is None:
+                adapter = self._get_adapter()
+            for batch in split_every(adapter.batch_size if adapter else 1, to_send):
+                if not self._push_batch(kind, adapter, batch, cause):
+                    return False
+                self._commit(auto_commit)
+                if auto_commit and not self._try_lock(kind):
+                    return False
+        self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
+        return True
+
+    def _split_changed(self, kind, bindings, force):
+        """(listings to send with their targets, listings already up to date)."""
+        targets = self._stock_targets(bindings) if kind == "stock" else self._price_targets(bindings)
+        rounding = self.pricelist_id.currency_id.rounding
+        to_send, unchanged = [], bindings.browse()
+        for binding in bindings:
+            target = targets[binding.id]
+            pushed_at, pushed = binding[f"{kind}_pushed_at"], binding[f"pushed_{'qty' if kind == 'stock' else 'price'}"]
+            same = pushed_at and (
+                pushed == target if kind == "stock"
+                else float_compare(pushed, target, precision_rounding=rounding) == 0
+            )
+            if same and not force and binding.state != "error":
+                unchanged |= binding
+            else:
+                to_send.append((binding, target))
+        return to_send, unchanged
+
+    def _push_batch(self, kind, adapter, batch, cause):
+        currency = self.pricelist_id.currency_id.name
+        if kind == "stock":
+            updates = [StockUpdate(b.id, b.external_id or "", b.external_sku or "", int(t), b._extra()) for b, t in batch]
+            send = adapter.push_stock
+        else:
+            updates = [PriceUpdate(b.id, b.external_id or "", b.external_sku or "", t, currency, b._extra())
+                       for b, t in batch]
+            send = adapter.push_prices
+        started = time.monotonic()
+        try:
+            results = self._call(send, updates)
+        except (TransportError, ChannelError) as error:
+            duration = int((time.monotonic() - started) * 1000)
+            message = _("%(kind)s push failed: %(error)s", kind=kind.capitalize(), error=error)
+            self._note_error(message)
+            self.env["multichannel.ledger"]._log_push(self, kind, batch, {}, cause, duration, failure=str(error))
+            return False
+        duration = int((time.monotonic() - started) * 1000)
+        by_key = {result.key: result for result in results}
+        self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
+        self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key)
+        return True
+
+    def action_push_stock(self):
+        self._push("stock", cause="manual")
+        return self._notify(_("Stock pushed."))
+
+    def action_push_prices(self):
+        self._push("price", cause="manual")
+        return self._notify(_("Prices pushed."))
+
+    def action_reconcile(self):
+        self._reconcile()
+        return self._notify(_("Every listing was compared and sent again."))
+
+    def _reconcile(self, auto_commit=False):
+        """Send every listing's quantity and price again, changed or not.
+
+        Catches drift made on the channel's side (a manual edit there, a lost update).
+        """
+        for kind in ("stock", "price"):
+            self._push(kind, force=True, auto_commit=auto_commit, cause="reconcile")
+
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            message = self._get_adapter().test_connection()
+        except (ChannelError, TransportError) as error:
+            raise UserError(_("Connection to %(name)s failed: %(error)s", name=self.name, error=error)) from None
+        return self._notify(message or _("Connection works."))
+
+    def _notify(self, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": "success", "sticky": False,
+                       "next": {"type": "ir.actions.act_window_close"}},
+        }
+
+    # ------------------------------------------------------------------
+    # orders
+    # ------------------------------------------------------------------
+    def _import_orders(self, auto_commit=False):
+        """Fetch orders changed since the watermark and import each on its own."""
+        Order = self.env["multichannel.order"].sudo()
+        for channel in self:
+            if not channel._try_lock("order"):
+                continue
+            try:
+                fetched = channel._call(channel._get_adapter().fetch_orders, channel.order_watermark)
+            except (TransportError, ChannelError) as error:
+                channel._note_error(_("Order import failed: %s", error))
+                continue
+            for data in fetched.orders:
+                Order._receive(channel, data)
+                channel._commit(auto_commit)
+            channel.sudo().write({"order_watermark": fetched.watermark or channel.order_watermark,
+                                  "order_imported_at": fields.Datetime.now()})
+            channel._commit(auto_commit)
+
+    def action_import_orders(self):
+        self._import_orders()
+        return self._notify(_("Orders imported."))
+
+    # ------------------------------------------------------------------
+    # schedules
+    # ------------------------------------------------------------------
+    def _is_due(self, kind):
+        self.ensure_one()
+        mode = self[f"{kind}_schedule"]
+        if mode == "off":
+            return False
+        if mode == "realtime":
+            return True
+        minutes = self[f"{kind}_interval"] if mode == "custom" else SCHEDULE_MINUTES[mode]
+        last = self[{"stock": "stock_pushed_at", "price": "price_pushed_at", "order": "order_imported_at"}[kind]]
+        return not last or fields.Datetime.now() >= last + timedelta(minutes=minutes) - timedelta(seconds=5)
+
+    @api.model
+    def _cron_channels(self, kind):
+        return self.search([("channel_type", "!=", "manual")]).filtered(lambda c: c._is_due(kind))
+
+    @api.model
+    def _cron_push_stock(self):
+        self._cron_channels("stock")._push("stock", auto_commit=True)
+
+    @api.model
+    def _cron_push_prices(self):
+        self._cron_channels("price")._push("price", auto_commit=True)
+
+    @api.model
+    def _cron_import_orders(self):
+        self._cron_channels("order")._import_orders(auto_commit=True)
+
+    @api.model
+    def _cron_send_order_statuses(self):
+        self.env["multichannel.order"]._send_statuses(auto_commit=True)
+
+    @api.model
+    def _cron_reconcile(self):
+        self.search([("channel_type", "!=", "manual")])._reconcile(auto_commit=True)
+
+    @api.model
+    def _cron_clean_ledger(self):
+        self.env["multichannel.ledger"]._clean_up()
+
+    @api.model
+    def _trigger_realtime(self, kind):
+        """Wake the push cron now instead of at its next tick (once per transaction)."""
+        triggered = self.env.cr.precommit.data.setdefault("multichannel.triggered", set())
+        if kind in triggered:
+            return
+        triggered.add(kind)
+        cron = self.env.ref(f"stock_multichannel.ir_cron_push_{kind}", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+
+    # ------------------------------------------------------------------
+    # screens
+    # ------------------------------------------------------------------
+    def _open(self, model, domain, name):
+        return {"type": "ir.actions.act_window", "res_model": model, "name": name,
+                "view_mode": "list,form", "domain": domain, "context": {"default_channel_id": self.id}}
+
+    def action_view_listings(self):
+        return self._open("multichannel.product.binding", [("channel_id", "=", self.id)], _("Listings"))
+
+    def action_view_pending(self):
+        return self._open("multichannel.product.binding", [("channel_id", "=", self.id), "|",
+                          ("stock_pending", "=", True), ("price_pending", "=", True)], _("Pending Listings"))
+
+    def action_view_errors(self):
+        return self._open("multichannel.product.binding",
+                          [("channel_id", "=", self.id), ("state", "=", "error")], _("Listings in Error"))
+
+    def action_view_orders(self):
+        return self._open("multichannel.order", [("channel_id", "=", self.id)], _("Channel Orders"))
+
+    def action_view_order_errors(self):
+        return self._open("multichannel.order",
+                          [("channel_id", "=", self.id), ("state", "=", "error")], _("Orders to Fix"))
+
+    def action_view_oversold(self):
+        return self._open("sale.order", [("multichannel_channel_id", "=", self.id),
+                          ("multichannel_oversold", "=", True)], _("Oversold Orders"))

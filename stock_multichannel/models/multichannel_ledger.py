@@ -1,0 +1,71 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+KINDS = [("stock", "Stock"), ("price", "Price"), ("order", "Order Import"), ("status", "Order Status")]
+RESULTS = [("ok", "Accepted"), ("refused", "Refused"), ("failed", "Failed")]
+
+
+class MultichannelLedger(models.Model):
+    """Audit trail: every quantity, price, order and status exchanged with a channel."""
+
+    _name = "multichannel.ledger"
+    _description = "Channel Sync Ledger"
+    _order = "id desc"
+    _rec_name = "kind"
+
+    channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="cascade", index=True, readonly=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, readonly=True)
+    kind = fields.Selection(KINDS, required=True, readonly=True, index=True)
+    binding_id = fields.Many2one("multichannel.product.binding", "Listing", ondelete="set null", readonly=True)
+    product_id = fields.Many2one("product.product", ondelete="set null", readonly=True, index=True)
+    order_id = fields.Many2one("multichannel.order", "Channel Order", ondelete="set null", readonly=True)
+    old_value = fields.Char(readonly=True)
+    new_value = fields.Char(readonly=True)
+    cause = fields.Char(readonly=True)
+    result = fields.Selection(RESULTS, required=True, readonly=True, index=True)
+    answer = fields.Text("Channel Answer", readonly=True)
+    duration_ms = fields.Integer("Duration (ms)", readonly=True)
+
+    @api.model
+    def _log_push(self, channel, kind, batch, results, cause, duration_ms, failure=None):
+        """One ledger line per listing of a pushed batch."""
+        vals_list = []
+        for listing, target in batch:
+            result = results.get(listing.id)
+            if failure:
+                outcome, answer = "failed", failure
+            elif result and result.ok:
+                outcome, answer = "ok", result.answer or result.message
+            else:
+                outcome, answer = "refused", (result.message if result else "no answer for this item")
+            old = listing.pushed_qty if kind == "stock" else listing.pushed_price
+            vals_list.append({
+                "channel_id": channel.id, "kind": kind, "binding_id": listing.id,
+                "product_id": listing.product_id.id,
+                "old_value": str(old) if listing[f"{kind}_pushed_at"] else "",
+                "new_value": str(target), "cause": cause or listing[f"{kind}_cause"] or "",
+                "result": outcome, "answer": answer, "duration_ms": duration_ms,
+            })
+        return self.sudo().create(vals_list)
+
+    @api.model
+    def _log_order(self, order, kind, result, answer, old_value="", new_value="", duration_ms=0, cause=""):
+        return self.sudo().create({
+            "channel_id": order.channel_id.id, "kind": kind, "order_id": order.id, "result": result,
+            "answer": answer, "old_value": old_value, "new_value": new_value, "duration_ms": duration_ms,
+            "cause": cause,
+        })
+
+    @api.model
+    def _clean_up(self):
+        """Delete ledger lines older than each channel's retention."""
+        channels = self.env["multichannel.channel"].with_context(active_test=False).search(
+            [("ledger_retention_days", ">", 0)]
+        )
+        for channel in channels:
+            limit = fields.Datetime.now() - timedelta(days=channel.ledger_retention_days)
+            self.env.cr.execute(
+                "DELETE FROM multichannel_ledger WHERE channel_id = %s AND create_date < %s", (channel.id, limit)
+            )
+        self.invalidate_model()

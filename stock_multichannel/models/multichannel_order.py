@@ -1,0 +1,465 @@
+import json
+import logging
+import time
+from collections import defaultdict
+
+import psycopg2
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare
+
+from ..lib.adapter import ChannelError, TransportError
+from ..lib.orders import OrderDataError, normalize_order
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("received", "Received"),
+    ("pending", "Held (not payable yet)"),
+    ("error", "To Fix"),
+    ("done", "Imported"),
+    ("skipped", "Not Imported"),
+    ("cancelled", "Cancelled by Channel"),
+]
+OPEN_STATES = ("received", "pending", "error")
+STATUSES = [("shipped", "Shipped"), ("cancelled", "Cancelled")]
+# another worker holds or has just changed the row: leave it to that worker
+CONCURRENT_ERRORS = (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure,
+                     psycopg2.errors.UniqueViolation)
+
+
+class MultichannelOrder(models.Model):
+    """An order as received from a channel (staging), and its sale order once imported."""
+
+    _name = "multichannel.order"
+    _description = "Channel Order"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char("Reference", required=True, readonly=True)
+    channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="restrict", index=True, readonly=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
+    external_id = fields.Char("External ID", readonly=True, index=True)
+    channel_status = fields.Char(readonly=True, help="The order's status on the channel, as last read.")
+    payload = fields.Json(readonly=True, help="The order as the connector handed it over.")
+    payload_text = fields.Text("Payload (JSON)", compute="_compute_payload_text")
+    state = fields.Selection(STATES, default="received", required=True, readonly=True, index=True, tracking=True)
+    error = fields.Text(readonly=True)
+    warning = fields.Text(readonly=True, help="Imported, but something needs a look (total, cancellation).")
+    attempts = fields.Integer(readonly=True)
+    acknowledged = fields.Boolean(readonly=True)
+    pending_quantities = fields.Json(readonly=True, help="{product id: quantity} while not reserved in Odoo.")
+    sale_order_id = fields.Many2one("sale.order", readonly=True, index=True, ondelete="set null")
+    oversold = fields.Boolean(related="sale_order_id.multichannel_oversold")
+    status_to_send = fields.Selection(STATUSES, readonly=True, copy=False)
+    status_sent = fields.Selection(STATUSES, readonly=True, copy=False)
+    status_pending = fields.Boolean(compute="_compute_status_pending", store=True, index=True)
+    status_error = fields.Text(readonly=True, copy=False)
+    status_sent_at = fields.Datetime(readonly=True, copy=False)
+
+    _sql_constraints = [
+        ("external_uniq", "unique(channel_id, external_id)", "This channel order is already stored."),
+    ]
+
+    @api.depends("payload")
+    def _compute_payload_text(self):
+        for order in self:
+            order.payload_text = json.dumps(order.payload, indent=2, ensure_ascii=False, default=str)
+
+    @api.depends("status_to_send", "status_sent")
+    def _compute_status_pending(self):
+        for order in self:
+            order.status_pending = bool(order.status_to_send) and order.status_to_send != order.status_sent
+
+    # ------------------------------------------------------------------
+    # receiving
+    # ------------------------------------------------------------------
+    @api.model
+    def _receive(self, channel, data):
+        """Store one fetched order, then import it. Never raises for bad data.
+
+        Returns the stored order, or None when another worker is handling it.
+        """
+        external_id = str(data.get("external_id") or "").strip() if isinstance(data, dict) else ""
+        try:
+            with self.env.cr.savepoint():
+                order = self._store(channel, external_id, data)
+        except CONCURRENT_ERRORS:
+            _logger.info("%s: order %s is being handled by another worker", channel.name, external_id)
+            return None
+        if order:
+            order._process()
+        return order
+
+    def _store(self, channel, external_id, data):
+        payload = data if isinstance(data, (dict, list)) else {"unreadable": str(data)}
+        existing = external_id and self.search(
+            [("channel_id", "=", channel.id), ("external_id", "=", external_id)], limit=1
+        )
+        if existing:
+            existing._lock()
+            if existing.state in OPEN_STATES:
+                existing.payload = payload
+                existing._refresh_pending_quantities()
+                return existing
+            existing._apply_channel_update(payload)
+            return None
+        self.env.cr.execute(
+            """
+            INSERT INTO multichannel_order (name, channel_id, company_id, external_id, state, payload,
+                                            attempts, create_uid, write_uid, create_date, write_date)
+            VALUES (%s, %s, %s, %s, 'received', %s, 0, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+            ON CONFLICT (channel_id, external_id) DO NOTHING
+            RETURNING id
+            """,
+            (str(payload.get("name") or external_id or _("(no id)")) if isinstance(payload, dict) else _("(no id)"),
+             channel.id, channel.company_id.id, external_id or None, json.dumps(payload, default=str),
+             self.env.uid, self.env.uid),
+            log_exceptions=False,
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None
+        order = self.browse(row[0])
+        order._refresh_pending_quantities()
+        return order
+
+    def _lock(self):
+        """Lock the row or raise one of CONCURRENT_ERRORS without waiting."""
+        self.env.cr.execute(
+            "SELECT id FROM multichannel_order WHERE id IN %s FOR UPDATE NOWAIT", (tuple(self.ids),),
+            log_exceptions=False,
+        )
+
+    def _normalized(self):
+        return normalize_order(self.payload)
+
+    def _refresh_pending_quantities(self):
+        quantities = defaultdict(float)
+        try:
+            data = self._normalized()
+        except OrderDataError:
+            data = {"lines": []}
+        for line in data["lines"]:
+            product = self._find_product(line)
+            if product:
+                quantities[str(product.id)] += line["quantity"]
+        previous = set((self.pending_quantities or {}).keys())
+        self.pending_quantities = dict(quantities) or False
+        self._request_stock_sync(previous | set(quantities))
+
+    def _request_stock_sync(self, product_ids):
+        if product_ids:
+            self.env["multichannel.product.binding"]._request_stock_sync_at_commit(
+                [int(p) for p in product_ids], cause=_("order %s", self.name))
+
+    def _close(self, state, **values):
+        """Leave the open states: the order no longer counts as pending stock."""
+        self._request_stock_sync((self.pending_quantities or {}).keys())
+        self.write(dict(values, state=state, pending_quantities=False))
+
+    # ------------------------------------------------------------------
+    # importing
+    # ------------------------------------------------------------------
+    def _process(self):
+        """Turn a stored order into a sale order, in its own savepoint."""
+        for order in self:
+            if order.state not in OPEN_STATES:
+                continue
+            try:
+                data = order._normalized()
+            except OrderDataError as error:
+                order._fail(_("The channel's order data is invalid: %s", error))
+                continue
+            if data["status"] == "pending":
+                order.write({"state": "pending", "error": False, "channel_status": data["status"]})
+                continue
+            if data["status"] in ("cancelled", "closed"):
+                order._close("skipped", error=False, channel_status=data["status"],
+                             warning=_("Arrived already %s on the channel: not imported.", data["status"]))
+                continue
+            if not order._acknowledge():
+                continue
+            data = order._normalized()
+            if data["status"] != "open":
+                order._process()
+                continue
+            started = time.monotonic()
+            try:
+                with self.env.cr.savepoint():
+                    sale = order._create_sale_order(data)
+            except (UserError, ValidationError) as error:
+                order._fail(str(error.args[0] if error.args else error))
+                continue
+            order._close("done", sale_order_id=sale.id, error=False, channel_status=data["status"],
+                         attempts=order.attempts + 1)
+            sale._multichannel_check_after_import(order, data)
+            self.env["multichannel.ledger"]._log_order(
+                order, "order", "ok", _("Imported as %s", sale.name), new_value=sale.name,
+                duration_ms=int((time.monotonic() - started) * 1000))
+
+    def _fail(self, message):
+        self.write({"state": "error", "error": message, "attempts": self.attempts + 1})
+        self.env["multichannel.ledger"]._log_order(self, "order", "refused", message)
+
+    def _acknowledge(self):
+        """Acknowledge on channels that want it; the answer may be a fresher order."""
+        adapter = self.channel_id._get_adapter()
+        if self.acknowledged or not adapter.acknowledges_orders:
+            return True
+        try:
+            fresh = self.channel_id._call(adapter.acknowledge_order, self.external_id)
+        except (TransportError, ChannelError) as error:
+            self.write({"error": _("Could not acknowledge the order on the channel: %s", error)})
+            return False
+        values = {"acknowledged": True}
+        if fresh:
+            values["payload"] = fresh
+        self.write(values)
+        return True
+
+    def action_retry(self):
+        for order in self:
+            if order.state not in OPEN_STATES:
+                raise UserError(_("Only orders not imported yet can be retried."))
+        self._process()
+        return True
+
+    def action_skip(self):
+        """A human decides this order will never be imported."""
+        for order in self.filtered(lambda o: o.state in OPEN_STATES):
+            order._close("skipped", warning=_("Skipped by %s", self.env.user.name))
+        return True
+
+    def _find_product(self, line):
+        """The product of an order line: listing external id, then listing SKU, then internal reference."""
+        Binding = self.env["multichannel.product.binding"].sudo()
+        channel = self.channel_id
+        if line.get("listing_external_id"):
+            listing = Binding.search([("channel_id", "=", channel.id),
+                                      ("external_id", "=", line["listing_external_id"])], limit=1)
+            if listing:
+                return listing.product_id
+        if line.get("sku"):
+            listing = Binding.search([("channel_id", "=", channel.id), ("external_sku", "=", line["sku"])], limit=1)
+            if listing:
+                return listing.product_id
+            return self.env["product.product"].sudo().search(
+                [("default_code", "=", line["sku"]), ("company_id", "in", (channel.company_id.id, False))], limit=1)
+        return self.env["product.product"]
+
+    def _create_sale_order(self, data):
+        channel = self.channel_id.sudo()
+        currency = channel.pricelist_id.currency_id
+        if data["currency"] != currency.name:
+            raise UserError(_("The order is in %(got)s but the channel's pricelist is in %(want)s.",
+                              got=data["currency"], want=currency.name))
+        include_tax = channel.prices_include_tax if data["prices_include_tax"] is None else data["prices_include_tax"]
+        problems = []
+        line_commands = []
+        for index, line in enumerate(data["lines"], 1):
+            product = self._find_product(line)
+            if not product:
+                problems.append(_("Line %(index)s (%(name)s): no listing with external ID %(id)s or SKU %(sku)s "
+                                  "on %(channel)s.", index=index, name=line["name"] or "?",
+                                  id=line["listing_external_id"] or "-", sku=line["sku"] or "-", channel=channel.name))
+                continue
+            line_commands.append(self._line_command(product, line["quantity"], line["unit_price"],
+                                                    line["tax_rate"], include_tax, line["name"], problems))
+        for shipping in data["shipping"]:
+            line_commands.append(self._line_command(
+                channel.shipping_product_id, 1, shipping["amount"], shipping["tax_rate"], include_tax,
+                shipping["name"] or channel.shipping_product_id.name, problems))
+        for discount in data["discounts"]:
+            line_commands.append(self._line_command(
+                channel.discount_product_id, 1, -discount["amount"], discount["tax_rate"], include_tax,
+                discount["name"] or channel.discount_product_id.name, problems))
+        partner, delivery = self._customer_partners(data, problems)
+        if problems:
+            raise UserError("\n".join(problems))
+        sale = self.env["sale.order"].sudo().with_company(channel.company_id).create({
+            "partner_id": partner.id,
+            "partner_invoice_id": partner.id,
+            "partner_shipping_id": delivery.id,
+            "company_id": channel.company_id.id,
+            "pricelist_id": channel.pricelist_id.id,
+            "team_id": channel.team_id.id,
+            "user_id": False,
+            "client_order_ref": data["name"],
+            "origin": f"{channel.name} {data['name']}",
+            "date_order": data["date"] or fields.Datetime.now(),
+            "note": "\n".join(filter(None, [data["payment_method"] and _("Payment: %s", data["payment_method"]),
+                                           data["note"]])),
+            "multichannel_channel_id": channel.id,
+            "multichannel_external_ref": self.external_id,
+            "multichannel_order_id": self.id,
+            "order_line": line_commands,
+        })
+        if channel.order_auto_confirm:
+            sale.action_confirm()
+        return sale
+
+    def _line_command(self, product, quantity, price, tax_rate, include_tax, name, problems):
+        values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price}
+        if name:
+            values["name"] = name if name != product.name else product.display_name
+        if tax_rate is not None:
+            values["tax_id"] = [fields.Command.set(self._tax_for(tax_rate, include_tax, problems).ids)]
+        return fields.Command.create(values)
+
+    def _tax_for(self, rate, include_tax, problems):
+        """The company's sales tax of ``rate`` percent, priced as the channel prices."""
+        if not rate:
+            return self.env["account.tax"]
+        company = self.channel_id.company_id
+        taxes = self.env["account.tax"].sudo().with_company(company).search([
+            ("type_tax_use", "=", "sale"), ("amount_type", "=", "percent"),
+            ("company_id", "=", company.id), ("price_include", "=", include_tax),
+        ]).filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
+        if not taxes:
+            problems.append(_("No sales tax of %(rate)s%% (%(kind)s) in %(company)s: create one.", rate=rate,
+                              kind=_("price included") if include_tax else _("price excluded"),
+                              company=company.name))
+        return taxes[:1]
+
+    # ------------------------------------------------------------------
+    # customers
+    # ------------------------------------------------------------------
+    def _customer_partners(self, data, problems):
+        """(invoice partner, delivery partner), found or created."""
+        customer = data["customer"]
+        delivery_data = data["shipping_address"] or customer
+        missing = [label for key, label in (("street", _("street")), ("city", _("city")))
+                   if not delivery_data.get(key)]
+        country = self._country(delivery_data)
+        if not country:
+            missing.append(_("country"))
+        if missing:
+            problems.append(_("The delivery address lacks: %s.", ", ".join(missing)))
+            return self.env["res.partner"], self.env["res.partner"]
+        partner = self._match_partner(customer) or self._create_partner(customer)
+        delivery = partner
+        if data["shipping_address"] and not self._same_address(partner, data["shipping_address"]):
+            delivery = partner.child_ids.filtered(
+                lambda p: p.type == "delivery" and self._same_address(p, data["shipping_address"]))[:1]
+            delivery = delivery or self._create_partner(data["shipping_address"], parent=partner)
+        return partner, delivery
+
+    def _match_partner(self, customer):
+        Partner = self.env["res.partner"].sudo()
+        company_domain = [("company_id", "in", (self.channel_id.company_id.id, False)), ("parent_id", "=", False)]
+        for key, field in (("email", "email"), ("vat", "vat"), ("phone", "phone")):
+            if customer.get(key):
+                operator = "=ilike" if key == "email" else "="
+                partner = Partner.search([(field, operator, customer[key])] + company_domain, limit=1)
+                if partner:
+                    return partner
+        return Partner
+
+    def _country(self, address):
+        code = address.get("country_code")
+        country = code and self.env["res.country"].search([("code", "=", code)], limit=1)
+        return country or self.channel_id.customer_country_id
+
+    def _same_address(self, partner, address):
+        return all((partner[field] or "").strip().lower() == (address.get(key) or "").strip().lower()
+                   for key, field in (("street", "street"), ("city", "city"), ("zip", "zip")))
+
+    def _create_partner(self, address, parent=None):
+        country = self._country(address)
+        state = address.get("state") and self.env["res.country.state"].search(
+            [("country_id", "=", country.id), "|", ("code", "=ilike", address["state"]),
+             ("name", "=ilike", address["state"])], limit=1)
+        is_company = bool(address.get("is_company") and address.get("company") and not parent)
+        values = {
+            "name": (address["company"] if is_company else address.get("name")) or address.get("company"),
+            "is_company": is_company,
+            "email": address.get("email") or False,
+            "phone": address.get("phone") or False,
+            "street": address.get("street") or False,
+            "street2": address.get("street2") or False,
+            "city": address.get("city") or False,
+            "zip": address.get("zip") or False,
+            "country_id": country.id,
+            "state_id": state.id if state else False,
+            "company_id": self.channel_id.company_id.id,
+        }
+        if self.channel_id.customer_lang:
+            values["lang"] = self.channel_id.customer_lang
+        if parent:
+            values.update(parent_id=parent.id, type="delivery")
+        elif address.get("vat"):
+            values["vat"] = address["vat"]
+        return self.env["res.partner"].sudo().create(values)
+
+    # ------------------------------------------------------------------
+    # updates from the channel after import
+    # ------------------------------------------------------------------
+    def _apply_channel_update(self, payload):
+        """A later read of an imported order: follow a cancellation made on the channel."""
+        self.payload = payload
+        try:
+            status = normalize_order(payload)["status"]
+        except OrderDataError:
+            return
+        if status == self.channel_status:
+            return
+        self.channel_status = status
+        if status != "cancelled" or self.state != "done":
+            return
+        sale = self.sale_order_id
+        shipped = sale.picking_ids.filtered(lambda p: p.state == "done" and p.location_dest_id.usage == "customer")
+        if not shipped and sale.state != "cancel":
+            sale.with_context(multichannel_from_channel=True, disable_cancel_warning=True)._action_cancel()
+            self.write({"state": "cancelled"})
+            self.message_post(body=_("Cancelled on the channel: sale order %s cancelled.", sale.name))
+        elif shipped:
+            message = _("Cancelled on the channel after it was shipped: handle the return.")
+            self.warning = message
+            sale.activity_schedule("mail.mail_activity_data_todo", summary=message,
+                                   user_id=(self.channel_id.user_id or self.env.user).id)
+
+    # ------------------------------------------------------------------
+    # status back to the channel
+    # ------------------------------------------------------------------
+    def _queue_status(self, status):
+        orders = self.filtered(lambda o: o.status_sent != status)
+        if orders:
+            orders.write({"status_to_send": status, "status_error": False})
+            cron = self.env.ref("stock_multichannel.ir_cron_send_order_statuses", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()
+
+    @api.model
+    def _send_statuses(self, auto_commit=False):
+        orders = self.sudo().search([("status_pending", "=", True)], order="id")
+        orders._send_status(auto_commit)
+
+    def _send_status(self, auto_commit=False):
+        for order in self:
+            try:
+                with self.env.cr.savepoint():
+                    order._lock()
+            except CONCURRENT_ERRORS:
+                continue
+            status = order.status_to_send
+            started = time.monotonic()
+            channel = order.channel_id
+            try:
+                answer = channel._call(channel._get_adapter().send_order_status,
+                                       order.external_id, status, order.payload)
+            except (TransportError, ChannelError) as error:
+                order.status_error = _("Sending status %(status)s failed: %(error)s", status=status, error=error)
+                self.env["multichannel.ledger"]._log_order(order, "status", "failed", str(error),
+                                                           old_value=order.status_sent or "", new_value=status)
+            else:
+                self.env["multichannel.ledger"]._log_order(
+                    order, "status", "ok", answer or "", old_value=order.status_sent or "", new_value=status,
+                    duration_ms=int((time.monotonic() - started) * 1000))
+                order.write({"status_sent": status, "status_error": False, "status_sent_at": fields.Datetime.now()})
+            channel._commit(auto_commit)
+
+    def action_send_status(self):
+        self.filtered("status_pending")._send_status()
+        return True

@@ -1,0 +1,186 @@
+import json
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]
+
+
+class MultichannelProductBinding(models.Model):
+    """One product variant listed on one channel."""
+
+    _name = "multichannel.product.binding"
+    _description = "Channel Listing"
+    _order = "channel_id, id"
+    _rec_name = "product_id"
+
+    channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
+    product_id = fields.Many2one(
+        "product.product", required=True, ondelete="restrict", index=True,
+        domain="[('type', '=', 'consu')]",
+    )
+    product_tmpl_id = fields.Many2one(related="product_id.product_tmpl_id")
+    default_code = fields.Char(related="product_id.default_code", string="Internal Reference")
+    active = fields.Boolean(default=True)
+    external_id = fields.Char("External ID", copy=False, help="The channel's id of this offer / product.")
+    external_parent_id = fields.Char(
+        "External Parent ID", copy=False, help="The parent product on the channel, for variations."
+    )
+    external_sku = fields.Char("External SKU", copy=False)
+
+    stock_sync = fields.Boolean("Sync Stock", default=True)
+    price_sync = fields.Boolean("Sync Price", default=True)
+    stock_pending = fields.Boolean(default=True, index=True, readonly=True, copy=False)
+    price_pending = fields.Boolean(default=True, index=True, readonly=True, copy=False)
+    stock_cause = fields.Char(readonly=True, copy=False)
+    price_cause = fields.Char(readonly=True, copy=False)
+    pushed_qty = fields.Integer("Pushed Quantity", readonly=True, copy=False)
+    stock_pushed_at = fields.Datetime("Quantity Pushed At", readonly=True, copy=False)
+    pushed_price = fields.Float("Pushed Price", readonly=True, copy=False, digits="Product Price")
+    price_pushed_at = fields.Datetime("Price Pushed At", readonly=True, copy=False)
+    state = fields.Selection(STATES, default="pending", required=True, readonly=True, copy=False, index=True)
+    last_error = fields.Text(readonly=True, copy=False)
+
+    target_qty = fields.Integer("Target Quantity", compute="_compute_targets")
+    target_price = fields.Float("Target Price", compute="_compute_targets", digits="Product Price")
+
+    _sql_constraints = [
+        ("product_uniq", "unique(channel_id, product_id)", "A product is listed once per channel."),
+        ("external_id_uniq", "unique(channel_id, external_id)", "This external ID is already listed on the channel."),
+    ]
+
+    @api.depends("channel_id", "product_id")
+    def _compute_targets(self):
+        for channel in self.channel_id:
+            listings = self.filtered(lambda b, c=channel: b.channel_id == c and b.product_id)
+            quantities = channel._stock_targets(listings)
+            prices = channel._price_targets(listings)
+            for listing in listings:
+                listing.target_qty = quantities[listing.id]
+                listing.target_price = prices[listing.id]
+        for listing in self.filtered(lambda b: not b.channel_id or not b.product_id):
+            listing.target_qty = 0
+            listing.target_price = 0.0
+
+    @api.constrains("product_id", "channel_id")
+    def _check_company(self):
+        for listing in self:
+            company = listing.product_id.company_id
+            if company and company != listing.channel_id.company_id:
+                raise ValidationError(_("%s belongs to another company than the channel.", listing.product_id.display_name))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("external_sku") and vals.get("product_id"):
+                vals["external_sku"] = self.env["product.product"].browse(vals["product_id"]).default_code
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # switching sync back on, or moving the listing, asks for a fresh push
+        if vals.get("stock_sync") or "external_id" in vals:
+            vals.setdefault("stock_pending", True)
+        if vals.get("price_sync") or "external_id" in vals:
+            vals.setdefault("price_pending", True)
+        return super().write(vals)
+
+    def _extra(self):
+        return {"parent_id": self.external_parent_id} if self.external_parent_id else {}
+
+    def action_mark_pending(self):
+        self.write({"stock_pending": True, "price_pending": True, "state": "pending"})
+
+    # ------------------------------------------------------------------
+    # change detection
+    # ------------------------------------------------------------------
+    @api.model
+    def _request_sync(self, kind, cause, product_ids=(), pricelist_ids=()):
+        """Queue a push of ``kind`` for listings of these products / pricelists.
+
+        Only inserts into the request queue: no lock on listing rows, so stock
+        operations never wait on a push in progress. Wakes the push cron when a
+        real-time channel is concerned.
+        """
+        if not product_ids and not pricelist_ids:
+            return
+        self.env.cr.execute(
+            f"""
+            WITH inserted AS (
+                INSERT INTO multichannel_sync_request (binding_id, kind, cause)
+                SELECT b.id, %(kind)s, %(cause)s
+                  FROM multichannel_product_binding b
+                  JOIN multichannel_channel c ON c.id = b.channel_id
+                 WHERE b.active AND c.active AND b.{kind}_sync
+                   AND (b.product_id = ANY(%(products)s) OR c.pricelist_id = ANY(%(pricelists)s))
+                RETURNING binding_id
+            )
+            SELECT bool_or(c.{kind}_schedule = 'realtime')
+              FROM inserted i
+              JOIN multichannel_product_binding b ON b.id = i.binding_id
+              JOIN multichannel_channel c ON c.id = b.channel_id
+            """,
+            {"kind": kind, "cause": cause, "products": list(product_ids), "pricelists": list(pricelist_ids)},
+        )
+        if self.env.cr.fetchone()[0]:
+            self.env["multichannel.channel"]._trigger_realtime(kind)
+
+    @api.model
+    def _request_stock_sync_at_commit(self, product_ids, cause="stock change"):
+        """Collect products whose stock moved; queue them once, just before commit."""
+        precommit = self.env.cr.precommit
+        key = "multichannel.stock_products"
+        if key not in precommit.data:
+            precommit.data[key] = set()
+            precommit.add(self._flush_stock_requests)
+        precommit.data[key].update(product_ids)
+
+    def _flush_stock_requests(self):
+        product_ids = self.env.cr.precommit.data.pop("multichannel.stock_products", set())
+        self._request_sync("stock", "stock change", product_ids=sorted(product_ids))
+        self.env.flush_all()
+
+    @api.model
+    def _drain_sync_requests(self, channel, kind):
+        """Turn the queued requests of a channel into pending listings."""
+        self.env.cr.execute(
+            """
+            DELETE FROM multichannel_sync_request r
+             USING multichannel_product_binding b
+             WHERE b.id = r.binding_id AND b.channel_id = %s AND r.kind = %s
+            RETURNING r.binding_id, r.cause
+            """,
+            (channel.id, kind),
+        )
+        causes = {}
+        for binding_id, cause in self.env.cr.fetchall():
+            causes.setdefault(binding_id, cause)
+        if not causes:
+            return
+        self.env.cr.execute(
+            f"""
+            UPDATE multichannel_product_binding
+               SET {kind}_pending = true,
+                   {kind}_cause = (%s::jsonb ->> id::text),
+                   state = CASE WHEN state = 'error' THEN state ELSE 'pending' END
+             WHERE id = ANY(%s)
+            """,
+            (json.dumps({str(k): v for k, v in causes.items()}), list(causes)),
+        )
+        self.invalidate_model([f"{kind}_pending", f"{kind}_cause", "state"])
+
+    @api.model
+    def _apply_push_results(self, kind, batch, results):
+        now = fields.Datetime.now()
+        value_field = "pushed_qty" if kind == "stock" else "pushed_price"
+        for listing, target in batch:
+            result = results.get(listing.id)
+            if result and result.ok:
+                listing.write({
+                    value_field: target, f"{kind}_pushed_at": now, f"{kind}_pending": False,
+                    f"{kind}_cause": False, "last_error": False,
+                    "state": "pending" if listing[f"{'price' if kind == 'stock' else 'stock'}_pending"] else "synced",
+                })
+            else:
+                message = result.message if result else _("The channel did not answer for this item.")
+                listing.write({"state": "error", "last_error": message})

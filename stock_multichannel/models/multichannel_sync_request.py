@@ -1,0 +1,18 @@
+from odoo import fields, models
+
+
+class MultichannelSyncRequest(models.Model):
+    """Queue of "this listing needs a push" written by stock and price changes.
+
+    Stock operations only ever INSERT here (no update of listing rows, so they never
+    wait on, or conflict with, a push in progress). The push engine turns the rows
+    into pending listings and deletes them.
+    """
+
+    _name = "multichannel.sync.request"
+    _description = "Channel Sync Request"
+    _log_access = False
+
+    binding_id = fields.Many2one("multichannel.product.binding", required=True, ondelete="cascade", index=True)
+    kind = fields.Selection([("stock", "Stock"), ("price", "Price")], required=True)
+    cause = fields.Char()

@@ -1,0 +1,11 @@
+from odoo import models
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    def _action_done(self):
+        result = super()._action_done()
+        orders = self.filtered(lambda p: p.location_dest_id.usage == "customer").sale_id
+        orders.filtered("multichannel_order_id")._multichannel_shipped().multichannel_order_id._queue_status("shipped")
+        return result
