@@ -165,6 +165,13 @@ class MultichannelOrder(models.Model):
     def _process(self):
         """Turn a stored order into a sale order, in its own savepoint."""
         for order in self:
+            try:
+                with self.env.cr.savepoint():
+                    order._lock()
+            except CONCURRENT_ERRORS:
+                _logger.info("%s: order %s is being handled by another worker", order.channel_id.name, order.name)
+                continue
+            order.invalidate_recordset()
             if order.state not in OPEN_STATES:
                 continue
             try:
@@ -205,10 +212,12 @@ class MultichannelOrder(models.Model):
 
     def _acknowledge(self):
         """Acknowledge on channels that want it; the answer may be a fresher order."""
-        adapter = self.channel_id._get_adapter()
-        if self.acknowledged or not adapter.acknowledges_orders:
+        if self.acknowledged:
             return True
         try:
+            adapter = self.channel_id._get_adapter()
+            if not adapter.acknowledges_orders:
+                return True
             fresh = self.channel_id._call(adapter.acknowledge_order, self.external_id)
         except (TransportError, ChannelError) as error:
             self.write({"error": _("Could not acknowledge the order on the channel: %s", error)})

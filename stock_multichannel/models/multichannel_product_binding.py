@@ -104,6 +104,8 @@ class MultichannelProductBinding(models.Model):
         """
         if not product_ids and not pricelist_ids:
             return
+        self.flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
+        self.env["multichannel.channel"].flush_model(["active", "pricelist_id", f"{kind}_schedule"])
         self.env.cr.execute(
             f"""
             WITH inserted AS (
@@ -143,6 +145,7 @@ class MultichannelProductBinding(models.Model):
     @api.model
     def _drain_sync_requests(self, channel, kind):
         """Turn the queued requests of a channel into pending listings."""
+        self.flush_model()
         self.env.cr.execute(
             """
             DELETE FROM multichannel_sync_request r
@@ -167,7 +170,7 @@ class MultichannelProductBinding(models.Model):
             """,
             (json.dumps({str(k): v for k, v in causes.items()}), list(causes)),
         )
-        self.invalidate_model([f"{kind}_pending", f"{kind}_cause", "state"])
+        self.invalidate_model([f"{kind}_pending", f"{kind}_cause", "state"], flush=False)
 
     @api.model
     def _apply_push_results(self, kind, batch, results):

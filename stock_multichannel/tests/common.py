@@ -1,0 +1,164 @@
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.tests import TransactionCase
+
+from ..lib.adapter import ADAPTERS, ChannelAdapter, FetchedOrders, ItemResult
+
+
+class FakeRemote:
+    """The far side of the test adapter: what a channel would hold and answer."""
+
+    def __init__(self):
+        self.stock = {}
+        self.prices = {}
+        self.refuse = {}  # external id -> refusal message
+        self.faults = []  # exceptions raised by the next calls, one per call
+        self.calls = []  # (method, number of items)
+        self.orders = []
+        self.acknowledged = []
+        self.statuses = []
+
+    def fault(self, method, size=0):
+        self.calls.append((method, size))
+        if self.faults:
+            raise self.faults.pop(0)
+
+
+class FakeAdapter(ChannelAdapter):
+    """Implements the adapter contract against a FakeRemote, in memory."""
+
+    batch_size = 3
+    remote = None
+
+    def _push(self, method, updates, store, value):
+        if len(updates) > self.batch_size:
+            raise AssertionError(f"batch of {len(updates)} exceeds {self.batch_size}")
+        self.remote.fault(method, len(updates))
+        results = []
+        for update in updates:
+            if update.external_id in self.remote.refuse:
+                results.append(ItemResult(update.key, False, self.remote.refuse[update.external_id]))
+            else:
+                store[update.external_id] = value(update)
+                results.append(ItemResult(update.key, True, answer="saved"))
+        return results
+
+    def push_stock(self, updates):
+        return self._push("stock", updates, self.remote.stock, lambda u: u.quantity)
+
+    def push_prices(self, updates):
+        return self._push("price", updates, self.remote.prices, lambda u: u.price)
+
+    def fetch_orders(self, watermark):
+        self.remote.fault("orders")
+        return FetchedOrders(list(self.remote.orders), watermark=str(len(self.remote.orders)))
+
+    def acknowledge_order(self, external_id):
+        self.remote.fault("acknowledge")
+        self.remote.acknowledged.append(external_id)
+
+    def send_order_status(self, external_id, status, payload):
+        self.remote.fault("status")
+        self.remote.statuses.append((external_id, status))
+        return f"order {external_id} now {status}"
+
+    def test_connection(self):
+        self.remote.fault("test")
+        return "connected"
+
+
+def order_data(external_id="1001", lines=None, **overrides):
+    data = {
+        "external_id": external_id,
+        "name": f"M-{external_id}",
+        "status": "open",
+        "currency": "EUR",
+        "prices_include_tax": False,
+        "customer": {"name": "Ana Pop", "email": "ana@example.com", "phone": "+40 700 000 001",
+                     "street": "Str. Lalelelor 1", "city": "Cluj", "zip": "400001", "country_code": "RO"},
+        "lines": lines if lines is not None else [
+            {"external_id": "L1", "listing_external_id": "ext-chair", "sku": "CHAIR", "name": "Office chair",
+             "quantity": 2, "unit_price": 100.0, "tax_rate": 19.0},
+        ],
+        "shipping": [{"name": "Courier", "amount": 10.0, "tax_rate": 19.0}],
+        "discounts": [],
+        "total": 250.0,
+        "payment_method": "card",
+    }
+    data.update(overrides)
+    return data
+
+
+class MultichannelCase(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.company
+        cls.euro = cls.env.ref("base.EUR")
+        cls.euro.active = True
+        cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
+        cls.stock_location = cls.warehouse.lot_stock_id
+        cls.pricelist = cls.env["product.pricelist"].create({"name": "Channel EUR", "currency_id": cls.euro.id})
+        cls.tax19 = cls.env["account.tax"].create({
+            "name": "VAT 19% test", "amount": 19.0, "amount_type": "percent", "type_tax_use": "sale",
+            "price_include_override": "tax_excluded", "company_id": cls.company.id,
+        })
+        cls.chair = cls._product("Office chair", "CHAIR", 100.0)
+        cls.desk = cls._product("Desk", "DESK", 250.0)
+        cls.channel = cls.env["multichannel.channel"].create({
+            "name": "Test Marketplace", "channel_type": "manual", "warehouse_ids": [Command.set(cls.warehouse.ids)],
+            "pricelist_id": cls.pricelist.id, "retry_delay": 0.0, "stock_schedule": "5min",
+            "customer_country_id": cls.env.ref("base.ro").id,
+        })
+        cls.chair_listing = cls._listing(cls.chair, "ext-chair")
+        cls.desk_listing = cls._listing(cls.desk, "ext-desk")
+        cls._set_stock(cls.chair, 100)
+        cls._set_stock(cls.desk, 10)
+
+    def setUp(self):
+        super().setUp()
+        self.remote = FakeRemote()
+        adapter = type("BoundFakeAdapter", (FakeAdapter,), {"remote": self.remote})
+        patcher = patch.dict(ADAPTERS, {"manual": adapter})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    @classmethod
+    def _product(cls, name, code, price, **values):
+        return cls.env["product.product"].create(dict(
+            {"name": name, "default_code": code, "list_price": price, "is_storable": True, "type": "consu",
+             "taxes_id": [Command.clear()]}, **values))
+
+    @classmethod
+    def _listing(cls, product, external_id, channel=None):
+        return cls.env["multichannel.product.binding"].create({
+            "channel_id": (channel or cls.channel).id, "product_id": product.id, "external_id": external_id,
+        })
+
+    @classmethod
+    def _set_stock(cls, product, quantity, location=None):
+        cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock_location, quantity)
+
+    def _changes_committed(self):
+        """What a commit does: run the pre-commit hooks that queue sync requests."""
+        self.env.cr.flush()
+
+    def _deliver(self, product, quantity, validate=True):
+        picking = self.env["stock.picking"].create({
+            "picking_type_id": self.warehouse.out_type_id.id,
+            "location_id": self.stock_location.id,
+            "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+            "move_ids": [Command.create({
+                "name": product.name, "product_id": product.id, "product_uom_qty": quantity,
+                "product_uom": product.uom_id.id, "location_id": self.stock_location.id,
+                "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+            })],
+        })
+        picking.action_confirm()
+        picking.action_assign()
+        if validate:
+            picking.move_ids.quantity = quantity
+            picking.button_validate()
+        return picking

@@ -1,0 +1,109 @@
+from odoo.tests import tagged
+
+from .common import MultichannelCase
+
+
+@tagged("post_install", "-at_install")
+class TestChangeDetection(MultichannelCase):
+    def setUp(self):
+        super().setUp()
+        self._changes_committed()
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.remote.calls.clear()
+
+    def _requests(self, listing, kind="stock"):
+        return self.env["multichannel.sync.request"].search([("binding_id", "=", listing.id), ("kind", "=", kind)])
+
+    def test_initial_push_sent_everything(self):
+        self.assertEqual(self.remote.stock, {"ext-chair": 100, "ext-desk": 10})
+        self.assertEqual(self.remote.prices, {"ext-chair": 100.0, "ext-desk": 250.0})
+        self.assertFalse(self.chair_listing.stock_pending)
+        self.assertEqual(self.chair_listing.state, "synced")
+
+    def test_nothing_changed_means_no_call(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual(self.remote.calls, [])
+
+    def test_a_delivery_marks_the_product_and_only_it(self):
+        self._deliver(self.chair, 3)
+        self.assertFalse(self._requests(self.chair_listing), "queued only when the transaction commits")
+        self._changes_committed()
+        self.assertTrue(self._requests(self.chair_listing))
+        self.assertFalse(self._requests(self.desk_listing))
+        self.channel._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 1)])
+        self.assertEqual(self.remote.stock["ext-chair"], 97)
+        self.assertEqual(self.chair_listing.pushed_qty, 97)
+        self.assertFalse(self._requests(self.chair_listing), "the push consumed the request")
+
+    def test_a_reservation_is_a_change(self):
+        self._deliver(self.desk, 4, validate=False)
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 6)
+
+    def test_a_receipt_is_a_change(self):
+        self._set_stock(self.desk, 5)
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 15)
+        self.assertEqual(self.chair_listing.stock_cause, False)
+
+    def test_a_marked_listing_whose_target_did_not_move_costs_no_call(self):
+        self._set_stock(self.desk, 5)
+        self._set_stock(self.desk, -5)
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.calls, [])
+        self.assertFalse(self.desk_listing.stock_pending)
+
+    def test_stock_sync_off_is_left_alone(self):
+        self.desk_listing.stock_sync = False
+        self._set_stock(self.desk, 5)
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 10)
+
+    def test_list_price_change_reaches_the_channel(self):
+        self.chair.list_price = 120.0
+        self.assertTrue(self._requests(self.chair_listing, "price"))
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-chair"], 120.0)
+        self.assertEqual(self.remote.calls, [("price", 1)])
+        ledger = self.env["multichannel.ledger"].search([("binding_id", "=", self.chair_listing.id),
+                                                         ("kind", "=", "price")], limit=1)
+        self.assertEqual((ledger.old_value, ledger.new_value, ledger.cause), ("100.0", "120.0", "price change"))
+
+    def test_pricelist_rule_reaches_the_channel(self):
+        self.env["product.pricelist.item"].create({
+            "pricelist_id": self.pricelist.id, "applied_on": "0_product_variant", "product_id": self.desk.id,
+            "compute_price": "fixed", "fixed_price": 199.0,
+        })
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 199.0)
+        self.assertEqual(self.remote.prices["ext-chair"], 100.0)
+        self.assertEqual(self.remote.calls, [("price", 1)], "the chair's price did not change")
+
+    def test_real_time_channel_wakes_the_push_cron(self):
+        cron = self.env.ref("stock_multichannel.ir_cron_push_stock")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self._set_stock(self.desk, 1)
+        self._changes_committed()
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers,
+                         "an interval channel waits for its next run")
+        self.channel.stock_schedule = "realtime"
+        self._set_stock(self.desk, 1)
+        self._changes_committed()
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1)
+
+    def test_schedules(self):
+        self.channel.stock_schedule = "5min"
+        self.assertFalse(self.channel._is_due("stock"), "just pushed")
+        self.channel.stock_pushed_at = "2020-01-01 00:00:00"
+        self.assertTrue(self.channel._is_due("stock"))
+        self.channel.stock_schedule = "off"
+        self.assertFalse(self.channel._is_due("stock"))
+        self.channel.stock_schedule = "realtime"
+        self.assertTrue(self.channel._is_due("stock"))

@@ -1,0 +1,122 @@
+import threading
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo.api import Transaction
+from odoo.tests import TransactionCase, tagged
+
+from ..lib.adapter import ADAPTERS
+from .common import FakeAdapter, FakeRemote, order_data
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrency(TransactionCase):
+    """Real concurrency: separate database connections, committed data, threads."""
+
+    @classmethod
+    def _env(cls, cr):
+        """An environment on a connection of its own.
+
+        The registry is handed over explicitly: looking it up by name waits for the
+        registry lock, which the test runner holds while tests run.
+        """
+        cr.transaction = Transaction(cls.registry)
+        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.remote = FakeRemote()
+        adapter = type("ConcurrencyAdapter", (FakeAdapter,), {"remote": cls.remote})
+        cls.startClassPatcher(patch.dict(ADAPTERS, {"manual": adapter}))
+        cls.db = sql_db.db_connect(cls.env.cr.dbname)
+        with cls.db.cursor() as cr:
+            env = cls._env(cr)
+            euro = env.ref("base.EUR")
+            euro.active = True
+            product = env["product.product"].create({
+                "name": "Concurrent chair", "default_code": "CC-CHAIR", "is_storable": True,
+                "list_price": 50.0, "taxes_id": [Command.clear()]})
+            warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+            env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 20)
+            pricelist = env["product.pricelist"].create({"name": "Concurrency EUR", "currency_id": euro.id})
+            channel = env["multichannel.channel"].create({
+                "name": "Concurrency Channel", "warehouse_ids": [Command.set(warehouse.ids)],
+                "pricelist_id": pricelist.id, "retry_delay": 0.0, "customer_country_id": env.ref("base.ro").id})
+            env["multichannel.product.binding"].create(
+                {"channel_id": channel.id, "product_id": product.id, "external_id": "cc-1"})
+            cls.channel_id, cls.product_id = channel.id, product.id
+
+    @classmethod
+    def tearDownClass(cls):
+        with cls.db.cursor() as cr:
+            cr.execute("UPDATE multichannel_channel SET active = false WHERE id = %s", (cls.channel_id,))
+        super().tearDownClass()
+
+    def _data(self, external_id):
+        return order_data(external_id, currency="EUR", total=None, shipping=[], lines=[
+            {"listing_external_id": "cc-1", "quantity": 1, "unit_price": 50.0, "tax_rate": None}])
+
+    def _in_parallel(self, work):
+        """Run ``work(env)`` in two threads, each on its own connection, started together."""
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def worker():
+            try:
+                with self.db.cursor() as cr:
+                    env = self._env(cr)
+                    barrier.wait(timeout=30)
+                    work(env)
+                    cr.commit()
+            except Exception as error:  # noqa: BLE001 - reported by the test below
+                errors.append(error)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertEqual(errors, [])
+
+    def _count(self, model, domain):
+        with self.db.cursor() as cr:
+            env = self._env(cr)
+            return env[model].search_count(domain)
+
+    def test_two_imports_of_the_same_order_create_one(self):
+        self._in_parallel(lambda env: env["multichannel.order"]._receive(
+            env["multichannel.channel"].browse(self.channel_id), self._data("C-1")))
+        self.assertEqual(self._count("multichannel.order", [("external_id", "=", "C-1")]), 1)
+        self.assertEqual(self._count("sale.order", [("multichannel_external_ref", "=", "C-1"),
+                                                    ("multichannel_channel_id", "=", self.channel_id)]), 1)
+
+    def test_two_retries_of_the_same_staged_order_create_one(self):
+        with self.db.cursor() as cr:
+            env = self._env(cr)
+            channel = env["multichannel.channel"].browse(self.channel_id)
+            data = self._data("C-2")
+            data["lines"][0]["listing_external_id"] = "cc-unknown"
+            order = env["multichannel.order"]._receive(channel, data)
+            self.assertEqual(order.state, "error")
+            order.payload = self._data("C-2")  # as a re-read from the channel would
+            order_id = order.id
+        self._in_parallel(lambda env: env["multichannel.order"].browse(order_id)._process())
+        self.assertEqual(self._count("sale.order", [("multichannel_external_ref", "=", "C-2"),
+                                                    ("multichannel_channel_id", "=", self.channel_id)]), 1)
+        self.assertEqual(self._count("multichannel.order", [("id", "=", order_id), ("state", "=", "done")]), 1)
+
+    def test_two_workers_never_push_the_same_channel_at_once(self):
+        remote = FakeRemote()
+        adapter = type("LockTestAdapter", (FakeAdapter,), {"remote": remote})
+        with patch.dict(ADAPTERS, {"manual": adapter}), self.db.cursor() as first, self.db.cursor() as second:
+            first_worker = self._env(first)["multichannel.channel"].browse(self.channel_id)
+            second_worker = self._env(second)["multichannel.channel"].browse(self.channel_id)
+            self.assertTrue(first_worker._try_lock("stock"))
+            second_worker._push("stock")
+            self.assertEqual(remote.calls, [], "the first worker holds the channel")
+            first.rollback()  # the first worker is done
+            second_worker._push("stock")
+            self.assertEqual(remote.calls, [("stock", 1)])
+            self.assertIn("cc-1", remote.stock)
+            second.rollback()

@@ -1,0 +1,74 @@
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+
+from .common import MultichannelCase
+
+
+@tagged("post_install", "-at_install")
+class TestChannelSetup(MultichannelCase):
+    def test_a_new_channel_gets_a_sales_team_and_defaults(self):
+        channel = self.env["multichannel.channel"].create({"name": "Web Shop"})
+        self.assertEqual(channel.team_id.name, "Web Shop")
+        self.assertTrue(channel.warehouse_ids)
+        self.assertTrue(channel.pricelist_id)
+        self.assertEqual(channel.shipping_product_id, self.env.ref("stock_multichannel.product_channel_shipping"))
+
+    def test_listing_uniqueness(self):
+        with self.assertRaises(Exception), self.cr.savepoint(), self.assertLogs("odoo.sql_db", "ERROR"):
+            self._listing(self.chair, "ext-other")
+        with self.assertRaises(Exception), self.cr.savepoint(), self.assertLogs("odoo.sql_db", "ERROR"):
+            self._listing(self._product("Stool", "STOOL", 10), "ext-chair")
+
+    def test_policy_bounds(self):
+        with self.assertRaises(Exception), self.cr.savepoint(), self.assertLogs("odoo.sql_db", "ERROR"):
+            self.channel.stock_percent = 120
+            self.channel.flush_recordset()
+        with self.assertRaises(ValidationError):
+            self.channel.write({"warehouse_ids": [Command.clear()]})
+
+    def test_bulk_listing_wizard(self):
+        stool = self._product("Stool", "STOOL", 10)
+        wizard = self.env["multichannel.list.products"].with_context(
+            active_model="product.product", active_ids=(self.chair | stool).ids).create({"channel_id": self.channel.id})
+        action = wizard.action_list()
+        created = self.env["multichannel.product.binding"].search(action["domain"])
+        self.assertEqual(created.product_id, stool, "the chair was listed already")
+        self.assertEqual(created.external_sku, "STOOL")
+        self.assertTrue(created.stock_pending and created.price_pending)
+
+    def test_counters(self):
+        self.remote.refuse["ext-desk"] = "refused"
+        self.channel._push("stock")
+        self.channel.invalidate_recordset()
+        self.assertEqual(self.channel.listing_count, 2)
+        self.assertEqual(self.channel.error_count, 1)
+        self.assertEqual(self.channel.pending_count, 2, "prices not pushed yet")
+
+    def test_ledger_clean_up_keeps_recent_lines(self):
+        self.channel._push("stock")
+        lines = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)])
+        self.assertEqual(len(lines), 2)
+        self.env.cr.execute("UPDATE multichannel_ledger SET create_date = now() - interval '100 days' WHERE id = %s",
+                            (lines[0].id,))
+        self.channel.ledger_retention_days = 90
+        self.env["multichannel.ledger"]._clean_up()
+        self.assertEqual(self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)]), lines[1])
+
+
+@tagged("post_install", "-at_install")
+class TestAccess(MultichannelCase):
+    def test_other_company_users_do_not_see_the_channel(self):
+        other = self.env["res.company"].create({"name": "Other Co"})
+        user = self.env["res.users"].create({
+            "name": "Other", "login": "other-mc", "company_id": other.id, "company_ids": [Command.set(other.ids)],
+            "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_user").id])]})
+        self.assertFalse(self.env["multichannel.channel"].with_user(user).search([("id", "=", self.channel.id)]))
+
+    def test_users_cannot_change_channels(self):
+        user = self.env["res.users"].create({
+            "name": "Seller", "login": "seller-mc",
+            "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_user").id])]})
+        self.assertEqual(self.channel.with_user(user).name, "Test Marketplace")
+        with self.assertRaises(AccessError):
+            self.channel.with_user(user).write({"stock_percent": 10})

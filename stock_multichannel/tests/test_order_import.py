@@ -1,0 +1,191 @@
+from odoo.tests import tagged
+
+from .common import MultichannelCase, order_data
+
+
+@tagged("post_install", "-at_install")
+class TestOrderImport(MultichannelCase):
+    def _receive(self, data):
+        return self.env["multichannel.order"]._receive(self.channel, data)
+
+    def test_a_good_order_becomes_a_confirmed_sale_order(self):
+        data = order_data("1001", discounts=[{"name": "Voucher", "amount": 20.0, "tax_rate": 19.0}],
+                          total=226.1)
+        order = self._receive(data)
+        self.assertEqual(order.state, "done", order.error)
+        sale = order.sale_order_id
+        self.assertEqual(sale.state, "sale")
+        self.assertEqual(sale.multichannel_channel_id, self.channel)
+        self.assertEqual(sale.multichannel_external_ref, "1001")
+        self.assertEqual(sale.team_id, self.channel.team_id)
+        self.assertEqual(sale.client_order_ref, "M-1001")
+        self.assertEqual(sale.partner_id.email, "ana@example.com")
+        self.assertEqual(sale.partner_id.country_id, self.env.ref("base.ro"))
+        chair_line = sale.order_line.filtered(lambda l: l.product_id == self.chair)
+        self.assertEqual((chair_line.product_uom_qty, chair_line.price_unit), (2, 100.0))
+        self.assertEqual(chair_line.tax_id, self.tax19)
+        shipping = sale.order_line.filtered(lambda l: l.product_id == self.channel.shipping_product_id)
+        self.assertEqual(shipping.price_unit, 10.0)
+        discount = sale.order_line.filtered(lambda l: l.product_id == self.channel.discount_product_id)
+        self.assertEqual(discount.price_unit, -20.0)
+        self.assertAlmostEqual(sale.amount_total, 226.1)
+        self.assertFalse(sale.multichannel_total_mismatch)
+        self.assertFalse(sale.multichannel_oversold)
+        self.assertEqual(sale.picking_ids.move_ids.quantity, 2, "stock reserved at once")
+        self.assertFalse(order.pending_quantities)
+        ledger = self.env["multichannel.ledger"].search([("order_id", "=", order.id)])
+        self.assertEqual((ledger.kind, ledger.result, ledger.new_value), ("order", "ok", sale.name))
+
+    def test_an_order_read_twice_is_imported_once(self):
+        first = self._receive(order_data("1002"))
+        again = self._receive(order_data("1002"))
+        self.assertFalse(again, "already imported: nothing to do")
+        self.assertEqual(self.env["sale.order"].search_count([("multichannel_external_ref", "=", "1002")]), 1)
+        self.assertEqual(self.env["multichannel.order"].search_count([("external_id", "=", "1002")]), 1)
+        self.assertEqual(first.state, "done")
+
+    def test_customer_found_again_and_delivery_address_as_child(self):
+        first = self._receive(order_data("1003")).sale_order_id
+        second = self._receive(order_data("1004", shipping_address={
+            "name": "Ana at work", "street": "Bd. Eroilor 5", "city": "Cluj", "zip": "400002",
+            "country_code": "RO"})).sale_order_id
+        self.assertEqual(second.partner_id, first.partner_id)
+        self.assertEqual(second.partner_shipping_id.parent_id, first.partner_id)
+        self.assertEqual(second.partner_shipping_id.type, "delivery")
+        self.assertEqual(second.partner_shipping_id.street, "Bd. Eroilor 5")
+
+    def test_a_company_customer(self):
+        sale = self._receive(order_data("1005", customer={
+            "name": "Ion Ionescu", "company": "Birouri SRL", "is_company": True, "vat": "RO123456",
+            "street": "Str. Fabricii 3", "city": "Iasi", "country_code": "RO"})).sale_order_id
+        self.assertTrue(sale.partner_id.is_company)
+        self.assertEqual((sale.partner_id.name, sale.partner_id.vat), ("Birouri SRL", "RO123456"))
+
+    def test_lines_found_by_sku_when_the_listing_id_is_unknown(self):
+        order = self._receive(order_data("1006", lines=[
+            {"listing_external_id": "999", "sku": "DESK", "quantity": 1, "unit_price": 250, "tax_rate": 19}],
+            total=309.4))
+        self.assertEqual(order.state, "done", order.error)
+        self.assertEqual(order.sale_order_id.order_line[0].product_id, self.desk)
+
+    def test_prices_including_tax(self):
+        tax_included = self.env["account.tax"].create({
+            "name": "VAT 19% incl", "amount": 19.0, "amount_type": "percent", "type_tax_use": "sale",
+            "price_include_override": "tax_included"})
+        order = self._receive(order_data("1007", prices_include_tax=True, total=250.0, lines=[
+            {"listing_external_id": "ext-chair", "quantity": 2, "unit_price": 119.0, "tax_rate": 19}],
+            shipping=[{"amount": 12.0, "tax_rate": 19}]))
+        sale = order.sale_order_id
+        self.assertEqual(sale.order_line[0].tax_id, tax_included)
+        self.assertAlmostEqual(sale.amount_total, 250.0)
+
+    def test_a_bad_order_is_kept_with_its_error_and_retried_after_the_fix(self):
+        lamp = self._product("Floor lamp", "LAMP-X", 40.0)
+        self._set_stock(lamp, 5)
+        bad = order_data("2001", lines=[
+            {"listing_external_id": "ext-lamp", "sku": "LAMP-MISSING", "name": "Floor lamp", "quantity": 1,
+             "unit_price": 40, "tax_rate": 19}], total=59.5)
+        self.remote.orders = [bad, order_data("2002")]
+        self.channel._import_orders()
+        bad_order = self.env["multichannel.order"].search([("external_id", "=", "2001")])
+        good_order = self.env["multichannel.order"].search([("external_id", "=", "2002")])
+        self.assertEqual(good_order.state, "done", "a bad order does not stop the others")
+        self.assertEqual(bad_order.state, "error")
+        self.assertIn("no listing with external ID ext-lamp or SKU LAMP-MISSING", bad_order.error)
+        self.assertFalse(bad_order.sale_order_id)
+        self.assertEqual(bad_order.payload["lines"][0]["sku"], "LAMP-MISSING", "the payload is kept")
+        self.assertFalse(self.env["sale.order"].search([("multichannel_external_ref", "=", "2001")]),
+                         "nothing partial was created")
+        # the fix: list the lamp on the channel under the channel's id
+        self._listing(lamp, "ext-lamp")
+        bad_order.action_retry()
+        self.assertEqual(bad_order.state, "done", bad_order.error)
+        self.assertEqual(bad_order.sale_order_id.order_line.filtered(lambda l: l.product_id == lamp).product_uom_qty, 1)
+        self.assertEqual(bad_order.attempts, 2)
+
+    def test_malformed_values_are_reported(self):
+        order = self._receive(order_data("2003", lines=[
+            {"listing_external_id": "ext-chair", "quantity": "two", "unit_price": "1O0"}]))
+        self.assertEqual(order.state, "error")
+        self.assertIn("lines[1].quantity: not a number ('two')", order.error)
+        self.assertIn("lines[1].unit_price: not a number ('1O0')", order.error)
+
+    def test_missing_address(self):
+        order = self._receive(order_data("2004", customer={"name": "No Address", "email": "x@example.com"}))
+        self.assertEqual(order.state, "error")
+        self.assertIn("The delivery address lacks: street, city", order.error)
+
+    def test_unknown_tax_rate(self):
+        order = self._receive(order_data("2005", lines=[
+            {"listing_external_id": "ext-chair", "quantity": 1, "unit_price": 100, "tax_rate": 7.5}]))
+        self.assertEqual(order.state, "error")
+        self.assertIn("No sales tax of 7.5%", order.error)
+
+    def test_a_different_currency_is_refused(self):
+        order = self._receive(order_data("2006", currency="RON"))
+        self.assertEqual(order.state, "error")
+        self.assertIn("RON", order.error)
+
+    def test_an_order_without_id_is_still_stored(self):
+        order = self._receive({"status": "open", "lines": "garbage"})
+        self.assertEqual(order.state, "error")
+        self.assertIn("external_id: missing", order.error)
+        self.assertEqual(order.payload["lines"], "garbage")
+
+    def test_total_mismatch_is_flagged(self):
+        order = self._receive(order_data("2007", total=999.0))
+        self.assertEqual(order.state, "done")
+        self.assertTrue(order.sale_order_id.multichannel_total_mismatch)
+        self.assertIn("999.0", order.warning)
+
+    def test_oversold_order_is_flagged(self):
+        order = self._receive(order_data("3001", lines=[
+            {"listing_external_id": "ext-desk", "quantity": 13, "unit_price": 250, "tax_rate": 19}], total=None))
+        sale = order.sale_order_id
+        self.assertTrue(sale.multichannel_oversold)
+        self.assertEqual(sale.multichannel_oversold_qty, 3)
+        activity = sale.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertIn("Oversold", activity.summary)
+        self.assertEqual(activity.user_id, self.channel.user_id)
+        self.assertEqual(self.channel.oversell_count, 1)
+        self.assertIn(sale, self.env["sale.order"].search([("multichannel_oversold", "=", True)]))
+
+    def test_a_pending_order_is_held_then_imported(self):
+        order = self._receive(order_data("4001", status="pending"))
+        self.assertEqual(order.state, "pending")
+        self.assertFalse(order.sale_order_id)
+        self.assertEqual(order.pending_quantities, {str(self.chair.id): 2.0})
+        self.assertEqual(self._receive(order_data("4001", status="open")), order)
+        self.assertEqual(order.state, "done")
+        self.assertFalse(order.pending_quantities)
+
+    def test_an_order_arriving_cancelled_is_not_created(self):
+        order = self._receive(order_data("4002", status="cancelled"))
+        self.assertEqual(order.state, "skipped")
+        self.assertFalse(order.sale_order_id)
+
+    def test_cancelled_on_the_channel_after_import(self):
+        order = self._receive(order_data("4003"))
+        sale = order.sale_order_id
+        self._receive(order_data("4003", status="cancelled"))
+        self.assertEqual(sale.state, "cancel")
+        self.assertEqual(order.state, "cancelled")
+        self.assertFalse(order.status_to_send, "the channel knows already: nothing to send back")
+
+    def test_cancelled_on_the_channel_after_shipping_is_flagged(self):
+        order = self._receive(order_data("4004"))
+        sale = order.sale_order_id
+        sale.picking_ids.move_ids.quantity = 2
+        sale.picking_ids.button_validate()
+        self._receive(order_data("4004", status="cancelled"))
+        self.assertEqual(sale.state, "sale")
+        self.assertIn("after it was shipped", order.warning)
+
+    def test_orders_are_acknowledged_when_the_channel_wants_it(self):
+        type(self.channel._get_adapter()).acknowledges_orders = True
+        self.remote.orders = [order_data("5001")]
+        self.channel._import_orders()
+        self.channel._import_orders()
+        self.assertEqual(self.remote.acknowledged, ["5001"])
+        self.assertEqual(self.channel.order_watermark, "1")

@@ -1,0 +1,106 @@
+from odoo.tests import BaseCase, tagged
+
+from ..lib.adapter import TransportError
+from ..lib.availability import apply_policy
+from ..lib.orders import OrderDataError, normalize_order
+from ..lib.retry import call_with_retry
+from .common import order_data
+
+
+@tagged("post_install", "-at_install")
+class TestPolicy(BaseCase):
+    def test_no_policy_is_free_stock_floored(self):
+        self.assertEqual(apply_policy(10.0), 10)
+        self.assertEqual(apply_policy(7.5), 7)
+        self.assertEqual(apply_policy(2.9999999999), 3, "float noise is not a lost unit")
+
+    def test_pending_and_held_back_units_are_subtracted(self):
+        self.assertEqual(apply_policy(10, pending=3, held_back=2), 5)
+
+    def test_percentage_is_applied_after_the_buffer(self):
+        self.assertEqual(apply_policy(100, held_back=10, percent=50), 45)
+        self.assertEqual(apply_policy(5, percent=33), 1)
+
+    def test_never_negative_and_never_above_maximum(self):
+        self.assertEqual(apply_policy(-4), 0)
+        self.assertEqual(apply_policy(3, pending=5), 0)
+        self.assertEqual(apply_policy(100, maximum=20), 20)
+        self.assertEqual(apply_policy(10, maximum=0), 10, "0 means no maximum")
+
+
+@tagged("post_install", "-at_install")
+class TestNormalizeOrder(BaseCase):
+    def test_good_order_is_cleaned(self):
+        order = normalize_order(order_data(lines=[
+            {"listing_external_id": " 7 ", "quantity": "2", "unit_price": "10.50", "tax_rate": None}]))
+        self.assertEqual(order["lines"][0]["listing_external_id"], "7")
+        self.assertEqual(order["lines"][0]["quantity"], 2.0)
+        self.assertEqual(order["lines"][0]["unit_price"], 10.5)
+        self.assertIsNone(order["lines"][0]["tax_rate"])
+        self.assertEqual(order["customer"]["country_code"], "RO")
+
+    def test_every_problem_is_listed(self):
+        with self.assertRaises(OrderDataError) as caught:
+            normalize_order(order_data(
+                external_id="", status="paid", currency="",
+                lines=[{"sku": "X", "quantity": "abc", "unit_price": -1}, {"quantity": 1, "unit_price": 1}],
+                customer={}, total="NaN"))
+        problems = caught.exception.problems
+        for expected in ("external_id: missing", "status: 'paid'", "currency: missing",
+                         "lines[1].quantity: not a number", "lines[1].unit_price: must be at least 0",
+                         "lines[2]: neither a listing id nor a SKU", "customer.name: missing", "total: not a number"):
+            self.assertTrue(any(expected in p for p in problems), f"{expected!r} not in {problems}")
+
+    def test_an_order_without_lines_is_refused(self):
+        with self.assertRaisesRegex(OrderDataError, "at least one line"):
+            normalize_order(order_data(lines=[]))
+        with self.assertRaisesRegex(OrderDataError, "not an object"):
+            normalize_order(["not", "an", "order"])
+
+
+@tagged("post_install", "-at_install")
+class TestRetry(BaseCase):
+    def test_temporary_faults_are_retried_with_growing_waits(self):
+        waits, calls = [], []
+
+        def flaky():
+            calls.append(1)
+            if len(calls) < 3:
+                raise TransportError("timeout")
+            return "done"
+
+        self.assertEqual(call_with_retry(flaky, attempts=4, base_delay=1.0, sleep=waits.append), "done")
+        self.assertEqual(waits, [1.0, 2.0])
+
+    def test_retry_after_wins_when_longer(self):
+        waits = []
+        faults = [TransportError("429", retry_after=7), TransportError("429", retry_after=0.1)]
+
+        def throttled():
+            if faults:
+                raise faults.pop(0)
+            return "ok"
+
+        call_with_retry(throttled, attempts=3, base_delay=1.0, sleep=waits.append)
+        self.assertEqual(waits, [7, 2.0])
+
+    def test_the_last_fault_propagates(self):
+        waits = []
+
+        def down():
+            raise TransportError("503")
+
+        with self.assertRaises(TransportError):
+            call_with_retry(down, attempts=3, base_delay=0.5, sleep=waits.append)
+        self.assertEqual(waits, [0.5, 1.0])
+
+    def test_other_errors_are_not_retried(self):
+        calls = []
+
+        def broken():
+            calls.append(1)
+            raise ValueError("bug")
+
+        with self.assertRaises(ValueError):
+            call_with_retry(broken, attempts=5, base_delay=0, sleep=lambda s: None)
+        self.assertEqual(len(calls), 1)

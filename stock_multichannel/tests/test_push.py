@@ -1,0 +1,85 @@
+from odoo.tests import tagged
+
+from ..lib.adapter import TransportError
+from .common import MultichannelCase
+
+
+@tagged("post_install", "-at_install")
+class TestPush(MultichannelCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.extra_listings = cls.env["multichannel.product.binding"]
+        for index in range(5):
+            product = cls._product(f"Lamp {index}", f"LAMP{index}", 20.0 + index)
+            cls._set_stock(product, index + 1)
+            cls.extra_listings |= cls._listing(product, f"ext-lamp-{index}")
+        cls.listings = cls.chair_listing | cls.desk_listing | cls.extra_listings
+
+    def test_batches_respect_the_adapter_size(self):
+        self.channel._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 3), ("stock", 3), ("stock", 1)])
+        self.assertEqual(len(self.remote.stock), 7)
+        self.assertEqual(self.remote.stock["ext-lamp-4"], 5)
+        self.assertEqual(set(self.listings.mapped("state")), {"pending"}, "prices not pushed yet")
+        self.channel._push("price")
+        self.assertEqual(set(self.listings.mapped("state")), {"synced"})
+        lines = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id), ("kind", "=", "stock")])
+        self.assertEqual(len(lines), 7)
+        self.assertEqual(set(lines.mapped("result")), {"ok"})
+        self.assertEqual(set(lines.mapped("old_value")), {""}, "never pushed before")
+
+    def test_a_refused_item_does_not_fail_its_batch(self):
+        self.remote.refuse["ext-desk"] = "Offer locked by campaign Black Friday"
+        self.channel._push("stock")
+        self.assertNotIn("ext-desk", self.remote.stock)
+        self.assertEqual(self.remote.stock["ext-chair"], 100)
+        self.assertEqual(len(self.remote.stock), 6)
+        self.assertEqual(self.desk_listing.state, "error")
+        self.assertTrue(self.desk_listing.stock_pending, "stays pending")
+        self.assertIn("Black Friday", self.desk_listing.last_error)
+        refused = self.env["multichannel.ledger"].search([("binding_id", "=", self.desk_listing.id)])
+        self.assertEqual(refused.result, "refused")
+        self.assertIn("Black Friday", refused.answer)
+        # the next run sends only the refused one again, and it goes through once the campaign ends
+        self.remote.calls.clear()
+        del self.remote.refuse["ext-desk"]
+        self.channel._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 1)])
+        self.assertEqual(self.remote.stock["ext-desk"], 10)
+        self.assertFalse(self.desk_listing.last_error)
+
+    def test_a_temporary_fault_is_retried(self):
+        self.remote.faults = [TransportError("read timeout"), TransportError("HTTP 503")]
+        self.channel._push("stock")
+        self.assertEqual(len(self.remote.stock), 7)
+        self.assertEqual(self.remote.calls[:3], [("stock", 3)] * 3, "the first batch was tried three times")
+        self.assertFalse(self.listings.filtered("stock_pending"))
+
+    def test_a_persistent_fault_keeps_everything_pending(self):
+        self.channel.retry_attempts = 2
+        self.remote.faults = [TransportError("HTTP 429", retry_after=0)] * 2
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock, {})
+        self.assertEqual(len(self.listings.filtered("stock_pending")), 7)
+        self.assertIn("HTTP 429", self.channel.last_error)
+        failed = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)])
+        self.assertEqual(set(failed.mapped("result")), {"failed"})
+        # the channel is back: nothing was lost
+        self.channel._push("stock")
+        self.assertEqual(len(self.remote.stock), 7)
+        self.assertFalse(self.listings.filtered("stock_pending"))
+
+    def test_reconcile_sends_everything_again(self):
+        self.channel._push("stock")
+        self.remote.stock["ext-chair"] = 3  # someone edited the offer on the channel
+        self.remote.calls.clear()
+        self.channel._reconcile()
+        self.assertEqual(self.remote.stock["ext-chair"], 100)
+        self.assertIn(("stock", 3), self.remote.calls)
+        self.assertEqual(sum(n for kind, n in self.remote.calls if kind == "stock"), 7)
+
+    def test_an_inactive_listing_is_not_pushed(self):
+        self.desk_listing.active = False
+        self.channel._push("stock")
+        self.assertNotIn("ext-desk", self.remote.stock)
