@@ -76,7 +76,7 @@ def main():
     if pytest["exit_code"]:
         problems.append(f"pytest exited with {pytest['exit_code']}")
     failed = odoo["failed"] + odoo["errors"] + pytest["failed"]
-    passed = odoo["tests"] - odoo["failed"] - odoo["errors"] + pytest["passed"]
+    passed = max(0, odoo["tests"] - odoo["failed"] - odoo["errors"]) + pytest["passed"]
     if problems and not failed:
         failed = 1
     print(f"\n[test] Odoo: {odoo['tests']} tests, {odoo['failed']} failed, {odoo['errors']} errors; "
