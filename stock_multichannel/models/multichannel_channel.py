@@ -8,7 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_round, split_every
 
-from ..lib.adapter import ChannelError, PriceUpdate, StockUpdate, TransportError, adapter_class
+from ..lib.adapter import ADAPTERS, ChannelError, PriceUpdate, StockUpdate, TransportError, adapter_class
 from ..lib.availability import apply_policy
 from ..lib.retry import call_with_retry
 
@@ -463,7 +463,8 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _cron_channels(self, kind):
-        return self.search([("channel_type", "!=", "manual")]).filtered(lambda c: c._is_due(kind))
+        """Active channels whose connector is installed and whose ``kind`` run is due."""
+        return self.search([]).filtered(lambda c: c.channel_type in ADAPTERS and c._is_due(kind))
 
     @api.model
     def _cron_push_stock(self):
@@ -483,7 +484,7 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _cron_reconcile(self):
-        self.search([("channel_type", "!=", "manual")])._reconcile(auto_commit=True)
+        self.search([]).filtered(lambda c: c.channel_type in ADAPTERS)._reconcile(auto_commit=True)
 
     @api.model
     def _cron_clean_ledger(self):

@@ -107,3 +107,16 @@ class TestChangeDetection(MultichannelCase):
         self.assertFalse(self.channel._is_due("stock"))
         self.channel.stock_schedule = "realtime"
         self.assertTrue(self.channel._is_due("stock"))
+
+    def test_crons_pick_the_channels_that_are_due(self):
+        Channel = self.env["multichannel.channel"]
+        self.channel.stock_schedule = "realtime"
+        self.assertIn(self.channel, Channel._cron_channels("stock"))
+        self.channel.stock_schedule = "off"
+        self.assertNotIn(self.channel, Channel._cron_channels("stock"))
+        self.channel.order_schedule = "custom"
+        self.channel.order_interval = 30
+        self.channel.order_imported_at = False
+        self.assertIn(self.channel, Channel._cron_channels("order"))
+        self.channel._import_orders()
+        self.assertNotIn(self.channel, Channel._cron_channels("order"), "imported a moment ago")

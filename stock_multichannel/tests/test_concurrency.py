@@ -120,3 +120,14 @@ class TestConcurrency(TransactionCase):
             self.assertEqual(remote.calls, [("stock", 1)])
             self.assertIn("cc-1", remote.stock)
             second.rollback()
+
+    def test_the_push_cron_commits_each_batch(self):
+        self.remote.calls.clear()
+        with self.db.cursor() as cr:
+            self._env(cr)["multichannel.channel"]._cron_push_stock()
+        with self.db.cursor() as cr:
+            listing = self._env(cr)["multichannel.product.binding"].search([("external_id", "=", "cc-1")])
+            self.assertFalse(listing.stock_pending)
+            self.assertTrue(listing.stock_pushed_at)
+            self.assertEqual(listing.pushed_qty, self.remote.stock["cc-1"])
+            self.assertTrue(listing.channel_id.stock_pushed_at)
