@@ -48,6 +48,7 @@ class PriceUpdate:
     external_sku: str
     price: float  # in the channel pricelist's currency, as the pricelist gives it
     currency: str
+    regular_price: float = 0.0  # the product's list price in that currency (before pricelist discounts)
     extra: dict = field(default_factory=dict)
 
 
@@ -59,6 +60,19 @@ class ItemResult:
     ok: bool
     message: str = ""
     answer: str = ""  # the raw answer worth keeping in the ledger (never credentials)
+
+
+@dataclass
+class ExternalOffer:
+    """A product or offer as it exists on the channel, for listing import."""
+
+    external_id: str
+    sku: str = ""
+    barcode: str = ""
+    name: str = ""
+    parent_id: str = ""  # the parent product, for variations
+    quantity: int = None
+    price: float = None
 
 
 @dataclass
@@ -89,6 +103,10 @@ class ChannelAdapter:
 
     def push_prices(self, updates):
         """Send prices; same contract as :meth:`push_stock`."""
+        raise NotImplementedError
+
+    def fetch_offers(self):
+        """Return every :class:`ExternalOffer` of the seller on the channel."""
         raise NotImplementedError
 
     def fetch_orders(self, watermark):

@@ -3,6 +3,7 @@ from . import multichannel_product_binding
 from . import multichannel_sync_request
 from . import multichannel_order
 from . import multichannel_ledger
+from . import multichannel_unmatched_offer
 from . import sale_order
 from . import stock_quant
 from . import stock_picking

@@ -303,6 +303,18 @@ class MultichannelChannel(models.Model):
             for binding in bindings
         }
 
+    def _regular_prices(self, bindings):
+        """{listing id: the product's list price in the pricelist's currency}."""
+        self.ensure_one()
+        currency = self.pricelist_id.currency_id
+        company = self.company_id
+        return {
+            binding.id: float_round(
+                company.currency_id._convert(binding.product_id.lst_price, currency, company, fields.Date.today()),
+                precision_rounding=currency.rounding)
+            for binding in bindings
+        }
+
     # ------------------------------------------------------------------
     # push engine
     # ------------------------------------------------------------------
@@ -368,8 +380,9 @@ class MultichannelChannel(models.Model):
             updates = [StockUpdate(b.id, b.external_id or "", b.external_sku or "", int(t), b._extra()) for b, t in batch]
             send = adapter.push_stock
         else:
-            updates = [PriceUpdate(b.id, b.external_id or "", b.external_sku or "", t, currency, b._extra())
-                       for b, t in batch]
+            regular = self._regular_prices(self.env["multichannel.product.binding"].browse([b.id for b, _t in batch]))
+            updates = [PriceUpdate(b.id, b.external_id or "", b.external_sku or "", t, currency, regular[b.id],
+                                   b._extra()) for b, t in batch]
             send = adapter.push_prices
         started = time.monotonic()
         try:
@@ -405,6 +418,53 @@ class MultichannelChannel(models.Model):
         """
         for kind in ("stock", "price"):
             self._push(kind, force=True, auto_commit=auto_commit, cause="reconcile")
+
+    def _import_listings(self):
+        """Match the channel's offers to products; list them; keep the rest for a human.
+
+        Matching: a listing with that external id, then a product whose internal
+        reference is the offer's SKU, then one whose barcode is the offer's barcode.
+        """
+        self.ensure_one()
+        offers = self._call(self._get_adapter().fetch_offers)
+        Binding = self.env["multichannel.product.binding"].with_context(active_test=False)
+        Product = self.env["product.product"]
+        Unmatched = self.env["multichannel.unmatched.offer"]
+        listed = {b.external_id: b for b in Binding.search([("channel_id", "=", self.id), ("external_id", "!=", False)])}
+        listed_products = set(Binding.search([("channel_id", "=", self.id)]).product_id.ids)
+        company_domain = [("company_id", "in", (self.company_id.id, False)), ("type", "=", "consu")]
+        counts = {"matched": 0, "created": 0, "unmatched": 0}
+        for offer in offers:
+            offer_values = {"external_sku": offer.sku or False, "external_parent_id": offer.parent_id or False}
+            if offer.external_id in listed:
+                listed[offer.external_id].write(offer_values)
+                counts["matched"] += 1
+                continue
+            product = offer.sku and Product.search([("default_code", "=", offer.sku)] + company_domain, limit=1)
+            if not product and offer.barcode:
+                product = Product.search([("barcode", "=", offer.barcode)] + company_domain, limit=1)
+            if product and product.id not in listed_products:
+                Binding.create(dict(offer_values, channel_id=self.id, product_id=product.id,
+                                    external_id=offer.external_id))
+                listed_products.add(product.id)
+                counts["created"] += 1
+            else:
+                Unmatched._remember(self, offer, product)
+                counts["unmatched"] += 1
+        Unmatched.search([("channel_id", "=", self.id), ("external_id", "in", list(listed))]).unlink()
+        return counts
+
+    def action_import_listings(self):
+        self.ensure_one()
+        try:
+            counts = self._import_listings()
+        except (ChannelError, TransportError) as error:
+            raise UserError(_("Reading the offers of %(name)s failed: %(error)s", name=self.name, error=error)) from None
+        return self._notify(_("%(created)s listings created, %(matched)s already listed, %(unmatched)s offers "
+                              "to match by hand.", **counts))
+
+    def action_view_unmatched(self):
+        return self._open("multichannel.unmatched.offer", [("channel_id", "=", self.id)], _("Offers to Match"))
 
     def action_test_connection(self):
         self.ensure_one()

@@ -16,6 +16,7 @@ class FakeRemote:
         self.faults = []  # exceptions raised by the next calls, one per call
         self.calls = []  # (method, number of items)
         self.orders = []
+        self.offers = []
         self.acknowledged = []
         self.statuses = []
 
@@ -49,6 +50,10 @@ class FakeAdapter(ChannelAdapter):
 
     def push_prices(self, updates):
         return self._push("price", updates, self.remote.prices, lambda u: u.price)
+
+    def fetch_offers(self):
+        self.remote.fault("offers")
+        return list(self.remote.offers)
 
     def fetch_orders(self, watermark):
         self.remote.fault("orders")

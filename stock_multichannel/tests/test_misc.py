@@ -72,3 +72,38 @@ class TestAccess(MultichannelCase):
         self.assertEqual(self.channel.with_user(user).name, "Test Marketplace")
         with self.assertRaises(AccessError):
             self.channel.with_user(user).write({"stock_percent": 10})
+
+
+@tagged("post_install", "-at_install")
+class TestListingImport(MultichannelCase):
+    def test_offers_are_matched_by_id_sku_then_barcode(self):
+        from ..lib.adapter import ExternalOffer
+
+        stool = self._product("Stool", "STOOL", 10, barcode="5940000000017")
+        lamp = self._product("Lamp", "LAMP", 20)
+        self.remote.offers = [
+            ExternalOffer("ext-chair", sku="CHAIR-EMAG"),  # already listed: updated
+            ExternalOffer("501", sku="LAMP", name="Lamp"),  # by internal reference
+            ExternalOffer("502", sku="", barcode="5940000000017", name="Stool"),  # by barcode
+            ExternalOffer("503", sku="NOPE", name="Unknown sofa"),  # nothing matches
+            ExternalOffer("504", sku="DESK", name="Second desk offer"),  # desk is listed already
+        ]
+        counts = self.channel._import_listings()
+        self.assertEqual(counts, {"matched": 1, "created": 2, "unmatched": 2})
+        self.assertEqual(self.chair_listing.external_sku, "CHAIR-EMAG")
+        listings = self.env["multichannel.product.binding"].search([("channel_id", "=", self.channel.id)])
+        self.assertEqual(listings.filtered(lambda b: b.external_id == "501").product_id, lamp)
+        self.assertEqual(listings.filtered(lambda b: b.external_id == "502").product_id, stool)
+        unmatched = self.env["multichannel.unmatched.offer"].search([("channel_id", "=", self.channel.id)])
+        self.assertEqual(sorted(unmatched.mapped("external_id")), ["503", "504"])
+        self.assertIn("already listed", unmatched.filtered(lambda o: o.external_id == "504").reason)
+        # a human links the sofa offer to a product
+        sofa = self._product("Sofa", "SOFA", 500)
+        offer = unmatched.filtered(lambda o: o.external_id == "503")
+        offer.product_id = sofa
+        offer.action_link()
+        self.assertTrue(self.env["multichannel.product.binding"].search(
+            [("channel_id", "=", self.channel.id), ("external_id", "=", "503"), ("product_id", "=", sofa.id)]))
+        self.assertFalse(offer.exists())
+        # importing again changes nothing
+        self.assertEqual(self.channel._import_listings()["created"], 0)

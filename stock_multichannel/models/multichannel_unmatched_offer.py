@@ -1,0 +1,50 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class MultichannelUnmatchedOffer(models.Model):
+    """An offer found on a channel that no product could be matched to."""
+
+    _name = "multichannel.unmatched.offer"
+    _description = "Channel Offer to Match"
+    _order = "channel_id, name"
+
+    channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True)
+    external_id = fields.Char("External ID", required=True)
+    external_parent_id = fields.Char("External Parent ID")
+    sku = fields.Char("SKU")
+    barcode = fields.Char()
+    name = fields.Char()
+    reason = fields.Char(readonly=True)
+    product_id = fields.Many2one("product.product", "Match With", domain="[('type', '=', 'consu')]")
+
+    _sql_constraints = [
+        ("external_uniq", "unique(channel_id, external_id)", "This offer is already in the list."),
+    ]
+
+    @api.model
+    def _remember(self, channel, offer, product):
+        reason = (_("%s is already listed on this channel under another offer.", product.display_name)
+                  if product else _("No product with this SKU or barcode."))
+        values = {"channel_id": channel.id, "external_id": offer.external_id, "sku": offer.sku,
+                  "barcode": offer.barcode, "name": offer.name, "external_parent_id": offer.parent_id,
+                  "reason": reason}
+        existing = self.search([("channel_id", "=", channel.id), ("external_id", "=", offer.external_id)])
+        if existing:
+            existing.write(values)
+            return existing
+        return self.create(values)
+
+    def action_link(self):
+        """List the chosen product under this offer."""
+        for offer in self:
+            if not offer.product_id:
+                raise UserError(_("Choose the product of offer %s first.", offer.name or offer.external_id))
+            self.env["multichannel.product.binding"].create({
+                "channel_id": offer.channel_id.id, "product_id": offer.product_id.id,
+                "external_id": offer.external_id, "external_sku": offer.sku or False,
+                "external_parent_id": offer.external_parent_id or False,
+            })
+        self.unlink()
+        return True
