@@ -1,7 +1,9 @@
 from unittest.mock import patch
+from urllib.parse import urlsplit
 
 from odoo import Command
 from odoo.tests import TransactionCase
+from odoo.tests.common import _super_send
 
 from ..lib.adapter import ADAPTERS, ChannelAdapter, FetchedOrders, ItemResult
 
@@ -71,6 +73,20 @@ class FakeAdapter(ChannelAdapter):
     def test_connection(self):
         self.remote.fault("test")
         return "connected"
+
+
+class LocalSimulatorMixin:
+    """For connector tests talking to simulators on 127.0.0.1.
+
+    Odoo's test runner raises every HTTP timeout below 10 s to 10 s; requests to the
+    local simulators keep the timeout the connector set, so timeouts are really tested.
+    """
+
+    @classmethod
+    def _request_handler(cls, session, request, /, **kw):
+        if urlsplit(request.url).hostname == "127.0.0.1":
+            return _super_send(session, request, **kw)
+        return super()._request_handler(session, request, **kw)
 
 
 def order_data(external_id="1001", lines=None, **overrides):

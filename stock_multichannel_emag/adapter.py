@@ -1,0 +1,193 @@
+"""The eMAG adapter: the core's contract translated to eMAG's API."""
+
+from datetime import datetime, timedelta
+
+from odoo.addons.stock_multichannel.lib.adapter import (
+    ChannelAdapter,
+    ChannelError,
+    ExternalOffer,
+    FetchedOrders,
+    ItemResult,
+    register_adapter,
+)
+
+from .api import translate
+from .api.client import EmagApiError
+
+DATE = "%Y-%m-%d %H:%M:%S"
+OVERLAP = timedelta(minutes=5)
+FIRST_LOOK_BACK = timedelta(days=1)
+MAX_WINDOW = timedelta(days=30)
+
+
+@register_adapter("emag")
+class EmagAdapter(ChannelAdapter):
+    batch_size = 50
+    acknowledges_orders = True
+
+    def __init__(self, channel):
+        super().__init__(channel)
+        self.client = channel._emag_client()
+        self.settings = channel._emag_settings()
+
+    # ------------------------------------------------------------------
+    # offers
+    # ------------------------------------------------------------------
+    def push_stock(self, updates):
+        warehouse = self.settings["warehouse_id"]
+        return self._push(updates, lambda offer, u: translate.stock_item(offer, u.quantity, warehouse))
+
+    def push_prices(self, updates):
+        settings = self.settings
+
+        def item(offer, update):
+            sale = translate.without_vat(update.price, settings["vat_rate"], settings["prices_include_vat"])
+            regular = translate.without_vat(update.regular_price, settings["vat_rate"],
+                                            settings["prices_include_vat"])
+            return translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
+
+        return self._push(updates, item)
+
+    def _push(self, updates, build):
+        results, existing, creations = [], [], []
+        for update in updates:
+            offer = translate.offer_id(update.external_id)
+            if offer is None:
+                results.append(ItemResult(update.key, False, f"{update.external_id!r} is not an eMAG offer id"))
+            elif update.extra.get("emag_create"):
+                creations.append((update, self._creation_item(offer, update.extra)))
+            else:
+                existing.append((update, build(offer, update)))
+        if existing:
+            results += self._save_offers("offer", existing)
+        if creations:
+            results += self._save_offers("product_offer", creations)
+        return results
+
+    def _creation_item(self, offer, extra):
+        settings = self.settings
+        sale = translate.without_vat(extra["price"], settings["vat_rate"], settings["prices_include_vat"])
+        regular = translate.without_vat(extra["regular_price"], settings["vat_rate"], settings["prices_include_vat"])
+        item = translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
+        item.update(translate.stock_item(offer, extra["quantity"], settings["warehouse_id"]))
+        item.update({
+            "status": 1, "vat_id": settings["vat_id"], "name": extra.get("name") or "",
+            "part_number": extra.get("part_number") or "",
+            "handling_time": [{"warehouse_id": settings["warehouse_id"], "value": settings["handling_time"]}],
+        })
+        if extra.get("part_number_key"):
+            item["part_number_key"] = extra["part_number_key"]
+        if extra.get("ean"):
+            item["ean"] = [extra["ean"]]
+        return item
+
+    def _save_offers(self, resource, pairs):
+        """Save; a batch refused as a whole is split in halves until the bad offer is alone."""
+        items = [item for _update, item in pairs]
+        try:
+            envelope = self.client.save(resource, items)
+        except EmagApiError as error:
+            if resource == "product_offer" and self._all_saved(pairs):
+                return [ItemResult(u.key, True, answer="saved (eMAG reported a documentation error)")
+                        for u, _i in pairs]
+            if len(pairs) == 1:
+                return [ItemResult(pairs[0][0].key, False, str(error))]
+            half = len(pairs) // 2
+            return self._save_offers(resource, pairs[:half]) + self._save_offers(resource, pairs[half:])
+        refused = translate.refused_items(envelope.messages, [item["id"] for item in items])
+        return [
+            ItemResult(update.key, item["id"] not in refused, refused.get(item["id"], ""),
+                       answer=refused.get(item["id"]) or "saved")
+            for update, item in pairs
+        ]
+
+    def _all_saved(self, pairs):
+        """eMAG may answer isError although product_offer/save stored the offers: look."""
+        for _update, item in pairs:
+            found = self.client.call("product_offer/read", {"id": item["id"]}).results or []
+            if not found or translate.money(found[0].get("sale_price") or 0) != item["sale_price"]:
+                return False
+        return True
+
+    def fetch_offers(self):
+        offers = self.client.read_all("product_offer")
+        return [
+            ExternalOffer(
+                external_id=str(offer.get("id")), sku=str(offer.get("part_number") or ""),
+                barcode=str((offer.get("ean") or [""])[0] or ""), name=str(offer.get("name") or ""),
+                quantity=offer.get("general_stock"), price=offer.get("sale_price"),
+            )
+            for offer in offers if isinstance(offer, dict) and offer.get("id")
+        ]
+
+    # ------------------------------------------------------------------
+    # orders
+    # ------------------------------------------------------------------
+    def _normalize(self, order):
+        return translate.normalize_order(order, self.settings["currency"], self.settings["vat_rate"])
+
+    def fetch_orders(self, watermark):
+        """New orders, plus orders modified since the watermark (to catch cancellations)."""
+        now = datetime.now()
+        since = datetime.strptime(watermark, DATE) - OVERLAP if watermark else now - FIRST_LOOK_BACK
+        since = max(since, now - MAX_WINDOW)
+        orders = {}
+        for order in self.client.read_all("order", status=1):
+            orders[order.get("id")] = order
+        modified = self.client.read_all("order", modifiedAfter=since.strftime(DATE),
+                                        modifiedBefore=(now + timedelta(minutes=1)).strftime(DATE))
+        for order in modified:
+            orders[order.get("id")] = order
+        return FetchedOrders([self._normalize(order) for order in orders.values()], watermark=now.strftime(DATE))
+
+    def _read_order(self, external_id):
+        found = self.client.call("order/read", {"id": int(external_id)}).results or []
+        if not found:
+            raise ChannelError(f"eMAG has no order {external_id}")
+        return found[0]
+
+    def acknowledge_order(self, external_id):
+        self.client.call(f"order/acknowledge/{int(external_id)}")
+        return self._normalize(self._read_order(external_id))  # the customer may have cancelled meanwhile
+
+    def send_order_status(self, external_id, status, payload):
+        """Finalize (4) or cancel (0) the order as read now; skip when eMAG is there already.
+
+        order/save is not idempotent and needs the whole order, so the order is read
+        again first — after a timeout the engine's retry lands here and finds it done.
+        """
+        order = self._read_order(external_id)
+        current = translate.order_status(order)
+        name = translate.STATUS_NAMES.get(current, current)
+        if status == "shipped":
+            if current in (translate.FINALIZED, 5):
+                return f"already {name} on eMAG"
+            if current == translate.CANCELED:
+                raise ChannelError("the order is canceled on eMAG and cannot be finalized")
+            target = translate.FINALIZED
+        elif status == "cancelled":
+            if current == translate.CANCELED:
+                return "already canceled on eMAG"
+            if current in (translate.FINALIZED, 5):
+                raise ChannelError(f"the order is {name} on eMAG and cannot be canceled")
+            target = translate.CANCELED
+        else:
+            raise ChannelError(f"unknown status {status!r}")
+        if current == 1:
+            self.client.call(f"order/acknowledge/{int(external_id)}")
+            order = self._read_order(external_id)
+        order = dict(order, status=target)
+        if target == translate.CANCELED:
+            order["reason_cancellation"] = self.settings["cancel_reason"]
+        self.client.save("order", [order], retry=False)
+        return f"eMAG order {external_id}: {name} -> {translate.STATUS_NAMES[target]}"
+
+    def vat_rates(self):
+        """{rate in percent: eMAG vat_id}."""
+        rates = self.client.call("vat/read").results or []
+        return {round(float(r["vat_rate"]) * 100, 2): r["vat_id"] for r in rates if isinstance(r, dict)}
+
+    def test_connection(self):
+        rates = self.vat_rates()
+        listed = ", ".join(f"{rate:g}% (id {vat_id})" for rate, vat_id in sorted(rates.items()))
+        return f"Connected to eMAG. VAT rates: {listed or 'none'}."

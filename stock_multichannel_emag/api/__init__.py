@@ -1,0 +1,1 @@
+"""Plain-Python eMAG Marketplace API client and translations (no ORM)."""

@@ -1,0 +1,130 @@
+"""HTTP client of the eMAG Marketplace API (api-3): transport, auth, envelope, limits.
+
+Raises the core's :class:`TransportError` for what is worth retrying (timeouts,
+connection errors, HTTP 429 and 5xx, unreadable answers) and :class:`ChannelError`
+for refusals (credentials, rights, ``isError`` answers). Credentials travel only in
+the Authorization header: they are never part of a URL, a message or a log line.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+import requests
+
+from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.retry import call_with_retry
+
+from .ratelimit import limiter_for
+
+_logger = logging.getLogger(__name__)
+
+ITEMS_PER_PAGE = 100
+
+
+class EmagApiError(ChannelError):
+    """eMAG answered ``isError: true``."""
+
+    def __init__(self, messages):
+        self.messages = messages
+        super().__init__("; ".join(messages) or "eMAG reported an error without a message")
+
+
+class EmagAccessError(ChannelError):
+    """HTTP 401 / 403: credentials, API rights or IP whitelist."""
+
+
+@dataclass
+class Envelope:
+    results: object = None
+    messages: list = field(default_factory=list)  # as strings
+
+
+def message_text(message):
+    """eMAG messages are strings or objects; make them readable strings."""
+    if isinstance(message, dict):
+        text = message.get("message") or message.get("text") or ""
+        ident = message.get("id")
+        return f"{ident}: {text}" if ident is not None else text or str(message)
+    return str(message)
+
+
+class EmagClient:
+    def __init__(self, base_url, username, password, timeout=30.0, session=None, attempts=1, retry_delay=1.0):
+        self.base_url = base_url.rstrip("/")
+        self._auth = (username, password)
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.attempts, self.retry_delay = attempts, retry_delay
+        account = hashlib.sha256(f"{self.base_url}|{username}".encode()).hexdigest()[:16]
+        self.limiters = {kind: limiter_for(account, kind) for kind in ("order", "other")}
+
+    def __repr__(self):
+        return f"<EmagClient {self.base_url}>"
+
+    # ------------------------------------------------------------------
+    def call(self, path, payload=None, retry=True):
+        """POST ``payload`` to ``{base}/{path}``; return the :class:`Envelope`.
+
+        ``retry=False`` for writes that are not idempotent (order/save): the caller
+        re-reads the state before trying again.
+        """
+        attempts = self.attempts if retry else 1
+        return call_with_retry(self._call_once, path, payload, attempts=attempts, base_delay=self.retry_delay)
+
+    def _call_once(self, path, payload):
+        rate_class = "order" if path.split("/", 1)[0] == "order" else "other"
+        self.limiters[rate_class].acquire()
+        url = f"{self.base_url}/{path}"
+        try:
+            response = self.session.post(url, json=payload if payload is not None else {}, auth=self._auth,
+                                         timeout=self.timeout)
+        except requests.Timeout:
+            raise TransportError(f"eMAG did not answer {path} within {self.timeout:g}s") from None
+        except requests.ConnectionError as error:
+            raise TransportError(f"could not reach eMAG for {path}: {type(error).__name__}") from None
+        return self._parse(path, response)
+
+    def _parse(self, path, response):
+        status = response.status_code
+        if status == 429:
+            raise TransportError(f"eMAG rate limit exceeded on {path} (HTTP 429)", retry_after=1.0)
+        if status >= 500:
+            raise TransportError(f"eMAG answered HTTP {status} on {path}")
+        body = self._json(response)
+        messages = [message_text(m) for m in (body or {}).get("messages") or []] if isinstance(body, dict) else []
+        if status == 401:
+            raise EmagAccessError("eMAG refused the API username or password (HTTP 401). "
+                                  + " ".join(messages))
+        if status == 403:
+            raise EmagAccessError("eMAG refused access (HTTP 403): " + (" ".join(messages) or "forbidden")
+                                  + ". The user needs API rights and this server's IP must be whitelisted.")
+        if body is None or not isinstance(body, dict) or "isError" not in body:
+            if status >= 400:
+                raise ChannelError(f"eMAG answered HTTP {status} on {path}")
+            raise TransportError(f"eMAG sent an unreadable answer on {path}")
+        if body["isError"] or status >= 400:
+            raise EmagApiError(messages or [f"HTTP {status}"])
+        return Envelope(body.get("results"), messages)
+
+    @staticmethod
+    def _json(response):
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    # ------------------------------------------------------------------
+    def save(self, resource, items, retry=True):
+        return self.call(f"{resource}/save", {"data": items}, retry=retry)
+
+    def read_all(self, resource, **filters):
+        """Every record of a paged read (``currentPage`` / ``itemsPerPage``)."""
+        page, records = 1, []
+        while True:
+            batch = self.call(f"{resource}/read", dict(filters, currentPage=page, itemsPerPage=ITEMS_PER_PAGE)).results
+            batch = batch or []
+            records.extend(batch)
+            if len(batch) < ITEMS_PER_PAGE:
+                return records
+            page += 1

@@ -1,0 +1,2 @@
+from . import multichannel_channel
+from . import multichannel_product_binding

@@ -1,0 +1,98 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.stock_multichannel.lib.adapter import ChannelError
+
+from ..api.client import EmagClient
+
+PLATFORMS = {
+    "ro": ("eMAG Romania", "https://marketplace-api.emag.ro/api-3", "RON"),
+    "bg": ("eMAG Bulgaria", "https://marketplace-api.emag.bg/api-3", "BGN"),
+    "hu": ("eMAG Hungary", "https://marketplace-api.emag.hu/api-3", "HUF"),
+    "fd_ro": ("Fashion Days Romania", "https://marketplace-ro.fashiondays.com/api-3", "RON"),
+}
+CANCEL_REASONS = [
+    ("31", "Partner requested cancellation"),
+    ("33", "Product no longer in partner stock"),
+    ("1", "Out of stock"),
+    ("24", "Customer request"),
+]
+
+
+class MultichannelChannel(models.Model):
+    _inherit = "multichannel.channel"
+
+    channel_type = fields.Selection(selection_add=[("emag", "eMAG Marketplace")],
+                                    ondelete={"emag": "set default"})
+    emag_platform = fields.Selection([(key, value[0]) for key, value in PLATFORMS.items()], "eMAG Platform",
+                                     default="ro")
+    emag_base_url = fields.Char(
+        "API URL", compute="_compute_emag_base_url", store=True, readonly=False,
+        help="Set by the platform; point it elsewhere only for a test server or simulator.",
+    )
+    emag_username = fields.Char("API Username", groups="base.group_system", copy=False)
+    emag_password = fields.Char("API Password", groups="base.group_system", copy=False)
+    emag_warehouse_id = fields.Integer("eMAG Warehouse ID", default=1)
+    emag_handling_time = fields.Integer("Handling Time (days)", default=1)
+    emag_vat_rate = fields.Float("VAT Rate (%)", default=21.0, help="Rate of the offers' prices.")
+    emag_vat_id = fields.Integer("eMAG VAT ID", default=1, help="Filled by Test Connection from eMAG's VAT list.")
+    emag_min_price_percent = fields.Float(
+        "Minimum Price (% below)", default=20.0, help="min_sale_price sent with each price: sale price minus this %.")
+    emag_max_price_percent = fields.Float(
+        "Maximum Price (% above)", default=50.0, help="max_sale_price sent with each price: sale price plus this %.")
+    emag_cancel_reason = fields.Selection(CANCEL_REASONS, "Cancellation Reason", default="31",
+                                          help="Sent to eMAG when an order is cancelled in Odoo.")
+    emag_timeout = fields.Float("Timeout (s)", default=30.0)
+
+    @api.depends("emag_platform")
+    def _compute_emag_base_url(self):
+        for channel in self:
+            channel.emag_base_url = PLATFORMS.get(channel.emag_platform, PLATFORMS["ro"])[1]
+
+    @api.constrains("channel_type", "emag_platform", "pricelist_id")
+    def _check_emag_currency(self):
+        for channel in self.filtered(lambda c: c.channel_type == "emag"):
+            currency = PLATFORMS[channel.emag_platform][2]
+            if channel.pricelist_id.currency_id.name != currency:
+                raise ValidationError(_(
+                    "%(platform)s sells in %(currency)s: choose a pricelist in %(currency)s for %(channel)s.",
+                    platform=PLATFORMS[channel.emag_platform][0], currency=currency, channel=channel.name))
+
+    @api.constrains("emag_min_price_percent", "emag_max_price_percent", "emag_warehouse_id")
+    def _check_emag_numbers(self):
+        for channel in self.filtered(lambda c: c.channel_type == "emag"):
+            if not 0 <= channel.emag_min_price_percent < 100 or channel.emag_max_price_percent < 0:
+                raise ValidationError(_("The minimum price lies 0 to 99% below, the maximum 0% or more above."))
+            if channel.emag_warehouse_id < 1:
+                raise ValidationError(_("The eMAG warehouse ID is 1 or more."))
+
+    def _emag_client(self):
+        self.ensure_one()
+        channel = self.sudo()
+        if not channel.emag_username or not channel.emag_password:
+            raise ChannelError(_("Set the eMAG API username and password of %s.", self.name))
+        return EmagClient(channel.emag_base_url, channel.emag_username, channel.emag_password,
+                          timeout=channel.emag_timeout or 30.0)
+
+    def _emag_settings(self):
+        self.ensure_one()
+        return {
+            "warehouse_id": self.emag_warehouse_id or 1,
+            "handling_time": self.emag_handling_time,
+            "vat_rate": self.emag_vat_rate,
+            "vat_id": self.emag_vat_id,
+            "prices_include_vat": self.prices_include_tax,
+            "min_percent": self.emag_min_price_percent,
+            "max_percent": self.emag_max_price_percent,
+            "cancel_reason": int(self.emag_cancel_reason or 31),
+            "currency": PLATFORMS[self.emag_platform or "ro"][2],
+        }
+
+    def action_test_connection(self):
+        action = super().action_test_connection()
+        for channel in self.filtered(lambda c: c.channel_type == "emag"):
+            rates = channel._get_adapter().vat_rates()
+            vat_id = rates.get(round(channel.emag_vat_rate, 2))
+            if vat_id:
+                channel.emag_vat_id = vat_id
+        return action

@@ -1,0 +1,150 @@
+import time
+
+from odoo.tests import BaseCase, tagged
+
+from odoo.addons.stock_multichannel.lib.adapter import TransportError
+from odoo.addons.stock_multichannel.lib.orders import normalize_order as core_normalize
+
+from odoo.addons.stock_multichannel.tests.common import LocalSimulatorMixin
+
+from ..api import translate
+from ..api.client import EmagAccessError, EmagApiError, EmagClient
+from ..api.ratelimit import SlidingWindowLimiter
+from ..simulator.emag_simulator import EmagSimulator
+
+
+@tagged("post_install", "-at_install")
+class TestEmagClient(LocalSimulatorMixin, BaseCase):
+    """The plain client against the simulator, over real HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sim = EmagSimulator(username="client-test", password="pw-client").start()
+        cls.addClassCleanup(cls.sim.stop)
+
+    def setUp(self):
+        super().setUp()
+        self.sim.reset()
+        self.sim.api_rights, self.sim.allowed_ips = True, None
+
+    def client(self, password="pw-client", **options):
+        return EmagClient(self.sim.base_url, "client-test", password, **options)
+
+    def test_wrong_credentials(self):
+        with self.assertRaisesRegex(EmagAccessError, "username or password"):
+            self.client(password="wrong").call("vat/read")
+
+    def test_no_api_rights_and_ip_not_whitelisted(self):
+        self.sim.api_rights = False
+        with self.assertRaisesRegex(EmagAccessError, "API rights"):
+            self.client().call("vat/read")
+        self.sim.api_rights = True
+        self.sim.allowed_ips = {"10.1.2.3"}
+        with self.assertRaisesRegex(EmagAccessError, "not whitelisted"):
+            self.client().call("vat/read")
+
+    def test_temporary_faults_are_retried_refusals_are_not(self):
+        for kind in ("503", "malformed", "429"):
+            self.sim.add_fault(kind, "vat/read")
+        rates = self.client(attempts=4, retry_delay=0.01).call("vat/read").results
+        self.assertEqual(len(rates), 3)
+        self.assertEqual(len(self.sim.requests_to("vat/read")), 4)
+        with self.assertRaisesRegex(EmagApiError, "itemsPerPage"):
+            self.client(attempts=4, retry_delay=0.01).call("order/read", {"itemsPerPage": 500})
+        self.assertEqual(len(self.sim.requests_to("order/read")), 1, "an isError answer is not retried")
+
+    def test_a_timeout_is_a_transport_error(self):
+        self.sim.add_fault("timeout", "vat/read", delay=1.0)
+        with self.assertRaisesRegex(TransportError, "did not answer"):
+            self.client(timeout=0.3).call("vat/read")
+
+    def test_refused_items_inside_a_successful_answer(self):
+        self.sim.add_offer(7, stock=1)
+        self.sim.add_offer(8, stock=1, campaign="Black Friday")
+        envelope = self.client().save("offer", [translate.stock_item(7, 5, 1), translate.stock_item(8, 5, 1),
+                                                translate.stock_item(9, 5, 1)])
+        refused = translate.refused_items(envelope.messages, [7, 8, 9])
+        self.assertEqual(sorted(refused), [8, 9])
+        self.assertIn("Black Friday", refused[8])
+        self.assertIn("does not exist", refused[9])
+        self.assertEqual(self.sim.stock_of(7), 5)
+
+    def test_more_than_fifty_is_refused_by_the_api(self):
+        with self.assertRaisesRegex(EmagApiError, "Maximum 50"):
+            self.client().save("offer", [translate.stock_item(i, 1, 1) for i in range(1, 52)])
+
+    def test_paged_reads(self):
+        for offer in range(1, 231):
+            self.sim.add_offer(offer)
+        self.assertEqual(len(self.client().read_all("product_offer")), 230)
+        self.assertEqual(len(self.sim.requests_to("product_offer/read")), 3)
+
+    def test_the_rate_limit_is_never_exceeded(self):
+        client = self.client()
+        started = time.monotonic()
+        for _index in range(7):
+            client.call("vat/read")
+        elapsed = time.monotonic() - started
+        self.assertLessEqual(self.sim.max_rate("other"), 3)
+        self.assertFalse([e for e in self.sim.log if e["status"] == 429])
+        self.assertGreaterEqual(elapsed, 2.0, "7 calls at 3 per second take two windows")
+
+
+@tagged("post_install", "-at_install")
+class TestTranslate(BaseCase):
+    def test_stock_is_clamped(self):
+        self.assertEqual(translate.stock_item(5, -3, 1), {"id": 5, "stock": [{"warehouse_id": 1, "value": 0}]})
+        self.assertEqual(translate.stock_item(5, 70000, 2)["stock"][0], {"warehouse_id": 2, "value": 65535})
+
+    def test_prices(self):
+        self.assertEqual(translate.without_vat(121.0, 21.0, True), 100.0)
+        self.assertEqual(translate.without_vat(99.99, 21.0, False), 99.99)
+        item = translate.price_item(5, 90.0, 100.0, 20, 50)
+        self.assertEqual(item, {"id": 5, "sale_price": 90.0, "min_sale_price": 72.0, "max_sale_price": 135.0,
+                                "recommended_price": 100.0})
+        self.assertNotIn("recommended_price", translate.price_item(5, 90.0, 90.0, 20, 50))
+
+    def test_offer_ids(self):
+        self.assertEqual(translate.offer_id(" 42 "), 42)
+        self.assertIsNone(translate.offer_id("CHAIR"))
+        self.assertIsNone(translate.offer_id(2**24))
+
+    def test_an_order_translates_to_a_valid_core_order(self):
+        sim = EmagSimulator()
+        sim.add_offer(11, "CHAIR", sale_price=100.0)
+        sim.add_offer(12, "DESK", sale_price=250.0, stock=5)
+        order = sim.place_order([(11, 2), (12, 1)], shipping_tax=12.1, vouchers=[
+            {"voucher_id": 1, "voucher_name": "Black Friday -10", "sale_price": -10.0, "sale_price_vat": -2.1,
+             "vat": "0.21"}])
+        order["products"].append(dict(order["products"][0], id=999, status=0, quantity=5))  # removed line
+        data = core_normalize(translate.normalize_order(order, "RON", 21.0))
+        self.assertEqual(data["status"], "open")
+        self.assertEqual([(l["listing_external_id"], l["quantity"], l["tax_rate"]) for l in data["lines"]],
+                         [("11", 2.0, 21.0), ("12", 1.0, 21.0)])
+        self.assertEqual(data["shipping"], [{"name": "eMAG shipping", "amount": 10.0, "tax_rate": 21.0}])
+        self.assertEqual(data["discounts"][0]["amount"], 10.0)
+        # (2 * 100 + 250) * 1.21 + 12.1 - 12.1
+        self.assertEqual(data["total"], 544.5)
+        self.assertEqual(data["customer"]["country_code"], "RO")
+        self.assertEqual(data["payment_method"], "cash on delivery")
+
+    def test_statuses(self):
+        for status, expected in ((0, "cancelled"), (1, "open"), (3, "open"), (4, "closed"), (5, "closed")):
+            self.assertEqual(translate.normalize_order({"id": 1, "status": status}, "RON", 21)["status"], expected)
+
+
+@tagged("post_install", "-at_install")
+class TestLimiter(BaseCase):
+    def test_sliding_window(self):
+        now = [0.0]
+        waits = []
+
+        def sleep(seconds):
+            waits.append(round(seconds, 3))
+            now[0] += seconds
+
+        limiter = SlidingWindowLimiter(3, window=1.0, clock=lambda: now[0], sleep=sleep)
+        for _index in range(7):
+            limiter.acquire()
+        self.assertEqual(waits, [1.0, 1.0])

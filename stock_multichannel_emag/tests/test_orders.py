@@ -1,0 +1,121 @@
+from odoo.tests import tagged
+
+from .common import EmagCase
+
+
+@tagged("post_install", "-at_install")
+class TestEmagOrders(EmagCase):
+    def setUp(self):
+        super().setUp()
+        self.sim.offers[1001]["stock"][0]["value"] = 100
+        self.sim.offers[1002]["stock"][0]["value"] = 10
+
+    def _orders(self, external_id):
+        return self.env["multichannel.order"].search([("channel_id", "=", self.channel.id),
+                                                      ("external_id", "=", str(external_id))])
+
+    def test_an_order_is_acknowledged_imported_once_and_finalized(self):
+        placed = self.sim.place_order([(1001, 2), (1002, 1)], shipping_tax=24.2)
+        self.channel._import_orders()
+        order = self._orders(placed["id"])
+        self.assertEqual(order.state, "done", order.error)
+        self.assertEqual(self.sim.orders[placed["id"]]["status"], 2, "acknowledged on eMAG")
+        sale = order.sale_order_id
+        self.assertEqual(sale.state, "sale")
+        self.assertEqual(sorted(sale.order_line.mapped("price_unit")), [20.0, 500.0, 1200.0])
+        self.assertEqual(set(sale.order_line.filtered(lambda l: l.product_id == self.chair).tax_id.ids),
+                         set(self.vat21.ids))
+        self.assertAlmostEqual(sale.amount_total, (2 * 500 + 1200) * 1.21 + 24.2)
+        self.assertFalse(sale.multichannel_total_mismatch)
+        self.assertEqual(sale.partner_id.city, "Bucuresti")
+        # read again (new + modified windows overlap): still one order
+        self.channel._import_orders()
+        self.assertEqual(self.env["sale.order"].search_count(
+            [("multichannel_channel_id", "=", self.channel.id), ("multichannel_external_ref", "=", str(placed["id"]))]),
+            1)
+        # delivered in Odoo: finalized on eMAG
+        for picking in sale.picking_ids:
+            for move in picking.move_ids:
+                move.quantity = move.product_uom_qty
+            picking.button_validate()
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.sim.orders[placed["id"]]["status"], 4)
+        self.assertEqual(order.status_sent, "shipped")
+        saved = self.sim.requests_to("order/save")
+        self.assertEqual(len(saved), 1)
+
+    def test_a_status_write_is_never_blindly_retried(self):
+        placed = self.sim.place_order([(1001, 1)])
+        self.channel._import_orders()
+        order = self._orders(placed["id"])
+        order.sale_order_id._action_cancel()
+        self.channel.emag_timeout = 0.5
+        self.sim.add_fault("timeout", "order/save", delay=1.2, after_processing=True)
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.sim.orders[placed["id"]]["status"], 0)
+        self.assertEqual(self.sim.orders[placed["id"]]["reason_cancellation"], 31)
+        self.assertEqual(order.status_sent, "cancelled")
+        self.assertEqual(len(self.sim.requests_to("order/save")), 1, "re-read, found cancelled, not sent again")
+
+    def test_cancelled_on_emag_after_import(self):
+        placed = self.sim.place_order([(1002, 2)])
+        self.channel._import_orders()
+        sale = self._orders(placed["id"]).sale_order_id
+        self.assertEqual(sale.state, "sale")
+        self.sim.customer_cancel(placed["id"])
+        self.channel._import_orders()
+        self.assertEqual(sale.state, "cancel")
+        self.assertEqual(self._orders(placed["id"]).state, "cancelled")
+        self.env["multichannel.order"]._send_statuses()
+        self.assertFalse(self.sim.requests_to("order/save"), "nothing to tell eMAG")
+
+    def test_an_order_arriving_cancelled_is_not_created(self):
+        placed = self.sim.place_order([(1001, 1)])
+        self.sim.customer_cancel(placed["id"])
+        self.channel._import_orders()
+        order = self._orders(placed["id"])
+        self.assertEqual(order.state, "skipped")
+        self.assertFalse(order.sale_order_id)
+
+    def test_cancelled_by_the_customer_before_acknowledge(self):
+        placed = self.sim.place_order([(1001, 1)])
+        self.sim.add_fault("timeout", "order/acknowledge", delay=0)  # no effect: just a hook point
+        original = self.sim.order_acknowledge
+
+        def cancel_then_acknowledge(rest, entry):
+            self.sim.customer_cancel(placed["id"])
+            return original(rest, entry)
+
+        self.sim.order_acknowledge = cancel_then_acknowledge
+        try:
+            self.channel._import_orders()
+        finally:
+            self.sim.order_acknowledge = original
+        order = self._orders(placed["id"])
+        self.assertFalse(order.sale_order_id)
+        self.assertIn(order.state, ("received", "skipped"))
+        self.channel._import_orders()
+        self.assertEqual(order.state, "skipped")
+
+    def test_an_unknown_offer_is_staged_with_its_error(self):
+        self.sim.add_offer(1999, "GHOST", stock=5)
+        placed = self.sim.place_order([(1999, 1), (1001, 1)])
+        good = self.sim.place_order([(1001, 1)])
+        self.channel._import_orders()
+        order = self._orders(placed["id"])
+        self.assertEqual(order.state, "error")
+        self.assertIn("1999", order.error)
+        self.assertEqual(self._orders(good["id"]).state, "done")
+        # the merchant lists the product under that offer and retries
+        ghost = self._product("Ghost lamp", "GHOST", 30.0, 5)
+        self._listing(ghost, 1999)
+        order.action_retry()
+        self.assertEqual(order.state, "done", order.error)
+
+    def test_oversold_order_is_flagged(self):
+        self.sim.offers[1002]["stock"][0]["value"] = 50  # eMAG showed more than Odoo has
+        placed = self.sim.place_order([(1002, 12)])
+        self.channel._import_orders()
+        sale = self._orders(placed["id"]).sale_order_id
+        self.assertTrue(sale.multichannel_oversold)
+        self.assertEqual(sale.multichannel_oversold_qty, 2)

@@ -1,0 +1,166 @@
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import PASSWORD, CapturedLogs, EmagCase
+
+
+@tagged("post_install", "-at_install")
+class TestEmagStockAndPrices(EmagCase):
+    def _offer_saves(self):
+        return [entry["items"] for entry in self.sim.requests_to("offer/save")]
+
+    def test_full_then_delta_stock_push(self):
+        products = [self._product(f"Lamp {i}", f"LAMP{i}", 50.0, i % 7) for i in range(118)]
+        for index, product in enumerate(products):
+            self.sim.add_offer(2000 + index, product.default_code)
+            self._listing(product, 2000 + index)
+        self.channel._push("stock")
+        self.assertEqual(self._offer_saves(), [50, 50, 20])
+        self.assertEqual(self.sim.stock_of(1001), 100)
+        self.assertEqual(self.sim.stock_of(2005), 5)
+        self.assertEqual(self.sim.max_rate("other"), 3, "three calls fit in one second, never more")
+        self.assertFalse([e for e in self.sim.log if e["status"] == 429])
+        # delta: two products change, one call with two offers
+        self.sim.log.clear()
+        self._set_stock(self.chair, -7)
+        self._set_stock(products[3], 4)
+        self.channel._push("stock")
+        self.assertEqual(self._offer_saves(), [2])
+        self.assertEqual((self.sim.stock_of(1001), self.sim.stock_of(2003)), (93, 7))
+        # nothing changed: no call at all
+        self.sim.log.clear()
+        self.channel._push("stock")
+        self.assertEqual(self.sim.log, [])
+
+    def test_a_price_change_reaches_emag(self):
+        self.channel._push("price")
+        self.assertEqual(self.sim.offers[1001]["sale_price"], 500.0)
+        self.sim.log.clear()
+        self.env["product.pricelist.item"].create({
+            "pricelist_id": self.pricelist.id, "applied_on": "0_product_variant", "product_id": self.chair.id,
+            "compute_price": "percentage", "percent_price": 10.0})
+        self.channel._push("price")
+        offer = self.sim.offers[1001]
+        self.assertEqual((offer["sale_price"], offer["recommended_price"]), (450.0, 500.0))
+        self.assertEqual((offer["min_sale_price"], offer["max_sale_price"]), (360.0, 675.0))
+        self.assertEqual(self._offer_saves(), [1], "only the chair's price changed")
+        self.assertEqual(self.chair_listing.pushed_price, 450.0)
+
+    def test_prices_including_vat_are_sent_without(self):
+        self.channel.prices_include_tax = True
+        self.chair.list_price = 605.0
+        self.channel._push("price")
+        self.assertEqual(self.sim.offers[1001]["sale_price"], 500.0)
+
+    def test_a_refused_offer_is_isolated(self):
+        self.sim.offers[1002]["campaign"] = "Black Friday"
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(1001), 100)
+        self.assertEqual(self.sim.stock_of(1002), 0)
+        self.assertEqual(self.desk_listing.state, "error")
+        self.assertIn("Black Friday", self.desk_listing.last_error)
+        self.assertTrue(self.desk_listing.stock_pending)
+        self.assertEqual(self.chair_listing.pushed_qty, 100)
+
+    def test_a_batch_refused_as_a_whole_is_split(self):
+        lamps = [self._product(f"Lamp {i}", f"LAMP{i}", 50.0, 3) for i in range(6)]
+        for index, product in enumerate(lamps):
+            self.sim.add_offer(3000 + index)
+            self._listing(product, 3000 + index)
+        self.sim.add_fault("reject_batch", offer_id=3004)
+        self.channel._push("stock")
+        bad = self.env["multichannel.product.binding"].search([("external_id", "=", "3004")])
+        self.assertEqual(bad.state, "error")
+        self.assertIn("Invalid data", bad.last_error)
+        good = [3000, 3001, 3002, 3003, 3005]
+        self.assertEqual([self.sim.stock_of(o) for o in good], [3] * 5)
+        self.assertEqual(self.sim.stock_of(1001), 100)
+        self.assertGreater(len(self._offer_saves()), 2, "split into smaller batches")
+
+    def test_recovery_after_faults(self):
+        for kind in ("503", "malformed", "429"):
+            self.sim.add_fault(kind, "offer/save")
+        self.sim.add_fault("timeout", "offer/save", delay=1.5)
+        self.channel.write({"emag_timeout": 0.5, "retry_attempts": 5})
+        self.channel._push("stock")
+        self.assertEqual((self.sim.stock_of(1001), self.sim.stock_of(1002)), (100, 10))
+        self.assertFalse((self.chair_listing | self.desk_listing).filtered("stock_pending"))
+
+    def test_an_outage_loses_nothing(self):
+        self.sim.add_fault("503", "offer/save", count=20)
+        self.channel.retry_attempts = 3
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(1001), 0)
+        self.assertTrue(self.chair_listing.stock_pending)
+        self.assertIn("HTTP 503", self.channel.last_error)
+        self.sim.faults.clear()
+        self.channel._push("stock")
+        self.assertEqual((self.sim.stock_of(1001), self.sim.stock_of(1002)), (100, 10))
+
+    def test_a_new_offer_is_created(self):
+        stool = self._product("Stool", "STOOL", 121.0, 4, barcode="5940000000123")
+        listing = self._listing(stool, 0, external_id=False, emag_create_offer=True)
+        self.assertEqual(listing.external_id, str(stool.id))
+        self.channel._push("stock")
+        offer = self.sim.offers[stool.id]
+        self.assertEqual(self.sim.stock_of(stool.id), 4)
+        self.assertEqual((offer["sale_price"], offer["min_sale_price"], offer["max_sale_price"]), (121.0, 96.8, 181.5))
+        self.assertEqual(offer["ean"], ["5940000000123"])
+        self.assertFalse(listing.emag_create_offer)
+        self.assertEqual(len(self.sim.requests_to("product_offer/save")), 1)
+
+    def test_listing_import(self):
+        lamp = self._product("Lamp", "LAMP-9", 80.0, 0, barcode="5940000000999")
+        self.sim.add_offer(4001, "LAMP-9")
+        self.sim.add_offer(4002, "", ean=["5940000000999"])
+        self.sim.add_offer(4003, "SOFA", name="Sofa")
+        counts = self.channel._import_listings()
+        self.assertEqual(counts, {"matched": 2, "created": 1, "unmatched": 2})
+        self.assertEqual(self.env["multichannel.product.binding"].search(
+            [("channel_id", "=", self.channel.id), ("external_id", "=", "4001")]).product_id, lamp)
+        unmatched = self.env["multichannel.unmatched.offer"].search([("channel_id", "=", self.channel.id)])
+        self.assertEqual(sorted(unmatched.mapped("external_id")), ["4002", "4003"])
+
+    def test_credentials_stay_secret(self):
+        self.sim.offers[1002]["campaign"] = "Black Friday"
+        self.sim.add_fault("503", "offer/save")
+        with CapturedLogs() as logs:
+            self.channel._push("stock")
+            self.channel._push("price")
+        self.channel.emag_password = "wrong-" + PASSWORD
+        self.channel.flush_recordset()  # the test's own write is not the connector's business
+        with CapturedLogs() as more_logs, self.assertRaises(UserError) as caught:
+            self.channel.action_test_connection()
+        lines = logs.lines + more_logs.lines
+        self.assertTrue([line for line in lines if "offer/save" in line], "the capture saw the traffic")
+        self.assertFalse([line for line in lines if PASSWORD in line])
+        self.assertNotIn(PASSWORD, str(caught.exception))
+        ledger = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)])
+        self.assertTrue(ledger)
+        self.assertFalse([line for line in ledger if PASSWORD in (line.answer or "") + (line.cause or "")])
+        seller = self.env["res.users"].create({
+            "name": "Seller", "login": "emag-seller",
+            "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_manager").id])]})
+        channel = self.channel.with_user(seller)
+        self.assertEqual(channel.name, "eMAG RO")
+        self.assertNotIn("emag_password", channel.fields_get())
+        with self.assertRaises(AccessError):
+            channel.read(["emag_password"])
+
+    def test_test_connection_messages(self):
+        action = self.channel.action_test_connection()
+        self.assertIn("21% (id 1)", action["params"]["message"])
+        self.sim.api_rights = False
+        with self.assertRaisesRegex(UserError, "API rights"):
+            self.channel.action_test_connection()
+        self.sim.api_rights = True
+        self.sim.allowed_ips = {"10.9.9.9"}
+        with self.assertRaisesRegex(UserError, "whitelisted"):
+            self.channel.action_test_connection()
+
+    def test_the_pricelist_currency_must_match_the_platform(self):
+        from odoo.exceptions import ValidationError
+
+        with self.assertRaisesRegex(ValidationError, "BGN"):
+            self.channel.emag_platform = "bg"
