@@ -473,6 +473,10 @@ def default_customer(order_id):
 class EmagHandler(BaseHTTPRequestHandler):
     sim = None
     protocol_version = "HTTP/1.1"
+    # one segment per answer and no Nagle delay: otherwise every keep-alive call
+    # waits ~40 ms for a delayed ACK and the simulator, not the client, is measured
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):  # keep test output quiet
         pass

@@ -1,0 +1,163 @@
+"""eMAG benchmark: offers pushed and orders imported per second against the simulator.
+
+    python3 bench/emag_bench.py [--offers 2000] [--orders 200]
+
+Creates a throw-away database with the addons, then measures in one run:
+- the simulator's own cost: raw HTTP calls of 50-offer batches, no Odoo;
+- a full stock push of N listings through the Odoo engine, with eMAG's rate limit
+  (3 requests/s) and without it (the limit lifted in client and simulator, to see
+  Odoo's own cost);
+- importing M new orders (acknowledge, re-read, sale order confirmed), the same two ways.
+Prints the figures and their ratios to the simulator's cost.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "setup"))
+
+
+def outside(args):
+    from odoo_run import drop_database, odoo_command, prepared_env
+
+    env = prepared_env()
+    database = f"smc_bench_{os.getpid()}"
+    drop_database(env, database)
+    try:
+        print(f"[bench] creating {database} with the addons", flush=True)
+        subprocess.run(odoo_command(env, database, "-i", "stock_multichannel_emag", "--stop-after-init",
+                                    "--without-demo=all", "--log-level=warn"), check=True)
+        subprocess.run([env["python"], __file__, "--inside", database, "--addons-path", env["addons_path"],
+                        "--offers", str(args.offers), "--orders", str(args.orders)], check=True,
+                       env=dict(os.environ, PYTHONPATH=env["odoo_src"]))
+    finally:
+        drop_database(env, database)
+
+
+def inside(args):
+    import odoo
+    from odoo import Command, api
+
+    odoo.tools.config.parse_config(["-d", args.inside, f"--addons-path={args.addons_path}", "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(args.inside)
+    from odoo.addons.stock_multichannel_emag.api import ratelimit
+    from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
+
+    import requests
+
+    sim = EmagSimulator(username="bench", password="bench-pw").start()
+    unlimited = 10**6
+
+    def raw_cost(calls=40):
+        sim.rates = {"order": unlimited, "other": unlimited}
+        session = requests.Session()
+        items = [{"id": 900000 + i, "stock": [{"warehouse_id": 1, "value": 1}]} for i in range(50)]
+        for item in items:
+            sim.add_offer(item["id"])
+        started = time.perf_counter()
+        for _ in range(calls):
+            session.post(f"{sim.base_url}/offer/save", json={"data": items}, auth=("bench", "bench-pw"), timeout=30)
+        per_offer = (time.perf_counter() - started) / (calls * 50)
+        started = time.perf_counter()
+        for _ in range(calls):
+            session.post(f"{sim.base_url}/order/read", json={"status": 1, "itemsPerPage": 1},
+                         auth=("bench", "bench-pw"), timeout=30)
+        per_call = (time.perf_counter() - started) / calls
+        return per_offer, per_call
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+        ron = env.ref("base.RON")
+        ron.active = True
+        warehouse = env["stock.warehouse"].search([], limit=1)
+        tax = env["account.tax"].create({"name": "TVA 21% bench", "amount": 21, "type_tax_use": "sale",
+                                         "price_include_override": "tax_excluded"})
+        channel = env["multichannel.channel"].create({
+            "name": "eMAG bench", "channel_type": "emag", "emag_platform": "ro",
+            "pricelist_id": env["product.pricelist"].create({"name": "RON", "currency_id": ron.id}).id,
+            "emag_username": "bench", "emag_password": "bench-pw", "retry_delay": 0.1,
+            "stock_schedule": "off", "order_schedule": "off", "customer_country_id": env.ref("base.ro").id})
+        channel.emag_base_url = sim.base_url
+        products = env["product.product"].create([
+            {"name": f"Bench {i}", "default_code": f"B{i}", "is_storable": True, "list_price": 10 + i % 50,
+             "taxes_id": [Command.set(tax.ids)]} for i in range(args.offers)])
+        for index, product in enumerate(products):
+            env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 1000 + index % 7)
+            sim.add_offer(index + 1, product.default_code)
+        env["multichannel.product.binding"].create([
+            {"channel_id": channel.id, "product_id": p.id, "external_id": str(i + 1)} for i, p in enumerate(products)])
+        cr.commit()
+        channel_id = channel.id
+
+    def push(limited):
+        rate = 3 if limited else unlimited
+        sim.rates["other"] = rate
+        sim.windows.clear()  # forget the raw calls made without the client's limiter
+        ratelimit.LIMITS["other"] = rate
+        ratelimit._limiters.clear()
+        with registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            cr.execute("UPDATE multichannel_product_binding SET stock_pending = true, stock_pushed_at = NULL")
+            env.invalidate_all()
+            sim.log.clear()
+            started = time.perf_counter()
+            env["multichannel.channel"].browse(channel_id)._push("stock", auto_commit=True)
+            elapsed = time.perf_counter() - started
+        calls = len(sim.requests_to("offer/save"))
+        throttled = len([e for e in sim.log if e.get("status") == 429])
+        return args.offers / elapsed, calls, throttled, sim.max_rate("other")
+
+    def import_orders(limited):
+        rate = 12 if limited else unlimited
+        sim.rates["order"] = rate
+        sim.windows.clear()
+        ratelimit.LIMITS["order"] = rate
+        ratelimit._limiters.clear()
+        for index in range(args.orders):
+            sim.place_order([(index % args.offers + 1, 1)])
+        with registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            channel = env["multichannel.channel"].browse(channel_id)
+            before = env["sale.order"].search_count([("multichannel_channel_id", "=", channel_id)])
+            started = time.perf_counter()
+            channel._import_orders(auto_commit=True)
+            elapsed = time.perf_counter() - started
+            created = env["sale.order"].search_count([("multichannel_channel_id", "=", channel_id)]) - before
+        return created / elapsed, created
+
+    raw_offer, raw_order_call = raw_cost()
+    limited_push = push(limited=True)
+    free_push = push(limited=False)
+    limited_orders = import_orders(limited=True)
+    free_orders = import_orders(limited=False)
+    sim.stop()
+
+    print(f"\neMAG benchmark: {args.offers} listings, {args.orders} orders per run")
+    print(f"  simulator alone        {1 / raw_offer:10.0f} offers/s over raw HTTP (50 per call); "
+          f"{1000 * raw_order_call:.2f} ms per order call")
+    print(f"  stock push, rate-limited  {limited_push[0]:7.0f} offers/s  ({limited_push[1]} calls, "
+          f"max {limited_push[3]} req/s seen, {limited_push[2]} answered 429; eMAG's cap is 150 offers/s)")
+    print(f"  stock push, unthrottled   {free_push[0]:7.0f} offers/s  ({free_push[1]} calls) = "
+          f"{free_push[0] * raw_offer:.2f} x the simulator's own speed")
+    print(f"  order import, rate-limited {limited_orders[0]:6.1f} orders/s ({limited_orders[1]} orders)")
+    print(f"  order import, unthrottled  {free_orders[0]:6.1f} orders/s ({free_orders[1]} orders); "
+          f"simulator's own share per order (3 order calls): {100 * 3 * raw_order_call * free_orders[0]:.1f}%")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--offers", type=int, default=2000)
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--inside", help=argparse.SUPPRESS)
+    parser.add_argument("--addons-path", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    inside(args) if args.inside else outside(args)
+
+
+if __name__ == "__main__":
+    main()
