@@ -30,11 +30,34 @@ def outside(args):
     drop_database(env, database)
     try:
         print(f"[bench] creating {database} with the addons", flush=True)
-        subprocess.run(odoo_command(env, database, "-i", "stock_multichannel_emag", "--stop-after-init",
-                                    "--without-demo=all", "--log-level=warn"), check=True)
-        subprocess.run([env["python"], __file__, "--inside", database, "--addons-path", env["addons_path"],
-                        "--offers", str(args.offers), "--orders", str(args.orders)], check=True,
-                       env=dict(os.environ, PYTHONPATH=env["odoo_src"]))
+        subprocess.run(
+            odoo_command(
+                env,
+                database,
+                "-i",
+                "stock_multichannel_emag",
+                "--stop-after-init",
+                "--without-demo=all",
+                "--log-level=warn",
+            ),
+            check=True,
+        )
+        subprocess.run(
+            [
+                env["python"],
+                __file__,
+                "--inside",
+                database,
+                "--addons-path",
+                env["addons_path"],
+                "--offers",
+                str(args.offers),
+                "--orders",
+                str(args.orders),
+            ],
+            check=True,
+            env=dict(os.environ, PYTHONPATH=env["odoo_src"]),
+        )
     finally:
         drop_database(env, database)
 
@@ -45,10 +68,10 @@ def inside(args):
 
     odoo.tools.config.parse_config(["-d", args.inside, f"--addons-path={args.addons_path}", "--log-level=warn"])
     registry = odoo.modules.registry.Registry(args.inside)
+    import requests
+
     from odoo.addons.stock_multichannel_emag.api import ratelimit
     from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
-
-    import requests
 
     sim = EmagSimulator(username="bench", password="bench-pw").start()
     unlimited = 10**6
@@ -65,8 +88,12 @@ def inside(args):
         per_offer = (time.perf_counter() - started) / (calls * 50)
         started = time.perf_counter()
         for _ in range(calls):
-            session.post(f"{sim.base_url}/order/read", json={"status": 1, "itemsPerPage": 1},
-                         auth=("bench", "bench-pw"), timeout=30)
+            session.post(
+                f"{sim.base_url}/order/read",
+                json={"status": 1, "itemsPerPage": 1},
+                auth=("bench", "bench-pw"),
+                timeout=30,
+            )
         per_call = (time.perf_counter() - started) / calls
         return per_offer, per_call
 
@@ -75,22 +102,42 @@ def inside(args):
         ron = env.ref("base.RON")
         ron.active = True
         warehouse = env["stock.warehouse"].search([], limit=1)
-        tax = env["account.tax"].create({"name": "TVA 21% bench", "amount": 21, "type_tax_use": "sale",
-                                         "price_include_override": "tax_excluded"})
-        channel = env["multichannel.channel"].create({
-            "name": "eMAG bench", "channel_type": "emag", "emag_platform": "ro",
-            "pricelist_id": env["product.pricelist"].create({"name": "RON", "currency_id": ron.id}).id,
-            "emag_username": "bench", "emag_password": "bench-pw", "retry_delay": 0.1,
-            "stock_schedule": "off", "order_schedule": "off", "customer_country_id": env.ref("base.ro").id})
+        tax = env["account.tax"].create(
+            {"name": "TVA 21% bench", "amount": 21, "type_tax_use": "sale", "price_include_override": "tax_excluded"}
+        )
+        channel = env["multichannel.channel"].create(
+            {
+                "name": "eMAG bench",
+                "channel_type": "emag",
+                "emag_platform": "ro",
+                "pricelist_id": env["product.pricelist"].create({"name": "RON", "currency_id": ron.id}).id,
+                "emag_username": "bench",
+                "emag_password": "bench-pw",
+                "retry_delay": 0.1,
+                "stock_schedule": "off",
+                "order_schedule": "off",
+                "customer_country_id": env.ref("base.ro").id,
+            }
+        )
         channel.emag_base_url = sim.base_url
-        products = env["product.product"].create([
-            {"name": f"Bench {i}", "default_code": f"B{i}", "is_storable": True, "list_price": 10 + i % 50,
-             "taxes_id": [Command.set(tax.ids)]} for i in range(args.offers)])
+        products = env["product.product"].create(
+            [
+                {
+                    "name": f"Bench {i}",
+                    "default_code": f"B{i}",
+                    "is_storable": True,
+                    "list_price": 10 + i % 50,
+                    "taxes_id": [Command.set(tax.ids)],
+                }
+                for i in range(args.offers)
+            ]
+        )
         for index, product in enumerate(products):
             env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 1000 + index % 7)
             sim.add_offer(index + 1, product.default_code)
-        env["multichannel.product.binding"].create([
-            {"channel_id": channel.id, "product_id": p.id, "external_id": str(i + 1)} for i, p in enumerate(products)])
+        env["multichannel.product.binding"].create(
+            [{"channel_id": channel.id, "product_id": p.id, "external_id": str(i + 1)} for i, p in enumerate(products)]
+        )
         cr.commit()
         channel_id = channel.id
 
@@ -138,15 +185,23 @@ def inside(args):
     sim.stop()
 
     print(f"\neMAG benchmark: {args.offers} listings, {args.orders} orders per run")
-    print(f"  simulator alone        {1 / raw_offer:10.0f} offers/s over raw HTTP (50 per call); "
-          f"{1000 * raw_order_call:.2f} ms per order call")
-    print(f"  stock push, rate-limited  {limited_push[0]:7.0f} offers/s  ({limited_push[1]} calls, "
-          f"max {limited_push[3]} req/s seen, {limited_push[2]} answered 429; eMAG's cap is 150 offers/s)")
-    print(f"  stock push, unthrottled   {free_push[0]:7.0f} offers/s  ({free_push[1]} calls) = "
-          f"{free_push[0] * raw_offer:.2f} x the simulator's own speed")
+    print(
+        f"  simulator alone        {1 / raw_offer:10.0f} offers/s over raw HTTP (50 per call); "
+        f"{1000 * raw_order_call:.2f} ms per order call"
+    )
+    print(
+        f"  stock push, rate-limited  {limited_push[0]:7.0f} offers/s  ({limited_push[1]} calls, "
+        f"max {limited_push[3]} req/s seen, {limited_push[2]} answered 429; eMAG's cap is 150 offers/s)"
+    )
+    print(
+        f"  stock push, unthrottled   {free_push[0]:7.0f} offers/s  ({free_push[1]} calls) = "
+        f"{free_push[0] * raw_offer:.2f} x the simulator's own speed"
+    )
     print(f"  order import, rate-limited {limited_orders[0]:6.1f} orders/s ({limited_orders[1]} orders)")
-    print(f"  order import, unthrottled  {free_orders[0]:6.1f} orders/s ({free_orders[1]} orders); "
-          f"simulator's own share per order (3 order calls): {100 * 3 * raw_order_call * free_orders[0]:.1f}%")
+    print(
+        f"  order import, unthrottled  {free_orders[0]:6.1f} orders/s ({free_orders[1]} orders); "
+        f"simulator's own share per order (3 order calls): {100 * 3 * raw_order_call * free_orders[0]:.1f}%"
+    )
 
 
 def main():

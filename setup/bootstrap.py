@@ -82,7 +82,9 @@ def python_version_of(executable):
     try:
         out = subprocess.run(
             [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -129,11 +131,11 @@ def ensure_venv(odoo_src):
 def check_postgres(python):
     """Odoo connects through libpq: PG* variables or the local socket."""
     probe = (
-        "import getpass, psycopg2, os\n"
-        "user = os.environ.get('PGUSER') or getpass.getuser()\n"
+        "import psycopg2, os\n"
         "conn = psycopg2.connect(dbname=os.environ.get('PGDATABASE', 'postgres'))\n"
-        "cur = conn.cursor(); cur.execute('SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user')\n"
-        "print(user, cur.fetchone()[0])\n"
+        "cur = conn.cursor()\n"
+        "cur.execute('SELECT current_user, rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user')\n"
+        "print(*cur.fetchone())\n"
     )
     result = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
     if result.returncode:

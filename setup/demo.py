@@ -16,9 +16,11 @@ DATABASE = "stock_multichannel_demo"
 
 
 def database_exists(env, database):
-    probe = ("import psycopg2, sys\nconn = psycopg2.connect(dbname='postgres')\ncur = conn.cursor()\n"
-             "cur.execute('SELECT 1 FROM pg_database WHERE datname = %s', (sys.argv[1],))\n"
-             "sys.exit(0 if cur.fetchone() else 1)\n")
+    probe = (
+        "import psycopg2, sys\nconn = psycopg2.connect(dbname='postgres')\ncur = conn.cursor()\n"
+        "cur.execute('SELECT 1 FROM pg_database WHERE datname = %s', (sys.argv[1],))\n"
+        "sys.exit(0 if cur.fetchone() else 1)\n"
+    )
     return subprocess.run([env["python"], "-c", probe, database]).returncode == 0
 
 
@@ -34,13 +36,21 @@ def main():
     addons = ",".join(env["addons"])
     if not database_exists(env, args.database):
         print(f"[demo] creating {args.database} with {addons} (a few minutes the first time)", flush=True)
-        subprocess.run(odoo_command(env, args.database, "-i", addons, "--stop-after-init", "--without-demo=all",
-                                    "--log-level=warn"), check=True)
+        subprocess.run(
+            odoo_command(
+                env, args.database, "-i", addons, "--stop-after-init", "--without-demo=all", "--log-level=warn"
+            ),
+            check=True,
+        )
     else:
-        subprocess.run(odoo_command(env, args.database, "-u", addons, "--stop-after-init", "--log-level=warn"),
-                       check=True)
-    print(f"\n[demo] Odoo runs at http://127.0.0.1:{args.port}/odoo  (login admin, password admin)\n"
-          f"[demo] Sales > Multichannel holds the channels, listings and channel orders. Ctrl-C stops.\n", flush=True)
+        subprocess.run(
+            odoo_command(env, args.database, "-u", addons, "--stop-after-init", "--log-level=warn"), check=True
+        )
+    print(
+        f"\n[demo] Odoo runs at http://127.0.0.1:{args.port}/odoo  (login admin, password admin)\n"
+        f"[demo] Sales > Multichannel holds the channels, listings and channel orders. Ctrl-C stops.\n",
+        flush=True,
+    )
     server = subprocess.Popen(odoo_command(env, args.database, f"--http-port={args.port}", "--log-level=info"))
     try:
         sys.exit(server.wait())

@@ -19,8 +19,16 @@ def free_port():
 
 
 def odoo_command(env, database, *args):
-    return [env["python"], env["odoo_bin"], "-d", database, f"--addons-path={env['addons_path']}",
-            "--db-filter", f"^{re.escape(database)}$", *args]
+    return [
+        env["python"],
+        env["odoo_bin"],
+        "-d",
+        database,
+        f"--addons-path={env['addons_path']}",
+        "--db-filter",
+        f"^{re.escape(database)}$",
+        *args,
+    ]
 
 
 def run_logged(command, log_path):
@@ -49,11 +57,19 @@ def summarize_odoo_log(text):
 
 
 def drop_database(env, database):
-    subprocess.run([env["python"], "-c", (
-        "import psycopg2, sys\n"
-        "conn = psycopg2.connect(dbname='postgres'); conn.autocommit = True\n"
-        "conn.cursor().execute('DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)' % sys.argv[1])\n"
-    ), database], check=True)
+    subprocess.run(
+        [
+            env["python"],
+            "-c",
+            (
+                "import psycopg2, sys\n"
+                "conn = psycopg2.connect(dbname='postgres'); conn.autocommit = True\n"
+                "conn.cursor().execute('DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)' % sys.argv[1])\n"
+            ),
+            database,
+        ],
+        check=True,
+    )
 
 
 def prepared_env():

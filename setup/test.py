@@ -21,9 +21,19 @@ from odoo_run import drop_database, free_port, odoo_command, prepared_env, run_l
 def run_odoo_tests(env, database, log_dir):
     addons = ",".join(env["addons"])
     tags = ",".join(f"/{addon}" for addon in env["addons"])
-    command = odoo_command(env, database, "-i", addons, "--test-enable", f"--test-tags={tags}",
-                           "--stop-after-init", "--without-demo=all", "--log-level=test",
-                           f"--http-port={free_port()}", "--max-cron-threads=0")
+    command = odoo_command(
+        env,
+        database,
+        "-i",
+        addons,
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        "--without-demo=all",
+        "--log-level=test",
+        f"--http-port={free_port()}",
+        "--max-cron-threads=0",
+    )
     print(f"[test] installing and testing {addons} in database {database}", flush=True)
     code = run_logged(command, log_dir / "odoo.log")
     summary = summarize_odoo_log((log_dir / "odoo.log").read_text())
@@ -36,10 +46,16 @@ def run_pytest(env, database, log_dir):
     if not any(tests_dir.glob("**/test_*.py")):
         return {"passed": 0, "failed": 0, "exit_code": 0}
     report = log_dir / "pytest.xml"
-    environ = dict(os.environ, SMC_TEST_DB=database, SMC_ODOO_SRC=env["odoo_src"],
-                   SMC_ADDONS_PATH=env["addons_path"], SMC_PYTHON=env["python"])
-    code = subprocess.run([env["python"], "-m", "pytest", str(tests_dir), "-q", f"--junitxml={report}"],
-                          env=environ, cwd=bootstrap.REPO).returncode
+    environ = dict(
+        os.environ,
+        SMC_TEST_DB=database,
+        SMC_ODOO_SRC=env["odoo_src"],
+        SMC_ADDONS_PATH=env["addons_path"],
+        SMC_PYTHON=env["python"],
+    )
+    code = subprocess.run(
+        [env["python"], "-m", "pytest", str(tests_dir), "-q", f"--junitxml={report}"], env=environ, cwd=bootstrap.REPO
+    ).returncode
     if not report.exists():
         return {"passed": 0, "failed": 1, "exit_code": code}
     suite = ET.parse(report).getroot()
@@ -79,9 +95,11 @@ def main():
     passed = max(0, odoo["tests"] - odoo["failed"] - odoo["errors"]) + pytest["passed"]
     if problems and not failed:
         failed = 1
-    print(f"\n[test] Odoo: {odoo['tests']} tests, {odoo['failed']} failed, {odoo['errors']} errors; "
-          f"pytest: {pytest['passed']} passed, {pytest['failed']} failed; {time.time() - started:.0f}s; "
-          f"logs in {log_dir}")
+    print(
+        f"\n[test] Odoo: {odoo['tests']} tests, {odoo['failed']} failed, {odoo['errors']} errors; "
+        f"pytest: {pytest['passed']} passed, {pytest['failed']} failed; {time.time() - started:.0f}s; "
+        f"logs in {log_dir}"
+    )
     for problem in problems:
         print(f"[test] {problem}")
     print(f"{passed} passed, {failed} failed")

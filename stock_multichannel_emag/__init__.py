@@ -1,2 +1,1 @@
-from . import adapter
-from . import models
+from . import adapter, models

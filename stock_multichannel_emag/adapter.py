@@ -42,8 +42,7 @@ class EmagAdapter(ChannelAdapter):
 
         def item(offer, update):
             sale = translate.without_vat(update.price, settings["vat_rate"], settings["prices_include_vat"])
-            regular = translate.without_vat(update.regular_price, settings["vat_rate"],
-                                            settings["prices_include_vat"])
+            regular = translate.without_vat(update.regular_price, settings["vat_rate"], settings["prices_include_vat"])
             return translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
 
         return self._push(updates, item)
@@ -70,11 +69,15 @@ class EmagAdapter(ChannelAdapter):
         regular = translate.without_vat(extra["regular_price"], settings["vat_rate"], settings["prices_include_vat"])
         item = translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
         item.update(translate.stock_item(offer, extra["quantity"], settings["warehouse_id"]))
-        item.update({
-            "status": 1, "vat_id": settings["vat_id"], "name": extra.get("name") or "",
-            "part_number": extra.get("part_number") or "",
-            "handling_time": [{"warehouse_id": settings["warehouse_id"], "value": settings["handling_time"]}],
-        })
+        item.update(
+            {
+                "status": 1,
+                "vat_id": settings["vat_id"],
+                "name": extra.get("name") or "",
+                "part_number": extra.get("part_number") or "",
+                "handling_time": [{"warehouse_id": settings["warehouse_id"], "value": settings["handling_time"]}],
+            }
+        )
         if extra.get("part_number_key"):
             item["part_number_key"] = extra["part_number_key"]
         if extra.get("ean"):
@@ -88,16 +91,21 @@ class EmagAdapter(ChannelAdapter):
             envelope = self.client.save(resource, items)
         except EmagApiError as error:
             if resource == "product_offer" and self._all_saved(pairs):
-                return [ItemResult(u.key, True, answer="saved (eMAG reported a documentation error)")
-                        for u, _i in pairs]
+                return [
+                    ItemResult(u.key, True, answer="saved (eMAG reported a documentation error)") for u, _i in pairs
+                ]
             if len(pairs) == 1:
                 return [ItemResult(pairs[0][0].key, False, str(error))]
             half = len(pairs) // 2
             return self._save_offers(resource, pairs[:half]) + self._save_offers(resource, pairs[half:])
         refused = translate.refused_items(envelope.messages, [item["id"] for item in items])
         return [
-            ItemResult(update.key, item["id"] not in refused, refused.get(item["id"], ""),
-                       answer=refused.get(item["id"]) or "saved")
+            ItemResult(
+                update.key,
+                item["id"] not in refused,
+                refused.get(item["id"], ""),
+                answer=refused.get(item["id"]) or "saved",
+            )
             for update, item in pairs
         ]
 
@@ -113,11 +121,15 @@ class EmagAdapter(ChannelAdapter):
         offers = self.client.read_all("product_offer")
         return [
             ExternalOffer(
-                external_id=str(offer.get("id")), sku=str(offer.get("part_number") or ""),
-                barcode=str((offer.get("ean") or [""])[0] or ""), name=str(offer.get("name") or ""),
-                quantity=offer.get("general_stock"), price=offer.get("sale_price"),
+                external_id=str(offer.get("id")),
+                sku=str(offer.get("part_number") or ""),
+                barcode=str((offer.get("ean") or [""])[0] or ""),
+                name=str(offer.get("name") or ""),
+                quantity=offer.get("general_stock"),
+                price=offer.get("sale_price"),
             )
-            for offer in offers if isinstance(offer, dict) and offer.get("id")
+            for offer in offers
+            if isinstance(offer, dict) and offer.get("id")
         ]
 
     # ------------------------------------------------------------------
@@ -134,8 +146,9 @@ class EmagAdapter(ChannelAdapter):
         orders = {}
         for order in self.client.read_all("order", status=1):
             orders[order.get("id")] = order
-        modified = self.client.read_all("order", modifiedAfter=since.strftime(DATE),
-                                        modifiedBefore=(now + timedelta(minutes=1)).strftime(DATE))
+        modified = self.client.read_all(
+            "order", modifiedAfter=since.strftime(DATE), modifiedBefore=(now + timedelta(minutes=1)).strftime(DATE)
+        )
         for order in modified:
             orders[order.get("id")] = order
         return FetchedOrders([self._normalize(order) for order in orders.values()], watermark=now.strftime(DATE))

@@ -4,9 +4,8 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 import bootstrap
+import pytest
 from odoo_run import summarize_odoo_log
 
 LOG = """\
@@ -27,13 +26,18 @@ def test_log_summary_counts_tests_and_error_lines():
 
 
 def test_a_clean_log_has_no_error_lines():
-    clean = "2026-11-26 23:39:41,209 1 INFO db odoo.tests.result: 0 failed, 0 error(s) of 5 tests when loading database 'db'\n"
+    clean = (
+        "2026-11-26 23:39:41,209 1 INFO db odoo.tests.result: "
+        "0 failed, 0 error(s) of 5 tests when loading database 'db'\n"
+    )
     assert summarize_odoo_log(clean) == {"tests": 5, "failed": 0, "errors": 0, "error_lines": []}
 
 
 def test_a_log_without_summary_reports_no_tests():
-    assert summarize_odoo_log("2026-11-26 23:39:41,209 1 CRITICAL db odoo.service.server: Failed to initialize\n")[
-        "tests"] == 0
+    assert (
+        summarize_odoo_log("2026-11-26 23:39:41,209 1 CRITICAL db odoo.service.server: Failed to initialize\n")["tests"]
+        == 0
+    )
 
 
 def test_odoo_src_must_be_an_odoo_tree(tmp_path, monkeypatch):
@@ -62,7 +66,8 @@ def test_setup_explains_a_missing_database_server():
         pytest.skip("run through setup/test.py, which prepares the venv")
     env = dict(os.environ, PGHOST="127.0.0.1", PGPORT="1")  # nothing listens on port 1
     code = "import bootstrap; bootstrap.check_postgres(%r)" % python
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                            cwd=bootstrap.REPO / "setup")
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=bootstrap.REPO / "setup"
+    )
     assert result.returncode != 0
     assert "PostgreSQL is not reachable" in result.stderr

@@ -4,17 +4,27 @@ import subprocess
 import sys
 import zipfile
 
-import pytest
-
 import bootstrap
+import pytest
 
 
 @pytest.mark.parametrize("addon", bootstrap.addon_dirs())
 def test_addon_builds_as_a_wheel(addon, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         str(bootstrap.REPO / addon), "-w", str(tmp_path)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            str(bootstrap.REPO / addon),
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     wheels = list(tmp_path.glob("*.whl"))

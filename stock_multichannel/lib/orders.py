@@ -31,7 +31,16 @@ from decimal import Decimal, InvalidOperation
 
 STATUSES = ("open", "pending", "cancelled", "closed")
 ADDRESS_KEYS = (
-    "name", "email", "phone", "vat", "company", "street", "street2", "city", "zip", "state",
+    "name",
+    "email",
+    "phone",
+    "vat",
+    "company",
+    "street",
+    "street2",
+    "city",
+    "zip",
+    "state",
     "country_code",
 )
 
@@ -91,12 +100,15 @@ def _amount_lines(items, where, problems):
         if not isinstance(item, dict):
             problems.append(f"{where}[{index}]: not an object")
             continue
-        clean.append({
-            "name": _text(item.get("name")),
-            "amount": _number(item.get("amount"), f"{where}[{index}].amount", problems, minimum=0),
-            "tax_rate": _number(item.get("tax_rate"), f"{where}[{index}].tax_rate", problems,
-                                minimum=0, required=False),
-        })
+        clean.append(
+            {
+                "name": _text(item.get("name")),
+                "amount": _number(item.get("amount"), f"{where}[{index}].amount", problems, minimum=0),
+                "tax_rate": _number(
+                    item.get("tax_rate"), f"{where}[{index}].tax_rate", problems, minimum=0, required=False
+                ),
+            }
+        )
     return clean
 
 
@@ -147,7 +159,8 @@ def normalize_order(data):
         "customer": _address(data.get("customer"), "customer", problems, name_required=True),
         "shipping_address": (
             _address(data["shipping_address"], "shipping_address", problems, name_required=False)
-            if data.get("shipping_address") else None
+            if data.get("shipping_address")
+            else None
         ),
         "lines": lines,
         "shipping": _amount_lines(data.get("shipping"), "shipping", problems),

@@ -1,10 +1,12 @@
-from . import multichannel_channel
-from . import multichannel_product_binding
-from . import multichannel_sync_request
-from . import multichannel_order
-from . import multichannel_ledger
-from . import multichannel_unmatched_offer
-from . import sale_order
-from . import stock_quant
-from . import stock_picking
-from . import product
+from . import (
+    multichannel_channel,
+    multichannel_ledger,
+    multichannel_order,
+    multichannel_product_binding,
+    multichannel_sync_request,
+    multichannel_unmatched_offer,
+    product,
+    sale_order,
+    stock_picking,
+    stock_quant,
+)

@@ -34,41 +34,48 @@ class MultichannelChannel(models.Model):
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True, tracking=True)
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, index=True
-    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     channel_type = fields.Selection(
-        [("manual", "Manual (no connector)")], required=True, default="manual", tracking=True,
+        [("manual", "Manual (no connector)")],
+        required=True,
+        default="manual",
+        tracking=True,
         help="Which connector talks to this channel. Connector addons add their types.",
     )
     user_id = fields.Many2one(
-        "res.users", string="Responsible", default=lambda self: self.env.user,
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
         help="Gets the activities for oversold orders and sync problems.",
     )
 
     # stock sources and availability policy
     warehouse_ids = fields.Many2many(
-        "stock.warehouse", string="Warehouses", check_company=True,
+        "stock.warehouse",
+        string="Warehouses",
+        check_company=True,
         help="Free stock of these warehouses is offered on the channel.",
     )
     location_ids = fields.Many2many(
-        "stock.location", string="Extra Locations", check_company=True,
+        "stock.location",
+        string="Extra Locations",
+        check_company=True,
         domain="[('usage', '=', 'internal')]",
         help="Internal locations (with their children) offered besides the warehouses.",
     )
     stock_held_back = fields.Integer(
         "Units Held Back", help="Kept out of this channel on every product (a safety buffer)."
     )
-    stock_percent = fields.Float(
-        "Allocated %", default=100.0, help="Share of the free stock offered on this channel."
-    )
+    stock_percent = fields.Float("Allocated %", default=100.0, help="Share of the free stock offered on this channel.")
     stock_max = fields.Integer("Maximum Shown", help="Never show more than this; 0 means no maximum.")
 
     # prices and orders
     pricelist_id = fields.Many2one("product.pricelist", required=True, check_company=True)
     currency_id = fields.Many2one(related="pricelist_id.currency_id")
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", check_company=True,
+        "crm.team",
+        string="Sales Team",
+        check_company=True,
         help="Every order of this channel belongs to this team (created when left empty).",
     )
     order_auto_confirm = fields.Boolean("Confirm Orders", default=True)
@@ -77,22 +84,26 @@ class MultichannelChannel(models.Model):
         help="Used when an order does not say whether its prices include tax.",
     )
     customer_country_id = fields.Many2one(
-        "res.country", "Default Customer Country",
+        "res.country",
+        "Default Customer Country",
         help="Country given to customers whose address comes without one.",
     )
-    customer_lang = fields.Selection(
-        "_lang_selection", "Customer Language", help="Language given to new customers."
-    )
+    customer_lang = fields.Selection("_lang_selection", "Customer Language", help="Language given to new customers.")
     shipping_product_id = fields.Many2one(
-        "product.product", "Shipping Product", required=True,
+        "product.product",
+        "Shipping Product",
+        required=True,
         default=lambda self: self.env.ref("stock_multichannel.product_channel_shipping", False),
     )
     discount_product_id = fields.Many2one(
-        "product.product", "Discount Product", required=True,
+        "product.product",
+        "Discount Product",
+        required=True,
         default=lambda self: self.env.ref("stock_multichannel.product_channel_discount", False),
     )
     total_tolerance = fields.Float(
-        "Total Tolerance", default=0.01,
+        "Total Tolerance",
+        default=0.01,
         help="An imported order whose total differs from the channel's by more is flagged.",
     )
 
@@ -106,18 +117,14 @@ class MultichannelChannel(models.Model):
 
     # transport behaviour
     retry_attempts = fields.Integer(default=4, help="Tries of one call on a temporary fault.")
-    retry_delay = fields.Float(
-        "First Retry After (s)", default=2.0, help="Doubled on every further try."
-    )
+    retry_delay = fields.Float("First Retry After (s)", default=2.0, help="Doubled on every further try.")
     ledger_retention_days = fields.Integer("Keep Ledger (days)", default=90)
 
     # sync state
     stock_pushed_at = fields.Datetime("Last Stock Push", readonly=True)
     price_pushed_at = fields.Datetime("Last Price Push", readonly=True)
     order_imported_at = fields.Datetime("Last Order Import", readonly=True)
-    order_watermark = fields.Char(
-        readonly=True, copy=False, help="Where the next order import resumes on the channel."
-    )
+    order_watermark = fields.Char(readonly=True, copy=False, help="Where the next order import resumes on the channel.")
     last_error = fields.Text(readonly=True, copy=False)
     last_error_at = fields.Datetime(readonly=True, copy=False)
 
@@ -131,8 +138,11 @@ class MultichannelChannel(models.Model):
     oversell_count = fields.Integer("Oversold Orders", compute="_compute_counters")
 
     _sql_constraints = [
-        ("stock_percent_range", "CHECK(stock_percent >= 0 AND stock_percent <= 100)",
-         "The allocated percentage lies between 0 and 100."),
+        (
+            "stock_percent_range",
+            "CHECK(stock_percent >= 0 AND stock_percent <= 100)",
+            "The allocated percentage lies between 0 and 100.",
+        ),
         ("stock_held_back_positive", "CHECK(stock_held_back >= 0)", "Units held back cannot be negative."),
         ("stock_max_positive", "CHECK(stock_max >= 0)", "The maximum shown cannot be negative."),
     ]
@@ -141,8 +151,9 @@ class MultichannelChannel(models.Model):
     def _lang_selection(self):
         return self.env["res.lang"].get_installed()
 
-    @api.constrains("stock_schedule", "stock_interval", "price_schedule", "price_interval",
-                    "order_schedule", "order_interval")
+    @api.constrains(
+        "stock_schedule", "stock_interval", "price_schedule", "price_interval", "order_schedule", "order_interval"
+    )
     def _check_intervals(self):
         for channel in self:
             for kind in ("stock", "price", "order"):
@@ -176,25 +187,38 @@ class MultichannelChannel(models.Model):
             [("company_id", "in", (company.id, False)), ("currency_id", "=", company.currency_id.id)], limit=1
         )
         return pricelist or self.env["product.pricelist"].create(
-            {"name": _("Channels (%s)", company.currency_id.name), "currency_id": company.currency_id.id,
-             "company_id": company.id}
+            {
+                "name": _("Channels (%s)", company.currency_id.name),
+                "currency_id": company.currency_id.id,
+                "company_id": company.id,
+            }
         )
 
     def _compute_counters(self):
         Binding = self.env["multichannel.product.binding"]
         Order = self.env["multichannel.order"]
         listings = dict(Binding._read_group([("channel_id", "in", self.ids)], ["channel_id"], ["__count"]))
-        pending = dict(Binding._read_group(
-            [("channel_id", "in", self.ids), "|", ("stock_pending", "=", True), ("price_pending", "=", True)],
-            ["channel_id"], ["__count"]))
-        errors = dict(Binding._read_group(
-            [("channel_id", "in", self.ids), ("state", "=", "error")], ["channel_id"], ["__count"]))
+        pending = dict(
+            Binding._read_group(
+                [("channel_id", "in", self.ids), "|", ("stock_pending", "=", True), ("price_pending", "=", True)],
+                ["channel_id"],
+                ["__count"],
+            )
+        )
+        errors = dict(
+            Binding._read_group([("channel_id", "in", self.ids), ("state", "=", "error")], ["channel_id"], ["__count"])
+        )
         orders = dict(Order._read_group([("channel_id", "in", self.ids)], ["channel_id"], ["__count"]))
-        order_errors = dict(Order._read_group(
-            [("channel_id", "in", self.ids), ("state", "=", "error")], ["channel_id"], ["__count"]))
-        oversold = dict(self.env["sale.order"]._read_group(
-            [("multichannel_channel_id", "in", self.ids), ("multichannel_oversold", "=", True)],
-            ["multichannel_channel_id"], ["__count"]))
+        order_errors = dict(
+            Order._read_group([("channel_id", "in", self.ids), ("state", "=", "error")], ["channel_id"], ["__count"])
+        )
+        oversold = dict(
+            self.env["sale.order"]._read_group(
+                [("multichannel_channel_id", "in", self.ids), ("multichannel_oversold", "=", True)],
+                ["multichannel_channel_id"],
+                ["__count"],
+            )
+        )
         for channel in self:
             channel.listing_count = listings.get(channel, 0)
             channel.pending_count = pending.get(channel, 0)
@@ -250,9 +274,14 @@ class MultichannelChannel(models.Model):
     def _free_quantities(self, products):
         """{product id: free quantity (on hand minus reserved)} over the channel's sources."""
         self.ensure_one()
-        groups = self.env["stock.quant"].sudo()._read_group(
-            [("product_id", "in", products.ids), ("location_id", "child_of", self._source_locations().ids)],
-            ["product_id"], ["quantity:sum", "reserved_quantity:sum"],
+        groups = (
+            self.env["stock.quant"]
+            .sudo()
+            ._read_group(
+                [("product_id", "in", products.ids), ("location_id", "child_of", self._source_locations().ids)],
+                ["product_id"],
+                ["quantity:sum", "reserved_quantity:sum"],
+            )
         )
         return {product.id: quantity - reserved for product, quantity, reserved in groups}
 
@@ -264,15 +293,26 @@ class MultichannelChannel(models.Model):
         """
         self.ensure_one()
         pending = defaultdict(float)
-        for order in self.env["multichannel.order"].sudo().search(
-            [("company_id", "=", self.company_id.id), ("state", "in", ("received", "pending", "error"))]
+        for order in (
+            self.env["multichannel.order"]
+            .sudo()
+            .search([("company_id", "=", self.company_id.id), ("state", "in", ("received", "pending", "error"))])
         ):
             for product_id, quantity in (order.pending_quantities or {}).items():
                 pending[int(product_id)] += quantity
-        draft_lines = self.env["sale.order.line"].sudo()._read_group(
-            [("product_id", "in", products.ids), ("order_id.multichannel_channel_id", "!=", False),
-             ("order_id.company_id", "=", self.company_id.id), ("state", "in", ("draft", "sent"))],
-            ["product_id"], ["product_uom_qty:sum"],
+        draft_lines = (
+            self.env["sale.order.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("product_id", "in", products.ids),
+                    ("order_id.multichannel_channel_id", "!=", False),
+                    ("order_id.company_id", "=", self.company_id.id),
+                    ("state", "in", ("draft", "sent")),
+                ],
+                ["product_id"],
+                ["product_uom_qty:sum"],
+            )
         )
         for product, quantity in draft_lines:
             pending[product.id] += quantity
@@ -286,8 +326,11 @@ class MultichannelChannel(models.Model):
         pending = self._pending_quantities(products)
         return {
             binding.id: apply_policy(
-                free.get(binding.product_id.id, 0.0), pending.get(binding.product_id.id, 0.0),
-                held_back=self.stock_held_back, percent=self.stock_percent, maximum=self.stock_max,
+                free.get(binding.product_id.id, 0.0),
+                pending.get(binding.product_id.id, 0.0),
+                held_back=self.stock_held_back,
+                percent=self.stock_percent,
+                maximum=self.stock_max,
             )
             for binding in bindings
         }
@@ -311,7 +354,8 @@ class MultichannelChannel(models.Model):
         return {
             binding.id: float_round(
                 company.currency_id._convert(binding.product_id.lst_price, currency, company, fields.Date.today()),
-                precision_rounding=currency.rounding)
+                precision_rounding=currency.rounding,
+            )
             for binding in bindings
         }
 
@@ -365,8 +409,7 @@ class MultichannelChannel(models.Model):
             target = targets[binding.id]
             pushed_at, pushed = binding[f"{kind}_pushed_at"], binding[f"pushed_{'qty' if kind == 'stock' else 'price'}"]
             same = pushed_at and (
-                pushed == target if kind == "stock"
-                else float_compare(pushed, target, precision_rounding=rounding) == 0
+                pushed == target if kind == "stock" else float_compare(pushed, target, precision_rounding=rounding) == 0
             )
             if same and not force and binding.state != "error":
                 unchanged |= binding
@@ -377,12 +420,16 @@ class MultichannelChannel(models.Model):
     def _push_batch(self, kind, adapter, batch, cause):
         currency = self.pricelist_id.currency_id.name
         if kind == "stock":
-            updates = [StockUpdate(b.id, b.external_id or "", b.external_sku or "", int(t), b._extra()) for b, t in batch]
+            updates = [
+                StockUpdate(b.id, b.external_id or "", b.external_sku or "", int(t), b._extra()) for b, t in batch
+            ]
             send = adapter.push_stock
         else:
             regular = self._regular_prices(self.env["multichannel.product.binding"].browse([b.id for b, _t in batch]))
-            updates = [PriceUpdate(b.id, b.external_id or "", b.external_sku or "", t, currency, regular[b.id],
-                                   b._extra()) for b, t in batch]
+            updates = [
+                PriceUpdate(b.id, b.external_id or "", b.external_sku or "", t, currency, regular[b.id], b._extra())
+                for b, t in batch
+            ]
             send = adapter.push_prices
         started = time.monotonic()
         try:
@@ -430,7 +477,9 @@ class MultichannelChannel(models.Model):
         Binding = self.env["multichannel.product.binding"].with_context(active_test=False)
         Product = self.env["product.product"]
         Unmatched = self.env["multichannel.unmatched.offer"]
-        listed = {b.external_id: b for b in Binding.search([("channel_id", "=", self.id), ("external_id", "!=", False)])}
+        listed = {
+            b.external_id: b for b in Binding.search([("channel_id", "=", self.id), ("external_id", "!=", False)])
+        }
         listed_products = set(Binding.search([("channel_id", "=", self.id)]).product_id.ids)
         company_domain = [("company_id", "in", (self.company_id.id, False)), ("type", "=", "consu")]
         counts = {"matched": 0, "created": 0, "unmatched": 0}
@@ -444,8 +493,9 @@ class MultichannelChannel(models.Model):
             if not product and offer.barcode:
                 product = Product.search([("barcode", "=", offer.barcode)] + company_domain, limit=1)
             if product and product.id not in listed_products:
-                Binding.create(dict(offer_values, channel_id=self.id, product_id=product.id,
-                                    external_id=offer.external_id))
+                Binding.create(
+                    dict(offer_values, channel_id=self.id, product_id=product.id, external_id=offer.external_id)
+                )
                 listed_products.add(product.id)
                 counts["created"] += 1
             else:
@@ -459,9 +509,15 @@ class MultichannelChannel(models.Model):
         try:
             counts = self._import_listings()
         except (ChannelError, TransportError) as error:
-            raise UserError(_("Reading the offers of %(name)s failed: %(error)s", name=self.name, error=error)) from None
-        return self._notify(_("%(created)s listings created, %(matched)s already listed, %(unmatched)s offers "
-                              "to match by hand.", **counts))
+            raise UserError(
+                _("Reading the offers of %(name)s failed: %(error)s", name=self.name, error=error)
+            ) from None
+        return self._notify(
+            _(
+                "%(created)s listings created, %(matched)s already listed, %(unmatched)s offers to match by hand.",
+                **counts,
+            )
+        )
 
     def action_view_unmatched(self):
         return self._open("multichannel.unmatched.offer", [("channel_id", "=", self.id)], _("Offers to Match"))
@@ -478,8 +534,12 @@ class MultichannelChannel(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"message": message, "type": "success", "sticky": False,
-                       "next": {"type": "ir.actions.act_window_close"}},
+            "params": {
+                "message": message,
+                "type": "success",
+                "sticky": False,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
         }
 
     # ------------------------------------------------------------------
@@ -499,8 +559,12 @@ class MultichannelChannel(models.Model):
             for data in fetched.orders:
                 Order._receive(channel, data)
                 channel._commit(auto_commit)
-            channel.sudo().write({"order_watermark": fetched.watermark or channel.order_watermark,
-                                  "order_imported_at": fields.Datetime.now()})
+            channel.sudo().write(
+                {
+                    "order_watermark": fetched.watermark or channel.order_watermark,
+                    "order_imported_at": fields.Datetime.now(),
+                }
+            )
             channel._commit(auto_commit)
 
     def action_import_orders(self):
@@ -565,27 +629,43 @@ class MultichannelChannel(models.Model):
     # screens
     # ------------------------------------------------------------------
     def _open(self, model, domain, name):
-        return {"type": "ir.actions.act_window", "res_model": model, "name": name,
-                "view_mode": "list,form", "domain": domain, "context": {"default_channel_id": self.id}}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": model,
+            "name": name,
+            "view_mode": "list,form",
+            "domain": domain,
+            "context": {"default_channel_id": self.id},
+        }
 
     def action_view_listings(self):
         return self._open("multichannel.product.binding", [("channel_id", "=", self.id)], _("Listings"))
 
     def action_view_pending(self):
-        return self._open("multichannel.product.binding", [("channel_id", "=", self.id), "|",
-                          ("stock_pending", "=", True), ("price_pending", "=", True)], _("Pending Listings"))
+        return self._open(
+            "multichannel.product.binding",
+            [("channel_id", "=", self.id), "|", ("stock_pending", "=", True), ("price_pending", "=", True)],
+            _("Pending Listings"),
+        )
 
     def action_view_errors(self):
-        return self._open("multichannel.product.binding",
-                          [("channel_id", "=", self.id), ("state", "=", "error")], _("Listings in Error"))
+        return self._open(
+            "multichannel.product.binding",
+            [("channel_id", "=", self.id), ("state", "=", "error")],
+            _("Listings in Error"),
+        )
 
     def action_view_orders(self):
         return self._open("multichannel.order", [("channel_id", "=", self.id)], _("Channel Orders"))
 
     def action_view_order_errors(self):
-        return self._open("multichannel.order",
-                          [("channel_id", "=", self.id), ("state", "=", "error")], _("Orders to Fix"))
+        return self._open(
+            "multichannel.order", [("channel_id", "=", self.id), ("state", "=", "error")], _("Orders to Fix")
+        )
 
     def action_view_oversold(self):
-        return self._open("sale.order", [("multichannel_channel_id", "=", self.id),
-                          ("multichannel_oversold", "=", True)], _("Oversold Orders"))
+        return self._open(
+            "sale.order",
+            [("multichannel_channel_id", "=", self.id), ("multichannel_oversold", "=", True)],
+            _("Oversold Orders"),
+        )

@@ -40,28 +40,43 @@ class MultichannelLedger(models.Model):
             else:
                 outcome, answer = "refused", (result.message if result else "no answer for this item")
             old = listing.pushed_qty if kind == "stock" else listing.pushed_price
-            vals_list.append({
-                "channel_id": channel.id, "kind": kind, "binding_id": listing.id,
-                "product_id": listing.product_id.id,
-                "old_value": str(old) if listing[f"{kind}_pushed_at"] else "",
-                "new_value": str(target), "cause": cause or listing[f"{kind}_cause"] or "",
-                "result": outcome, "answer": answer, "duration_ms": duration_ms,
-            })
+            vals_list.append(
+                {
+                    "channel_id": channel.id,
+                    "kind": kind,
+                    "binding_id": listing.id,
+                    "product_id": listing.product_id.id,
+                    "old_value": str(old) if listing[f"{kind}_pushed_at"] else "",
+                    "new_value": str(target),
+                    "cause": cause or listing[f"{kind}_cause"] or "",
+                    "result": outcome,
+                    "answer": answer,
+                    "duration_ms": duration_ms,
+                }
+            )
         return self.sudo().create(vals_list)
 
     @api.model
     def _log_order(self, order, kind, result, answer, old_value="", new_value="", duration_ms=0, cause=""):
-        return self.sudo().create({
-            "channel_id": order.channel_id.id, "kind": kind, "order_id": order.id, "result": result,
-            "answer": answer, "old_value": old_value, "new_value": new_value, "duration_ms": duration_ms,
-            "cause": cause,
-        })
+        return self.sudo().create(
+            {
+                "channel_id": order.channel_id.id,
+                "kind": kind,
+                "order_id": order.id,
+                "result": result,
+                "answer": answer,
+                "old_value": old_value,
+                "new_value": new_value,
+                "duration_ms": duration_ms,
+                "cause": cause,
+            }
+        )
 
     @api.model
     def _clean_up(self):
         """Delete ledger lines older than each channel's retention."""
-        channels = self.env["multichannel.channel"].with_context(active_test=False).search(
-            [("ledger_retention_days", ">", 0)]
+        channels = (
+            self.env["multichannel.channel"].with_context(active_test=False).search([("ledger_retention_days", ">", 0)])
         )
         for channel in channels:
             limit = fields.Datetime.now() - timedelta(days=channel.ledger_retention_days)

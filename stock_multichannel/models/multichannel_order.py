@@ -25,8 +25,11 @@ STATES = [
 OPEN_STATES = ("received", "pending", "error")
 STATUSES = [("shipped", "Shipped"), ("cancelled", "Cancelled")]
 # another worker holds or has just changed the row: leave it to that worker
-CONCURRENT_ERRORS = (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure,
-                     psycopg2.errors.UniqueViolation)
+CONCURRENT_ERRORS = (
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.UniqueViolation,
+)
 
 
 class MultichannelOrder(models.Model):
@@ -113,9 +116,15 @@ class MultichannelOrder(models.Model):
             ON CONFLICT (channel_id, external_id) DO NOTHING
             RETURNING id
             """,
-            (str(payload.get("name") or external_id or _("(no id)")) if isinstance(payload, dict) else _("(no id)"),
-             channel.id, channel.company_id.id, external_id or None, json.dumps(payload, default=str),
-             self.env.uid, self.env.uid),
+            (
+                str(payload.get("name") or external_id or _("(no id)")) if isinstance(payload, dict) else _("(no id)"),
+                channel.id,
+                channel.company_id.id,
+                external_id or None,
+                json.dumps(payload, default=str),
+                self.env.uid,
+                self.env.uid,
+            ),
             log_exceptions=False,
         )
         row = self.env.cr.fetchone()
@@ -128,7 +137,8 @@ class MultichannelOrder(models.Model):
     def _lock(self):
         """Lock the row or raise one of CONCURRENT_ERRORS without waiting."""
         self.env.cr.execute(
-            "SELECT id FROM multichannel_order WHERE id IN %s FOR UPDATE NOWAIT", (tuple(self.ids),),
+            "SELECT id FROM multichannel_order WHERE id IN %s FOR UPDATE NOWAIT",
+            (tuple(self.ids),),
             log_exceptions=False,
         )
 
@@ -152,7 +162,8 @@ class MultichannelOrder(models.Model):
     def _request_stock_sync(self, product_ids):
         if product_ids:
             self.env["multichannel.product.binding"]._request_stock_sync_at_commit(
-                [int(p) for p in product_ids], cause=_("order %s", self.name))
+                [int(p) for p in product_ids], cause=_("order %s", self.name)
+            )
 
     def _close(self, state, **values):
         """Leave the open states: the order no longer counts as pending stock."""
@@ -183,8 +194,12 @@ class MultichannelOrder(models.Model):
                 order.write({"state": "pending", "error": False, "channel_status": data["status"]})
                 continue
             if data["status"] in ("cancelled", "closed"):
-                order._close("skipped", error=False, channel_status=data["status"],
-                             warning=_("Arrived already %s on the channel: not imported.", data["status"]))
+                order._close(
+                    "skipped",
+                    error=False,
+                    channel_status=data["status"],
+                    warning=_("Arrived already %s on the channel: not imported.", data["status"]),
+                )
                 continue
             if not order._acknowledge():
                 continue
@@ -199,12 +214,18 @@ class MultichannelOrder(models.Model):
             except (UserError, ValidationError) as error:
                 order._fail(str(error.args[0] if error.args else error))
                 continue
-            order._close("done", sale_order_id=sale.id, error=False, channel_status=data["status"],
-                         attempts=order.attempts + 1)
+            order._close(
+                "done", sale_order_id=sale.id, error=False, channel_status=data["status"], attempts=order.attempts + 1
+            )
             sale._multichannel_check_after_import(order, data)
             self.env["multichannel.ledger"]._log_order(
-                order, "order", "ok", _("Imported as %s", sale.name), new_value=sale.name,
-                duration_ms=int((time.monotonic() - started) * 1000))
+                order,
+                "order",
+                "ok",
+                _("Imported as %s", sale.name),
+                new_value=sale.name,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
 
     def _fail(self, message):
         self.write({"state": "error", "error": message, "attempts": self.attempts + 1})
@@ -246,65 +267,112 @@ class MultichannelOrder(models.Model):
         Binding = self.env["multichannel.product.binding"].sudo()
         channel = self.channel_id
         if line.get("listing_external_id"):
-            listing = Binding.search([("channel_id", "=", channel.id),
-                                      ("external_id", "=", line["listing_external_id"])], limit=1)
+            listing = Binding.search(
+                [("channel_id", "=", channel.id), ("external_id", "=", line["listing_external_id"])], limit=1
+            )
             if listing:
                 return listing.product_id
         if line.get("sku"):
             listing = Binding.search([("channel_id", "=", channel.id), ("external_sku", "=", line["sku"])], limit=1)
             if listing:
                 return listing.product_id
-            return self.env["product.product"].sudo().search(
-                [("default_code", "=", line["sku"]), ("company_id", "in", (channel.company_id.id, False))], limit=1)
+            return (
+                self.env["product.product"]
+                .sudo()
+                .search(
+                    [("default_code", "=", line["sku"]), ("company_id", "in", (channel.company_id.id, False))], limit=1
+                )
+            )
         return self.env["product.product"]
 
     def _create_sale_order(self, data):
         channel = self.channel_id.sudo()
         currency = channel.pricelist_id.currency_id
         if data["currency"] != currency.name:
-            raise UserError(_("The order is in %(got)s but the channel's pricelist is in %(want)s.",
-                              got=data["currency"], want=currency.name))
+            raise UserError(
+                _(
+                    "The order is in %(got)s but the channel's pricelist is in %(want)s.",
+                    got=data["currency"],
+                    want=currency.name,
+                )
+            )
         include_tax = channel.prices_include_tax if data["prices_include_tax"] is None else data["prices_include_tax"]
         problems = []
         line_commands = []
         for index, line in enumerate(data["lines"], 1):
             product = self._find_product(line)
             if not product:
-                problems.append(_("Line %(index)s (%(name)s): no listing with external ID %(id)s or SKU %(sku)s "
-                                  "on %(channel)s.", index=index, name=line["name"] or "?",
-                                  id=line["listing_external_id"] or "-", sku=line["sku"] or "-", channel=channel.name))
+                problems.append(
+                    _(
+                        "Line %(index)s (%(name)s): no listing with external ID %(id)s or SKU %(sku)s on %(channel)s.",
+                        index=index,
+                        name=line["name"] or "?",
+                        id=line["listing_external_id"] or "-",
+                        sku=line["sku"] or "-",
+                        channel=channel.name,
+                    )
+                )
                 continue
-            line_commands.append(self._line_command(product, line["quantity"], line["unit_price"],
-                                                    line["tax_rate"], include_tax, line["name"], problems))
+            line_commands.append(
+                self._line_command(
+                    product, line["quantity"], line["unit_price"], line["tax_rate"], include_tax, line["name"], problems
+                )
+            )
         for shipping in data["shipping"]:
-            line_commands.append(self._line_command(
-                channel.shipping_product_id, 1, shipping["amount"], shipping["tax_rate"], include_tax,
-                shipping["name"] or channel.shipping_product_id.name, problems))
+            line_commands.append(
+                self._line_command(
+                    channel.shipping_product_id,
+                    1,
+                    shipping["amount"],
+                    shipping["tax_rate"],
+                    include_tax,
+                    shipping["name"] or channel.shipping_product_id.name,
+                    problems,
+                )
+            )
         for discount in data["discounts"]:
-            line_commands.append(self._line_command(
-                channel.discount_product_id, 1, -discount["amount"], discount["tax_rate"], include_tax,
-                discount["name"] or channel.discount_product_id.name, problems))
+            line_commands.append(
+                self._line_command(
+                    channel.discount_product_id,
+                    1,
+                    -discount["amount"],
+                    discount["tax_rate"],
+                    include_tax,
+                    discount["name"] or channel.discount_product_id.name,
+                    problems,
+                )
+            )
         partner, delivery = self._customer_partners(data, problems)
         if problems:
             raise UserError("\n".join(problems))
-        sale = self.env["sale.order"].sudo().with_company(channel.company_id).create({
-            "partner_id": partner.id,
-            "partner_invoice_id": partner.id,
-            "partner_shipping_id": delivery.id,
-            "company_id": channel.company_id.id,
-            "pricelist_id": channel.pricelist_id.id,
-            "team_id": channel.team_id.id,
-            "user_id": False,
-            "client_order_ref": data["name"],
-            "origin": f"{channel.name} {data['name']}",
-            "date_order": data["date"] or fields.Datetime.now(),
-            "note": "\n".join(filter(None, [data["payment_method"] and _("Payment: %s", data["payment_method"]),
-                                           data["note"]])),
-            "multichannel_channel_id": channel.id,
-            "multichannel_external_ref": self.external_id,
-            "multichannel_order_id": self.id,
-            "order_line": line_commands,
-        })
+        sale = (
+            self.env["sale.order"]
+            .sudo()
+            .with_company(channel.company_id)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "partner_invoice_id": partner.id,
+                    "partner_shipping_id": delivery.id,
+                    "company_id": channel.company_id.id,
+                    "pricelist_id": channel.pricelist_id.id,
+                    "team_id": channel.team_id.id,
+                    "user_id": False,
+                    "client_order_ref": data["name"],
+                    "origin": f"{channel.name} {data['name']}",
+                    "date_order": data["date"] or fields.Datetime.now(),
+                    "note": "\n".join(
+                        filter(
+                            None, [data["payment_method"] and _("Payment: %s", data["payment_method"]), data["note"]]
+                        )
+                    ),
+                    "multichannel_channel_id": channel.id,
+                    "multichannel_external_ref": self.external_id,
+                    "multichannel_order_id": self.id,
+                    "order_line": line_commands,
+                }
+            )
+        )
         if channel.order_auto_confirm:
             sale.action_confirm()
         return sale
@@ -322,14 +390,29 @@ class MultichannelOrder(models.Model):
         if not rate:
             return self.env["account.tax"]
         company = self.channel_id.company_id
-        taxes = self.env["account.tax"].sudo().with_company(company).search([
-            ("type_tax_use", "=", "sale"), ("amount_type", "=", "percent"),
-            ("company_id", "=", company.id), ("price_include", "=", include_tax),
-        ]).filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
+        taxes = (
+            self.env["account.tax"]
+            .sudo()
+            .with_company(company)
+            .search(
+                [
+                    ("type_tax_use", "=", "sale"),
+                    ("amount_type", "=", "percent"),
+                    ("company_id", "=", company.id),
+                    ("price_include", "=", include_tax),
+                ]
+            )
+            .filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
+        )
         if not taxes:
-            problems.append(_("No sales tax of %(rate)s%% (%(kind)s) in %(company)s: create one.", rate=rate,
-                              kind=_("price included") if include_tax else _("price excluded"),
-                              company=company.name))
+            problems.append(
+                _(
+                    "No sales tax of %(rate)s%% (%(kind)s) in %(company)s: create one.",
+                    rate=rate,
+                    kind=_("price included") if include_tax else _("price excluded"),
+                    company=company.name,
+                )
+            )
         return taxes[:1]
 
     # ------------------------------------------------------------------
@@ -339,8 +422,7 @@ class MultichannelOrder(models.Model):
         """(invoice partner, delivery partner), found or created."""
         customer = data["customer"]
         delivery_data = data["shipping_address"] or customer
-        missing = [label for key, label in (("street", _("street")), ("city", _("city")))
-                   if not delivery_data.get(key)]
+        missing = [label for key, label in (("street", _("street")), ("city", _("city"))) if not delivery_data.get(key)]
         country = self._country(delivery_data)
         if not country:
             missing.append(_("country"))
@@ -351,7 +433,8 @@ class MultichannelOrder(models.Model):
         delivery = partner
         if data["shipping_address"] and not self._same_address(partner, data["shipping_address"]):
             delivery = partner.child_ids.filtered(
-                lambda p: p.type == "delivery" and self._same_address(p, data["shipping_address"]))[:1]
+                lambda p: p.type == "delivery" and self._same_address(p, data["shipping_address"])
+            )[:1]
             delivery = delivery or self._create_partner(data["shipping_address"], parent=partner)
         return partner, delivery
 
@@ -372,14 +455,22 @@ class MultichannelOrder(models.Model):
         return country or self.channel_id.customer_country_id
 
     def _same_address(self, partner, address):
-        return all((partner[field] or "").strip().lower() == (address.get(key) or "").strip().lower()
-                   for key, field in (("street", "street"), ("city", "city"), ("zip", "zip")))
+        return all(
+            (partner[field] or "").strip().lower() == (address.get(key) or "").strip().lower()
+            for key, field in (("street", "street"), ("city", "city"), ("zip", "zip"))
+        )
 
     def _create_partner(self, address, parent=None):
         country = self._country(address)
         state = address.get("state") and self.env["res.country.state"].search(
-            [("country_id", "=", country.id), "|", ("code", "=ilike", address["state"]),
-             ("name", "=ilike", address["state"])], limit=1)
+            [
+                ("country_id", "=", country.id),
+                "|",
+                ("code", "=ilike", address["state"]),
+                ("name", "=ilike", address["state"]),
+            ],
+            limit=1,
+        )
         is_company = bool(address.get("is_company") and address.get("company") and not parent)
         values = {
             "name": (address["company"] if is_company else address.get("name")) or address.get("company"),
@@ -426,8 +517,9 @@ class MultichannelOrder(models.Model):
         elif shipped:
             message = _("Cancelled on the channel after it was shipped: handle the return.")
             self.warning = message
-            sale.activity_schedule("mail.mail_activity_data_todo", summary=message,
-                                   user_id=(self.channel_id.user_id or self.env.user).id)
+            sale.activity_schedule(
+                "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
+            )
 
     # ------------------------------------------------------------------
     # status back to the channel
@@ -456,16 +548,24 @@ class MultichannelOrder(models.Model):
             started = time.monotonic()
             channel = order.channel_id
             try:
-                answer = channel._call(channel._get_adapter().send_order_status,
-                                       order.external_id, status, order.payload)
+                answer = channel._call(
+                    channel._get_adapter().send_order_status, order.external_id, status, order.payload
+                )
             except (TransportError, ChannelError) as error:
                 order.status_error = _("Sending status %(status)s failed: %(error)s", status=status, error=error)
-                self.env["multichannel.ledger"]._log_order(order, "status", "failed", str(error),
-                                                           old_value=order.status_sent or "", new_value=status)
+                self.env["multichannel.ledger"]._log_order(
+                    order, "status", "failed", str(error), old_value=order.status_sent or "", new_value=status
+                )
             else:
                 self.env["multichannel.ledger"]._log_order(
-                    order, "status", "ok", answer or "", old_value=order.status_sent or "", new_value=status,
-                    duration_ms=int((time.monotonic() - started) * 1000))
+                    order,
+                    "status",
+                    "ok",
+                    answer or "",
+                    old_value=order.status_sent or "",
+                    new_value=status,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                )
                 order.write({"status_sent": status, "status_error": False, "status_sent_at": fields.Datetime.now()})
             channel._commit(auto_commit)
 

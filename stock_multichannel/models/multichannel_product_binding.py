@@ -17,7 +17,10 @@ class MultichannelProductBinding(models.Model):
     channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
     product_id = fields.Many2one(
-        "product.product", required=True, ondelete="restrict", index=True,
+        "product.product",
+        required=True,
+        ondelete="restrict",
+        index=True,
         domain="[('type', '=', 'consu')]",
     )
     product_tmpl_id = fields.Many2one(related="product_id.product_tmpl_id")
@@ -68,7 +71,9 @@ class MultichannelProductBinding(models.Model):
         for listing in self:
             company = listing.product_id.company_id
             if company and company != listing.channel_id.company_id:
-                raise ValidationError(_("%s belongs to another company than the channel.", listing.product_id.display_name))
+                raise ValidationError(
+                    _("%s belongs to another company than the channel.", listing.product_id.display_name)
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -179,11 +184,18 @@ class MultichannelProductBinding(models.Model):
         for listing, target in batch:
             result = results.get(listing.id)
             if result and result.ok:
-                listing.write({
-                    value_field: target, f"{kind}_pushed_at": now, f"{kind}_pending": False,
-                    f"{kind}_cause": False, "last_error": False,
-                    "state": "pending" if listing[f"{'price' if kind == 'stock' else 'stock'}_pending"] else "synced",
-                })
+                listing.write(
+                    {
+                        value_field: target,
+                        f"{kind}_pushed_at": now,
+                        f"{kind}_pending": False,
+                        f"{kind}_cause": False,
+                        "last_error": False,
+                        "state": "pending"
+                        if listing[f"{'price' if kind == 'stock' else 'stock'}_pending"]
+                        else "synced",
+                    }
+                )
             else:
                 message = result.message if result else _("The channel did not answer for this item.")
                 listing.write({"state": "error", "last_error": message})

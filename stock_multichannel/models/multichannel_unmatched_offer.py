@@ -25,11 +25,20 @@ class MultichannelUnmatchedOffer(models.Model):
 
     @api.model
     def _remember(self, channel, offer, product):
-        reason = (_("%s is already listed on this channel under another offer.", product.display_name)
-                  if product else _("No product with this SKU or barcode."))
-        values = {"channel_id": channel.id, "external_id": offer.external_id, "sku": offer.sku,
-                  "barcode": offer.barcode, "name": offer.name, "external_parent_id": offer.parent_id,
-                  "reason": reason}
+        reason = (
+            _("%s is already listed on this channel under another offer.", product.display_name)
+            if product
+            else _("No product with this SKU or barcode.")
+        )
+        values = {
+            "channel_id": channel.id,
+            "external_id": offer.external_id,
+            "sku": offer.sku,
+            "barcode": offer.barcode,
+            "name": offer.name,
+            "external_parent_id": offer.parent_id,
+            "reason": reason,
+        }
         existing = self.search([("channel_id", "=", channel.id), ("external_id", "=", offer.external_id)])
         if existing:
             existing.write(values)
@@ -41,10 +50,14 @@ class MultichannelUnmatchedOffer(models.Model):
         for offer in self:
             if not offer.product_id:
                 raise UserError(_("Choose the product of offer %s first.", offer.name or offer.external_id))
-            self.env["multichannel.product.binding"].create({
-                "channel_id": offer.channel_id.id, "product_id": offer.product_id.id,
-                "external_id": offer.external_id, "external_sku": offer.sku or False,
-                "external_parent_id": offer.external_parent_id or False,
-            })
+            self.env["multichannel.product.binding"].create(
+                {
+                    "channel_id": offer.channel_id.id,
+                    "product_id": offer.product_id.id,
+                    "external_id": offer.external_id,
+                    "external_sku": offer.sku or False,
+                    "external_parent_id": offer.external_parent_id or False,
+                }
+            )
         self.unlink()
         return True

@@ -10,7 +10,8 @@ class ProductTemplate(models.Model):
         result = super().write(vals)
         if PRICE_FIELDS.intersection(vals):
             self.env["multichannel.product.binding"]._request_sync(
-                "price", "price change", product_ids=self.with_context(active_test=False).product_variant_ids.ids)
+                "price", "price change", product_ids=self.with_context(active_test=False).product_variant_ids.ids
+            )
         return result
 
 
@@ -21,7 +22,8 @@ class ProductTemplateAttributeValue(models.Model):
         result = super().write(vals)
         if "price_extra" in vals:
             self.env["multichannel.product.binding"]._request_sync(
-                "price", "variant price change", product_ids=self.ptav_product_variant_ids.ids)
+                "price", "variant price change", product_ids=self.ptav_product_variant_ids.ids
+            )
         return result
 
 
@@ -46,7 +48,12 @@ class ProductPricelistItem(models.Model):
     def _multichannel_request_sync(self):
         """Every listing priced by a pricelist these items touch, directly or as a base."""
         pricelists = self.pricelist_id
-        dependants = self.env["product.pricelist.item"].sudo().search(
-            [("base", "=", "pricelist"), ("base_pricelist_id", "in", pricelists.ids)]).pricelist_id
+        dependants = (
+            self.env["product.pricelist.item"]
+            .sudo()
+            .search([("base", "=", "pricelist"), ("base_pricelist_id", "in", pricelists.ids)])
+            .pricelist_id
+        )
         self.env["multichannel.product.binding"]._request_sync(
-            "price", "pricelist change", pricelist_ids=(pricelists | dependants).ids)
+            "price", "pricelist change", pricelist_ids=(pricelists | dependants).ids
+        )

@@ -11,18 +11,26 @@ class SaleOrder(models.Model):
     multichannel_external_ref = fields.Char("Channel Order ID", readonly=True, copy=False, index=True)
     multichannel_order_id = fields.Many2one("multichannel.order", "Channel Order", readonly=True, copy=False)
     multichannel_oversold = fields.Boolean(
-        "Oversold", readonly=True, copy=False, index=True,
+        "Oversold",
+        readonly=True,
+        copy=False,
+        index=True,
         help="The order could not be fully reserved when it was imported.",
     )
     multichannel_oversold_qty = fields.Float("Oversold Quantity", readonly=True, copy=False)
     multichannel_total_mismatch = fields.Boolean(
-        "Channel Total Differs", readonly=True, copy=False,
+        "Channel Total Differs",
+        readonly=True,
+        copy=False,
         help="Odoo's total differs from the total the channel sent.",
     )
 
     _sql_constraints = [
-        ("multichannel_external_uniq", "unique(multichannel_channel_id, multichannel_external_ref)",
-         "This channel order was already imported."),
+        (
+            "multichannel_external_uniq",
+            "unique(multichannel_channel_id, multichannel_external_ref)",
+            "This channel order was already imported.",
+        ),
     ]
 
     def _multichannel_check_after_import(self, channel_order, data):
@@ -37,8 +45,12 @@ class SaleOrder(models.Model):
         channel = self.multichannel_channel_id
         difference = self.amount_total - data["total"]
         if float_compare(abs(difference), channel.total_tolerance, precision_digits=4) > 0:
-            message = _("The channel's total is %(theirs)s, Odoo's is %(ours)s (difference %(diff)s).",
-                        theirs=data["total"], ours=self.amount_total, diff=round(difference, 4))
+            message = _(
+                "The channel's total is %(theirs)s, Odoo's is %(ours)s (difference %(diff)s).",
+                theirs=data["total"],
+                ours=self.amount_total,
+                diff=round(difference, 4),
+            )
             self.multichannel_total_mismatch = True
             channel_order.warning = message
             self.message_post(body=message)
@@ -46,9 +58,11 @@ class SaleOrder(models.Model):
     def _multichannel_check_reservation(self):
         """Flag an oversell: the first moves out of stock could not be fully reserved."""
         moves = self.picking_ids.move_ids.filtered(
-            lambda m: not m.move_orig_ids and m.state != "cancel" and m.product_id.is_storable)
+            lambda m: not m.move_orig_ids and m.state != "cancel" and m.product_id.is_storable
+        )
         missing = sum(
-            max(0.0, move.product_uom_qty - move.quantity) for move in moves
+            max(0.0, move.product_uom_qty - move.quantity)
+            for move in moves
             if float_compare(move.quantity, move.product_uom_qty, precision_rounding=move.product_uom.rounding) < 0
         )
         if not missing:
@@ -59,8 +73,10 @@ class SaleOrder(models.Model):
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=_("Oversold: %s units missing", missing),
-            note=_("This %(channel)s order could not be fully reserved. Replenish, or cancel it on the channel.",
-                   channel=channel.name),
+            note=_(
+                "This %(channel)s order could not be fully reserved. Replenish, or cancel it on the channel.",
+                channel=channel.name,
+            ),
             user_id=responsible.id,
         )
 
@@ -72,6 +88,12 @@ class SaleOrder(models.Model):
 
     def _multichannel_shipped(self):
         """The imported orders among these whose deliveries to the customer are all done."""
-        return self.filtered(lambda order: order.multichannel_order_id and any(
-            p.state == "done" for p in order.picking_ids if p.location_dest_id.usage == "customer"
-        ) and all(p.state in ("done", "cancel") for p in order.picking_ids if p.location_dest_id.usage == "customer"))
+        return self.filtered(
+            lambda order: (
+                order.multichannel_order_id
+                and any(p.state == "done" for p in order.picking_ids if p.location_dest_id.usage == "customer")
+                and all(
+                    p.state in ("done", "cancel") for p in order.picking_ids if p.location_dest_id.usage == "customer"
+                )
+            )
+        )

@@ -1,8 +1,10 @@
-from . import test_pure
-from . import test_availability
-from . import test_change_detection
-from . import test_push
-from . import test_order_import
-from . import test_order_status
-from . import test_concurrency
-from . import test_misc
+from . import (
+    test_availability,
+    test_change_detection,
+    test_concurrency,
+    test_misc,
+    test_order_import,
+    test_order_status,
+    test_pure,
+    test_push,
+)

@@ -96,11 +96,27 @@ def order_data(external_id="1001", lines=None, **overrides):
         "status": "open",
         "currency": "EUR",
         "prices_include_tax": False,
-        "customer": {"name": "Ana Pop", "email": "ana@example.com", "phone": "+40 700 000 001",
-                     "street": "Str. Lalelelor 1", "city": "Cluj", "zip": "400001", "country_code": "RO"},
-        "lines": lines if lines is not None else [
-            {"external_id": "L1", "listing_external_id": "ext-chair", "sku": "CHAIR", "name": "Office chair",
-             "quantity": 2, "unit_price": 100.0, "tax_rate": 19.0},
+        "customer": {
+            "name": "Ana Pop",
+            "email": "ana@example.com",
+            "phone": "+40 700 000 001",
+            "street": "Str. Lalelelor 1",
+            "city": "Cluj",
+            "zip": "400001",
+            "country_code": "RO",
+        },
+        "lines": lines
+        if lines is not None
+        else [
+            {
+                "external_id": "L1",
+                "listing_external_id": "ext-chair",
+                "sku": "CHAIR",
+                "name": "Office chair",
+                "quantity": 2,
+                "unit_price": 100.0,
+                "tax_rate": 19.0,
+            },
         ],
         "shipping": [{"name": "Courier", "amount": 10.0, "tax_rate": 19.0}],
         "discounts": [],
@@ -122,17 +138,29 @@ class MultichannelCase(TransactionCase):
         cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
         cls.stock_location = cls.warehouse.lot_stock_id
         cls.pricelist = cls.env["product.pricelist"].create({"name": "Channel EUR", "currency_id": cls.euro.id})
-        cls.tax19 = cls.env["account.tax"].create({
-            "name": "VAT 19% test", "amount": 19.0, "amount_type": "percent", "type_tax_use": "sale",
-            "price_include_override": "tax_excluded", "company_id": cls.company.id,
-        })
+        cls.tax19 = cls.env["account.tax"].create(
+            {
+                "name": "VAT 19% test",
+                "amount": 19.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_excluded",
+                "company_id": cls.company.id,
+            }
+        )
         cls.chair = cls._product("Office chair", "CHAIR", 100.0)
         cls.desk = cls._product("Desk", "DESK", 250.0)
-        cls.channel = cls.env["multichannel.channel"].create({
-            "name": "Test Marketplace", "channel_type": "manual", "warehouse_ids": [Command.set(cls.warehouse.ids)],
-            "pricelist_id": cls.pricelist.id, "retry_delay": 0.0, "stock_schedule": "5min",
-            "customer_country_id": cls.env.ref("base.ro").id,
-        })
+        cls.channel = cls.env["multichannel.channel"].create(
+            {
+                "name": "Test Marketplace",
+                "channel_type": "manual",
+                "warehouse_ids": [Command.set(cls.warehouse.ids)],
+                "pricelist_id": cls.pricelist.id,
+                "retry_delay": 0.0,
+                "stock_schedule": "5min",
+                "customer_country_id": cls.env.ref("base.ro").id,
+            }
+        )
         cls.chair_listing = cls._listing(cls.chair, "ext-chair")
         cls.desk_listing = cls._listing(cls.desk, "ext-desk")
         cls._set_stock(cls.chair, 100)
@@ -148,15 +176,29 @@ class MultichannelCase(TransactionCase):
 
     @classmethod
     def _product(cls, name, code, price, **values):
-        return cls.env["product.product"].create(dict(
-            {"name": name, "default_code": code, "list_price": price, "is_storable": True, "type": "consu",
-             "taxes_id": [Command.clear()]}, **values))
+        return cls.env["product.product"].create(
+            dict(
+                {
+                    "name": name,
+                    "default_code": code,
+                    "list_price": price,
+                    "is_storable": True,
+                    "type": "consu",
+                    "taxes_id": [Command.clear()],
+                },
+                **values,
+            )
+        )
 
     @classmethod
     def _listing(cls, product, external_id, channel=None):
-        return cls.env["multichannel.product.binding"].create({
-            "channel_id": (channel or cls.channel).id, "product_id": product.id, "external_id": external_id,
-        })
+        return cls.env["multichannel.product.binding"].create(
+            {
+                "channel_id": (channel or cls.channel).id,
+                "product_id": product.id,
+                "external_id": external_id,
+            }
+        )
 
     @classmethod
     def _set_stock(cls, product, quantity, location=None):
@@ -167,16 +209,25 @@ class MultichannelCase(TransactionCase):
         self.env.cr.flush()
 
     def _deliver(self, product, quantity, validate=True):
-        picking = self.env["stock.picking"].create({
-            "picking_type_id": self.warehouse.out_type_id.id,
-            "location_id": self.stock_location.id,
-            "location_dest_id": self.env.ref("stock.stock_location_customers").id,
-            "move_ids": [Command.create({
-                "name": product.name, "product_id": product.id, "product_uom_qty": quantity,
-                "product_uom": product.uom_id.id, "location_id": self.stock_location.id,
+        picking = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.out_type_id.id,
+                "location_id": self.stock_location.id,
                 "location_dest_id": self.env.ref("stock.stock_location_customers").id,
-            })],
-        })
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "product_uom": product.uom_id.id,
+                            "location_id": self.stock_location.id,
+                            "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+                        }
+                    )
+                ],
+            }
+        )
         picking.action_confirm()
         picking.action_assign()
         if validate:

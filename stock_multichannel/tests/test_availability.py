@@ -35,10 +35,13 @@ class TestAvailability(MultichannelCase):
     def test_multi_step_delivery(self):
         self.warehouse.delivery_steps = "pick_ship"
         customer = self.env["res.partner"].create({"name": "Buyer"})
-        order = self.env["sale.order"].create({
-            "partner_id": customer.id, "warehouse_id": self.warehouse.id,
-            "order_line": [Command.create({"product_id": self.chair.id, "product_uom_qty": 12})],
-        })
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "warehouse_id": self.warehouse.id,
+                "order_line": [Command.create({"product_id": self.chair.id, "product_uom_qty": 12})],
+            }
+        )
         order.action_confirm()
         self.assertMatchesOdoo(self.chair_listing, 88)
         pick = order.picking_ids.filtered(lambda p: p.picking_type_id == self.warehouse.pick_type_id)
@@ -61,8 +64,7 @@ class TestAvailability(MultichannelCase):
         self._set_stock(self.desk, 5, shelf)
         self.channel.write({"warehouse_ids": [Command.clear()], "location_ids": [Command.set(shelf.ids)]})
         self.assertEqual(self._target(self.desk_listing), 5)
-        self.assertEqual(self._target(self.desk_listing),
-                         self.desk.with_context(location=shelf.id).free_qty)
+        self.assertEqual(self._target(self.desk_listing), self.desk.with_context(location=shelf.id).free_qty)
 
     def test_archived_product(self):
         self.desk.active = False
@@ -77,9 +79,14 @@ class TestAvailability(MultichannelCase):
         self.assertMatchesOdoo(listing, 12)
 
     def test_orders_known_but_not_reserved_are_subtracted(self):
-        self.env["multichannel.order"]._receive(self.channel, order_data(
-            "PENDING-1", status="pending",
-            lines=[{"listing_external_id": "ext-chair", "quantity": 6, "unit_price": 100}]))
+        self.env["multichannel.order"]._receive(
+            self.channel,
+            order_data(
+                "PENDING-1",
+                status="pending",
+                lines=[{"listing_external_id": "ext-chair", "quantity": 6, "unit_price": 100}],
+            ),
+        )
         self.assertEqual(self._target(self.chair_listing), 94)
         self.assertEqual(self._odoo_free_qty(self.chair), 100, "Odoo itself has reserved nothing yet")
 
@@ -93,7 +100,8 @@ class TestAvailability(MultichannelCase):
     def test_bulk_computation_does_not_grow_with_the_listings(self):
         products = [self._product(f"Bulk {i}", f"BULK{i}", 10.0) for i in range(40)]
         listings = self.env["multichannel.product.binding"].browse(
-            [self._listing(product, f"ext-bulk-{i}").id for i, product in enumerate(products)])
+            [self._listing(product, f"ext-bulk-{i}").id for i, product in enumerate(products)]
+        )
         for product in products:
             self._set_stock(product, 3)
 

@@ -72,15 +72,21 @@ class TestChangeDetection(MultichannelCase):
         self.channel._push("price")
         self.assertEqual(self.remote.prices["ext-chair"], 120.0)
         self.assertEqual(self.remote.calls, [("price", 1)])
-        ledger = self.env["multichannel.ledger"].search([("binding_id", "=", self.chair_listing.id),
-                                                         ("kind", "=", "price")], limit=1)
+        ledger = self.env["multichannel.ledger"].search(
+            [("binding_id", "=", self.chair_listing.id), ("kind", "=", "price")], limit=1
+        )
         self.assertEqual((ledger.old_value, ledger.new_value, ledger.cause), ("100.0", "120.0", "price change"))
 
     def test_pricelist_rule_reaches_the_channel(self):
-        self.env["product.pricelist.item"].create({
-            "pricelist_id": self.pricelist.id, "applied_on": "0_product_variant", "product_id": self.desk.id,
-            "compute_price": "fixed", "fixed_price": 199.0,
-        })
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.desk.id,
+                "compute_price": "fixed",
+                "fixed_price": 199.0,
+            }
+        )
         self.channel._push("price")
         self.assertEqual(self.remote.prices["ext-desk"], 199.0)
         self.assertEqual(self.remote.prices["ext-chair"], 100.0)
@@ -91,8 +97,11 @@ class TestChangeDetection(MultichannelCase):
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         self._set_stock(self.desk, 1)
         self._changes_committed()
-        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers,
-                         "an interval channel waits for its next run")
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers,
+            "an interval channel waits for its next run",
+        )
         self.channel.stock_schedule = "realtime"
         self._set_stock(self.desk, 1)
         self._changes_committed()

@@ -34,17 +34,30 @@ class TestConcurrency(TransactionCase):
             env = cls._env(cr)
             euro = env.ref("base.EUR")
             euro.active = True
-            product = env["product.product"].create({
-                "name": "Concurrent chair", "default_code": "CC-CHAIR", "is_storable": True,
-                "list_price": 50.0, "taxes_id": [Command.clear()]})
+            product = env["product.product"].create(
+                {
+                    "name": "Concurrent chair",
+                    "default_code": "CC-CHAIR",
+                    "is_storable": True,
+                    "list_price": 50.0,
+                    "taxes_id": [Command.clear()],
+                }
+            )
             warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
             env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 20)
             pricelist = env["product.pricelist"].create({"name": "Concurrency EUR", "currency_id": euro.id})
-            channel = env["multichannel.channel"].create({
-                "name": "Concurrency Channel", "warehouse_ids": [Command.set(warehouse.ids)],
-                "pricelist_id": pricelist.id, "retry_delay": 0.0, "customer_country_id": env.ref("base.ro").id})
+            channel = env["multichannel.channel"].create(
+                {
+                    "name": "Concurrency Channel",
+                    "warehouse_ids": [Command.set(warehouse.ids)],
+                    "pricelist_id": pricelist.id,
+                    "retry_delay": 0.0,
+                    "customer_country_id": env.ref("base.ro").id,
+                }
+            )
             env["multichannel.product.binding"].create(
-                {"channel_id": channel.id, "product_id": product.id, "external_id": "cc-1"})
+                {"channel_id": channel.id, "product_id": product.id, "external_id": "cc-1"}
+            )
             cls.channel_id, cls.product_id = channel.id, product.id
 
     @classmethod
@@ -54,8 +67,13 @@ class TestConcurrency(TransactionCase):
         super().tearDownClass()
 
     def _data(self, external_id):
-        return order_data(external_id, currency="EUR", total=None, shipping=[], lines=[
-            {"listing_external_id": "cc-1", "quantity": 1, "unit_price": 50.0, "tax_rate": None}])
+        return order_data(
+            external_id,
+            currency="EUR",
+            total=None,
+            shipping=[],
+            lines=[{"listing_external_id": "cc-1", "quantity": 1, "unit_price": 50.0, "tax_rate": None}],
+        )
 
     def _in_parallel(self, work):
         """Run ``work(env)`` in two threads, each on its own connection, started together."""
@@ -85,11 +103,19 @@ class TestConcurrency(TransactionCase):
             return env[model].search_count(domain)
 
     def test_two_imports_of_the_same_order_create_one(self):
-        self._in_parallel(lambda env: env["multichannel.order"]._receive(
-            env["multichannel.channel"].browse(self.channel_id), self._data("C-1")))
+        self._in_parallel(
+            lambda env: env["multichannel.order"]._receive(
+                env["multichannel.channel"].browse(self.channel_id), self._data("C-1")
+            )
+        )
         self.assertEqual(self._count("multichannel.order", [("external_id", "=", "C-1")]), 1)
-        self.assertEqual(self._count("sale.order", [("multichannel_external_ref", "=", "C-1"),
-                                                    ("multichannel_channel_id", "=", self.channel_id)]), 1)
+        self.assertEqual(
+            self._count(
+                "sale.order",
+                [("multichannel_external_ref", "=", "C-1"), ("multichannel_channel_id", "=", self.channel_id)],
+            ),
+            1,
+        )
 
     def test_two_retries_of_the_same_staged_order_create_one(self):
         with self.db.cursor() as cr:
@@ -102,8 +128,13 @@ class TestConcurrency(TransactionCase):
             order.payload = self._data("C-2")  # as a re-read from the channel would
             order_id = order.id
         self._in_parallel(lambda env: env["multichannel.order"].browse(order_id)._process())
-        self.assertEqual(self._count("sale.order", [("multichannel_external_ref", "=", "C-2"),
-                                                    ("multichannel_channel_id", "=", self.channel_id)]), 1)
+        self.assertEqual(
+            self._count(
+                "sale.order",
+                [("multichannel_external_ref", "=", "C-2"), ("multichannel_channel_id", "=", self.channel_id)],
+            ),
+            1,
+        )
         self.assertEqual(self._count("multichannel.order", [("id", "=", order_id), ("state", "=", "done")]), 1)
 
     def test_two_workers_never_push_the_same_channel_at_once(self):

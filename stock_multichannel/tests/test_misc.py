@@ -1,3 +1,5 @@
+import psycopg2
+
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
@@ -15,13 +17,18 @@ class TestChannelSetup(MultichannelCase):
         self.assertEqual(channel.shipping_product_id, self.env.ref("stock_multichannel.product_channel_shipping"))
 
     def test_listing_uniqueness(self):
-        with self.assertRaises(Exception), self.cr.savepoint(), self.assertLogs("odoo.sql_db", "ERROR"):
+        unique = psycopg2.errors.UniqueViolation
+        with self.assertRaises(unique), self.cr.savepoint(), self.assertLogs("odoo.sql_db", "ERROR"):
             self._listing(self.chair, "ext-other")
-        with self.assertRaises(Exception), self.cr.savepoint(), self.assertLogs("odoo.sql_db", "ERROR"):
+        with self.assertRaises(unique), self.cr.savepoint(), self.assertLogs("odoo.sql_db", "ERROR"):
             self._listing(self._product("Stool", "STOOL", 10), "ext-chair")
 
     def test_policy_bounds(self):
-        with self.assertRaises(Exception), self.cr.savepoint(), self.assertLogs("odoo.sql_db", "ERROR"):
+        with (
+            self.assertRaises(psycopg2.errors.CheckViolation),
+            self.cr.savepoint(),
+            self.assertLogs("odoo.sql_db", "ERROR"),
+        ):
             self.channel.stock_percent = 120
             self.channel.flush_recordset()
         with self.assertRaises(ValidationError):
@@ -29,8 +36,11 @@ class TestChannelSetup(MultichannelCase):
 
     def test_bulk_listing_wizard(self):
         stool = self._product("Stool", "STOOL", 10)
-        wizard = self.env["multichannel.list.products"].with_context(
-            active_model="product.product", active_ids=(self.chair | stool).ids).create({"channel_id": self.channel.id})
+        wizard = (
+            self.env["multichannel.list.products"]
+            .with_context(active_model="product.product", active_ids=(self.chair | stool).ids)
+            .create({"channel_id": self.channel.id})
+        )
         action = wizard.action_list()
         created = self.env["multichannel.product.binding"].search(action["domain"])
         self.assertEqual(created.product_id, stool, "the chair was listed already")
@@ -49,8 +59,9 @@ class TestChannelSetup(MultichannelCase):
         self.channel._push("stock")
         lines = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)])
         self.assertEqual(len(lines), 2)
-        self.env.cr.execute("UPDATE multichannel_ledger SET create_date = now() - interval '100 days' WHERE id = %s",
-                            (lines[0].id,))
+        self.env.cr.execute(
+            "UPDATE multichannel_ledger SET create_date = now() - interval '100 days' WHERE id = %s", (lines[0].id,)
+        )
         self.channel.ledger_retention_days = 90
         self.env["multichannel.ledger"]._clean_up()
         self.assertEqual(self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)]), lines[1])
@@ -60,15 +71,25 @@ class TestChannelSetup(MultichannelCase):
 class TestAccess(MultichannelCase):
     def test_other_company_users_do_not_see_the_channel(self):
         other = self.env["res.company"].create({"name": "Other Co"})
-        user = self.env["res.users"].create({
-            "name": "Other", "login": "other-mc", "company_id": other.id, "company_ids": [Command.set(other.ids)],
-            "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_user").id])]})
+        user = self.env["res.users"].create(
+            {
+                "name": "Other",
+                "login": "other-mc",
+                "company_id": other.id,
+                "company_ids": [Command.set(other.ids)],
+                "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_user").id])],
+            }
+        )
         self.assertFalse(self.env["multichannel.channel"].with_user(user).search([("id", "=", self.channel.id)]))
 
     def test_users_cannot_change_channels(self):
-        user = self.env["res.users"].create({
-            "name": "Seller", "login": "seller-mc",
-            "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_user").id])]})
+        user = self.env["res.users"].create(
+            {
+                "name": "Seller",
+                "login": "seller-mc",
+                "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_user").id])],
+            }
+        )
         self.assertEqual(self.channel.with_user(user).name, "Test Marketplace")
         with self.assertRaises(AccessError):
             self.channel.with_user(user).write({"stock_percent": 10})
@@ -102,8 +123,11 @@ class TestListingImport(MultichannelCase):
         offer = unmatched.filtered(lambda o: o.external_id == "503")
         offer.product_id = sofa
         offer.action_link()
-        self.assertTrue(self.env["multichannel.product.binding"].search(
-            [("channel_id", "=", self.channel.id), ("external_id", "=", "503"), ("product_id", "=", sofa.id)]))
+        self.assertTrue(
+            self.env["multichannel.product.binding"].search(
+                [("channel_id", "=", self.channel.id), ("external_id", "=", "503"), ("product_id", "=", sofa.id)]
+            )
+        )
         self.assertFalse(offer.exists())
         # importing again changes nothing
         self.assertEqual(self.channel._import_listings()["created"], 0)

@@ -9,8 +9,7 @@ class TestOrderImport(MultichannelCase):
         return self.env["multichannel.order"]._receive(self.channel, data)
 
     def test_a_good_order_becomes_a_confirmed_sale_order(self):
-        data = order_data("1001", discounts=[{"name": "Voucher", "amount": 20.0, "tax_rate": 19.0}],
-                          total=226.1)
+        data = order_data("1001", discounts=[{"name": "Voucher", "amount": 20.0, "tax_rate": 19.0}], total=226.1)
         order = self._receive(data)
         self.assertEqual(order.state, "done", order.error)
         sale = order.sale_order_id
@@ -21,12 +20,12 @@ class TestOrderImport(MultichannelCase):
         self.assertEqual(sale.client_order_ref, "M-1001")
         self.assertEqual(sale.partner_id.email, "ana@example.com")
         self.assertEqual(sale.partner_id.country_id, self.env.ref("base.ro"))
-        chair_line = sale.order_line.filtered(lambda l: l.product_id == self.chair)
+        chair_line = sale.order_line.filtered(lambda line: line.product_id == self.chair)
         self.assertEqual((chair_line.product_uom_qty, chair_line.price_unit), (2, 100.0))
         self.assertEqual(chair_line.tax_id, self.tax19)
-        shipping = sale.order_line.filtered(lambda l: l.product_id == self.channel.shipping_product_id)
+        shipping = sale.order_line.filtered(lambda line: line.product_id == self.channel.shipping_product_id)
         self.assertEqual(shipping.price_unit, 10.0)
-        discount = sale.order_line.filtered(lambda l: l.product_id == self.channel.discount_product_id)
+        discount = sale.order_line.filtered(lambda line: line.product_id == self.channel.discount_product_id)
         self.assertEqual(discount.price_unit, -20.0)
         self.assertAlmostEqual(sale.amount_total, 226.1)
         self.assertFalse(sale.multichannel_total_mismatch)
@@ -46,35 +45,71 @@ class TestOrderImport(MultichannelCase):
 
     def test_customer_found_again_and_delivery_address_as_child(self):
         first = self._receive(order_data("1003")).sale_order_id
-        second = self._receive(order_data("1004", shipping_address={
-            "name": "Ana at work", "street": "Bd. Eroilor 5", "city": "Cluj", "zip": "400002",
-            "country_code": "RO"})).sale_order_id
+        second = self._receive(
+            order_data(
+                "1004",
+                shipping_address={
+                    "name": "Ana at work",
+                    "street": "Bd. Eroilor 5",
+                    "city": "Cluj",
+                    "zip": "400002",
+                    "country_code": "RO",
+                },
+            )
+        ).sale_order_id
         self.assertEqual(second.partner_id, first.partner_id)
         self.assertEqual(second.partner_shipping_id.parent_id, first.partner_id)
         self.assertEqual(second.partner_shipping_id.type, "delivery")
         self.assertEqual(second.partner_shipping_id.street, "Bd. Eroilor 5")
 
     def test_a_company_customer(self):
-        sale = self._receive(order_data("1005", customer={
-            "name": "Ion Ionescu", "company": "Birouri SRL", "is_company": True, "vat": "RO123456",
-            "street": "Str. Fabricii 3", "city": "Iasi", "country_code": "RO"})).sale_order_id
+        sale = self._receive(
+            order_data(
+                "1005",
+                customer={
+                    "name": "Ion Ionescu",
+                    "company": "Birouri SRL",
+                    "is_company": True,
+                    "vat": "RO123456",
+                    "street": "Str. Fabricii 3",
+                    "city": "Iasi",
+                    "country_code": "RO",
+                },
+            )
+        ).sale_order_id
         self.assertTrue(sale.partner_id.is_company)
         self.assertEqual((sale.partner_id.name, sale.partner_id.vat), ("Birouri SRL", "RO123456"))
 
     def test_lines_found_by_sku_when_the_listing_id_is_unknown(self):
-        order = self._receive(order_data("1006", lines=[
-            {"listing_external_id": "999", "sku": "DESK", "quantity": 1, "unit_price": 250, "tax_rate": 19}],
-            total=309.4))
+        order = self._receive(
+            order_data(
+                "1006",
+                lines=[{"listing_external_id": "999", "sku": "DESK", "quantity": 1, "unit_price": 250, "tax_rate": 19}],
+                total=309.4,
+            )
+        )
         self.assertEqual(order.state, "done", order.error)
         self.assertEqual(order.sale_order_id.order_line[0].product_id, self.desk)
 
     def test_prices_including_tax(self):
-        tax_included = self.env["account.tax"].create({
-            "name": "VAT 19% incl", "amount": 19.0, "amount_type": "percent", "type_tax_use": "sale",
-            "price_include_override": "tax_included"})
-        order = self._receive(order_data("1007", prices_include_tax=True, total=250.0, lines=[
-            {"listing_external_id": "ext-chair", "quantity": 2, "unit_price": 119.0, "tax_rate": 19}],
-            shipping=[{"amount": 12.0, "tax_rate": 19}]))
+        tax_included = self.env["account.tax"].create(
+            {
+                "name": "VAT 19% incl",
+                "amount": 19.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+            }
+        )
+        order = self._receive(
+            order_data(
+                "1007",
+                prices_include_tax=True,
+                total=250.0,
+                lines=[{"listing_external_id": "ext-chair", "quantity": 2, "unit_price": 119.0, "tax_rate": 19}],
+                shipping=[{"amount": 12.0, "tax_rate": 19}],
+            )
+        )
         sale = order.sale_order_id
         self.assertEqual(sale.order_line[0].tax_id, tax_included)
         self.assertAlmostEqual(sale.amount_total, 250.0)
@@ -82,9 +117,20 @@ class TestOrderImport(MultichannelCase):
     def test_a_bad_order_is_kept_with_its_error_and_retried_after_the_fix(self):
         lamp = self._product("Floor lamp", "LAMP-X", 40.0)
         self._set_stock(lamp, 5)
-        bad = order_data("2001", lines=[
-            {"listing_external_id": "ext-lamp", "sku": "LAMP-MISSING", "name": "Floor lamp", "quantity": 1,
-             "unit_price": 40, "tax_rate": 19}], total=59.5)
+        bad = order_data(
+            "2001",
+            lines=[
+                {
+                    "listing_external_id": "ext-lamp",
+                    "sku": "LAMP-MISSING",
+                    "name": "Floor lamp",
+                    "quantity": 1,
+                    "unit_price": 40,
+                    "tax_rate": 19,
+                }
+            ],
+            total=59.5,
+        )
         self.remote.orders = [bad, order_data("2002")]
         self.channel._import_orders()
         bad_order = self.env["multichannel.order"].search([("external_id", "=", "2001")])
@@ -94,18 +140,22 @@ class TestOrderImport(MultichannelCase):
         self.assertIn("no listing with external ID ext-lamp or SKU LAMP-MISSING", bad_order.error)
         self.assertFalse(bad_order.sale_order_id)
         self.assertEqual(bad_order.payload["lines"][0]["sku"], "LAMP-MISSING", "the payload is kept")
-        self.assertFalse(self.env["sale.order"].search([("multichannel_external_ref", "=", "2001")]),
-                         "nothing partial was created")
+        self.assertFalse(
+            self.env["sale.order"].search([("multichannel_external_ref", "=", "2001")]), "nothing partial was created"
+        )
         # the fix: list the lamp on the channel under the channel's id
         self._listing(lamp, "ext-lamp")
         bad_order.action_retry()
         self.assertEqual(bad_order.state, "done", bad_order.error)
-        self.assertEqual(bad_order.sale_order_id.order_line.filtered(lambda l: l.product_id == lamp).product_uom_qty, 1)
+        self.assertEqual(
+            bad_order.sale_order_id.order_line.filtered(lambda line: line.product_id == lamp).product_uom_qty, 1
+        )
         self.assertEqual(bad_order.attempts, 2)
 
     def test_malformed_values_are_reported(self):
-        order = self._receive(order_data("2003", lines=[
-            {"listing_external_id": "ext-chair", "quantity": "two", "unit_price": "1O0"}]))
+        order = self._receive(
+            order_data("2003", lines=[{"listing_external_id": "ext-chair", "quantity": "two", "unit_price": "1O0"}])
+        )
         self.assertEqual(order.state, "error")
         self.assertIn("lines[1].quantity: not a number ('two')", order.error)
         self.assertIn("lines[1].unit_price: not a number ('1O0')", order.error)
@@ -116,8 +166,11 @@ class TestOrderImport(MultichannelCase):
         self.assertIn("The delivery address lacks: street, city", order.error)
 
     def test_unknown_tax_rate(self):
-        order = self._receive(order_data("2005", lines=[
-            {"listing_external_id": "ext-chair", "quantity": 1, "unit_price": 100, "tax_rate": 7.5}]))
+        order = self._receive(
+            order_data(
+                "2005", lines=[{"listing_external_id": "ext-chair", "quantity": 1, "unit_price": 100, "tax_rate": 7.5}]
+            )
+        )
         self.assertEqual(order.state, "error")
         self.assertIn("No sales tax of 7.5%", order.error)
 
@@ -139,8 +192,13 @@ class TestOrderImport(MultichannelCase):
         self.assertIn("999.0", order.warning)
 
     def test_oversold_order_is_flagged(self):
-        order = self._receive(order_data("3001", lines=[
-            {"listing_external_id": "ext-desk", "quantity": 13, "unit_price": 250, "tax_rate": 19}], total=None))
+        order = self._receive(
+            order_data(
+                "3001",
+                lines=[{"listing_external_id": "ext-desk", "quantity": 13, "unit_price": 250, "tax_rate": 19}],
+                total=None,
+            )
+        )
         sale = order.sale_order_id
         self.assertTrue(sale.multichannel_oversold)
         self.assertEqual(sale.multichannel_oversold_qty, 3)

@@ -59,6 +59,9 @@ class TestOrderStatus(MultichannelCase):
         self.env["multichannel.order"]._send_statuses()
         self.assertEqual(self.remote.statuses, [("7004", "shipped")])
         self.assertFalse(order.status_error)
-        results = self.env["multichannel.ledger"].search(
-            [("order_id", "=", order.id), ("kind", "=", "status")], order="id").mapped("result")
+        results = (
+            self.env["multichannel.ledger"]
+            .search([("order_id", "=", order.id), ("kind", "=", "status")], order="id")
+            .mapped("result")
+        )
         self.assertEqual(results, ["failed", "failed", "ok"])

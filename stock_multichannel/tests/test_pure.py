@@ -31,8 +31,9 @@ class TestPolicy(BaseCase):
 @tagged("post_install", "-at_install")
 class TestNormalizeOrder(BaseCase):
     def test_good_order_is_cleaned(self):
-        order = normalize_order(order_data(lines=[
-            {"listing_external_id": " 7 ", "quantity": "2", "unit_price": "10.50", "tax_rate": None}]))
+        order = normalize_order(
+            order_data(lines=[{"listing_external_id": " 7 ", "quantity": "2", "unit_price": "10.50", "tax_rate": None}])
+        )
         self.assertEqual(order["lines"][0]["listing_external_id"], "7")
         self.assertEqual(order["lines"][0]["quantity"], 2.0)
         self.assertEqual(order["lines"][0]["unit_price"], 10.5)
@@ -41,14 +42,27 @@ class TestNormalizeOrder(BaseCase):
 
     def test_every_problem_is_listed(self):
         with self.assertRaises(OrderDataError) as caught:
-            normalize_order(order_data(
-                external_id="", status="paid", currency="",
-                lines=[{"sku": "X", "quantity": "abc", "unit_price": -1}, {"quantity": 1, "unit_price": 1}],
-                customer={}, total="NaN"))
+            normalize_order(
+                order_data(
+                    external_id="",
+                    status="paid",
+                    currency="",
+                    lines=[{"sku": "X", "quantity": "abc", "unit_price": -1}, {"quantity": 1, "unit_price": 1}],
+                    customer={},
+                    total="NaN",
+                )
+            )
         problems = caught.exception.problems
-        for expected in ("external_id: missing", "status: 'paid'", "currency: missing",
-                         "lines[1].quantity: not a number", "lines[1].unit_price: must be at least 0",
-                         "lines[2]: neither a listing id nor a SKU", "customer.name: missing", "total: not a number"):
+        for expected in (
+            "external_id: missing",
+            "status: 'paid'",
+            "currency: missing",
+            "lines[1].quantity: not a number",
+            "lines[1].unit_price: must be at least 0",
+            "lines[2]: neither a listing id nor a SKU",
+            "customer.name: missing",
+            "total: not a number",
+        ):
             self.assertTrue(any(expected in p for p in problems), f"{expected!r} not in {problems}")
 
     def test_an_order_without_lines_is_refused(self):

@@ -25,16 +25,28 @@ class MultichannelListProducts(models.TransientModel):
 
     def action_list(self):
         self.ensure_one()
-        already = self.env["multichannel.product.binding"].with_context(active_test=False).search(
-            [("channel_id", "=", self.channel_id.id), ("product_id", "in", self.product_ids.ids)]).product_id
+        already = (
+            self.env["multichannel.product.binding"]
+            .with_context(active_test=False)
+            .search([("channel_id", "=", self.channel_id.id), ("product_id", "in", self.product_ids.ids)])
+            .product_id
+        )
         new = self.product_ids.filtered(lambda p: p.type == "consu") - already
-        listings = self.env["multichannel.product.binding"].create([
-            {"channel_id": self.channel_id.id, "product_id": product.id,
-             "stock_sync": self.stock_sync, "price_sync": self.price_sync}
-            for product in new
-        ])
+        listings = self.env["multichannel.product.binding"].create(
+            [
+                {
+                    "channel_id": self.channel_id.id,
+                    "product_id": product.id,
+                    "stock_sync": self.stock_sync,
+                    "price_sync": self.price_sync,
+                }
+                for product in new
+            ]
+        )
         return {
-            "type": "ir.actions.act_window", "res_model": "multichannel.product.binding",
-            "name": _("New Listings on %s", self.channel_id.name), "view_mode": "list,form",
+            "type": "ir.actions.act_window",
+            "res_model": "multichannel.product.binding",
+            "name": _("New Listings on %s", self.channel_id.name),
+            "view_mode": "list,form",
             "domain": [("id", "in", listings.ids)],
         }

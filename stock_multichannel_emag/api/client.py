@@ -77,8 +77,9 @@ class EmagClient:
         self.limiters[rate_class].acquire()
         url = f"{self.base_url}/{path}"
         try:
-            response = self.session.post(url, json=payload if payload is not None else {}, auth=self._auth,
-                                         timeout=self.timeout)
+            response = self.session.post(
+                url, json=payload if payload is not None else {}, auth=self._auth, timeout=self.timeout
+            )
         except requests.Timeout:
             raise TransportError(f"eMAG did not answer {path} within {self.timeout:g}s") from None
         except requests.ConnectionError as error:
@@ -94,11 +95,13 @@ class EmagClient:
         body = self._json(response)
         messages = [message_text(m) for m in (body or {}).get("messages") or []] if isinstance(body, dict) else []
         if status == 401:
-            raise EmagAccessError("eMAG refused the API username or password (HTTP 401). "
-                                  + " ".join(messages))
+            raise EmagAccessError("eMAG refused the API username or password (HTTP 401). " + " ".join(messages))
         if status == 403:
-            raise EmagAccessError("eMAG refused access (HTTP 403): " + (" ".join(messages) or "forbidden")
-                                  + ". The user needs API rights and this server's IP must be whitelisted.")
+            raise EmagAccessError(
+                "eMAG refused access (HTTP 403): "
+                + (" ".join(messages) or "forbidden")
+                + ". The user needs API rights and this server's IP must be whitelisted."
+            )
         if body is None or not isinstance(body, dict) or "isError" not in body:
             if status >= 400:
                 raise ChannelError(f"eMAG answered HTTP {status} on {path}")

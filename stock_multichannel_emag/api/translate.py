@@ -103,35 +103,54 @@ def normalize_order(order, currency, default_vat_rate):
     customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
     is_company = str(customer.get("legal_entity") or "0") == "1" or bool(_text(customer.get("company")))
     billing = _address(customer, "billing", "billing_name")
-    billing.update(email=_text(customer.get("email")), vat=_text(customer.get("code")),
-                   company=_text(customer.get("company")), is_company=is_company)
+    billing.update(
+        email=_text(customer.get("email")),
+        vat=_text(customer.get("code")),
+        company=_text(customer.get("company")),
+        is_company=is_company,
+    )
     lines, total, rates = [], Decimal(0), []
     for line in order.get("products") or []:
         if not isinstance(line, dict) or str(line.get("status", 1)) == "0":
             continue
         rate = _rate(line.get("vat"))
         rates.append(rate)
-        lines.append({
-            "external_id": _text(line.get("id")), "listing_external_id": _text(line.get("product_id")),
-            "sku": _text(line.get("ext_part_number")) or _text(line.get("part_number")),
-            "name": _text(line.get("name")), "quantity": line.get("quantity"),
-            "unit_price": line.get("sale_price"), "tax_rate": rate,
-        })
+        lines.append(
+            {
+                "external_id": _text(line.get("id")),
+                "listing_external_id": _text(line.get("product_id")),
+                "sku": _text(line.get("ext_part_number")) or _text(line.get("part_number")),
+                "name": _text(line.get("name")),
+                "quantity": line.get("quantity"),
+                "unit_price": line.get("sale_price"),
+                "tax_rate": rate,
+            }
+        )
         total += _product(line.get("quantity"), line.get("sale_price"), rate)
     shipping_rate = rates[0] if rates else default_vat_rate
     shipping = []
     shipping_with_vat = _decimal(order.get("shipping_tax"))
     if shipping_with_vat:
-        shipping.append({"name": "eMAG shipping", "tax_rate": shipping_rate,
-                         "amount": money(shipping_with_vat / (1 + Decimal(str(shipping_rate)) / 100))})
+        shipping.append(
+            {
+                "name": "eMAG shipping",
+                "tax_rate": shipping_rate,
+                "amount": money(shipping_with_vat / (1 + Decimal(str(shipping_rate)) / 100)),
+            }
+        )
         total += shipping_with_vat
     discounts = []
     for voucher in order.get("vouchers") or []:
         if not isinstance(voucher, dict):
             continue
         amount = -_decimal(voucher.get("sale_price"))  # eMAG gives vouchers as negative amounts
-        discounts.append({"name": _text(voucher.get("voucher_name")) or "eMAG voucher", "amount": float(amount),
-                          "tax_rate": _rate(voucher.get("vat"))})
+        discounts.append(
+            {
+                "name": _text(voucher.get("voucher_name")) or "eMAG voucher",
+                "amount": float(amount),
+                "tax_rate": _rate(voucher.get("vat")),
+            }
+        )
         total -= amount - _decimal(voucher.get("sale_price_vat"))
     status = order_status(order)
     shipping_address = _address(customer, "shipping", "shipping_contact")

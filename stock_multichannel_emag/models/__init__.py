@@ -1,2 +1,1 @@
-from . import multichannel_channel
-from . import multichannel_product_binding
+from . import multichannel_channel, multichannel_product_binding

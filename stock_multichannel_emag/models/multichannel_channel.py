@@ -1,7 +1,6 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
-
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError
+from odoo.exceptions import ValidationError
 
 from ..api.client import EmagClient
 
@@ -22,12 +21,15 @@ CANCEL_REASONS = [
 class MultichannelChannel(models.Model):
     _inherit = "multichannel.channel"
 
-    channel_type = fields.Selection(selection_add=[("emag", "eMAG Marketplace")],
-                                    ondelete={"emag": "set default"})
-    emag_platform = fields.Selection([(key, value[0]) for key, value in PLATFORMS.items()], "eMAG Platform",
-                                     default="ro")
+    channel_type = fields.Selection(selection_add=[("emag", "eMAG Marketplace")], ondelete={"emag": "set default"})
+    emag_platform = fields.Selection(
+        [(key, value[0]) for key, value in PLATFORMS.items()], "eMAG Platform", default="ro"
+    )
     emag_base_url = fields.Char(
-        "API URL", compute="_compute_emag_base_url", store=True, readonly=False,
+        "API URL",
+        compute="_compute_emag_base_url",
+        store=True,
+        readonly=False,
         help="Set by the platform; point it elsewhere only for a test server or simulator.",
     )
     emag_username = fields.Char("API Username", groups="base.group_system", copy=False)
@@ -37,11 +39,14 @@ class MultichannelChannel(models.Model):
     emag_vat_rate = fields.Float("VAT Rate (%)", default=21.0, help="Rate of the offers' prices.")
     emag_vat_id = fields.Integer("eMAG VAT ID", default=1, help="Filled by Test Connection from eMAG's VAT list.")
     emag_min_price_percent = fields.Float(
-        "Minimum Price (% below)", default=20.0, help="min_sale_price sent with each price: sale price minus this %.")
+        "Minimum Price (% below)", default=20.0, help="min_sale_price sent with each price: sale price minus this %."
+    )
     emag_max_price_percent = fields.Float(
-        "Maximum Price (% above)", default=50.0, help="max_sale_price sent with each price: sale price plus this %.")
-    emag_cancel_reason = fields.Selection(CANCEL_REASONS, "Cancellation Reason", default="31",
-                                          help="Sent to eMAG when an order is cancelled in Odoo.")
+        "Maximum Price (% above)", default=50.0, help="max_sale_price sent with each price: sale price plus this %."
+    )
+    emag_cancel_reason = fields.Selection(
+        CANCEL_REASONS, "Cancellation Reason", default="31", help="Sent to eMAG when an order is cancelled in Odoo."
+    )
     emag_timeout = fields.Float("Timeout (s)", default=30.0)
 
     @api.depends("emag_platform")
@@ -54,9 +59,14 @@ class MultichannelChannel(models.Model):
         for channel in self.filtered(lambda c: c.channel_type == "emag"):
             currency = PLATFORMS[channel.emag_platform][2]
             if channel.pricelist_id.currency_id.name != currency:
-                raise ValidationError(_(
-                    "%(platform)s sells in %(currency)s: choose a pricelist in %(currency)s for %(channel)s.",
-                    platform=PLATFORMS[channel.emag_platform][0], currency=currency, channel=channel.name))
+                raise ValidationError(
+                    _(
+                        "%(platform)s sells in %(currency)s: choose a pricelist in %(currency)s for %(channel)s.",
+                        platform=PLATFORMS[channel.emag_platform][0],
+                        currency=currency,
+                        channel=channel.name,
+                    )
+                )
 
     @api.constrains("emag_min_price_percent", "emag_max_price_percent", "emag_warehouse_id")
     def _check_emag_numbers(self):
@@ -71,8 +81,9 @@ class MultichannelChannel(models.Model):
         channel = self.sudo()
         if not channel.emag_username or not channel.emag_password:
             raise ChannelError(_("Set the eMAG API username and password of %s.", self.name))
-        return EmagClient(channel.emag_base_url, channel.emag_username, channel.emag_password,
-                          timeout=channel.emag_timeout or 30.0)
+        return EmagClient(
+            channel.emag_base_url, channel.emag_username, channel.emag_password, timeout=channel.emag_timeout or 30.0
+        )
 
     def _emag_settings(self):
         self.ensure_one()

@@ -5,7 +5,8 @@ class MultichannelProductBinding(models.Model):
     _inherit = "multichannel.product.binding"
 
     emag_create_offer = fields.Boolean(
-        "Create on eMAG", copy=False,
+        "Create on eMAG",
+        copy=False,
         help="The offer does not exist on eMAG yet: the next push creates it (product_offer/save), "
         "attached to eMAG's catalogue by the part number key or the barcode.",
     )
@@ -32,19 +33,26 @@ class MultichannelProductBinding(models.Model):
         extra = super()._extra()
         if self.emag_create_offer and self.channel_id.channel_type == "emag":
             channel = self.channel_id
-            extra.update({
-                "emag_create": True,
-                "quantity": channel._stock_targets(self)[self.id],
-                "price": channel._price_targets(self)[self.id],
-                "regular_price": channel._regular_prices(self)[self.id],
-                "name": self.product_id.name, "part_number": self.product_id.default_code or "",
-                "part_number_key": self.emag_part_number_key or "", "ean": self.product_id.barcode or "",
-            })
+            extra.update(
+                {
+                    "emag_create": True,
+                    "quantity": channel._stock_targets(self)[self.id],
+                    "price": channel._price_targets(self)[self.id],
+                    "regular_price": channel._regular_prices(self)[self.id],
+                    "name": self.product_id.name,
+                    "part_number": self.product_id.default_code or "",
+                    "part_number_key": self.emag_part_number_key or "",
+                    "ean": self.product_id.barcode or "",
+                }
+            )
         return extra
 
     @api.model
     def _apply_push_results(self, kind, batch, results):
-        created = [listing.id for listing, _target in batch
-                   if listing.emag_create_offer and results.get(listing.id) and results[listing.id].ok]
+        created = [
+            listing.id
+            for listing, _target in batch
+            if listing.emag_create_offer and results.get(listing.id) and results[listing.id].ok
+        ]
         super()._apply_push_results(kind, batch, results)
         self.browse(created).write({"emag_create_offer": False})

@@ -17,6 +17,7 @@ methods; other processes use the ``/_sim/...`` control endpoints.
 
 import argparse
 import base64
+import contextlib
 import json
 import threading
 import time
@@ -61,24 +62,46 @@ class EmagSimulator:
         with self.lock:
             self.offers = {}
             self.orders = {}
-            self.vat_rates = [{"vat_id": 1, "vat_rate": 0.21}, {"vat_id": 2, "vat_rate": 0.11},
-                              {"vat_id": 3, "vat_rate": 0.0}]
+            self.vat_rates = [
+                {"vat_id": 1, "vat_rate": 0.21},
+                {"vat_id": 2, "vat_rate": 0.11},
+                {"vat_id": 3, "vat_rate": 0.0},
+            ]
             self.faults = []
             self.log = []  # one dict per API request
             self.windows = {}
             self.next_order_id = 100001
 
-    def add_offer(self, offer_id, part_number="", stock=0, sale_price=100.0, ean=None, name=None,
-                  min_sale_price=None, max_sale_price=None, campaign=None, status=1, vat_id=1):
+    def add_offer(
+        self,
+        offer_id,
+        part_number="",
+        stock=0,
+        sale_price=100.0,
+        ean=None,
+        name=None,
+        min_sale_price=None,
+        max_sale_price=None,
+        campaign=None,
+        status=1,
+        vat_id=1,
+    ):
         with self.lock:
             self.offers[int(offer_id)] = {
-                "id": int(offer_id), "status": status, "part_number": part_number,
-                "part_number_key": f"PNK{offer_id}", "name": name or f"Product {offer_id}",
-                "ean": list(ean or []), "sale_price": sale_price, "recommended_price": None,
+                "id": int(offer_id),
+                "status": status,
+                "part_number": part_number,
+                "part_number_key": f"PNK{offer_id}",
+                "name": name or f"Product {offer_id}",
+                "ean": list(ean or []),
+                "sale_price": sale_price,
+                "recommended_price": None,
                 "min_sale_price": min_sale_price if min_sale_price is not None else round(sale_price * 0.5, 4),
                 "max_sale_price": max_sale_price if max_sale_price is not None else round(sale_price * 2, 4),
-                "vat_id": vat_id, "handling_time": [{"warehouse_id": 1, "value": 1}],
-                "stock": [{"warehouse_id": 1, "value": stock}], "campaign": campaign,
+                "vat_id": vat_id,
+                "handling_time": [{"warehouse_id": 1, "value": 1}],
+                "stock": [{"warehouse_id": 1, "value": stock}],
+                "campaign": campaign,
             }
             return self.offers[int(offer_id)]
 
@@ -96,18 +119,34 @@ class EmagSimulator:
                 offer = self.offers[int(offer_id)]
                 self._change_stock(offer, -quantity)
                 vat = next(v["vat_rate"] for v in self.vat_rates if v["vat_id"] == offer["vat_id"])
-                products.append({
-                    "id": order_id * 100 + index, "product_id": offer["id"], "part_number": offer["part_number"],
-                    "ext_part_number": offer["part_number"], "part_number_key": offer["part_number_key"],
-                    "name": offer["name"], "quantity": quantity, "sale_price": f"{offer['sale_price']:.4f}",
-                    "vat": f"{vat:.4f}", "status": 1,
-                })
+                products.append(
+                    {
+                        "id": order_id * 100 + index,
+                        "product_id": offer["id"],
+                        "part_number": offer["part_number"],
+                        "ext_part_number": offer["part_number"],
+                        "part_number_key": offer["part_number_key"],
+                        "name": offer["name"],
+                        "quantity": quantity,
+                        "sale_price": f"{offer['sale_price']:.4f}",
+                        "vat": f"{vat:.4f}",
+                        "status": 1,
+                    }
+                )
             stamp = now_text()
             self.orders[order_id] = {
-                "id": order_id, "status": NEW, "type": 3, "date": stamp, "modified": stamp,
-                "payment_mode_id": payment_mode_id, "shipping_tax": shipping_tax,
-                "customer": customer or default_customer(order_id), "products": products,
-                "vouchers": vouchers or [], "cancellation_request": None, "reason_cancellation": None,
+                "id": order_id,
+                "status": NEW,
+                "type": 3,
+                "date": stamp,
+                "modified": stamp,
+                "payment_mode_id": payment_mode_id,
+                "shipping_tax": shipping_tax,
+                "customer": customer or default_customer(order_id),
+                "products": products,
+                "vouchers": vouchers or [],
+                "cancellation_request": None,
+                "reason_cancellation": None,
             }
             return deepcopy(self.orders[order_id])
 
@@ -207,8 +246,11 @@ class EmagSimulator:
         if self._throttled(account, rate_class):
             entry["status"] = 429
             limit = self.rates[rate_class] * 3
-            return 429, {"X-RateLimit-Limit-3second": str(limit), "X-RateLimit-Remaining-3second": "0"}, \
-                json.dumps({"message": "API rate limit exceeded"}).encode()
+            return (
+                429,
+                {"X-RateLimit-Limit-3second": str(limit), "X-RateLimit-Remaining-3second": "0"},
+                json.dumps({"message": "API rate limit exceeded"}).encode(),
+            )
         if self.accounts.get(account) != password:
             entry["status"] = 401
             return 401, {}, envelope_bytes(True, ["Invalid username or password"])
@@ -275,7 +317,8 @@ class EmagSimulator:
             raise ApiError(f"Maximum {self.max_batch} entities per request, got {len(items)}")
         for fault in self.faults:
             if fault["kind"] == "reject_batch" and any(
-                    isinstance(i, dict) and i.get("id") == fault["offer_id"] for i in items):
+                isinstance(i, dict) and i.get("id") == fault["offer_id"] for i in items
+            ):
                 raise ApiError("Invalid data in request")
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("id"), int) or not 0 < item["id"] < 2**24:
@@ -324,17 +367,33 @@ class EmagSimulator:
         for item in self._save_items(payload, entry):
             offer = self.offers.get(item["id"])
             if offer is None:
-                missing = [k for k in ("status", "sale_price", "vat_id", "handling_time", "stock",
-                                       "min_sale_price", "max_sale_price") if k not in item]
+                missing = [
+                    k
+                    for k in (
+                        "status",
+                        "sale_price",
+                        "vat_id",
+                        "handling_time",
+                        "stock",
+                        "min_sale_price",
+                        "max_sale_price",
+                    )
+                    if k not in item
+                ]
                 if not (item.get("part_number_key") or item.get("ean") or item.get("name")):
                     missing.append("part_number_key, ean or name")
                 if missing:
                     messages.append({"id": item["id"], "message": f"Missing on first save: {', '.join(missing)}"})
                     continue
-                offer = {"id": item["id"], "part_number": item.get("part_number", ""), "campaign": None,
-                         "part_number_key": item.get("part_number_key") or f"PNK{item['id']}",
-                         "name": item.get("name") or f"Product {item['id']}", "ean": item.get("ean") or [],
-                         "recommended_price": None}
+                offer = {
+                    "id": item["id"],
+                    "part_number": item.get("part_number", ""),
+                    "campaign": None,
+                    "part_number_key": item.get("part_number_key") or f"PNK{item['id']}",
+                    "name": item.get("name") or f"Product {item['id']}",
+                    "ean": item.get("ean") or [],
+                    "recommended_price": None,
+                }
                 refusal = self._offer_refusal(offer, item)
                 if refusal:
                     messages.append({"id": item["id"], "message": refusal})
@@ -354,7 +413,7 @@ class EmagSimulator:
             raise ApiError("itemsPerPage must be between 1 and 100")
         if not isinstance(page, int) or page < 1:
             raise ApiError("currentPage must be at least 1")
-        return records[(page - 1) * per_page: page * per_page]
+        return records[(page - 1) * per_page : page * per_page]
 
     def _offers_matching(self, payload):
         offers = sorted(self.offers.values(), key=lambda o: o["id"])
@@ -371,8 +430,13 @@ class EmagSimulator:
             reading = deepcopy(offer)
             reading.pop("campaign", None)
             general = sum(s["value"] for s in offer["stock"])
-            unacknowledged = sum(line["quantity"] for o in self.orders.values() if o["status"] == NEW
-                                 for line in o["products"] if line["product_id"] == offer["id"])
+            unacknowledged = sum(
+                line["quantity"]
+                for o in self.orders.values()
+                if o["status"] == NEW
+                for line in o["products"]
+                if line["product_id"] == offer["id"]
+            )
             reading.update(general_stock=general, estimated_stock=max(0, general - unacknowledged))
             results.append(reading)
         return results, []
@@ -453,19 +517,33 @@ def parse_date(value, name):
 
 
 def envelope_bytes(is_error, messages, results=None):
-    return json.dumps({"isError": is_error, "messages": messages, "results": results if results is not None else []}
-                      ).encode()
+    return json.dumps(
+        {"isError": is_error, "messages": messages, "results": results if results is not None else []}
+    ).encode()
 
 
 def default_customer(order_id):
     return {
-        "id": order_id, "name": "Maria Ionescu", "email": f"{order_id:x}a1b2c3@hash.emag.ro",
-        "phone_1": "0722000000", "company": "", "code": "", "legal_entity": 0,
-        "billing_name": "Maria Ionescu", "billing_phone": "0722000000", "billing_country": "RO",
-        "billing_suburb": "Bucuresti", "billing_city": "Bucuresti", "billing_street": "Str. Lunga 10",
+        "id": order_id,
+        "name": "Maria Ionescu",
+        "email": f"{order_id:x}a1b2c3@hash.emag.ro",
+        "phone_1": "0722000000",
+        "company": "",
+        "code": "",
+        "legal_entity": 0,
+        "billing_name": "Maria Ionescu",
+        "billing_phone": "0722000000",
+        "billing_country": "RO",
+        "billing_suburb": "Bucuresti",
+        "billing_city": "Bucuresti",
+        "billing_street": "Str. Lunga 10",
         "billing_postal_code": "010101",
-        "shipping_contact": "Maria Ionescu", "shipping_phone": "0722000000", "shipping_country": "RO",
-        "shipping_suburb": "Bucuresti", "shipping_city": "Bucuresti", "shipping_street": "Str. Lunga 10",
+        "shipping_contact": "Maria Ionescu",
+        "shipping_phone": "0722000000",
+        "shipping_country": "RO",
+        "shipping_suburb": "Bucuresti",
+        "shipping_city": "Bucuresti",
+        "shipping_street": "Str. Lunga 10",
         "shipping_postal_code": "010101",
     }
 
@@ -488,10 +566,8 @@ class EmagHandler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
 
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -514,8 +590,11 @@ class EmagHandler(BaseHTTPRequestHandler):
         if not self.path.startswith("/api-3/"):
             return self._send(404, {}, b'{"message": "not found"}')
         account, password = self._credentials()
-        self._send(*self.sim.handle_api(self.path[len("/api-3/"):].strip("/"), body, account, password,
-                                        self.client_address[0]))
+        self._send(
+            *self.sim.handle_api(
+                self.path[len("/api-3/") :].strip("/"), body, account, password, self.client_address[0]
+            )
+        )
 
     def do_GET(self):
         if self.path == "/_sim/state":

@@ -1,3 +1,1 @@
-from . import test_client
-from . import test_sync
-from . import test_orders
+from . import test_client, test_orders, test_sync

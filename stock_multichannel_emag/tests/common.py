@@ -1,9 +1,8 @@
 import logging
 
 from odoo import Command
-from odoo.tests import TransactionCase
-
 from odoo.addons.stock_multichannel.tests.common import LocalSimulatorMixin
+from odoo.tests import TransactionCase
 
 from ..simulator.emag_simulator import EmagSimulator
 
@@ -44,15 +43,30 @@ class EmagCase(LocalSimulatorMixin, TransactionCase):
         cls.ron.active = True
         cls.pricelist = cls.env["product.pricelist"].create({"name": "eMAG RON", "currency_id": cls.ron.id})
         cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)], limit=1)
-        cls.vat21 = cls.env["account.tax"].create({
-            "name": "TVA 21% (test)", "amount": 21.0, "amount_type": "percent", "type_tax_use": "sale",
-            "price_include_override": "tax_excluded"})
-        cls.channel = cls.env["multichannel.channel"].create({
-            "name": "eMAG RO", "channel_type": "emag", "emag_platform": "ro",
-            "warehouse_ids": [Command.set(cls.warehouse.ids)], "pricelist_id": cls.pricelist.id,
-            "emag_username": "seller-ro", "emag_password": PASSWORD, "retry_delay": 0.05, "retry_attempts": 4,
-            "emag_timeout": 5.0, "customer_country_id": cls.env.ref("base.ro").id,
-        })
+        cls.vat21 = cls.env["account.tax"].create(
+            {
+                "name": "TVA 21% (test)",
+                "amount": 21.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_excluded",
+            }
+        )
+        cls.channel = cls.env["multichannel.channel"].create(
+            {
+                "name": "eMAG RO",
+                "channel_type": "emag",
+                "emag_platform": "ro",
+                "warehouse_ids": [Command.set(cls.warehouse.ids)],
+                "pricelist_id": cls.pricelist.id,
+                "emag_username": "seller-ro",
+                "emag_password": PASSWORD,
+                "retry_delay": 0.05,
+                "retry_attempts": 4,
+                "emag_timeout": 5.0,
+                "customer_country_id": cls.env.ref("base.ro").id,
+            }
+        )
         cls.channel.emag_base_url = cls.sim.base_url
         cls.chair = cls._product("Office chair", "CHAIR", 500.0, 100)
         cls.desk = cls._product("Desk", "DESK", 1200.0, 10)
@@ -68,17 +82,27 @@ class EmagCase(LocalSimulatorMixin, TransactionCase):
 
     @classmethod
     def _product(cls, name, code, price, quantity, **values):
-        product = cls.env["product.product"].create(dict(
-            {"name": name, "default_code": code, "list_price": price, "is_storable": True,
-             "taxes_id": [Command.set(cls.vat21.ids)]}, **values))
+        product = cls.env["product.product"].create(
+            dict(
+                {
+                    "name": name,
+                    "default_code": code,
+                    "list_price": price,
+                    "is_storable": True,
+                    "taxes_id": [Command.set(cls.vat21.ids)],
+                },
+                **values,
+            )
+        )
         if quantity:
             cls.env["stock.quant"]._update_available_quantity(product, cls.warehouse.lot_stock_id, quantity)
         return product
 
     @classmethod
     def _listing(cls, product, offer_id, **values):
-        return cls.env["multichannel.product.binding"].create(dict(
-            {"channel_id": cls.channel.id, "product_id": product.id, "external_id": str(offer_id)}, **values))
+        return cls.env["multichannel.product.binding"].create(
+            dict({"channel_id": cls.channel.id, "product_id": product.id, "external_id": str(offer_id)}, **values)
+        )
 
     def _set_stock(self, product, delta):
         self.env["stock.quant"]._update_available_quantity(product, self.warehouse.lot_stock_id, delta)

@@ -1,11 +1,9 @@
 import time
 
-from odoo.tests import BaseCase, tagged
-
 from odoo.addons.stock_multichannel.lib.adapter import TransportError
 from odoo.addons.stock_multichannel.lib.orders import normalize_order as core_normalize
-
 from odoo.addons.stock_multichannel.tests.common import LocalSimulatorMixin
+from odoo.tests import BaseCase, tagged
 
 from ..api import translate
 from ..api.client import EmagAccessError, EmagApiError, EmagClient
@@ -62,8 +60,9 @@ class TestEmagClient(LocalSimulatorMixin, BaseCase):
     def test_refused_items_inside_a_successful_answer(self):
         self.sim.add_offer(7, stock=1)
         self.sim.add_offer(8, stock=1, campaign="Black Friday")
-        envelope = self.client().save("offer", [translate.stock_item(7, 5, 1), translate.stock_item(8, 5, 1),
-                                                translate.stock_item(9, 5, 1)])
+        envelope = self.client().save(
+            "offer", [translate.stock_item(7, 5, 1), translate.stock_item(8, 5, 1), translate.stock_item(9, 5, 1)]
+        )
         refused = translate.refused_items(envelope.messages, [7, 8, 9])
         self.assertEqual(sorted(refused), [8, 9])
         self.assertIn("Black Friday", refused[8])
@@ -101,8 +100,10 @@ class TestTranslate(BaseCase):
         self.assertEqual(translate.without_vat(121.0, 21.0, True), 100.0)
         self.assertEqual(translate.without_vat(99.99, 21.0, False), 99.99)
         item = translate.price_item(5, 90.0, 100.0, 20, 50)
-        self.assertEqual(item, {"id": 5, "sale_price": 90.0, "min_sale_price": 72.0, "max_sale_price": 135.0,
-                                "recommended_price": 100.0})
+        self.assertEqual(
+            item,
+            {"id": 5, "sale_price": 90.0, "min_sale_price": 72.0, "max_sale_price": 135.0, "recommended_price": 100.0},
+        )
         self.assertNotIn("recommended_price", translate.price_item(5, 90.0, 90.0, 20, 50))
 
     def test_offer_ids(self):
@@ -114,14 +115,26 @@ class TestTranslate(BaseCase):
         sim = EmagSimulator()
         sim.add_offer(11, "CHAIR", sale_price=100.0)
         sim.add_offer(12, "DESK", sale_price=250.0, stock=5)
-        order = sim.place_order([(11, 2), (12, 1)], shipping_tax=12.1, vouchers=[
-            {"voucher_id": 1, "voucher_name": "Black Friday -10", "sale_price": -10.0, "sale_price_vat": -2.1,
-             "vat": "0.21"}])
+        order = sim.place_order(
+            [(11, 2), (12, 1)],
+            shipping_tax=12.1,
+            vouchers=[
+                {
+                    "voucher_id": 1,
+                    "voucher_name": "Black Friday -10",
+                    "sale_price": -10.0,
+                    "sale_price_vat": -2.1,
+                    "vat": "0.21",
+                }
+            ],
+        )
         order["products"].append(dict(order["products"][0], id=999, status=0, quantity=5))  # removed line
         data = core_normalize(translate.normalize_order(order, "RON", 21.0))
         self.assertEqual(data["status"], "open")
-        self.assertEqual([(l["listing_external_id"], l["quantity"], l["tax_rate"]) for l in data["lines"]],
-                         [("11", 2.0, 21.0), ("12", 1.0, 21.0)])
+        self.assertEqual(
+            [(line["listing_external_id"], line["quantity"], line["tax_rate"]) for line in data["lines"]],
+            [("11", 2.0, 21.0), ("12", 1.0, 21.0)],
+        )
         self.assertEqual(data["shipping"], [{"name": "eMAG shipping", "amount": 10.0, "tax_rate": 21.0}])
         self.assertEqual(data["discounts"][0]["amount"], 10.0)
         # (2 * 100 + 250) * 1.21 + 12.1 - 12.1

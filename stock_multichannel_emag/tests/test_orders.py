@@ -11,8 +11,9 @@ class TestEmagOrders(EmagCase):
         self.sim.offers[1002]["stock"][0]["value"] = 10
 
     def _orders(self, external_id):
-        return self.env["multichannel.order"].search([("channel_id", "=", self.channel.id),
-                                                      ("external_id", "=", str(external_id))])
+        return self.env["multichannel.order"].search(
+            [("channel_id", "=", self.channel.id), ("external_id", "=", str(external_id))]
+        )
 
     def test_an_order_is_acknowledged_imported_once_and_finalized(self):
         placed = self.sim.place_order([(1001, 2), (1002, 1)], shipping_tax=24.2)
@@ -23,16 +24,23 @@ class TestEmagOrders(EmagCase):
         sale = order.sale_order_id
         self.assertEqual(sale.state, "sale")
         self.assertEqual(sorted(sale.order_line.mapped("price_unit")), [20.0, 500.0, 1200.0])
-        self.assertEqual(set(sale.order_line.filtered(lambda l: l.product_id == self.chair).tax_id.ids),
-                         set(self.vat21.ids))
+        self.assertEqual(
+            set(sale.order_line.filtered(lambda line: line.product_id == self.chair).tax_id.ids), set(self.vat21.ids)
+        )
         self.assertAlmostEqual(sale.amount_total, (2 * 500 + 1200) * 1.21 + 24.2)
         self.assertFalse(sale.multichannel_total_mismatch)
         self.assertEqual(sale.partner_id.city, "Bucuresti")
         # read again (new + modified windows overlap): still one order
         self.channel._import_orders()
-        self.assertEqual(self.env["sale.order"].search_count(
-            [("multichannel_channel_id", "=", self.channel.id), ("multichannel_external_ref", "=", str(placed["id"]))]),
-            1)
+        self.assertEqual(
+            self.env["sale.order"].search_count(
+                [
+                    ("multichannel_channel_id", "=", self.channel.id),
+                    ("multichannel_external_ref", "=", str(placed["id"])),
+                ]
+            ),
+            1,
+        )
         # delivered in Odoo: finalized on eMAG
         for picking in sale.picking_ids:
             for move in picking.move_ids:

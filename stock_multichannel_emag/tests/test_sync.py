@@ -37,9 +37,15 @@ class TestEmagStockAndPrices(EmagCase):
         self.channel._push("price")
         self.assertEqual(self.sim.offers[1001]["sale_price"], 500.0)
         self.sim.log.clear()
-        self.env["product.pricelist.item"].create({
-            "pricelist_id": self.pricelist.id, "applied_on": "0_product_variant", "product_id": self.chair.id,
-            "compute_price": "percentage", "percent_price": 10.0})
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.chair.id,
+                "compute_price": "percentage",
+                "percent_price": 10.0,
+            }
+        )
         self.channel._push("price")
         offer = self.sim.offers[1001]
         self.assertEqual((offer["sale_price"], offer["recommended_price"]), (450.0, 500.0))
@@ -117,8 +123,12 @@ class TestEmagStockAndPrices(EmagCase):
         self.sim.add_offer(4003, "SOFA", name="Sofa")
         counts = self.channel._import_listings()
         self.assertEqual(counts, {"matched": 2, "created": 1, "unmatched": 2})
-        self.assertEqual(self.env["multichannel.product.binding"].search(
-            [("channel_id", "=", self.channel.id), ("external_id", "=", "4001")]).product_id, lamp)
+        self.assertEqual(
+            self.env["multichannel.product.binding"]
+            .search([("channel_id", "=", self.channel.id), ("external_id", "=", "4001")])
+            .product_id,
+            lamp,
+        )
         unmatched = self.env["multichannel.unmatched.offer"].search([("channel_id", "=", self.channel.id)])
         self.assertEqual(sorted(unmatched.mapped("external_id")), ["4002", "4003"])
 
@@ -139,9 +149,13 @@ class TestEmagStockAndPrices(EmagCase):
         ledger = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)])
         self.assertTrue(ledger)
         self.assertFalse([line for line in ledger if PASSWORD in (line.answer or "") + (line.cause or "")])
-        seller = self.env["res.users"].create({
-            "name": "Seller", "login": "emag-seller",
-            "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_manager").id])]})
+        seller = self.env["res.users"].create(
+            {
+                "name": "Seller",
+                "login": "emag-seller",
+                "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_manager").id])],
+            }
+        )
         channel = self.channel.with_user(seller)
         self.assertEqual(channel.name, "eMAG RO")
         self.assertNotIn("emag_password", channel.fields_get())
