@@ -22,6 +22,5 @@
         "wizards/multichannel_list_products_views.xml",
         "views/multichannel_menus.xml",
     ],
-    "installable": True,
     "application": True,
 }

@@ -12,5 +12,4 @@
         "views/multichannel_channel_views.xml",
         "views/multichannel_product_binding_views.xml",
     ],
-    "installable": True,
 }

@@ -91,18 +91,15 @@ class MultichannelChannel(models.Model):
     customer_lang = fields.Selection("_lang_selection", "Customer Language", help="Language given to new customers.")
     shipping_product_id = fields.Many2one(
         "product.product",
-        "Shipping Product",
         required=True,
         default=lambda self: self.env.ref("stock_multichannel.product_channel_shipping", False),
     )
     discount_product_id = fields.Many2one(
         "product.product",
-        "Discount Product",
         required=True,
         default=lambda self: self.env.ref("stock_multichannel.product_channel_discount", False),
     )
     total_tolerance = fields.Float(
-        "Total Tolerance",
         default=0.01,
         help="An imported order whose total differs from the channel's by more is flagged.",
     )
@@ -588,7 +585,8 @@ class MultichannelChannel(models.Model):
     @api.model
     def _cron_channels(self, kind):
         """Active channels whose connector is installed and whose ``kind`` run is due."""
-        return self.search([]).filtered(lambda c: c.channel_type in ADAPTERS and c._is_due(kind))
+        channels = self.search([("channel_type", "in", list(ADAPTERS))])
+        return channels.filtered(lambda c: c._is_due(kind))
 
     @api.model
     def _cron_push_stock(self):
@@ -608,7 +606,7 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _cron_reconcile(self):
-        self.search([]).filtered(lambda c: c.channel_type in ADAPTERS)._reconcile(auto_commit=True)
+        self.search([("channel_type", "in", list(ADAPTERS))])._reconcile(auto_commit=True)
 
     @api.model
     def _cron_clean_ledger(self):

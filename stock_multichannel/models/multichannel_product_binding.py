@@ -38,15 +38,15 @@ class MultichannelProductBinding(models.Model):
     price_pending = fields.Boolean(default=True, index=True, readonly=True, copy=False)
     stock_cause = fields.Char(readonly=True, copy=False)
     price_cause = fields.Char(readonly=True, copy=False)
-    pushed_qty = fields.Integer("Pushed Quantity", readonly=True, copy=False)
+    pushed_qty = fields.Integer("Pushed Qty", readonly=True, copy=False)
     stock_pushed_at = fields.Datetime("Quantity Pushed At", readonly=True, copy=False)
-    pushed_price = fields.Float("Pushed Price", readonly=True, copy=False, digits="Product Price")
+    pushed_price = fields.Float(readonly=True, copy=False, digits="Product Price")
     price_pushed_at = fields.Datetime("Price Pushed At", readonly=True, copy=False)
     state = fields.Selection(STATES, default="pending", required=True, readonly=True, copy=False, index=True)
     last_error = fields.Text(readonly=True, copy=False)
 
-    target_qty = fields.Integer("Target Quantity", compute="_compute_targets")
-    target_price = fields.Float("Target Price", compute="_compute_targets", digits="Product Price")
+    target_qty = fields.Integer("Target Qty", compute="_compute_targets")
+    target_price = fields.Float(compute="_compute_targets", digits="Product Price")
 
     _sql_constraints = [
         ("product_uniq", "unique(channel_id, product_id)", "A product is listed once per channel."),

@@ -86,7 +86,7 @@ class TestConcurrency(TransactionCase):
                     env = self._env(cr)
                     barrier.wait(timeout=30)
                     work(env)
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
             except Exception as error:  # noqa: BLE001 - reported by the test below
                 errors.append(error)
 

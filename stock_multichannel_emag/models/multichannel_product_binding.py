@@ -54,5 +54,6 @@ class MultichannelProductBinding(models.Model):
             for listing, _target in batch
             if listing.emag_create_offer and results.get(listing.id) and results[listing.id].ok
         ]
-        super()._apply_push_results(kind, batch, results)
+        result = super()._apply_push_results(kind, batch, results)
         self.browse(created).write({"emag_create_offer": False})
+        return result

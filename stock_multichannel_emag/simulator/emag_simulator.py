@@ -631,7 +631,7 @@ def main():
     parser.add_argument("--password", default="secret")
     args = parser.parse_args()
     simulator = EmagSimulator(args.username, args.password).start(args.port)
-    print(f"eMAG simulator on {simulator.base_url} (Ctrl-C stops)", flush=True)
+    print(f"eMAG simulator on {simulator.base_url} (Ctrl-C stops)", flush=True)  # pylint: disable=print-used
     try:
         while True:
             time.sleep(3600)
