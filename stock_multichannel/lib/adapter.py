@@ -71,6 +71,7 @@ class ExternalOffer:
     barcode: str = ""
     name: str = ""
     parent_id: str = ""  # the parent product, for variations
+    stock_on_parent: bool = False  # a variation whose stock the channel keeps on its parent
     quantity: int = None
     price: float = None
 
@@ -88,6 +89,9 @@ class ChannelAdapter:
     batch_size = 50
     #: whether orders must be acknowledged on the channel once stored
     acknowledges_orders = False
+    #: whether the channel lowers its own stock on orders, so that a push of an older
+    #: quantity would undo that: orders are then imported right before each stock push
+    import_orders_before_stock_push = False
 
     def __init__(self, channel):
         self.channel = channel

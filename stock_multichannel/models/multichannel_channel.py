@@ -227,9 +227,12 @@ class MultichannelChannel(models.Model):
     # ------------------------------------------------------------------
     # adapter, locking, retries
     # ------------------------------------------------------------------
-    def _get_adapter(self):
+    def _adapter_class(self):
         self.ensure_one()
-        return adapter_class(self.channel_type)(self)
+        return adapter_class(self.channel_type)
+
+    def _get_adapter(self):
+        return self._adapter_class()(self)
 
     def _try_lock(self, kind):
         """Take the channel's ``kind`` lock for the current transaction.
@@ -368,10 +371,15 @@ class MultichannelChannel(models.Model):
         this channel's run with everything still pending.
         """
         for channel in self:
-            if not channel._try_lock(kind):
-                _logger.info("%s: %s push already running elsewhere, skipped", channel.name, kind)
-                continue
-            channel._push_channel(kind, force, auto_commit, cause)
+            try:
+                if kind == "stock" and channel._adapter_class().import_orders_before_stock_push:
+                    channel._import_orders(auto_commit=auto_commit)
+                if not channel._try_lock(kind):
+                    _logger.info("%s: %s push already running elsewhere, skipped", channel.name, kind)
+                    continue
+                channel._push_channel(kind, force, auto_commit, cause)
+            except ChannelError as error:  # no connector installed for the channel's type
+                channel._note_error(str(error))
             channel._commit(auto_commit)
 
     def _push_channel(self, kind, force, auto_commit, cause):
@@ -481,7 +489,11 @@ class MultichannelChannel(models.Model):
         company_domain = [("company_id", "in", (self.company_id.id, False)), ("type", "=", "consu")]
         counts = {"matched": 0, "created": 0, "unmatched": 0}
         for offer in offers:
-            offer_values = {"external_sku": offer.sku or False, "external_parent_id": offer.parent_id or False}
+            offer_values = {
+                "external_sku": offer.sku or False,
+                "external_parent_id": offer.parent_id or False,
+                "external_stock_on_parent": offer.stock_on_parent,
+            }
             if offer.external_id in listed:
                 listed[offer.external_id].write(offer_values)
                 counts["matched"] += 1

@@ -31,6 +31,9 @@ class MultichannelProductBinding(models.Model):
         "External Parent ID", copy=False, help="The parent product on the channel, for variations."
     )
     external_sku = fields.Char("External SKU", copy=False)
+    external_stock_on_parent = fields.Boolean(
+        "Stock on Parent", copy=False, help="The channel keeps this variation's stock on its parent product."
+    )
 
     stock_sync = fields.Boolean("Sync Stock", default=True)
     price_sync = fields.Boolean("Sync Price", default=True)
@@ -91,7 +94,9 @@ class MultichannelProductBinding(models.Model):
         return super().write(vals)
 
     def _extra(self):
-        return {"parent_id": self.external_parent_id} if self.external_parent_id else {}
+        if not self.external_parent_id:
+            return {}
+        return {"parent_id": self.external_parent_id, "stock_on_parent": self.external_stock_on_parent}
 
     def action_mark_pending(self):
         self.write({"stock_pending": True, "price_pending": True, "state": "pending"})

@@ -16,6 +16,15 @@ class TestChannelSetup(MultichannelCase):
         self.assertTrue(channel.pricelist_id)
         self.assertEqual(channel.shipping_product_id, self.env.ref("stock_multichannel.product_channel_shipping"))
 
+    def test_a_channel_without_connector_says_so(self):
+        channel = self.env["multichannel.channel"].create({"name": "Fair stand"})
+        self._listing(self.chair, "stand-chair", channel=channel)
+        from ..lib.adapter import ADAPTERS
+
+        ADAPTERS.pop("manual")  # no connector for this type (restored by the test's patcher)
+        channel._push("stock")
+        self.assertIn("No connector", channel.last_error)
+
     def test_listing_uniqueness(self):
         unique = psycopg2.errors.UniqueViolation
         with self.assertRaises(unique), self.cr.savepoint(), self.assertLogs("odoo.sql_db", "ERROR"):

@@ -1,0 +1,193 @@
+import logging
+
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from ..api import translate
+from .common import SECRET, ShopSetup
+
+
+@tagged("post_install", "-at_install")
+class TestShopSync(ShopSetup, TransactionCase):
+    def _batches(self, pattern):
+        return [e["items"] for e in self.sim.requests_to("POST", pattern)]
+
+    def test_listing_import_with_variations(self):
+        mug_red = self._product("Mug red", "MUG-R", 8.0, 3)
+        mug_blue = self._product("Mug blue", "MUG-B", 8.0, 4)
+        mug_id, (red_id, blue_id) = self.sim.add_variable("MUG", [("MUG-R", 0), ("MUG-B", 0)], stock_on_parent=0)
+        self.sim.add_product("UNKNOWN-SKU")
+        counts = self.channel._import_listings()
+        self.assertEqual(counts, {"matched": 3, "created": 2, "unmatched": 1})
+        red = self.env["multichannel.product.binding"].search([("product_id", "=", mug_red.id)])
+        self.assertEqual(
+            (red.external_id, red.external_parent_id, red.external_stock_on_parent), (str(red_id), str(mug_id), True)
+        )
+        # stock kept on the parent: pushed there, never more than the scarcer variation
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(mug_id), 3)
+        self.assertEqual(self.sim.stock_of(mug_id, blue_id), 3)
+        self.assertEqual(
+            self.env["multichannel.product.binding"].search([("product_id", "=", mug_blue.id)]).state,
+            "pending",
+            "prices still to push",
+        )
+
+    def test_delta_stock_push_in_batches(self):
+        products = [self._product(f"Lamp {i}", f"LAMP{i}", 30.0, i % 5) for i in range(148)]
+        for product in products:
+            self._listing(product, self.sim.add_product(product.default_code))
+        self.channel._push("stock")
+        simple, variations = self._batches("products/batch"), self._batches(r"products/\d+/variations/batch")
+        self.assertEqual((sum(simple), variations), (149, [2]))
+        self.assertEqual(len(simple), 2)
+        self.assertLessEqual(max(simple), 100)
+        self.assertEqual((self.sim.stock_of(self.chair_id), self.sim.stock_of(self.shirt_id, self.shirt_m_id)), (20, 7))
+        self.sim.log.clear()
+        self._set_stock(self.chair, -4)
+        self.channel._push("stock")
+        self.assertEqual(self._batches("products/batch"), [1])
+        self.assertEqual(self.sim.stock_of(self.chair_id), 16)
+
+    def test_prices(self):
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.chair.id,
+                "compute_price": "percentage",
+                "percent_price": 10.0,
+            }
+        )
+        self.channel._push("price")
+        chair = self.sim.products[self.chair_id]
+        self.assertEqual((chair["regular_price"], chair["sale_price"]), ("100.00", "90.00"))
+        self.assertEqual(self.sim.variations[self.shirt_s_id]["regular_price"], "20.00")
+        self.assertEqual(self.sim.variations[self.shirt_s_id]["sale_price"], "")
+
+    def test_an_item_error_is_isolated(self):
+        self.sim.locked_ids.add(self.chair_id)
+        self.channel._push("stock")
+        self.assertEqual(self.chair_listing.state, "error")
+        self.assertIn("not allowed to edit", self.chair_listing.last_error)
+        self.assertEqual(self.sim.stock_of(self.shirt_id, self.shirt_s_id), 5)
+        self.assertFalse(self.shirt_s_listing.stock_pending)
+
+    def test_recovery_after_faults(self):
+        self.sim.add_fault("429", "products/batch", retry_after=0.2)
+        self.sim.add_fault("503", "products/batch")
+        self.sim.add_fault("malformed", "products/batch")
+        self.sim.add_fault("timeout", "products/batch", delay=1.5)
+        self.channel.write({"woo_timeout": 0.5, "retry_attempts": 5})
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+        self.assertFalse(self.chair_listing.stock_pending)
+
+    def test_a_push_never_undoes_a_shop_order(self):
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+        # a customer buys 3 chairs on the shop: the shop lowers its stock to 17 at once
+        self.sim.place_order([(self.chair_id, 0, 3, 100.0)], status="processing")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 17)
+        # meanwhile 5 chairs arrive in the warehouse: a push is due
+        self._set_stock(self.chair, 5)
+        self.channel._push("stock")
+        # 20 + 5 - 3 = 22, not 25: the shop's sale was imported before the push
+        self.assertEqual(self.sim.stock_of(self.chair_id), 22)
+        sale = self.env["sale.order"].search([("multichannel_channel_id", "=", self.channel.id)])
+        self.assertEqual(sale.order_line.filtered(lambda line: line.product_id == self.chair).product_uom_qty, 3)
+
+    def test_an_order_not_importable_yet_still_counts(self):
+        self.channel._push("stock")
+        unknown = self._product("Unlisted", "UNLISTED", 5.0, 0)
+        self.assertTrue(unknown)
+        self.sim.place_order([(self.chair_id, 0, 2, 100.0)], status="on-hold", coupon=None)
+        self.sim.orders[max(self.sim.orders)]["currency"] = "USD"  # cannot be imported: wrong currency
+        self._set_stock(self.chair, 1)
+        self.channel._push("stock")
+        order = self.env["multichannel.order"].search([("channel_id", "=", self.channel.id)])
+        self.assertEqual(order.state, "error")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 19, "21 in Odoo minus the 2 of the stuck order")
+
+    def test_order_statuses(self):
+        processing = self.sim.place_order([(self.chair_id, 0, 2, 100.0)], coupon=10.0)
+        pending = self.sim.place_order([(self.shirt_id, self.shirt_s_id, 1, 20.0)], status="pending")
+        self.channel._import_orders()
+        done = self.env["multichannel.order"].search([("external_id", "=", str(processing["id"]))])
+        held = self.env["multichannel.order"].search([("external_id", "=", str(pending["id"]))])
+        self.assertEqual(done.state, "done", done.error)
+        self.assertEqual(held.state, "pending")
+        sale = done.sale_order_id
+        self.assertAlmostEqual(sale.amount_total, float(processing["total"]), places=2)
+        self.assertFalse(sale.multichannel_total_mismatch)
+        self.assertEqual(sale.order_line.filtered(lambda line: line.product_id == self.chair).price_unit, 100.0)
+        # the customer pays: processing, imported
+        self.sim.set_order_status(pending["id"], "processing")
+        self.channel._import_orders()
+        self.assertEqual(held.state, "done", held.error)
+        # delivered in Odoo: completed on the shop
+        for picking in sale.picking_ids:
+            picking.move_ids.quantity = 2
+            picking.button_validate()
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.sim.orders[processing["id"]]["status"], "completed")
+        # cancelled in Odoo: cancelled on the shop, stock back on the shop
+        held.sale_order_id._action_cancel()
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.sim.orders[pending["id"]]["status"], "cancelled")
+
+    def test_cancelled_on_the_shop_after_import(self):
+        placed = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+        self.channel._import_orders()
+        sale = self.env["sale.order"].search([("multichannel_external_ref", "=", str(placed["id"]))])
+        self.sim.set_order_status(placed["id"], "refunded")
+        self.channel._import_orders()
+        self.assertEqual(sale.state, "cancel")
+
+    def test_keys_in_the_query_string_and_secrets_never_logged(self):
+        self.sim.strip_authorization = True
+        with self.assertRaisesRegex(UserError, "Query String"):
+            self.channel.action_test_connection()
+        self.channel.woo_query_auth = True
+        self.channel.flush_recordset()
+        logger = logging.getLogger()
+        lines = []
+        handler = logging.Handler(logging.DEBUG)
+        handler.emit = lambda record: lines.append(handler.format(record))
+        previous = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        try:
+            self.assertIn("WooCommerce", self.channel.action_test_connection()["params"]["message"])
+            self.channel._push("stock")
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(previous)
+        self.assertTrue([line for line in lines if "consumer_secret=***" in line], "urllib3 logged the masked URL")
+        self.assertFalse([line for line in lines if SECRET in line])
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+
+    def test_plain_http_is_refused_for_a_real_shop(self):
+        self.channel.woo_url = "http://shop.example.com"
+        with self.assertRaisesRegex(UserError, "HTTPS"):
+            self.channel.action_test_connection()
+
+
+@tagged("post_install", "-at_install")
+class TestShopTranslate(TransactionCase):
+    def test_prices_as_strings(self):
+        self.assertEqual(translate.price_item(5, 90, 100), {"id": 5, "regular_price": "100.00", "sale_price": "90.00"})
+        self.assertEqual(translate.price_item(5, 110, 100)["regular_price"], "110.00")
+        self.assertEqual(translate.stock_item(5, -2), {"id": 5, "manage_stock": True, "stock_quantity": 0})
+
+    def test_statuses(self):
+        for status, expected in (
+            ("processing", "open"),
+            ("on-hold", "open"),
+            ("completed", "open"),
+            ("pending", "pending"),
+            ("refunded", "cancelled"),
+            ("failed", "cancelled"),
+            ("some-plugin-status", "pending"),
+        ):
+            self.assertEqual(translate.normalize_order({"id": 1, "status": status})["status"], expected)
