@@ -11,65 +11,16 @@ Creates a throw-away database with the addons, then measures in one run:
 Prints the figures and their ratios to the simulator's cost.
 """
 
-import argparse
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "setup"))
+import harness
 
 
-def outside(args):
-    from odoo_run import drop_database, odoo_command, prepared_env
-
-    env = prepared_env()
-    database = f"smc_bench_{os.getpid()}"
-    drop_database(env, database)
-    try:
-        print(f"[bench] creating {database} with the addons", flush=True)
-        subprocess.run(
-            odoo_command(
-                env,
-                database,
-                "-i",
-                "stock_multichannel_emag",
-                "--stop-after-init",
-                "--without-demo=all",
-                "--log-level=warn",
-            ),
-            check=True,
-        )
-        subprocess.run(
-            [
-                env["python"],
-                __file__,
-                "--inside",
-                database,
-                "--addons-path",
-                env["addons_path"],
-                "--offers",
-                str(args.offers),
-                "--orders",
-                str(args.orders),
-            ],
-            check=True,
-            env=dict(os.environ, PYTHONPATH=env["odoo_src"]),
-        )
-    finally:
-        drop_database(env, database)
-
-
-def inside(args):
-    import odoo
-    from odoo import Command, api
-
-    odoo.tools.config.parse_config(["-d", args.inside, f"--addons-path={args.addons_path}", "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(args.inside)
+def measure(registry, args):
     import requests
 
+    import odoo
+    from odoo import Command, api
     from odoo.addons.stock_multichannel_emag.api import ratelimit
     from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
 
@@ -204,15 +155,5 @@ def inside(args):
     )
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--offers", type=int, default=2000)
-    parser.add_argument("--orders", type=int, default=200)
-    parser.add_argument("--inside", help=argparse.SUPPRESS)
-    parser.add_argument("--addons-path", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    inside(args) if args.inside else outside(args)
-
-
 if __name__ == "__main__":
-    main()
+    harness.run(__file__, harness.parse(__doc__, offers=2000, orders=200), "stock_multichannel_emag", measure)
