@@ -335,12 +335,17 @@ class EmagSimulator:
             if not offer:
                 messages.append(f"Offer {item['id']} does not exist; create it with product_offer/save")
                 continue
-            refusal = self._offer_refusal(offer, item)
-            if refusal:
-                messages.append({"id": item["id"], "message": refusal})
-                continue
-            self._apply_offer(offer, item)
+            self._refuse_or_apply(offer, item, messages)
         return [], messages
+
+    def _refuse_or_apply(self, offer, item, messages):
+        """Apply ``item`` to ``offer``, or add eMAG's refusal to ``messages``; True when applied."""
+        refusal = self._offer_refusal(offer, item)
+        if refusal:
+            messages.append({"id": item["id"], "message": refusal})
+            return False
+        self._apply_offer(offer, item)
+        return True
 
     def _offer_refusal(self, offer, item):
         if "stock" in item and offer.get("campaign"):
@@ -394,17 +399,8 @@ class EmagSimulator:
                     "ean": item.get("ean") or [],
                     "recommended_price": None,
                 }
-                refusal = self._offer_refusal(offer, item)
-                if refusal:
-                    messages.append({"id": item["id"], "message": refusal})
-                    continue
+            if self._refuse_or_apply(offer, item, messages):
                 self.offers[item["id"]] = offer
-            else:
-                refusal = self._offer_refusal(offer, item)
-                if refusal:
-                    messages.append({"id": item["id"], "message": refusal})
-                    continue
-            self._apply_offer(offer, item)
         return [], messages
 
     def _page(self, payload, records):

@@ -178,17 +178,6 @@ class WooSimulator:
                     "email": "ion@example.com",
                     "phone": "0744000000",
                 },
-                "shipping": {
-                    "first_name": "Ion",
-                    "last_name": "Popescu",
-                    "company": "",
-                    "address_1": "Str. Mare 5",
-                    "address_2": "",
-                    "city": "Iasi",
-                    "state": "IS",
-                    "postcode": "700001",
-                    "country": "RO",
-                },
                 "payment_method": "cod",
                 "payment_method_title": "Cash on delivery",
                 "line_items": items,
@@ -206,6 +195,7 @@ class WooSimulator:
                 "total_tax": f"{total_tax + shipping_tax:.2f}",
                 "stock_reduced": False,
             }
+            order["shipping"] = {k: v for k, v in order["billing"].items() if k not in ("email", "phone")}
             self.orders[order_id] = order
             self._set_status(order, status, topic="order.created")
             return deepcopy(order)
