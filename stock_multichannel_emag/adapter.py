@@ -1,6 +1,7 @@
 """The eMAG adapter: the core's contract translated to eMAG's API."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from odoo.addons.stock_multichannel.lib.adapter import (
     ChannelAdapter,
@@ -140,7 +141,7 @@ class EmagAdapter(ChannelAdapter):
 
     def fetch_orders(self, watermark):
         """New orders, plus orders modified since the watermark (to catch cancellations)."""
-        now = datetime.now()
+        now = datetime.now(ZoneInfo(self.settings["timezone"])).replace(tzinfo=None)  # eMAG's local time
         since = datetime.strptime(watermark, DATE) - OVERLAP if watermark else now - FIRST_LOOK_BACK
         since = max(since, now - MAX_WINDOW)
         orders = {}

@@ -4,11 +4,12 @@ from odoo.exceptions import ValidationError
 
 from ..api.client import EmagClient
 
+# name, API URL, currency, the zone of the platform's dates
 PLATFORMS = {
-    "ro": ("eMAG Romania", "https://marketplace-api.emag.ro/api-3", "RON"),
-    "bg": ("eMAG Bulgaria", "https://marketplace-api.emag.bg/api-3", "BGN"),
-    "hu": ("eMAG Hungary", "https://marketplace-api.emag.hu/api-3", "HUF"),
-    "fd_ro": ("Fashion Days Romania", "https://marketplace-ro.fashiondays.com/api-3", "RON"),
+    "ro": ("eMAG Romania", "https://marketplace-api.emag.ro/api-3", "RON", "Europe/Bucharest"),
+    "bg": ("eMAG Bulgaria", "https://marketplace-api.emag.bg/api-3", "BGN", "Europe/Sofia"),
+    "hu": ("eMAG Hungary", "https://marketplace-api.emag.hu/api-3", "HUF", "Europe/Budapest"),
+    "fd_ro": ("Fashion Days Romania", "https://marketplace-ro.fashiondays.com/api-3", "RON", "Europe/Bucharest"),
 }
 CANCEL_REASONS = [
     ("31", "Partner requested cancellation"),
@@ -97,6 +98,7 @@ class MultichannelChannel(models.Model):
             "max_percent": self.emag_max_price_percent,
             "cancel_reason": int(self.emag_cancel_reason or 31),
             "currency": PLATFORMS[self.emag_platform or "ro"][2],
+            "timezone": PLATFORMS[self.emag_platform or "ro"][3],
         }
 
     def action_test_connection(self):

@@ -25,6 +25,7 @@ from collections import deque
 from copy import deepcopy
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 CANCELED, NEW, IN_PROGRESS, PREPARED, FINALIZED, RETURNED = range(6)
 TRANSITIONS = {IN_PROGRESS: {PREPARED, FINALIZED, CANCELED}, PREPARED: {FINALIZED, CANCELED}, FINALIZED: {RETURNED}}
@@ -33,8 +34,16 @@ DATE = "%Y-%m-%d %H:%M:%S"
 MAX_STOCK = 65535
 
 
+PLATFORM_TIMEZONE = "Europe/Bucharest"
+
+
+def platform_now():
+    """eMAG dates are the platform's local time, without a zone."""
+    return datetime.now(ZoneInfo(PLATFORM_TIMEZONE)).replace(tzinfo=None)
+
+
 def now_text():
-    return datetime.now().strftime(DATE)
+    return platform_now().strftime(DATE)
 
 
 class ApiError(Exception):
@@ -454,7 +463,7 @@ class EmagSimulator:
                 raise ApiError(f"{field}Before needs {field}After")
             if after:
                 start = parse_date(after, f"{field}After")
-                end = parse_date(before, f"{field}Before") if before else datetime.now()
+                end = parse_date(before, f"{field}Before") if before else platform_now()
                 if end - start > timedelta(days=31):
                     raise ApiError(f"The {field} window may be one month at most")
                 key = "date" if field == "created" else "modified"

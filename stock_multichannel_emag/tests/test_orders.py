@@ -1,3 +1,6 @@
+import os
+import time
+
 from odoo.tests import tagged
 
 from .common import EmagCase
@@ -127,3 +130,21 @@ class TestEmagOrders(EmagCase):
         sale = self._orders(placed["id"]).sale_order_id
         self.assertTrue(sale.multichannel_oversold)
         self.assertEqual(sale.multichannel_oversold_qty, 2)
+
+    def test_modified_windows_use_the_platform_time_whatever_the_server_zone(self):
+        previous = os.environ.get("TZ")
+        os.environ["TZ"] = "Asia/Tokyo"  # a server clock hours ahead of eMAG's
+        time.tzset()
+        try:
+            placed = self.sim.place_order([(1002, 1)])
+            self.channel._import_orders()
+            sale = self._orders(placed["id"]).sale_order_id
+            self.sim.customer_cancel(placed["id"])
+            self.channel._import_orders()
+        finally:
+            if previous is None:
+                os.environ.pop("TZ")
+            else:
+                os.environ["TZ"] = previous
+            time.tzset()
+        self.assertEqual(sale.state, "cancel", "the cancellation was inside the window")
