@@ -52,6 +52,7 @@ class MultichannelOrder(models.Model):
     warning = fields.Text(readonly=True, help="Imported, but something needs a look (total, cancellation).")
     attempts = fields.Integer(readonly=True)
     acknowledged = fields.Boolean(readonly=True)
+    skipped_by_user = fields.Boolean(readonly=True, copy=False)
     pending_quantities = fields.Json(readonly=True, help="{product id: quantity} while not reserved in Odoo.")
     sale_order_id = fields.Many2one("sale.order", readonly=True, index=True, ondelete="set null")
     oversold = fields.Boolean(related="sale_order_id.multichannel_oversold")
@@ -102,8 +103,10 @@ class MultichannelOrder(models.Model):
         )
         if existing:
             existing._lock()
-            if existing.state in OPEN_STATES:
-                existing.payload = payload
+            if existing.state in OPEN_STATES or existing._reopened_by(payload):
+                existing.write(
+                    {"payload": payload, "state": "received"} if existing.state == "skipped" else {"payload": payload}
+                )
                 existing._refresh_pending_quantities()
                 return existing
             existing._apply_channel_update(payload)
@@ -133,6 +136,16 @@ class MultichannelOrder(models.Model):
         order = self.browse(row[0])
         order._refresh_pending_quantities()
         return order
+
+    def _reopened_by(self, payload):
+        """An order left aside because it arrived cancelled comes back to life on the channel
+        (a failed payment paid after all): it is imported after all. Not when a human skipped it."""
+        if self.state != "skipped" or self.skipped_by_user:
+            return False
+        try:
+            return normalize_order(payload)["status"] in ("open", "pending")
+        except OrderDataError:
+            return False
 
     def _lock(self):
         """Lock the row or raise one of CONCURRENT_ERRORS without waiting."""
@@ -259,7 +272,7 @@ class MultichannelOrder(models.Model):
     def action_skip(self):
         """A human decides this order will never be imported."""
         for order in self.filtered(lambda o: o.state in OPEN_STATES):
-            order._close("skipped", warning=_("Skipped by %s", self.env.user.name))
+            order._close("skipped", warning=_("Skipped by %s", self.env.user.name), skipped_by_user=True)
         return True
 
     def _find_product(self, line):

@@ -223,6 +223,22 @@ class TestOrderImport(MultichannelCase):
         self.assertEqual(order.state, "skipped")
         self.assertFalse(order.sale_order_id)
 
+    def test_an_order_cancelled_then_paid_after_all_is_imported(self):
+        order = self._receive(order_data("4005", status="cancelled"))
+        self.assertEqual(order.state, "skipped")
+        self.assertEqual(self._receive(order_data("4005", status="open")), order)
+        self.assertEqual(order.state, "done", order.error)
+        self.assertTrue(order.sale_order_id)
+
+    def test_an_order_skipped_by_a_human_stays_skipped(self):
+        order = self._receive(
+            order_data("4006", lines=[{"listing_external_id": "nope", "sku": "NOPE", "quantity": 1, "unit_price": 1}])
+        )
+        order.action_skip()
+        self.assertFalse(self._receive(order_data("4006")))
+        self.assertEqual(order.state, "skipped")
+        self.assertFalse(order.sale_order_id)
+
     def test_cancelled_on_the_channel_after_import(self):
         order = self._receive(order_data("4003"))
         sale = order.sale_order_id
