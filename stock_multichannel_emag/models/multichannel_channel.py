@@ -48,7 +48,7 @@ class MultichannelChannel(models.Model):
     emag_cancel_reason = fields.Selection(
         CANCEL_REASONS, "Cancellation Reason", default="31", help="Sent to eMAG when an order is cancelled in Odoo."
     )
-    emag_timeout = fields.Float("Timeout (s)", default=30.0)
+    emag_timeout = fields.Float("eMAG Timeout (s)", default=30.0)
 
     @api.depends("emag_platform")
     def _compute_emag_base_url(self):

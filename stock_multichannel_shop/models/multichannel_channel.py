@@ -20,7 +20,7 @@ class MultichannelChannel(models.Model):
         "Keys in Query String",
         help="For servers that strip the Authorization header: send the keys as query parameters (HTTPS only).",
     )
-    woo_timeout = fields.Float("Timeout (s)", default=30.0)
+    woo_timeout = fields.Float("Shop Timeout (s)", default=30.0)
     woo_user_agent = fields.Char(
         "User-Agent", default="Odoo stock_multichannel", help="Some hosts block unusual User-Agents."
     )

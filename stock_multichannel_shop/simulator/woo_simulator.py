@@ -494,12 +494,18 @@ class WooHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if not url.path.startswith(PREFIX):
+        if url.path.startswith("/_sim/") and method == "POST":
+            result = self._control(json.loads(body or b"{}"))
+            status, headers, payload = (404, {}, b"{}") if result is None else (200, {}, json.dumps(result).encode())
+        elif not url.path.startswith(PREFIX):
             status, headers, payload = 404, {}, b'{"code": "rest_no_route"}'
         else:
             status, headers, payload = self.sim.handle(
                 method, url.path[len(PREFIX) :], parse_qs(url.query), self.headers, body
             )
+        self._answer(status, headers, payload)
+
+    def _answer(self, status, headers, payload):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -510,7 +516,25 @@ class WooHandler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     def do_GET(self):
+        if self.path == "/_sim/state":
+            with self.sim.lock:
+                return self._answer(
+                    200,
+                    {},
+                    json.dumps(
+                        {"products": self.sim.products, "orders": self.sim.orders, "variations": self.sim.variations}
+                    ).encode(),
+                )
         self._serve("GET")
+
+    def _control(self, data):
+        """Endpoints for other processes (the demo): /_sim/products, /_sim/orders."""
+        if self.path == "/_sim/products":
+            return {"id": self.sim.add_product(data["sku"], data.get("price", "10.00"), data.get("stock", 0))}
+        if self.path == "/_sim/orders":
+            lines = [tuple(line) for line in data["lines"]]
+            return self.sim.place_order(lines, status=data.get("status", "processing"))
+        return None
 
     def do_POST(self):
         self._serve("POST")
@@ -522,8 +546,11 @@ class WooHandler(BaseHTTPRequestHandler):
 def main():
     parser = argparse.ArgumentParser(description="WooCommerce REST API simulator")
     parser.add_argument("--port", type=int, default=8902)
+    parser.add_argument("--key", default="ck_test")
+    parser.add_argument("--secret", default="cs_test")
     args = parser.parse_args()
-    simulator = WooSimulator().start(args.port)
+    simulator = WooSimulator(args.key, args.secret).start(args.port)
+    simulator.async_webhooks = True
     print(f"WooCommerce simulator on {simulator.url} (Ctrl-C stops)", flush=True)  # pylint: disable=print-used
     try:
         while True:
