@@ -19,6 +19,7 @@
         "views/multichannel_order_views.xml",
         "views/multichannel_ledger_views.xml",
         "views/sale_order_views.xml",
+        "views/product_views.xml",
         "wizards/multichannel_list_products_views.xml",
         "views/multichannel_menus.xml",
     ],

@@ -23,7 +23,7 @@ class MultichannelProductBinding(models.Model):
         index=True,
         domain="[('type', '=', 'consu')]",
     )
-    product_tmpl_id = fields.Many2one(related="product_id.product_tmpl_id")
+    product_tmpl_id = fields.Many2one(related="product_id.product_tmpl_id", store=True, index=True)
     default_code = fields.Char(related="product_id.default_code", string="Internal Reference")
     active = fields.Boolean(default=True)
     external_id = fields.Char("External ID", copy=False, help="The channel's id of this offer / product.")

@@ -1,10 +1,25 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 PRICE_FIELDS = {"list_price", "lst_price", "taxes_id"}
 
 
+class ProductProduct(models.Model):
+    _inherit = "product.product"
+
+    multichannel_binding_ids = fields.One2many("multichannel.product.binding", "product_id", "Channel Listings")
+
+
 class ProductTemplate(models.Model):
     _inherit = "product.template"
+
+    multichannel_binding_ids = fields.Many2many(
+        "multichannel.product.binding", compute="_compute_multichannel_binding_ids", string="Channel Listings"
+    )
+
+    @api.depends("product_variant_ids.multichannel_binding_ids")
+    def _compute_multichannel_binding_ids(self):
+        for template in self:
+            template.multichannel_binding_ids = template.product_variant_ids.multichannel_binding_ids
 
     def write(self, vals):
         result = super().write(vals)

@@ -140,3 +140,32 @@ class TestListingImport(MultichannelCase):
         self.assertFalse(offer.exists())
         # importing again changes nothing
         self.assertEqual(self.channel._import_listings()["created"], 0)
+
+
+@tagged("post_install", "-at_install")
+class TestReporting(MultichannelCase):
+    def test_sales_analysis_groups_by_channel(self):
+        from .common import order_data
+
+        shop = self.env["multichannel.channel"].create({"name": "Shop", "pricelist_id": self.pricelist.id})
+        self.env["multichannel.order"]._receive(self.channel, order_data("R-1"))
+        self.env["multichannel.order"]._receive(self.channel, order_data("R-2"))
+        self.env["multichannel.order"]._receive(shop, order_data("R-3", total=None, shipping=[]))
+        self.env.flush_all()
+        groups = dict(
+            self.env["sale.report"]._read_group(
+                [("multichannel_channel_id", "in", (self.channel | shop).ids)],
+                ["multichannel_channel_id"],
+                ["price_subtotal:sum"],
+            )
+        )
+        self.assertAlmostEqual(groups[self.channel], 2 * 210.0)  # two chairs at 100 + shipping 10, twice
+        self.assertAlmostEqual(groups[shop], 200.0)
+
+    def test_product_form_shows_each_channel(self):
+        template = self.chair.product_tmpl_id
+        self.assertEqual(template.multichannel_binding_ids, self.chair_listing)
+        other = self.env["multichannel.channel"].create({"name": "Second"})
+        listing = self._listing(self.chair, "second-chair", channel=other)
+        template.invalidate_recordset()
+        self.assertEqual(template.multichannel_binding_ids, self.chair_listing | listing)
