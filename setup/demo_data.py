@@ -76,7 +76,10 @@ def channel(env, xmlid, values):
 
 def main(database, addons_path, emag_ro, emag_bg, shop):
     odoo.tools.config.parse_config(["-d", database, f"--addons-path={addons_path}", "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(database)
+    seed(odoo.modules.registry.Registry(database), emag_ro, emag_bg, shop)
+
+
+def seed(registry, emag_ro, emag_bg, shop):
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
         setup_company(env)

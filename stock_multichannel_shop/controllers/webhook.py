@@ -25,6 +25,7 @@ class WooCommerceWebhook(http.Controller):
         type="http",
         auth="none",
         methods=["POST"],
+        readonly=False,
         csrf=False,
         save_session=False,
     )

@@ -1,0 +1,122 @@
+"""The merchant's story end to end: real Odoo, two eMAG simulators and a WooCommerce
+simulator over HTTP, the demo's data, the crons' own entry points."""
+
+import demo_data
+import pytest
+
+
+@pytest.fixture(scope="module")
+def story(odoo_registry):
+    import odoo
+    from odoo import api
+    from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
+    from odoo.addons.stock_multichannel_shop.simulator.woo_simulator import WooSimulator
+
+
+    ro = EmagSimulator(*demo_data.CREDENTIALS["emag_ro"]).start()
+    bg = EmagSimulator(*demo_data.CREDENTIALS["emag_bg"]).start()
+    shop = WooSimulator(*demo_data.CREDENTIALS["shop"]).start()
+    demo_data.seed(odoo_registry, ro.base_url, bg.base_url, shop.url)
+
+    def run(method, *args):
+        """One cron step in its own transaction, as the scheduler runs it."""
+        with odoo_registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            result = getattr(env["multichannel.channel"], method)(*args)
+            cr.commit()
+            return result
+
+    def env_call(function):
+        with odoo_registry.cursor() as cr:
+            result = function(api.Environment(cr, odoo.SUPERUSER_ID, {}))
+            cr.commit()
+            return result
+
+    yield {"ro": ro, "bg": bg, "shop": shop, "run": run, "env": env_call}
+    for simulator in (ro, bg, shop):
+        simulator.stop()
+
+
+def shown(story, code):
+    """What each channel shows for the product with internal reference ``code``."""
+    ro_offer = next(o for o in story["ro"].offers.values() if o["part_number"] == code)
+    bg_offer = next(o for o in story["bg"].offers.values() if o["part_number"] == code)
+    shop_product = next(p for p in story["shop"].products.values() if p["sku"] == code)
+    return {
+        "ro": story["ro"].stock_of(ro_offer["id"]),
+        "bg": story["bg"].stock_of(bg_offer["id"]),
+        "shop": shop_product["stock_quantity"],
+    }
+
+
+def sync(story):
+    for _round in range(2):  # orders first, then the stock they moved
+        story["run"]("_cron_import_orders")
+        story["run"]("_cron_push_stock")
+
+
+def test_every_channel_shows_all_the_stock_then_what_is_left(story):
+    assert shown(story, "CHAIR-ERGO") == {"ro": 100, "bg": 100, "shop": 100}
+    ro_chair = next(o["id"] for o in story["ro"].offers.values() if o["part_number"] == "CHAIR-ERGO")
+    bg_chair = next(o["id"] for o in story["bg"].offers.values() if o["part_number"] == "CHAIR-ERGO")
+    shop_chair = next(p["id"] for p in story["shop"].products.values() if p["sku"] == "CHAIR-ERGO")
+    story["ro"].place_order([(ro_chair, 3)])
+    story["bg"].place_order([(bg_chair, 2)])
+    story["shop"].place_order([(shop_chair, 0, 5, 180.0)])
+    sync(story)
+    assert shown(story, "CHAIR-ERGO") == {"ro": 90, "bg": 90, "shop": 90}
+    orders = story["env"](lambda env: env["sale.order"].search_count([("multichannel_channel_id", "!=", False)]))
+    assert orders == 3
+
+
+def test_a_price_change_in_odoo_reaches_every_channel(story):
+    def raise_price(env):
+        env["product.product"].search([("default_code", "=", "ARM-1")]).list_price = 299.0
+
+    story["env"](raise_price)
+    for method in ("_cron_push_prices",):
+        story["run"](method)
+    ro_arm = next(o for o in story["ro"].offers.values() if o["part_number"] == "ARM-1")
+    bg_arm = next(o for o in story["bg"].offers.values() if o["part_number"] == "ARM-1")
+    shop_arm = next(p for p in story["shop"].products.values() if p["sku"] == "ARM-1")
+    assert ro_arm["sale_price"] == 299.0
+    assert bg_arm["sale_price"] == round(299.0 / 2.54, 2)
+    assert shop_arm["regular_price"] == f"{299.0 / 4.97:.2f}"
+
+
+def test_a_channel_down_for_a_while_loses_nothing(story):
+    def channel_settings(env):
+        env["multichannel.channel"].search([("name", "=", "eMAG Romania")]).write(
+            {"retry_attempts": 2, "retry_delay": 0.05}
+        )
+
+    story["env"](channel_settings)
+    ro, shop = story["ro"], story["shop"]
+    ro_lamp = next(o["id"] for o in ro.offers.values() if o["part_number"] == "LAMP-WHT")
+    shop_lamp = next(p["id"] for p in shop.products.values() if p["sku"] == "LAMP-WHT")
+    before = shown(story, "LAMP-WHT")
+    assert len(set(before.values())) == 1
+    ro.add_fault("503", count=40)  # eMAG Romania answers nothing but 503 for a while
+    ro.place_order([(ro_lamp, 2)])  # eMAG lowers its own offer at once
+    shop.place_order([(shop_lamp, 0, 1, 26.0)])
+    sync(story)
+    during = shown(story, "LAMP-WHT")
+    assert during["shop"] == during["bg"] == before["shop"] - 1, "the other channels went on"
+    errors = story["env"](lambda env: env["multichannel.channel"].search([("name", "=", "eMAG Romania")]).last_error)
+    assert "503" in errors
+    ro.faults.clear()  # eMAG is back
+    sync(story)
+    sync(story)
+    after = shown(story, "LAMP-WHT")
+    assert after == {"ro": before["ro"] - 3, "bg": before["bg"] - 3, "shop": before["shop"] - 3}
+
+    def counts(env):
+        orders = env["sale.order"].search([("multichannel_channel_id", "!=", False)])
+        return len(orders), len(
+            set(orders.mapped(lambda o: (o.multichannel_channel_id.id, o.multichannel_external_ref)))
+        )
+
+    total, distinct = story["env"](counts)
+    assert total == distinct, "no order twice"
+    story["run"]("_cron_import_orders")
+    assert story["env"](counts)[0] == total, "reading again creates nothing"
