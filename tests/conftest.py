@@ -23,6 +23,6 @@ def odoo_registry():
     import odoo
 
     odoo.tools.config.parse_config(
-        ["-d", database, f"--addons-path={os.environ['SMC_ADDONS_PATH']}", "--log-level=warn"]
+        ["-d", database, f"--addons-path={os.environ['SMC_ADDONS_PATH']}", "--log-level=warn"], setup_logging=False
     )
     return odoo.modules.registry.Registry(database)
