@@ -123,3 +123,79 @@ def test_a_channel_down_for_a_while_loses_nothing(story):
     assert total == distinct, "no order twice"
     story["run"]("_cron_import_orders")
     assert story["env"](counts)[0] == total, "reading again creates nothing"
+
+
+def test_oversell_storm(story, capsys):
+    """Buyers on the three channels race for the last desks while Odoo syncs as fast as it can.
+
+    A channel sells what it shows until the next push reaches it, so oversells happen
+    within the sync latency: their count stays within what the measured latency allows,
+    and every oversold unit is flagged.
+    """
+    import math
+    import threading
+    import time
+
+    ro, bg, shop = story["ro"], story["bg"], story["shop"]
+    offer = {
+        name: next(o["id"] for o in sim.offers.values() if o["part_number"] == "DESK-140")
+        for name, sim in (("ro", ro), ("bg", bg))
+    }
+    shop_desk = next(p["id"] for p in shop.products.values() if p["sku"] == "DESK-140")
+    sync(story)
+    available = shown(story, "DESK-140")
+    assert len(set(available.values())) == 1
+    units = available["ro"]
+    assert units > 0
+    sold = {"ro": 0, "bg": 0, "shop": 0}
+    done = threading.Event()
+    pace = 1.0  # seconds between two purchases of one channel's buyers
+
+    def buyer(name):
+        while not done.is_set():
+            if shown(story, "DESK-140")[name] > 0:
+                if name == "shop":
+                    shop.place_order([(shop_desk, 0, 1, 380.0)])
+                else:
+                    (ro if name == "ro" else bg).place_order([(offer[name], 1)])
+                sold[name] += 1
+            time.sleep(pace)
+
+    buyers = [threading.Thread(target=buyer, args=(name,)) for name in sold]
+    for thread in buyers:
+        thread.start()
+    deadline, rounds = time.time() + 90, []
+    while time.time() < deadline:
+        started = time.monotonic()
+        sync(story)
+        rounds.append(time.monotonic() - started)
+        if sum(shown(story, "DESK-140").values()) == 0 and sum(sold.values()) >= units:
+            break
+    done.set()
+    for thread in buyers:
+        thread.join()
+    sync(story)
+
+    def flagged(env):
+        orders = env["sale.order"].search(
+            [
+                ("multichannel_channel_id.channel_type", "in", ("emag", "woocommerce")),
+                ("order_line.product_id.default_code", "=", "DESK-140"),
+                ("state", "=", "sale"),
+            ]
+        )
+        return sum(orders.mapped("multichannel_oversold_qty")), len(orders.filtered("multichannel_oversold"))
+
+    oversold_units = sum(sold.values()) - units
+    flagged_units, flagged_orders = story["env"](flagged)
+    # a channel keeps selling for up to two sync rounds after the last unit went elsewhere
+    allowed = 3 * math.ceil(2 * max(rounds) / pace)
+    with capsys.disabled():
+        print(
+            f"\n[oversell storm] {units} desks, buyers every {pace}s on 3 channels, sold {sum(sold.values())} "
+            f"({sold}); sync round median {sorted(rounds)[len(rounds) // 2]:.2f}s max {max(rounds):.2f}s; "
+            f"oversold {oversold_units} units (latency allows {allowed}), {flagged_units:g} flagged on "
+            f"{flagged_orders} orders"
+        )
+    assert flagged_units == max(0, oversold_units), "every oversold unit is flagged"
+    assert oversold_units <= allowed, "oversells stay within the sync latency"
