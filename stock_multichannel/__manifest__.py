@@ -18,6 +18,7 @@
         "views/multichannel_product_binding_views.xml",
         "views/multichannel_order_views.xml",
         "views/multichannel_ledger_views.xml",
+        "views/multichannel_dashboard_views.xml",
         "views/sale_order_views.xml",
         "views/product_views.xml",
         "wizards/multichannel_list_products_views.xml",

@@ -133,6 +133,14 @@ class MultichannelChannel(models.Model):
     order_count = fields.Integer("Orders", compute="_compute_counters")
     order_error_count = fields.Integer("Orders to Fix", compute="_compute_counters")
     oversell_count = fields.Integer("Oversold Orders", compute="_compute_counters")
+    orders_today = fields.Integer("Orders Today", compute="_compute_dashboard")
+    last_push_ok_at = fields.Datetime("Last Accepted Push", compute="_compute_dashboard")
+    latency_p50_ms = fields.Integer(
+        "Push Latency p50 (ms)",
+        compute="_compute_dashboard",
+        help="Stock change to channel acceptance, median over the last 24 hours.",
+    )
+    latency_p95_ms = fields.Integer("Push Latency p95 (ms)", compute="_compute_dashboard")
 
     _sql_constraints = [
         (
@@ -223,6 +231,47 @@ class MultichannelChannel(models.Model):
             channel.order_count = orders.get(channel, 0)
             channel.order_error_count = order_errors.get(channel, 0)
             channel.oversell_count = oversold.get(channel, 0)
+
+    def _compute_dashboard(self):
+        since = fields.Datetime.now() - timedelta(days=1)
+        stats = {}
+        if self.ids:
+            self.env["multichannel.ledger"].flush_model()
+            self.env.cr.execute(
+                """
+                SELECT channel_id,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
+                       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
+                       max(create_date)
+                  FROM multichannel_ledger
+                 WHERE channel_id = ANY(%s) AND kind = 'stock' AND result = 'ok' AND create_date >= %s
+                   AND latency_ms > 0
+                 GROUP BY channel_id
+                """,
+                (self.ids, since),
+            )
+            stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        orders = dict(
+            self.env["sale.order"]._read_group(
+                [("multichannel_channel_id", "in", self.ids), ("create_date", ">=", today)],
+                ["multichannel_channel_id"],
+                ["__count"],
+            )
+        )
+        last_ok = dict(
+            self.env["multichannel.ledger"]._read_group(
+                [("channel_id", "in", self.ids), ("kind", "in", ("stock", "price")), ("result", "=", "ok")],
+                ["channel_id"],
+                ["create_date:max"],
+            )
+        )
+        for channel in self:
+            p50, p95, _last = stats.get(channel.id, (0, 0, None))
+            channel.latency_p50_ms = int(p50 or 0)
+            channel.latency_p95_ms = int(p95 or 0)
+            channel.orders_today = orders.get(channel, 0)
+            channel.last_push_ok_at = last_ok.get(channel)
 
     # ------------------------------------------------------------------
     # adapter, locking, retries

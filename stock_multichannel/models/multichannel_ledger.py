@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
 
@@ -26,10 +26,14 @@ class MultichannelLedger(models.Model):
     result = fields.Selection(RESULTS, required=True, readonly=True, index=True)
     answer = fields.Text("Channel Answer", readonly=True)
     duration_ms = fields.Integer("Duration (ms)", readonly=True)
+    latency_ms = fields.Integer(
+        "Latency (ms)", readonly=True, help="From the change in Odoo to the channel's acceptance."
+    )
 
     @api.model
     def _log_push(self, channel, kind, batch, results, cause, duration_ms, failure=None):
         """One ledger line per listing of a pushed batch."""
+        now = datetime.now(timezone.utc).replace(tzinfo=None)  # to the millisecond, unlike Datetime.now()
         vals_list = []
         for listing, target in batch:
             result = results.get(listing.id)
@@ -40,6 +44,8 @@ class MultichannelLedger(models.Model):
             else:
                 outcome, answer = "refused", (result.message if result else "no answer for this item")
             old = listing.pushed_qty if kind == "stock" else listing.pushed_price
+            requested_at = listing[f"{kind}_requested_at"]
+            latency = int((now - requested_at).total_seconds() * 1000) if requested_at and outcome == "ok" else 0
             vals_list.append(
                 {
                     "channel_id": channel.id,
@@ -52,6 +58,7 @@ class MultichannelLedger(models.Model):
                     "result": outcome,
                     "answer": answer,
                     "duration_ms": duration_ms,
+                    "latency_ms": max(0, latency),
                 }
             )
         return self.sudo().create(vals_list)

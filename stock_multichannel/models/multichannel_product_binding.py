@@ -41,6 +41,8 @@ class MultichannelProductBinding(models.Model):
     price_pending = fields.Boolean(default=True, index=True, readonly=True, copy=False)
     stock_cause = fields.Char(readonly=True, copy=False)
     price_cause = fields.Char(readonly=True, copy=False)
+    stock_requested_at = fields.Datetime(readonly=True, copy=False, help="The oldest stock change not pushed yet.")
+    price_requested_at = fields.Datetime(readonly=True, copy=False, help="The oldest price change not pushed yet.")
     pushed_qty = fields.Integer("Pushed Qty", readonly=True, copy=False)
     stock_pushed_at = fields.Datetime("Quantity Pushed At", readonly=True, copy=False)
     pushed_price = fields.Float(readonly=True, copy=False, digits="Product Price")
@@ -119,8 +121,8 @@ class MultichannelProductBinding(models.Model):
         self.env.cr.execute(
             f"""
             WITH inserted AS (
-                INSERT INTO multichannel_sync_request (binding_id, kind, cause)
-                SELECT b.id, %(kind)s, %(cause)s
+                INSERT INTO multichannel_sync_request (binding_id, kind, cause, requested_at)
+                SELECT b.id, %(kind)s, %(cause)s, clock_timestamp() AT TIME ZONE 'UTC'
                   FROM multichannel_product_binding b
                   JOIN multichannel_channel c ON c.id = b.channel_id
                  WHERE b.active AND c.active AND b.{kind}_sync
@@ -161,13 +163,15 @@ class MultichannelProductBinding(models.Model):
             DELETE FROM multichannel_sync_request r
              USING multichannel_product_binding b
              WHERE b.id = r.binding_id AND b.channel_id = %s AND r.kind = %s
-            RETURNING r.binding_id, r.cause
+            RETURNING r.binding_id, r.cause, r.requested_at
             """,
             (channel.id, kind),
         )
-        causes = {}
-        for binding_id, cause in self.env.cr.fetchall():
+        causes, oldest = {}, {}
+        for binding_id, cause, requested_at in self.env.cr.fetchall():
             causes.setdefault(binding_id, cause)
+            if requested_at and (binding_id not in oldest or requested_at < oldest[binding_id]):
+                oldest[binding_id] = requested_at
         if not causes:
             return
         self.env.cr.execute(
@@ -175,12 +179,17 @@ class MultichannelProductBinding(models.Model):
             UPDATE multichannel_product_binding
                SET {kind}_pending = true,
                    {kind}_cause = (%s::jsonb ->> id::text),
+                   {kind}_requested_at = LEAST({kind}_requested_at, (%s::jsonb ->> id::text)::timestamp),
                    state = CASE WHEN state = 'error' THEN state ELSE 'pending' END
              WHERE id = ANY(%s)
             """,
-            (json.dumps({str(k): v for k, v in causes.items()}), list(causes)),
+            (
+                json.dumps({str(k): v for k, v in causes.items()}),
+                json.dumps({str(k): v.isoformat() for k, v in oldest.items()}),
+                list(causes),
+            ),
         )
-        self.invalidate_model([f"{kind}_pending", f"{kind}_cause", "state"], flush=False)
+        self.invalidate_model([f"{kind}_pending", f"{kind}_cause", f"{kind}_requested_at", "state"], flush=False)
 
     @api.model
     def _apply_push_results(self, kind, batch, results):
@@ -195,6 +204,7 @@ class MultichannelProductBinding(models.Model):
                         f"{kind}_pushed_at": now,
                         f"{kind}_pending": False,
                         f"{kind}_cause": False,
+                        f"{kind}_requested_at": False,
                         "last_error": False,
                         "state": "pending"
                         if listing[f"{'price' if kind == 'stock' else 'stock'}_pending"]

@@ -16,3 +16,4 @@ class MultichannelSyncRequest(models.Model):
     binding_id = fields.Many2one("multichannel.product.binding", required=True, ondelete="cascade", index=True)
     kind = fields.Selection([("stock", "Stock"), ("price", "Price")], required=True)
     cause = fields.Char()
+    requested_at = fields.Datetime(help="When the change was committed: the start of the push latency.")

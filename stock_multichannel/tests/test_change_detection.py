@@ -1,3 +1,5 @@
+import statistics
+
 from odoo.tests import tagged
 
 from .common import MultichannelCase
@@ -129,3 +131,25 @@ class TestChangeDetection(MultichannelCase):
         self.assertIn(self.channel, Channel._cron_channels("order"))
         self.channel._import_orders()
         self.assertNotIn(self.channel, Channel._cron_channels("order"), "imported a moment ago")
+
+    def test_push_latency_is_measured_from_the_change(self):
+        self._set_stock(self.desk, 2)
+        self._changes_committed()
+        self.env.cr.execute("UPDATE multichannel_sync_request SET requested_at = requested_at - interval '3 seconds'")
+        self.channel._push("stock")
+        ledger = self.env["multichannel.ledger"].search(
+            [("binding_id", "=", self.desk_listing.id), ("kind", "=", "stock")], limit=1
+        )
+        self.assertEqual(ledger.new_value, "12")
+        self.assertGreaterEqual(ledger.latency_ms, 3000)
+        self.assertLess(ledger.latency_ms, 60000)
+        self.assertFalse(self.desk_listing.stock_requested_at, "pushed: nothing waits any more")
+        self.channel.invalidate_recordset()
+        latencies = (
+            self.env["multichannel.ledger"]
+            .search([("channel_id", "=", self.channel.id), ("kind", "=", "stock"), ("latency_ms", ">", 0)])
+            .mapped("latency_ms")
+        )
+        self.assertEqual(self.channel.latency_p50_ms, int(statistics.median(latencies)))
+        self.assertGreaterEqual(self.channel.latency_p95_ms, 2000, "the slow push shows in the 95th percentile")
+        self.assertTrue(self.channel.last_push_ok_at)
