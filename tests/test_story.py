@@ -199,3 +199,58 @@ def test_oversell_storm(story, capsys):
         )
     assert flagged_units == max(0, oversold_units), "every oversold unit is flagged"
     assert oversold_units <= allowed, "oversells stay within the sync latency"
+
+
+def test_bad_orders_are_staged_with_clear_errors_and_good_ones_flow(story):
+    ro, shop = story["ro"], story["shop"]
+    arm = next(o["id"] for o in ro.offers.values() if o["part_number"] == "ARM-1")
+    shop_arm = next(p["id"] for p in shop.products.values() if p["sku"] == "ARM-1")
+    bad = {
+        "no lines": ro.place_order([(arm, 1)]),
+        "quantity": ro.place_order([(arm, 1)]),
+        "unknown offer": ro.place_order([(arm, 1)]),
+        "no address": ro.place_order([(arm, 1)]),
+    }
+    good_ro = ro.place_order([(arm, 1)])
+    with ro.lock:  # what a broken or surprising eMAG answer could carry
+        ro.orders[bad["no lines"]["id"]]["products"] = []
+        ro.orders[bad["quantity"]["id"]]["products"][0]["quantity"] = "two"
+        ro.orders[bad["unknown offer"]["id"]]["products"][0]["product_id"] = 999999
+        ro.orders[bad["unknown offer"]["id"]]["products"][0]["part_number"] = "NO-SUCH-SKU"
+        ro.orders[bad["unknown offer"]["id"]]["products"][0]["ext_part_number"] = "NO-SUCH-SKU"
+        customer = ro.orders[bad["no address"]["id"]]["customer"]
+        for key in ("billing_street", "billing_city", "shipping_street", "shipping_city"):
+            customer[key] = ""
+    bad_shop = shop.place_order([(shop_arm, 0, 1, 50.0)])
+    good_shop = shop.place_order([(shop_arm, 0, 1, 50.0)])
+    with shop.lock:
+        shop.orders[bad_shop["id"]]["line_items"][0]["subtotal"] = "fifty"
+        shop.orders[bad_shop["id"]]["line_items"][0]["quantity"] = -1
+    story["run"]("_cron_import_orders")
+
+    def outcome(env):
+        orders = env["multichannel.order"].search([("channel_id.channel_type", "in", ("emag", "woocommerce"))])
+        by_id = {o.external_id: o for o in orders}
+        return {
+            key: (
+                by_id[str(placed["id"])].state,
+                by_id[str(placed["id"])].error or "",
+                bool(by_id[str(placed["id"])].sale_order_id),
+            )
+            for key, placed in list(bad.items()) + [("shop", bad_shop), ("good ro", good_ro), ("good shop", good_shop)]
+        }
+
+    result = story["env"](outcome)
+    assert result["good ro"][0] == "done" and result["good shop"][0] == "done", "good orders keep flowing"
+    expected = {
+        "no lines": "at least one line",
+        "quantity": "lines[1].quantity: not a number ('two')",
+        "unknown offer": "no listing with external ID 999999 or SKU NO-SUCH-SKU",
+        "no address": "The delivery address lacks: street, city",
+        "shop": "lines[1].quantity: must be greater than 0",
+    }
+    for key, text in expected.items():
+        state, error, has_sale = result[key]
+        assert state == "error", key
+        assert text in error, (key, error)
+        assert not has_sale, f"nothing partial for {key}"
