@@ -118,6 +118,7 @@ def seed(registry, emag_ro, emag_bg, shop):
             "order_schedule": "realtime",
             "retry_delay": 1.0,
             "customer_country_id": env.ref("base.ro").id,
+            "user_id": env.ref("base.user_admin").id,
         }
         ro = channel(
             env,
