@@ -421,7 +421,11 @@ class MultichannelChannel(models.Model):
         """
         for channel in self:
             try:
-                if kind == "stock" and channel._adapter_class().import_orders_before_stock_push:
+                if (
+                    kind == "stock"
+                    and channel._adapter_class().import_orders_before_stock_push
+                    and (force or channel._has_pending("stock"))
+                ):
                     channel._import_orders(auto_commit=auto_commit)
                 if not channel._try_lock(kind):
                     _logger.info("%s: %s push already running elsewhere, skipped", channel.name, kind)
@@ -430,6 +434,22 @@ class MultichannelChannel(models.Model):
             except ChannelError as error:  # no connector installed for the channel's type
                 channel._note_error(str(error))
             channel._commit(auto_commit)
+
+    def _has_pending(self, kind):
+        """Whether a push of ``kind`` has anything to look at: queued requests or pending listings."""
+        self.ensure_one()
+        self.env["multichannel.product.binding"].flush_model()
+        self.env.cr.execute(
+            f"""
+            SELECT EXISTS(SELECT 1 FROM multichannel_sync_request r
+                            JOIN multichannel_product_binding b ON b.id = r.binding_id
+                           WHERE b.channel_id = %(channel)s AND r.kind = %(kind)s)
+                OR EXISTS(SELECT 1 FROM multichannel_product_binding
+                           WHERE channel_id = %(channel)s AND active AND {kind}_sync AND {kind}_pending)
+            """,
+            {"channel": self.id, "kind": kind},
+        )
+        return self.env.cr.fetchone()[0]
 
     def _push_channel(self, kind, force, auto_commit, cause):
         Binding = self.env["multichannel.product.binding"].sudo()

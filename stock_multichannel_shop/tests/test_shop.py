@@ -97,6 +97,15 @@ class TestShopSync(ShopSetup, TransactionCase):
         sale = self.env["sale.order"].search([("multichannel_channel_id", "=", self.channel.id)])
         self.assertEqual(sale.order_line.filtered(lambda line: line.product_id == self.chair).product_uom_qty, 3)
 
+    def test_nothing_to_push_means_no_call_at_all(self):
+        self.channel._push("stock")
+        self.sim.log.clear()
+        self.channel._push("stock")
+        self.assertEqual(self.sim.log, [], "no order fetch either when no stock waits to be pushed")
+        self._set_stock(self.chair, 1)
+        self.channel._push("stock")
+        self.assertEqual([e["path"] for e in self.sim.log], ["orders", "products/batch"])
+
     def test_an_order_not_importable_yet_still_counts(self):
         self.channel._push("stock")
         unknown = self._product("Unlisted", "UNLISTED", 5.0, 0)
