@@ -19,7 +19,7 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertEqual(self._offer_saves(), [50, 50, 20])
         self.assertEqual(self.sim.stock_of(1001), 100)
         self.assertEqual(self.sim.stock_of(2005), 5)
-        self.assertEqual(self.sim.max_rate("other"), 3, "three calls fit in one second, never more")
+        self.assertLessEqual(self.sim.max_rate("other"), 3, "never more than three calls in one second")
         self.assertFalse([e for e in self.sim.log if e["status"] == 429])
         # delta: two products change, one call with two offers
         self.sim.log.clear()
