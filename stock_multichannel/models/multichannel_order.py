@@ -369,6 +369,8 @@ class MultichannelOrder(models.Model):
                     "partner_shipping_id": delivery.id,
                     "company_id": channel.company_id.id,
                     "pricelist_id": channel.pricelist_id.id,
+                    # delivered from where the channel sells: its first warehouse
+                    **({"warehouse_id": channel.warehouse_ids[0].id} if channel.warehouse_ids else {}),
                     "team_id": channel.team_id.id,
                     "user_id": False,
                     "client_order_ref": data["name"],

@@ -35,6 +35,26 @@ class TestOrderImport(MultichannelCase):
         ledger = self.env["multichannel.ledger"].search([("order_id", "=", order.id)])
         self.assertEqual((ledger.kind, ledger.result, ledger.new_value), ("order", "ok", sale.name))
 
+    def test_the_order_ships_from_the_channels_warehouse(self):
+        second = self.env["stock.warehouse"].create({"name": "Outlet", "code": "OUT2"})
+        self._set_stock(self.desk, 4, second.lot_stock_id)
+        outlet = self.env["multichannel.channel"].create(
+            {"name": "Outlet channel", "warehouse_ids": [(6, 0, second.ids)], "pricelist_id": self.pricelist.id}
+        )
+        self._listing(self.desk, "outlet-desk", channel=outlet)
+        order = self.env["multichannel.order"]._receive(
+            outlet,
+            order_data(
+                "W-1",
+                total=None,
+                lines=[{"listing_external_id": "outlet-desk", "quantity": 3, "unit_price": 250, "tax_rate": 19}],
+            ),
+        )
+        sale = order.sale_order_id
+        self.assertEqual(sale.warehouse_id, second)
+        self.assertEqual(sale.picking_ids.location_id, second.lot_stock_id)
+        self.assertFalse(sale.multichannel_oversold, "reserved from the outlet's own stock")
+
     def test_an_order_read_twice_is_imported_once(self):
         first = self._receive(order_data("1002"))
         again = self._receive(order_data("1002"))
