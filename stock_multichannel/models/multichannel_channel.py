@@ -241,8 +241,7 @@ class MultichannelChannel(models.Model):
                 """
                 SELECT channel_id,
                        percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
-                       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
-                       max(create_date)
+                       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
                   FROM multichannel_ledger
                  WHERE channel_id = ANY(%s) AND kind = 'stock' AND result = 'ok' AND create_date >= %s
                    AND latency_ms > 0
@@ -267,7 +266,7 @@ class MultichannelChannel(models.Model):
             )
         )
         for channel in self:
-            p50, p95, _last = stats.get(channel.id, (0, 0, None))
+            p50, p95 = stats.get(channel.id, (0, 0))
             channel.latency_p50_ms = int(p50 or 0)
             channel.latency_p95_ms = int(p95 or 0)
             channel.orders_today = orders.get(channel, 0)
@@ -462,7 +461,7 @@ class MultichannelChannel(models.Model):
         adapter = None
         for chunk in split_every(1000, bindings.ids, Binding.browse):
             to_send, unchanged = self._split_changed(kind, chunk, force)
-            unchanged.write({pending_field: False, "state": "synced", "last_error": False})
+            unchanged._mark_settled(kind)
             if to_send and adapter is None:
                 adapter = self._get_adapter()
             for batch in split_every(adapter.batch_size if adapter else 1, to_send):

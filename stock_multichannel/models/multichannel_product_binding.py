@@ -191,6 +191,23 @@ class MultichannelProductBinding(models.Model):
         )
         self.invalidate_model([f"{kind}_pending", f"{kind}_cause", f"{kind}_requested_at", "state"], flush=False)
 
+    def _mark_settled(self, kind, values=None):
+        """The channel shows these listings' ``kind`` as Odoo wants it: nothing waits any more.
+
+        Shared by pushed listings and listings whose target did not move, so both end in the
+        same state (still pending while the other kind waits, no stale cause or latency start).
+        """
+        other = "price" if kind == "stock" else "stock"
+        settled = dict(
+            values or {},
+            **{f"{kind}_pending": False, f"{kind}_cause": False, f"{kind}_requested_at": False, "last_error": False},
+        )
+        waiting = self.filtered(f"{other}_pending")
+        if waiting:
+            waiting.write(dict(settled, state="pending"))
+        if self - waiting:
+            (self - waiting).write(dict(settled, state="synced"))
+
     @api.model
     def _apply_push_results(self, kind, batch, results):
         now = fields.Datetime.now()
@@ -198,19 +215,7 @@ class MultichannelProductBinding(models.Model):
         for listing, target in batch:
             result = results.get(listing.id)
             if result and result.ok:
-                listing.write(
-                    {
-                        value_field: target,
-                        f"{kind}_pushed_at": now,
-                        f"{kind}_pending": False,
-                        f"{kind}_cause": False,
-                        f"{kind}_requested_at": False,
-                        "last_error": False,
-                        "state": "pending"
-                        if listing[f"{'price' if kind == 'stock' else 'stock'}_pending"]
-                        else "synced",
-                    }
-                )
+                listing._mark_settled(kind, {value_field: target, f"{kind}_pushed_at": now})
             else:
                 message = result.message if result else _("The channel did not answer for this item.")
                 listing.write({"state": "error", "last_error": message})

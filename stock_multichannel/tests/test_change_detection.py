@@ -60,6 +60,9 @@ class TestChangeDetection(MultichannelCase):
         self.channel._push("stock")
         self.assertEqual(self.remote.calls, [])
         self.assertFalse(self.desk_listing.stock_pending)
+        self.assertFalse(self.desk_listing.stock_requested_at, "no stale start for the next latency")
+        self.assertFalse(self.desk_listing.stock_cause)
+        self.assertEqual(self.desk_listing.state, "synced")
 
     def test_stock_sync_off_is_left_alone(self):
         self.desk_listing.stock_sync = False
