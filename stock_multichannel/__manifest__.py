@@ -21,6 +21,8 @@
         "views/multichannel_dashboard_views.xml",
         "views/sale_order_views.xml",
         "views/product_views.xml",
+        "views/res_config_settings_views.xml",
+        "report/multichannel_report_views.xml",
         "wizards/multichannel_list_products_views.xml",
         "views/multichannel_menus.xml",
     ],

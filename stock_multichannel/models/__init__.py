@@ -1,4 +1,5 @@
 from . import (
+    account_move,
     multichannel_channel,
     multichannel_ledger,
     multichannel_order,
@@ -6,6 +7,8 @@ from . import (
     multichannel_sync_request,
     multichannel_unmatched_offer,
     product,
+    res_company,
+    res_config_settings,
     sale_order,
     stock_picking,
     stock_quant,

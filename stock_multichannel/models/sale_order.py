@@ -33,6 +33,11 @@ class SaleOrder(models.Model):
         ),
     ]
 
+    def _prepare_invoice(self):
+        values = super()._prepare_invoice()
+        values["multichannel_channel_id"] = self.multichannel_channel_id.id
+        return values
+
     def _multichannel_check_after_import(self, channel_order, data):
         self.ensure_one()
         self._multichannel_check_total(channel_order, data)

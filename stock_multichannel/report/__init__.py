@@ -1,1 +1,1 @@
-from . import sale_report
+from . import account_invoice_report, sale_report, stock_cover_report

@@ -7,4 +7,5 @@ from . import (
     test_order_status,
     test_pure,
     test_push,
+    test_reports,
 )

@@ -1,0 +1,25 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    multichannel_cover_days = fields.Integer(
+        "Sales Days for Stock Cover",
+        default=30,
+        help="How many days of past sales the stock cover report averages to get each product's daily sales.",
+    )
+    multichannel_lead_days = fields.Integer(
+        "Replenishment Lead Time (days)",
+        default=7,
+        help="Days between ordering stock and receiving it, for products without a vendor delay.",
+    )
+
+    @api.constrains("multichannel_cover_days", "multichannel_lead_days")
+    def _check_multichannel_cover_settings(self):
+        for company in self:
+            if company.multichannel_cover_days < 1:
+                raise ValidationError(_("The stock cover report needs at least one day of sales."))
+            if company.multichannel_lead_days < 0:
+                raise ValidationError(_("A replenishment lead time cannot be negative."))
