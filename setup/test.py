@@ -33,6 +33,7 @@ def run_odoo_tests(env, database, log_dir):
         "--log-level=test",
         f"--http-port={free_port()}",
         "--max-cron-threads=0",
+        f"--screenshots={log_dir}",
     )
     print(f"[test] installing and testing {addons} in database {database}", flush=True)
     code = run_logged(command, log_dir / "odoo.log")
@@ -100,6 +101,8 @@ def main():
         f"pytest: {pytest['passed']} passed, {pytest['failed']} failed; {time.time() - started:.0f}s; "
         f"logs in {log_dir}"
     )
+    for screenshot in sorted(log_dir.glob("**/stock_multichannel/*.png")):
+        print(f"[test] screenshot: {screenshot}")
     for problem in problems:
         print(f"[test] {problem}")
     print(f"{passed} passed, {failed} failed")

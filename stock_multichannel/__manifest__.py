@@ -26,5 +26,8 @@
         "wizards/multichannel_list_products_views.xml",
         "views/multichannel_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["stock_multichannel/static/tests/tours/*.js"],
+    },
     "application": True,
 }

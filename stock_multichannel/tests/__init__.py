@@ -1,5 +1,6 @@
 from . import (
     test_availability,
+    test_browser,
     test_change_detection,
     test_concurrency,
     test_misc,

@@ -1,0 +1,115 @@
+import base64
+import logging
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import SkipTest
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import ChromeBrowser, _find_executable, websocket
+from odoo.tools import config
+
+_logger = logging.getLogger(__name__)
+
+DASHBOARD_URL = "/odoo/action-stock_multichannel.action_multichannel_dashboard"
+STOCK_COVER_URL = "/odoo/action-stock_multichannel.action_multichannel_stock_cover"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@tagged("post_install", "-at_install", "is_tour")
+class TestDashboardInBrowser(HttpCase):
+    """Opens the dashboard and a channel in headless Chromium; saves what it showed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if os.environ.get("SMC_REQUIRE_BROWSER"):
+            cls._require_browser()
+        warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)], limit=1)
+        pricelist = cls.env["product.pricelist"].create({"name": "Browser pricelist"})
+        cls.channel = cls.env["multichannel.channel"].create(
+            {
+                "name": "Browser Test Channel",
+                "warehouse_ids": [Command.set(warehouse.ids)],
+                "pricelist_id": pricelist.id,
+            }
+        )
+        names = ("Browser Chair", "Browser Desk", "Browser Lamp")
+        products = cls.env["product.product"].create([{"name": name, "is_storable": True} for name in names])
+        listings = cls.env["multichannel.product.binding"].create(
+            [
+                {"channel_id": cls.channel.id, "product_id": product.id, "external_id": f"b-{product.id}"}
+                for product in products
+            ]
+        )
+        listings[0].write(
+            {
+                "state": "error",
+                "stock_pending": False,
+                "price_pending": False,
+                "last_error": "Offer refused by the channel",
+            }
+        )
+
+        cls.env["stock.quant"]._update_available_quantity(products[0], warehouse.lot_stock_id, 50)
+        customer = cls.env["res.partner"].create({"name": "Browser customer"})
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "order_line": [
+                    Command.create({"product_id": products[0].id, "product_uom_qty": 2}),
+                    Command.create({"product_id": products[2].id, "product_uom_qty": 3}),
+                ],
+            }
+        )
+        order.action_confirm()
+
+    @classmethod
+    def _require_browser(cls):
+        """Where the browser test must run (CI), a missing Chromium fails instead of skipping."""
+        try:
+            _find_executable()
+        except SkipTest as missing:
+            raise AssertionError(f"SMC_REQUIRE_BROWSER is set: {missing}") from missing
+        if websocket is None:
+            raise AssertionError("SMC_REQUIRE_BROWSER is set: websocket-client is not installed")
+
+    @contextmanager
+    def _screenshot_when_done(self, name):
+        """Save the page as it is when the tour ends, before Odoo closes the browser."""
+        folder = Path(config["screenshots"]) / self.env.cr.dbname / "stock_multichannel"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        path.unlink(missing_ok=True)
+        original_stop = ChromeBrowser.stop
+
+        def stop(browser):
+            shot = browser._websocket_request("Page.captureScreenshot", timeout=20)
+            path.write_bytes(base64.b64decode(shot["data"]))
+            original_stop(browser)
+
+        with patch.object(ChromeBrowser, "stop", stop):
+            yield path
+        _logger.info("Screenshot of the %s saved in %s", name.replace("_", " "), path)
+
+    def _assert_screenshot(self, path):
+        content = path.read_bytes()
+        self.assertEqual(content[:8], PNG_SIGNATURE)
+        self.assertGreater(len(content), 20_000, "a blank page would be a few kilobytes")
+
+    def test_dashboard_drills_down_into_errors(self):
+        with self._screenshot_when_done("multichannel_dashboard") as path:
+            self.start_tour(DASHBOARD_URL, "stock_multichannel_dashboard", login="admin")
+        self._assert_screenshot(path)
+
+    def test_channel_opens_from_the_dashboard(self):
+        with self._screenshot_when_done("multichannel_channel") as path:
+            self.start_tour(DASHBOARD_URL, "stock_multichannel_channel_form", login="admin")
+        self._assert_screenshot(path)
+
+    def test_stock_cover_report_flags_what_to_replenish(self):
+        with self._screenshot_when_done("stock_cover_report") as path:
+            self.start_tour(STOCK_COVER_URL, "stock_multichannel_stock_cover", login="admin")
+        self._assert_screenshot(path)
