@@ -164,6 +164,7 @@ def main():
                 f"{sims['emag_ro']}/api-3",
                 f"{sims['emag_bg']}/api-3",
                 sims["shop"],
+                f"http://127.0.0.1:{args.port}",
             ],
             check=True,
             env=dict(os.environ, PYTHONPATH=env["odoo_src"]),

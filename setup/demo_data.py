@@ -74,12 +74,14 @@ def channel(env, xmlid, values):
     return ref_or_create(env, xmlid, "multichannel.channel", values)
 
 
-def main(database, addons_path, emag_ro, emag_bg, shop):
+def main(database, addons_path, emag_ro, emag_bg, shop, odoo_url=None):
     odoo.tools.config.parse_config(["-d", database, f"--addons-path={addons_path}", "--log-level=warn"])
-    seed(odoo.modules.registry.Registry(database), emag_ro, emag_bg, shop)
+    seed(odoo.modules.registry.Registry(database), emag_ro, emag_bg, shop, odoo_url)
 
 
-def seed(registry, emag_ro, emag_bg, shop):
+def seed(registry, emag_ro, emag_bg, shop, odoo_url=None):
+    """The story's company, products and channels. With ``odoo_url`` (where Odoo will
+    answer), the shop's order webhooks are registered to it."""
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
         setup_company(env)
@@ -185,9 +187,13 @@ def seed(registry, emag_ro, emag_bg, shop):
         for each in (ro, bg, web):
             each.order_watermark = False
             each._reconcile()
+        if odoo_url:
+            env["ir.config_parameter"].set_param("web.base.url", odoo_url)
+            env["ir.config_parameter"].set_param("web.base.url.freeze", True)
+            web.action_register_webhooks()
         cr.commit()
         print(f"[demo] {len(products)} products listed on {ro.name}, {bg.name} and {web.name}; pushed.", flush=True)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:7])

@@ -136,7 +136,7 @@ class EmagAdapter(ChannelAdapter):
     # ------------------------------------------------------------------
     # orders
     # ------------------------------------------------------------------
-    def _normalize(self, order):
+    def translate_order(self, order):
         return translate.normalize_order(order, self.settings["currency"], self.settings["vat_rate"])
 
     def fetch_orders(self, watermark):
@@ -152,7 +152,7 @@ class EmagAdapter(ChannelAdapter):
         )
         for order in modified:
             orders[order.get("id")] = order
-        return FetchedOrders([self._normalize(order) for order in orders.values()], watermark=now.strftime(DATE))
+        return FetchedOrders([self.normalized_order(order) for order in orders.values()], watermark=now.strftime(DATE))
 
     def _read_order(self, external_id):
         found = self.client.call("order/read", {"id": int(external_id)}).results or []
@@ -162,7 +162,7 @@ class EmagAdapter(ChannelAdapter):
 
     def acknowledge_order(self, external_id):
         self.client.call(f"order/acknowledge/{int(external_id)}")
-        return self._normalize(self._read_order(external_id))  # the customer may have cancelled meanwhile
+        return self.normalized_order(self._read_order(external_id))  # the customer may have cancelled meanwhile
 
     def send_order_status(self, external_id, status, payload):
         """Finalize (4) or cancel (0) the order as read now; skip when eMAG is there already.

@@ -101,10 +101,9 @@ class WooCommerceAdapter(ChannelAdapter):
             {"modified_after": since.strftime(GMT), "dates_are_gmt": "true", "orderby": "modified", "order": "asc"},
         )
         newest = max((o.get("date_modified_gmt") or "" for o in orders), default="") or watermark
-        return FetchedOrders([self.normalize(order) for order in orders], watermark=newest)
+        return FetchedOrders([self.normalized_order(order) for order in orders], watermark=newest)
 
-    @staticmethod
-    def normalize(order):
+    def translate_order(self, order):
         return translate.normalize_order(order)
 
     def send_order_status(self, external_id, status, payload):

@@ -1,8 +1,18 @@
 """The merchant's story end to end: real Odoo, two eMAG simulators and a WooCommerce
 simulator over HTTP, the demo's data, the crons' own entry points."""
 
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import time
+from collections import Counter
+
 import demo_data
 import pytest
+import requests
 
 
 @pytest.fixture(scope="module")
@@ -210,10 +220,12 @@ def test_bad_orders_are_staged_with_clear_errors_and_good_ones_flow(story):
         "quantity": ro.place_order([(arm, 1)]),
         "unknown offer": ro.place_order([(arm, 1)]),
         "no address": ro.place_order([(arm, 1)]),
+        "products not a list": ro.place_order([(arm, 1)]),
     }
     good_ro = ro.place_order([(arm, 1)])
     with ro.lock:  # what a broken or surprising eMAG answer could carry
         ro.orders[bad["no lines"]["id"]]["products"] = []
+        ro.orders[bad["products not a list"]["id"]]["products"] = 5
         ro.orders[bad["quantity"]["id"]]["products"][0]["quantity"] = "two"
         ro.orders[bad["unknown offer"]["id"]]["products"][0]["product_id"] = 999999
         ro.orders[bad["unknown offer"]["id"]]["products"][0]["part_number"] = "NO-SUCH-SKU"
@@ -247,6 +259,7 @@ def test_bad_orders_are_staged_with_clear_errors_and_good_ones_flow(story):
         "quantity": "lines[1].quantity: not a number ('two')",
         "unknown offer": "no listing with external ID 999999 or SKU NO-SUCH-SKU",
         "no address": "The delivery address lacks: street, city",
+        "products not a list": "unreadable order (TypeError",
         "shop": "lines[1].quantity: must be greater than 0",
     }
     for key, text in expected.items():
@@ -254,3 +267,136 @@ def test_bad_orders_are_staged_with_clear_errors_and_good_ones_flow(story):
         assert state == "error", key
         assert text in error, (key, error)
         assert not has_sale, f"nothing partial for {key}"
+
+
+@pytest.fixture(scope="module")
+def odoo_server(story, tmp_path_factory):
+    """Odoo serving HTTP on the story's database (no cron), with the shop's webhooks registered to it."""
+    from odoo_run import free_port
+
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("odoo") / "server.log"
+    database = os.environ["SMC_TEST_DB"]
+    command = [
+        os.environ["SMC_PYTHON"],
+        os.path.join(os.environ["SMC_ODOO_SRC"], "odoo-bin"),
+        "-d",
+        database,
+        f"--db-filter=^{database}$",
+        f"--addons-path={os.environ['SMC_ADDONS_PATH']}",
+        f"--http-port={port}",
+        "--max-cron-threads=0",
+        "--log-level=warn",
+    ]
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if requests.get(f"{url}/web/health", timeout=5).ok:
+                    break
+            except requests.RequestException:  # not listening yet, or still loading the registry
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, log_path.read_text()[-3000:]
+            time.sleep(0.3)
+
+        def register(env):
+            env["ir.config_parameter"].set_param("web.base.url", url)
+            shop = env["multichannel.channel"].search([("name", "=", "Own web shop")])
+            shop.action_register_webhooks()
+            return shop.id, shop.sudo().woo_webhook_secret
+
+        shop_id, secret = story["env"](register)
+        yield {"url": url, "webhook": f"{url}/multichannel/woocommerce/{shop_id}/webhook", "secret": secret}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    logged_errors = [line for line in log_path.read_text().splitlines() if " ERROR " in line or " CRITICAL " in line]
+    assert not logged_errors, logged_errors
+
+
+def test_bad_webhooks_get_clear_answers_and_good_orders_keep_flowing(story, odoo_server):
+    shop = story["shop"]
+    shop_arm = next(p["id"] for p in shop.products.values() if p["sku"] == "ARM-1")
+    secret = odoo_server["secret"].encode()
+
+    def deliver(body, topic="order.created", signature="sign", url=None, method="POST"):
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", "X-WC-Webhook-Topic": topic}
+        if signature == "sign":
+            signature = base64.b64encode(hmac.new(secret, raw, hashlib.sha256).digest()).decode()
+        if signature:
+            headers["X-WC-Webhook-Signature"] = signature
+        return requests.request(method, url or odoo_server["webhook"], data=raw, headers=headers, timeout=30)
+
+    good = shop.place_order([(shop_arm, 0, 1, 50.0)])  # delivered by the simulator's signed webhook
+    template = json.loads(json.dumps(good))
+
+    def variant(new_id, **changes):
+        order = json.loads(json.dumps(template))
+        order.update(id=new_id, number=str(new_id), **changes)
+        return order
+
+    unknown_line = dict(template["line_items"][0], product_id=999999, variation_id=0, sku="NO-SUCH-SKU")
+    answers = {
+        "unsigned": deliver(variant(90001), signature=None),
+        "forged": deliver(variant(90002), signature=base64.b64encode(b"x" * 32).decode()),
+        "wrong topic": deliver(variant(90003), topic="product.updated"),
+        "unknown channel": deliver(variant(90004), url=f"{odoo_server['url']}/multichannel/woocommerce/999999/webhook"),
+        "GET": deliver(b"", method="GET"),
+        "ping": deliver(b"webhook_id=5", signature=None),
+        "not json": deliver(b'{"id": 90005, "line_items": ['),
+        "not an object": deliver([1, 2, 3]),
+        "shipping not a list": deliver(variant(90006, shipping_lines=5)),
+        "quantity": deliver(variant(90007, line_items=[dict(template["line_items"][0], quantity="two")])),
+        "unknown product": deliver(variant(90008, line_items=[unknown_line])),
+        "no lines": deliver(variant(90009, line_items=[])),
+        "good again": deliver(good),  # WooCommerce delivers order.updated too: no second sale order
+    }
+    expected_status = {
+        "unsigned": 401,
+        "forged": 401,
+        "unknown channel": 404,
+        "GET": 405,
+    }
+    for kind, answer in answers.items():
+        assert answer.status_code == expected_status.get(kind, 200), (kind, answer.status_code, answer.text[:200])
+    assert answers["wrong topic"].text == "ignored"
+    assert answers["good again"].text == "ok"
+    stored_with_errors = ("not json", "not an object", "shipping not a list", "quantity", "unknown product", "no lines")
+    for kind in stored_with_errors:
+        assert answers[kind].text == "stored with an error", kind
+    later = shop.place_order([(shop_arm, 0, 2, 50.0)])
+
+    def outcome(env):
+        orders = env["multichannel.order"].search([("channel_id.name", "=", "Own web shop")])
+        by_id = {o.external_id: o for o in orders if o.external_id}
+        no_id = orders.filtered(lambda o: not o.external_id)
+        sales = env["sale.order"].search([("multichannel_channel_id.name", "=", "Own web shop")])
+        return {
+            "by_id": {key: (o.state, o.error or "", bool(o.sale_order_id)) for key, o in by_id.items()},
+            "no_id_errors": sorted(o.error for o in no_id),
+            "sales_per_ref": Counter(sales.mapped("multichannel_external_ref")),
+        }
+
+    result = story["env"](outcome)
+    by_id = result["by_id"]
+    for placed in (good, later):
+        assert by_id[str(placed["id"])][0] == "done", "good orders arrive by webhook, no poll needed"
+        assert result["sales_per_ref"][str(placed["id"])] == 1
+    for refused in ("90001", "90002", "90003", "90004"):
+        assert refused not in by_id, f"order {refused} was refused, nothing stored"
+    expected_errors = {
+        "90006": "unreadable order (TypeError",
+        "90007": "lines[1].quantity: not a number ('two')",
+        "90008": "no listing with external ID 999999 or SKU NO-SUCH-SKU",
+        "90009": "at least one line",
+    }
+    for external_id, text in expected_errors.items():
+        state, error, has_sale = by_id[external_id]
+        assert state == "error" and text in error, (external_id, error)
+        assert not has_sale, f"nothing partial for {external_id}"
+    assert any('not an order: \'{"id": 90005' in error for error in result["no_id_errors"]), result["no_id_errors"]
+    assert any("not an order: '[1, 2, 3]'" in error for error in result["no_id_errors"]), result["no_id_errors"]

@@ -82,6 +82,10 @@ class FetchedOrders:
     watermark: str = None  # opaque; handed back on the next fetch
 
 
+# what malformed channel data makes a translation raise
+TRANSLATION_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, ArithmeticError)
+
+
 class ChannelAdapter:
     """Base class of channel connectors. Override what the channel supports."""
 
@@ -114,8 +118,28 @@ class ChannelAdapter:
         raise NotImplementedError
 
     def fetch_orders(self, watermark):
-        """Return :class:`FetchedOrders` changed since ``watermark`` (None: first run)."""
+        """Return :class:`FetchedOrders` changed since ``watermark`` (None: first run).
+
+        Orders go through :meth:`normalized_order`."""
         raise NotImplementedError
+
+    def translate_order(self, raw):
+        """The channel's order ``raw`` (a dict) in the core's shape (see lib/orders)."""
+        raise NotImplementedError
+
+    def normalized_order(self, raw):
+        """:meth:`translate_order`, never raising: what the translation cannot read comes
+        back with an ``error``, so the core stores it for a human and the batch goes on."""
+        if not isinstance(raw, dict):
+            return {"external_id": "", "raw": raw, "error": f"not an order: {str(raw)[:200]!r}"}
+        try:
+            return self.translate_order(raw)
+        except TRANSLATION_ERRORS as error:
+            return {
+                "external_id": str(raw.get("id") or ""),
+                "raw": raw,
+                "error": f"unreadable order ({type(error).__name__}: {error})",
+            }
 
     def acknowledge_order(self, external_id):
         """Tell the channel the order is received; may return the re-read order."""

@@ -25,6 +25,8 @@ Shape (``?`` = optional)::
     discounts?       [{name?, amount, tax_rate?}]   amount > 0 reduces the order
     total?           the channel's order total, checked against Odoo's
     payment_method?, note?
+    error?           set by the connector when it could not read the channel's order:
+                     the order is stored with this error, for a human
 """
 
 from decimal import Decimal, InvalidOperation
@@ -116,6 +118,8 @@ def normalize_order(data):
     """Check a connector's order dict; return a clean copy or raise OrderDataError."""
     if not isinstance(data, dict):
         raise OrderDataError(["order: not an object"])
+    if data.get("error"):
+        raise OrderDataError([_text(data["error"])])
     problems = []
     external_id = _text(data.get("external_id"))
     if not external_id:

@@ -1,6 +1,6 @@
 from odoo.tests import BaseCase, tagged
 
-from ..lib.adapter import TransportError
+from ..lib.adapter import ChannelAdapter, TransportError
 from ..lib.availability import apply_policy
 from ..lib.orders import OrderDataError, normalize_order
 from ..lib.retry import call_with_retry
@@ -70,6 +70,41 @@ class TestNormalizeOrder(BaseCase):
             normalize_order(order_data(lines=[]))
         with self.assertRaisesRegex(OrderDataError, "not an object"):
             normalize_order(["not", "an", "order"])
+
+
+class StrictAdapter(ChannelAdapter):
+    """Translates like a connector that trusts the channel's shape."""
+
+    def translate_order(self, raw):
+        return {"external_id": str(raw["id"]), "lines": [{"quantity": q} for q in raw["quantities"]]}
+
+
+@tagged("post_install", "-at_install")
+class TestUnreadableOrders(BaseCase):
+    def test_what_breaks_the_translation_comes_back_as_an_error(self):
+        adapter = StrictAdapter(channel=None)
+        broken = adapter.normalized_order({"id": 42, "quantities": 7})
+        self.assertEqual(broken["external_id"], "42", "kept, so the order is found again when fixed")
+        self.assertIn("unreadable order (TypeError", broken["error"])
+        self.assertEqual(broken["raw"], {"id": 42, "quantities": 7})
+        missing = adapter.normalized_order({"quantities": []})
+        self.assertEqual(missing["external_id"], "")
+        self.assertIn("KeyError", missing["error"])
+
+    def test_something_else_than_an_order(self):
+        self.assertEqual(StrictAdapter(None).normalized_order("<html>")["error"], "not an order: '<html>'")
+
+    def test_the_core_refuses_it_with_that_error(self):
+        broken = StrictAdapter(None).normalized_order([1])
+        with self.assertRaises(OrderDataError) as refused:
+            normalize_order(broken)
+        self.assertEqual(refused.exception.problems, ["not an order: '[1]'"])
+
+    def test_a_readable_order_passes_through(self):
+        self.assertEqual(
+            StrictAdapter(None).normalized_order({"id": 1, "quantities": [2]}),
+            {"external_id": "1", "lines": [{"quantity": 2}]},
+        )
 
 
 @tagged("post_install", "-at_install")

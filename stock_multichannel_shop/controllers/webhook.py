@@ -48,7 +48,12 @@ class WooCommerceWebhook(http.Controller):
         try:
             order = json.loads(body)
         except ValueError:
-            return request.make_response("unreadable body", status=400)
-        adapter = channel._adapter_class()
-        request.env["multichannel.order"]._receive(channel, adapter.normalize(order))
+            order = body.decode("utf-8", "replace")
+        # a signed body comes from the shop: even unreadable, it is kept for a human (a 4xx
+        # would make WooCommerce retry, then disable the webhook) and the order still
+        # arrives by the next poll
+        stored = request.env["multichannel.order"]._receive(channel, channel._get_adapter().normalized_order(order))
+        if stored and stored.state == "error":
+            _logger.warning("%s: webhook order stored with an error: %s", channel.name, stored.error)
+            return request.make_response("stored with an error")
         return request.make_response("ok")
