@@ -42,12 +42,12 @@ def wait_for_odoo(url, server, timeout=120):
 def measure(registry, args):
     import demo_data
     import requests
+    from odoo_run import free_port
 
     import odoo
     from odoo import api
     from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
     from odoo.addons.stock_multichannel_shop.simulator.woo_simulator import WooSimulator
-    from odoo_run import free_port
 
     ro = EmagSimulator(*demo_data.CREDENTIALS["emag_ro"]).start()
     bg = EmagSimulator(*demo_data.CREDENTIALS["emag_bg"]).start()
