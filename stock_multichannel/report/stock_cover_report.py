@@ -7,9 +7,10 @@ COMPANY_ID_SPAN = 65536
 class StockCoverReport(models.Model):
     """Per product and company: how fast it sells, how long its stock lasts, when to reorder.
 
-    Daily sales average the company's confirmed sales of the last
-    ``multichannel_cover_days`` days, over every channel and direct sales alike,
-    because they all draw on the same stock.
+    Daily sales average what the company's confirmed sales of the last
+    ``multichannel_cover_days`` days take out of stock, over every channel and direct
+    sales alike, because they all draw on the same stock. Sales are read from their
+    deliveries, so a kit counts as the components it ships and units are the product's.
     """
 
     _name = "multichannel.stock.cover.report"
@@ -55,18 +56,15 @@ class StockCoverReport(models.Model):
                        GREATEST(multichannel_lead_days, 0) AS lead_days
                   FROM res_company
             ), sold AS (
-                SELECT line.company_id, line.product_id,
-                       SUM(line.product_uom_qty / line_uom.factor * product_uom.factor) AS qty
-                  FROM sale_order_line line
+                SELECT move.company_id, move.product_id, SUM(move.product_qty) AS qty
+                  FROM stock_move move
+                  JOIN sale_order_line line ON line.id = move.sale_line_id
                   JOIN sale_order so ON so.id = line.order_id
-                  JOIN params ON params.company_id = line.company_id
-                  JOIN product_product pp ON pp.id = line.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                  JOIN uom_uom line_uom ON line_uom.id = line.product_uom
-                  JOIN uom_uom product_uom ON product_uom.id = pt.uom_id
-                 WHERE so.state = 'sale' AND line.display_type IS NULL AND pt.is_storable
+                  JOIN params ON params.company_id = move.company_id
+                  JOIN stock_location destination ON destination.id = move.location_dest_id
+                 WHERE so.state = 'sale' AND move.state != 'cancel' AND destination.usage = 'customer'
                    AND so.date_order >= (NOW() AT TIME ZONE 'UTC') - make_interval(days => params.sales_days)
-                 GROUP BY line.company_id, line.product_id
+                 GROUP BY move.company_id, move.product_id
             ), stock AS (
                 SELECT quant.company_id, quant.product_id,
                        SUM(quant.quantity) AS on_hand,
