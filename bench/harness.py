@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "setup"))
 def parse(doc, **options):
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     for name, default in options.items():
-        parser.add_argument(f"--{name}", type=int, default=default)
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=int, default=default)
     parser.add_argument("--inside", help=argparse.SUPPRESS)
     parser.add_argument("--addons-path", help=argparse.SUPPRESS)
     return parser.parse_args()

@@ -20,7 +20,9 @@ PRODUCTS = [  # name, internal reference, price (RON), units in stock
     ("Desk lamp white", "LAMP-WHT", 129.0, 25),
     ("Standing desk 140", "DESK-140", 1899.0, 12),
     ("Monitor arm", "ARM-1", 249.0, 30),
+    ("Home office set", "SET-HOME", 1399.0, 0),  # a kit: no stock of its own
 ]
+KITS = {"SET-HOME": [("CHAIR-ERGO", 4), ("LAMP-BLK", 1)]}  # four chairs and a lamp per set
 CREDENTIALS = {
     "emag_ro": ("demo-ro", "demo-ro-pw"),
     "emag_bg": ("demo-bg", "demo-bg-pw"),
@@ -79,6 +81,23 @@ def main(database, addons_path, emag_ro, emag_bg, shop, odoo_url=None):
     seed(odoo.modules.registry.Registry(database), emag_ro, emag_bg, shop, odoo_url)
 
 
+def make_kits(env, by_code):
+    """Kits need Manufacturing (stock_multichannel_mrp brings it); without it they stay plain products."""
+    if "mrp.bom" not in env:
+        return
+    for code, parts in KITS.items():
+        kit = by_code[code]
+        if not env["mrp.bom"].search([("product_id", "=", kit.id), ("type", "=", "phantom")]):
+            env["mrp.bom"].create(
+                {
+                    "product_tmpl_id": kit.product_tmpl_id.id,
+                    "product_id": kit.id,
+                    "type": "phantom",
+                    "bom_line_ids": [Command.create({"product_id": by_code[c].id, "product_qty": q}) for c, q in parts],
+                }
+            )
+
+
 def seed(registry, emag_ro, emag_bg, shop, odoo_url=None):
     """The story's company, products and channels. With ``odoo_url`` (where Odoo will
     answer), the shop's order webhooks are registered to it."""
@@ -101,9 +120,10 @@ def seed(registry, emag_ro, emag_bg, shop, odoo_url=None):
                     "taxes_id": [Command.set(taxes[21].ids)],
                 },
             )
-            if not product.qty_available:
+            if quantity and not product.qty_available:
                 env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, quantity)
             products.append(product)
+        make_kits(env, {product.default_code: product for product in products})
         pricelists = {
             code: ref_or_create(
                 env,

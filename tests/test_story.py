@@ -66,6 +66,7 @@ def sync(story):
 
 def test_every_channel_shows_all_the_stock_then_what_is_left(story):
     assert shown(story, "CHAIR-ERGO") == {"ro": 100, "bg": 100, "shop": 100}
+    assert shown(story, "SET-HOME") == {"ro": 25, "bg": 25, "shop": 25}
     ro_chair = next(o["id"] for o in story["ro"].offers.values() if o["part_number"] == "CHAIR-ERGO")
     bg_chair = next(o["id"] for o in story["bg"].offers.values() if o["part_number"] == "CHAIR-ERGO")
     shop_chair = next(p["id"] for p in story["shop"].products.values() if p["sku"] == "CHAIR-ERGO")
@@ -74,6 +75,7 @@ def test_every_channel_shows_all_the_stock_then_what_is_left(story):
     story["shop"].place_order([(shop_chair, 0, 5, 180.0)])
     sync(story)
     assert shown(story, "CHAIR-ERGO") == {"ro": 90, "bg": 90, "shop": 90}
+    assert shown(story, "SET-HOME") == {"ro": 22, "bg": 22, "shop": 22}, "a set is four chairs and a lamp"
     orders = story["env"](
         lambda env: env["sale.order"].search_count(
             [("multichannel_channel_id.channel_type", "in", ("emag", "woocommerce"))]

@@ -366,16 +366,20 @@ class MultichannelChannel(models.Model):
             pending[product.id] += quantity
         return pending
 
+    def _available_quantities(self, products):
+        """{product id: free quantity minus what pending orders will take}, before the policy."""
+        self.ensure_one()
+        free = self._free_quantities(products)
+        pending = self._pending_quantities(products)
+        return {product.id: free.get(product.id, 0.0) - pending.get(product.id, 0.0) for product in products}
+
     def _stock_targets(self, bindings):
         """{listing id: quantity to show}, for many listings of this channel at once."""
         self.ensure_one()
-        products = bindings.product_id
-        free = self._free_quantities(products)
-        pending = self._pending_quantities(products)
+        available = self._available_quantities(bindings.product_id)
         return {
             binding.id: apply_policy(
-                free.get(binding.product_id.id, 0.0),
-                pending.get(binding.product_id.id, 0.0),
+                available.get(binding.product_id.id, 0.0),
                 held_back=self.stock_held_back,
                 percent=self.stock_percent,
                 maximum=self.stock_max,

@@ -1,0 +1,60 @@
+from collections import defaultdict
+
+from odoo import models
+from odoo.tools import float_is_zero
+
+# kits inside kits deeper than this are not followed
+MAX_KIT_DEPTH = 10
+
+
+class ProductProduct(models.Model):
+    _inherit = "product.product"
+
+    def _multichannel_kit_components(self, company=None):
+        """{kit id: {component id: units of the component in one kit}} for the kits among these.
+
+        Kits inside kits are opened down to their stocked components, as Odoo
+        delivers them; components that are not stocked do not limit a kit.
+        """
+        boms = (
+            self.env["mrp.bom"].sudo()._bom_find(self, company_id=company.id if company else False, bom_type="phantom")
+        )
+        kits = {}
+        for kit, bom in boms.items():
+            if not bom:
+                continue
+            kits_per_bom = bom.product_uom_id._compute_quantity(bom.product_qty, kit.uom_id, round=False)
+            _boms, lines = bom.explode(kit, 1.0)
+            parts = defaultdict(float)
+            for line, exploded in lines:
+                component = line.product_id
+                if not component.is_storable or float_is_zero(
+                    exploded["qty"], precision_rounding=line.product_uom_id.rounding
+                ):
+                    continue
+                units = line.product_uom_id._compute_quantity(exploded["qty"], component.uom_id, round=False)
+                parts[component.id] += units / kits_per_bom
+            kits[kit.id] = dict(parts)
+        return kits
+
+    def _multichannel_kits_using(self):
+        """The kits that contain any of these products, directly or inside another kit."""
+        kits = self.browse()
+        frontier = self
+        for _depth in range(MAX_KIT_DEPTH):
+            lines = (
+                self.env["mrp.bom.line"]
+                .sudo()
+                .search(
+                    [("product_id", "in", frontier.ids), ("bom_id.type", "=", "phantom"), ("bom_id.active", "=", True)]
+                )
+            )
+            found = (
+                lines.bom_id.product_id
+                | lines.bom_id.filtered(lambda b: not b.product_id).product_tmpl_id.product_variant_ids
+            )
+            frontier = found - kits - self
+            if not frontier:
+                break
+            kits |= frontier
+        return kits

@@ -1,0 +1,109 @@
+from odoo import Command
+from odoo.addons.stock_multichannel.tests.common import MultichannelCase, order_data
+from odoo.tests import tagged
+
+
+@tagged("post_install", "-at_install")
+class TestKits(MultichannelCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.lamp = cls._product("Lamp", "LAMP", 30.0)
+        cls._set_stock(cls.lamp, 40)
+        # the home office set: two chairs and a desk
+        cls.office_set = cls._product("Home office set", "SET", 500.0)
+        cls.office_bom = cls._kit(cls.office_set, [(cls.chair, 2), (cls.desk, 1)])
+        cls.set_listing = cls._listing(cls.office_set, "ext-set")
+
+    @classmethod
+    def _kit(cls, product, parts, quantity=1.0):
+        return cls.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": product.product_tmpl_id.id,
+                "product_id": product.id,
+                "type": "phantom",
+                "product_qty": quantity,
+                "bom_line_ids": [Command.create({"product_id": p.id, "product_qty": q}) for p, q in parts],
+            }
+        )
+
+    def _targets(self):
+        listings = self.env["multichannel.product.binding"].search([("channel_id", "=", self.channel.id)])
+        listings.invalidate_recordset(["target_qty"])
+        return {listing.product_id.default_code: listing.target_qty for listing in listings}
+
+    def _forget_requests(self):
+        self._changes_committed()
+        self.env["multichannel.sync.request"].search([]).unlink()
+
+    def _requested(self):
+        requests = self.env["multichannel.sync.request"].search([("kind", "=", "stock")])
+        return set(requests.binding_id.product_id.mapped("default_code"))
+
+    def test_a_kit_shows_what_its_scarcest_component_allows(self):
+        self.assertEqual(self._targets()["SET"], 10, "100 chairs make 50 sets, 10 desks make 10")
+        self._set_stock(self.desk, 90)
+        self.assertEqual(self._targets()["SET"], 50)
+        self._set_stock(self.chair, -99)
+        self.assertEqual(self._targets()["SET"], 0, "one chair is not a set")
+
+    def test_a_kit_built_in_batches_counts_per_kit(self):
+        pair = self._product("Two lamps", "PAIR", 50.0)
+        self._kit(pair, [(self.lamp, 4)], quantity=2.0)  # the bill makes two pairs from four lamps
+        self._listing(pair, "ext-pair")
+        self.assertEqual(self._targets()["PAIR"], 20)
+
+    def test_a_kit_inside_a_kit_counts_its_components(self):
+        bundle = self._product("Set with lamp", "BUNDLE", 540.0)
+        self._kit(bundle, [(self.office_set, 1), (self.lamp, 5)])
+        self._listing(bundle, "ext-bundle")
+        self._set_stock(self.desk, 90)
+        self.assertEqual(self._targets()["BUNDLE"], 8, "40 lamps make 8 bundles; chairs allow 50")
+
+    def test_a_component_moving_queues_its_kits(self):
+        self._forget_requests()
+        self._deliver(self.desk, 4)
+        self._changes_committed()
+        self.assertEqual(self._requested(), {"DESK", "SET"})
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-set"], 6)
+        self.assertEqual(self.remote.stock["ext-desk"], 6)
+
+    def test_changing_the_bill_of_materials_queues_the_kit(self):
+        self._forget_requests()
+        self.office_bom.bom_line_ids.filtered(lambda line: line.product_id == self.desk).product_qty = 2
+        self._changes_committed()
+        self.assertIn("SET", self._requested())
+        self.assertEqual(self._targets()["SET"], 5)
+
+    def test_kits_ordered_but_not_reserved_take_their_components(self):
+        self._forget_requests()
+        lines = [{"listing_external_id": "ext-set", "quantity": 3, "unit_price": 500, "tax_rate": 19}]
+        order = self.env["multichannel.order"]._receive(
+            self.channel, order_data("K-1", lines=lines, status="pending", total=None)
+        )
+        self.assertEqual(order.state, "pending")
+        self._changes_committed()
+        self.assertTrue({"CHAIR", "DESK", "SET"} <= self._requested(), "the components' listings move too")
+        targets = self._targets()
+        self.assertEqual(targets["CHAIR"], 94)
+        self.assertEqual(targets["DESK"], 7)
+        self.assertEqual(targets["SET"], 7)
+
+    def test_an_imported_kit_order_reserves_its_components(self):
+        lines = [{"listing_external_id": "ext-set", "quantity": 3, "unit_price": 500, "tax_rate": 19}]
+        order = self.env["multichannel.order"]._receive(self.channel, order_data("K-2", lines=lines, total=None))
+        self.assertEqual(order.state, "done", order.error)
+        sale = order.sale_order_id
+        self.assertEqual(sale.state, "sale")
+        self.assertFalse(sale.multichannel_oversold)
+        moves = sale.picking_ids.move_ids
+        self.assertEqual({m.product_id.default_code: m.product_uom_qty for m in moves}, {"CHAIR": 6, "DESK": 3})
+        targets = self._targets()
+        self.assertEqual((targets["CHAIR"], targets["DESK"], targets["SET"]), (94, 7, 7))
+
+    def test_too_many_kits_are_flagged_as_oversold(self):
+        lines = [{"listing_external_id": "ext-set", "quantity": 12, "unit_price": 500, "tax_rate": 19}]
+        order = self.env["multichannel.order"]._receive(self.channel, order_data("K-3", lines=lines, total=None))
+        self.assertTrue(order.sale_order_id.multichannel_oversold)
+        self.assertEqual(order.sale_order_id.multichannel_oversold_qty, 2, "two desks missing")
