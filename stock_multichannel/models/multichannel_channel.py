@@ -479,20 +479,38 @@ class MultichannelChannel(models.Model):
 
     def _split_changed(self, kind, bindings, force):
         """(listings to send with their targets, listings already up to date)."""
-        targets = self._stock_targets(bindings) if kind == "stock" else self._price_targets(bindings)
-        rounding = self.pricelist_id.currency_id.rounding
         to_send, unchanged = [], bindings.browse()
-        for binding in bindings:
-            target = targets[binding.id]
-            pushed_at, pushed = binding[f"{kind}_pushed_at"], binding[f"pushed_{'qty' if kind == 'stock' else 'price'}"]
-            same = pushed_at and (
-                pushed == target if kind == "stock" else float_compare(pushed, target, precision_rounding=rounding) == 0
-            )
+        for binding, target, same in self._compare_targets(kind, bindings):
             if same and not force and binding.state != "error":
                 unchanged |= binding
             else:
                 to_send.append((binding, target))
         return to_send, unchanged
+
+    def _compare_targets(self, kind, bindings):
+        """(listing, target, whether the channel already shows it) for each listing.
+
+        A price is shown when both the price and the list price sent with it (eMAG's
+        recommended price, the shop's regular price) are unchanged.
+        """
+        if kind == "stock":
+            targets = self._stock_targets(bindings)
+            for binding in bindings:
+                yield (
+                    binding,
+                    targets[binding.id],
+                    bool(binding.stock_pushed_at) and binding.pushed_qty == targets[binding.id],
+                )
+            return
+        targets, regular = self._price_targets(bindings), self._regular_prices(bindings)
+        rounding = self.pricelist_id.currency_id.rounding
+        for binding in bindings:
+            same = (
+                bool(binding.price_pushed_at)
+                and float_compare(binding.pushed_price, targets[binding.id], precision_rounding=rounding) == 0
+                and float_compare(binding.pushed_regular_price, regular[binding.id], precision_rounding=rounding) == 0
+            )
+            yield binding, targets[binding.id], same
 
     def _push_batch(self, kind, adapter, batch, cause):
         currency = self.pricelist_id.currency_id.name
@@ -520,7 +538,9 @@ class MultichannelChannel(models.Model):
         duration = int((time.monotonic() - started) * 1000)
         by_key = {result.key: result for result in results}
         self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
-        self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key)
+        self.env["multichannel.product.binding"]._apply_push_results(
+            kind, batch, by_key, regular_prices=None if kind == "stock" else regular
+        )
         return True
 
     def action_push_stock(self):

@@ -46,6 +46,9 @@ class MultichannelProductBinding(models.Model):
     pushed_qty = fields.Integer("Pushed Qty", readonly=True, copy=False)
     stock_pushed_at = fields.Datetime("Quantity Pushed At", readonly=True, copy=False)
     pushed_price = fields.Float(readonly=True, copy=False, digits="Product Price")
+    pushed_regular_price = fields.Float(
+        readonly=True, copy=False, digits="Product Price", help="The list price sent with the price (the 'was' price)."
+    )
     price_pushed_at = fields.Datetime("Price Pushed At", readonly=True, copy=False)
     state = fields.Selection(STATES, default="pending", required=True, readonly=True, copy=False, index=True)
     last_error = fields.Text(readonly=True, copy=False)
@@ -209,13 +212,16 @@ class MultichannelProductBinding(models.Model):
             (self - waiting).write(dict(settled, state="synced"))
 
     @api.model
-    def _apply_push_results(self, kind, batch, results):
+    def _apply_push_results(self, kind, batch, results, regular_prices=None):
         now = fields.Datetime.now()
         value_field = "pushed_qty" if kind == "stock" else "pushed_price"
         for listing, target in batch:
             result = results.get(listing.id)
             if result and result.ok:
-                listing._mark_settled(kind, {value_field: target, f"{kind}_pushed_at": now})
+                values = {value_field: target, f"{kind}_pushed_at": now}
+                if regular_prices:
+                    values["pushed_regular_price"] = regular_prices[listing.id]
+                listing._mark_settled(kind, values)
             else:
                 message = result.message if result else _("The channel did not answer for this item.")
                 listing.write({"state": "error", "last_error": message})

@@ -14,6 +14,7 @@ class FakeRemote:
     def __init__(self):
         self.stock = {}
         self.prices = {}
+        self.regular_prices = {}
         self.refuse = {}  # external id -> refusal message
         self.faults = []  # exceptions raised by the next calls, one per call
         self.calls = []  # (method, number of items)
@@ -51,7 +52,9 @@ class FakeAdapter(ChannelAdapter):
         return self._push("stock", updates, self.remote.stock, lambda u: u.quantity)
 
     def push_prices(self, updates):
-        return self._push("price", updates, self.remote.prices, lambda u: u.price)
+        results = self._push("price", updates, self.remote.prices, lambda u: u.price)
+        self.remote.regular_prices.update({u.external_id: u.regular_price for u in updates})
+        return results
 
     def fetch_offers(self):
         self.remote.fault("offers")

@@ -97,6 +97,30 @@ class TestChangeDetection(MultichannelCase):
         self.assertEqual(self.remote.prices["ext-chair"], 100.0)
         self.assertEqual(self.remote.calls, [("price", 1)], "the chair's price did not change")
 
+    def test_a_list_price_change_alone_resends_the_regular_price(self):
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.chair.id,
+                "compute_price": "fixed",
+                "fixed_price": 90.0,
+            }
+        )
+        self.channel._push("price")
+        self.assertEqual((self.remote.prices["ext-chair"], self.remote.regular_prices["ext-chair"]), (90.0, 100.0))
+        self.remote.calls.clear()
+        self.chair.list_price = 130.0  # the channel price stays 90: only the "was" price moves
+        self.channel._push("price")
+        self.assertEqual((self.remote.prices["ext-chair"], self.remote.regular_prices["ext-chair"]), (90.0, 130.0))
+        self.assertEqual(self.remote.calls, [("price", 1)])
+        self.assertEqual(self.chair_listing.pushed_regular_price, 130.0)
+        self.remote.calls.clear()
+        self.channel._push("price", force=False)
+        self.chair_listing.action_mark_pending()
+        self.channel._push("price")
+        self.assertEqual(self.remote.calls, [], "nothing moved: nothing sent")
+
     def test_real_time_channel_wakes_the_push_cron(self):
         cron = self.env.ref("stock_multichannel.ir_cron_push_stock")
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])

@@ -48,12 +48,12 @@ class MultichannelProductBinding(models.Model):
         return extra
 
     @api.model
-    def _apply_push_results(self, kind, batch, results):
+    def _apply_push_results(self, kind, batch, results, regular_prices=None):
         created = [
             listing.id
             for listing, _target in batch
             if listing.emag_create_offer and results.get(listing.id) and results[listing.id].ok
         ]
-        result = super()._apply_push_results(kind, batch, results)
+        result = super()._apply_push_results(kind, batch, results, regular_prices=regular_prices)
         self.browse(created).write({"emag_create_offer": False})
         return result
