@@ -46,6 +46,14 @@ def story(odoo_registry):
         simulator.stop()
 
 
+def assert_staged_with_errors(outcomes, expected):
+    """Each order of ``expected`` waits in error with that text and created no sale order."""
+    for key, text in expected.items():
+        state, error, has_sale = outcomes[key]
+        assert state == "error" and text in error, (key, state, error)
+        assert not has_sale, f"nothing partial for {key}"
+
+
 def shown(story, code):
     """What each channel shows for the product with internal reference ``code``."""
     ro_offer = next(o for o in story["ro"].offers.values() if o["part_number"] == code)
@@ -264,11 +272,7 @@ def test_bad_orders_are_staged_with_clear_errors_and_good_ones_flow(story):
         "products not a list": "unreadable order (TypeError",
         "shop": "lines[1].quantity: must be greater than 0",
     }
-    for key, text in expected.items():
-        state, error, has_sale = result[key]
-        assert state == "error", key
-        assert text in error, (key, error)
-        assert not has_sale, f"nothing partial for {key}"
+    assert_staged_with_errors(result, expected)
 
 
 @pytest.fixture(scope="module")
@@ -396,9 +400,6 @@ def test_bad_webhooks_get_clear_answers_and_good_orders_keep_flowing(story, odoo
         "90008": "no listing with external ID 999999 or SKU NO-SUCH-SKU",
         "90009": "at least one line",
     }
-    for external_id, text in expected_errors.items():
-        state, error, has_sale = by_id[external_id]
-        assert state == "error" and text in error, (external_id, error)
-        assert not has_sale, f"nothing partial for {external_id}"
+    assert_staged_with_errors(by_id, expected_errors)
     assert any('not an order: \'{"id": 90005' in error for error in result["no_id_errors"]), result["no_id_errors"]
     assert any("not an order: '[1, 2, 3]'" in error for error in result["no_id_errors"]), result["no_id_errors"]

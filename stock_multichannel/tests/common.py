@@ -203,6 +203,19 @@ class MultichannelCase(TransactionCase):
             }
         )
 
+    def _other_company_user(self, login):
+        """A multichannel user of another company only."""
+        other = self.env["res.company"].create({"name": f"Other Co ({login})"})
+        return self.env["res.users"].create(
+            {
+                "name": login,
+                "login": login,
+                "company_id": other.id,
+                "company_ids": [Command.set(other.ids)],
+                "groups_id": [Command.set(self.env.ref("stock_multichannel.group_multichannel_user").ids)],
+            }
+        )
+
     @classmethod
     def _set_stock(cls, product, quantity, location=None):
         cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock_location, quantity)

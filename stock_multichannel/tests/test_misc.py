@@ -79,16 +79,7 @@ class TestChannelSetup(MultichannelCase):
 @tagged("post_install", "-at_install")
 class TestAccess(MultichannelCase):
     def test_other_company_users_do_not_see_the_channel(self):
-        other = self.env["res.company"].create({"name": "Other Co"})
-        user = self.env["res.users"].create(
-            {
-                "name": "Other",
-                "login": "other-mc",
-                "company_id": other.id,
-                "company_ids": [Command.set(other.ids)],
-                "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_user").id])],
-            }
-        )
+        user = self._other_company_user("other-mc")
         self.assertFalse(self.env["multichannel.channel"].with_user(user).search([("id", "=", self.channel.id)]))
 
     def test_users_cannot_change_channels(self):

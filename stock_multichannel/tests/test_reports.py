@@ -113,16 +113,7 @@ class TestStockCoverReport(MultichannelCase):
 
     def test_other_company_rows_are_hidden(self):
         self._sell(self.chair, 2, days_ago=1)
-        other = self.env["res.company"].create({"name": "Other Co"})
-        user = self.env["res.users"].create(
-            {
-                "name": "Other clerk",
-                "login": "other-clerk",
-                "company_id": other.id,
-                "company_ids": [Command.set(other.ids)],
-                "groups_id": [Command.set(self.env.ref("stock_multichannel.group_multichannel_user").ids)],
-            }
-        )
+        user = self._other_company_user("other-clerk")
         self.env.flush_all()
         rows = self.env["multichannel.stock.cover.report"].with_user(user).search([])
         self.assertFalse(rows.filtered(lambda r: r.product_id == self.chair))
