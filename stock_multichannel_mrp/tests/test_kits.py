@@ -107,3 +107,18 @@ class TestKits(MultichannelCase):
         order = self.env["multichannel.order"]._receive(self.channel, order_data("K-3", lines=lines, total=None))
         self.assertTrue(order.sale_order_id.multichannel_oversold)
         self.assertEqual(order.sale_order_id.multichannel_oversold_qty, 2, "two desks missing")
+
+    def test_stock_cover_counts_kits_as_their_components(self):
+        customer = self.env["res.partner"].create({"name": "Walk-in"})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "order_line": [Command.create({"product_id": self.office_set.id, "product_uom_qty": 3})],
+            }
+        )
+        order.action_confirm()
+        self.env.flush_all()
+        rows = self.env["multichannel.stock.cover.report"].search(
+            [("product_id", "in", (self.office_set | self.chair | self.desk).ids)]
+        )
+        self.assertEqual({row.product_id.default_code: row.sold_qty for row in rows}, {"CHAIR": 6, "DESK": 3})
