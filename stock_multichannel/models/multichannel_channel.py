@@ -468,7 +468,10 @@ class MultichannelChannel(models.Model):
             unchanged._mark_settled(kind)
             if to_send and adapter is None:
                 adapter = self._get_adapter()
-            for batch in split_every(adapter.batch_size if adapter else 1, to_send):
+            for sent in split_every(adapter.batch_size if adapter else 1, to_send):
+                # each commit empties the cache: prefetch this batch, not the whole chunk again
+                listings = Binding.browse([listing.id for listing, _target in sent])
+                batch = list(zip(listings, (target for _listing, target in sent), strict=True))
                 if not self._push_batch(kind, adapter, batch, cause):
                     return False
                 self._commit(auto_commit)
