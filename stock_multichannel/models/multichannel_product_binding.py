@@ -1,4 +1,5 @@
 import json
+from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
@@ -215,13 +216,17 @@ class MultichannelProductBinding(models.Model):
     def _apply_push_results(self, kind, batch, results, regular_prices=None):
         now = fields.Datetime.now()
         value_field = "pushed_qty" if kind == "stock" else "pushed_price"
+        accepted = defaultdict(list)  # listings that now show the same values are settled in one write
         for listing, target in batch:
             result = results.get(listing.id)
             if result and result.ok:
-                values = {value_field: target, f"{kind}_pushed_at": now}
-                if regular_prices:
-                    values["pushed_regular_price"] = regular_prices[listing.id]
-                listing._mark_settled(kind, values)
+                regular = regular_prices[listing.id] if regular_prices else None
+                accepted[target, regular].append(listing.id)
             else:
                 message = result.message if result else _("The channel did not answer for this item.")
                 listing.write({"state": "error", "last_error": message})
+        for (target, regular), listing_ids in accepted.items():
+            values = {value_field: target, f"{kind}_pushed_at": now}
+            if regular is not None:
+                values["pushed_regular_price"] = regular
+            self.sudo().browse(listing_ids)._mark_settled(kind, values)  # as the push engine reads them
