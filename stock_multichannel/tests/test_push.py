@@ -29,6 +29,22 @@ class TestPush(MultichannelCase):
         self.assertEqual(set(lines.mapped("result")), {"ok"})
         self.assertEqual(set(lines.mapped("old_value")), {""}, "never pushed before")
 
+    def test_each_listing_keeps_its_own_pushed_values(self):
+        # lamps 0 and 1 end with 3 units each, in the same batch: settled together, each right
+        self._set_stock(self.extra_listings[0].product_id, 2)
+        self._set_stock(self.extra_listings[1].product_id, 1)
+        self.remote.refuse["ext-lamp-2"] = "refused"
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.listings.invalidate_recordset()
+        shown = {listing.external_id: listing.pushed_qty for listing in self.listings}
+        self.assertEqual(shown, {**self.remote.stock, "ext-lamp-2": 0})
+        self.assertEqual((shown["ext-lamp-0"], shown["ext-lamp-1"]), (3, 3))
+        prices = {listing.external_id: listing.pushed_price for listing in self.listings}
+        self.assertEqual(prices, {**self.remote.prices, "ext-lamp-2": 0.0})
+        self.assertEqual(self.extra_listings[2].state, "error")
+        self.assertEqual(set((self.listings - self.extra_listings[2]).mapped("state")), {"synced"})
+
     def test_a_refused_item_does_not_fail_its_batch(self):
         self.remote.refuse["ext-desk"] = "Offer locked by campaign Black Friday"
         self.channel._push("stock")
