@@ -464,7 +464,7 @@ class MultichannelChannel(models.Model):
         bindings = Binding.search(domain, order="id")
         adapter = None
         for chunk in split_every(1000, bindings.ids, Binding.browse):
-            to_send, unchanged = self._split_changed(kind, chunk, force)
+            to_send, unchanged, regular = self._split_changed(kind, chunk, force)
             unchanged._mark_settled(kind)
             if to_send and adapter is None:
                 adapter = self._get_adapter()
@@ -472,7 +472,7 @@ class MultichannelChannel(models.Model):
                 # each commit empties the cache: prefetch this batch, not the whole chunk again
                 listings = Binding.browse([listing.id for listing, _target in sent])
                 batch = list(zip(listings, (target for _listing, target in sent), strict=True))
-                if not self._push_batch(kind, adapter, batch, cause):
+                if not self._push_batch(kind, adapter, batch, cause, regular):
                     return False
                 self._commit(auto_commit)
                 if auto_commit and not self._try_lock(kind):
@@ -481,41 +481,38 @@ class MultichannelChannel(models.Model):
         return True
 
     def _split_changed(self, kind, bindings, force):
-        """(listings to send with their targets, listings already up to date)."""
+        """(listings to send with their targets, listings already up to date, their regular prices).
+
+        Regular prices (the list price sent with a price: eMAG's recommended price, the
+        shop's regular price) are computed for a price push only, empty for stock.
+        """
+        if kind == "stock":
+            targets, regular = self._stock_targets(bindings), {}
+        else:
+            targets, regular = self._price_targets(bindings), self._regular_prices(bindings)
         to_send, unchanged = [], bindings.browse()
-        for binding, target, same in self._compare_targets(kind, bindings):
-            if same and not force and binding.state != "error":
+        for binding in bindings:
+            target = targets[binding.id]
+            if not force and binding.state != "error" and self._shown(kind, binding, target, regular.get(binding.id)):
                 unchanged |= binding
             else:
                 to_send.append((binding, target))
-        return to_send, unchanged
+        return to_send, unchanged, regular
 
-    def _compare_targets(self, kind, bindings):
-        """(listing, target, whether the channel already shows it) for each listing.
-
-        A price is shown when both the price and the list price sent with it (eMAG's
-        recommended price, the shop's regular price) are unchanged.
-        """
+    def _shown(self, kind, binding, target, regular):
+        """Whether the channel already shows ``target`` for this listing (and, for a price,
+        the same regular price)."""
+        if not binding[f"{kind}_pushed_at"]:
+            return False
         if kind == "stock":
-            targets = self._stock_targets(bindings)
-            for binding in bindings:
-                yield (
-                    binding,
-                    targets[binding.id],
-                    bool(binding.stock_pushed_at) and binding.pushed_qty == targets[binding.id],
-                )
-            return
-        targets, regular = self._price_targets(bindings), self._regular_prices(bindings)
+            return binding.pushed_qty == target
         rounding = self.pricelist_id.currency_id.rounding
-        for binding in bindings:
-            same = (
-                bool(binding.price_pushed_at)
-                and float_compare(binding.pushed_price, targets[binding.id], precision_rounding=rounding) == 0
-                and float_compare(binding.pushed_regular_price, regular[binding.id], precision_rounding=rounding) == 0
-            )
-            yield binding, targets[binding.id], same
+        return (
+            float_compare(binding.pushed_price, target, precision_rounding=rounding) == 0
+            and float_compare(binding.pushed_regular_price, regular, precision_rounding=rounding) == 0
+        )
 
-    def _push_batch(self, kind, adapter, batch, cause):
+    def _push_batch(self, kind, adapter, batch, cause, regular_prices):
         currency = self.pricelist_id.currency_id.name
         if kind == "stock":
             updates = [
@@ -523,9 +520,10 @@ class MultichannelChannel(models.Model):
             ]
             send = adapter.push_stock
         else:
-            regular = self._regular_prices(self.env["multichannel.product.binding"].browse([b.id for b, _t in batch]))
             updates = [
-                PriceUpdate(b.id, b.external_id or "", b.external_sku or "", t, currency, regular[b.id], b._extra())
+                PriceUpdate(
+                    b.id, b.external_id or "", b.external_sku or "", t, currency, regular_prices[b.id], b._extra()
+                )
                 for b, t in batch
             ]
             send = adapter.push_prices
@@ -541,9 +539,7 @@ class MultichannelChannel(models.Model):
         duration = int((time.monotonic() - started) * 1000)
         by_key = {result.key: result for result in results}
         self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
-        self.env["multichannel.product.binding"]._apply_push_results(
-            kind, batch, by_key, regular_prices=None if kind == "stock" else regular
-        )
+        self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
         return True
 
     def action_push_stock(self):
