@@ -1,16 +1,16 @@
 from odoo import api, models
 
 
-def _kit_products(boms):
-    kits = boms.filtered(lambda b: b.type == "phantom")
-    return kits.product_id | kits.filtered(lambda b: not b.product_id).product_tmpl_id.product_variant_ids
-
-
 class MrpBom(models.Model):
     _inherit = "mrp.bom"
 
+    def _multichannel_kit_products(self):
+        """The variants these kit bills make: their variant, else every variant of their template."""
+        kits = self.filtered(lambda b: b.type == "phantom")
+        return kits.product_id | kits.filtered(lambda b: not b.product_id).product_tmpl_id.product_variant_ids
+
     def _multichannel_kits_changed(self, products=None):
-        products = (products or self.env["product.product"]) | _kit_products(self)
+        products = (products or self.env["product.product"]) | self._multichannel_kit_products()
         if products:
             self.env["multichannel.product.binding"]._request_stock_sync_at_commit(products.ids)
 
@@ -21,7 +21,7 @@ class MrpBom(models.Model):
         return boms
 
     def write(self, vals):
-        before = _kit_products(self)
+        before = self._multichannel_kit_products()
         result = super().write(vals)
         self._multichannel_kits_changed(before)
         return result

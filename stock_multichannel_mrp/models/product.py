@@ -49,10 +49,7 @@ class ProductProduct(models.Model):
                     [("product_id", "in", frontier.ids), ("bom_id.type", "=", "phantom"), ("bom_id.active", "=", True)]
                 )
             )
-            found = (
-                lines.bom_id.product_id
-                | lines.bom_id.filtered(lambda b: not b.product_id).product_tmpl_id.product_variant_ids
-            )
+            found = lines.bom_id._multichannel_kit_products()
             frontier = found - kits - self
             if not frontier:
                 break
