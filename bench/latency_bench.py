@@ -25,24 +25,10 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def wait_for_odoo(url, server, timeout=120):
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if requests.get(f"{url}/web/health", timeout=5).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("[bench] Odoo did not come up")
-
-
 def measure(registry, args):
     import demo_data
     import requests
-    from odoo_run import free_port
+    from odoo_run import free_port, odoo_command, wait_until_up
 
     import odoo
     from odoo import api
@@ -83,13 +69,15 @@ def measure(registry, args):
 
     port = free_port()
     odoo_bin = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
-    command = [sys.executable, odoo_bin, "-d", registry.db_name, f"--addons-path={args.addons_path}"]
-    command += [f"--http-port={port}", "--max-cron-threads=1", "--log-level=warn"]
-    server = subprocess.Popen(command)
+    odoo_env = {"python": sys.executable, "odoo_bin": odoo_bin, "addons_path": args.addons_path}
+    server = subprocess.Popen(
+        odoo_command(odoo_env, registry.db_name, f"--http-port={port}", "--max-cron-threads=1", "--log-level=warn")
+    )
     latencies = {name: [] for name in shown}
     latencies["every channel"] = []
     try:
-        wait_for_odoo(f"http://127.0.0.1:{port}", server)
+        if not wait_until_up(f"http://127.0.0.1:{port}/web/health", process=server):
+            raise SystemExit("[bench] Odoo did not come up")
         time.sleep(3)  # the cron worker's first round
         with registry.cursor() as cr:
             env = api.Environment(cr, odoo.SUPERUSER_ID, {})

@@ -21,7 +21,7 @@ import time
 import urllib.request
 
 import bootstrap
-from odoo_run import drop_database, free_port, odoo_command, prepared_env
+from odoo_run import drop_database, free_port, odoo_command, prepared_env, wait_until_up
 
 DATABASE = "stock_multichannel_demo"
 REPO = bootstrap.REPO
@@ -39,14 +39,8 @@ def database_exists(env, database):
 
 
 def wait_for(url, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"[demo] {url} did not come up")
+    if not wait_until_up(url, timeout):
+        raise SystemExit(f"[demo] {url} did not come up")
 
 
 def post(url, data):

@@ -5,6 +5,8 @@ import re
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 import bootstrap
 
@@ -29,6 +31,18 @@ def odoo_command(env, database, *args):
         f"^{re.escape(database)}$",
         *args,
     ]
+
+
+def wait_until_up(url, timeout=120, process=None):
+    """True once ``url`` answers with a success; False when ``timeout`` passes or ``process`` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (process is None or process.poll() is None):
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return True
+        except OSError:  # not listening yet, still loading, or an error status
+            time.sleep(0.3)
+    return False
 
 
 def run_logged(command, log_path):

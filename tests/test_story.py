@@ -7,7 +7,6 @@ import hmac
 import json
 import os
 import subprocess
-import time
 from collections import Counter
 
 import demo_data
@@ -278,35 +277,23 @@ def test_bad_orders_are_staged_with_clear_errors_and_good_ones_flow(story):
 @pytest.fixture(scope="module")
 def odoo_server(story, tmp_path_factory):
     """Odoo serving HTTP on the story's database (no cron), with the shop's webhooks registered to it."""
-    from odoo_run import free_port
+    from odoo_run import free_port, odoo_command, wait_until_up
 
     port = free_port()
     log_path = tmp_path_factory.mktemp("odoo") / "server.log"
-    database = os.environ["SMC_TEST_DB"]
-    command = [
-        os.environ["SMC_PYTHON"],
-        os.path.join(os.environ["SMC_ODOO_SRC"], "odoo-bin"),
-        "-d",
-        database,
-        f"--db-filter=^{database}$",
-        f"--addons-path={os.environ['SMC_ADDONS_PATH']}",
-        f"--http-port={port}",
-        "--max-cron-threads=0",
-        "--log-level=warn",
-    ]
+    odoo_env = {
+        "python": os.environ["SMC_PYTHON"],
+        "odoo_bin": os.path.join(os.environ["SMC_ODOO_SRC"], "odoo-bin"),
+        "addons_path": os.environ["SMC_ADDONS_PATH"],
+    }
+    command = odoo_command(
+        odoo_env, os.environ["SMC_TEST_DB"], f"--http-port={port}", "--max-cron-threads=0", "--log-level=warn"
+    )
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(f"{url}/web/health", timeout=5).ok:
-                    break
-            except requests.RequestException:  # not listening yet, or still loading the registry
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, log_path.read_text()[-3000:]
-            time.sleep(0.3)
+        assert wait_until_up(f"{url}/web/health", timeout=90, process=server), log_path.read_text()[-3000:]
 
         def register(env):
             env["ir.config_parameter"].set_param("web.base.url", url)
