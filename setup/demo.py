@@ -182,6 +182,9 @@ def main():
     except KeyboardInterrupt:
         pass
     finally:
+        # a second signal (Ctrl-C again, or SIGTERM sent to the whole group) must not cut the clean-up short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children:
             child.terminate()
         for child in children:
