@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import float_compare, float_round, split_every
 
 from ..lib.adapter import ADAPTERS, ChannelError, PriceUpdate, StockUpdate, TransportError, adapter_class
@@ -30,6 +30,7 @@ class MultichannelChannel(models.Model):
     _description = "Sales Channel"
     _inherit = ["mail.thread"]
     _order = "sequence, name"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -92,11 +93,13 @@ class MultichannelChannel(models.Model):
     shipping_product_id = fields.Many2one(
         "product.product",
         required=True,
+        check_company=True,
         default=lambda self: self.env.ref("stock_multichannel.product_channel_shipping", False),
     )
     discount_product_id = fields.Many2one(
         "product.product",
         required=True,
+        check_company=True,
         default=lambda self: self.env.ref("stock_multichannel.product_channel_discount", False),
     )
     total_tolerance = fields.Float(
@@ -271,6 +274,26 @@ class MultichannelChannel(models.Model):
             channel.latency_p95_ms = int(p95 or 0)
             channel.orders_today = orders.get(channel, 0)
             channel.last_push_ok_at = last_ok.get(channel)
+
+    # ------------------------------------------------------------------
+    # rights
+    # ------------------------------------------------------------------
+    def _check_operator_rights(self):
+        """Refuse, on the server, a caller who may not change these channels or talk to them.
+
+        Buttons are only hidden in the views; every action reachable by RPC that pushes,
+        imports or calls the channel runs this first. Unknown ids and channels of other
+        companies get the same answer, so ids cannot be probed.
+        """
+        if self.env.su:
+            return
+        refused = AccessError(self.env._("Only a Multichannel Administrator of the channel's company can do this."))
+        if not self.env.user.has_group("stock_multichannel.group_multichannel_manager"):
+            raise refused
+        try:
+            self.check_access("write")
+        except (AccessError, MissingError):
+            raise refused from None
 
     # ------------------------------------------------------------------
     # adapter, locking, retries
@@ -543,14 +566,17 @@ class MultichannelChannel(models.Model):
         return True
 
     def action_push_stock(self):
+        self._check_operator_rights()
         self._push("stock", cause="manual")
         return self._notify(_("Stock pushed."))
 
     def action_push_prices(self):
+        self._check_operator_rights()
         self._push("price", cause="manual")
         return self._notify(_("Prices pushed."))
 
     def action_reconcile(self):
+        self._check_operator_rights()
         self._reconcile()
         return self._notify(_("Every listing was compared and sent again."))
 
@@ -605,6 +631,7 @@ class MultichannelChannel(models.Model):
         return counts
 
     def action_import_listings(self):
+        self._check_operator_rights()
         self.ensure_one()
         try:
             counts = self._import_listings()
@@ -623,6 +650,7 @@ class MultichannelChannel(models.Model):
         return self._open("multichannel.unmatched.offer", [("channel_id", "=", self.id)], _("Offers to Match"))
 
     def action_test_connection(self):
+        self._check_operator_rights()
         self.ensure_one()
         try:
             message = self._get_adapter().test_connection()
@@ -668,6 +696,7 @@ class MultichannelChannel(models.Model):
             channel._commit(auto_commit)
 
     def action_import_orders(self):
+        self._check_operator_rights()
         self._import_orders()
         return self._notify(_("Orders imported."))
 

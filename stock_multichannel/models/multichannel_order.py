@@ -6,8 +6,9 @@ from collections import defaultdict
 import psycopg2
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare, plaintext2html
+from odoo.tools.sql import escape_psql
 
 from ..lib.adapter import ChannelError, TransportError
 from ..lib.orders import OrderDataError, normalize_order
@@ -39,6 +40,7 @@ class MultichannelOrder(models.Model):
     _description = "Channel Order"
     _inherit = ["mail.thread"]
     _order = "id desc"
+    _mail_post_access = "read"  # users note things on an order they may not edit
 
     name = fields.Char("Reference", required=True, readonly=True)
     channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="restrict", index=True, readonly=True)
@@ -65,6 +67,39 @@ class MultichannelOrder(models.Model):
     _sql_constraints = [
         ("external_uniq", "unique(channel_id, external_id)", "This channel order is already stored."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_not_user_written()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if set(vals) - {"message_main_attachment_id"}:
+            self._check_not_user_written()
+        return super().write(vals)
+
+    def _check_not_user_written(self):
+        """Channel orders are what the channel sent and what the import made of it.
+
+        Only the engine (as superuser) writes them: a user rewriting a payload and
+        retrying would create and confirm any sale order they like.
+        """
+        if not self.env.su:
+            raise AccessError(
+                self.env._("Channel orders are written by the import only; use the buttons to retry or skip one.")
+            )
+
+    def _check_can_import(self):
+        """Retrying an import creates and confirms sale orders: only for who may do so."""
+        self.check_access("read")
+        if not self.env.su:
+            self.env["sale.order"].check_access("create")
+            self.env["sale.order"].check_access("write")
+
+    def _check_can_handle(self):
+        if not self.env.su and not self.env.user.has_group("stock_multichannel.group_multichannel_user"):
+            raise AccessError(self.env._("Only Multichannel users handle channel orders."))
+        self.check_access("read")
 
     @api.depends("payload")
     def _compute_payload_text(self):
@@ -263,16 +298,19 @@ class MultichannelOrder(models.Model):
         return True
 
     def action_retry(self):
+        self._check_can_import()
         for order in self:
             if order.state not in OPEN_STATES:
                 raise UserError(_("Only orders not imported yet can be retried."))
-        self._process()
+        self.sudo()._process()
         return True
 
     def action_skip(self):
         """A human decides this order will never be imported."""
-        for order in self.filtered(lambda o: o.state in OPEN_STATES):
-            order._close("skipped", warning=_("Skipped by %s", self.env.user.name), skipped_by_user=True)
+        self._check_can_handle()
+        user = self.env.user
+        for order in self.sudo().filtered(lambda o: o.state in OPEN_STATES):
+            order._close("skipped", warning=_("Skipped by %s", user.name), skipped_by_user=True)
         return True
 
     def _find_product(self, line):
@@ -376,11 +414,6 @@ class MultichannelOrder(models.Model):
                     "client_order_ref": data["name"],
                     "origin": f"{channel.name} {data['name']}",
                     "date_order": data["date"] or fields.Datetime.now(),
-                    "note": "\n".join(
-                        filter(
-                            None, [data["payment_method"] and _("Payment: %s", data["payment_method"]), data["note"]]
-                        )
-                    ),
                     "multichannel_channel_id": channel.id,
                     "multichannel_external_ref": self.external_id,
                     "multichannel_order_id": self.id,
@@ -388,9 +421,22 @@ class MultichannelOrder(models.Model):
                 }
             )
         )
+        self._post_customer_note(sale, data)
         if channel.order_auto_confirm:
             sale.action_confirm()
         return sale
+
+    def _post_customer_note(self, sale, data):
+        """The customer's note and payment method, as plain text in the order's chatter.
+
+        Never in the terms and conditions (the company's own, HTML): what a customer
+        types is shown as text, so no markup, image or link of theirs is ever rendered.
+        """
+        text = "\n".join(
+            filter(None, [data["payment_method"] and _("Payment: %s", data["payment_method"]), data["note"]])
+        )
+        if text:
+            sale.message_post(body=plaintext2html(text), subtype_xmlid="mail.mt_note")
 
     def _line_command(self, product, quantity, price, tax_rate, include_tax, name, problems):
         values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price}
@@ -454,14 +500,27 @@ class MultichannelOrder(models.Model):
         return partner, delivery
 
     def _match_partner(self, customer):
+        """The customer's existing contact, never someone else's.
+
+        The same e-mail address; else the same VAT number (a legal entity's own); else the
+        same phone *and* the same name (a phone is shared by families and offices). Anything
+        else is a new contact: merging two people would hand one the other's orders,
+        invoices and address.
+        """
         Partner = self.env["res.partner"].sudo()
-        company_domain = [("company_id", "in", (self.channel_id.company_id.id, False)), ("parent_id", "=", False)]
-        for key, field in (("email", "email"), ("vat", "vat"), ("phone", "phone")):
-            if customer.get(key):
-                operator = "=ilike" if key == "email" else "="
-                partner = Partner.search([(field, operator, customer[key])] + company_domain, limit=1)
-                if partner:
-                    return partner
+        domain = [("company_id", "in", (self.channel_id.company_id.id, False)), ("parent_id", "=", False)]
+        name = (customer.get("company") if customer.get("is_company") else customer.get("name")) or ""
+        criteria = []
+        if customer.get("email"):
+            criteria.append([("email", "=ilike", escape_psql(customer["email"].strip()))])
+        if customer.get("vat"):
+            criteria.append([("vat", "=", customer["vat"].strip())])
+        if customer.get("phone") and name.strip():
+            criteria.append([("phone", "=", customer["phone"].strip()), ("name", "=ilike", escape_psql(name.strip()))])
+        for criterion in criteria:
+            partner = Partner.search(criterion + domain, limit=1)
+            if partner:
+                return partner
         return Partner
 
     def _country(self, address):
@@ -540,7 +599,8 @@ class MultichannelOrder(models.Model):
     # status back to the channel
     # ------------------------------------------------------------------
     def _queue_status(self, status):
-        orders = self.filtered(lambda o: o.status_sent != status)
+        """Ask for ``status`` to be sent; called from whoever ships or cancels, so as the engine."""
+        orders = self.sudo().filtered(lambda o: o.status_sent != status)
         if orders:
             orders.write({"status_to_send": status, "status_error": False})
             cron = self.env.ref("stock_multichannel.ir_cron_send_order_statuses", raise_if_not_found=False)
@@ -549,7 +609,8 @@ class MultichannelOrder(models.Model):
 
     @api.model
     def _send_statuses(self, auto_commit=False):
-        orders = self.sudo().search([("status_pending", "=", True)], order="id")
+        # an archived channel (or one switched off on a database copy) sends nothing
+        orders = self.sudo().search([("status_pending", "=", True), ("channel_id.active", "=", True)], order="id")
         orders._send_status(auto_commit)
 
     def _send_status(self, auto_commit=False):
@@ -585,5 +646,6 @@ class MultichannelOrder(models.Model):
             channel._commit(auto_commit)
 
     def action_send_status(self):
-        self.filtered("status_pending")._send_status()
+        self._check_can_handle()
+        self.sudo().filtered("status_pending")._send_status()
         return True

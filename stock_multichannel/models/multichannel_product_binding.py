@@ -2,9 +2,28 @@ import json
 from collections import defaultdict
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError
 
 STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]
+# what the push engine records of the channel's side: written by the engine only, never by
+# a user (a faked pushed quantity would make the engine believe the channel shows it)
+ENGINE_FIELDS = frozenset(
+    {
+        "stock_pending",
+        "price_pending",
+        "stock_cause",
+        "price_cause",
+        "stock_requested_at",
+        "price_requested_at",
+        "pushed_qty",
+        "stock_pushed_at",
+        "pushed_price",
+        "pushed_regular_price",
+        "price_pushed_at",
+        "state",
+        "last_error",
+    }
+)
 
 
 class MultichannelProductBinding(models.Model):
@@ -14,6 +33,7 @@ class MultichannelProductBinding(models.Model):
     _description = "Channel Listing"
     _order = "channel_id, id"
     _rec_name = "product_id"
+    _check_company_auto = True
 
     channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
@@ -22,6 +42,7 @@ class MultichannelProductBinding(models.Model):
         required=True,
         ondelete="restrict",
         index=True,
+        check_company=True,
         domain="[('type', '=', 'consu')]",
     )
     product_tmpl_id = fields.Many2one(related="product_id.product_tmpl_id", store=True, index=True)
@@ -75,23 +96,25 @@ class MultichannelProductBinding(models.Model):
             listing.target_qty = 0
             listing.target_price = 0.0
 
-    @api.constrains("product_id", "channel_id")
-    def _check_company(self):
-        for listing in self:
-            company = listing.product_id.company_id
-            if company and company != listing.channel_id.company_id:
-                raise ValidationError(
-                    _("%s belongs to another company than the channel.", listing.product_id.display_name)
+    def _check_engine_fields(self, vals):
+        if not self.env.su and ENGINE_FIELDS.intersection(vals):
+            raise AccessError(
+                self.env._(
+                    "The sync state of a listing is kept by the push engine: %s cannot be written.",
+                    ", ".join(sorted(ENGINE_FIELDS.intersection(vals))),
                 )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_engine_fields(vals)
             if not vals.get("external_sku") and vals.get("product_id"):
                 vals["external_sku"] = self.env["product.product"].browse(vals["product_id"]).default_code
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_engine_fields(vals)
         # switching sync back on, or moving the listing, asks for a fresh push
         if vals.get("stock_sync") or "external_id" in vals:
             vals.setdefault("stock_pending", True)
@@ -105,7 +128,8 @@ class MultichannelProductBinding(models.Model):
         return {"parent_id": self.external_parent_id, "stock_on_parent": self.external_stock_on_parent}
 
     def action_mark_pending(self):
-        self.write({"stock_pending": True, "price_pending": True, "state": "pending"})
+        self.check_access("write")
+        self.sudo().write({"stock_pending": True, "price_pending": True, "state": "pending"})
 
     # ------------------------------------------------------------------
     # change detection

@@ -88,7 +88,7 @@ class SaleOrder(models.Model):
     def _action_cancel(self):
         result = super()._action_cancel()
         if not self.env.context.get("multichannel_from_channel"):
-            self.multichannel_order_id.filtered(lambda o: o.state == "done")._queue_status("cancelled")
+            self.sudo().multichannel_order_id.filtered(lambda o: o.state == "done")._queue_status("cancelled")
         return result
 
     def _multichannel_shipped(self):

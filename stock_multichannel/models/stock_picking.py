@@ -6,6 +6,7 @@ class StockPicking(models.Model):
 
     def _action_done(self):
         result = super()._action_done()
-        orders = self.filtered(lambda p: p.location_dest_id.usage == "customer").sale_id
+        # whoever ships may not read the sale order (a warehouse user, another salesperson's order)
+        orders = self.sudo().filtered(lambda p: p.location_dest_id.usage == "customer").sale_id
         orders.filtered("multichannel_order_id")._multichannel_shipped().multichannel_order_id._queue_status("shipped")
         return result

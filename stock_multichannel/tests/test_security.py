@@ -1,0 +1,245 @@
+"""Rights, privacy and multi-company, checked as each role over real RPC."""
+
+import json
+
+from markupsafe import Markup
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.modules.neutralize import neutralize_database
+from odoo.tests import HttpCase, tagged
+
+from .common import MultichannelCase, order_data
+
+CHANNEL_ACTIONS = (
+    "action_push_stock",
+    "action_push_prices",
+    "action_reconcile",
+    "action_import_orders",
+    "action_test_connection",
+    "action_import_listings",
+)
+
+
+@tagged("post_install", "-at_install")
+class TestRightsOverRpc(MultichannelCase, HttpCase):
+    """Each role calls each action and model over JSON-RPC, as a browser or a script would."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_company = cls.env["res.company"].create({"name": "Other Company"})
+        ref = cls.env.ref
+        cls.users = {
+            "salesman": cls._user("rpc-sales", [ref("sales_team.group_sale_salesman")]),
+            "inventory": cls._user("rpc-stock", [ref("stock.group_stock_user")]),
+            "mc_user": cls._user("rpc-mc-user", [ref("stock_multichannel.group_multichannel_user")]),
+            "mc_manager": cls._user("rpc-mc-manager", [ref("stock_multichannel.group_multichannel_manager")]),
+            "portal": cls._user("rpc-portal", [ref("base.group_portal")]),
+            "other_company_manager": cls._user(
+                "rpc-other-manager", [ref("stock_multichannel.group_multichannel_manager")], cls.other_company
+            ),
+        }
+
+    @classmethod
+    def _user(cls, login, groups, company=None):
+        company = company or cls.company
+        return cls.env["res.users"].create(
+            {
+                "name": login,
+                "login": login,
+                "password": f"{login}-password",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [Command.set([group.id for group in groups])],
+            }
+        )
+
+    def _rpc(self, role, model, method, *args, **kwargs):
+        """execute_kw over /jsonrpc as ``role``: (result, None) or (None, the error's class name)."""
+        user = self.users[role]
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {
+                "service": "object",
+                "method": "execute_kw",
+                "args": [self.env.cr.dbname, user.id, f"{user.login}-password", model, method, list(args), kwargs],
+            },
+        }
+        response = self.url_open("/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"})
+        answer = response.json()
+        if "error" in answer:
+            return None, answer["error"]["data"]["name"].rsplit(".", 1)[-1]
+        return answer["result"], None
+
+    def _channel_state(self):
+        self.channel.invalidate_recordset()
+        return self.channel.read(["stock_pushed_at", "price_pushed_at", "order_imported_at", "last_error"])[0]
+
+    def test_only_a_manager_of_the_company_operates_a_channel(self):
+        self.chair_listing.sudo().stock_pending = True
+        for role in ("salesman", "inventory", "mc_user", "portal", "other_company_manager"):
+            for action in CHANNEL_ACTIONS:
+                with self.subTest(role=role, action=action):
+                    before = self._channel_state()
+                    _result, error = self._rpc(role, "multichannel.channel", action, [self.channel.id])
+                    self.assertEqual(error, "AccessError")
+                    self.assertEqual(self.remote.calls, [], "the channel was not called")
+                    self.assertEqual(self._channel_state(), before, "nothing was written")
+        for action in CHANNEL_ACTIONS:
+            with self.subTest(role="mc_manager", action=action):
+                result, error = self._rpc("mc_manager", "multichannel.channel", action, [self.channel.id])
+                self.assertIsNone(error)
+                self.assertEqual(result["tag"], "display_notification")
+        called = {method for method, _size in self.remote.calls}
+        self.assertTrue({"stock", "price", "orders", "test", "offers"} <= called, called)
+
+    def test_ids_cannot_be_probed(self):
+        missing_id = self.channel.search([], order="id desc", limit=1).id + 1000
+        for role in ("mc_user", "other_company_manager"):
+            answers = {
+                self._rpc(role, "multichannel.channel", "action_push_prices", [channel_id])[1]
+                for channel_id in (self.channel.id, missing_id)
+            }
+            self.assertEqual(answers, {"AccessError"}, role)
+
+    def test_channel_configuration_is_for_managers(self):
+        for role in ("salesman", "inventory", "mc_user", "portal", "other_company_manager"):
+            with self.subTest(role=role):
+                _result, error = self._rpc(role, "multichannel.channel", "write", [self.channel.id], {"stock_max": 1})
+                self.assertEqual(error, "AccessError")
+        self.assertEqual(self.channel.stock_max, 0)
+        _result, error = self._rpc("mc_manager", "multichannel.channel", "write", [self.channel.id], {"stock_max": 7})
+        self.assertIsNone(error)
+        self.assertEqual(self.channel.stock_max, 7)
+
+    def test_a_channel_sells_only_its_companys_stock(self):
+        foreign = self.env["stock.warehouse"].search([("company_id", "=", self.other_company.id)], limit=1)
+        _result, error = self._rpc(
+            "mc_manager", "multichannel.channel", "write", [self.channel.id], {"warehouse_ids": [[4, foreign.id]]}
+        )
+        self.assertEqual(error, "UserError")
+        self.assertNotIn(foreign, self.channel.warehouse_ids)
+
+    def test_staged_orders_cannot_be_rewritten_to_forge_a_sale(self):
+        stored = self.env["multichannel.order"]._receive(self.channel, order_data("SEC-1", total=None, lines=[]))
+        self.assertEqual(stored.state, "error")
+        forged = order_data("SEC-1", total=None)
+        forged["lines"][0].update(quantity=20, unit_price=0.01)
+        for role in ("mc_user", "mc_manager", "salesman"):
+            with self.subTest(role=role):
+                _result, error = self._rpc(role, "multichannel.order", "write", [stored.id], {"payload": forged})
+                self.assertEqual(error, "AccessError")
+        _result, error = self._rpc("mc_user", "multichannel.order", "action_retry", [stored.id])
+        self.assertEqual(error, "AccessError", "retrying creates sale orders: not for a user who may not")
+        stored.invalidate_recordset()
+        self.assertEqual(stored.payload["lines"], [])
+        self.assertFalse(stored.sale_order_id)
+        _result, error = self._rpc("salesman", "multichannel.order", "action_retry", [stored.id])
+        self.assertIsNone(error, "a salesman may retry: the import creates what they could create")
+        self.assertEqual(stored.state, "error", "the stored payload still has no line")
+
+    def test_listings_sync_state_is_the_engines(self):
+        listing = self.chair_listing
+        _result, error = self._rpc(
+            "mc_user", "multichannel.product.binding", "write", [listing.id], {"pushed_qty": 55, "state": "synced"}
+        )
+        self.assertEqual(error, "AccessError")
+        self.assertNotEqual(listing.pushed_qty, 55)
+        _result, error = self._rpc("mc_user", "multichannel.product.binding", "write", [listing.id], {"price_sync": 0})
+        self.assertIsNone(error, "a user manages what is synced")
+        self.assertFalse(listing.price_sync)
+        _result, error = self._rpc("mc_user", "multichannel.product.binding", "action_mark_pending", [listing.id])
+        self.assertIsNone(error)
+        self.assertTrue(listing.stock_pending)
+        for role in ("inventory", "portal"):
+            _result, error = self._rpc(role, "multichannel.product.binding", "action_mark_pending", [listing.id])
+            self.assertEqual(error, "AccessError", role)
+
+    def test_the_ledger_is_read_only(self):
+        self.channel._push("stock")
+        ledger = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)], limit=1)
+        self.assertTrue(ledger)
+        result, error = self._rpc("mc_user", "multichannel.ledger", "read", [ledger.id], ["new_value"])
+        self.assertIsNone(error)
+        self.assertEqual(result[0]["new_value"], ledger.new_value)
+        for role in ("mc_user", "mc_manager"):
+            _result, error = self._rpc(role, "multichannel.ledger", "write", [ledger.id], {"new_value": "0"})
+            self.assertEqual(error, "AccessError", role)
+        _result, error = self._rpc("other_company_manager", "multichannel.ledger", "read", [ledger.id], ["new_value"])
+        self.assertEqual(error, "AccessError")
+
+
+@tagged("post_install", "-at_install")
+class TestPrivacy(MultichannelCase):
+    def _receive(self, external_id, **customer):
+        data = order_data(external_id, total=None)
+        data["customer"] = dict(data["customer"], **customer)
+        order = self.env["multichannel.order"]._receive(self.channel, data)
+        self.assertEqual(order.state, "done", order.error)
+        return order.sale_order_id
+
+    def test_people_sharing_a_phone_are_not_merged(self):
+        alice = self._receive("P-1", name="Alice Pop", email="alice@example.com", phone="+40 711 111 111")
+        bogdan = self._receive(
+            "P-2", name="Bogdan Ionescu", email="bogdan@example.com", phone="+40 711 111 111", street="Str. Noua 9"
+        )
+        self.assertNotEqual(bogdan.partner_id, alice.partner_id)
+        self.assertEqual(bogdan.partner_invoice_id.email, "bogdan@example.com")
+        self.assertNotIn(bogdan.partner_shipping_id, alice.partner_id.child_ids)
+        again = self._receive("P-3", name="alice pop", email="", phone="+40 711 111 111")
+        self.assertEqual(again.partner_id, alice.partner_id, "the same phone and the same name: the same person")
+        by_mail = self._receive("P-4", name="A. Pop", email="ALICE@example.com", phone="")
+        self.assertEqual(by_mail.partner_id, alice.partner_id, "the same e-mail: the same person")
+        stranger = self._receive("P-5", name="Alice_Pop", email="", phone="+40 711 111 111")
+        self.assertNotEqual(stranger.partner_id, alice.partner_id, "no wildcard in the name match")
+
+    def test_the_customers_note_is_plain_text_in_the_chatter(self):
+        self.env["ir.config_parameter"].sudo().set_param("account.use_invoice_terms", True)
+        self.company.invoice_terms = Markup("<p>Company terms</p>")
+        note = '<img src="https://evil.example/x.png"><a href="https://evil.example">Click to confirm</a>'
+        data = order_data("N-1", total=None, note=note)
+        sale = self.env["multichannel.order"]._receive(self.channel, data).sale_order_id
+        self.assertIn("Company terms", sale.note, "the company's terms stay")
+        self.assertNotIn("evil", sale.note or "")
+        message = sale.message_ids.filtered(lambda m: "evil.example" in (m.body or ""))
+        self.assertEqual(len(message), 1)
+        self.assertIn("&lt;img", message.body, "shown as text, never rendered")
+        self.assertNotIn("<img", message.body)
+        self.assertNotIn("<a href", message.body)
+
+    def test_a_warehouse_user_ships_an_order_they_may_not_read(self):
+        sale = self._receive("W-1")
+        clerk = self.env["res.users"].create(
+            {
+                "name": "Warehouse clerk",
+                "login": "warehouse-clerk",
+                "groups_id": [Command.set([self.env.ref("stock.group_stock_user").id])],
+            }
+        )
+        with self.assertRaises(AccessError):
+            sale.with_user(clerk).check_access("read")
+        picking = sale.picking_ids.with_user(clerk)
+        picking.move_ids.quantity = 2
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(sale.multichannel_order_id.status_to_send, "shipped")
+
+    def test_a_listing_sells_only_its_companys_products(self):
+        other = self.env["res.company"].create({"name": "Elsewhere"})
+        foreign = self._product("Foreign chair", "FCHAIR", 10.0, company_id=other.id)
+        with self.assertRaises(UserError):
+            self._listing(foreign, "ext-foreign")
+
+    def test_database_copies_stop_talking_to_channels(self):
+        Channel = self.env["multichannel.channel"]
+        credentials = ("emag_password", "emag_username", "woo_key", "woo_secret", "woo_webhook_secret")
+        secrets = [name for name in credentials if name in Channel._fields]
+        if secrets:
+            self.channel.write(dict.fromkeys(secrets, "production-secret"))
+        neutralize_database(self.env.cr)
+        self.env.invalidate_all()
+        self.assertFalse(Channel.search([]), "every channel switched off")
+        for name in secrets:
+            self.assertFalse(self.channel[name], name)
