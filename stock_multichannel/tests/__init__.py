@@ -9,4 +9,5 @@ from . import (
     test_pure,
     test_push,
     test_reports,
+    test_security,
 )
