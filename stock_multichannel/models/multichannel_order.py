@@ -4,10 +4,11 @@ import time
 from collections import defaultdict
 
 import psycopg2
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare, plaintext2html
+from odoo.tools import float_compare
 from odoo.tools.sql import escape_psql
 
 from ..lib.adapter import ChannelError, TransportError
@@ -436,7 +437,9 @@ class MultichannelOrder(models.Model):
             filter(None, [data["payment_method"] and _("Payment: %s", data["payment_method"]), data["note"]])
         )
         if text:
-            sale.message_post(body=plaintext2html(text), subtype_xmlid="mail.mt_note")
+            # escaped line by line: not even a URL of theirs becomes a link
+            body = Markup("<p>%s</p>") % Markup("<br/>").join(text.splitlines())
+            sale.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     def _line_command(self, product, quantity, price, tax_rate, include_tax, name, problems):
         values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price}

@@ -130,6 +130,7 @@ class MultichannelProductBinding(models.Model):
     def action_mark_pending(self):
         self.check_access("write")
         self.sudo().write({"stock_pending": True, "price_pending": True, "state": "pending"})
+        return True
 
     # ------------------------------------------------------------------
     # change detection
