@@ -18,10 +18,14 @@ from pathlib import Path
 import bootstrap
 from odoo_run import drop_database, free_port, odoo_command, prepared_env, run_logged, summarize_odoo_log
 
+ODOO_SUITES = ("sale_stock",)
+
 
 def run_odoo_tests(env, database, log_dir, tags=None):
     addons = ",".join(env["addons"])
-    tags = tags or ",".join(f"/{addon}" for addon in env["addons"])
+    # with Odoo's own sale_stock tests: deliveries, reservations and returns must work as
+    # before with the addons installed
+    tags = tags or ",".join([f"/{addon}" for addon in env["addons"]] + [f"/{odoo_suite}" for odoo_suite in ODOO_SUITES])
     command = odoo_command(
         env,
         database,
