@@ -38,12 +38,23 @@ class EmagAdapter(ChannelAdapter):
         warehouse = self.settings["warehouse_id"]
         return self._push(updates, lambda offer, u: translate.stock_item(offer, u.quantity, warehouse))
 
+    def _vat(self, extra):
+        """(rate in percent, whether the Odoo price includes it) of one product.
+
+        From the product's own sales taxes (handed over by the listing); the channel's
+        VAT rate, with prices taken as without VAT, for a product without a sales tax.
+        """
+        if extra.get("tax_rate") is not None:
+            return extra["tax_rate"], bool(extra.get("price_includes_tax"))
+        return self.settings["vat_rate"], False
+
     def push_prices(self, updates):
         settings = self.settings
 
         def item(offer, update):
-            sale = translate.without_vat(update.price, settings["vat_rate"], settings["prices_include_vat"])
-            regular = translate.without_vat(update.regular_price, settings["vat_rate"], settings["prices_include_vat"])
+            rate, included = self._vat(update.extra)
+            sale = translate.without_vat(update.price, rate, included)
+            regular = translate.without_vat(update.regular_price, rate, included)
             return translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
 
         return self._push(updates, item)
@@ -66,14 +77,15 @@ class EmagAdapter(ChannelAdapter):
 
     def _creation_item(self, offer, extra):
         settings = self.settings
-        sale = translate.without_vat(extra["price"], settings["vat_rate"], settings["prices_include_vat"])
-        regular = translate.without_vat(extra["regular_price"], settings["vat_rate"], settings["prices_include_vat"])
+        rate, included = self._vat(extra)
+        sale = translate.without_vat(extra["price"], rate, included)
+        regular = translate.without_vat(extra["regular_price"], rate, included)
         item = translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
         item.update(translate.stock_item(offer, extra["quantity"], settings["warehouse_id"]))
         item.update(
             {
                 "status": 1,
-                "vat_id": settings["vat_id"],
+                "vat_id": extra.get("vat_id") or settings["vat_id"],
                 "name": extra.get("name") or "",
                 "part_number": extra.get("part_number") or "",
                 "handling_time": [{"warehouse_id": settings["warehouse_id"], "value": settings["handling_time"]}],
@@ -99,16 +111,21 @@ class EmagAdapter(ChannelAdapter):
                 return [ItemResult(pairs[0][0].key, False, str(error))]
             half = len(pairs) // 2
             return self._save_offers(resource, pairs[:half]) + self._save_offers(resource, pairs[half:])
-        refused = translate.refused_items(envelope.messages, [item["id"] for item in items])
-        return [
-            ItemResult(
-                update.key,
-                item["id"] not in refused,
-                refused.get(item["id"], ""),
-                answer=refused.get(item["id"]) or "saved",
-            )
-            for update, item in pairs
-        ]
+        refused, unattributed = translate.refused_items(
+            envelope.raw_messages, [item["id"] for item in items], envelope.results
+        )
+        results = []
+        for update, item in pairs:
+            if item["id"] in refused:
+                results.append(ItemResult(update.key, False, refused[item["id"]], answer=refused[item["id"]]))
+            elif unattributed:
+                # eMAG said something it did not tie to an offer: whether this one was
+                # saved is unknown, so it is not reported saved (it is sent again)
+                message = "eMAG answered with a message naming no offer: " + "; ".join(unattributed)
+                results.append(ItemResult(update.key, False, message, answer=message))
+            else:
+                results.append(ItemResult(update.key, True, answer="saved"))
+        return results
 
     def _all_saved(self, pairs):
         """eMAG may answer isError although product_offer/save stored the offers: look."""
@@ -137,28 +154,68 @@ class EmagAdapter(ChannelAdapter):
     # orders
     # ------------------------------------------------------------------
     def translate_order(self, order):
-        return translate.normalize_order(order, self.settings["currency"], self.settings["vat_rate"])
+        settings = self.settings
+        return translate.normalize_order(order, settings["currency"], settings["vat_rate"], settings["timezone"])
 
     def fetch_orders(self, watermark):
-        """New orders, plus orders modified since the watermark (to catch cancellations)."""
+        """New orders, plus orders modified since the watermark (to catch cancellations).
+
+        Only orders fulfilled by the seller (type 3) are read: an order fulfilled by
+        eMAG (type 2) ships from eMAG's warehouse, never from the merchant's, so it is
+        left out (not imported, no stock reserved, never finalized by Odoo).
+        """
         now = datetime.now(ZoneInfo(self.settings["timezone"])).replace(tzinfo=None)  # eMAG's local time
         since = datetime.strptime(watermark, DATE) - OVERLAP if watermark else now - FIRST_LOOK_BACK
         since = max(since, now - MAX_WINDOW)
+        seller = translate.FULFILLED_BY_SELLER
         orders = {}
-        for order in self.client.read_all("order", status=1):
+        for order in self.client.read_all("order", status=1, type=seller):
             orders[order.get("id")] = order
         modified = self.client.read_all(
-            "order", modifiedAfter=since.strftime(DATE), modifiedBefore=(now + timedelta(minutes=1)).strftime(DATE)
+            "order",
+            type=seller,
+            modifiedAfter=since.strftime(DATE),
+            modifiedBefore=(now + timedelta(minutes=1)).strftime(DATE),
         )
         for order in modified:
             orders[order.get("id")] = order
-        return FetchedOrders([self.normalized_order(order) for order in orders.values()], watermark=now.strftime(DATE))
+        return FetchedOrders(
+            [self.normalized_order(order) for order in orders.values() if not self._emag_fulfilled(order)],
+            watermark=now.strftime(DATE),
+        )
+
+    @staticmethod
+    def _emag_fulfilled(order):
+        """Asked for type 3 only; should another type come anyway, it is still left out."""
+        return isinstance(order, dict) and not translate.is_seller_fulfilled(order)
+
+    def fetch_order(self, external_id):
+        """One order read now (a callback named it), normalised; None when eMAG has no such
+        order of the seller's (unknown id, or fulfilled by eMAG)."""
+        found = (
+            self.client.call("order/read", {"id": int(external_id), "type": translate.FULFILLED_BY_SELLER}).results
+            or []
+        )
+        found = [order for order in found if not self._emag_fulfilled(order)]
+        return self.normalized_order(found[0]) if found else None
 
     def _read_order(self, external_id):
-        found = self.client.call("order/read", {"id": int(external_id)}).results or []
+        found = self.client.call("order/read", {"id": int(external_id), "type": translate.FULFILLED_BY_SELLER})
+        found = found.results or []
         if not found:
             raise ChannelError(f"eMAG has no order {external_id}")
         return found[0]
+
+    def send_invoice(self, external_id, name, url):
+        """Attach the seller's invoice (or credit note) PDF at ``url`` to the order on eMAG.
+
+        eMAG counts an attachment of type 1 as the order's invoice; a credit note (storno
+        invoice) is an invoice document too and goes with the same type, under its own name.
+        Not retried here: the caller's cron tries again later.
+        """
+        item = {"order_id": int(external_id), "name": name, "url": url, "type": translate.INVOICE_ATTACHMENT}
+        self.client.save("order/attachments", [item], retry=False)
+        return f"{name} attached to eMAG order {external_id}"
 
     def acknowledge_order(self, external_id):
         self.client.call(f"order/acknowledge/{int(external_id)}")

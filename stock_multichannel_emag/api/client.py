@@ -38,6 +38,7 @@ class EmagAccessError(ChannelError):
 class Envelope:
     results: object = None
     messages: list = field(default_factory=list)  # as strings
+    raw_messages: list = field(default_factory=list)  # as eMAG sent them (strings or objects)
 
 
 def message_text(message):
@@ -74,12 +75,13 @@ class EmagClient:
 
     def _call_once(self, path, payload):
         rate_class = "order" if path.split("/", 1)[0] == "order" else "other"
-        self.limiters[rate_class].acquire()
         url = f"{self.base_url}/{path}"
         try:
-            response = self.session.post(
-                url, json=payload if payload is not None else {}, auth=self._auth, timeout=self.timeout
-            )
+            # the slot frees one window after the answer (or the give-up) is here
+            with self.limiters[rate_class].slot():
+                response = self.session.post(
+                    url, json=payload if payload is not None else {}, auth=self._auth, timeout=self.timeout
+                )
         except requests.Timeout:
             raise TransportError(f"eMAG did not answer {path} within {self.timeout:g}s") from None
         except requests.ConnectionError as error:
@@ -93,7 +95,9 @@ class EmagClient:
         if status >= 500:
             raise TransportError(f"eMAG answered HTTP {status} on {path}")
         body = self._json(response)
-        messages = [message_text(m) for m in (body or {}).get("messages") or []] if isinstance(body, dict) else []
+        raw_messages = (body.get("messages") or []) if isinstance(body, dict) else []
+        raw_messages = raw_messages if isinstance(raw_messages, list) else [raw_messages]
+        messages = [message_text(m) for m in raw_messages]
         if status == 401:
             raise EmagAccessError("eMAG refused the API username or password (HTTP 401). " + " ".join(messages))
         if status == 403:
@@ -108,7 +112,7 @@ class EmagClient:
             raise TransportError(f"eMAG sent an unreadable answer on {path}")
         if body["isError"] or status >= 400:
             raise EmagApiError(messages or [f"HTTP {status}"])
-        return Envelope(body.get("results"), messages)
+        return Envelope(body.get("results"), messages, raw_messages)
 
     @staticmethod
     def _json(response):

@@ -1,7 +1,9 @@
 """Translations between the core's plain data and eMAG's payloads. Pure functions."""
 
 import re
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 MAX_STOCK = 65535
 STATUS_NAMES = {0: "canceled", 1: "new", 2: "in progress", 3: "prepared", 4: "finalized", 5: "returned"}
@@ -9,6 +11,11 @@ STATUS_NAMES = {0: "canceled", 1: "new", 2: "in progress", 3: "prepared", 4: "fi
 CORE_STATUS = {0: "cancelled", 1: "open", 2: "open", 3: "open", 4: "closed", 5: "closed"}
 PAYMENT_MODES = {1: "cash on delivery", 2: "bank transfer", 3: "card"}
 FINALIZED, CANCELED = 4, 0
+# order types: 3 fulfilled by the seller (the merchant ships it: imported), 2 fulfilled
+# by eMAG from eMAG's own warehouse (never imported: the merchant's stock is not involved)
+FULFILLED_BY_SELLER, FULFILLED_BY_EMAG = 3, 2
+DATE = "%Y-%m-%d %H:%M:%S"
+INVOICE_ATTACHMENT = 1  # order/attachments/save type eMAG counts as the order's invoice
 
 
 def money(value, places="0.0001"):
@@ -53,19 +60,69 @@ def price_item(offer, sale_price, regular_price, min_percent, max_percent):
     return item
 
 
-def refused_items(messages, offer_ids):
-    """{offer id: message} for the offers a successful answer's messages refuse.
+# a free-text message names an offer only in these words ("Offer 243409 ...", "offer id: 243409")
+OFFER_IN_TEXT = re.compile(r"\boffer(?:[ _]?id)?\s*[#:=]?\s*(\d+)", re.IGNORECASE)
+ID_KEYS = ("id", "offer_id")
 
-    Messages come as "<id>: text" (objects) or free text naming the offer id.
+
+def _named_id(record):
+    for key in ID_KEYS:
+        value = record.get(key)
+        if value not in (None, "", True, False):
+            try:
+                return int(str(value).strip())
+            except ValueError:
+                return None
+    return None
+
+
+def refused_items(raw_messages, offer_ids, results=None):
+    """Read which offers a successful save answer refuses, from the ids it really names.
+
+    Returns ``({offer id: message}, [messages naming no offer of the batch])``.
+
+    - item-level results (a list of objects with an ``id`` and ``isError``), when eMAG
+      gives them: an item with ``isError`` is refused with its own messages;
+    - message objects ``{"id": 243409, "message": "..."}`` name their offer;
+    - a free-text message names an offer only as "offer <id>" / "offer id <id>";
+      any other number in it (a warehouse, a price, a campaign) is never taken for one.
+
+    A message that names no offer of the batch is returned apart: the caller cannot
+    tell which offers it concerns, so it must not report them saved.
     """
-    refused = {}
     wanted = set(offer_ids)
-    for message in messages:
-        for number in re.findall(r"\d+", message):
-            if int(number) in wanted and int(number) not in refused:
-                refused[int(number)] = message
-                break
-    return refused
+    refused, unattributed = {}, []
+
+    def refuse(offer, text):
+        refused[offer] = f"{refused[offer]}; {text}" if offer in refused else text
+
+    for result in results if isinstance(results, list) else []:
+        if isinstance(result, dict) and result.get("isError") and _named_id(result) in wanted:
+            texts = result.get("messages") or ["refused"]
+            texts = texts if isinstance(texts, list) else [texts]
+            refuse(_named_id(result), "; ".join(_message(t) for t in texts))
+    for message in raw_messages or []:
+        if isinstance(message, dict):
+            offer = _named_id(message)
+            if offer in wanted:
+                refuse(offer, _message(message.get("message") or message.get("text") or message))
+            else:
+                unattributed.append(_message(message))
+            continue
+        text = _message(message)
+        named = {int(n) for n in OFFER_IN_TEXT.findall(text)} & wanted
+        for offer in sorted(named):
+            refuse(offer, text)
+        if not named:
+            unattributed.append(text)
+    return refused, unattributed
+
+
+def _message(value):
+    if isinstance(value, dict):
+        text = value.get("message") or value.get("text") or ""
+        return f"{value['id']}: {text}" if value.get("id") is not None and text else text or str(value)
+    return str(value)
 
 
 def _text(value):
@@ -84,6 +141,27 @@ def _address(customer, prefix, name_key):
     }
 
 
+def order_type(order):
+    """The order's type; eMAG's default (3, fulfilled by the seller) when it says none."""
+    try:
+        return int(order.get("type", FULFILLED_BY_SELLER))
+    except (TypeError, ValueError):
+        return None
+
+
+def is_seller_fulfilled(order):
+    return isinstance(order, dict) and order_type(order) == FULFILLED_BY_SELLER
+
+
+def utc_date(local_text, timezone):
+    """eMAG's dates are the platform's local time without a zone: as UTC text ("" if unreadable)."""
+    try:
+        local = datetime.strptime(_text(local_text), DATE)
+    except ValueError:
+        return ""
+    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC).strftime(DATE)
+
+
 def order_status(order):
     try:
         return int(order.get("status"))
@@ -91,7 +169,7 @@ def order_status(order):
         return None
 
 
-def normalize_order(order, currency, default_vat_rate):
+def normalize_order(order, currency, default_vat_rate, timezone="Europe/Bucharest"):
     """An eMAG order as the core's normalised order (see stock_multichannel.lib.orders).
 
     Unit prices come without VAT; the shipping fee includes it. Lines with status 0
@@ -158,7 +236,7 @@ def normalize_order(order, currency, default_vat_rate):
         "external_id": _text(order.get("id")),
         "name": f"eMAG {_text(order.get('id'))}",
         "status": CORE_STATUS.get(status, f"unknown eMAG status {order.get('status')!r}"),
-        "date": _text(order.get("date")),
+        "date": utc_date(order.get("date"), timezone),
         "currency": currency,
         "prices_include_tax": False,
         "customer": billing,

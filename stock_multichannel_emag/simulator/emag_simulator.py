@@ -5,11 +5,16 @@ POST with JSON bodies, HTTP Basic auth, the ``{"isError", "messages", "results"}
 envelope, at most 50 entities per save, 12 req/s for order resources and 3 req/s for
 everything else per account (HTTP 429 beyond), order statuses and transitions,
 acknowledge, whole-order ``order/save``, refused items inside a successful answer,
-and injectable faults (timeouts, 5xx, 429, malformed JSON, whole-batch refusals).
+order types (3 fulfilled by the seller, 2 fulfilled by eMAG), invoice attachments
+(``order/attachments/save``: the URL is fetched and must serve a PDF), the seller's
+callback URLs (``GET url?order_id=…`` on a new order, a cancellation and a return),
+and injectable faults (timeouts, 5xx, 429, malformed JSON, whole-batch refusals,
+requests delayed on their way, messages naming no offer).
 
 Run it standalone::
 
-    python3 emag_simulator.py --port 8901 --username seller --password secret
+    python3 emag_simulator.py --port 8901 --username seller --password secret \
+        [--callback-url http://odoo/multichannel/emag/1/<token>]
 
 Tests start it in-process (``EmagSimulator().start()``) and drive it through its
 methods; other processes use the ``/_sim/...`` control endpoints.
@@ -21,6 +26,8 @@ import contextlib
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from copy import deepcopy
 from datetime import datetime, timedelta
@@ -32,6 +39,11 @@ TRANSITIONS = {IN_PROGRESS: {PREPARED, FINALIZED, CANCELED}, PREPARED: {FINALIZE
 WHOLE_ORDER_KEYS = ("id", "status", "payment_mode_id", "customer", "products", "date", "type")
 DATE = "%Y-%m-%d %H:%M:%S"
 MAX_STOCK = 65535
+SELLER_FULFILLED, EMAG_FULFILLED = 3, 2
+# order/attachments/save types [doc]: 1 invoice (the type eMAG counts as the order's
+# invoice, storno invoices included), 3 warranty, 4 user manual, 8 user guide, 10 AWB, 11 proforma
+ATTACHMENT_TYPES = {1, 3, 4, 8, 10, 11}
+CALLBACK_EVENTS = ("order", "cancellation", "return")
 
 
 PLATFORM_TIMEZONE = "Europe/Bucharest"
@@ -61,6 +73,10 @@ class EmagSimulator:
         self.api_rights = True
         self.allowed_ips = None  # None: every IP is whitelisted
         self.lock = threading.RLock()
+        # the seller's callback URLs, per event; eMAG calls them GET url?order_id=…
+        self.callback_urls = {}
+        self.callbacks_async = True  # as eMAG: the customer does not wait for the seller's server
+        self.verify_attachment_urls = True  # fetch each attachment URL: public, and a PDF
         self.reset()
         self.server = None
 
@@ -77,6 +93,8 @@ class EmagSimulator:
                 {"vat_id": 3, "vat_rate": 0.0},
             ]
             self.faults = []
+            self.transit_delays = []  # (path or "*", seconds): a request delayed on its way in
+            self.callback_log = []  # one dict per callback the simulator made
             self.log = []  # one dict per API request
             self.windows = {}
             self.next_order_id = 100001
@@ -118,15 +136,22 @@ class EmagSimulator:
         with self.lock:
             return sum(item["value"] for item in self.offers[int(offer_id)]["stock"])
 
-    def place_order(self, lines, customer=None, payment_mode_id=1, shipping_tax=15.0, vouchers=None):
-        """A customer orders ``lines`` = [(offer id, quantity), ...]; the offers' stock drops."""
+    def place_order(
+        self, lines, customer=None, payment_mode_id=1, shipping_tax=15.0, vouchers=None, order_type=SELLER_FULFILLED
+    ):
+        """A customer orders ``lines`` = [(offer id, quantity), ...]; the offers' stock drops.
+
+        ``order_type`` 2 is fulfilled by eMAG from its own warehouse: the seller's offer
+        stock does not move. The seller's new-order callback is called either way.
+        """
         with self.lock:
             order_id = self.next_order_id
             self.next_order_id += 1
             products = []
             for index, (offer_id, quantity) in enumerate(lines, 1):
                 offer = self.offers[int(offer_id)]
-                self._change_stock(offer, -quantity)
+                if order_type == SELLER_FULFILLED:
+                    self._change_stock(offer, -quantity)
                 vat = next(v["vat_rate"] for v in self.vat_rates if v["vat_id"] == offer["vat_id"])
                 products.append(
                     {
@@ -146,7 +171,7 @@ class EmagSimulator:
             self.orders[order_id] = {
                 "id": order_id,
                 "status": NEW,
-                "type": 3,
+                "type": order_type,
                 "date": stamp,
                 "modified": stamp,
                 "payment_mode_id": payment_mode_id,
@@ -156,14 +181,54 @@ class EmagSimulator:
                 "vouchers": vouchers or [],
                 "cancellation_request": None,
                 "reason_cancellation": None,
+                "attachments": [],
             }
-            return deepcopy(self.orders[order_id])
+            placed = deepcopy(self.orders[order_id])
+        self.call_back("order", order_id)
+        return placed
 
     def customer_cancel(self, order_id):
         with self.lock:
             order = self.orders[int(order_id)]
             self._set_order_status(order, CANCELED)
             order["reason_cancellation"] = 24
+        self.call_back("cancellation", order_id)
+
+    def customer_return(self, order_id):
+        """The customer returns a finalized order (4 -> 5)."""
+        with self.lock:
+            order = self.orders[int(order_id)]
+            if order["status"] != FINALIZED:
+                raise ApiError(f"Order {order_id} is not finalized and cannot be returned")
+            self._set_order_status(order, RETURNED)
+        self.call_back("return", order_id)
+
+    # ------------------------------------------------------------------
+    # callbacks to the seller
+    # ------------------------------------------------------------------
+    def call_back(self, event, order_id):
+        """GET the seller's ``event`` URL with ``?order_id=``; in the background unless told not to."""
+        url = self.callback_urls.get(event)
+        if not url:
+            return
+        url = f"{url}{'&' if '?' in url else '?'}order_id={int(order_id)}"
+        if self.callbacks_async:
+            threading.Thread(target=self._deliver_callback, args=(event, url), daemon=True).start()
+        else:
+            self._deliver_callback(event, url)
+
+    def _deliver_callback(self, event, url):
+        entry = {"event": event, "url": url, "time": time.monotonic()}
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - the seller's URL
+                entry.update(status=answer.status, body=answer.read(200).decode("utf-8", "replace"))
+        except urllib.error.HTTPError as error:
+            entry.update(status=error.code, body=error.read(200).decode("utf-8", "replace"))
+        except (OSError, ValueError) as error:
+            entry.update(status=None, body=f"{type(error).__name__}: {error}")
+        entry["duration"] = time.monotonic() - entry["time"]
+        with self.lock:
+            self.callback_log.append(entry)
 
     def _set_order_status(self, order, status):
         if status == CANCELED and order["status"] != CANCELED:
@@ -177,7 +242,8 @@ class EmagSimulator:
         offer["stock"][0]["value"] = max(0, min(MAX_STOCK, offer["stock"][0]["value"] + delta))
 
     def add_fault(self, kind, resource="*", count=1, **extra):
-        """kind: timeout, 500, 503, 429, malformed, reject_batch (offer_id=...), doc_error."""
+        """kind: timeout, 500, 503, 429, malformed, reject_batch (offer_id=...), doc_error,
+        message (text=...: a message naming no offer added to a successful answer)."""
         with self.lock:
             self.faults.append(dict(extra, kind=kind, resource=resource, count=count))
 
@@ -244,11 +310,22 @@ class EmagSimulator:
                     return fault
         return None
 
+    def _transit_delay(self, path):
+        with self.lock:
+            for index, (resource, seconds) in enumerate(self.transit_delays):
+                if resource in ("*", path):
+                    del self.transit_delays[index]
+                    return seconds
+        return 0
+
     def handle_api(self, path, body, account, password, client_ip):
         """Return (HTTP status, headers, body bytes) for one API request."""
         parts = path.split("/")
         resource, action = parts[0], parts[1] if len(parts) > 1 else ""
         rate_class = "order" if resource == "order" else "other"
+        delay = self._transit_delay(f"{resource}/{action}")
+        if delay:
+            time.sleep(delay)  # the request is still on its way: eMAG has not seen it yet
         entry = {"time": time.monotonic(), "path": f"{resource}/{action}", "class": rate_class, "items": 0}
         with self.lock:
             self.log.append(entry)
@@ -292,6 +369,8 @@ class EmagSimulator:
             is_error = False
             if fault and fault["kind"] == "doc_error":
                 is_error, messages = True, ["Documentation error: the request does not match the documentation"]
+            if fault and fault["kind"] == "message":
+                messages = [*messages, fault.get("text", "Some offers could not be saved")]
         except ApiError as error:
             results, messages, is_error = [], error.messages, True
         if fault and fault["kind"] == "timeout" and fault.get("after_processing"):
@@ -309,6 +388,7 @@ class EmagSimulator:
             ("order", "count"): self.order_count,
             ("order", "save"): self.order_save,
             ("order", "acknowledge"): lambda p, e: self.order_acknowledge(rest, e),
+            ("order", "attachments"): lambda p, e: self.order_attachments(rest, p, e),
             ("vat", "read"): lambda p, e: (deepcopy(self.vat_rates), []),
         }.get((resource, action))
         if not route:
@@ -486,6 +566,57 @@ class EmagSimulator:
             self._set_order_status(order, IN_PROGRESS)
         return [], []
 
+    def order_attachments(self, rest, payload, entry):
+        if rest != ["save"]:
+            raise ApiError("Resource order/attachments/" + "/".join(rest) + " does not exist")
+        items = payload.get("data")
+        if not isinstance(items, list) or not items:
+            raise ApiError("'data' must be a non-empty list")
+        entry["items"] = len(items)
+        if len(items) > self.max_batch:
+            raise ApiError(f"Maximum {self.max_batch} entities per request, got {len(items)}")
+        checked = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise ApiError("Invalid data in request: every attachment is an object")
+            order = self.orders.get(item.get("order_id")) if isinstance(item.get("order_id"), int) else None
+            if not order:
+                raise ApiError(f"Order {item.get('order_id')!r} not found")
+            if item.get("type") not in ATTACHMENT_TYPES:
+                raise ApiError(f"Attachment type {item.get('type')!r} is not allowed")
+            url = item.get("url")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise ApiError("The attachment url must be a public http(s) URL")
+            if not str(item.get("name") or "").strip():
+                raise ApiError("The attachment needs a name")
+            checked.append((order, item))
+        for order, item in checked:
+            if self.verify_attachment_urls:
+                self.lock.release()  # the seller's server may call back here while serving the file
+                try:
+                    problem = self._pdf_problem(item["url"])
+                finally:
+                    self.lock.acquire()
+                if problem:
+                    raise ApiError(f"Order {order['id']}: the attachment could not be downloaded: {problem}")
+            attachment = {"name": item["name"], "url": item["url"], "type": item["type"]}
+            order["attachments"] = [a for a in order.get("attachments", []) if a["url"] != item["url"]] + [attachment]
+        return [], []
+
+    @staticmethod
+    def _pdf_problem(url):
+        try:
+            with urllib.request.urlopen(url, timeout=20) as answer:  # noqa: S310 - the seller's URL
+                kind = answer.headers.get("Content-Type", "")
+                head = answer.read(5)
+        except urllib.error.HTTPError as error:
+            return f"HTTP {error.code}"
+        except (OSError, ValueError) as error:
+            return f"{type(error).__name__}"
+        if "application/pdf" not in kind and not head.startswith(b"%PDF"):
+            return f"not a PDF ({kind or 'no Content-Type'})"
+        return None
+
     def order_save(self, payload, entry):
         items = payload.get("data")
         if not isinstance(items, list) or len(items) != 1:
@@ -617,10 +748,20 @@ class EmagHandler(BaseHTTPRequestHandler):
         elif self.path == "/_sim/offers":
             result = sim.add_offer(**data)
         elif self.path == "/_sim/orders":
-            result = sim.place_order([tuple(line) for line in data["lines"]], customer=data.get("customer"))
+            result = sim.place_order(
+                [tuple(line) for line in data["lines"]],
+                customer=data.get("customer"),
+                order_type=data.get("type", SELLER_FULFILLED),
+            )
         elif self.path == "/_sim/cancel":
             sim.customer_cancel(data["order_id"])
             result = {}
+        elif self.path == "/_sim/return":
+            sim.customer_return(data["order_id"])
+            result = {}
+        elif self.path == "/_sim/callbacks":
+            sim.callback_urls = {event: data[event] for event in CALLBACK_EVENTS if data.get(event)}
+            result = dict(sim.callback_urls)
         elif self.path == "/_sim/faults":
             sim.add_fault(**data)
             result = {}
@@ -634,8 +775,11 @@ def main():
     parser.add_argument("--port", type=int, default=8901)
     parser.add_argument("--username", default="seller")
     parser.add_argument("--password", default="secret")
+    parser.add_argument("--callback-url", help="the seller's callback URL, for new orders, cancellations and returns")
     args = parser.parse_args()
     simulator = EmagSimulator(args.username, args.password).start(args.port)
+    if args.callback_url:
+        simulator.callback_urls = dict.fromkeys(CALLBACK_EVENTS, args.callback_url)
     print(f"eMAG simulator on {simulator.base_url} (Ctrl-C stops)", flush=True)  # pylint: disable=print-used
     try:
         while True:
