@@ -9,6 +9,7 @@
     "depends": ["stock_multichannel"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
+        "data/ir_cron.xml",
         "views/multichannel_channel_views.xml",
     ],
 }

@@ -1,7 +1,10 @@
 """The WooCommerce adapter: the core's contract translated to the wc/v3 REST API."""
 
+import ipaddress
+import socket
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from odoo.addons.stock_multichannel.lib.adapter import (
     ChannelAdapter,
@@ -18,6 +21,47 @@ GMT = "%Y-%m-%dT%H:%M:%S"
 OVERLAP = timedelta(minutes=2)
 FIRST_LOOK_BACK = timedelta(days=1)
 SHOP_STATUS = {"shipped": "completed", "cancelled": "cancelled"}
+TOPICS = ("order.created", "order.updated")
+WEBHOOK_NAME = "Odoo multichannel"  # our webhooks' names start with it: registration replaces them
+SAFE_PORTS = (80, 443, 8080)
+
+
+def _ours(hook, delivery_url):
+    name = str(hook.get("name") or "")
+    legacy = name in (f"Odoo {topic}" for topic in TOPICS)  # the names of the first version
+    return name.startswith(WEBHOOK_NAME) or legacy or bool(delivery_url and hook.get("delivery_url") == delivery_url)
+
+
+def delivery_url_problem(url, resolve=socket.gethostbyname):
+    """Why WordPress would refuse to deliver to ``url`` (its safe HTTP request), or ''.
+
+    WordPress only delivers to public hosts on ports 80, 443 and 8080 — Odoo's own 8069
+    or a private address is refused at every delivery, while the webhook is still created.
+    """
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http(s) address"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return f"{url!r} has an invalid port"
+    if port not in SAFE_PORTS:
+        return (
+            f"the shop's WordPress only delivers webhooks to ports 80, 443 or 8080, not {port}: publish Odoo "
+            "on 443 behind a reverse proxy and set web.base.url to that https address"
+        )
+    try:
+        address = ipaddress.ip_address(resolve(parts.hostname))
+    except (OSError, ValueError, UnicodeError):
+        return f"the host {parts.hostname} of the webhook URL cannot be resolved"
+    if address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified:
+        return (
+            f"{parts.hostname} is a loopback or private address ({address}): the shop's WordPress refuses to "
+            "deliver there; Odoo must be reachable from the shop on a public address"
+        )
+    if parts.scheme != "https":
+        return "the webhook URL is plain http: the order data would cross the Internet unencrypted; use https"
+    return ""
 
 
 @register_adapter("woocommerce")
@@ -25,7 +69,7 @@ class WooCommerceAdapter(ChannelAdapter):
     batch_size = 100
     # WooCommerce lowers its own stock on orders: import them first, or a push of an
     # older quantity would undo the decrement and oversell
-    import_orders_before_stock_push = True
+    lowers_stock_on_order = True
 
     def __init__(self, channel):
         super().__init__(channel)
@@ -62,9 +106,16 @@ class WooCommerceAdapter(ChannelAdapter):
     def _send(self, groups):
         results = []
         for path, entries in groups.items():
-            answers = {a.get("id"): a for a in self.client.batch_update(path, [i for i, _o in entries.values()])}
+            answers = {}
+            for answer in self.client.batch_update(path, [i for i, _o in entries.values()]):
+                if isinstance(answer, dict):
+                    answers[answer.get("id")] = answer
+            parent = int(path.split("/")[1]) if path.endswith("/variations") else None
             for item_id, (_item, owners) in entries.items():
-                error = translate.item_error(answers.get(item_id))
+                answer = answers.get(item_id)
+                error = translate.item_error(answer)
+                if not error and parent and isinstance(answer, dict) and answer.get("parent_id") not in (None, parent):
+                    error = f"the shop reports this variation under product {answer.get('parent_id')}, not {parent}"
                 results += [ItemResult(u.key, not error, error, answer=error or "saved") for u in owners]
         return results
 
@@ -73,13 +124,16 @@ class WooCommerceAdapter(ChannelAdapter):
         for product in self.client.get_all("products"):
             if product.get("type") == "variable":
                 for variation in self.client.get_all(f"products/{product['id']}/variations"):
+                    # always the parent the shop reports: a variation sent under another
+                    # parent id is moved there by the shop, not refused
+                    parent = variation.get("parent_id") or product["id"]
                     offers.append(
                         ExternalOffer(
                             external_id=str(variation["id"]),
                             sku=variation.get("sku") or "",
                             name=f"{product.get('name')} / {variation.get('sku') or variation['id']}",
-                            parent_id=str(product["id"]),
-                            stock_on_parent=variation.get("manage_stock") == "parent",
+                            parent_id=str(parent),
+                            stock_on_parent=translate.stock_on_parent(variation),
                         )
                     )
             else:
@@ -100,8 +154,22 @@ class WooCommerceAdapter(ChannelAdapter):
             "orders",
             {"modified_after": since.strftime(GMT), "dates_are_gmt": "true", "orderby": "modified", "order": "asc"},
         )
-        newest = max((o.get("date_modified_gmt") or "" for o in orders), default="") or watermark
-        return FetchedOrders([self.normalized_order(order) for order in orders], watermark=newest)
+        newest = max((translate.modified(o) for o in orders), default="") or watermark
+        # checkout drafts are not orders yet: never handed to the core (never held, never
+        # imported); when the customer places one, it comes back with its real status
+        real = [order for order in orders if not translate.is_draft(order)]
+        return FetchedOrders([self.normalized_order(order) for order in real], watermark=newest)
+
+    def read_order(self, external_id):
+        """The shop's order as it is now, or None when it is gone (deleted, or a draft)."""
+        try:
+            order_id = int(external_id)
+        except (TypeError, ValueError):
+            return None
+        order = self.client.get_one(f"orders/{order_id}")
+        if not isinstance(order, dict) or translate.is_draft(order):
+            return None
+        return order
 
     def translate_order(self, order):
         return translate.normalize_order(order)
@@ -120,17 +188,56 @@ class WooCommerceAdapter(ChannelAdapter):
         return f"shop order {external_id}: {current} -> {target}"
 
     def test_connection(self):
+        """The keys, their read rights and the transport, as the shop checks them."""
         status, _headers = self.client.request("GET", "system_status")
         version = (status or {}).get("environment", {}).get("version", "?")
-        return f"Connected to the shop (WooCommerce {version})."
+        self.client.request("GET", "orders", {"per_page": 1})  # the key may read orders
+        how = {
+            "basic": "HTTPS with Basic auth",
+            "query": "keys in the query string",
+            "oauth": "OAuth 1.0a signatures over plain http",
+        }[self.client.auth_mode]
+        return f"Connected to the shop (WooCommerce {version}, {how})."
+
+    # ------------------------------------------------------------------
+    # webhooks
+    # ------------------------------------------------------------------
+    def list_webhooks(self, delivery_url=None):
+        """Our webhooks on the shop: named by us, or delivering to ``delivery_url``."""
+        hooks = self.client.get_all("webhooks")
+        return [h for h in hooks if isinstance(h, dict) and _ours(h, delivery_url)]
 
     def register_webhooks(self, delivery_url, secret):
+        """Replace our webhooks by one per topic: idempotent, the old ones deleted first.
+
+        Returns (webhook ids, notes on what the shop answered)."""
+        for hook in self.list_webhooks(delivery_url):
+            self.client.request("DELETE", f"webhooks/{int(hook['id'])}", params={"force": "true"})
         ids = []
-        for topic in ("order.created", "order.updated"):
+        for topic in TOPICS:
             hook, _headers = self.client.request(
                 "POST",
                 "webhooks",
-                payload={"name": f"Odoo {topic}", "topic": topic, "delivery_url": delivery_url, "secret": secret},
+                payload={
+                    "name": f"{WEBHOOK_NAME} {topic}",
+                    "topic": topic,
+                    "delivery_url": delivery_url,
+                    "secret": secret,
+                    "status": "active",
+                },
             )
             ids.append(str(hook.get("id")))
         return ids
+
+    def webhook_status(self, delivery_url=None, reactivate=True):
+        """{topic: status} of our webhooks on the shop; disabled or paused ones are set
+        active again when ``reactivate`` (the shop disables a webhook after more than
+        5 failed deliveries and never retries)."""
+        statuses = {}
+        for hook in self.list_webhooks(delivery_url):
+            status = hook.get("status") or "?"
+            if reactivate and status in ("disabled", "paused"):
+                hook, _headers = self.client.request("PUT", f"webhooks/{int(hook['id'])}", payload={"status": "active"})
+                status = f"reactivated (was {status})" if hook.get("status") == "active" else hook.get("status")
+            statuses.setdefault(hook.get("topic") or "?", status)
+        return statuses

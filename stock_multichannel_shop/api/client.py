@@ -1,13 +1,25 @@
 """HTTP client of the WooCommerce REST API (wc/v3): auth, pagination, batches, errors.
 
+Auth as a real WooCommerce checks it: over https HTTP Basic (or the keys as query
+parameters for servers that strip the Authorization header); over plain http the shop
+refuses both (``401 woocommerce_rest_cannot_view``) and only accepts OAuth 1.0a
+one-legged requests: the query signed with HMAC-SHA256 and ``consumer secret + "&"``,
+which never sends the secret.
+
 Temporary faults (timeouts, connection errors, 429, 5xx, unreadable answers) raise the
 core's :class:`TransportError` carrying ``Retry-After``; refusals raise
-:class:`ChannelError`. The consumer secret is never part of a message or a log line.
+:class:`ChannelError` with a message a merchant can act on. The consumer secret is
+never part of a message or a log line.
 """
 
+import base64
+import hashlib
+import hmac
 import logging
 import re
-from urllib.parse import urlsplit
+import secrets
+import time
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -15,14 +27,18 @@ from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportEr
 
 MAX_BATCH = 100
 PER_PAGE = 100
-_SECRET_IN_URL = re.compile(r"(consumer_(?:key|secret)=)[^&\s\"']+")
+_SECRET_IN_URL = re.compile(r"((?:consumer_(?:key|secret)|oauth_signature|oauth_consumer_key)=)[^&\s\"']+")
+AUTH_MODES = ("auto", "basic", "query", "oauth")
 
 
 class _RedactKeys(logging.Filter):
-    """urllib3 logs request lines at DEBUG: keys sent in the query string are masked."""
+    """urllib3 logs request lines at DEBUG: keys and signatures in the query string are masked."""
 
     def filter(self, record):
-        if "consumer_" in str(record.msg) or any("consumer_" in str(arg) for arg in record.args or ()):
+        text = str(record.msg)
+        if any(k in text for k in ("consumer_", "oauth_")) or any(
+            any(k in str(arg) for k in ("consumer_", "oauth_")) for arg in record.args or ()
+        ):
             record.msg = _SECRET_IN_URL.sub(r"\1***", str(record.msg % record.args if record.args else record.msg))
             record.args = ()
         return True
@@ -31,8 +47,64 @@ class _RedactKeys(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(_RedactKeys())
 
 
-class WooAccessError(ChannelError):
+class WooRefused(ChannelError):
+    """The shop refused a call: ``status`` and ``code`` are the shop's own."""
+
+    def __init__(self, message, status=None, code=""):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class WooAccessError(WooRefused):
     """401 / 403: keys wrong, not allowed, or the server strips the Authorization header."""
+
+
+def _encode(value):
+    """RFC 3986 percent-encoding, as WooCommerce's OAuth check encodes keys and values."""
+    return quote(str(value), safe="~-._")
+
+
+def oauth_signature(method, url, params, secret, algorithm="HMAC-SHA256"):
+    """The OAuth 1.0a signature WooCommerce expects for ``method url?params``.
+
+    WooCommerce signs ``METHOD&enc(url)&k1%3Dv1%26k2%3Dv2`` where keys and values are
+    encoded once and sorted by key, with the key ``consumer_secret&``.
+    """
+    pairs = sorted((_encode(k), _encode(v)) for k, v in params.items() if k != "oauth_signature")
+    query = "%26".join(f"{k}%3D{v}" for k, v in pairs)
+    base = f"{method.upper()}&{_encode(url)}&{query}"
+    digest = hashlib.sha1 if algorithm == "HMAC-SHA1" else hashlib.sha256
+    return base64.b64encode(hmac.new(f"{secret}&".encode(), base.encode(), digest).digest()).decode()
+
+
+# the shop's error codes, as a merchant can act on them
+ERROR_HINTS = {
+    "woocommerce_rest_cannot_view": (
+        "the shop refused to show this (HTTP {status} woocommerce_rest_cannot_view): over plain http WooCommerce "
+        "refuses keys sent as Basic auth or in the query string — use the shop's https:// address, or OAuth "
+        "signing over http; otherwise the REST key lacks Read rights (WooCommerce > Settings > Advanced > REST API)."
+    ),
+    "woocommerce_rest_authentication_error": (
+        "the shop refused the API keys (HTTP {status}): {message} Check the consumer key and secret in "
+        "WooCommerce > Settings > Advanced > REST API."
+    ),
+    "woocommerce_rest_cannot_create": (
+        "the REST key may not create this (HTTP {status}): give the key Read/Write permission in "
+        "WooCommerce > Settings > Advanced > REST API."
+    ),
+    "woocommerce_rest_cannot_edit": (
+        "the REST key may not change this (HTTP {status}): give the key Read/Write permission in "
+        "WooCommerce > Settings > Advanced > REST API."
+    ),
+    "woocommerce_rest_cannot_delete": (
+        "the REST key may not delete this (HTTP {status}): give the key Read/Write permission."
+    ),
+    "rest_no_route": (
+        "the shop has no such REST route (HTTP {status}): check the shop URL (without /wp-json) and that "
+        "WooCommerce is active and permalinks are not 'Plain'."
+    ),
+    "rest_forbidden": "the shop refused the request (HTTP {status}): {message}",
+}
 
 
 class WooClient:
@@ -45,33 +117,59 @@ class WooClient:
         user_agent="Odoo stock_multichannel",
         query_string_auth=False,
         session=None,
+        auth_mode="auto",
+        allow_http_oauth=True,
     ):
-        url = urlsplit(shop_url.rstrip("/"))
-        local = url.hostname in ("127.0.0.1", "localhost")
-        if url.scheme != "https" and not local:
-            raise ChannelError("WooCommerce keys are only sent over HTTPS: use the shop's https:// address.")
+        url = urlsplit((shop_url or "").rstrip("/"))
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ChannelError(f"The shop URL {shop_url!r} is not an http(s) address such as https://shop.example.com.")
+        if auth_mode == "auto":
+            if url.scheme == "https":
+                auth_mode = "query" if query_string_auth else "basic"
+            elif allow_http_oauth:
+                auth_mode = "oauth"
+            else:
+                raise ChannelError(
+                    "The shop's address is plain http: WooCommerce only accepts keys over HTTPS, or over http with "
+                    "OAuth 1.0a signing, which this channel refuses. Use the shop's https:// address, or allow "
+                    "OAuth signing over http on the channel."
+                )
+        if auth_mode not in AUTH_MODES:
+            raise ValueError(f"unknown auth mode {auth_mode!r}")
+        self.auth_mode = auth_mode
         self.base = f"{shop_url.rstrip('/')}/wp-json/wc/v3"
         self._key, self._secret = key, secret
         self.timeout = timeout
-        self.query_string_auth = query_string_auth
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent or "Odoo stock_multichannel"
 
     def __repr__(self):
         return f"<WooClient {self.base}>"
 
+    def _signed(self, method, url, params):
+        signed = {k: v for k, v in params.items() if v is not None}
+        signed.update(
+            oauth_consumer_key=self._key,
+            oauth_nonce=secrets.token_hex(16),
+            oauth_signature_method="HMAC-SHA256",
+            oauth_timestamp=str(int(time.time())),
+        )
+        signed["oauth_signature"] = oauth_signature(method, url, signed, self._secret)
+        return signed
+
     def request(self, method, path, params=None, payload=None):
         """Return (JSON body, response headers)."""
-        params = dict(params or {})
+        params = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        url = f"{self.base}/{path}"
         auth = None
-        if self.query_string_auth:
+        if self.auth_mode == "query":
             params.update(consumer_key=self._key, consumer_secret=self._secret)
+        elif self.auth_mode == "oauth":
+            params = self._signed(method, url, params)
         else:
             auth = (self._key, self._secret)
         try:
-            response = self.session.request(
-                method, f"{self.base}/{path}", params=params, json=payload, auth=auth, timeout=self.timeout
-            )
+            response = self.session.request(method, url, params=params, json=payload, auth=auth, timeout=self.timeout)
         except requests.Timeout:
             raise TransportError(f"the shop did not answer {method} {path} within {self.timeout:g}s") from None
         except requests.ConnectionError as error:
@@ -87,29 +185,54 @@ class WooClient:
             body = response.json()
         except ValueError:
             raise TransportError(f"the shop sent an unreadable answer on {method} {path}") from None
+        code = str(body.get("code") or "") if isinstance(body, dict) else ""
+        message = str(body.get("message") or "") if isinstance(body, dict) else ""
+        hint = ERROR_HINTS.get(code)
         if status in (401, 403):
-            code = body.get("code", "") if isinstance(body, dict) else ""
+            if hint:
+                raise WooAccessError(hint.format(status=status, message=message), status, code)
             raise WooAccessError(
                 f"the shop refused the API keys (HTTP {status} {code}): check the consumer key and secret and "
                 "their Read/Write permission; if they are right, the server may strip the Authorization header "
-                "(switch on 'Keys in Query String')."
+                "(switch on 'Keys in Query String').",
+                status,
+                code,
             )
         if status == 413:
-            raise ChannelError(f"the shop refused a batch as too large (HTTP 413) on {path}")
+            raise WooRefused(f"the shop refused a batch as too large (HTTP 413) on {path}", status, code)
         if status >= 400:
-            message = body.get("message") if isinstance(body, dict) else None
-            raise ChannelError(f"the shop refused {method} {path} (HTTP {status}): {message or body}")
+            if hint:
+                raise WooRefused(hint.format(status=status, message=message), status, code)
+            raise WooRefused(
+                f"the shop refused {method} {path} (HTTP {status} {code}): {message or body}", status, code
+            )
         return body
 
     def get_all(self, path, params=None):
-        """Every record of a paged list, following X-WP-TotalPages."""
+        """Every record of a paged list, following X-WP-TotalPages ("0" for an empty list)."""
         records, page = [], 1
         while True:
             body, headers = self.request("GET", path, dict(params or {}, per_page=PER_PAGE, page=page))
-            records.extend(body or [])
-            if page >= int(headers.get("X-WP-TotalPages") or 1) or not body:
+            if not isinstance(body, list):
+                raise TransportError(f"the shop sent no list for GET {path}")
+            records.extend(body)
+            try:
+                pages = int(headers.get("X-WP-TotalPages") or 0)
+            except ValueError:
+                pages = 0
+            if not body or page >= pages:
                 return records
             page += 1
+
+    def get_one(self, path):
+        """One record, or None when the shop answers 404 (deleted, or never there)."""
+        try:
+            body, _headers = self.request("GET", path)
+        except WooRefused as error:
+            if error.status == 404:
+                return None
+            raise
+        return body
 
     def batch_update(self, path, items):
         if len(items) > MAX_BATCH:

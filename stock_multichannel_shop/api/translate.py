@@ -1,6 +1,15 @@
-"""Translations between the core's plain data and WooCommerce payloads. Pure functions."""
+"""Translations between the core's plain data and WooCommerce payloads. Pure functions.
 
-from decimal import ROUND_HALF_UP, Decimal
+What a real WooCommerce 9.2 sends (see the contract tests replaying its recordings):
+line ``price`` is a JSON number (int or long float), money totals and taxes are
+strings with 2 decimals, the exact tax amounts per rate are strings with 4 decimals
+(``line_items[].taxes[]``), the rates themselves are in ``tax_lines[]``
+(``rate_id``, ``rate_percent``), a coupon's ``discount`` may be ``"13"``, and coupon
+codes are lower-cased.
+"""
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CORE_STATUS = {
     "processing": "open",
@@ -12,17 +21,36 @@ CORE_STATUS = {
     "failed": "cancelled",
     "trash": "cancelled",
 }
+#: statuses the shop gives an order before a real order exists (the block checkout's
+#: draft, WordPress's auto-draft): never pending, never holding stock, never imported
+DRAFT_STATUSES = frozenset({"checkout-draft", "draft", "auto-draft"})
+CENT = Decimal("0.01")
+
+
+def is_draft(order):
+    return isinstance(order, dict) and order.get("status") in DRAFT_STATUSES
+
+
+def core_status(shop_status):
+    """The core's status of a shop status. Drafts are not orders yet: they come in as
+    "cancelled" (never held, never imported), a plugin's own status as "pending"."""
+    if shop_status in DRAFT_STATUSES:
+        return "cancelled"
+    return CORE_STATUS.get(shop_status, "pending")
 
 
 def money(value):
-    return f"{Decimal(str(value)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
+    return f"{Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)}"
 
 
 def _decimal(value):
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except ArithmeticError:
+    if value in (None, "") or isinstance(value, bool):
         return Decimal(0)
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+    return number if number.is_finite() else Decimal(0)
 
 
 def stock_item(item_id, quantity):
@@ -43,14 +71,70 @@ def item_error(answer):
     error = answer.get("error") if isinstance(answer, dict) else {"message": "no answer"}
     if not error:
         return ""
+    if not isinstance(error, dict):
+        return str(error)
     return f"{error.get('message') or 'refused'} ({error.get('code', 'error')})"
 
 
-def _rate(amount, tax):
+def stock_on_parent(variation):
+    """A variation whose stock the shop keeps on its parent reports ``manage_stock: "parent"``."""
+    return isinstance(variation, dict) and variation.get("manage_stock") == "parent"
+
+
+# ----------------------------------------------------------------------
+# taxes
+# ----------------------------------------------------------------------
+def tax_rates(order):
+    """{rate id: rate in percent} from the order's ``tax_lines``."""
+    rates = {}
+    for tax_line in order.get("tax_lines") or []:
+        if isinstance(tax_line, dict) and tax_line.get("rate_id") not in (None, ""):
+            rates[str(tax_line["rate_id"])] = _decimal(tax_line.get("rate_percent"))
+    return rates
+
+
+def _ratio_rate(amount, tax):
+    """A rate derived from amounts: only a fallback when the order carries no rates.
+
+    Derived from the exact per-rate amount (4 decimals), it is right to 0.01%; derived
+    from rounded amounts (3 x 9.99 = 29.97 with tax 5.69) it is not, hence the
+    rounding to the nearest 0.01% of an exact per-rate amount only."""
     amount, tax = _decimal(amount), _decimal(tax)
     if not amount:
         return None
-    return float((tax / amount * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return (tax / amount * 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _line_rate(item, rates, base_key="subtotal"):
+    """The tax rate (percent, Decimal) of a line, shipping line or fee.
+
+    From the line's per-rate taxes matched to the order's tax lines; several rates on
+    one line add up (never seen on a store with one rate per class). None when the line
+    does not say at all (then the product's own taxes apply)."""
+    taxes = item.get("taxes")
+    if isinstance(taxes, list):
+        total = Decimal(0)
+        found = False
+        for tax in taxes:
+            if not isinstance(tax, dict):
+                continue
+            amount = _decimal(tax.get(base_key)) or _decimal(tax.get("total"))
+            rate = rates.get(str(tax.get("id")))
+            if rate is None:
+                # a rate deleted from the shop since: derived from the exact amount
+                rate = _ratio_rate(item.get(base_key) or item.get("total"), amount) or Decimal(0)
+            if amount or rate:
+                total += rate
+                found = True
+        return total if found else Decimal(0)
+    tax_key = f"{base_key}_tax" if base_key == "subtotal" else "total_tax"
+    if item.get(tax_key) in (None, ""):
+        return None
+    return _ratio_rate(item.get(base_key), item.get(tax_key)) or Decimal(0)
+
+
+def _float(value):
+    return None if value is None else float(value)
 
 
 def _address(data, email="", phone=""):
@@ -71,23 +155,75 @@ def _address(data, email="", phone=""):
     }
 
 
+def _discounts(order, line_rates, include):
+    """Coupons as discounts, each with the tax rate of the lines it reduced.
+
+    The shop spreads a coupon over the lines (``subtotal`` - ``total``); when the
+    discounted lines share one rate, each coupon is one discount of that rate, else one
+    discount per rate with the exact amounts taken from the lines."""
+    coupons = [c for c in order.get("coupon_lines") or [] if isinstance(c, dict)]
+    if not coupons:
+        return []
+    per_rate = defaultdict(Decimal)
+    for line, rate in line_rates:
+        reduced = _decimal(line.get("subtotal")) - _decimal(line.get("total"))
+        if include:
+            reduced += _decimal(line.get("subtotal_tax")) - _decimal(line.get("total_tax"))
+        if reduced:
+            per_rate[rate] += reduced
+    codes = ", ".join(str(c.get("code") or "").strip() for c in coupons if c.get("code"))
+    if len(per_rate) > 1:
+        return [
+            {
+                "name": f"Coupon {codes} ({_rate_label(rate)}%)".replace("Coupon  ", "Coupon "),
+                "tax_rate": _float(rate),
+                "amount": float(amount.quantize(CENT, rounding=ROUND_HALF_UP)),
+            }
+            for rate, amount in per_rate.items()
+        ]
+    rate = next(iter(per_rate)) if per_rate else None
+    discounts = []
+    for coupon in coupons:
+        amount = _decimal(coupon.get("discount")) + (_decimal(coupon.get("discount_tax")) if include else 0)
+        if rate is None:
+            coupon_rate = _ratio_rate(coupon.get("discount"), coupon.get("discount_tax"))
+        else:
+            coupon_rate = rate
+        discounts.append(
+            {
+                "name": f"Coupon {coupon.get('code') or ''}".strip(),
+                "tax_rate": _float(coupon_rate),
+                "amount": float(amount),
+            }
+        )
+    return discounts
+
+
+def _rate_label(rate):
+    return f"{rate.normalize():f}" if rate is not None else "?"
+
+
 def normalize_order(order):
     """A WooCommerce order as the core's normalised order (see stock_multichannel.lib.orders).
 
     Lines go by variation id, then product id (the listing's external id), then SKU;
     unit prices come from the line subtotal (before coupons), coupons become discounts,
     fees with a positive amount are charged like shipping and negative ones discount.
+    Tax rates come from the order's own per-rate data, never from rounded amounts.
     """
     if not isinstance(order, dict):
         return {"external_id": "", "raw": order}
     include = bool(order.get("prices_include_tax"))
-    lines = []
+    rates = tax_rates(order)
+    lines, line_rates = [], []
     for line in order.get("line_items") or []:
         if not isinstance(line, dict):
             continue
         quantity = _decimal(line.get("quantity"))
         subtotal, tax = _decimal(line.get("subtotal")), _decimal(line.get("subtotal_tax"))
         gross = subtotal + tax if include else subtotal
+        rate = _line_rate(line, rates)
+        line_rates.append((line, rate))
         lines.append(
             {
                 "external_id": str(line.get("id") or ""),
@@ -96,34 +232,26 @@ def normalize_order(order):
                 "name": line.get("name") or "",
                 "quantity": line.get("quantity"),
                 "unit_price": float(gross / quantity) if quantity else line.get("price"),
-                "tax_rate": _rate(subtotal, tax),
+                "tax_rate": _float(rate),
             }
         )
     charges = [
         {
             "name": s.get("method_title") or "Shipping",
-            "tax_rate": _rate(s.get("total"), s.get("total_tax")),
+            "tax_rate": _float(_line_rate(s, rates, "total")),
             "amount": float(_decimal(s.get("total")) + (_decimal(s.get("total_tax")) if include else 0)),
         }
         for s in order.get("shipping_lines") or []
         if isinstance(s, dict)
     ]
-    discounts = [
-        {
-            "name": f"Coupon {c.get('code') or ''}".strip(),
-            "tax_rate": _rate(c.get("discount"), c.get("discount_tax")),
-            "amount": float(_decimal(c.get("discount")) + (_decimal(c.get("discount_tax")) if include else 0)),
-        }
-        for c in order.get("coupon_lines") or []
-        if isinstance(c, dict)
-    ]
+    discounts = _discounts(order, line_rates, include)
     for fee in order.get("fee_lines") or []:
         if not isinstance(fee, dict):
             continue
         amount = _decimal(fee.get("total")) + (_decimal(fee.get("total_tax")) if include else 0)
         entry = {
             "name": fee.get("name") or "Fee",
-            "tax_rate": _rate(fee.get("total"), fee.get("total_tax")),
+            "tax_rate": _float(_line_rate(fee, rates, "total")),
             "amount": float(abs(amount)),
         }
         (charges if amount >= 0 else discounts).append(entry)
@@ -134,7 +262,7 @@ def normalize_order(order):
     return {
         "external_id": str(order.get("id") or ""),
         "name": f"Shop #{order.get('number') or order.get('id')}",
-        "status": CORE_STATUS.get(order.get("status"), "pending"),
+        "status": core_status(order.get("status")),
         "date": (order.get("date_created_gmt") or "").replace("T", " "),
         "currency": order.get("currency") or "",
         "prices_include_tax": include,
@@ -148,3 +276,8 @@ def normalize_order(order):
         "note": order.get("customer_note") or "",
         "raw": order,
     }
+
+
+def modified(order):
+    """The order's GMT modification stamp, comparable as text ('' when unknown)."""
+    return str(order.get("date_modified_gmt") or "") if isinstance(order, dict) else ""

@@ -1,10 +1,21 @@
+import logging
 import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
 
-from odoo import _, fields, models
+from odoo import api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
+from ..adapter import TOPICS, delivery_url_problem
 from ..api.client import WooClient
+
+_logger = logging.getLogger(__name__)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: an open channel order not seen for this long is re-read from the shop
+RECHECK_AFTER = timedelta(hours=1)
+RECHECK_BATCH = 50
+PING_PARAM = "stock_multichannel_shop.woo_ping.%s"
 
 
 class MultichannelChannel(models.Model):
@@ -20,6 +31,13 @@ class MultichannelChannel(models.Model):
         "Keys in Query String",
         help="For servers that strip the Authorization header: send the keys as query parameters (HTTPS only).",
     )
+    woo_http_oauth = fields.Boolean(
+        "OAuth Signing over HTTP",
+        default=True,
+        help="A shop on a plain http:// address refuses keys sent as Basic auth or in the query string; only "
+        "OAuth 1.0a signed requests work there (the secret is never sent, but the data is not encrypted). "
+        "Switch off to refuse plain http altogether.",
+    )
     woo_timeout = fields.Float("Shop Timeout (s)", default=30.0)
     woo_user_agent = fields.Char(
         "User-Agent", default="Odoo stock_multichannel", help="Some hosts block unusual User-Agents."
@@ -27,6 +45,11 @@ class MultichannelChannel(models.Model):
     woo_webhook_secret = fields.Char("Webhook Secret", groups="base.group_system", copy=False)
     woo_webhook_ids = fields.Char("Webhook IDs", readonly=True, copy=False)
     woo_webhook_url = fields.Char("Webhook URL", compute="_compute_woo_webhook_url")
+    woo_webhook_status = fields.Char(
+        "Webhook Status", readonly=True, copy=False, help="As the shop last reported its webhooks."
+    )
+    woo_webhook_checked_at = fields.Datetime("Webhooks Checked", readonly=True, copy=False)
+    woo_webhook_problem = fields.Text("Webhook Problem", readonly=True, copy=False)
 
     def _compute_woo_webhook_url(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
@@ -37,7 +60,7 @@ class MultichannelChannel(models.Model):
         self.ensure_one()
         channel = self.sudo()
         if not (channel.woo_url and channel.woo_key and channel.woo_secret):
-            raise ChannelError(_("Set the shop URL, consumer key and consumer secret of %s.", self.name))
+            raise ChannelError(self.env._("Set the shop URL, consumer key and consumer secret of %s.", self.name))
         return WooClient(
             channel.woo_url,
             channel.woo_key,
@@ -45,15 +68,184 @@ class MultichannelChannel(models.Model):
             timeout=channel.woo_timeout or 30.0,
             user_agent=channel.woo_user_agent,
             query_string_auth=channel.woo_query_auth,
+            allow_http_oauth=channel.woo_http_oauth,
         )
 
+    def _woo_shop_is_local(self):
+        """A shop on this machine (the simulator): it delivers to loopback addresses."""
+        return urlsplit(self.sudo().woo_url or "").hostname in LOCAL_HOSTS
+
+    # ------------------------------------------------------------------
+    # webhooks
+    # ------------------------------------------------------------------
+    def _woo_check_manager(self):
+        if not self.env.su and not self.env.user.has_group("stock_multichannel.group_multichannel_manager"):
+            raise AccessError(self.env._("Only a Multichannel Administrator can register the shop's webhooks."))
+        self._check_operator_rights()
+
     def action_register_webhooks(self):
-        """Create order.created / order.updated webhooks on the shop, signed with a new secret."""
+        """Register order.created / order.updated webhooks on the shop (ours replaced).
+
+        The secret is kept unless ``woo_new_secret`` is in the context; the delivery URL
+        is checked first as the shop's WordPress will check it, then the ping."""
+        self._woo_check_manager()
         self.ensure_one()
-        secret = secrets.token_urlsafe(32)
+        channel = self.sudo()
+        url = channel.woo_webhook_url
+        problem = "" if channel._woo_shop_is_local() else delivery_url_problem(url)
+        if problem:
+            raise UserError(
+                self.env._(
+                    "The shop could not deliver its webhooks to %(url)s: %(problem)s. Orders still arrive by polling.",
+                    url=url,
+                    problem=problem,
+                )
+            )
+        secret = channel.woo_webhook_secret
+        if not secret or self.env.context.get("woo_new_secret"):
+            secret = secrets.token_urlsafe(32)
         try:
-            ids = self._get_adapter().register_webhooks(self.woo_webhook_url, secret)
+            ids = channel._get_adapter().register_webhooks(url, secret)
         except (ChannelError, TransportError) as error:
-            raise UserError(_("Registering the webhooks failed: %s", error)) from None
-        self.sudo().write({"woo_webhook_secret": secret, "woo_webhook_ids": ", ".join(ids)})
-        return self._notify(_("Webhooks registered on the shop: %s.", ", ".join(ids)))
+            raise UserError(self.env._("Registering the webhooks failed: %s", error)) from None
+        channel.write({"woo_webhook_secret": secret, "woo_webhook_ids": ", ".join(ids)})
+        pinged = channel._woo_pinged(ids)
+        if pinged:
+            channel.write(
+                {
+                    "woo_webhook_status": "active",
+                    "woo_webhook_problem": False,
+                    "woo_webhook_checked_at": fields.Datetime.now(),
+                }
+            )
+            return self._notify(self.env._("Webhooks registered on the shop: %s.", ", ".join(ids)))
+        message = self.env._(
+            "The shop created the webhooks (%(ids)s) but its test delivery (ping) did not reach Odoo at %(url)s: "
+            "check that this address is reachable from the shop (public https on port 443, no firewall or "
+            "login page in front). The shop disables a webhook after 5 failed deliveries; orders still arrive "
+            "by polling.",
+            ids=", ".join(ids),
+            url=url,
+        )
+        channel.write({"woo_webhook_problem": message, "woo_webhook_status": "no ping"})
+        action = self._notify(message)
+        action["params"].update(type="warning", sticky=True)
+        return action
+
+    def action_register_webhooks_new_secret(self):
+        return self.with_context(woo_new_secret=True).action_register_webhooks()
+
+    def _woo_pinged(self, ids):
+        """Whether the creation pings of webhooks ``ids`` reached the controller.
+
+        Read through a new cursor: the controller committed them in its own transaction."""
+        key = PING_PARAM % self.id
+        with self.env.registry.cursor() as cr:
+            seen = (self.env(cr=cr)["ir.config_parameter"].sudo().get_param(key) or "").split()
+        return all(webhook_id in seen for webhook_id in ids)
+
+    def action_check_webhooks(self):
+        self._woo_check_manager()
+        self.ensure_one()
+        self.sudo()._woo_check_webhooks()
+        return self._notify(self.env._("Webhooks on the shop: %s", self.sudo().woo_webhook_status or "-"))
+
+    def _woo_check_webhooks(self):
+        """Read our webhooks' status on the shop, re-activate disabled ones, register
+        missing ones (with the same secret), and show it on the channel."""
+        for channel in self:
+            url = channel.woo_webhook_url
+            try:
+                adapter = channel._get_adapter()
+                statuses = adapter.webhook_status(url, reactivate=True)
+                missing = [topic for topic in TOPICS if topic not in statuses]
+                if missing and channel.woo_webhook_secret:
+                    problem = "" if channel._woo_shop_is_local() else delivery_url_problem(url)
+                    if problem:
+                        raise ChannelError(problem)
+                    ids = adapter.register_webhooks(url, channel.woo_webhook_secret)
+                    channel.woo_webhook_ids = ", ".join(ids)
+                    statuses = dict.fromkeys(TOPICS, "registered again")
+            except (ChannelError, TransportError) as error:
+                channel.write(
+                    {
+                        "woo_webhook_problem": self.env._("Checking the webhooks failed: %s", error),
+                        "woo_webhook_checked_at": fields.Datetime.now(),
+                    }
+                )
+                continue
+            text = ", ".join(f"{topic}: {status}" for topic, status in sorted(statuses.items())) or "none"
+            channel.write(
+                {
+                    "woo_webhook_status": text,
+                    "woo_webhook_problem": False if statuses else self.env._("No webhook of ours on the shop."),
+                    "woo_webhook_checked_at": fields.Datetime.now(),
+                }
+            )
+
+    @api.model
+    def _cron_woo_webhooks(self):
+        channels = self.search([("channel_type", "=", "woocommerce"), ("woo_webhook_ids", "!=", False)])
+        for channel in channels:
+            channel._woo_check_webhooks()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # ------------------------------------------------------------------
+    # orders that left the shop
+    # ------------------------------------------------------------------
+    def _import_orders(self, auto_commit=False):
+        super()._import_orders(auto_commit=auto_commit)
+        for channel in self.filtered(lambda c: c.channel_type == "woocommerce"):
+            channel._woo_recheck_open_orders(auto_commit=auto_commit)
+
+    def _woo_recheck_open_orders(self, auto_commit=False, older_than=RECHECK_AFTER):
+        """Re-read open orders (held, in error, not imported yet) not seen for a while.
+
+        The shop deletes checkout drafts (and an admin may delete any order) without a
+        webhook, and polling by modification date never sees a deletion: an order the
+        shop answers 404 for is settled here, so it stops holding stock."""
+        self.ensure_one()
+        Order = self.env["multichannel.order"].sudo()
+        limit = fields.Datetime.now() - older_than
+        orders = Order.search(
+            [
+                ("channel_id", "=", self.id),
+                ("state", "in", ("received", "pending", "error")),
+                ("external_id", "!=", False),
+                ("create_date", "<", limit),
+                "|",
+                ("woo_checked_at", "=", False),
+                ("woo_checked_at", "<", limit),
+            ],
+            order="woo_checked_at asc nulls first, id",
+            limit=RECHECK_BATCH,
+        )
+        if not orders:
+            return
+        adapter = self._get_adapter()
+        for order in orders:
+            try:
+                raw = self._call(adapter.read_order, order.external_id)
+            except (ChannelError, TransportError) as error:
+                _logger.info("%s: re-reading order %s failed: %s", self.name, order.name, error)
+                return
+            order.woo_checked_at = fields.Datetime.now()
+            if raw is None:
+                message = self.env._(
+                    "No longer on the shop (deleted, or a checkout draft that was never placed): not imported, "
+                    "no longer counted against stock."
+                )
+                order._close("skipped", warning=message, error=False)
+                self.env["multichannel.ledger"]._log_order(order, "order", "ok", message)
+            else:
+                data = adapter.normalized_order(raw)
+                previous = (order.payload or {}).get("raw") if isinstance(order.payload, dict) else None
+                if not isinstance(previous, dict) or previous.get("status") != raw.get("status"):
+                    Order._receive(self, data)
+            self._commit(auto_commit)
+
+
+class MultichannelOrder(models.Model):
+    _inherit = "multichannel.order"
+
+    woo_checked_at = fields.Datetime("Re-read from the Shop", readonly=True, copy=False)

@@ -1,11 +1,31 @@
 """A local simulator of the WooCommerce REST API (wc/v3), for tests and the demo.
 
-Plain Python, standard library only, no Odoo. Products and variations (stock on the
-variation or on its parent), orders whose status lowers the stock
-(processing / on-hold / completed) or gives it back (cancelled / refunded / failed),
-batches of at most 100 items (413 beyond) with per-item errors inside a 200 answer,
-pagination headers, Basic or query-string authentication, injectable faults, and
-webhooks delivered with a real HMAC-SHA256 signature.
+Plain Python, standard library only, no Odoo. It answers like a real WooCommerce 9.2.5
+(checked against the recordings in the contract tests, tests/contract/):
+
+- auth: over plain http Basic auth and keys in the query string are refused with
+  ``401 woocommerce_rest_cannot_view``; only OAuth 1.0a one-legged signatures
+  (HMAC-SHA1 / HMAC-SHA256, key ``secret&``) work. ``https = True`` makes it behave
+  as a shop reached over https (Basic and query keys accepted, OAuth refused);
+- products and variations (stock on the variation or ``manage_stock: "parent"``),
+  newest first unless ``orderby``/``order`` are given; a variation updated under
+  another parent is moved there and loses its attributes; stock as a string, negative
+  stock and stock on a variable parent are accepted;
+- orders whose status lowers the stock (processing / on-hold / completed) or gives it
+  back (cancelled / refunded / failed); line ``price`` a JSON number, totals strings,
+  tax rounded per line with the exact per-rate amounts in ``taxes`` and the rates in
+  ``tax_lines``; coupons spread over the lines, codes lower-cased, ``discount`` as
+  ``"13"``; block-checkout drafts (``checkout-draft``) listed and fired as
+  ``order.updated``, deleted later without a webhook;
+- batches of at most 100 items (413 beyond) with per-item errors inside a 200 answer;
+  pagination headers (``X-WP-TotalPages: "0"`` for an empty list, ``Link``);
+- webhooks signed with HMAC-SHA256, delivery ids of 32 hex characters, never retried,
+  disabled after more than 5 failed deliveries; ``webhook_delivery = "queued"``
+  queues them like WordPress's cron (sent by :meth:`run_cron`, deliveries of one
+  webhook and order merged, the body built at send time, ``order.updated`` before
+  ``order.created``); ``check_delivery_urls`` refuses loopback / private hosts and
+  ports other than 80, 443, 8080 as WordPress does (the webhook is still created);
+- injectable faults.
 
 Standalone: ``python3 woo_simulator.py --port 8902``. Tests start it in-process.
 """
@@ -15,20 +35,61 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
+import secrets
+import socket
 import threading
 import time
 import urllib.request
 from copy import deepcopy
 from datetime import datetime, timezone
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 PREFIX = "/wp-json/wc/v3/"
 REDUCING = {"processing", "on-hold", "completed"}
 RESTORING = {"cancelled", "refunded", "failed"}
 MAX_BATCH = 100
+DRAFTS = {"checkout-draft", "auto-draft"}
+ORDER_STATUSES = (
+    "auto-draft",
+    "pending",
+    "processing",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+    "checkout-draft",
+)
+MAX_FAILURES = 5
+SAFE_PORTS = (80, 443, 8080)
+RATE = Decimal("19")
+CENT = Decimal("0.01")
+TAX_LINE = {"rate_code": "RO-TVA-1", "rate_id": 1, "label": "TVA", "compound": False, "rate_percent": 19}
+
+
+def wc_decimal(value):
+    """A decimal as WooCommerce prints it with trimmed zeros: 13 -> "13", 5.70 -> "5.7"."""
+    text = f"{Decimal(value).quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def wc_money(value):
+    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):f}"
+
+
+def wc_number(value):
+    """A line's ``price``: a JSON int when whole, else a float (8.993333333333334)."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _encode(value):
+    return quote(str(value), safe="~-._")
 
 
 def gmt_now():
@@ -48,9 +109,13 @@ class WooSimulator:
     def __init__(self, key="ck_test", secret="cs_test"):
         self.key, self.secret = key, secret
         self.strip_authorization = False  # a server that drops the Authorization header
+        self.https = False  # behave as a shop reached over https (else: plain http, OAuth only)
         self.async_webhooks = False
+        self.webhook_delivery = "immediate"  # or "queued": sent by run_cron(), merged, like WordPress
+        self.check_delivery_urls = False  # refuse loopback / private hosts and odd ports, as WordPress does
         self.lock = threading.RLock()
         self.server = None
+        self._path = ""
         self.reset()
 
     def reset(self):
@@ -65,6 +130,8 @@ class WooSimulator:
             self.next_id = 5000
             self.locked_ids = set()  # products whose updates fail per item
             self._delivery_threads = []
+            self.queue = {}  # (webhook id, order id) -> topic, waiting for the cron
+            self.nonces = set()
 
     # ------------------------------------------------------------------
     # catalogue and customers
@@ -106,6 +173,7 @@ class WooSimulator:
                     "sale_price": "",
                     "manage_stock": "parent" if stock_on_parent is not None else True,
                     "stock_quantity": None if stock_on_parent is not None else stock,
+                    "attributes": [{"id": 0, "name": "Option", "option": variation_sku}],
                 }
                 self.products[parent]["variations"].append(variation_id)
                 ids.append(variation_id)
@@ -121,84 +189,189 @@ class WooSimulator:
         with self.lock:
             return self._stock_holder(product_id, variation_id)["stock_quantity"]
 
-    def place_order(self, lines, status="processing", prices_include_tax=False, coupon=None, shipping="10.00"):
-        """A customer orders ``lines`` = [(product id, variation id, quantity, unit price excl. tax)]."""
+    def place_order(
+        self, lines, status="processing", prices_include_tax=False, coupon=None, shipping="10.00", code="SAVE"
+    ):
+        """A customer orders ``lines`` = [(product id, variation id, quantity, unit price excl. tax)].
+
+        Taxed at 19% (also shipping) and rounded per line as WooCommerce does; ``coupon``
+        is an amount spread over the lines (cents down per line, the rest on the largest).
+        """
         with self.lock:
-            order_id = self._new_id()
-            items, total, total_tax = [], 0.0, 0.0
-            for index, (product_id, variation_id, quantity, price) in enumerate(lines, 1):
-                holder = self.variations[variation_id] if variation_id else self.products[product_id]
-                subtotal = round(quantity * price, 2)
-                tax = round(subtotal * 0.19, 2)
-                items.append(
-                    {
-                        "id": order_id * 10 + index,
-                        "product_id": product_id,
-                        "variation_id": variation_id,
-                        "sku": holder["sku"],
-                        "name": f"Item {holder['sku']}",
-                        "quantity": quantity,
-                        "subtotal": f"{subtotal:.2f}",
-                        "subtotal_tax": f"{tax:.2f}",
-                        "total": f"{subtotal:.2f}",
-                        "total_tax": f"{tax:.2f}",
-                        "price": price,
-                    }
-                )
-                total += subtotal
-                total_tax += tax
-            shipping_tax = round(float(shipping) * 0.19, 2)
-            coupons = []
-            if coupon:
-                discount_tax = round(coupon * 0.19, 2)
-                coupons.append({"code": "SAVE", "discount": f"{coupon:.2f}", "discount_tax": f"{discount_tax:.2f}"})
-                total -= coupon
-                total_tax -= discount_tax
-            stamp = gmt_now()
-            order = {
-                "id": order_id,
-                "number": str(order_id),
-                "status": "pending",
-                "currency": "EUR",
-                "prices_include_tax": prices_include_tax,
-                "date_created_gmt": stamp,
-                "date_modified_gmt": stamp,
-                "customer_id": 0,
-                "customer_note": "",
-                "billing": {
-                    "first_name": "Ion",
-                    "last_name": "Popescu",
-                    "company": "",
-                    "address_1": "Str. Mare 5",
-                    "address_2": "",
-                    "city": "Iasi",
-                    "state": "IS",
-                    "postcode": "700001",
-                    "country": "RO",
-                    "email": "ion@example.com",
-                    "phone": "0744000000",
-                },
-                "payment_method": "cod",
-                "payment_method_title": "Cash on delivery",
-                "line_items": items,
-                "shipping_lines": [
-                    {
-                        "method_id": "flat_rate",
-                        "method_title": "Courier",
-                        "total": shipping,
-                        "total_tax": f"{shipping_tax:.2f}",
-                    }
-                ],
-                "fee_lines": [],
-                "coupon_lines": coupons,
-                "total": f"{total + float(shipping) + total_tax + shipping_tax:.2f}",
-                "total_tax": f"{total_tax + shipping_tax:.2f}",
-                "stock_reduced": False,
-            }
-            order["shipping"] = {k: v for k, v in order["billing"].items() if k not in ("email", "phone")}
-            self.orders[order_id] = order
+            order = self._new_order(lines, prices_include_tax, coupon, shipping, code)
+            self.orders[order["id"]] = order
             self._set_status(order, status, topic="order.created")
-            return deepcopy(order)
+            if self.webhook_delivery == "queued":
+                self._fire("order.updated", order)  # the real checkout fires both
+            return self._order_view(order)
+
+    def open_checkout(self, lines, shipping="10.00"):
+        """The block checkout: the customer reaches the checkout page and a draft order exists.
+
+        No stock is held; the draft is listed by GET /orders and fires order.updated."""
+        with self.lock:
+            order = self._new_order(lines, False, None, shipping, "SAVE")
+            order["status"] = "checkout-draft"
+            self.orders[order["id"]] = order
+            self._fire("order.updated", order)
+            return self._order_view(order)
+
+    def checkout(self, order_id, status="processing"):
+        """The customer places the draft: it becomes a real order (order.created)."""
+        with self.lock:
+            order = self.orders[order_id]
+            self._set_status(order, status, topic="order.created")
+            return self._order_view(order)
+
+    def expire_drafts(self):
+        """The shop's daily clean-up: drafts are deleted, without any webhook."""
+        with self.lock:
+            gone = [i for i, o in self.orders.items() if o["status"] in DRAFTS]
+            for order_id in gone:
+                del self.orders[order_id]
+            return gone
+
+    def delete_order(self, order_id):
+        with self.lock:
+            self.orders.pop(order_id, None)
+
+    def _new_order(self, lines, prices_include_tax, coupon, shipping, code):
+        order_id = self._new_id()
+        items = []
+        for index, (product_id, variation_id, quantity, price) in enumerate(lines, 1):
+            holder = self.variations[variation_id] if variation_id else self.products[product_id]
+            subtotal = (Decimal(str(quantity)) * Decimal(str(price))).quantize(CENT, rounding=ROUND_HALF_UP)
+            items.append(
+                {
+                    "id": order_id * 10 + index,
+                    "name": f"Item {holder['sku']}",
+                    "product_id": product_id,
+                    "variation_id": variation_id,
+                    "quantity": quantity,
+                    "tax_class": "",
+                    "sku": holder["sku"],
+                    "_subtotal": subtotal,
+                    "_total": subtotal,
+                }
+            )
+        coupon_lines = []
+        if coupon:
+            self._spread(items, Decimal(str(coupon)).quantize(CENT))
+            discount_tax = sum((i["_subtotal"] - i["_total"]) * RATE / 100 for i in items)
+            coupon_lines.append(
+                {
+                    "id": order_id * 10 + 9,
+                    "code": code.lower(),  # WooCommerce keeps coupon codes lower-cased
+                    "discount": wc_decimal(Decimal(str(coupon))),
+                    "discount_tax": wc_money(discount_tax),
+                    "discount_type": "fixed_cart",
+                    "nominal_amount": coupon,
+                    "free_shipping": False,
+                }
+            )
+        item_tax = Decimal(0)
+        for item in items:
+            subtotal, total = item.pop("_subtotal"), item.pop("_total")
+            exact_subtotal_tax, exact_tax = subtotal * RATE / 100, total * RATE / 100
+            tax = exact_tax.quantize(CENT, rounding=ROUND_HALF_UP)
+            item_tax += tax
+            item.update(
+                subtotal=wc_money(subtotal),
+                subtotal_tax=wc_money(exact_subtotal_tax),
+                total=wc_money(total),
+                total_tax=wc_money(tax),
+                taxes=[{"id": 1, "total": wc_decimal(exact_tax), "subtotal": wc_decimal(exact_subtotal_tax)}],
+                meta_data=[],
+                price=wc_number(total / Decimal(str(item["quantity"]))),
+            )
+        shipping_total = Decimal(str(shipping or 0))
+        shipping_lines, shipping_tax = [], Decimal(0)
+        if shipping_total:
+            shipping_tax = (shipping_total * RATE / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+            shipping_lines.append(
+                {
+                    "id": order_id * 10 + 8,
+                    "method_title": "Courier",
+                    "method_id": "flat_rate",
+                    "total": wc_money(shipping_total),
+                    "total_tax": wc_money(shipping_tax),
+                    "taxes": [{"id": 1, "total": wc_decimal(shipping_total * RATE / 100), "subtotal": ""}],
+                }
+            )
+        lines_total = sum(Decimal(i["total"]) for i in items)
+        total_tax = item_tax + shipping_tax
+        stamp = gmt_now()
+        billing = {
+            "first_name": "Ion",
+            "last_name": "Popescu",
+            "company": "",
+            "address_1": "Str. Mare 5",
+            "address_2": "",
+            "city": "Iasi",
+            "state": "IS",
+            "postcode": "700001",
+            "country": "RO",
+            "email": "ion@example.com",
+            "phone": "0744000000",
+        }
+        order = {
+            "id": order_id,
+            "parent_id": 0,
+            "number": str(order_id),
+            "status": "pending",
+            "currency": "EUR",
+            "version": "9.2.5",
+            "prices_include_tax": prices_include_tax,
+            "date_created_gmt": stamp,
+            "date_modified_gmt": stamp,
+            "discount_total": wc_money(sum(Decimal(i["subtotal"]) - Decimal(i["total"]) for i in items)),
+            "discount_tax": coupon_lines[0]["discount_tax"] if coupon_lines else "0.00",
+            "shipping_total": wc_money(shipping_total),
+            "shipping_tax": wc_money(shipping_tax),
+            "cart_tax": wc_money(item_tax),
+            "total": wc_money(lines_total + shipping_total + total_tax),
+            "total_tax": wc_money(total_tax),
+            "customer_id": 0,
+            "customer_note": "",
+            "billing": billing,
+            "shipping": {k: v for k, v in billing.items() if k != "email"},
+            "payment_method": "cod",
+            "payment_method_title": "Cash on delivery",
+            "line_items": items,
+            "tax_lines": [
+                dict(
+                    TAX_LINE,
+                    id=order_id * 10 + 7,
+                    tax_total=wc_money(item_tax),
+                    shipping_tax_total=wc_money(shipping_tax),
+                )
+            ],
+            "shipping_lines": shipping_lines,
+            "fee_lines": [],
+            "coupon_lines": coupon_lines,
+            "stock_reduced": False,
+        }
+        return order
+
+    @staticmethod
+    def _spread(items, amount):
+        """A fixed cart coupon over the lines as WooCommerce does: each line's share in
+        cents rounded down, the cents left over on the largest lines."""
+        base = sum(i["_subtotal"] for i in items)
+        if not base:
+            return
+        shares = [
+            min(i["_subtotal"], (amount * i["_subtotal"] / base).quantize(CENT, rounding=ROUND_DOWN)) for i in items
+        ]
+        left = amount - sum(shares)
+        for index in sorted(range(len(items)), key=lambda k: -items[k]["_subtotal"]):
+            if left <= 0:
+                break
+            extra = min(left, items[index]["_subtotal"] - shares[index])
+            shares[index] += extra
+            left -= extra
+        for item, share in zip(items, shares, strict=True):
+            item["_total"] = item["_subtotal"] - share
 
     def set_order_status(self, order_id, status):
         with self.lock:
@@ -234,40 +407,103 @@ class WooSimulator:
     # ------------------------------------------------------------------
     def _fire(self, topic, order):
         for webhook in list(self.webhooks.values()):
-            if webhook["topic"] == topic and webhook["status"] == "active":
-                body = json.dumps({k: v for k, v in order.items() if k != "stock_reduced"}).encode()
-                signature = base64.b64encode(hmac.new(webhook["secret"].encode(), body, hashlib.sha256).digest())
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-WC-Webhook-Topic": topic,
-                    "X-WC-Webhook-Resource": "order",
-                    "X-WC-Webhook-Event": topic.split(".")[1],
-                    "X-WC-Webhook-Signature": signature.decode(),
-                    "X-WC-Webhook-ID": str(webhook["id"]),
-                    "X-WC-Webhook-Delivery-ID": str(self._new_id()),
-                }
-                self._deliver(webhook, body, headers)
+            if webhook["topic"] != topic or webhook["status"] != "active":
+                continue
+            if self.webhook_delivery == "queued":
+                # WordPress's action scheduler: one pending delivery per webhook and order,
+                # its body built when it is sent
+                self.queue[(webhook["id"], order["id"])] = topic
+                continue
+            self._send(webhook, order, secrets.token_hex(16))
 
-    def _deliver(self, webhook, body, headers):
-        """Deliver once, never retried (as WooCommerce does).
+    def run_cron(self):
+        """WordPress's cron on a page view: send what is queued, order.updated first."""
+        with self.lock:
+            queued = sorted(self.queue.items(), key=lambda entry: (entry[1] != "order.updated", entry[0]))
+            self.queue.clear()
+            delivery_id = secrets.token_hex(16)  # one run's deliveries share it
+            for (webhook_id, order_id), _topic in queued:
+                webhook, order = self.webhooks.get(webhook_id), self.orders.get(order_id)
+                if webhook and order and webhook["status"] == "active":
+                    self._send(webhook, order, delivery_id)
+        self.wait_deliveries()
+
+    def _send(self, webhook, order, delivery_id):
+        topic = webhook["topic"]
+        body = json.dumps(self._order_view(order)).encode()
+        signature = base64.b64encode(hmac.new(webhook["secret"].encode(), body, hashlib.sha256).digest())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "WooCommerce/9.2.5 Hookshot (WordPress/7.0)",
+            "X-WC-Webhook-Source": f"{self.url if self.server else 'http://shop.example'}/",
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Resource": "order",
+            "X-WC-Webhook-Event": topic.split(".")[1],
+            "X-WC-Webhook-Signature": signature.decode(),
+            "X-WC-Webhook-ID": str(webhook["id"]),
+            "X-WC-Webhook-Delivery-ID": delivery_id,
+        }
+        self._deliver(webhook, body, headers, order_id=order["id"])
+
+    def delivery_url_refused(self, url):
+        """Why WordPress's safe HTTP request refuses ``url``, or '' (only with check_delivery_urls)."""
+        if not self.check_delivery_urls:
+            return ""
+        parts = urlsplit(url or "")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "invalid URL"
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if port not in SAFE_PORTS:
+            return f"port {port} is not allowed"
+        try:
+            address = ipaddress.ip_address(socket.gethostbyname(parts.hostname))
+        except (OSError, ValueError):
+            return "host not found"
+        if address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified:
+            return "loopback or private address"
+        return ""
+
+    def _deliver(self, webhook, body, headers, order_id=None, ping=False):
+        """Deliver once, never retried (as WooCommerce does); a failure counts, and after
+        more than 5 failures in a row the webhook is disabled (a ping never counts).
 
         Synchronously by default, so that a test's Odoo handles the delivery while the
         test waits; ``async_webhooks`` delivers from a thread (the demo).
         """
 
         def send():
-            request = urllib.request.Request(webhook["delivery_url"], data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=20) as response:
-                    status = response.status
-            except urllib.error.HTTPError as error:
-                status = error.code
-            except OSError:
-                status = None
+            status, answer = None, ""
+            refused = self.delivery_url_refused(webhook["delivery_url"])
+            if not refused:
+                request = urllib.request.Request(webhook["delivery_url"], data=body, headers=headers, method="POST")
+                try:
+                    with urllib.request.urlopen(request, timeout=20) as response:
+                        status, answer = response.status, response.read(200).decode(errors="replace")
+                except urllib.error.HTTPError as error:
+                    status = error.code
+                except OSError:
+                    status = None
             with self.lock:
                 self.deliveries.append(
-                    {"webhook": webhook["id"], "status": status, "topic": headers.get("X-WC-Webhook-Topic")}
+                    {
+                        "webhook": webhook["id"],
+                        "status": status,
+                        "topic": headers.get("X-WC-Webhook-Topic"),
+                        "order": order_id,
+                        "delivery_id": headers.get("X-WC-Webhook-Delivery-ID"),
+                        "answer": answer,
+                        "refused": refused,
+                        "ping": ping,
+                    }
                 )
+                if ping:
+                    return
+                if status is not None and 200 <= status < 303:
+                    webhook["failure_count"] = 0
+                else:
+                    webhook["failure_count"] = webhook.get("failure_count", 0) + 1
+                    if webhook["failure_count"] > MAX_FAILURES:
+                        webhook["status"] = "disabled"
 
         if not self.async_webhooks:
             send()
@@ -308,17 +544,65 @@ class WooSimulator:
     # ------------------------------------------------------------------
     # the API
     # ------------------------------------------------------------------
-    def authenticated(self, headers, query):
+    def auth_error(self, method, path, query, headers):
+        """None when the request is authenticated as the shop checks it, else the WooError."""
         header = headers.get("Authorization", "")
-        if header.startswith("Basic ") and not self.strip_authorization:
+        basic = header.startswith("Basic ") and not self.strip_authorization
+        if "oauth_signature" in query:
+            if self.https:
+                return WooError(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+            return self._oauth_error(method, path, query, headers)
+        if basic:
             key, _sep, secret = base64.b64decode(header[6:]).decode(errors="replace").partition(":")
-        else:
+        elif "consumer_key" in query:
             key, secret = query.get("consumer_key", [""])[0], query.get("consumer_secret", [""])[0]
-        return hmac.compare_digest(key, self.key) and hmac.compare_digest(secret, self.secret)
+        else:
+            key = secret = None
+        if key is None or not self.https:
+            # over plain http WordPress sees no user at all: not an authentication error code
+            return WooError(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        if not hmac.compare_digest(key, self.key):
+            return WooError(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+        if not hmac.compare_digest(secret, self.secret):
+            return WooError(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+        return None
+
+    def _oauth_error(self, method, path, query, headers):
+        params = {k: v[0] for k, v in query.items()}
+        if params.get("oauth_consumer_key") != self.key:
+            return WooError(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+        algorithm = params.get("oauth_signature_method")
+        if algorithm not in ("HMAC-SHA1", "HMAC-SHA256"):
+            return WooError(
+                401, "woocommerce_rest_authentication_error", "Invalid signature - signature method is invalid."
+            )
+        try:
+            stamp = int(params.get("oauth_timestamp", ""))
+        except ValueError:
+            stamp = 0
+        if abs(time.time() - stamp) > 15 * 60:
+            return WooError(401, "woocommerce_rest_authentication_error", "Invalid timestamp.")
+        nonce = params.get("oauth_nonce", "")
+        if not nonce or (stamp, nonce) in self.nonces:
+            return WooError(
+                401, "woocommerce_rest_authentication_error", "Invalid nonce - nonce has already been used."
+            )
+        url = f"http://{headers.get('Host', '')}{PREFIX}{path}"
+        pairs = sorted((_encode(k), _encode(v)) for k, v in params.items() if k != "oauth_signature")
+        base = f"{method}&{_encode(url)}&" + "%26".join(f"{k}%3D{v}" for k, v in pairs)
+        digest = hashlib.sha1 if algorithm == "HMAC-SHA1" else hashlib.sha256
+        expected = base64.b64encode(hmac.new(f"{self.secret}&".encode(), base.encode(), digest).digest()).decode()
+        if not hmac.compare_digest(expected, params.get("oauth_signature", "").replace(" ", "+")):
+            return WooError(
+                401, "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match."
+            )
+        with self.lock:
+            self.nonces.add((stamp, nonce))
+        return None
 
     def handle(self, method, path, query, headers, body):
         """Return (status, headers, body bytes)."""
-        entry = {"method": method, "path": path, "items": 0, "time": time.monotonic()}
+        entry = {"method": method, "path": path, "items": 0, "time": time.monotonic(), "query": query}
         with self.lock:
             self.log.append(entry)
             fault = self._take_fault(path)
@@ -332,17 +616,16 @@ class WooSimulator:
                 return int(kind), {}, b"<html>Service Unavailable</html>"
             elif kind == "malformed":
                 return 200, {}, b"<html><body>Cache error</body></html>"
-        if not self.authenticated(headers, query):
-            error = WooError(
-                401, "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match."
-            )
-            return 401, {}, json.dumps(error.body()).encode()
+        error = self.auth_error(method, path, query, headers)
+        if error:
+            return error.status, {}, json.dumps(error.body()).encode()
         try:
             data = json.loads(body) if body else {}
         except ValueError:
             return 400, {}, json.dumps(WooError(400, "rest_invalid_json", "Invalid JSON body").body()).encode()
         try:
             with self.lock:
+                self._path = path
                 status, extra_headers, result = self.route(method, path, query, data, entry)
         except WooError as error:
             return error.status, {}, json.dumps(error.body()).encode()
@@ -360,11 +643,14 @@ class WooSimulator:
     def route(self, method, path, query, data, entry):
         parts = path.strip("/").split("/")
         if method == "GET" and parts == ["products"]:
-            return self._page(sorted(self.products.values(), key=lambda p: p["id"]), query, self._product_view)
+            products = list(self.products.values())
+            if query.get("sku"):
+                products = [p for p in products if p["sku"] == query["sku"][0]]
+            return self._page(self._sorted(products, query, "date"), query, self._product_view)
         if method == "GET" and len(parts) == 3 and parts[0] == "products" and parts[2] == "variations":
             parent = self._product(parts[1])
             records = [self.variations[v] for v in parent["variations"]]
-            return self._page(records, query, deepcopy)
+            return self._page(self._sorted(records, query, "date"), query, self._variation_view)
         if method == "POST" and parts == ["products", "batch"]:
             return 200, {}, self._batch(data, entry, self.products, None)
         if method == "POST" and len(parts) == 4 and parts[0] == "products" and parts[2:] == ["variations", "batch"]:
@@ -376,16 +662,25 @@ class WooSimulator:
             order = self.orders.get(int(parts[1])) if parts[1].isdigit() else None
             if not order:
                 raise WooError(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
-            if method == "PUT":
-                if "status" in data:
-                    self._set_status(order, data["status"], topic="order.updated")
-                return 200, {}, self._order_view(order)
+            if method == "PUT" and "status" in data:
+                if data["status"] not in ORDER_STATUSES:
+                    raise WooError(400, "rest_invalid_param", "Invalid parameter(s): status")
+                self._set_status(order, data["status"], topic="order.updated")
             return 200, {}, self._order_view(order)
-        if method == "POST" and parts == ["webhooks"]:
-            return 201, {}, self._create_webhook(data)
+        if parts[0] == "webhooks":
+            return self._webhooks(method, parts[1:], query, data)
         if method == "GET" and parts == ["system_status"]:
-            return 200, {}, {"environment": {"version": "9.4.0"}}
+            return 200, {}, {"environment": {"version": "9.2.5", "site_url": self.url if self.server else ""}}
         raise WooError(404, "rest_no_route", "No route was found matching the URL and request method.")
+
+    @staticmethod
+    def _sorted(records, query, default):
+        """Newest first (WordPress's default ``orderby=date&order=desc``) unless asked."""
+        orderby = query.get("orderby", [default])[0]
+        descending = query.get("order", ["desc"])[0] == "desc"
+        if orderby in ("date", "id"):
+            return sorted(records, key=lambda r: r["id"], reverse=descending)
+        return sorted(records, key=lambda r: (str(r.get(orderby) or ""), r["id"]), reverse=descending)
 
     def _product(self, ident):
         product = self.products.get(int(ident)) if str(ident).isdigit() else None
@@ -398,27 +693,61 @@ class WooSimulator:
         view["stock_status"] = "instock" if (product["stock_quantity"] or 0) > 0 else "outofstock"
         return view
 
+    def _variation_view(self, variation):
+        view = deepcopy(variation)
+        if variation["manage_stock"] == "parent":
+            # the shop shows the parent's quantity on a variation using the parent's stock
+            view["stock_quantity"] = self.products[variation["parent_id"]]["stock_quantity"]
+        view["type"] = "variation"
+        return view
+
     def _order_view(self, order):
         return {k: deepcopy(v) for k, v in order.items() if k != "stock_reduced"}
 
     def _orders(self, query):
-        orders = sorted(self.orders.values(), key=lambda o: (o["date_modified_gmt"], o["id"]))
+        orders = list(self.orders.values())
         after = query.get("modified_after", [None])[0]
         if after:
             orders = [o for o in orders if o["date_modified_gmt"] > after[:19]]
+        statuses = query.get("status") or query.get("status[]")
+        if statuses and "any" not in statuses:
+            orders = [o for o in orders if o["status"] in statuses]
+        if query.get("orderby", ["date"])[0] == "modified":
+            orders.sort(key=lambda o: (o["date_modified_gmt"], o["id"]))
+        else:
+            orders.sort(key=lambda o: (o["date_created_gmt"], o["id"]))
         if query.get("order", ["desc"])[0] == "desc":
             orders.reverse()
         return orders
 
-    def _page(self, records, query, view):
-        per_page = int(query.get("per_page", ["10"])[0])
-        page = int(query.get("page", ["1"])[0])
+    def _page(self, records, query, view, path=None):
+        try:
+            per_page = int(query.get("per_page", ["10"])[0])
+            page = int(query.get("page", ["1"])[0])
+        except ValueError:
+            raise WooError(400, "rest_invalid_param", "Invalid parameter(s): per_page") from None
         if not 1 <= per_page <= 100:
             raise WooError(400, "rest_invalid_param", "Invalid parameter(s): per_page")
         total = len(records)
-        chunk = records[(page - 1) * per_page : page * per_page]
-        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(max(1, -(-total // per_page)))}
+        pages = -(-total // per_page)  # "0" for an empty list, as WordPress answers
+        chunk = records[(page - 1) * per_page : page * per_page] if page >= 1 else []
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        links = []
+        if page > 1 and pages:
+            links.append(f'<{self._page_url(query, min(page - 1, pages))}>; rel="prev"')
+        if page < pages:
+            links.append(f'<{self._page_url(query, page + 1)}>; rel="next"')
+        if links:
+            headers["Link"] = ", ".join(links)
         return 200, headers, [view(record) for record in chunk]
+
+    def _page_url(self, query, page):
+        params = "&".join(
+            f"{k}={_encode(v[0])}"
+            for k, v in query.items()
+            if k != "page" and not k.startswith(("oauth_", "consumer_"))
+        )
+        return f"{self.url if self.server else ''}{PREFIX}{self._path}?{params}&page={page}"
 
     def _batch(self, data, entry, store, parent_id):
         items = (data.get("create") or []) + (data.get("update") or []) + (data.get("delete") or [])
@@ -432,15 +761,12 @@ class WooSimulator:
         answers = []
         for item in data.get("update") or []:
             record = store.get(item.get("id")) if isinstance(item, dict) else None
-            if record is None or (parent_id and record.get("parent_id") != parent_id):
+            if record is None:
+                code = f"woocommerce_rest_product{'_variation' if parent_id else ''}_invalid_id"
                 answers.append(
                     {
                         "id": item.get("id") if isinstance(item, dict) else None,
-                        "error": {
-                            "code": "woocommerce_rest_product_invalid_id",
-                            "message": "Invalid ID.",
-                            "data": {"status": 400},
-                        },
+                        "error": {"code": code, "message": "Invalid ID.", "data": {"status": 400}},
                     }
                 )
                 continue
@@ -456,29 +782,89 @@ class WooSimulator:
                     }
                 )
                 continue
-            if "stock_quantity" in item and item.get("manage_stock") is not True:
-                record["stock_quantity"] = record["stock_quantity"]  # ignored without manage_stock
-            for key in ("manage_stock", "stock_quantity", "regular_price", "sale_price"):
+            if parent_id and record.get("parent_id") != parent_id:
+                # the real shop does not refuse it: the variation moves to that parent and
+                # loses its attributes
+                old = self.products.get(record["parent_id"])
+                if old and record["id"] in old["variations"]:
+                    old["variations"].remove(record["id"])
+                self.products[parent_id]["variations"].append(record["id"])
+                record["parent_id"] = parent_id
+                record["attributes"] = []
+            if "manage_stock" in item:
+                record["manage_stock"] = item["manage_stock"]
+            if "stock_quantity" in item and record.get("manage_stock") is True:
+                with contextlib.suppress(TypeError, ValueError):
+                    record["stock_quantity"] = int(item["stock_quantity"])  # "11" accepted, -3 too
+            for key in ("regular_price", "sale_price"):
                 if key in item:
-                    record[key] = item[key]
-            answers.append(deepcopy(record))
+                    record[key] = str(item[key])
+            answers.append(self._variation_view(record) if parent_id else self._product_view(record))
         return {"create": [], "update": answers, "delete": []}
+
+    # ------------------------------------------------------------------
+    # webhooks
+    # ------------------------------------------------------------------
+    def _webhook_view(self, webhook):
+        return {k: v for k, v in webhook.items() if k not in ("secret",)}
+
+    def _webhooks(self, method, rest, query, data):
+        if not rest:
+            if method == "GET":
+                hooks = sorted(self.webhooks.values(), key=lambda w: -w["id"])
+                if query.get("status"):
+                    hooks = [w for w in hooks if w["status"] == query["status"][0]]
+                return self._page(hooks, query, self._webhook_view)
+            if method == "POST":
+                return 201, {}, self._create_webhook(data)
+        elif len(rest) == 1 and rest[0].isdigit():
+            webhook = self.webhooks.get(int(rest[0]))
+            if not webhook:
+                raise WooError(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
+            if method == "GET":
+                return 200, {}, self._webhook_view(webhook)
+            if method == "PUT":
+                for key in ("name", "delivery_url", "secret", "topic"):
+                    if key in data:
+                        webhook[key] = data[key]
+                if "status" in data:
+                    if data["status"] not in ("active", "paused", "disabled"):
+                        raise WooError(400, "rest_invalid_param", "Invalid parameter(s): status")
+                    webhook["status"] = data["status"]
+                    if data["status"] == "active":
+                        webhook["failure_count"] = 0
+                return 200, {}, self._webhook_view(webhook)
+            if method == "DELETE":
+                if query.get("force", [""])[0] not in ("true", "1"):
+                    raise WooError(501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.")
+                del self.webhooks[webhook["id"]]
+                return 200, {}, self._webhook_view(webhook)
+        raise WooError(404, "rest_no_route", "No route was found matching the URL and request method.")
 
     def _create_webhook(self, data):
         webhook_id = self._new_id()
+        topic = data.get("topic") or ""
         webhook = {
             "id": webhook_id,
             "name": data.get("name", ""),
-            "topic": data.get("topic"),
+            "status": data.get("status") or "active",
+            "topic": topic,
+            "resource": topic.partition(".")[0],
+            "event": topic.partition(".")[2],
             "delivery_url": data.get("delivery_url"),
             "secret": data.get("secret", ""),
-            "status": "active",
+            "failure_count": 0,
+            "date_created_gmt": gmt_now(),
         }
         self.webhooks[webhook_id] = webhook
+        # the unsigned creation ping: its result is not checked, the webhook is created anyway
         self._deliver(
-            webhook, f"webhook_id={webhook_id}".encode(), {"Content-Type": "application/x-www-form-urlencoded"}
-        )  # the unsigned creation ping
-        return {k: v for k, v in webhook.items() if k != "secret"}
+            webhook,
+            f"webhook_id={webhook_id}".encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "X-WC-Webhook-Source": "http://shop.example/"},
+            ping=True,
+        )
+        return self._webhook_view(webhook)
 
 
 class WooHandler(BaseHTTPRequestHandler):
@@ -501,7 +887,7 @@ class WooHandler(BaseHTTPRequestHandler):
             status, headers, payload = 404, {}, b'{"code": "rest_no_route"}'
         else:
             status, headers, payload = self.sim.handle(
-                method, url.path[len(PREFIX) :], parse_qs(url.query), self.headers, body
+                method, url.path[len(PREFIX) :], parse_qs(url.query, keep_blank_values=True), self.headers, body
             )
         self._answer(status, headers, payload)
 
@@ -534,6 +920,11 @@ class WooHandler(BaseHTTPRequestHandler):
         if self.path == "/_sim/orders":
             lines = [tuple(line) for line in data["lines"]]
             return self.sim.place_order(lines, status=data.get("status", "processing"))
+        if self.path == "/_sim/checkout":
+            return self.sim.open_checkout([tuple(line) for line in data["lines"]])
+        if self.path == "/_sim/cron":
+            self.sim.run_cron()
+            return {"ok": True}
         return None
 
     def do_POST(self):
@@ -541,6 +932,9 @@ class WooHandler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         self._serve("PUT")
+
+    def do_DELETE(self):
+        self._serve("DELETE")
 
 
 def main():
