@@ -25,6 +25,8 @@ MAX_WINDOW = timedelta(days=30)
 class EmagAdapter(ChannelAdapter):
     batch_size = 50
     acknowledges_orders = True
+    #: a new order lowers the offer's stock on eMAG (its estimated_stock holds unacknowledged orders)
+    lowers_stock_on_order = True
 
     def __init__(self, channel):
         super().__init__(channel)
@@ -55,7 +57,10 @@ class EmagAdapter(ChannelAdapter):
             rate, included = self._vat(update.extra)
             sale = translate.without_vat(update.price, rate, included)
             regular = translate.without_vat(update.regular_price, rate, included)
-            return translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
+            item = translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
+            if update.extra.get("vat_id"):
+                item["vat_id"] = update.extra["vat_id"]  # the product's rate, so eMAG adds the right VAT
+            return item
 
         return self._push(updates, item)
 

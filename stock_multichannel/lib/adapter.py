@@ -77,6 +77,23 @@ class ExternalOffer:
 
 
 @dataclass
+class ShownItem:
+    """What the channel shows of one listing now, as read back for the drift audit."""
+
+    external_id: str
+    quantity: int = None  # None: the channel does not keep a quantity for it
+    price: float = None
+
+
+@dataclass
+class ShownPage:
+    """One page of what the channel shows; ``cursor`` resumes the reading (None: the end)."""
+
+    items: list
+    cursor: str = None
+
+
+@dataclass
 class FetchedOrders:
     orders: list  # normalised order dicts (see orders.normalize_order)
     watermark: str = None  # opaque; handed back on the next fetch
@@ -93,9 +110,12 @@ class ChannelAdapter:
     batch_size = 50
     #: whether orders must be acknowledged on the channel once stored
     acknowledges_orders = False
-    #: whether the channel lowers its own stock on orders, so that a push of an older
-    #: quantity would undo that: orders are then imported right before each stock push
-    import_orders_before_stock_push = False
+    #: whether the channel lowers the stock it shows by itself when a customer orders.
+    #: Then what it shows after an order is no longer what Odoo last sent: the core
+    #: forgets the shown quantity of the order's listings when it stores or updates the
+    #: order (so the next push re-sends Odoo's target), and imports the channel's orders
+    #: right before each stock push (so a push never overwrites a sale Odoo has not seen).
+    lowers_stock_on_order = False
 
     def __init__(self, channel):
         self.channel = channel
@@ -151,6 +171,18 @@ class ChannelAdapter:
         ``payload`` is the order as last read from the channel.
         """
         raise NotImplementedError
+
+    def read_shown(self, cursor=None, external_ids=None):
+        """One :class:`ShownPage` of what the channel shows now, for the drift audit.
+
+        ``cursor`` is None for the first page, then the page's ``cursor``; with
+        ``external_ids`` only those listings are read (one page).
+        """
+        raise NotImplementedError
+
+    def price_problem(self, update):
+        """Why the channel would refuse this :class:`PriceUpdate` (its own rules), or ''."""
+        return ""
 
     def test_connection(self):
         """Return a short human message, or raise ChannelError / TransportError."""

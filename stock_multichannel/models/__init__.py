@@ -1,6 +1,7 @@
 from . import (
     account_move,
     multichannel_channel,
+    multichannel_channel_audit,
     multichannel_ledger,
     multichannel_order,
     multichannel_product_binding,

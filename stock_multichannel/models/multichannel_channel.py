@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
-from odoo.tools import float_compare, float_round, split_every
+from odoo.tools import SQL, float_compare, float_round, split_every
 
 from ..lib.adapter import ADAPTERS, ChannelError, PriceUpdate, StockUpdate, TransportError, adapter_class
 from ..lib.availability import apply_policy
@@ -441,22 +441,23 @@ class MultichannelChannel(models.Model):
         """Push what changed of ``kind`` ('stock' or 'price') to each channel.
 
         Only listings marked pending (or all with ``force``) whose target differs from
-        what was last pushed are sent. Results are written per listing; a refused
+        what the channel shows are sent. Results are written per listing; a refused
         listing keeps its error and stays pending; a persistent transport fault stops
         this channel's run with everything still pending.
         """
         for channel in self:
             try:
+                orders_known = True
                 if (
                     kind == "stock"
-                    and channel._adapter_class().import_orders_before_stock_push
+                    and channel._adapter_class().lowers_stock_on_order
                     and (force or channel._has_pending("stock"))
                 ):
-                    channel._import_orders(auto_commit=auto_commit)
+                    orders_known = channel._import_orders(auto_commit=auto_commit)
                 if not channel._try_lock(kind):
                     _logger.info("%s: %s push already running elsewhere, skipped", channel.name, kind)
                     continue
-                channel._push_channel(kind, force, auto_commit, cause)
+                channel._push_channel(kind, force, auto_commit, cause, only_lower=not orders_known)
             except ChannelError as error:  # no connector installed for the channel's type
                 channel._note_error(str(error))
             channel._commit(auto_commit)
@@ -466,18 +467,29 @@ class MultichannelChannel(models.Model):
         self.ensure_one()
         self.env["multichannel.product.binding"].flush_model()
         self.env.cr.execute(
-            f"""
-            SELECT EXISTS(SELECT 1 FROM multichannel_sync_request r
-                            JOIN multichannel_product_binding b ON b.id = r.binding_id
-                           WHERE b.channel_id = %(channel)s AND r.kind = %(kind)s)
-                OR EXISTS(SELECT 1 FROM multichannel_product_binding
-                           WHERE channel_id = %(channel)s AND active AND {kind}_sync AND {kind}_pending)
-            """,
-            {"channel": self.id, "kind": kind},
+            SQL(
+                """
+                SELECT EXISTS(SELECT 1 FROM multichannel_sync_request r
+                                JOIN multichannel_product_binding b ON b.id = r.binding_id
+                               WHERE b.channel_id = %(channel)s AND r.kind = %(kind)s)
+                    OR EXISTS(SELECT 1 FROM multichannel_product_binding
+                               WHERE channel_id = %(channel)s AND active AND %(sync)s AND %(pending)s)
+                """,
+                channel=self.id,
+                kind=kind,
+                sync=SQL.identifier(f"{kind}_sync"),
+                pending=SQL.identifier(f"{kind}_pending"),
+            )
         )
         return self.env.cr.fetchone()[0]
 
-    def _push_channel(self, kind, force, auto_commit, cause):
+    def _push_channel(self, kind, force, auto_commit, cause, only_lower=False):
+        """Push one channel's pending listings of ``kind``.
+
+        ``only_lower``: the channel's latest orders could not be read, so a quantity it
+        lowered by itself may be unknown to Odoo; only quantities going down are sent
+        (they can never undo such a sale), the rest waits for the next run.
+        """
         Binding = self.env["multichannel.product.binding"].sudo()
         Binding._drain_sync_requests(self, kind)
         pending_field, sync_field = f"{kind}_pending", f"{kind}_sync"
@@ -485,12 +497,17 @@ class MultichannelChannel(models.Model):
         if not force:
             domain.append((pending_field, "=", True))
         bindings = Binding.search(domain, order="id")
+        if kind == "stock":
+            bindings = self._with_shared_stock(bindings)
         adapter = None
         for chunk in split_every(1000, bindings.ids, Binding.browse):
             to_send, unchanged, regular = self._split_changed(kind, chunk, force)
             unchanged._mark_settled(kind)
+            if only_lower:
+                to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
             if to_send and adapter is None:
                 adapter = self._get_adapter()
+            to_send = self._refuse_bad_prices(adapter, to_send, regular) if kind == "price" else to_send
             for sent in split_every(adapter.batch_size if adapter else 1, to_send):
                 # each commit empties the cache: prefetch this batch, not the whole chunk again
                 listings = Binding.browse([listing.id for listing, _target in sent])
@@ -500,8 +517,29 @@ class MultichannelChannel(models.Model):
                 self._commit(auto_commit)
                 if auto_commit and not self._try_lock(kind):
                     return False
-        self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
+        if not only_lower:
+            self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
         return True
+
+    def _with_shared_stock(self, bindings):
+        """``bindings`` with every listing that shares its stock with one of them.
+
+        Variations whose stock the channel keeps on their parent show one quantity: when
+        one of them is pushed, all of them are looked at together (see _split_changed).
+        """
+        parents = set(bindings.filtered("external_stock_on_parent").mapped("external_parent_id")) - {False}
+        if not parents:
+            return bindings
+        siblings = bindings.search(
+            [
+                ("channel_id", "=", self.id),
+                ("stock_sync", "=", True),
+                ("external_stock_on_parent", "=", True),
+                ("external_parent_id", "in", list(parents)),
+            ]
+        )
+        shared = siblings.sorted(lambda b: (b.external_parent_id, b.id))
+        return shared | (bindings - shared)
 
     def _split_changed(self, kind, bindings, force):
         """(listings to send with their targets, listings already up to date, their regular prices).
@@ -510,7 +548,7 @@ class MultichannelChannel(models.Model):
         shop's regular price) are computed for a price push only, empty for stock.
         """
         if kind == "stock":
-            targets, regular = self._stock_targets(bindings), {}
+            targets, regular = self._shared_stock_targets(bindings, self._stock_targets(bindings)), {}
         else:
             targets, regular = self._price_targets(bindings), self._regular_prices(bindings)
         to_send, unchanged = [], bindings.browse()
@@ -522,13 +560,71 @@ class MultichannelChannel(models.Model):
                 to_send.append((binding, target))
         return to_send, unchanged, regular
 
+    def _shared_stock_targets(self, bindings, targets):
+        """Listings sharing their parent's stock all show the scarcest one's quantity.
+
+        The siblings are all among ``bindings`` (see _with_shared_stock): the minimum is
+        taken over every variation of the parent, never over one batch.
+        """
+        scarcest = {}
+        for binding in bindings.filtered(lambda b: b.external_stock_on_parent and b.external_parent_id):
+            parent = binding.external_parent_id
+            scarcest[parent] = min(scarcest.get(parent, targets[binding.id]), targets[binding.id])
+        if not scarcest:
+            return targets
+        return {
+            binding.id: scarcest.get(binding.external_parent_id, targets[binding.id])
+            if binding.external_stock_on_parent
+            else targets[binding.id]
+            for binding in bindings
+        }
+
+    def _refuse_bad_prices(self, adapter, to_send, regular):
+        """Keep a price nobody may see off the channel: the listing goes to error instead.
+
+        A zero, negative or missing price never leaves Odoo; the connector's own rules
+        (a marketplace's price band) are checked before sending too.
+        """
+        currency = self.pricelist_id.currency_id
+        good = []
+        for listing, target in to_send:
+            if float_compare(target, 0.0, precision_rounding=currency.rounding) <= 0:
+                problem = self.env._(
+                    "No price to send: the channel pricelist gives %(price)s %(currency)s for %(product)s. "
+                    "Set a sale price or a pricelist rule.",
+                    price=target,
+                    currency=currency.name,
+                    product=listing.product_id.display_name,
+                )
+            else:
+                problem = adapter.price_problem(
+                    PriceUpdate(
+                        listing.id,
+                        listing.external_id or "",
+                        listing.external_sku or "",
+                        target,
+                        currency.name,
+                        regular.get(listing.id, 0.0),
+                        listing._extra(),
+                    )
+                )
+            if problem:
+                listing.write({"state": "error", "last_error": problem})
+            else:
+                good.append((listing, target))
+        return good
+
     def _shown(self, kind, binding, target, regular):
         """Whether the channel already shows ``target`` for this listing (and, for a price,
-        the same regular price)."""
+        the same regular price).
+
+        What Odoo last sent is what the channel shows until the channel moves its stock by
+        itself (an order): that listing is then re-sent, whatever Odoo sent before.
+        """
         if not binding[f"{kind}_pushed_at"]:
             return False
         if kind == "stock":
-            return binding.pushed_qty == target
+            return not binding.stock_moved_by_channel and binding.pushed_qty == target
         rounding = self.pricelist_id.currency_id.rounding
         return (
             float_compare(binding.pushed_price, target, precision_rounding=rounding) == 0
@@ -658,13 +754,13 @@ class MultichannelChannel(models.Model):
             raise UserError(_("Connection to %(name)s failed: %(error)s", name=self.name, error=error)) from None
         return self._notify(message or _("Connection works."))
 
-    def _notify(self, message):
+    def _notify(self, message, kind="success"):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "message": message,
-                "type": "success",
+                "type": kind,
                 "sticky": False,
                 "next": {"type": "ir.actions.act_window_close"},
             },
@@ -674,8 +770,13 @@ class MultichannelChannel(models.Model):
     # orders
     # ------------------------------------------------------------------
     def _import_orders(self, auto_commit=False):
-        """Fetch orders changed since the watermark and import each on its own."""
+        """Fetch orders changed since the watermark and import each on its own.
+
+        Returns whether every channel's orders were read (another worker importing them
+        at the same moment counts as read).
+        """
         Order = self.env["multichannel.order"].sudo()
+        all_read = True
         for channel in self:
             if not channel._try_lock("order"):
                 continue
@@ -683,6 +784,7 @@ class MultichannelChannel(models.Model):
                 fetched = channel._call(channel._get_adapter().fetch_orders, channel.order_watermark)
             except (TransportError, ChannelError) as error:
                 channel._note_error(_("Order import failed: %s", error))
+                all_read = False
                 continue
             for data in fetched.orders:
                 Order._receive(channel, data)
@@ -694,6 +796,7 @@ class MultichannelChannel(models.Model):
                 }
             )
             channel._commit(auto_commit)
+        return all_read
 
     def action_import_orders(self):
         self._check_operator_rights()
@@ -735,10 +838,6 @@ class MultichannelChannel(models.Model):
     @api.model
     def _cron_send_order_statuses(self):
         self.env["multichannel.order"]._send_statuses(auto_commit=True)
-
-    @api.model
-    def _cron_reconcile(self):
-        self.search([("channel_type", "in", list(ADAPTERS))])._reconcile(auto_commit=True)
 
     @api.model
     def _cron_clean_ledger(self):

@@ -2,7 +2,13 @@ from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
 
-KINDS = [("stock", "Stock"), ("price", "Price"), ("order", "Order Import"), ("status", "Order Status")]
+KINDS = [
+    ("stock", "Stock"),
+    ("price", "Price"),
+    ("order", "Order Import"),
+    ("status", "Order Status"),
+    ("drift", "Drift Found"),
+]
 RESULTS = [("ok", "Accepted"), ("refused", "Refused"), ("failed", "Failed")]
 
 

@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 from odoo.tools.sql import escape_psql
 
-from ..lib.adapter import ChannelError, TransportError
+from ..lib.adapter import ADAPTERS, ChannelError, TransportError
 from ..lib.orders import OrderDataError, normalize_order
 
 _logger = logging.getLogger(__name__)
@@ -194,7 +194,8 @@ class MultichannelOrder(models.Model):
     def _normalized(self):
         return normalize_order(self.payload)
 
-    def _refresh_pending_quantities(self):
+    def _ordered_quantities(self):
+        """{product id (str): quantity} of the order's lines that match a product."""
         quantities = defaultdict(float)
         try:
             data = self._normalized()
@@ -204,14 +205,28 @@ class MultichannelOrder(models.Model):
             product = self._find_product(line)
             if product:
                 quantities[str(product.id)] += line["quantity"]
+        return quantities
+
+    def _refresh_pending_quantities(self):
+        """The order (new or updated by the channel) holds its units until Odoo reserves them."""
+        quantities = self._ordered_quantities()
         previous = set((self.pending_quantities or {}).keys())
         self.pending_quantities = dict(quantities) or False
-        self._request_stock_sync(previous | set(quantities))
+        self._request_stock_sync(previous | set(quantities), channel_moved=True)
 
-    def _request_stock_sync(self, product_ids):
+    def _request_stock_sync(self, product_ids, channel_moved=False):
+        """Queue the products' listings for a stock push.
+
+        ``channel_moved``: the order was placed, changed or cancelled on its channel, which
+        may have moved the quantity it shows by itself: that channel re-sends them.
+        """
         if product_ids:
+            channel = self.channel_id
+            moved = (
+                channel_moved and channel.channel_type in ADAPTERS and channel._adapter_class().lowers_stock_on_order
+            )
             self.env["multichannel.product.binding"]._request_stock_sync_at_commit(
-                [int(p) for p in product_ids], cause=_("order %s", self.name)
+                [int(p) for p in product_ids], cause=_("order %s", self.name), moved_on_channel=moved and channel
             )
 
     def _close(self, state, **values):
@@ -583,6 +598,7 @@ class MultichannelOrder(models.Model):
         if status == self.channel_status:
             return
         self.channel_status = status
+        self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)  # it may give units back
         if status != "cancelled" or self.state != "done":
             return
         sale = self.sale_order_id

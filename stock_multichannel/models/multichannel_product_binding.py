@@ -22,6 +22,9 @@ ENGINE_FIELDS = frozenset(
         "price_pushed_at",
         "state",
         "last_error",
+        "stock_moved_by_channel",
+        "drift_found_at",
+        "drift_fixed",
     }
 )
 
@@ -66,6 +69,13 @@ class MultichannelProductBinding(models.Model):
     stock_requested_at = fields.Datetime(readonly=True, copy=False, help="The oldest stock change not pushed yet.")
     price_requested_at = fields.Datetime(readonly=True, copy=False, help="The oldest price change not pushed yet.")
     pushed_qty = fields.Integer("Pushed Qty", readonly=True, copy=False)
+    stock_moved_by_channel = fields.Boolean(
+        "Moved by the Channel",
+        readonly=True,
+        copy=False,
+        help="An order on the channel changed the quantity it shows since the last push: the next push "
+        "sends Odoo's quantity again, whatever it was.",
+    )
     stock_pushed_at = fields.Datetime("Quantity Pushed At", readonly=True, copy=False)
     pushed_price = fields.Float(readonly=True, copy=False, digits="Product Price")
     pushed_regular_price = fields.Float(
@@ -73,6 +83,13 @@ class MultichannelProductBinding(models.Model):
     )
     price_pushed_at = fields.Datetime("Price Pushed At", readonly=True, copy=False)
     state = fields.Selection(STATES, default="pending", required=True, readonly=True, copy=False, index=True)
+    drift_found_at = fields.Datetime(
+        "Drift Found At",
+        readonly=True,
+        copy=False,
+        help="When the audit last found the channel showing something else.",
+    )
+    drift_fixed = fields.Boolean(readonly=True, copy=False, help="Sent again since the audit found the drift.")
     last_error = fields.Text(readonly=True, copy=False)
 
     target_qty = fields.Integer("Target Qty", compute="_compute_targets")
@@ -127,6 +144,23 @@ class MultichannelProductBinding(models.Model):
             return {}
         return {"parent_id": self.external_parent_id, "stock_on_parent": self.external_stock_on_parent}
 
+    def action_compare_with_channel(self):
+        """Read these listings back from their channels; re-send those that differ."""
+        self.check_access("write")
+        drifted = 0
+        for channel in self.channel_id:
+            listings = self.filtered(lambda b, c=channel: b.channel_id == c and b.external_id)
+            page = channel._call(channel.sudo()._get_adapter().read_shown, None, listings.mapped("external_id"))
+            drifted += channel.sudo()._compare_shown(page.items)
+        return self.channel_id[:1]._notify(
+            self.env._(
+                "%(drift)s of %(count)s listings differed on the channel: sent again.", drift=drifted, count=len(self)
+            )
+            if drifted
+            else self.env._("The channel shows what Odoo expects."),
+            kind="warning" if drifted else "success",
+        )
+
     def action_mark_pending(self):
         self.check_access("write")
         self.sudo().write({"stock_pending": True, "price_pending": True, "state": "pending"})
@@ -136,22 +170,26 @@ class MultichannelProductBinding(models.Model):
     # change detection
     # ------------------------------------------------------------------
     @api.model
-    def _request_sync(self, kind, cause, product_ids=(), pricelist_ids=()):
+    def _request_sync(self, kind, cause, product_ids=(), pricelist_ids=(), channel_moved_ids=()):
         """Queue a push of ``kind`` for listings of these products / pricelists.
 
+        ``channel_moved_ids`` are (channel id, product id) pairs whose listing the channel
+        changed by itself: their shown quantity is forgotten when the request is drained.
         Only inserts into the request queue: no lock on listing rows, so stock
         operations never wait on a push in progress. Wakes the push cron when a
         real-time channel is concerned.
         """
         if not product_ids and not pricelist_ids:
             return
+        moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
         self.flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
         self.env["multichannel.channel"].flush_model(["active", "pricelist_id", f"{kind}_schedule"])
         self.env.cr.execute(
             f"""
             WITH inserted AS (
-                INSERT INTO multichannel_sync_request (binding_id, kind, cause, requested_at)
-                SELECT b.id, %(kind)s, %(cause)s, clock_timestamp() AT TIME ZONE 'UTC'
+                INSERT INTO multichannel_sync_request (binding_id, kind, cause, requested_at, channel_moved)
+                SELECT b.id, %(kind)s, %(cause)s, clock_timestamp() AT TIME ZONE 'UTC',
+                       (b.channel_id || '-' || b.product_id) = ANY(%(moved)s)
                   FROM multichannel_product_binding b
                   JOIN multichannel_channel c ON c.id = b.channel_id
                  WHERE b.active AND c.active AND b.{kind}_sync
@@ -163,24 +201,38 @@ class MultichannelProductBinding(models.Model):
               JOIN multichannel_product_binding b ON b.id = i.binding_id
               JOIN multichannel_channel c ON c.id = b.channel_id
             """,
-            {"kind": kind, "cause": cause, "products": list(product_ids), "pricelists": list(pricelist_ids)},
+            {
+                "kind": kind,
+                "cause": cause,
+                "products": list(product_ids),
+                "pricelists": list(pricelist_ids),
+                "moved": moved,
+            },
         )
         if self.env.cr.fetchone()[0]:
             self.env["multichannel.channel"]._trigger_realtime(kind)
 
     @api.model
-    def _request_stock_sync_at_commit(self, product_ids, cause="stock change"):
-        """Collect products whose stock moved; queue them once, just before commit."""
+    def _request_stock_sync_at_commit(self, product_ids, cause="stock change", moved_on_channel=None):
+        """Collect products whose stock moved; queue them once, just before commit.
+
+        ``moved_on_channel``: the channel whose own shown quantity of these products
+        moved (one of its orders), so that its listings are re-sent whatever they show.
+        """
         precommit = self.env.cr.precommit
         key = "multichannel.stock_products"
         if key not in precommit.data:
             precommit.data[key] = set()
+            precommit.data["multichannel.channel_moved"] = set()
             precommit.add(self._flush_stock_requests)
         precommit.data[key].update(product_ids)
+        if moved_on_channel:
+            precommit.data["multichannel.channel_moved"].update((moved_on_channel.id, p) for p in product_ids)
 
     def _flush_stock_requests(self):
         product_ids = self.env.cr.precommit.data.pop("multichannel.stock_products", set())
-        self._request_sync("stock", "stock change", product_ids=sorted(product_ids))
+        moved = self.env.cr.precommit.data.pop("multichannel.channel_moved", set())
+        self._request_sync("stock", "stock change", product_ids=sorted(product_ids), channel_moved_ids=moved)
         self.env.flush_all()
 
     @api.model
@@ -192,13 +244,15 @@ class MultichannelProductBinding(models.Model):
             DELETE FROM multichannel_sync_request r
              USING multichannel_product_binding b
              WHERE b.id = r.binding_id AND b.channel_id = %s AND r.kind = %s
-            RETURNING r.binding_id, r.cause, r.requested_at
+            RETURNING r.binding_id, r.cause, r.requested_at, r.channel_moved
             """,
             (channel.id, kind),
         )
-        causes, oldest = {}, {}
-        for binding_id, cause, requested_at in self.env.cr.fetchall():
+        causes, oldest, moved = {}, {}, set()
+        for binding_id, cause, requested_at, channel_moved in self.env.cr.fetchall():
             causes.setdefault(binding_id, cause)
+            if channel_moved:
+                moved.add(binding_id)
             if requested_at and (binding_id not in oldest or requested_at < oldest[binding_id]):
                 oldest[binding_id] = requested_at
         if not causes:
@@ -209,16 +263,21 @@ class MultichannelProductBinding(models.Model):
                SET {kind}_pending = true,
                    {kind}_cause = (%s::jsonb ->> id::text),
                    {kind}_requested_at = LEAST({kind}_requested_at, (%s::jsonb ->> id::text)::timestamp),
-                   state = CASE WHEN state = 'error' THEN state ELSE 'pending' END
+                   state = CASE WHEN state = 'error' THEN state ELSE 'pending' END,
+                   stock_moved_by_channel = stock_moved_by_channel OR id = ANY(%s)
              WHERE id = ANY(%s)
             """,
             (
                 json.dumps({str(k): v for k, v in causes.items()}),
                 json.dumps({str(k): v.isoformat() for k, v in oldest.items()}),
+                list(moved),
                 list(causes),
             ),
         )
-        self.invalidate_model([f"{kind}_pending", f"{kind}_cause", f"{kind}_requested_at", "state"], flush=False)
+        self.invalidate_model(
+            [f"{kind}_pending", f"{kind}_cause", f"{kind}_requested_at", "state", "stock_moved_by_channel"],
+            flush=False,
+        )
 
     def _mark_settled(self, kind, values=None):
         """The channel shows these listings' ``kind`` as Odoo wants it: nothing waits any more.
@@ -229,8 +288,16 @@ class MultichannelProductBinding(models.Model):
         other = "price" if kind == "stock" else "stock"
         settled = dict(
             values or {},
-            **{f"{kind}_pending": False, f"{kind}_cause": False, f"{kind}_requested_at": False, "last_error": False},
+            **{
+                f"{kind}_pending": False,
+                f"{kind}_cause": False,
+                f"{kind}_requested_at": False,
+                "last_error": False,
+                "drift_fixed": True,
+            },
         )
+        if kind == "stock":
+            settled["stock_moved_by_channel"] = False
         waiting = self.filtered(f"{other}_pending")
         if waiting:
             waiting.write(dict(settled, state="pending"))

@@ -17,3 +17,7 @@ class MultichannelSyncRequest(models.Model):
     kind = fields.Selection([("stock", "Stock"), ("price", "Price")], required=True)
     cause = fields.Char()
     requested_at = fields.Datetime(help="When the change was committed: the start of the push latency.")
+    channel_moved = fields.Boolean(
+        help="The channel changed this listing's stock by itself (an order): what it shows is no longer "
+        "what Odoo last sent."
+    )

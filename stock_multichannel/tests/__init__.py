@@ -10,4 +10,5 @@ from . import (
     test_push,
     test_reports,
     test_security,
+    test_shown,
 )

@@ -5,7 +5,7 @@ from odoo import Command
 from odoo.tests import TransactionCase
 from odoo.tests.common import _super_send
 
-from ..lib.adapter import ADAPTERS, ChannelAdapter, FetchedOrders, ItemResult
+from ..lib.adapter import ADAPTERS, ChannelAdapter, FetchedOrders, ItemResult, ShownItem, ShownPage
 
 
 class FakeRemote:
@@ -76,6 +76,17 @@ class FakeAdapter(ChannelAdapter):
     def test_connection(self):
         self.remote.fault("test")
         return "connected"
+
+    shown_page_size = 2
+
+    def read_shown(self, cursor=None, external_ids=None):
+        self.remote.fault("shown")
+        ids = sorted(external_ids if external_ids is not None else set(self.remote.stock) | set(self.remote.prices))
+        start = int(cursor or 0)
+        page = ids if external_ids is not None else ids[start : start + self.shown_page_size]
+        items = [ShownItem(i, self.remote.stock.get(i), self.remote.prices.get(i)) for i in page]
+        more = external_ids is None and start + self.shown_page_size < len(ids)
+        return ShownPage(items, str(start + self.shown_page_size) if more else None)
 
 
 class LocalSimulatorMixin:
@@ -173,6 +184,7 @@ class MultichannelCase(TransactionCase):
         super().setUp()
         self.remote = FakeRemote()
         adapter = type("BoundFakeAdapter", (FakeAdapter,), {"remote": self.remote})
+        self.adapter_class = adapter
         patcher = patch.dict(ADAPTERS, {"manual": adapter})
         patcher.start()
         self.addCleanup(patcher.stop)

@@ -1,0 +1,200 @@
+import logging
+import time
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import float_compare
+
+from ..lib.adapter import ADAPTERS, ChannelError, TransportError
+
+_logger = logging.getLogger(__name__)
+
+AUDIT_BUDGET_PARAM = "stock_multichannel.audit_budget_seconds"
+AUDIT_BUDGET_DEFAULT = 60
+
+
+class MultichannelChannel(models.Model):
+    """The drift audit: read back what each channel shows and re-send what differs.
+
+    Pushes send only what changed, so a quantity edited by hand on the channel, or an
+    update the channel lost, would stay wrong. The audit reads the channel's listings
+    page by page within a time budget per run, compares them with Odoo's targets,
+    records each drift in the ledger and queues only those listings; a run that runs
+    out of time resumes at the next page.
+    """
+
+    _inherit = "multichannel.channel"
+
+    audit_cursor = fields.Char(readonly=True, copy=False, help="Where the running audit resumes on the channel.")
+    audit_started_at = fields.Datetime("Audit Started", readonly=True, copy=False)
+    audit_finished_at = fields.Datetime("Last Audit", readonly=True, copy=False)
+    audit_read_count = fields.Integer("Listings Read", readonly=True, copy=False)
+    audit_drift_count = fields.Integer("Drift Found", readonly=True, copy=False)
+    audit_fixed_count = fields.Integer(
+        "Drift Fixed", compute="_compute_audit_fixed", help="Drifted listings the channel shows right again."
+    )
+
+    def _compute_audit_fixed(self):
+        Binding = self.env["multichannel.product.binding"]
+        fixed = dict(
+            Binding._read_group(
+                [("channel_id", "in", self.ids), ("drift_found_at", "!=", False), ("drift_fixed", "=", True)],
+                ["channel_id"],
+                ["__count"],
+            )
+        )
+        for channel in self:
+            channel.audit_fixed_count = fixed.get(channel, 0)
+
+    def _audit(self, budget_seconds, auto_commit=False):
+        """Audit these channels, each as far as the shared time budget goes.
+
+        Returns the channels whose audit ran out of time (not those that failed: they
+        resume at the next daily run).
+        """
+        deadline = time.monotonic() + budget_seconds
+        unfinished = self.browse()
+        for channel in self:
+            if not channel._try_lock("audit"):
+                continue  # another worker audits it now
+            try:
+                finished = channel._audit_pages(deadline, auto_commit)
+            except (TransportError, ChannelError) as error:
+                # resumed at the next daily run, not retried at once
+                channel._note_error(self.env._("Comparing with the channel failed: %s", error))
+                finished = True
+            channel._commit(auto_commit)
+            if not finished:
+                unfinished |= channel
+        return unfinished
+
+    def _audit_pages(self, deadline, auto_commit):
+        """Read pages until the end of the channel's listings or the deadline; True at the end."""
+        self.ensure_one()
+        adapter = self._get_adapter()
+        channel = self.sudo()
+        if not channel.audit_cursor:
+            channel.write({"audit_started_at": fields.Datetime.now(), "audit_read_count": 0, "audit_drift_count": 0})
+        while True:
+            page = self._call(adapter.read_shown, channel.audit_cursor or None)
+            drifted = self._compare_shown(page.items)
+            channel.write(
+                {
+                    "audit_cursor": page.cursor or False,
+                    "audit_read_count": channel.audit_read_count + len(page.items),
+                    "audit_drift_count": channel.audit_drift_count + drifted,
+                }
+            )
+            if not page.cursor:
+                channel.audit_finished_at = fields.Datetime.now()
+                return True
+            self._commit(auto_commit)
+            if auto_commit and not self._try_lock("audit"):
+                return False
+            if time.monotonic() >= deadline:
+                return False
+
+    def _compare_shown(self, items):
+        """Compare what the channel shows with Odoo's targets; queue and record what differs.
+
+        Returns the number of listings that drifted.
+        """
+        self.ensure_one()
+        shown = {str(item.external_id): item for item in items}
+        listings = (
+            self.env["multichannel.product.binding"]
+            .sudo()
+            .search([("channel_id", "=", self.id), ("external_id", "in", list(shown))])
+        )
+        if not listings:
+            return 0
+        stock_listings = listings.filtered("stock_sync")
+        quantities = self._shared_stock_targets(
+            self._with_shared_stock(stock_listings), self._stock_targets(self._with_shared_stock(stock_listings))
+        )
+        price_listings = listings.filtered("price_sync")
+        prices = self._price_targets(price_listings) if price_listings else {}
+        rounding = self.pricelist_id.currency_id.rounding
+        now = fields.Datetime.now()
+        drifted = listings.browse()
+        ledger = []
+        for listing in listings:
+            item = shown[listing.external_id]
+            drift = {}
+            if listing.stock_sync and item.quantity is not None and item.quantity != quantities[listing.id]:
+                drift["stock"] = (quantities[listing.id], item.quantity)
+            if (
+                listing.price_sync
+                and item.price is not None
+                and float_compare(item.price, prices[listing.id], precision_rounding=rounding) != 0
+            ):
+                drift["price"] = (prices[listing.id], item.price)
+            if not drift:
+                continue
+            drifted |= listing
+            values = {"drift_found_at": now, "drift_fixed": False, "state": "pending"}
+            if "stock" in drift:
+                values.update(stock_pending=True, stock_moved_by_channel=True, stock_cause="audit")
+            if "price" in drift:
+                # the channel's price differs from what was sent: forget it, so it is sent again
+                values.update(price_pending=True, price_pushed_at=False, price_cause="audit")
+            listing.write(values)
+            for kind, (expected, found) in drift.items():
+                ledger.append(
+                    {
+                        "channel_id": self.id,
+                        "kind": "drift",
+                        "binding_id": listing.id,
+                        "product_id": listing.product_id.id,
+                        "old_value": str(expected),
+                        "new_value": str(found),
+                        "cause": "audit",
+                        "result": "ok",
+                        "answer": self.env._(
+                            "%(kind)s: the channel shows %(found)s, Odoo expects %(expected)s.",
+                            kind=kind.capitalize(),
+                            found=found,
+                            expected=expected,
+                        ),
+                    }
+                )
+        if ledger:
+            self.env["multichannel.ledger"].sudo().create(ledger)
+            for kind in ("stock", "price"):
+                if self[f"{kind}_schedule"] == "realtime":
+                    self._trigger_realtime(kind)
+        return len(drifted)
+
+    def action_audit(self):
+        """Compare with the channel now, as far as a short budget goes; the cron finishes it."""
+        self._check_operator_rights()
+        unfinished = self._audit(budget_seconds=20)
+        if unfinished:
+            self.env.ref("stock_multichannel.ir_cron_audit").sudo()._trigger()
+            return self._notify(
+                self.env._(
+                    "%(read)s listings compared so far, %(drift)s differ; the rest is compared in the background.",
+                    read=sum(self.mapped("audit_read_count")),
+                    drift=sum(self.mapped("audit_drift_count")),
+                ),
+                kind="warning" if any(self.mapped("last_error")) else "info",
+            )
+        return self._notify(
+            self.env._(
+                "%(read)s listings compared, %(drift)s differed and are being sent again.",
+                read=sum(self.mapped("audit_read_count")),
+                drift=sum(self.mapped("audit_drift_count")),
+            )
+        )
+
+    @api.model
+    def _cron_audit(self):
+        """Daily, and until every channel's audit is finished: resumes where the last run stopped."""
+        channels = self.search([("channel_type", "in", list(ADAPTERS))])
+        recently = fields.Datetime.now() - timedelta(hours=20)
+        due = channels.filtered(lambda c: c.audit_cursor or not c.audit_finished_at or c.audit_finished_at <= recently)
+        budget = int(self.env["ir.config_parameter"].sudo().get_param(AUDIT_BUDGET_PARAM, AUDIT_BUDGET_DEFAULT))
+        unfinished = due._audit(budget, auto_commit=True)
+        self.env["ir.cron"]._notify_progress(done=len(due - unfinished), remaining=len(unfinished))
+        if unfinished:
+            self.env.ref("stock_multichannel.ir_cron_audit").sudo()._trigger()

@@ -1,0 +1,184 @@
+"""What the channel shows equals Odoo's availability after every kind of event."""
+
+from odoo.tests import tagged
+
+from ..lib.adapter import TransportError
+from .common import MultichannelCase, order_data
+
+
+def chair_order(external_id, quantity=1):
+    return order_data(
+        external_id,
+        total=None,
+        shipping=[],
+        lines=[{"listing_external_id": "ext-chair", "quantity": quantity, "unit_price": 100.0, "tax_rate": 19.0}],
+    )
+
+
+@tagged("post_install", "-at_install")
+class TestChannelMovesItsOwnStock(MultichannelCase):
+    """The fake channel lowers its own stock on a sale, as eMAG and WooCommerce do."""
+
+    def setUp(self):
+        super().setUp()
+        self.adapter_class.lowers_stock_on_order = True
+        self.channel.retry_attempts = 1
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-chair"], 100)
+
+    def _sell_on_channel(self, external_id, quantity=1):
+        self.remote.stock["ext-chair"] -= quantity
+        self.remote.orders.append(chair_order(external_id, quantity))
+
+    def _push(self):
+        self._changes_committed()
+        self.channel._push("stock")
+
+    def test_a_sale_cancelled_in_odoo_gives_the_channel_its_unit_back(self):
+        self._sell_on_channel("C-1")
+        self.channel._import_orders()
+        sale = self.env["multichannel.order"].search([("external_id", "=", "C-1")]).sale_order_id
+        self.assertEqual(sale.state, "sale")
+        sale._action_cancel()  # before any push: Odoo's target is back to what it last sent
+        self._push()
+        self.assertEqual(self.remote.stock["ext-chair"], 100, "the channel shows the 100 chairs again")
+        self.assertEqual(self.chair_listing.state, "synced")
+        self.assertFalse(self.chair_listing.stock_moved_by_channel)
+
+    def test_a_receipt_after_a_channel_sale_reaches_the_channel(self):
+        self._sell_on_channel("C-2")
+        self.channel._import_orders()
+        self._set_stock(self.chair, 1)  # 101 on hand, 1 reserved: the target is 100 again
+        self._push()
+        self.assertEqual(self.remote.stock["ext-chair"], 100)
+
+    def test_maximum_shown_stays_shown_after_each_sale(self):
+        self.channel.stock_max = 5
+        self._push()
+        self.assertEqual(self.remote.stock["ext-chair"], 5)
+        for number in range(6):
+            self._sell_on_channel(f"M-{number}")
+            self.channel._import_orders()
+            self._push()
+            self.assertEqual(self.remote.stock["ext-chair"], 5, f"after sale {number + 1}")
+        self.assertEqual(self.chair_listing.target_qty, 5)
+
+    def test_a_push_never_overwrites_a_sale_odoo_has_not_imported(self):
+        self._sell_on_channel("R-1")  # the channel shows 99; Odoo does not know the sale yet
+        self._set_stock(self.chair, 1)  # a receipt: 101 in Odoo
+        self._push()
+        self.assertTrue(self.env["multichannel.order"].search([("external_id", "=", "R-1")]).sale_order_id)
+        self.assertEqual(self.remote.stock["ext-chair"], 100, "101 received minus the channel's sale, never 101")
+
+    def test_when_orders_cannot_be_read_only_lower_quantities_are_sent(self):
+        self._set_stock(self.chair, 5)
+        self._set_stock(self.desk, -3)
+        self.remote.faults = [TransportError("orders unreachable")]
+        self._push()
+        self.assertEqual(self.remote.stock["ext-desk"], 7, "going down can never undo a channel's sale")
+        self.assertEqual(self.remote.stock["ext-chair"], 100, "going up waits until the orders are read")
+        self.assertTrue(self.chair_listing.stock_pending)
+        self._push()
+        self.assertEqual(self.remote.stock["ext-chair"], 105)
+        self.assertFalse(self.chair_listing.stock_pending)
+
+
+@tagged("post_install", "-at_install")
+class TestSharedStockAndPrices(MultichannelCase):
+    def test_variations_sharing_their_parents_stock_show_the_scarcest(self):
+        stool = self._product("Stool", "STOOL", 30.0)
+        self._set_stock(stool, 5)
+        listings = self.chair_listing | self.desk_listing | self._listing(stool, "ext-stool")
+        listings.write({"external_parent_id": "P1", "external_stock_on_parent": True})
+        self.adapter_class.batch_size = 1  # each variation in its own batch
+        self.channel._push("stock")
+        self.assertEqual(
+            {listing: self.remote.stock[listing.external_id] for listing in listings}, dict.fromkeys(listings, 5)
+        )
+        self._set_stock(stool, 10)  # only the stool changed: the desk (10) is now the scarcest
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual([self.remote.stock[e] for e in ("ext-chair", "ext-desk", "ext-stool")], [10, 10, 10])
+        self.assertEqual(set(listings.mapped("pushed_qty")), {10})
+
+    def test_a_zero_price_never_reaches_the_channel(self):
+        self.chair.lst_price = 0.0
+        self.channel._push("price")
+        self.assertNotIn("ext-chair", self.remote.prices)
+        self.assertEqual(self.chair_listing.state, "error")
+        self.assertIn("No price to send", self.chair_listing.last_error)
+        self.assertTrue(self.chair_listing.price_pending, "sent once it has a price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0, "the other listings go on")
+        self.chair.lst_price = 120.0
+        self._changes_committed()
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-chair"], 120.0)
+        self.assertEqual(self.chair_listing.state, "synced")
+
+
+@tagged("post_install", "-at_install")
+class TestDriftAudit(MultichannelCase):
+    def setUp(self):
+        super().setUp()
+        for number in range(5):
+            product = self._product(f"Lamp {number}", f"LAMP{number}", 20.0)
+            self._set_stock(product, 3)
+            self._listing(product, f"ext-lamp-{number}")
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.remote.calls.clear()
+
+    def _drift(self):
+        return self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id), ("kind", "=", "drift")])
+
+    def test_a_hand_edit_on_the_channel_is_found_and_fixed(self):
+        self.remote.stock["ext-chair"] = 3  # someone edited the offer on the channel
+        self.remote.prices["ext-desk"] = 1.0
+        self.assertFalse(self.channel._audit(budget_seconds=60), "finished within its budget")
+        self.assertEqual((self.channel.audit_read_count, self.channel.audit_drift_count), (7, 2))
+        drift = self._drift()
+        chair_drift = drift.filtered(lambda line: line.binding_id == self.chair_listing)
+        self.assertEqual((chair_drift.old_value, chair_drift.new_value), ("100", "3"))
+        self.assertIn("shows 3", chair_drift.answer)
+        self.assertTrue(drift.filtered(lambda line: line.binding_id == self.desk_listing))
+        self.assertFalse([call for call in self.remote.calls if call[0] in ("stock", "price")], "reading sends nothing")
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual(self.remote.stock["ext-chair"], 100)
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0)
+        stock_sent = sum(size for method, size in self.remote.calls if method == "stock")
+        self.assertEqual(stock_sent, 1, "only the drifted listing is sent again")
+        self.assertEqual(self.channel.audit_fixed_count, 2)
+
+    def test_the_audit_resumes_where_it_stopped(self):
+        self.remote.stock["ext-lamp-4"] = 0
+        runs = 0
+        while self.channel._audit(budget_seconds=0):  # one page a run
+            runs += 1
+            self.assertTrue(self.channel.audit_cursor)
+        self.assertEqual(runs, 3, "7 listings, 2 a page: 4 pages in 4 runs")
+        self.assertFalse(self.channel.audit_cursor)
+        self.assertTrue(self.channel.audit_finished_at)
+        self.assertEqual(self.remote.calls.count(("shown", 0)), 4, "no page read twice")
+        self.assertEqual((self.channel.audit_read_count, self.channel.audit_drift_count), (7, 1))
+
+    def test_the_cron_comes_back_until_the_audit_is_done(self):
+        self.env["ir.config_parameter"].set_param("stock_multichannel.audit_budget_seconds", 0)
+        cron = self.env.ref("stock_multichannel.ir_cron_audit")
+        self.env["multichannel.channel"]._cron_audit()
+        self.assertTrue(self.channel.audit_cursor)
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]), "resumes soon, not tomorrow")
+        for _run in range(3):
+            self.env["multichannel.channel"]._cron_audit()
+        self.assertFalse(self.channel.audit_cursor)
+        finished = self.channel.audit_finished_at
+        self.env["multichannel.channel"]._cron_audit()
+        self.assertEqual(self.channel.audit_finished_at, finished, "a finished channel waits for the next day")
+
+    def test_one_listing_compared_from_its_form(self):
+        self.remote.stock["ext-desk"] = 60
+        self.desk_listing.action_compare_with_channel()
+        self.assertTrue(self.desk_listing.stock_pending)
+        self.assertTrue(self.desk_listing.stock_moved_by_channel)
+        self.assertEqual(len(self._drift()), 1)
+        self.assertEqual(self.remote.calls, [("shown", 0)])
