@@ -265,7 +265,7 @@ class WooSimulator:
                     "discount": wc_decimal(Decimal(str(coupon))),
                     "discount_tax": wc_money(discount_tax),
                     "discount_type": "fixed_cart",
-                    "nominal_amount": coupon,
+                    "nominal_amount": wc_number(coupon),
                     "free_shipping": False,
                 }
             )

@@ -17,5 +17,3 @@ import odoo.addons  # noqa: E402
 
 if str(REPO) not in odoo.addons.__path__:
     odoo.addons.__path__.append(str(REPO))
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "woocommerce-9.2.5"

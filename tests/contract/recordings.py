@@ -3,9 +3,10 @@
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from conftest import FIXTURES
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "woocommerce-9.2.5"
 
 
 def rest_log():

@@ -1,0 +1,418 @@
+"""The SAME recordings of a real WooCommerce 9.2.5 checked against the simulator (so it
+cannot drift), and the connector's client and adapter against it over real HTTP."""
+
+import base64
+import json
+import logging
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from recordings import deliveries, order, row
+
+from odoo.addons.stock_multichannel.lib.adapter import ChannelError, StockUpdate
+from odoo.addons.stock_multichannel_shop.adapter import WooCommerceAdapter
+from odoo.addons.stock_multichannel_shop.api import translate
+from odoo.addons.stock_multichannel_shop.api.client import WooClient
+from odoo.addons.stock_multichannel_shop.simulator.woo_simulator import WooSimulator
+
+KEY, SECRET = "ck_contract", "cs_contract-secret"
+PREFIX = "/wp-json/wc/v3/"
+
+
+@pytest.fixture
+def sim():
+    simulator = WooSimulator(KEY, SECRET).start()
+    yield simulator
+    simulator.stop()
+
+
+class FakeChannel:
+    def __init__(self, client):
+        self.client = client
+
+    def _woo_client(self):
+        return self.client
+
+
+def adapter_for(sim, **options):
+    return WooCommerceAdapter(FakeChannel(WooClient(sim.url, KEY, SECRET, timeout=5, **options)))
+
+
+def raw(sim, method, path, https=None, **kwargs):
+    """A request as a real shop's client would send it (Basic auth; https if told)."""
+    previous = sim.https
+    if https is not None:
+        sim.https = https
+    try:
+        return requests.request(method, f"{sim.url}{PREFIX}{path}", auth=(KEY, SECRET), timeout=5, **kwargs)
+    finally:
+        sim.https = previous
+
+
+def shape(value):
+    """The JSON types of a record, recursively (lists by their first item)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def same_types(recorded, simulated, keys):
+    """Every field the simulator sends exists in the real answer with the same JSON type
+    (the simulator may leave out fields the connector never reads)."""
+
+    def check(real, simulated, where):
+        if isinstance(simulated, dict):
+            assert isinstance(real, dict), where
+            for key, value in simulated.items():
+                assert key in real, f"{where}.{key}: not sent by the real shop"
+                check(real[key], value, f"{where}.{key}")
+        elif isinstance(simulated, list):
+            assert isinstance(real, list), where
+            if simulated and real:
+                check(real[0], simulated[0], f"{where}[0]")
+        else:
+            assert shape(simulated) == shape(real), (where, simulated, real)
+
+    for key in keys:
+        check(recorded.get(key), simulated.get(key), key)
+
+
+# ----------------------------------------------------------------------
+# auth over http and https
+# ----------------------------------------------------------------------
+def test_plain_http_refuses_basic_and_query_keys_and_accepts_oauth(sim):
+    answer = raw(sim, "GET", "orders")
+    assert answer.status_code == 401 and answer.json()["code"] == "woocommerce_rest_cannot_view"
+    answer = requests.get(
+        f"{sim.url}{PREFIX}orders", params={"consumer_key": KEY, "consumer_secret": SECRET}, timeout=5
+    )
+    assert answer.status_code == 401 and answer.json()["code"] == "woocommerce_rest_cannot_view"
+    client = WooClient(sim.url, KEY, SECRET, timeout=5)
+    assert client.auth_mode == "oauth"
+    assert client.get_all("orders", {"modified_after": "2026-11-20T00:00:00", "dates_are_gmt": "true"}) == []
+    wrong = WooClient(sim.url, KEY, "cs_wrong", timeout=5)
+    with pytest.raises(ChannelError, match="signature does not match"):
+        wrong.request("GET", "orders")
+    # a replayed signed request is refused (nonce)
+    sent = sim.log[-2]
+    assert sent["path"] == "orders" and "oauth_signature" in sent["query"]
+    again = requests.get(f"{sim.url}{PREFIX}orders", params={k: v[0] for k, v in sent["query"].items()}, timeout=5)
+    assert again.status_code == 401
+
+
+def test_over_https_basic_works_and_a_wrong_secret_says_so(sim):
+    assert raw(sim, "GET", "orders", https=True).status_code == 200
+    sim.https = True
+    answer = requests.get(f"{sim.url}{PREFIX}orders", auth=(KEY, "cs_wrong"), timeout=5)
+    assert answer.status_code == 401
+    assert answer.json()["message"] == "Consumer secret is invalid."  # as the README's real shop
+    client = WooClient(sim.url, KEY, SECRET, timeout=5, auth_mode="query")
+    assert client.request("GET", "orders")[0] == []
+
+
+def test_keys_and_signatures_never_logged(sim, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = WooClient(sim.url, KEY, SECRET, timeout=5)
+    client.get_all("products")
+    assert "oauth_signature=***" in caplog.text
+    assert SECRET not in caplog.text
+
+
+# ----------------------------------------------------------------------
+# orders: the same numbers and types as the real shop
+# ----------------------------------------------------------------------
+def test_an_order_with_a_coupon_and_rounded_taxes_as_the_real_shop(sim):
+    pen, chair = sim.add_product("PEN", "9.99", stock=50), sim.add_product("CHAIR", "100.00", stock=14)
+    placed = sim.place_order([(pen, 0, 3, 9.99), (chair, 0, 1, 100.0)], coupon=13.0, code="SAVE10")
+    recorded = order(30, "processing")
+    money = ("subtotal", "subtotal_tax", "total", "total_tax", "taxes", "price", "quantity")
+    for simulated, real in zip(placed["line_items"], recorded["line_items"], strict=True):
+        assert {k: simulated[k] for k in money} == {k: real[k] for k in money}
+    for key in ("total", "total_tax", "discount_total", "discount_tax", "shipping_total", "shipping_tax"):
+        assert placed[key] == recorded[key], key
+    assert {k: placed["coupon_lines"][0][k] for k in ("code", "discount", "discount_tax")} == {
+        k: recorded["coupon_lines"][0][k] for k in ("code", "discount", "discount_tax")
+    }
+    assert placed["shipping_lines"][0]["taxes"] == recorded["shipping_lines"][0]["taxes"]
+    assert {k: placed["tax_lines"][0][k] for k in ("rate_id", "rate_percent", "tax_total", "shipping_tax_total")} == {
+        k: recorded["tax_lines"][0][k] for k in ("rate_id", "rate_percent", "tax_total", "shipping_tax_total")
+    }
+    same_types(
+        recorded,
+        placed,
+        (
+            "id",
+            "number",
+            "status",
+            "currency",
+            "prices_include_tax",
+            "total",
+            "line_items",
+            "shipping_lines",
+            "coupon_lines",
+            "tax_lines",
+            "billing",
+            "date_modified_gmt",
+        ),
+    )
+    assert translate.normalize_order(placed)["discounts"] == translate.normalize_order(recorded)["discounts"]
+
+
+def test_whole_prices_are_json_ints_like_the_real_shop(sim):
+    desk, arm = sim.add_product("DESK", "239.99", stock=5), sim.add_product("ARM", "30.00", stock=5)
+    placed = sim.place_order([(desk, 0, 1, 239.99), (arm, 0, 2, 30.0)])
+    recorded = order(26, "processing")
+    assert [line["price"] for line in placed["line_items"]] == [line["price"] for line in recorded["line_items"]]
+    assert [type(line["price"]) for line in placed["line_items"]] == [float, int]
+    assert [line["taxes"] for line in placed["line_items"]] == [line["taxes"] for line in recorded["line_items"]]
+    assert placed["total"] == recorded["total"]
+
+
+def test_checkout_drafts_like_the_real_shop(sim):
+    arm = sim.add_product("ARM", "40.00", stock=5)
+    draft = sim.open_checkout([(arm, 0, 1, 40.0)])
+    recorded = order(27, "checkout-draft")
+    assert draft["status"] == recorded["status"] == "checkout-draft"
+    assert sim.stock_of(arm) == 5, "a draft holds no stock"
+    listed = WooClient(sim.url, KEY, SECRET).get_all("orders")
+    assert [o["status"] for o in listed] == ["checkout-draft"], "listed by the default GET /orders"
+    adapter = adapter_for(sim)
+    assert adapter.fetch_orders(None).orders == [], "never handed to the core"
+    assert sim.expire_drafts() == [draft["id"]]
+    gone = raw(sim, "GET", f"orders/{draft['id']}", https=True)
+    assert gone.status_code == 404 and gone.json() == row(84)["body"]
+    assert adapter.read_order(draft["id"]) is None
+
+
+def test_a_draft_placed_later_becomes_a_real_order(sim):
+    arm = sim.add_product("ARM", "40.00", stock=5)
+    draft = sim.open_checkout([(arm, 0, 1, 40.0)])
+    sim.checkout(draft["id"])
+    assert sim.stock_of(arm) == 4
+    fetched = adapter_for(sim).fetch_orders(None).orders
+    assert [(o["external_id"], o["status"]) for o in fetched] == [(str(draft["id"]), "open")]
+
+
+# ----------------------------------------------------------------------
+# products, pagination, batches
+# ----------------------------------------------------------------------
+def test_pagination_headers_like_the_real_shop(sim):
+    empty = raw(sim, "GET", "products", https=True, params={"per_page": 100})
+    assert (
+        (empty.headers["X-WP-Total"], empty.headers["X-WP-TotalPages"])
+        == ("0", "0")
+        == (
+            row(0)["headers"]["X-WP-Total"],
+            row(0)["headers"]["X-WP-TotalPages"],
+        )
+    )
+    for index in range(7):
+        sim.add_product(f"P{index}")
+    first = raw(sim, "GET", "products", https=True, params={"per_page": 3, "page": 1})
+    assert first.headers["X-WP-TotalPages"] == row(92)["headers"]["X-WP-TotalPages"] == "3"
+    assert 'rel="next"' in first.headers["Link"] and 'rel="next"' in row(92)["headers"]["Link"]
+    past = raw(sim, "GET", "products", https=True, params={"per_page": 3, "page": 9})
+    assert (past.status_code, past.json()) == (row(93)["status"], row(93)["body"]) == (200, [])
+    assert 'rel="prev"' in past.headers["Link"]
+    too_many = raw(sim, "GET", "orders", https=True, params={"per_page": 101})
+    assert too_many.status_code == 400 and too_many.json()["code"] == row(94)["body"]["code"]
+    assert len(WooClient(sim.url, KEY, SECRET).get_all("products")) == 7
+
+
+def test_products_newest_first_like_the_real_shop(sim):
+    ids = [sim.add_product(f"P{index}") for index in range(4)]
+    listed = [p["id"] for p in raw(sim, "GET", "products", https=True).json()]
+    assert listed == sorted(ids, reverse=True)
+    real = [p["date_created_gmt"] for p in row(13)["body"]]
+    assert real == sorted(real, reverse=True), "the recording lists newest first too"
+    asc = raw(sim, "GET", "products", https=True, params={"orderby": "id", "order": "asc"}).json()
+    assert [p["id"] for p in asc] == ids
+
+
+def test_variations_on_the_parent_stock_like_the_real_shop(sim):
+    mug, (small, large) = sim.add_variable("MUG", [("MUG-S", 0), ("MUG-L", 0)], stock_on_parent=3)
+    listed = raw(sim, "GET", f"products/{mug}/variations", https=True).json()
+    recorded = row(15)["body"]
+    assert {v["manage_stock"] for v in listed} == {v["manage_stock"] for v in recorded} == {"parent"}
+    assert {v["stock_quantity"] for v in listed} == {3}
+    same_types(recorded[0], listed[0], ("id", "sku", "manage_stock", "stock_quantity", "parent_id"))
+    offers = {o.sku: o for o in adapter_for(sim).fetch_offers()}
+    assert (offers["MUG-S"].parent_id, offers["MUG-S"].stock_on_parent) == (str(mug), True)
+
+
+def test_batch_answers_like_the_real_shop(sim):
+    lamp = sim.add_product("LAMP", stock=0)
+    chair = sim.add_product("CHAIR", stock=0)
+    recorded = row(86)
+    payload = {
+        "update": [
+            {"id": 99999, "manage_stock": True, "stock_quantity": 5},
+            {"id": lamp, "manage_stock": True, "stock_quantity": 4},
+            {"id": chair, "manage_stock": True, "stock_quantity": 13},
+        ]
+    }
+    answer = raw(sim, "POST", "products/batch", https=True, json=payload)
+    assert answer.status_code == recorded["status"] == 200
+    assert answer.json()["update"][0] == recorded["body"]["update"][0]
+    assert [u["stock_quantity"] for u in answer.json()["update"][1:]] == [4, 13]
+    # numbers as strings and negative stock accepted (row 87)
+    answer = raw(
+        sim,
+        "POST",
+        "products/batch",
+        https=True,
+        json={
+            "update": [
+                {"id": lamp, "manage_stock": True, "stock_quantity": "11"},
+                {"id": chair, "manage_stock": True, "stock_quantity": -3},
+            ]
+        },
+    )
+    assert [(u["stock_quantity"]) for u in answer.json()["update"]] == [
+        u["stock_quantity"] for u in row(87)["body"]["update"]
+    ]
+    too_large = raw(sim, "POST", "products/batch", https=True, json={"update": [{"id": lamp}] * 101})
+    assert too_large.status_code == 413 and too_large.json() == row(90)["body"]
+    missing = raw(sim, "POST", "products/1/variations/batch", https=True, json={"update": []})
+    assert missing.status_code == 404
+
+
+def test_a_variation_under_another_parent_is_moved_like_the_real_shop(sim):
+    lamp, _lamp_variations = sim.add_variable("LAMP", [("LAMP-R", 1)])
+    _mug, (small, _large) = sim.add_variable("MUG", [("MUG-S", 1), ("MUG-L", 1)])
+    answer = raw(
+        sim,
+        "POST",
+        f"products/{lamp}/variations/batch",
+        https=True,
+        json={"update": [{"id": small, "manage_stock": True, "stock_quantity": 2}]},
+    )
+    moved, recorded = answer.json()["update"][0], row(88)["body"]["update"][0]
+    assert "error" not in moved and "error" not in recorded
+    assert (moved["parent_id"], moved["attributes"]) == (lamp, []) and recorded["attributes"] == []
+    # the connector notices a parent it did not expect instead of reporting success
+    results = adapter_for(sim).push_stock([StockUpdate(1, str(small), "", 3, extra={"parent_id": str(lamp)})])
+    assert results[0].ok, "sent under the parent the shop now reports"
+
+
+# ----------------------------------------------------------------------
+# webhooks
+# ----------------------------------------------------------------------
+class Receiver:
+    """A webhook endpoint answering ``status``; keeps what it got."""
+
+    def __init__(self, status=200):
+        self.status, self.got = status, []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.got.append((self.headers, body))  # names compared case-insensitively
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def orders(self):
+        return [
+            (h["X-WC-Webhook-Topic"], json.loads(b)["id"], json.loads(b)["status"])
+            for h, b in self.got
+            if b[:1] == b"{"
+        ]
+
+
+@pytest.fixture
+def receiver():
+    created = []
+
+    def make(status=200):
+        created.append(Receiver(status))
+        return created[-1]
+
+    yield make
+    for item in created:
+        item.server.shutdown()
+        item.server.server_close()
+
+
+def test_queued_deliveries_merge_and_updated_comes_first(sim, receiver):
+    hook = receiver()
+    adapter = adapter_for(sim)
+    adapter.register_webhooks(hook.url, "s3cret")
+    sim.webhook_delivery = "queued"
+    arm = sim.add_product("ARM", stock=9)
+    placed = sim.place_order([(arm, 0, 1, 30.0)], status="pending")
+    sim.set_order_status(placed["id"], "processing")
+    sim.set_order_status(placed["id"], "completed")
+    assert hook.orders() == [], "nothing before WordPress's cron runs"
+    sim.run_cron()
+    assert hook.orders() == [("order.updated", placed["id"], "completed"), ("order.created", placed["id"], "completed")]
+    real_headers = set(deliveries()[0]["headers"])
+    for headers, _body in hook.got[-2:]:
+        sent = {name.lower() for name in headers}
+        assert {name.lower() for name in real_headers} <= sent
+        assert re.fullmatch(
+            r"[0-9a-f]{32}",
+            headers["X-WC-Webhook-Delivery-Id"]
+            if "X-WC-Webhook-Delivery-Id" in headers
+            else headers["X-WC-Webhook-Delivery-ID"],
+        )
+
+
+def test_registration_is_idempotent_and_the_status_is_read_back(sim, receiver):
+    hook = receiver()
+    adapter = adapter_for(sim)
+    first = adapter.register_webhooks(hook.url, "s3cret")
+    second = adapter.register_webhooks(hook.url, "s3cret")
+    assert len(sim.webhooks) == 2 and set(second) == {str(i) for i in sim.webhooks} and not set(first) & set(second)
+    assert adapter.webhook_status(hook.url) == {"order.created": "active", "order.updated": "active"}
+    assert set(json.loads(json.dumps(row(115)["body"]))) >= {"id", "name", "status", "topic", "delivery_url"}
+    listed = raw(sim, "GET", "webhooks", https=True).json()
+    assert all("secret" not in w for w in listed)
+
+
+def test_failed_deliveries_disable_the_webhook_and_the_status_check_reactivates_it(sim, receiver):
+    broken = receiver(status=500)
+    adapter = adapter_for(sim)
+    adapter.register_webhooks(broken.url, "s3cret")
+    arm = sim.add_product("ARM", stock=50)
+    for _index in range(6):
+        sim.place_order([(arm, 0, 1, 30.0)])
+    created = next(w for w in sim.webhooks.values() if w["topic"] == "order.created")
+    assert created["status"] == "disabled", "more than 5 failed deliveries"
+    delivered = len(broken.got)
+    sim.place_order([(arm, 0, 1, 30.0)])
+    assert len(broken.got) == delivered, "a disabled webhook sends nothing (and nothing is retried)"
+    statuses = adapter.webhook_status(broken.url)
+    assert statuses["order.created"] == "reactivated (was disabled)"
+    assert created["status"] == "active"
+
+
+def test_wordpress_refuses_private_urls_and_odd_ports_but_creates_the_webhook(sim, receiver):
+    hook = receiver()
+    sim.check_delivery_urls = True
+    ids = adapter_for(sim).register_webhooks(hook.url, "s3cret")  # 127.0.0.1 on a high port
+    assert len(ids) == 2, "created (201) although the ping could not be delivered"
+    assert hook.got == []
+    assert {d["refused"] for d in sim.deliveries} == {"port %s is not allowed" % hook.url.split(":")[2].split("/")[0]}
+
+
+def test_the_ping_is_unsigned_and_form_encoded(sim, receiver):
+    hook = receiver()
+    adapter_for(sim).register_webhooks(hook.url, "s3cret")
+    pings = [(h, b) for h, b in hook.got if b.startswith(b"webhook_id=")]
+    assert len(pings) == 2 and all(h.get("X-WC-Webhook-Signature") is None for h, _b in pings)
+    assert base64  # signatures of order deliveries are checked in test_woo_recordings
