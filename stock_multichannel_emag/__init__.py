@@ -1,1 +1,1 @@
-from . import adapter, models
+from . import adapter, controllers, models

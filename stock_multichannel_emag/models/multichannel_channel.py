@@ -1,6 +1,8 @@
+import secrets
+
 from odoo import _, api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..api.client import EmagClient
 
@@ -49,6 +51,57 @@ class MultichannelChannel(models.Model):
         CANCEL_REASONS, "Cancellation Reason", default="31", help="Sent to eMAG when an order is cancelled in Odoo."
     )
     emag_timeout = fields.Float("eMAG Timeout (s)", default=30.0)
+    emag_vat_ids = fields.Json(
+        "eMAG VAT IDs", readonly=True, copy=False, help="{rate in percent: eMAG vat_id}, read by Test Connection."
+    )
+    emag_callback_token = fields.Char(
+        "Callback Token",
+        groups="base.group_system",
+        copy=False,
+        help="Secret part of the callback URL: only eMAG, which has the URL, can make Odoo read an order.",
+    )
+    emag_callback_url = fields.Char(
+        "Callback URL",
+        compute="_compute_emag_callback_url",
+        groups="base.group_system",
+        help="Paste it in eMAG's seller settings as the callback URL of new orders, cancellations and "
+        "returns: eMAG calls it with ?order_id=…, and Odoo reads that order at once.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        channels = super().create(vals_list)
+        channels._emag_ensure_callback_token()
+        return channels
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("channel_type") == "emag":
+            self._emag_ensure_callback_token()
+        return result
+
+    def _emag_ensure_callback_token(self):
+        for channel in self.sudo().filtered(lambda c: c.channel_type == "emag" and not c.emag_callback_token):
+            channel.emag_callback_token = secrets.token_urlsafe(32)
+
+    @api.depends("emag_callback_token")
+    def _compute_emag_callback_url(self):
+        for channel in self:
+            token = channel.sudo().emag_callback_token
+            channel.emag_callback_url = (
+                f"{channel.get_base_url()}/multichannel/emag/{channel.id}/{token}"
+                if channel.id and token and channel.channel_type == "emag"
+                else False
+            )
+
+    def action_emag_new_callback_token(self):
+        """A new secret for the callback URL (the old URL stops working at once)."""
+        self._check_operator_rights()
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(_("Only a Settings administrator sees and changes the eMAG callback URL."))
+        for channel in self.sudo().filtered(lambda c: c.channel_type == "emag"):
+            channel.emag_callback_token = secrets.token_urlsafe(32)
+        return True
 
     @api.depends("emag_platform")
     def _compute_emag_base_url(self):
@@ -93,7 +146,6 @@ class MultichannelChannel(models.Model):
             "handling_time": self.emag_handling_time,
             "vat_rate": self.emag_vat_rate,
             "vat_id": self.emag_vat_id,
-            "prices_include_vat": self.prices_include_tax,
             "min_percent": self.emag_min_price_percent,
             "max_percent": self.emag_max_price_percent,
             "cancel_reason": int(self.emag_cancel_reason or 31),
@@ -106,6 +158,13 @@ class MultichannelChannel(models.Model):
         for channel in self.filtered(lambda c: c.channel_type == "emag"):
             rates = channel._get_adapter().vat_rates()
             vat_id = rates.get(round(channel.emag_vat_rate, 2))
+            values = {"emag_vat_ids": {f"{rate:g}": ident for rate, ident in rates.items()}}
             if vat_id:
-                channel.emag_vat_id = vat_id
+                values["emag_vat_id"] = vat_id
+            channel.write(values)
         return action
+
+    def _emag_vat_id(self, rate):
+        """eMAG's vat_id of ``rate`` percent, as Test Connection read it; False when unknown."""
+        self.ensure_one()
+        return (self.emag_vat_ids or {}).get(f"{round(rate, 2):g}") or False

@@ -29,8 +29,30 @@ class MultichannelProductBinding(models.Model):
         for listing in self.filtered(lambda b: b.emag_create_offer and not b.external_id):
             listing.external_id = str(listing.product_id.id)
 
+    def _emag_vat(self):
+        """The product's own VAT for eMAG's net prices: its sales taxes in the channel's company.
+
+        {} when the product has no percent sales tax (the channel's rate applies then).
+        """
+        company = self.channel_id.company_id
+        taxes = (
+            self.product_id.sudo()
+            .taxes_id.filtered_domain(self.env["account.tax"]._check_company_domain(company))
+            .filtered(lambda tax: tax.amount_type == "percent")
+        )
+        if not taxes:
+            return {}
+        rate = sum(taxes.mapped("amount"))
+        return {
+            "tax_rate": rate,
+            "price_includes_tax": any(taxes.mapped("price_include")),
+            "vat_id": self.channel_id._emag_vat_id(rate),
+        }
+
     def _extra(self):
         extra = super()._extra()
+        if self.channel_id.channel_type == "emag":
+            extra.update(self._emag_vat())
         if self.emag_create_offer and self.channel_id.channel_type == "emag":
             channel = self.channel_id
             extra.update(

@@ -7,7 +7,7 @@ from odoo.tests import BaseCase, tagged
 
 from ..api import translate
 from ..api.client import EmagAccessError, EmagApiError, EmagClient
-from ..api.ratelimit import SlidingWindowLimiter
+from ..api.ratelimit import AnswerWindowLimiter
 from ..simulator.emag_simulator import EmagSimulator
 
 
@@ -63,8 +63,9 @@ class TestEmagClient(LocalSimulatorMixin, BaseCase):
         envelope = self.client().save(
             "offer", [translate.stock_item(7, 5, 1), translate.stock_item(8, 5, 1), translate.stock_item(9, 5, 1)]
         )
-        refused = translate.refused_items(envelope.messages, [7, 8, 9])
+        refused, unattributed = translate.refused_items(envelope.raw_messages, [7, 8, 9], envelope.results)
         self.assertEqual(sorted(refused), [8, 9])
+        self.assertEqual(unattributed, [])
         self.assertIn("Black Friday", refused[8])
         self.assertIn("does not exist", refused[9])
         self.assertEqual(self.sim.stock_of(7), 5)
@@ -149,7 +150,7 @@ class TestTranslate(BaseCase):
 
 @tagged("post_install", "-at_install")
 class TestLimiter(BaseCase):
-    def test_sliding_window(self):
+    def test_window_from_the_answers(self):
         now = [0.0]
         waits = []
 
@@ -157,7 +158,9 @@ class TestLimiter(BaseCase):
             waits.append(round(seconds, 3))
             now[0] += seconds
 
-        limiter = SlidingWindowLimiter(3, window=1.0, clock=lambda: now[0], sleep=sleep)
+        limiter = AnswerWindowLimiter(3, window=1.0, clock=lambda: now[0], sleep=sleep)
         for _index in range(7):
-            limiter.acquire()
-        self.assertEqual(waits, [1.0, 1.0])
+            with limiter.slot():
+                now[0] += 0.1  # each answer comes 0.1 s after its request
+        # the 4th waits for one window after the 1st answer (0.1 -> 1.1), not its send
+        self.assertEqual(waits, [0.8, 0.8])

@@ -1,5 +1,7 @@
 import os
 import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from odoo.tests import tagged
 
@@ -148,3 +150,17 @@ class TestEmagOrders(EmagCase):
                 os.environ["TZ"] = previous
             time.tzset()
         self.assertEqual(sale.state, "cancel", "the cancellation was inside the window")
+
+    def test_orders_fulfilled_by_emag_are_left_out_and_dates_are_utc(self):
+        by_emag = self.sim.place_order([(1002, 3)], order_type=2)
+        own = self.sim.place_order([(1001, 1)])
+        self.assertEqual(self.sim.stock_of(1002), 10, "eMAG ships type 2 from its own warehouse")
+        self.channel._import_orders()
+        self.assertFalse(self._orders(by_emag["id"]), "type 2: not imported, nothing reserved, never finalized")
+        self.assertEqual(self.desk.with_context(warehouse_id=self.warehouse.id).free_qty, 10)
+        sale = self._orders(own["id"]).sale_order_id
+        self.assertTrue(sale)
+        # eMAG's local (Bucharest) date, stored as UTC
+        local = datetime.strptime(own["date"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Europe/Bucharest"))
+        self.assertEqual(sale.date_order, local.astimezone(UTC).replace(tzinfo=None))
+        self.assertNotEqual(sale.date_order.strftime("%Y-%m-%d %H:%M:%S"), own["date"])

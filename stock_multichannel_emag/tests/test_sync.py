@@ -53,11 +53,47 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertEqual(self._offer_saves(), [1], "only the chair's price changed")
         self.assertEqual(self.chair_listing.pushed_price, 450.0)
 
-    def test_prices_including_vat_are_sent_without(self):
-        self.channel.prices_include_tax = True
-        self.chair.list_price = 605.0
+    def _tax(self, rate, included):
+        return self.env["account.tax"].create(
+            {
+                "name": f"TVA {rate}% {'incl' if included else 'excl'} (test)",
+                "amount": rate,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included" if included else "tax_excluded",
+            }
+        )
+
+    def test_net_prices_from_each_products_own_taxes(self):
+        """Each product's own sales tax says whether its price includes VAT and at which
+        rate; the channel's order flag plays no part."""
+        self.channel.action_test_connection()  # reads eMAG's VAT ids: 21% -> 1, 11% -> 2
+        self.channel.prices_include_tax = False  # the flag for orders: not used for prices
+        self.chair.write({"list_price": 605.0, "taxes_id": [Command.set(self._tax(21.0, True).ids)]})
+        self.desk.write({"list_price": 1110.0, "taxes_id": [Command.set(self._tax(11.0, True).ids)]})
+        book = self._product("Book", "BOOK", 80.0, 5, taxes_id=[Command.set(self._tax(11.0, False).ids)])
+        self.sim.add_offer(1003, "BOOK", sale_price=80.0)
+        self._listing(book, 1003)
         self.channel._push("price")
-        self.assertEqual(self.sim.offers[1001]["sale_price"], 500.0)
+        offers = self.sim.offers
+        self.assertEqual((offers[1001]["sale_price"], offers[1001]["vat_id"]), (500.0, 1))
+        self.assertEqual((offers[1002]["sale_price"], offers[1002]["vat_id"]), (1000.0, 2), "11%, not 21%")
+        self.assertEqual((offers[1003]["sale_price"], offers[1003]["vat_id"]), (80.0, 2), "price without VAT")
+        self.channel.prices_include_tax = True
+        self.sim.log.clear()
+        self.channel._push("price", force=True)
+        self.assertEqual(len(self.sim.requests_to("offer/save")), 1, "sent again")
+        self.assertEqual(offers[1003]["sale_price"], 80.0, "still the product's taxes that decide")
+
+    def test_a_message_naming_no_offer_confirms_nothing(self):
+        self.sim.add_fault("message", "offer/save", text="Warehouse 1 could not be updated")
+        self.channel._push("stock")
+        listings = self.chair_listing | self.desk_listing
+        self.assertEqual(set(listings.mapped("state")), {"error"})
+        self.assertIn("naming no offer", self.chair_listing.last_error)
+        self.assertTrue(all(listings.mapped("stock_pending")), "sent again on the next push")
+        self.channel._push("stock")
+        self.assertEqual((self.chair_listing.pushed_qty, self.desk_listing.pushed_qty), (100, 10))
 
     def test_a_refused_offer_is_isolated(self):
         self.sim.offers[1002]["campaign"] = "Black Friday"

@@ -1,0 +1,137 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.exceptions import AccessError, UserError
+
+_logger = logging.getLogger(__name__)
+
+INVOICE_STATES = [("pending", "To Send"), ("sent", "Sent"), ("error", "Failed (retried)")]
+MAX_ATTEMPTS = 10
+BATCH = 50
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    emag_invoice_state = fields.Selection(
+        INVOICE_STATES,
+        "eMAG Invoice",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The invoice's PDF attached to its eMAG order(s) with order/attachments/save.",
+    )
+    emag_invoice_error = fields.Text("eMAG Invoice Error", readonly=True, copy=False)
+    emag_invoice_attempts = fields.Integer(readonly=True, copy=False)
+    emag_invoice_next_try = fields.Datetime(readonly=True, copy=False)
+    emag_invoice_sent_at = fields.Datetime("Sent to eMAG", readonly=True, copy=False)
+
+    def _emag_orders(self):
+        """The imported eMAG channel orders this invoice or credit note bills."""
+        self.ensure_one()
+        sales = (
+            self.sudo().line_ids.sale_line_ids.order_id | self.sudo().reversed_entry_id.line_ids.sale_line_ids.order_id
+        )
+        return sales.filtered(
+            lambda s: s.multichannel_channel_id.channel_type == "emag" and s.multichannel_order_id.external_id
+        ).multichannel_order_id
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        to_send = posted.filtered(
+            lambda m: m.move_type in ("out_invoice", "out_refund") and m.state == "posted" and m._emag_orders()
+        )
+        if to_send:
+            for move in to_send.sudo():
+                move._portal_ensure_token()  # committed with the posting: the URL works when eMAG fetches it
+            to_send.sudo().write(
+                {
+                    "emag_invoice_state": "pending",
+                    "emag_invoice_error": False,
+                    "emag_invoice_attempts": 0,
+                    "emag_invoice_next_try": fields.Datetime.now(),
+                }
+            )
+            self.env.ref("stock_multichannel_emag.ir_cron_emag_invoices").sudo()._trigger()
+        return posted
+
+    @api.model
+    def _cron_emag_send_invoices(self, auto_commit=True):
+        """Attach each posted invoice's PDF to its eMAG order(s); one try per run, never a sleep."""
+        moves = self.sudo().search(
+            [
+                ("emag_invoice_state", "in", ("pending", "error")),
+                ("emag_invoice_next_try", "<=", fields.Datetime.now()),
+            ],
+            limit=BATCH,
+        )
+        for move in moves:
+            if not move.access_token:
+                move._portal_ensure_token()
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+            move._emag_send_invoice()
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        waiting = self.sudo().search(
+            [("emag_invoice_state", "in", ("pending", "error")), ("emag_invoice_next_try", "!=", False)],
+            order="emag_invoice_next_try",
+            limit=1,
+        )
+        if waiting:
+            self.env.ref("stock_multichannel_emag.ir_cron_emag_invoices").sudo()._trigger(waiting.emag_invoice_next_try)
+
+    def _emag_send_invoice(self):
+        self.ensure_one()
+        move = self.sudo()
+        url = move._emag_pdf_url()
+        answers, errors = [], []
+        for order in move._emag_orders():
+            try:
+                answers.append(order.channel_id._get_adapter().send_invoice(order.external_id, move.name, url))
+            except (TransportError, ChannelError) as error:
+                errors.append(f"{order.name}: {error}")
+        if not errors:
+            move.write(
+                {
+                    "emag_invoice_state": "sent",
+                    "emag_invoice_error": False,
+                    "emag_invoice_next_try": False,
+                    "emag_invoice_sent_at": fields.Datetime.now(),
+                }
+            )
+            move.message_post(body="; ".join(answers))
+            return True
+        attempts = move.emag_invoice_attempts + 1
+        move.write(
+            {
+                "emag_invoice_state": "error",
+                "emag_invoice_error": "\n".join(errors),
+                "emag_invoice_attempts": attempts,
+                # retried with back-off; after MAX_ATTEMPTS only by the button
+                "emag_invoice_next_try": fields.Datetime.now() + timedelta(minutes=min(360, 2**attempts))
+                if attempts < MAX_ATTEMPTS
+                else False,
+            }
+        )
+        _logger.info("%s: sending to eMAG failed (try %s): %s", move.name, attempts, "; ".join(errors))
+        return False
+
+    def _emag_pdf_url(self):
+        """The invoice's PDF at a public URL: the portal route with the invoice's access token."""
+        self.ensure_one()
+        return self.get_base_url() + self.get_portal_url(report_type="pdf", download=True)
+
+    def action_emag_send_invoice(self):
+        """Send again now (from the invoice form)."""
+        if not self.env.user.has_group("stock_multichannel.group_multichannel_manager"):
+            raise AccessError(self.env._("Only a Multichannel Administrator sends invoices to a channel."))
+        self.check_access("write")
+        for move in self:
+            if move.state != "posted" or not move._emag_orders():
+                raise UserError(self.env._("Only a posted invoice of an eMAG order is sent to eMAG."))
+        for move in self:
+            move._emag_send_invoice()
+        return True
