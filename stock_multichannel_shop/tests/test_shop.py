@@ -1,10 +1,11 @@
 import logging
+from datetime import timedelta
 
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
 from ..api import translate
-from .common import SECRET, ShopSetup
+from .common import KEY, SECRET, ShopSetup
 
 
 @tagged("post_install", "-at_install")
@@ -153,12 +154,7 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.channel._import_orders()
         self.assertEqual(sale.state, "cancel")
 
-    def test_keys_in_the_query_string_and_secrets_never_logged(self):
-        self.sim.strip_authorization = True
-        with self.assertRaisesRegex(UserError, "Query String"):
-            self.channel.action_test_connection()
-        self.channel.woo_query_auth = True
-        self.channel.flush_recordset()
+    def test_plain_http_is_signed_with_oauth_and_secrets_never_logged(self):
         logger = logging.getLogger()
         lines = []
         handler = logging.Handler(logging.DEBUG)
@@ -167,19 +163,87 @@ class TestShopSync(ShopSetup, TransactionCase):
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
         try:
-            self.assertIn("WooCommerce", self.channel.action_test_connection()["params"]["message"])
+            message = self.channel.action_test_connection()["params"]["message"]
             self.channel._push("stock")
         finally:
             logger.removeHandler(handler)
             logger.setLevel(previous)
-        self.assertTrue([line for line in lines if "consumer_secret=***" in line], "urllib3 logged the masked URL")
+        self.assertIn("OAuth 1.0a", message)
+        self.assertTrue(all("oauth_signature" in e["query"] for e in self.sim.log))
+        self.assertFalse([e for e in self.sim.log if "consumer_secret" in e["query"]])
+        self.assertTrue([line for line in lines if "oauth_signature=***" in line], "urllib3 logged the masked URL")
         self.assertFalse([line for line in lines if SECRET in line])
         self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+        answers = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)]).mapped("answer")
+        self.assertTrue(answers)
+        self.assertFalse([a for a in answers if a and (SECRET in a or KEY in a)], "no key in the ledger")
 
-    def test_plain_http_is_refused_for_a_real_shop(self):
-        self.channel.woo_url = "http://shop.example.com"
-        with self.assertRaisesRegex(UserError, "HTTPS"):
+    def test_keys_sent_in_clear_over_http_get_a_message_saying_what_to_do(self):
+        # the real shop refuses keys in the query string over plain http (not an auth error code)
+        self.channel.woo_query_auth = True
+        with self.assertRaisesRegex(UserError, "https:// address, or OAuth"):
             self.channel.action_test_connection()
+
+    def test_plain_http_is_refused_when_the_channel_says_so(self):
+        self.channel.write({"woo_url": "http://shop.example.com", "woo_http_oauth": False})
+        with self.assertRaisesRegex(UserError, "https:// address, or allow OAuth"):
+            self.channel.action_test_connection()
+
+    def test_rounded_taxes_import_with_the_right_tax_and_total(self):
+        # the real shop's order #30: 3 x 9.99 with a 13.00 coupon, tax rounded per line
+        # (29.97 with tax 5.69 reads 18.99% when derived from the rounded amounts)
+        pen = self._product("Pen", "PEN", 9.99, 10)
+        pen_id = self.sim.add_product("PEN", "9.99", stock=10)
+        self._listing(pen, pen_id)
+        placed = self.sim.place_order([(pen_id, 0, 3, 9.99), (self.chair_id, 0, 1, 100.0)], coupon=13.0, code="SAVE10")
+        self.assertEqual((placed["line_items"][0]["subtotal_tax"], placed["total"]), ("5.69", "151.10"))
+        self.channel._import_orders()
+        order = self.env["multichannel.order"].search([("external_id", "=", str(placed["id"]))])
+        self.assertEqual(order.state, "done", order.error)
+        sale = order.sale_order_id
+        self.assertEqual(len(sale.order_line), 4, "pen, chair, shipping, coupon")
+        for line in sale.order_line:
+            self.assertEqual(line.tax_id.mapped("amount"), [19.0], line.name)
+        self.assertIn("Coupon save10", sale.order_line.mapped("name"))
+        self.assertAlmostEqual(sale.amount_total, 151.10, delta=0.01)
+        self.assertFalse(sale.multichannel_total_mismatch)
+
+    def test_checkout_drafts_are_never_held(self):
+        self.channel._push("stock")
+        draft = self.sim.open_checkout([(self.chair_id, 0, 4, 100.0)])
+        self.assertEqual(self.sim.orders[draft["id"]]["status"], "checkout-draft")
+        self._set_stock(self.chair, 1)
+        self.channel._push("stock")  # imports orders first
+        Order = self.env["multichannel.order"]
+        self.assertFalse(Order.search([("channel_id", "=", self.channel.id)]), "a draft is not an order")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 21, "nothing held for the draft")
+        # the customer places it after all: a real order, imported
+        self.sim.checkout(draft["id"])
+        self.channel._import_orders()
+        order = Order.search([("external_id", "=", str(draft["id"]))])
+        self.assertEqual(order.state, "done", order.error)
+
+    def test_an_order_gone_from_the_shop_is_settled(self):
+        held = self.sim.place_order([(self.chair_id, 0, 2, 100.0)], status="pending")
+        kept = self.sim.place_order([(self.chair_id, 0, 1, 100.0)], status="pending")
+        self.channel._import_orders()
+        Order = self.env["multichannel.order"]
+        gone = Order.search([("external_id", "=", str(held["id"]))])
+        still = Order.search([("external_id", "=", str(kept["id"]))])
+        self.assertEqual((gone.state, still.state), ("pending", "pending"))
+        self.assertEqual(self.channel._available_quantities(self.chair)[self.chair.id], 17)
+        self.sim.delete_order(held["id"])  # the shop deletes it, without any webhook
+        self.channel._woo_recheck_open_orders(older_than=timedelta(seconds=-5))  # all of them, now
+        self.assertEqual(gone.state, "skipped")
+        self.assertFalse(gone.pending_quantities)
+        self.assertIn("No longer on the shop", gone.warning)
+        self.assertEqual(still.state, "pending", "still on the shop: still held")
+        self.assertEqual(self.channel._available_quantities(self.chair)[self.chair.id], 19)
+        self.assertTrue(self.sim.requests_to("GET", f"orders/{held['id']}"))
+        # checked once per hour, not at every import
+        self.sim.log.clear()
+        self.channel._woo_recheck_open_orders()
+        self.assertFalse(self.sim.requests_to("GET", r"orders/\d+"))
 
 
 @tagged("post_install", "-at_install")

@@ -4,9 +4,12 @@ import hmac
 import json
 import time
 
+from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
-from .common import ShopSetup
+from ..controllers.webhook import MAX_BODY
+from .common import KEY, SECRET, ShopSetup
 
 
 @tagged("post_install", "-at_install")
@@ -51,6 +54,103 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         if signature is not None:
             headers["X-WC-Webhook-Signature"] = signature
         return self.url_open(f"/multichannel/woocommerce/{self.channel.id}/webhook", data=body, headers=headers)
+
+    def _sign(self, body, secret=None):
+        secret = secret or self.channel.sudo().woo_webhook_secret
+        return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+    def test_unknown_channel_and_bad_signature_get_the_same_answer(self):
+        body = json.dumps({"id": 778, "status": "processing"}).encode()
+        headers = {"Content-Type": "application/json", "X-WC-Webhook-Topic": "order.created"}
+        answers = [
+            self.url_open(
+                f"/multichannel/woocommerce/{channel_id}/webhook",
+                data=body,
+                headers=dict(headers, **{"X-WC-Webhook-Signature": signature}),
+            )
+            for channel_id, signature in (
+                (self.channel.id, self._sign(body, "not-the-secret")),
+                (999999, self._sign(body)),
+                (999999, self._sign(body, "not-the-secret")),
+            )
+        ]
+        self.assertEqual({(a.status_code, a.text) for a in answers}, {(401, "bad signature")})
+        self.assertFalse(self._orders(778))
+
+    def test_a_body_too_large_is_refused_before_any_signature(self):
+        body = b'{"id": 779, "pad": "' + b"x" * MAX_BODY + b'"}'
+        answer = self._post(body, self._sign(body))
+        self.assertEqual(answer.status_code, 413)
+        self.assertFalse(self._orders(779))
+
+    def test_only_a_multichannel_administrator_registers_webhooks(self):
+        user = self.env["res.users"].create(
+            {
+                "name": "Shop clerk",
+                "login": "shop_clerk",
+                "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_user").id])],
+            }
+        )
+        with self.assertRaises(AccessError):
+            self.channel.with_user(user).action_register_webhooks()
+        self.assertEqual(len(self.sim.webhooks), 2, "nothing registered by the refused call")
+
+    def test_registration_is_idempotent_and_keeps_the_secret(self):
+        secret = self.channel.sudo().woo_webhook_secret
+        first = set(self.sim.webhooks)
+        self.channel.action_register_webhooks()
+        self.assertEqual(len(self.sim.webhooks), 2, "the old webhooks removed")
+        self.assertFalse(first & set(self.sim.webhooks))
+        self.assertEqual(self.channel.sudo().woo_webhook_secret, secret)
+        self.assertEqual({w["secret"] for w in self.sim.webhooks.values()}, {secret})
+        self.assertEqual(self.channel.woo_webhook_status, "active")
+        self.channel.action_register_webhooks_new_secret()
+        self.assertNotEqual(self.channel.sudo().woo_webhook_secret, secret)
+        self.assertEqual(len(self.sim.webhooks), 2)
+        ledger = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)])
+        secrets_ = (secret, self.channel.sudo().woo_webhook_secret, KEY, SECRET)
+        self.assertFalse([a for a in ledger.mapped("answer") if a and any(x in a for x in secrets_)])
+
+    def test_a_ping_that_does_not_arrive_is_reported(self):
+        self.sim.check_delivery_urls = True  # WordPress refuses 127.0.0.1 and Odoo's port
+        action = self.channel.action_register_webhooks()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("did not reach Odoo", self.channel.woo_webhook_problem)
+        self.assertEqual(len(self.sim.webhooks), 2, "the shop created them all the same")
+
+    def test_disabled_webhooks_are_reactivated_and_missing_ones_registered(self):
+        secret = self.channel.sudo().woo_webhook_secret
+        for webhook in self.sim.webhooks.values():
+            webhook["status"] = "disabled"  # after more than 5 failed deliveries
+        self.channel._woo_check_webhooks()
+        self.assertEqual({w["status"] for w in self.sim.webhooks.values()}, {"active"})
+        self.assertIn("reactivated (was disabled)", self.channel.woo_webhook_status)
+        self.sim.webhooks.clear()  # deleted on the shop
+        self.channel._woo_check_webhooks()
+        self.assertEqual(len(self.sim.webhooks), 2)
+        self.assertEqual({w["secret"] for w in self.sim.webhooks.values()}, {secret}, "the same secret")
+        self.assertIn("registered again", self.channel.woo_webhook_status)
+
+    def test_drafts_and_late_merged_deliveries(self):
+        draft = self.sim.open_checkout([(self.chair_id, 0, 1, 100.0)])
+        self.assertEqual(self.sim.deliveries[-1]["answer"], "ignored: checkout draft")
+        self.assertFalse(self._orders(draft["id"]))
+        # WordPress's cron: queued, merged, order.updated before order.created
+        self.sim.webhook_delivery = "queued"
+        placed = self.sim.place_order([(self.chair_id, 0, 2, 100.0)], status="pending")
+        self.sim.set_order_status(placed["id"], "processing")
+        self.assertFalse(self._orders(placed["id"]), "nothing until the cron runs")
+        self.sim.run_cron()
+        sent = [(d["topic"], d["answer"]) for d in self.sim.deliveries[-2:]]
+        self.assertEqual(sent, [("order.updated", "ok"), ("order.created", "ok")])
+        order = self._orders(placed["id"])
+        self.assertEqual(order.state, "done", order.error)
+        # a delivery built before what Odoo already read changes nothing
+        stale = dict(self.sim.orders[placed["id"]], status="pending", date_modified_gmt="2000-01-01T00:00:00")
+        stale.pop("stock_reduced", None)
+        body = json.dumps(stale).encode()
+        self.assertEqual(self._post(body, self._sign(body), topic="order.updated").text, "ok")
+        self.assertEqual(order.channel_status, "open")
 
     def test_a_forged_webhook_is_refused(self):
         order = {"id": 777, "status": "processing", "currency": "EUR", "line_items": []}
