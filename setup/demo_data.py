@@ -211,6 +211,15 @@ def seed(registry, emag_ro, emag_bg, shop, odoo_url=None):
             env["ir.config_parameter"].set_param("web.base.url", odoo_url)
             env["ir.config_parameter"].set_param("web.base.url.freeze", True)
             web.action_register_webhooks()
+            # eMAG's seller-settings callbacks: each simulator calls its channel's URL on a
+            # new order, a cancellation and a return, and Odoo reads that order at once
+            for emag, base in ((ro, emag_ro), (bg, emag_bg)):
+                emag._emag_ensure_callback_token()
+                requests.post(
+                    f"{base.rsplit('/api-3', 1)[0]}/_sim/callbacks",
+                    timeout=10,
+                    json=dict.fromkeys(("order", "cancellation", "return"), emag.emag_callback_url),
+                )
         cr.commit()
         print(f"[demo] {len(products)} products listed on {ro.name}, {bg.name} and {web.name}; pushed.", flush=True)
 

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
 from ..controllers.callback import MaskCallbackToken
+from ..simulator.emag_simulator import EmagSimulator
 from .common import CapturedLogs, EmagCase
 
 
@@ -74,6 +75,42 @@ class TestEmagCallbacks(EmagCase, HttpCase):
             ),
             1,
         )
+
+    def test_a_sale_reaches_the_other_channels_within_a_second(self):
+        """Callback -> the woken cron reads and imports -> the stock push the import queued:
+        another eMAG account shows what is left, without any poll."""
+        other_sim = EmagSimulator(username="seller-2", password="pw-2").start()
+        self.addCleanup(other_sim.stop)
+        other_sim.add_offer(5001, "CHAIR", stock=0)
+        other = self.env["multichannel.channel"].create(
+            {
+                "name": "eMAG RO (second account)",
+                "channel_type": "emag",
+                "emag_platform": "ro",
+                "warehouse_ids": [Command.set(self.warehouse.ids)],
+                "pricelist_id": self.pricelist.id,
+                "emag_username": "seller-2",
+                "emag_password": "pw-2",
+                "emag_timeout": 5.0,
+            }
+        )
+        other.emag_base_url = other_sim.base_url
+        self.env["multichannel.product.binding"].create(
+            {"channel_id": other.id, "product_id": self.chair.id, "external_id": "5001"}
+        )
+        channels = self.channel | other
+        channels._push("stock")
+        self.assertEqual(other_sim.stock_of(5001), 100)
+        self.env.flush_all()
+        started = time.monotonic()
+        placed = self.sim.place_order([(1001, 3)])  # the customer buys on the first account
+        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env.cr.flush()  # the import's commit queues the stock sync
+        channels._push("stock")
+        elapsed = time.monotonic() - started
+        self.assertEqual(self._orders(placed["id"]).state, "done")
+        self.assertEqual(other_sim.stock_of(5001), 97)
+        self.assertLess(elapsed, 1.5, "callback, read, import and push well within the second or so")
 
     def test_a_cancellation_callback_cancels_the_sale(self):
         placed = self.sim.place_order([(1002, 1)])
