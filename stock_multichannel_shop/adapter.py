@@ -12,6 +12,8 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ExternalOffer,
     FetchedOrders,
     ItemResult,
+    ShownItem,
+    ShownPage,
     register_adapter,
 )
 
@@ -24,6 +26,17 @@ SHOP_STATUS = {"shipped": "completed", "cancelled": "cancelled"}
 TOPICS = ("order.created", "order.updated")
 WEBHOOK_NAME = "Odoo multichannel"  # our webhooks' names start with it: registration replaces them
 SAFE_PORTS = (80, 443, 8080)
+
+
+def _shown(record):
+    manage = record.get("manage_stock")
+    quantity = record.get("stock_quantity") if manage in (True, "parent") else None
+    price = record.get("sale_price") or record.get("regular_price")
+    try:
+        price = float(price) if price not in (None, "") else None
+    except (TypeError, ValueError):
+        price = None
+    return ShownItem(str(record.get("id")), None if quantity is None else int(quantity), price)
 
 
 def _ours(hook, delivery_url):
@@ -143,6 +156,30 @@ class WooCommerceAdapter(ChannelAdapter):
                     )
                 )
         return offers
+
+    def read_shown(self, cursor=None, external_ids=None):
+        """What the shop shows now (for the drift audit): one page of products with
+        their variations; the cursor is the next page number."""
+        wanted = {str(i) for i in external_ids} if external_ids is not None else None
+        page, items = int(cursor or 1), []
+        while True:
+            products, headers = self.client.request(
+                "GET", "products", {"per_page": 100, "page": page, "orderby": "id", "order": "asc"}
+            )
+            for product in products or []:
+                if product.get("type") == "variable":
+                    items += [_shown(v) for v in self.client.get_all(f"products/{product['id']}/variations")]
+                items.append(_shown(product))
+            try:
+                pages = int(headers.get("X-WP-TotalPages") or 0)
+            except ValueError:
+                pages = 0
+            following = str(page + 1) if products and page < pages else None
+            if wanted is None:
+                return ShownPage(items, following)
+            if not following:
+                return ShownPage([item for item in items if item.external_id in wanted])
+            page += 1
 
     # ------------------------------------------------------------------
     # orders

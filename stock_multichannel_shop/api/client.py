@@ -124,8 +124,10 @@ class WooClient:
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ChannelError(f"The shop URL {shop_url!r} is not an http(s) address such as https://shop.example.com.")
         if auth_mode == "auto":
-            if url.scheme == "https":
-                auth_mode = "query" if query_string_auth else "basic"
+            if query_string_auth:
+                auth_mode = "query"  # asked for; over plain http the shop refuses it, and says so
+            elif url.scheme == "https":
+                auth_mode = "basic"
             elif allow_http_oauth:
                 auth_mode = "oauth"
             else:

@@ -56,7 +56,7 @@ class WooCommerceWebhook(http.Controller):
             return request.make_response("ok")
         if not channel or not signature_ok(channel.woo_webhook_secret, body, signature):
             _logger.warning(
-                "WooCommerce webhook for channel id %s refused (unknown channel or bad signature)", channel_id
+                "WooCommerce webhook for channel id %s refused: unknown channel or bad signature", channel_id
             )
             return request.make_response(REFUSED[0], status=REFUSED[1])
         topic = headers.get("X-WC-Webhook-Topic", "")

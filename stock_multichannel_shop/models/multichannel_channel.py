@@ -194,9 +194,10 @@ class MultichannelChannel(models.Model):
     # orders that left the shop
     # ------------------------------------------------------------------
     def _import_orders(self, auto_commit=False):
-        super()._import_orders(auto_commit=auto_commit)
+        all_read = super()._import_orders(auto_commit=auto_commit)
         for channel in self.filtered(lambda c: c.channel_type == "woocommerce"):
             channel._woo_recheck_open_orders(auto_commit=auto_commit)
+        return all_read
 
     def _woo_recheck_open_orders(self, auto_commit=False, older_than=RECHECK_AFTER):
         """Re-read open orders (held, in error, not imported yet) not seen for a while.

@@ -108,18 +108,19 @@ class WooError(Exception):
 class WooSimulator:
     def __init__(self, key="ck_test", secret="cs_test"):
         self.key, self.secret = key, secret
-        self.strip_authorization = False  # a server that drops the Authorization header
-        self.https = False  # behave as a shop reached over https (else: plain http, OAuth only)
         self.async_webhooks = False
-        self.webhook_delivery = "immediate"  # or "queued": sent by run_cron(), merged, like WordPress
-        self.check_delivery_urls = False  # refuse loopback / private hosts and odd ports, as WordPress does
         self.lock = threading.RLock()
         self.server = None
         self._path = ""
         self.reset()
 
     def reset(self):
+        """Back to an empty shop with the default behaviour (``async_webhooks`` kept)."""
         with self.lock:
+            self.strip_authorization = False  # a server that drops the Authorization header
+            self.https = False  # behave as a shop reached over https (else: plain http, OAuth only)
+            self.webhook_delivery = "immediate"  # or "queued": sent by run_cron(), merged, like WordPress
+            self.check_delivery_urls = False  # refuse loopback / private hosts and odd ports, as WordPress does
             self.products = {}
             self.variations = {}  # variation id -> dict with parent_id
             self.orders = {}

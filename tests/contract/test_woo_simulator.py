@@ -416,3 +416,17 @@ def test_the_ping_is_unsigned_and_form_encoded(sim, receiver):
     pings = [(h, b) for h, b in hook.got if b.startswith(b"webhook_id=")]
     assert len(pings) == 2 and all(h.get("X-WC-Webhook-Signature") is None for h, _b in pings)
     assert base64  # signatures of order deliveries are checked in test_woo_recordings
+
+
+def test_what_the_shop_shows_is_read_back_for_the_audit(sim):
+    chair = sim.add_product("CHAIR", "100.00", stock=7)
+    mug, (small, _large) = sim.add_variable("MUG", [("MUG-S", 0), ("MUG-L", 0)], stock_on_parent=3)
+    adapter = adapter_for(sim)
+    page = adapter.read_shown()
+    shown = {item.external_id: (item.quantity, item.price) for item in page.items}
+    assert shown[str(chair)] == (7, 100.0)
+    assert shown[str(small)] == (3, 10.0), "a variation on its parent's stock shows the parent's"
+    assert page.cursor is None
+    only = adapter.read_shown(None, [str(small)])
+    assert [item.external_id for item in only.items] == [str(small)]
+    assert str(mug) in shown
