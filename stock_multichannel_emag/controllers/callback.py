@@ -28,9 +28,14 @@ class MaskCallbackToken(logging.Filter):
 
 
 _MASK = MaskCallbackToken()
-for _name in ("werkzeug", "odoo.http", "odoo.service.server"):
+# the loggers that write request paths (odoo.tests.common: HttpCase's "test cursor on request …")
+for _name in ("werkzeug", "odoo.http", "odoo.service.server", "odoo.tests.common"):
     if not any(isinstance(f, MaskCallbackToken) for f in logging.getLogger(_name).filters):
         logging.getLogger(_name).addFilter(_MASK)
+# and the handlers set up at start, for any other logger that would write one
+for _handler in logging.getLogger().handlers:
+    if not any(isinstance(f, MaskCallbackToken) for f in _handler.filters):
+        _handler.addFilter(_MASK)
 
 
 def order_ref(value):

@@ -323,10 +323,12 @@ class EmagSimulator:
         parts = path.split("/")
         resource, action = parts[0], parts[1] if len(parts) > 1 else ""
         rate_class = "order" if resource == "order" else "other"
-        delay = self._transit_delay(f"{resource}/{action}")
+        # ids in the path are left out (order/acknowledge/123); sub-actions kept (order/attachments/save)
+        key = f"{resource}/{action}" + (f"/{parts[2]}" if action == "attachments" and len(parts) > 2 else "")
+        delay = self._transit_delay(key)
         if delay:
             time.sleep(delay)  # the request is still on its way: eMAG has not seen it yet
-        entry = {"time": time.monotonic(), "path": f"{resource}/{action}", "class": rate_class, "items": 0}
+        entry = {"time": time.monotonic(), "path": key, "class": rate_class, "items": 0}
         with self.lock:
             self.log.append(entry)
         if self._throttled(account, rate_class):

@@ -36,7 +36,7 @@ class TestEmagInvoices(EmagCase, HttpCase):
         invoice = self._invoice()
         self.assertEqual(invoice.emag_invoice_state, "pending")
         self.assertGreater(self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)]), triggers)
-        self.assertFalse(self.sim.requests_to("order/attachments"), "nothing sent in the posting's transaction")
+        self.assertFalse(self.sim.requests_to("order/attachments/save"), "nothing sent in the posting's transaction")
         self._send()
         self.assertEqual(invoice.emag_invoice_state, "sent", invoice.emag_invoice_error)
         [attachment] = self.sim.orders[self.placed["id"]]["attachments"]

@@ -158,9 +158,17 @@ class TestEmagOrders(EmagCase):
         self.channel._import_orders()
         self.assertFalse(self._orders(by_emag["id"]), "type 2: not imported, nothing reserved, never finalized")
         self.assertEqual(self.desk.with_context(warehouse_id=self.warehouse.id).free_qty, 10)
-        sale = self._orders(own["id"]).sale_order_id
-        self.assertTrue(sale)
+        order = self._orders(own["id"])
+        self.assertEqual(order.state, "done", order.error)
         # eMAG's local (Bucharest) date, stored as UTC
         local = datetime.strptime(own["date"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Europe/Bucharest"))
-        self.assertEqual(sale.date_order, local.astimezone(UTC).replace(tzinfo=None))
-        self.assertNotEqual(sale.date_order.strftime("%Y-%m-%d %H:%M:%S"), own["date"])
+        utc = local.astimezone(UTC).replace(tzinfo=None)
+        self.assertEqual(order.payload["date"], utc.strftime("%Y-%m-%d %H:%M:%S"))
+        self.assertNotEqual(order.payload["date"], own["date"], "Bucharest is 2 or 3 hours ahead of UTC")
+        # a sale order left to confirm keeps the channel's date (confirming sets Odoo's own)
+        self.channel.order_auto_confirm = False
+        later = self.sim.place_order([(1001, 1)])
+        self.channel._import_orders()
+        draft = self._orders(later["id"]).sale_order_id
+        local = datetime.strptime(later["date"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Europe/Bucharest"))
+        self.assertEqual(draft.date_order, local.astimezone(UTC).replace(tzinfo=None))
