@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import json
 import time
+from pathlib import Path
 
 from odoo import Command
 from odoo.exceptions import AccessError
@@ -10,6 +11,8 @@ from odoo.tests import HttpCase, tagged
 
 from ..controllers.webhook import MAX_BODY
 from .common import KEY, SECRET, ShopSetup
+
+RECORDINGS = Path(__file__).resolve().parents[2] / "tests" / "contract" / "fixtures" / "woocommerce-9.2.5"
 
 
 @tagged("post_install", "-at_install")
@@ -151,6 +154,29 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         body = json.dumps(stale).encode()
         self.assertEqual(self._post(body, self._sign(body), topic="order.updated").text, "ok")
         self.assertEqual(order.channel_status, "open")
+
+    def test_the_real_shops_delivery_imports_with_the_right_tax_and_total(self):
+        """Order #30 as the real WooCommerce 9.2.5 delivered it (re-signed with our secret):
+        3 x 9.99 with a 10% coupon, tax rounded per line; it was stored with
+        "No sales tax of 18.99%" before."""
+        with open(RECORDINGS / "webhook-deliveries.jsonl") as log:
+            recorded = [json.loads(line) for line in log]
+        delivery = next(d for d in recorded if d["headers"]["X-WC-Webhook-Topic"] == "order.updated" and d["arg"] == 30)
+        pen = self._product("Pen", "PEN", 9.99, 10)
+        self._listing(pen, 28)
+        self.chair_listing.external_id = "11"
+        body = delivery["body"].encode()
+        answer = self._post(body, self._sign(body), topic="order.updated")
+        self.assertEqual((answer.status_code, answer.text), (200, "ok"))
+        order = self._orders(30)
+        self.assertEqual(order.state, "done", order.error)
+        sale = order.sale_order_id
+        self.assertEqual(set(sale.order_line.mapped(lambda line: tuple(line.tax_id.mapped("amount")))), {(19.0,)})
+        self.assertAlmostEqual(sale.amount_total, 151.10, delta=0.01)
+        self.assertFalse(sale.multichannel_total_mismatch)
+        # the same order again by order.created: nothing more
+        self.assertEqual(self._post(body, self._sign(body)).text, "ok")
+        self.assertEqual(len(self._orders(30)), 1)
 
     def test_a_forged_webhook_is_refused(self):
         order = {"id": 777, "status": "processing", "currency": "EUR", "line_items": []}
