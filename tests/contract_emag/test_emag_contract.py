@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 
@@ -208,3 +209,55 @@ def test_attachments_must_be_a_downloadable_pdf(sim):
     client.save("order/attachments", [item])
     assert sim.orders[placed["id"]]["attachments"] == [{"name": "INV/1", "url": item["url"], "type": 1}]
     assert sim.log[-1]["class"] == "order", "attachments count as order resources (12 req/s)"
+
+
+def test_the_demo_configures_callbacks_through_the_control_endpoint(sim):
+    """What setup/demo_data.py does: POST /_sim/callbacks; then each sale calls the URL
+    in the background (as eMAG: the customer never waits for the seller's server)."""
+    import json
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls = []
+
+    class Seller(BaseHTTPRequestHandler):
+        def do_GET(self):
+            calls.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    seller = ThreadingHTTPServer(("127.0.0.1", 0), Seller)
+    threading.Thread(target=seller.serve_forever, daemon=True).start()
+    try:
+        control = sim.base_url.rsplit("/api-3", 1)[0]
+        url = f"http://127.0.0.1:{seller.server_address[1]}/multichannel/emag/1/secret"
+
+        def post(path, data):
+            request = urllib.request.Request(
+                f"{control}{path}", json.dumps(data).encode(), {"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return json.loads(answer.read())
+
+        assert post("/_sim/callbacks", dict.fromkeys(("order", "cancellation", "return"), url)) == {
+            "order": url,
+            "cancellation": url,
+            "return": url,
+        }
+        post("/_sim/offers", {"offer_id": 11, "stock": 5})
+        placed = post("/_sim/orders", {"lines": [[11, 1]]})
+        by_emag = post("/_sim/orders", {"lines": [[11, 1]], "type": 2})
+        assert by_emag["type"] == 2 and sim.stock_of(11) == 4
+        deadline = time.monotonic() + 5
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sorted(calls) == sorted(f"/multichannel/emag/1/secret?order_id={o['id']}" for o in (placed, by_emag))
+        assert {entry["status"] for entry in sim.callback_log} == {200}
+    finally:
+        seller.shutdown()
+        seller.server_close()
