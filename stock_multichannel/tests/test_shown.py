@@ -30,6 +30,11 @@ class TestChannelMovesItsOwnStock(MultichannelCase):
         self.remote.stock["ext-chair"] -= quantity
         self.remote.orders.append(chair_order(external_id, quantity))
 
+    def _channel_order(self, external_id):
+        return self.env["multichannel.order"].search(
+            [("channel_id", "=", self.channel.id), ("external_id", "=", external_id)]
+        )
+
     def _push(self):
         self._changes_committed()
         self.channel._push("stock")
@@ -37,7 +42,7 @@ class TestChannelMovesItsOwnStock(MultichannelCase):
     def test_a_sale_cancelled_in_odoo_gives_the_channel_its_unit_back(self):
         self._sell_on_channel("C-1")
         self.channel._import_orders()
-        sale = self.env["multichannel.order"].search([("external_id", "=", "C-1")]).sale_order_id
+        sale = self._channel_order("C-1").sale_order_id
         self.assertEqual(sale.state, "sale")
         sale._action_cancel()  # before any push: Odoo's target is back to what it last sent
         self._push()
@@ -67,7 +72,7 @@ class TestChannelMovesItsOwnStock(MultichannelCase):
         self._sell_on_channel("R-1")  # the channel shows 99; Odoo does not know the sale yet
         self._set_stock(self.chair, 1)  # a receipt: 101 in Odoo
         self._push()
-        self.assertTrue(self.env["multichannel.order"].search([("external_id", "=", "R-1")]).sale_order_id)
+        self.assertTrue(self._channel_order("R-1").sale_order_id)
         self.assertEqual(self.remote.stock["ext-chair"], 100, "101 received minus the channel's sale, never 101")
 
     def test_when_orders_cannot_be_read_only_lower_quantities_are_sent(self):
