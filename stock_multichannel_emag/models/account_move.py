@@ -27,6 +27,7 @@ class AccountMove(models.Model):
     emag_invoice_attempts = fields.Integer(readonly=True, copy=False)
     emag_invoice_next_try = fields.Datetime(readonly=True, copy=False)
     emag_invoice_sent_at = fields.Datetime("Sent to eMAG", readonly=True, copy=False)
+    emag_invoice_sent_refs = fields.Json(readonly=True, copy=False, help="eMAG orders the PDF is attached to.")
 
     def _emag_orders(self):
         """The imported eMAG channel orders this invoice or credit note bills."""
@@ -84,39 +85,57 @@ class AccountMove(models.Model):
             self.env.ref("stock_multichannel_emag.ir_cron_emag_invoices").sudo()._trigger(waiting.emag_invoice_next_try)
 
     def _emag_send_invoice(self):
+        """Attach the PDF to each eMAG order of the move not attached yet; note the outcome
+        on the invoice and on the channel orders (first failure, success, giving up)."""
         self.ensure_one()
         move = self.sudo()
         url = move._emag_pdf_url()
-        answers, errors = [], []
-        for order in move._emag_orders():
+        done = set(move.emag_invoice_sent_refs or [])
+        errors = []
+        for order in move._emag_orders().filtered(lambda o: o.external_id not in done):
             try:
-                answers.append(order.channel_id._get_adapter().send_invoice(order.external_id, move.name, url))
+                answer = order.channel_id._get_adapter().send_invoice(order.external_id, move.name, url)
             except (TransportError, ChannelError) as error:
-                errors.append(f"{order.name}: {error}")
+                errors.append((order, f"{order.name}: {error}"))
+                continue
+            done.add(order.external_id)
+            order.message_post(body=answer)
+        values = {"emag_invoice_sent_refs": sorted(done)}
         if not errors:
             move.write(
-                {
-                    "emag_invoice_state": "sent",
-                    "emag_invoice_error": False,
-                    "emag_invoice_next_try": False,
-                    "emag_invoice_sent_at": fields.Datetime.now(),
-                }
+                dict(
+                    values,
+                    emag_invoice_state="sent",
+                    emag_invoice_error=False,
+                    emag_invoice_next_try=False,
+                    emag_invoice_sent_at=fields.Datetime.now(),
+                )
             )
-            move.message_post(body="; ".join(answers))
+            move.message_post(body=self.env._("Attached to its eMAG order(s)."))
             return True
         attempts = move.emag_invoice_attempts + 1
+        giving_up = attempts >= MAX_ATTEMPTS
         move.write(
-            {
-                "emag_invoice_state": "error",
-                "emag_invoice_error": "\n".join(errors),
-                "emag_invoice_attempts": attempts,
+            dict(
+                values,
+                emag_invoice_state="error",
+                emag_invoice_error="\n".join(text for _order, text in errors),
+                emag_invoice_attempts=attempts,
                 # retried with back-off; after MAX_ATTEMPTS only by the button
-                "emag_invoice_next_try": fields.Datetime.now() + timedelta(minutes=min(360, 2**attempts))
-                if attempts < MAX_ATTEMPTS
-                else False,
-            }
+                emag_invoice_next_try=False
+                if giving_up
+                else fields.Datetime.now() + timedelta(minutes=min(360, 2**attempts)),
+            )
         )
-        _logger.info("%s: sending to eMAG failed (try %s): %s", move.name, attempts, "; ".join(errors))
+        if attempts == 1 or giving_up:
+            note = (
+                self.env._("%(invoice)s could not be attached on eMAG; no more automatic tries: %(error)s")
+                if giving_up
+                else self.env._("%(invoice)s could not be attached on eMAG yet, it is tried again: %(error)s")
+            )
+            for order, text in errors:
+                order.message_post(body=note % {"invoice": move.name, "error": text})
+        _logger.info("%s: sending to eMAG failed (try %s): %s", move.name, attempts, "; ".join(t for _o, t in errors))
         return False
 
     def _emag_pdf_url(self):

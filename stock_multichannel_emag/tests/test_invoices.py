@@ -74,6 +74,8 @@ class TestEmagInvoices(EmagCase, HttpCase):
         self.assertEqual(invoice.emag_invoice_state, "error")
         self.assertIn("503", invoice.emag_invoice_error)
         self.assertEqual(invoice.emag_invoice_attempts, 1)
+        channel_order = self.sale.multichannel_order_id
+        self.assertIn("tried again", channel_order.message_ids[:1].body or "", "visible on the channel order too")
         self.assertGreater(invoice.emag_invoice_next_try, fields.Datetime.now())
         self.assertTrue(
             self.env["ir.cron.trigger"].search(
@@ -96,6 +98,8 @@ class TestEmagInvoices(EmagCase, HttpCase):
         self._send()
         self.assertEqual(invoice.emag_invoice_state, "sent", invoice.emag_invoice_error)
         self.assertFalse(invoice.emag_invoice_error)
+        self.assertIn("attached to eMAG order", channel_order.message_ids[:1].body)
+        self.assertEqual(len(self.sim.orders[self.placed["id"]]["attachments"]), 1)
 
     def test_sending_again_needs_a_multichannel_administrator(self):
         invoice = self._invoice()
