@@ -11,7 +11,9 @@ Shape (``?`` = optional)::
     name?            the reference shown to people (defaults to external_id)
     status           "open" (import it), "pending" (hold: not paid yet, but counts
                      against stock), "cancelled", "closed" (done on the channel)
-    date?            "YYYY-mm-dd HH:MM:SS", UTC
+    date?            "YYYY-mm-dd HH:MM:SS", UTC: when the customer ordered
+    modified?        "YYYY-mm-dd HH:MM:SS", UTC: the channel's last change of the order;
+                     an update older than the one stored is ignored (a late webhook)
     currency         ISO code
     prices_include_tax?  bool, whether unit prices and amounts include tax
     raw?             the order exactly as the channel gave it (kept for status updates)
@@ -29,7 +31,12 @@ Shape (``?`` = optional)::
                      the order is stored with this error, for a human
 """
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+
+# no amount or quantity of a real order comes near this; beyond it a float loses cents
+LARGEST_NUMBER = Decimal("1e12")
+DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f")
 
 STATUSES = ("open", "pending", "cancelled", "closed")
 ADDRESS_KEYS = (
@@ -66,6 +73,9 @@ def _number(value, where, problems, minimum=None, strictly_positive=False, requi
     if not number.is_finite():
         problems.append(f"{where}: not a number ({value!r})")
         return None
+    if abs(number) > LARGEST_NUMBER:
+        problems.append(f"{where}: out of range ({value!r})")
+        return None
     if strictly_positive and number <= 0:
         problems.append(f"{where}: must be greater than 0 ({value!r})")
     elif minimum is not None and number < minimum:
@@ -76,7 +86,32 @@ def _number(value, where, problems, minimum=None, strictly_positive=False, requi
 def _text(value):
     if value is None:
         return ""
-    return str(value).strip()
+    return without_nul(str(value)).strip()
+
+
+def without_nul(value):
+    """``value`` (any JSON) without NUL characters, which PostgreSQL refuses in text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
+
+
+def _date(value, where, problems):
+    """A UTC date as "YYYY-mm-dd HH:MM:SS", or "" when not given."""
+    text = _text(value)
+    if not text:
+        return ""
+    for date_format in DATE_FORMATS:
+        try:
+            return datetime.strptime(text.removesuffix("Z"), date_format).strftime("%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            continue
+    problems.append(f"{where}: not a date ({text[:40]!r})")
+    return ""
 
 
 def _address(data, where, problems, name_required):
@@ -156,7 +191,8 @@ def normalize_order(data):
         "external_id": external_id,
         "name": _text(data.get("name")) or external_id,
         "status": status,
-        "date": _text(data.get("date")),
+        "date": _date(data.get("date"), "date", problems),
+        "modified": _date(data.get("modified"), "modified", problems),
         "currency": currency,
         # None: the order does not say; the channel's setting decides
         "prices_include_tax": None if data.get("prices_include_tax") is None else bool(data["prices_include_tax"]),

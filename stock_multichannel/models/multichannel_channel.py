@@ -4,11 +4,21 @@ import zlib
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_round, split_every
 
-from ..lib.adapter import ADAPTERS, ChannelError, PriceUpdate, StockUpdate, TransportError, adapter_class
+from ..lib.adapter import (
+    ADAPTERS,
+    TRANSLATION_ERRORS,
+    ChannelError,
+    PriceUpdate,
+    StockUpdate,
+    TransportError,
+    adapter_class,
+)
 from ..lib.availability import apply_policy
 from ..lib.retry import call_with_retry
 
@@ -23,6 +33,16 @@ SCHEDULES = [
 ]
 SCHEDULE_MINUTES = {"realtime": 1, "5min": 5, "hourly": 60}
 SYNC_KINDS = ("stock", "price", "order", "status")
+CRONS = {
+    "stock": "stock_multichannel.ir_cron_push_stock",
+    "price": "stock_multichannel.ir_cron_push_price",
+    "order": "stock_multichannel.ir_cron_import_orders",
+}
+MAX_BACK_OFF_SECONDS = 15 * 60
+# what a cron run may spend before it hands over to its next run (Odoo kills it at 120 s)
+CRON_BUDGET_SECONDS = 60
+# another worker changed the same rows: routine, retried at the next run, never an ERROR
+CONCURRENT_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable)
 
 
 class MultichannelChannel(models.Model):
@@ -121,6 +141,12 @@ class MultichannelChannel(models.Model):
     ledger_retention_days = fields.Integer("Keep Ledger (days)", default=90)
 
     # sync state
+    stock_retry_at = fields.Datetime("Stock Retry After", readonly=True, copy=False)
+    price_retry_at = fields.Datetime("Prices Retry After", readonly=True, copy=False)
+    order_retry_at = fields.Datetime("Orders Retry After", readonly=True, copy=False)
+    stock_failures = fields.Integer(readonly=True, copy=False)
+    price_failures = fields.Integer(readonly=True, copy=False)
+    order_failures = fields.Integer(readonly=True, copy=False)
     stock_pushed_at = fields.Datetime("Last Stock Push", readonly=True)
     price_pushed_at = fields.Datetime("Last Price Push", readonly=True)
     order_imported_at = fields.Datetime("Last Order Import", readonly=True)
@@ -318,8 +344,15 @@ class MultichannelChannel(models.Model):
         return self.env.cr.fetchone()[0]
 
     def _call(self, func, *args):
-        """Call the adapter, retrying temporary faults with back-off."""
+        """Call the adapter, retrying temporary faults with back-off.
+
+        Inside a cron it tries once and never sleeps: a temporary fault sets the channel's
+        "retry after" for that kind (see _back_off) and the cron comes back then, so one
+        slow channel never holds a worker nor delays the other channels.
+        """
         self.ensure_one()
+        if self.env.context.get("multichannel_cron"):
+            return func(*args)
 
         def log_retry(attempt, error, wait):
             _logger.info("%s: temporary fault (%s), try %s again in %.1fs", self.name, error, attempt + 1, wait)
@@ -330,6 +363,22 @@ class MultichannelChannel(models.Model):
 
     def _note_error(self, message):
         self.sudo().write({"last_error": message, "last_error_at": fields.Datetime.now()})
+
+    def _back_off(self, kind, error):
+        """After a temporary fault: come back for ``kind`` later, later each time it repeats."""
+        self.ensure_one()
+        failures = self[f"{kind}_failures"] + 1
+        wait = min(max(self.retry_delay, 1.0) * 2 ** (failures - 1), MAX_BACK_OFF_SECONDS)
+        wait = max(wait, min(getattr(error, "retry_after", None) or 0.0, MAX_BACK_OFF_SECONDS))
+        retry_at = fields.Datetime.now() + timedelta(seconds=wait)
+        self.sudo().write({f"{kind}_failures": failures, f"{kind}_retry_at": retry_at})
+        cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(at=retry_at)
+
+    def _recovered(self, kind):
+        if self[f"{kind}_failures"] or self[f"{kind}_retry_at"]:
+            self.sudo().write({f"{kind}_failures": 0, f"{kind}_retry_at": False})
 
     def _commit(self, auto_commit):
         if auto_commit:
@@ -517,8 +566,12 @@ class MultichannelChannel(models.Model):
                 self._commit(auto_commit)
                 if auto_commit and not self._try_lock(kind):
                     return False
+                if self._over_budget():
+                    self._trigger_realtime(kind)  # the next run goes on with what is left
+                    return False
         if not only_lower:
             self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
+        self._recovered(kind)
         return True
 
     def _with_shared_stock(self, bindings):
@@ -653,8 +706,34 @@ class MultichannelChannel(models.Model):
             duration = int((time.monotonic() - started) * 1000)
             message = _("%(kind)s push failed: %(error)s", kind=kind.capitalize(), error=error)
             self._note_error(message)
+            if isinstance(error, TransportError):
+                self._back_off(kind, error)
             self.env["multichannel.ledger"]._log_push(self, kind, batch, {}, cause, duration, failure=str(error))
             return False
+        except TRANSLATION_ERRORS as error:
+            # the connector could not translate one of the listings (an external id typed by
+            # hand, say): find it by halves; it alone goes to error, the others are sent
+            if len(batch) > 1:
+                middle = len(batch) // 2
+                return all(
+                    [
+                        self._push_batch(kind, adapter, batch[:middle], cause, regular_prices),
+                        self._push_batch(kind, adapter, batch[middle:], cause, regular_prices),
+                    ]
+                )
+            listing = batch[0][0]
+            _logger.warning("%s: listing %s cannot be sent", self.name, listing.display_name, exc_info=True)
+            listing.write(
+                {
+                    "state": "error",
+                    "last_error": _(
+                        "This listing cannot be sent to the channel (%(type)s: %(error)s): check its external ID.",
+                        type=type(error).__name__,
+                        error=error,
+                    ),
+                }
+            )
+            return True
         duration = int((time.monotonic() - started) * 1000)
         by_key = {result.key: result for result in results}
         self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
@@ -663,18 +742,33 @@ class MultichannelChannel(models.Model):
 
     def action_push_stock(self):
         self._check_operator_rights()
-        self._push("stock", cause="manual")
-        return self._notify(_("Stock pushed."))
+        return self._run_and_report(lambda: self._push("stock", cause="manual"), _("Stock pushed."))
 
     def action_push_prices(self):
         self._check_operator_rights()
-        self._push("price", cause="manual")
-        return self._notify(_("Prices pushed."))
+        return self._run_and_report(lambda: self._push("price", cause="manual"), _("Prices pushed."))
 
     def action_reconcile(self):
         self._check_operator_rights()
-        self._reconcile()
-        return self._notify(_("Every listing was compared and sent again."))
+        return self._run_and_report(self._reconcile, _("Every listing was sent again."))
+
+    def _run_and_report(self, work, success):
+        """Run a button's ``work`` and say what really happened: the channel's error if one
+        was noted meanwhile, listings that went to error, or ``success``."""
+        errors_before = {channel.id: channel.last_error_at for channel in self}
+        listing_errors_before = sum(self.mapped("error_count"))
+        work()
+        self.invalidate_recordset()
+        failed = self.filtered(lambda c: c.last_error_at and c.last_error_at != errors_before[c.id])
+        if failed:
+            return self._notify("\n".join(f"{c.name}: {c.last_error}" for c in failed), kind="warning")
+        new_errors = sum(self.mapped("error_count")) - listing_errors_before
+        if new_errors > 0:
+            return self._notify(
+                _("%(done)s %(count)s listings were refused: see Listings in Error.", done=success, count=new_errors),
+                kind="warning",
+            )
+        return self._notify(success)
 
     def _reconcile(self, auto_commit=False):
         """Send every listing's quantity and price again, changed or not.
@@ -784,6 +878,18 @@ class MultichannelChannel(models.Model):
                 fetched = channel._call(channel._get_adapter().fetch_orders, channel.order_watermark)
             except (TransportError, ChannelError) as error:
                 channel._note_error(_("Order import failed: %s", error))
+                if isinstance(error, TransportError):
+                    channel._back_off("order", error)
+                all_read = False
+                continue
+            except TRANSLATION_ERRORS as error:  # an answer of a shape nobody expected
+                _logger.warning("%s: unreadable answer to the order read", channel.name, exc_info=True)
+                channel._note_error(
+                    _(
+                        "Order import failed: the channel's answer could not be read (%s).",
+                        f"{type(error).__name__}: {error}",
+                    )
+                )
                 all_read = False
                 continue
             for data in fetched.orders:
@@ -795,13 +901,13 @@ class MultichannelChannel(models.Model):
                     "order_imported_at": fields.Datetime.now(),
                 }
             )
+            channel._recovered("order")
             channel._commit(auto_commit)
         return all_read
 
     def action_import_orders(self):
         self._check_operator_rights()
-        self._import_orders()
-        return self._notify(_("Orders imported."))
+        return self._run_and_report(self._import_orders, _("Orders imported."))
 
     # ------------------------------------------------------------------
     # schedules
@@ -811,6 +917,8 @@ class MultichannelChannel(models.Model):
         mode = self[f"{kind}_schedule"]
         if mode == "off":
             return False
+        if self[f"{kind}_retry_at"] and self[f"{kind}_retry_at"] > fields.Datetime.now():
+            return False  # backing off after a temporary fault; the cron is triggered for then
         if mode == "realtime":
             return True
         minutes = self[f"{kind}_interval"] if mode == "custom" else SCHEDULE_MINUTES[mode]
@@ -825,19 +933,55 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _cron_push_stock(self):
-        self._cron_channels("stock")._push("stock", auto_commit=True)
+        self._cron_channels("stock")._run_isolated("stock", lambda channel: channel._push("stock", auto_commit=True))
 
     @api.model
     def _cron_push_prices(self):
-        self._cron_channels("price")._push("price", auto_commit=True)
+        self._cron_channels("price")._run_isolated("price", lambda channel: channel._push("price", auto_commit=True))
 
     @api.model
     def _cron_import_orders(self):
-        self._cron_channels("order")._import_orders(auto_commit=True)
+        self._cron_channels("order")._run_isolated("order", lambda channel: channel._import_orders(auto_commit=True))
+
+    def _run_isolated(self, kind, work):
+        """A cron's ``work`` on each channel on its own, within the cron's time budget.
+
+        One channel's fault is noted on that channel and the next one goes on; a
+        concurrent update by another worker is routine and retried at the next run;
+        what the budget leaves undone is handed to the next run at once.
+        """
+        channels = self.with_context(
+            multichannel_cron=True, multichannel_deadline=time.monotonic() + CRON_BUDGET_SECONDS
+        )
+        done = 0
+        for channel in channels:
+            if channel._over_budget():
+                break
+            try:
+                work(channel)
+            except CONCURRENT_ERRORS:
+                self.env.cr.rollback()
+                _logger.info("%s: %s run met a concurrent update; it goes on at the next run", channel.name, kind)
+                channel._trigger_realtime(kind)
+            except Exception as error:  # noqa: BLE001 - one channel's fault never stops the others
+                self.env.cr.rollback()
+                _logger.warning("%s: %s run failed", channel.name, kind, exc_info=True)
+                channel._note_error(_("%(kind)s run failed: %(error)s", kind=kind.capitalize(), error=error))
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            done += 1
+        if done < len(channels):
+            channels[done]._trigger_realtime(kind)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=len(channels) - done)
+
+    def _over_budget(self):
+        deadline = self.env.context.get("multichannel_deadline")
+        return bool(deadline) and time.monotonic() >= deadline
 
     @api.model
     def _cron_send_order_statuses(self):
-        self.env["multichannel.order"]._send_statuses(auto_commit=True)
+        self.env["multichannel.order"].with_context(
+            multichannel_cron=True, multichannel_deadline=time.monotonic() + CRON_BUDGET_SECONDS
+        )._send_statuses(auto_commit=True)
 
     @api.model
     def _cron_clean_ledger(self):
@@ -845,12 +989,12 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _trigger_realtime(self, kind):
-        """Wake the push cron now instead of at its next tick (once per transaction)."""
+        """Wake the ``kind`` cron now instead of at its next tick (once per transaction)."""
         triggered = self.env.cr.precommit.data.setdefault("multichannel.triggered", set())
         if kind in triggered:
             return
         triggered.add(kind)
-        cron = self.env.ref(f"stock_multichannel.ir_cron_push_{kind}", raise_if_not_found=False)
+        cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
         if cron:
             cron.sudo()._trigger()
 

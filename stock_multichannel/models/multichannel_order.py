@@ -12,7 +12,7 @@ from odoo.tools import float_compare
 from odoo.tools.sql import escape_psql
 
 from ..lib.adapter import ADAPTERS, ChannelError, TransportError
-from ..lib.orders import OrderDataError, normalize_order
+from ..lib.orders import OrderDataError, normalize_order, without_nul
 
 _logger = logging.getLogger(__name__)
 
@@ -128,17 +128,30 @@ class MultichannelOrder(models.Model):
         except CONCURRENT_ERRORS:
             _logger.info("%s: order %s is being handled by another worker", channel.name, external_id)
             return None
+        except Exception as error:  # noqa: BLE001 - kept for a human rather than lost
+            _logger.warning("%s: order %s could not be stored as sent", channel.name, external_id, exc_info=True)
+            unreadable = {
+                "external_id": external_id,
+                "unreadable": str(data)[:20000],
+                "error": f"could not be stored as sent ({type(error).__name__}: {error})",
+            }
+            with self.env.cr.savepoint():
+                order = self._store(channel, external_id, unreadable)
         if order:
             order._process()
         return order
 
     def _store(self, channel, external_id, data):
-        payload = data if isinstance(data, (dict, list)) else {"unreadable": str(data)}
+        payload = without_nul(data if isinstance(data, (dict, list)) else {"unreadable": str(data)})
+        external_id = without_nul(external_id)
         existing = external_id and self.search(
             [("channel_id", "=", channel.id), ("external_id", "=", external_id)], limit=1
         )
         if existing:
             existing._lock()
+            if existing._is_newer_than(payload):
+                _logger.info("%s: an older version of order %s ignored", channel.name, external_id)
+                return None
             if existing.state in OPEN_STATES or existing._reopened_by(payload):
                 existing.write(
                     {"payload": payload, "state": "received"} if existing.state == "skipped" else {"payload": payload}
@@ -172,6 +185,13 @@ class MultichannelOrder(models.Model):
         order = self.browse(row[0])
         order._refresh_pending_quantities()
         return order
+
+    def _is_newer_than(self, payload):
+        """Whether the stored order is a later version than ``payload`` (a late or replayed
+        webhook, an overlapping poll): by the channel's own modification date."""
+        stored = (self.payload or {}).get("modified") if isinstance(self.payload, dict) else None
+        incoming = payload.get("modified") if isinstance(payload, dict) else None
+        return bool(stored and incoming and str(incoming) < str(stored))
 
     def _reopened_by(self, payload):
         """An order left aside because it arrived cancelled comes back to life on the channel
@@ -238,7 +258,11 @@ class MultichannelOrder(models.Model):
     # importing
     # ------------------------------------------------------------------
     def _process(self):
-        """Turn a stored order into a sale order, in its own savepoint."""
+        """Turn stored orders into sale orders, each on its own: one bad order never stops the others.
+
+        Whatever goes wrong with one order (its data, the channel's answer to the
+        acknowledgement, the sale order) leaves it "To Fix" with a readable reason.
+        """
         for order in self:
             try:
                 with self.env.cr.savepoint():
@@ -250,46 +274,63 @@ class MultichannelOrder(models.Model):
             if order.state not in OPEN_STATES:
                 continue
             try:
-                data = order._normalized()
-            except OrderDataError as error:
-                order._fail(_("The channel's order data is invalid: %s", error))
-                continue
-            if data["status"] == "pending":
-                order.write({"state": "pending", "error": False, "channel_status": data["status"]})
-                continue
-            if data["status"] in ("cancelled", "closed"):
-                order._close(
-                    "skipped",
-                    error=False,
-                    channel_status=data["status"],
-                    warning=_("Arrived already %s on the channel: not imported.", data["status"]),
-                )
-                continue
-            if not order._acknowledge():
-                continue
-            data = order._normalized()
-            if data["status"] != "open":
-                order._process()
-                continue
-            started = time.monotonic()
-            try:
                 with self.env.cr.savepoint():
-                    sale = order._create_sale_order(data)
-            except (UserError, ValidationError) as error:
-                order._fail(str(error.args[0] if error.args else error))
-                continue
-            order._close(
-                "done", sale_order_id=sale.id, error=False, channel_status=data["status"], attempts=order.attempts + 1
+                    order._process_one()
+            except CONCURRENT_ERRORS:
+                _logger.info("%s: order %s met a concurrent update, retried later", order.channel_id.name, order.name)
+            except Exception as error:  # noqa: BLE001 - one order's fault must not stop the batch
+                _logger.warning("%s: order %s could not be imported", order.channel_id.name, order.name, exc_info=True)
+                order.invalidate_recordset()
+                order._fail(
+                    _("The order could not be imported (%(type)s: %(error)s).", type=type(error).__name__, error=error)
+                )
+
+    def _process_one(self):
+        try:
+            data = self._normalized()
+        except OrderDataError as error:
+            self._fail(_("The channel's order data is invalid: %s", error))
+            return
+        if data["status"] == "pending":
+            self.write({"state": "pending", "error": False, "channel_status": data["status"]})
+            return
+        if data["status"] in ("cancelled", "closed"):
+            self._close(
+                "skipped",
+                error=False,
+                channel_status=data["status"],
+                warning=_("Arrived already %s on the channel: not imported.", data["status"]),
             )
-            sale._multichannel_check_after_import(order, data)
-            self.env["multichannel.ledger"]._log_order(
-                order,
-                "order",
-                "ok",
-                _("Imported as %s", sale.name),
-                new_value=sale.name,
-                duration_ms=int((time.monotonic() - started) * 1000),
-            )
+            return
+        if not self._acknowledge():
+            return
+        try:
+            data = self._normalized()  # the re-read after the acknowledgement may differ
+        except OrderDataError as error:
+            self._fail(_("The channel's order data is invalid after acknowledging it: %s", error))
+            return
+        if data["status"] != "open":
+            self._process_one()
+            return
+        started = time.monotonic()
+        try:
+            with self.env.cr.savepoint():
+                sale = self._create_sale_order(data)
+        except (UserError, ValidationError) as error:
+            self._fail(str(error.args[0] if error.args else error))
+            return
+        self._close(
+            "done", sale_order_id=sale.id, error=False, channel_status=data["status"], attempts=self.attempts + 1
+        )
+        sale._multichannel_check_after_import(self, data)
+        self.env["multichannel.ledger"]._log_order(
+            self,
+            "order",
+            "ok",
+            _("Imported as %s", sale.name),
+            new_value=sale.name,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
 
     def _fail(self, message):
         self.write({"state": "error", "error": message, "attempts": self.attempts + 1})
@@ -633,7 +674,11 @@ class MultichannelOrder(models.Model):
         orders._send_status(auto_commit)
 
     def _send_status(self, auto_commit=False):
+        unreachable = self.env["multichannel.channel"]  # after a temporary fault, the channel's next orders wait
         for order in self:
+            channel = order.channel_id
+            if channel in unreachable or channel._over_budget():
+                continue
             try:
                 with self.env.cr.savepoint():
                     order._lock()
@@ -641,12 +686,13 @@ class MultichannelOrder(models.Model):
                 continue
             status = order.status_to_send
             started = time.monotonic()
-            channel = order.channel_id
             try:
                 answer = channel._call(
                     channel._get_adapter().send_order_status, order.external_id, status, order.payload
                 )
             except (TransportError, ChannelError) as error:
+                if isinstance(error, TransportError):
+                    unreachable |= channel
                 order.status_error = _("Sending status %(status)s failed: %(error)s", status=status, error=error)
                 self.env["multichannel.ledger"]._log_order(
                     order, "status", "failed", str(error), old_value=order.status_sent or "", new_value=status

@@ -237,6 +237,7 @@ def normalize_order(order, currency, default_vat_rate, timezone="Europe/Buchares
         "name": f"eMAG {_text(order.get('id'))}",
         "status": CORE_STATUS.get(status, f"unknown eMAG status {order.get('status')!r}"),
         "date": utc_date(order.get("date"), timezone),
+        "modified": utc_date(order.get("modified"), timezone),
         "currency": currency,
         "prices_include_tax": False,
         "customer": billing,

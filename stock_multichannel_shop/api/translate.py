@@ -264,6 +264,7 @@ def normalize_order(order):
         "name": f"Shop #{order.get('number') or order.get('id')}",
         "status": core_status(order.get("status")),
         "date": (order.get("date_created_gmt") or "").replace("T", " "),
+        "modified": modified(order).replace("T", " "),
         "currency": order.get("currency") or "",
         "prices_include_tax": include,
         "customer": customer,
