@@ -1,0 +1,180 @@
+"""One bad order, listing or channel never stops the others."""
+
+from odoo import Command
+from odoo.tests import tagged
+
+from ..lib import retry
+from ..lib.adapter import TransportError
+from .common import MultichannelCase, order_data
+
+
+def good_order(external_id):
+    return order_data(external_id, total=None)
+
+
+@tagged("post_install", "-at_install")
+class TestPoisonOrders(MultichannelCase):
+    def _orders(self, *external_ids):
+        return self.env["multichannel.order"].search(
+            [("channel_id", "=", self.channel.id), ("external_id", "in", external_ids)]
+        )
+
+    def test_bad_orders_are_kept_to_fix_and_the_good_ones_imported(self):
+        nul = good_order("P-NUL")
+        nul["customer"]["name"] = "Ana\x00 Pop"
+        nul["note"] = "ring\x00 twice"
+        bad_date = good_order("P-DATE")
+        bad_date["date"] = "yesterday at noon"
+        huge = good_order("P-HUGE")
+        huge["lines"][0]["quantity"] = "1e400"
+        self.remote.orders = [good_order("P-1"), nul, bad_date, huge, ["not", "an", "order"], good_order("P-2")]
+        self.channel._import_orders()
+        orders = {order.external_id: order for order in self._orders("P-1", "P-NUL", "P-DATE", "P-HUGE", "P-2")}
+        self.assertEqual(orders["P-1"].state, "done")
+        self.assertEqual(orders["P-2"].state, "done", "the order after the bad ones is imported")
+        self.assertEqual(orders["P-NUL"].state, "done", "NUL characters are dropped, the order kept")
+        self.assertEqual(orders["P-NUL"].sale_order_id.partner_id.name, "Ana Pop")
+        self.assertEqual(orders["P-DATE"].state, "error")
+        self.assertIn("date: not a date", orders["P-DATE"].error)
+        self.assertEqual(orders["P-HUGE"].state, "error")
+        self.assertIn("quantity: out of range", orders["P-HUGE"].error)
+        unreadable = self.env["multichannel.order"].search(
+            [("channel_id", "=", self.channel.id), ("state", "=", "error"), ("external_id", "=", False)]
+        )
+        self.assertIn("not an object", unreadable.error)
+        self.assertEqual(self.channel.order_watermark, "6", "the watermark moved past every order")
+        self.assertFalse(self.channel.last_error)
+
+    def test_an_answer_of_the_wrong_shape_is_noted_and_the_next_read_works(self):
+        self.remote.faults = [TypeError("list indices must be integers or slices, not str")]
+        self.remote.orders = [good_order("S-1")]
+        self.channel._import_orders()
+        self.assertIn("could not be read", self.channel.last_error)
+        self.assertFalse(self._orders("S-1"))
+        self.channel._import_orders()
+        self.assertEqual(self._orders("S-1").state, "done")
+
+    def test_an_order_unreadable_after_its_acknowledgement_is_kept(self):
+        self.adapter_class.acknowledges_orders = True
+        changed = good_order("A-1")
+        changed["lines"] = "changed between the two reads"
+        self.patch(
+            self.adapter_class, "acknowledge_order", lambda adapter, external_id: dict(changed, external_id=external_id)
+        )
+        self.remote.orders = [good_order("A-1"), good_order("A-2")]
+        self.channel._import_orders()
+        first, second = self._orders("A-1"), self._orders("A-2")
+        self.assertTrue(first.acknowledged, "acknowledged on the channel, so stored in Odoo")
+        self.assertEqual(first.state, "error")
+        self.assertIn("after acknowledging", first.error)
+        self.assertEqual(second.state, "error", "the same fault for the same reason, but each on its own")
+
+    def test_a_late_webhook_never_goes_backwards(self):
+        Order = self.env["multichannel.order"]
+        cancelled = good_order("L-1")
+        cancelled.update(status="cancelled", modified="2026-11-27 10:05:00")
+        stale = good_order("L-1")
+        stale.update(status="open", modified="2026-11-27 10:00:00")
+        order = Order._receive(self.channel, cancelled)
+        self.assertEqual(order.state, "skipped")
+        self.assertIsNone(Order._receive(self.channel, stale))
+        self.assertEqual(order.state, "skipped", "a cancelled order is never revived by an older body")
+        self.assertFalse(order.sale_order_id)
+        imported = good_order("L-2")
+        imported["modified"] = "2026-11-27 10:00:00"
+        order = Order._receive(self.channel, imported)
+        old_cancel = dict(imported, status="cancelled", modified="2026-11-27 09:59:00")
+        Order._receive(self.channel, old_cancel)
+        self.assertEqual(order.sale_order_id.state, "sale")
+        newer_cancel = dict(imported, status="cancelled", modified="2026-11-27 10:01:00")
+        Order._receive(self.channel, newer_cancel)
+        self.assertEqual(order.sale_order_id.state, "cancel")
+
+
+@tagged("post_install", "-at_install")
+class TestIsolatedPushes(MultichannelCase):
+    def setUp(self):
+        super().setUp()
+        # crons commit per batch and roll back a failed channel; the test keeps its transaction
+        self.patch(self.env.cr, "commit", lambda: None)
+        self.patch(self.env.cr, "rollback", lambda: None)
+
+    def test_a_listing_the_connector_cannot_translate_goes_alone_to_error(self):
+        lamp = self._product("Lamp", "LAMP-WHT", 15.0)
+        self._set_stock(lamp, 3)
+        poison = self._listing(lamp, "LAMP-WHT")
+        push_stock = self.adapter_class.push_stock
+
+        def strict_push(adapter, updates):
+            for update in updates:
+                if not update.external_id.startswith("ext-"):
+                    int(update.external_id)  # what a connector with numeric ids does
+            return push_stock(adapter, updates)
+
+        self.patch(self.adapter_class, "push_stock", strict_push)
+        self.channel._push("stock")
+        self.assertEqual(poison.state, "error")
+        self.assertIn("check its external ID", poison.last_error)
+        self.assertEqual((self.remote.stock["ext-chair"], self.remote.stock["ext-desk"]), (100, 10))
+
+    def test_a_temporary_fault_makes_the_cron_come_back_later_without_sleeping(self):
+        self.channel.write({"stock_schedule": "realtime", "retry_attempts": 4, "retry_delay": 30.0})
+
+        def no_sleep(seconds):
+            raise AssertionError(f"a cron worker slept {seconds} s")
+
+        self.patch(retry.time, "sleep", no_sleep)
+        self.remote.faults = [TransportError("the channel did not answer within 30 s", retry_after=120)]
+        self.env["multichannel.channel"]._cron_push_stock()
+        self.assertEqual(self.remote.calls, [("stock", 2)], "tried once")
+        self.assertEqual(self.channel.stock_failures, 1)
+        self.assertGreater(self.channel.stock_retry_at, self.channel.last_error_at)
+        self.assertFalse(self.channel._is_due("stock"))
+        cron = self.env.ref("stock_multichannel.ir_cron_push_stock")
+        trigger = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)], order="call_at desc", limit=1)
+        self.assertEqual(trigger.call_at, self.channel.stock_retry_at, "the cron comes back for it then")
+        self.assertTrue(self.chair_listing.stock_pending, "nothing lost")
+        self.channel.stock_retry_at = False
+        self.env["multichannel.channel"]._cron_push_stock()
+        self.assertEqual(self.remote.stock["ext-chair"], 100)
+        self.assertEqual((self.channel.stock_failures, self.channel.stock_retry_at), (0, False))
+
+    def test_one_channels_fault_never_stops_another(self):
+        self.channel.stock_schedule = "realtime"
+        other = self.env["multichannel.channel"].create(
+            {
+                "name": "Second Marketplace",
+                "warehouse_ids": [Command.set(self.warehouse.ids)],
+                "pricelist_id": self.pricelist.id,
+                "stock_schedule": "realtime",
+            }
+        )
+        self._listing(self.chair, "second-chair", channel=other)
+        push_stock = self.adapter_class.push_stock
+
+        def broken_for_the_first(adapter, updates):
+            if adapter.channel == self.channel:
+                raise RuntimeError("the connector crashed")
+            return push_stock(adapter, updates)
+
+        self.patch(self.adapter_class, "push_stock", broken_for_the_first)
+        self.env["multichannel.channel"]._cron_push_stock()
+        self.assertEqual(self.remote.stock["second-chair"], 100)
+        self.assertIn("the connector crashed", self.channel.last_error)
+
+    def test_buttons_say_what_really_happened(self):
+        self.channel.retry_delay = 0.0
+        self.remote.faults = [TransportError("HTTP 503")] * 4
+        action = self.channel.action_push_stock()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("HTTP 503", action["params"]["message"])
+        self.remote.refuse["ext-desk"] = "offer suspended"
+        action = self.channel.action_push_stock()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("1 listings were refused", action["params"]["message"])
+        action = self.channel.action_push_prices()
+        self.assertEqual(action["params"]["type"], "warning", "the desk is still refused")
+        del self.remote.refuse["ext-desk"]
+        self.channel.action_push_stock()
+        action = self.channel.action_push_prices()
+        self.assertEqual(action["params"]["type"], "success")
