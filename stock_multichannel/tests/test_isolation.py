@@ -171,7 +171,7 @@ class TestIsolatedPushes(MultichannelCase):
         self.remote.refuse["ext-desk"] = "offer suspended"
         action = self.channel.action_push_stock()
         self.assertEqual(action["params"]["type"], "warning")
-        self.assertIn("1 listings were refused", action["params"]["message"])
+        self.assertIn("1 listings are in error", action["params"]["message"])
         action = self.channel.action_push_prices()
         self.assertEqual(action["params"]["type"], "warning", "the desk is still refused")
         del self.remote.refuse["ext-desk"]
