@@ -943,9 +943,24 @@ def main():
     parser.add_argument("--port", type=int, default=8902)
     parser.add_argument("--key", default="ck_test")
     parser.add_argument("--secret", default="cs_test")
+    parser.add_argument(
+        "--cron-every",
+        type=float,
+        default=0,
+        help="queue webhooks like WordPress and send them every N seconds (merged, order.updated first)",
+    )
     args = parser.parse_args()
     simulator = WooSimulator(args.key, args.secret).start(args.port)
     simulator.async_webhooks = True
+    if args.cron_every > 0:
+        simulator.webhook_delivery = "queued"
+
+        def cron():
+            while True:
+                time.sleep(args.cron_every)
+                simulator.run_cron()
+
+        threading.Thread(target=cron, daemon=True).start()
     print(f"WooCommerce simulator on {simulator.url} (Ctrl-C stops)", flush=True)  # pylint: disable=print-used
     try:
         while True:
