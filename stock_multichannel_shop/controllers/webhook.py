@@ -90,8 +90,8 @@ class WooCommerceWebhook(http.Controller):
     @staticmethod
     def _stale(known, order):
         payload = known.payload if isinstance(known.payload, dict) else {}
-        before = translate.modified(payload.get("raw"))
-        return bool(before) and translate.modified(order) < before
+        before, now = translate.modified(payload.get("raw")), translate.modified(order)
+        return bool(before and now) and now < before
 
     @staticmethod
     def _note_ping(channel, webhook_id):
