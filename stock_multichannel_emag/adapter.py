@@ -9,11 +9,13 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ExternalOffer,
     FetchedOrders,
     ItemResult,
+    ShownItem,
+    ShownPage,
     register_adapter,
 )
 
 from .api import translate
-from .api.client import EmagApiError
+from .api.client import ITEMS_PER_PAGE, EmagApiError
 
 DATE = "%Y-%m-%d %H:%M:%S"
 OVERLAP = timedelta(minutes=5)
@@ -154,6 +156,28 @@ class EmagAdapter(ChannelAdapter):
             for offer in offers
             if isinstance(offer, dict) and offer.get("id")
         ]
+
+    def read_shown(self, cursor=None, external_ids=None):
+        """What eMAG shows now (for the drift audit): one page of product_offer/read, its
+        stock as the seller set it and eMAG lowered it on orders (``general_stock``)."""
+        if external_ids is not None:
+            offers = []
+            for offer_id in external_ids:
+                offers += self.client.call("product_offer/read", {"id": int(offer_id)}).results or []
+            return ShownPage([self._shown(offer) for offer in offers if isinstance(offer, dict)])
+        page = int(cursor or 1)
+        offers = self.client.call("product_offer/read", {"currentPage": page, "itemsPerPage": ITEMS_PER_PAGE})
+        offers = [offer for offer in offers.results or [] if isinstance(offer, dict)]
+        return ShownPage(
+            [self._shown(offer) for offer in offers], str(page + 1) if len(offers) == ITEMS_PER_PAGE else None
+        )
+
+    @staticmethod
+    def _shown(offer):
+        stock = offer.get("general_stock")
+        if stock is None:
+            stock = sum(int(line.get("value") or 0) for line in offer.get("stock") or [] if isinstance(line, dict))
+        return ShownItem(str(offer.get("id")), int(stock))
 
     # ------------------------------------------------------------------
     # orders
