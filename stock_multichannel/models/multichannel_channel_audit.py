@@ -75,6 +75,8 @@ class MultichannelChannel(models.Model):
         channel = self.sudo()
         if not channel.audit_cursor:
             channel.write({"audit_started_at": fields.Datetime.now(), "audit_read_count": 0, "audit_drift_count": 0})
+        if adapter.lowers_stock_on_order:
+            self._import_orders(auto_commit)  # a sale Odoo has not seen yet is no drift
         while True:
             page = self._call(adapter.read_shown, channel.audit_cursor or None)
             drifted = self._compare_shown(page.items)
