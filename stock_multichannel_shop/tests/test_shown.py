@@ -1,0 +1,73 @@
+"""What the shop shows equals Odoo's availability after every kind of event (on the simulator,
+which lowers its stock when an order is processing and restores it on a cancellation, as
+WooCommerce does)."""
+
+from odoo.tests import TransactionCase, tagged
+
+from .common import ShopSetup
+
+
+@tagged("post_install", "-at_install")
+class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
+    def setUp(self):
+        super().setUp()
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+
+    def _push(self):
+        self.env.cr.flush()  # the commit of what happened: its sync requests are queued
+        self.channel._push("stock")
+
+    def _sale_of(self, placed):
+        return (
+            self.env["multichannel.order"]
+            .search([("channel_id", "=", self.channel.id), ("external_id", "=", str(placed["id"]))])
+            .sale_order_id
+        )
+
+    def test_a_sale_cancelled_in_odoo_then_on_the_shop(self):
+        placed = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+        self.assertEqual(self.sim.stock_of(self.chair_id), 19)
+        self.channel._import_orders()
+        self._sale_of(placed)._action_cancel()  # Odoo's target is 20 again, what it last sent
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+        self.env["multichannel.order"]._send_statuses()  # the shop cancels it and restores the unit: 21
+        self.assertEqual(self.sim.stock_of(self.chair_id), 21)
+        self.channel._import_orders()
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+        self.assertEqual(self.chair_listing.target_qty, 20)
+
+    def test_maximum_shown(self):
+        self.channel.stock_max = 5
+        self._push()
+        for _sale in range(3):
+            self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+            self.assertEqual(self.sim.stock_of(self.chair_id), 4)
+            self._push()  # the shop's orders are read first
+            self.assertEqual(self.sim.stock_of(self.chair_id), 5)
+
+    def test_parent_stock_is_the_scarcest_variation_whatever_changed(self):
+        polo_s = self._product("Polo S", "POLO-S", 25.0, 5)
+        polo_m = self._product("Polo M", "POLO-M", 25.0, 7)
+        polo_id, (s_id, m_id) = self.sim.add_variable("POLO", [("POLO-S", 0), ("POLO-M", 0)], stock_on_parent=0)
+        listings = self._listing(polo_s, s_id, parent=polo_id) | self._listing(polo_m, m_id, parent=polo_id)
+        listings.external_stock_on_parent = True
+        self._push()
+        self.assertEqual(self.sim.stock_of(polo_id), 5)
+        self._set_stock(polo_m, 10)  # only M changed: 17 M, still 5 S
+        self._push()
+        self.assertEqual(self.sim.stock_of(polo_id), 5, "never more than the 5 small ones")
+        self._set_stock(polo_s, 10)
+        self._push()
+        self.assertEqual(self.sim.stock_of(polo_id), 15)
+
+    def test_the_audit_finds_a_hand_edit_and_fixes_it(self):
+        self.sim.products[self.chair_id]["stock_quantity"] = 2  # edited in the shop's admin
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        drift = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id), ("kind", "=", "drift")])
+        chair_drift = drift.filtered(lambda line: line.binding_id == self.chair_listing)
+        self.assertEqual((chair_drift.old_value, chair_drift.new_value), ("20", "2"))
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
