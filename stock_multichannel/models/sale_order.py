@@ -33,6 +33,13 @@ class SaleOrder(models.Model):
         ),
     ]
 
+    def _prepare_confirmation_values(self):
+        values = super()._prepare_confirmation_values()
+        if self and all(order.multichannel_order_id for order in self):
+            # the customer ordered on the channel then: reports land the sale in its hour, day and month
+            values.pop("date_order", None)
+        return values
+
     def _prepare_invoice(self):
         values = super()._prepare_invoice()
         values["multichannel_channel_id"] = self.multichannel_channel_id.id

@@ -178,3 +178,25 @@ class TestIsolatedPushes(MultichannelCase):
         self.channel.action_push_stock()
         action = self.channel.action_push_prices()
         self.assertEqual(action["params"]["type"], "success")
+
+
+@tagged("post_install", "-at_install")
+class TestChannelFacts(MultichannelCase):
+    def test_the_sale_keeps_the_channels_order_date(self):
+        order = self.env["multichannel.order"]._receive(
+            self.channel, order_data("D-1", total=None, date="2026-11-20 05:25:38")
+        )
+        self.assertEqual(order.sale_order_id.state, "sale")
+        self.assertEqual(str(order.sale_order_id.date_order), "2026-11-20 05:25:38")
+
+    def test_an_archived_channel_sends_nothing(self):
+        order = self.env["multichannel.order"]._receive(self.channel, order_data("Z-1", total=None))
+        order.sale_order_id._action_cancel()
+        self.assertTrue(order.status_pending)
+        self.channel.active = False
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.remote.statuses, [])
+        self.assertFalse(self.env["multichannel.channel"]._cron_channels("stock"))
+        self.channel.active = True
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.remote.statuses, [("Z-1", "cancelled")])
