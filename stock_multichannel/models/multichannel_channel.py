@@ -10,6 +10,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_round, split_every
 
+from ..lib import shared_rate_limit
 from ..lib.adapter import (
     ADAPTERS,
     TRANSLATION_ERRORS,
@@ -180,6 +181,14 @@ class MultichannelChannel(models.Model):
         ("stock_held_back_positive", "CHECK(stock_held_back >= 0)", "Units held back cannot be negative."),
         ("stock_max_positive", "CHECK(stock_max >= 0)", "The maximum shown cannot be negative."),
     ]
+
+    def init(self):
+        self.env.cr.execute(shared_rate_limit.TABLE_SQL)
+
+    def _shared_rate_limit(self, account, limit, window):
+        """A rate limit of ``limit`` requests per ``window`` seconds for a channel account,
+        kept in PostgreSQL: it holds across worker processes and servers."""
+        return shared_rate_limit.SharedAnswerWindow(self.env.registry.cursor, account, limit, window)
 
     @api.model
     def _lang_selection(self):

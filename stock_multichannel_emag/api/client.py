@@ -57,8 +57,9 @@ class EmagClient:
         self.timeout = timeout
         self.session = session or requests.Session()
         self.attempts, self.retry_delay = attempts, retry_delay
-        account = hashlib.sha256(f"{self.base_url}|{username}".encode()).hexdigest()[:16]
-        self.limiters = {kind: limiter_for(account, kind) for kind in ("order", "other")}
+        self.account = hashlib.sha256(f"{self.base_url}|{username}".encode()).hexdigest()[:16]
+        # per process; the Odoo adapter swaps in limiters shared by every process and server
+        self.limiters = {kind: limiter_for(self.account, kind) for kind in ("order", "other")}
 
     def __repr__(self):
         return f"<EmagClient {self.base_url}>"

@@ -1,0 +1,87 @@
+"""eMAG's rate limit held across processes: two worker processes of the same account,
+each with its own client, share one window kept in PostgreSQL."""
+
+import multiprocessing
+import os
+import time
+import uuid
+from contextlib import contextmanager
+
+import pytest
+
+from odoo.addons.stock_multichannel.lib.shared_rate_limit import TABLE_SQL, SharedAnswerWindow
+from odoo.addons.stock_multichannel_emag.api.client import EmagClient
+from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
+
+DATABASE = os.environ.get("SMC_TEST_DB")
+REQUESTS_PER_PROCESS = 6
+
+
+@contextmanager
+def committing_cursor():
+    import psycopg2
+
+    connection = psycopg2.connect(dbname=DATABASE)
+    try:
+        with connection, connection.cursor() as cursor:
+            yield cursor
+    finally:
+        connection.close()
+
+
+def worker(base_url, account, results):
+    client = EmagClient(base_url, "seller", "secret", timeout=10)
+    client.limiters = {
+        kind: SharedAnswerWindow(committing_cursor, f"{account}:{kind}", limit)
+        for kind, limit in (("order", 12), ("other", 3))
+    }
+    answered = 0
+    for _request in range(REQUESTS_PER_PROCESS):
+        client.call("product_offer/read", {"currentPage": 1, "itemsPerPage": 1})
+        answered += 1
+    results.put(answered)
+
+
+@pytest.mark.skipif(not DATABASE, reason="needs the database setup/test.py made")
+def test_two_processes_of_one_account_never_draw_a_429():
+    with committing_cursor() as cursor:
+        cursor.execute(TABLE_SQL)
+    sim = EmagSimulator(username="seller", password="secret").start()
+    try:
+        sim.add_offer(1)
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
+        account = f"test-{uuid.uuid4().hex[:8]}"
+        processes = [context.Process(target=worker, args=(sim.base_url, account, results)) for _ in range(2)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=60)
+        assert [process.exitcode for process in processes] == [0, 0]
+        assert sorted(results.get(timeout=5) for _ in processes) == [REQUESTS_PER_PROCESS] * 2
+        reads = sim.requests_to("product_offer/read")
+        assert len(reads) == 2 * REQUESTS_PER_PROCESS
+        assert not [entry for entry in sim.log if entry.get("status") == 429]
+        assert sim.max_rate("other") <= 3
+    finally:
+        sim.stop()
+
+
+@pytest.mark.skipif(not DATABASE, reason="needs the database setup/test.py made")
+def test_a_slot_left_in_flight_by_a_killed_process_is_freed():
+    account = f"test-{uuid.uuid4().hex[:8]}"
+    with committing_cursor() as cursor:
+        cursor.execute(TABLE_SQL)
+    stale = SharedAnswerWindow(committing_cursor, account, limit=1, in_flight_timeout=0.2)
+    stale.acquire()  # and never released: the process died
+    waited = []
+
+    def sleep(seconds):
+        waited.append(seconds)
+        time.sleep(seconds)
+
+    fresh = SharedAnswerWindow(committing_cursor, account, limit=1, in_flight_timeout=0.2, sleep=sleep)
+    started = time.monotonic()
+    fresh.release(fresh.acquire())
+    assert waited, "it waited for the dead slot first"
+    assert time.monotonic() - started < 5
