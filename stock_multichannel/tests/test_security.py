@@ -241,7 +241,14 @@ class TestPrivacy(MultichannelCase):
 
     def test_database_copies_stop_talking_to_channels(self):
         Channel = self.env["multichannel.channel"]
-        credentials = ("emag_password", "emag_username", "woo_key", "woo_secret", "woo_webhook_secret")
+        credentials = (
+            "emag_password",
+            "emag_username",
+            "emag_callback_token",
+            "woo_key",
+            "woo_secret",
+            "woo_webhook_secret",
+        )
         secrets = [name for name in credentials if name in Channel._fields]
         if secrets:
             self.channel.write(dict.fromkeys(secrets, "production-secret"))
