@@ -78,3 +78,11 @@ class TestEmagShowsOdoosAvailability(EmagCase):
         self.channel._push("stock")
         self.assertEqual(self.sim.stock_of(1001), 100)
         self.assertEqual(self.channel.audit_fixed_count, 1)
+
+    def test_a_zero_price_never_reaches_emag(self):
+        self.chair.lst_price = 0.0
+        self.channel._push("price")
+        self.assertEqual(self.sim.offers[1001]["sale_price"], 500.0, "eMAG keeps the last good price")
+        self.assertEqual(self.chair_listing.state, "error")
+        self.assertIn("No price to send", self.chair_listing.last_error)
+        self.assertEqual(self.sim.offers[1002]["sale_price"], 1200.0, "the desk's price went on")

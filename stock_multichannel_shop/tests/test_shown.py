@@ -72,3 +72,10 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self.assertEqual((chair_drift.old_value, chair_drift.new_value), ("20", "2"))
         self._push()
         self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+
+    def test_a_zero_price_never_reaches_the_shop(self):
+        self.chair.lst_price = 0.0
+        self.channel._push("price")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "100.00", "the shop keeps its price")
+        self.assertEqual(self.chair_listing.state, "error")
+        self.assertIn("No price to send", self.chair_listing.last_error)
