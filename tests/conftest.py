@@ -4,10 +4,20 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "setup"))
-if os.environ.get("SMC_ODOO_SRC"):
-    sys.path.insert(0, os.environ["SMC_ODOO_SRC"])  # odoo importable for the scenarios
+# Odoo importable: for the scenarios (a real database, see odoo_registry) and for the
+# contract tests, which only import the addons' plain Python and never start Odoo
+ODOO_SRC = os.environ.get("SMC_ODOO_SRC") or str(
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stock_multichannel" / "odoo-18.0"
+)
+if ODOO_SRC not in sys.path:
+    sys.path.insert(0, ODOO_SRC)
 
 import pytest  # noqa: E402
+
+import odoo.addons  # noqa: E402
+
+if str(REPO) not in odoo.addons.__path__:
+    odoo.addons.__path__.append(str(REPO))
 
 
 @pytest.fixture(scope="session")
