@@ -1,6 +1,6 @@
 """End-to-end latency in real-time mode: a stock change in Odoo until every channel shows it.
 
-    python3 bench/latency_bench.py [--changes 40] [--pause-ms 1500]
+    python3 bench/latency_bench.py [--changes 40] [--sales 10] [--pause-ms 1500]
 
 Creates a throw-away database with the three addons and the demo's story (eMAG
 Romania, eMAG Bulgaria and the WooCommerce shop, all real time, on their simulators),
@@ -8,7 +8,9 @@ starts Odoo with one cron worker as a merchant runs it, then commits ``--changes
 stock moves of the office chair one after the other and watches the three simulators
 until each shows the new quantity. Prints the median and p95 per channel and until
 every channel is updated, against the baseline of the same run: one bare HTTP stock
-update to each simulator, without Odoo.
+update to each simulator, without Odoo. Then ``--sales`` customers buy the chair on
+eMAG Romania: its simulator calls Odoo's eMAG callback URL, as eMAG does, and the
+time until eMAG Bulgaria and the shop show one chair less is measured the same way.
 """
 
 import os
@@ -38,7 +40,9 @@ def measure(registry, args):
     ro = EmagSimulator(*demo_data.CREDENTIALS["emag_ro"]).start()
     bg = EmagSimulator(*demo_data.CREDENTIALS["emag_bg"]).start()
     shop = WooSimulator(*demo_data.CREDENTIALS["shop"]).start()
-    demo_data.seed(registry, ro.base_url, bg.base_url, shop.url)
+    port = free_port()
+    # with Odoo's address: the shop's webhooks and eMAG's callbacks are set up to reach it
+    demo_data.seed(registry, ro.base_url, bg.base_url, shop.url, odoo_url=f"http://127.0.0.1:{port}")
     ro_chair = next(o["id"] for o in ro.offers.values() if o["part_number"] == "CHAIR-ERGO")
     bg_chair = next(o["id"] for o in bg.offers.values() if o["part_number"] == "CHAIR-ERGO")
     shop_chair = next(p["id"] for p in shop.products.values() if p["sku"] == "CHAIR-ERGO")
@@ -69,7 +73,6 @@ def measure(registry, args):
         bare.append(time.perf_counter() - started)
     shop.https = False  # Odoo's client talks plain http to the simulator: OAuth 1.0a signed
 
-    port = free_port()
     odoo_bin = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
     odoo_env = {"python": sys.executable, "odoo_bin": odoo_bin, "addons_path": args.addons_path}
     server = subprocess.Popen(
@@ -77,6 +80,7 @@ def measure(registry, args):
     )
     latencies = {name: [] for name in shown}
     latencies["every channel"] = []
+    from_emag = {"eMAG BG": [], "shop": []}
     try:
         if not wait_until_up(f"http://127.0.0.1:{port}/web/health", process=server):
             raise SystemExit("[bench] Odoo did not come up")
@@ -102,6 +106,20 @@ def measure(registry, args):
                     raise SystemExit(f"[bench] {', '.join(waiting)} never showed {expected}")
                 latencies["every channel"].append(time.perf_counter() - committed)
                 time.sleep(args.pause_ms / 1000)
+        for _sale in range(args.sales):
+            expected = {name: shown[name]() - 1 for name in from_emag}
+            ro.place_order([(ro_chair, 1)])  # the simulator calls Odoo's callback URL
+            placed = time.perf_counter()
+            waiting = set(from_emag)
+            while waiting and time.perf_counter() - placed < 60:
+                for name in list(waiting):
+                    if shown[name]() == expected[name]:
+                        from_emag[name].append(time.perf_counter() - placed)
+                        waiting.discard(name)
+                time.sleep(0.005)
+            if waiting:
+                raise SystemExit(f"[bench] after an eMAG sale, {', '.join(waiting)} never showed one less")
+            time.sleep(args.pause_ms / 1000)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -117,12 +135,19 @@ def measure(registry, args):
             f"  {name:14} median {1000 * median:6.0f} ms   p95 {1000 * p95:6.0f} ms   "
             f"max {1000 * max(values):6.0f} ms   median = {median / bare_median:.0f}x the baseline"
         )
+    print(f"  a sale on eMAG Romania (callback, order read and imported, stock pushed), {args.sales} sales:")
+    for name, values in from_emag.items():
+        median, p95 = statistics.median(values), percentile(values, 0.95)
+        print(
+            f"  {name:14} median {1000 * median:6.0f} ms   p95 {1000 * p95:6.0f} ms   "
+            f"max {1000 * max(values):6.0f} ms   median = {median / bare_median:.0f}x the baseline"
+        )
 
 
 if __name__ == "__main__":
     harness.run(
         __file__,
-        harness.parse(__doc__, changes=40, pause_ms=1500),
+        harness.parse(__doc__, changes=40, sales=10, pause_ms=1500),
         "stock_multichannel_emag,stock_multichannel_shop",
         measure,
     )
