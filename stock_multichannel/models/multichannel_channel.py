@@ -101,6 +101,13 @@ class MultichannelChannel(models.Model):
         help="Every order of this channel belongs to this team (created when left empty).",
     )
     order_auto_confirm = fields.Boolean("Confirm Orders", default=True)
+    order_import_since = fields.Datetime(
+        "Import Orders Placed Since",
+        default=fields.Datetime.now,
+        copy=False,
+        help="Orders placed on the channel before this moment are its history: kept for reference, never "
+        "created as new sales and never counted against stock. Set when the channel is connected.",
+    )
     prices_include_tax = fields.Boolean(
         "Channel Prices Include Tax",
         help="Used when an order does not say whether its prices include tax.",

@@ -285,11 +285,29 @@ class MultichannelOrder(models.Model):
                     _("The order could not be imported (%(type)s: %(error)s).", type=type(error).__name__, error=error)
                 )
 
+    def _is_history(self, data):
+        """An order placed before the channel's orders were imported: the channel's past, shipped
+        or settled long ago, which must not become a new sale nor take stock."""
+        since = self.channel_id.order_import_since
+        return bool(since and data["date"] and fields.Datetime.to_datetime(data["date"]) < since)
+
     def _process_one(self):
         try:
             data = self._normalized()
         except OrderDataError as error:
             self._fail(_("The channel's order data is invalid: %s", error))
+            return
+        if self._is_history(data):
+            self._close(
+                "skipped",
+                error=False,
+                channel_status=data["status"],
+                warning=_(
+                    "Placed on %(date)s, before orders were imported from this channel (%(since)s): not imported.",
+                    date=data["date"],
+                    since=self.channel_id.order_import_since,
+                ),
+            )
             return
         if data["status"] == "pending":
             self.write({"state": "pending", "error": False, "channel_status": data["status"]})

@@ -183,11 +183,34 @@ class TestIsolatedPushes(MultichannelCase):
 @tagged("post_install", "-at_install")
 class TestChannelFacts(MultichannelCase):
     def test_the_sale_keeps_the_channels_order_date(self):
+        self.channel.order_import_since = "2026-11-01 00:00:00"
         order = self.env["multichannel.order"]._receive(
             self.channel, order_data("D-1", total=None, date="2026-11-20 05:25:38")
         )
         self.assertEqual(order.sale_order_id.state, "sale")
         self.assertEqual(str(order.sale_order_id.date_order), "2026-11-20 05:25:38")
+
+    def test_a_newly_connected_channels_history_is_not_sold_again(self):
+        channel = self.env["multichannel.channel"].create(
+            {
+                "name": "Connected today",
+                "pricelist_id": self.pricelist.id,
+                "customer_country_id": self.env.ref("base.ro").id,
+            }
+        )
+        self.assertTrue(channel.order_import_since, "set when the channel is created: now")
+        self._listing(self.chair, "ext-chair", channel=channel)
+        channel.order_import_since = "2026-11-27 08:00:00"
+        free_before = channel._available_quantities(self.chair)[self.chair.id]
+        Order = self.env["multichannel.order"]
+        old = Order._receive(channel, order_data("H-1", total=None, date="2026-10-02 10:00:00"))
+        new = Order._receive(channel, order_data("H-2", total=None, date="2026-11-27 08:00:01"))
+        self.assertEqual(old.state, "skipped", "the channel's past is kept, not sold again")
+        self.assertIn("before orders were imported", old.warning)
+        self.assertFalse(old.sale_order_id)
+        self.assertFalse(old.pending_quantities, "and takes no stock")
+        self.assertEqual(new.state, "done")
+        self.assertEqual(channel._available_quantities(self.chair)[self.chair.id], free_before - 2)
 
     def test_an_archived_channel_sends_nothing(self):
         order = self.env["multichannel.order"]._receive(self.channel, order_data("Z-1", total=None))

@@ -37,6 +37,7 @@ class ShopSetup(LocalSimulatorMixin):
                 "pricelist_id": cls.pricelist.id,
                 "retry_delay": 0.05,
                 "woo_timeout": 5.0,
+                "order_import_since": False,  # the recorded real shop's orders are older than the test
             }
         )
         cls.chair = cls._product("Office chair", "CHAIR", 100.0, 20)
