@@ -831,7 +831,7 @@ class MultichannelChannel(models.Model):
             if not product and offer.barcode:
                 product = Product.search([("barcode", "=", offer.barcode)] + company_domain, limit=1)
             if product and product.id not in listed_products:
-                Binding.create(
+                listed[offer.external_id] = Binding.create(
                     dict(offer_values, channel_id=self.id, product_id=product.id, external_id=offer.external_id)
                 )
                 listed_products.add(product.id)

@@ -97,6 +97,20 @@ class TestAccess(MultichannelCase):
 
 @tagged("post_install", "-at_install")
 class TestListingImport(MultichannelCase):
+    def test_an_offer_matched_on_a_later_run_leaves_offers_to_match(self):
+        from ..lib.adapter import ExternalOffer
+
+        self.remote.offers = [ExternalOffer("505", sku="RUG", name="Rug")]
+        self.assertEqual(self.channel._import_listings()["unmatched"], 1)
+        rug = self._product("Rug", "RUG", 40)
+        self.assertEqual(self.channel._import_listings()["created"], 1)
+        self.assertFalse(
+            self.env["multichannel.unmatched.offer"].search([("channel_id", "=", self.channel.id)]),
+            "listed now: no longer waiting for a human",
+        )
+        self.assertEqual(self.channel._import_listings()["matched"], 1, "and matched by its id from then on")
+        self.assertEqual(self.env["multichannel.product.binding"].search([("external_id", "=", "505")]).product_id, rug)
+
     def test_offers_are_matched_by_id_sku_then_barcode(self):
         from ..lib.adapter import ExternalOffer
 
