@@ -1006,6 +1006,16 @@ class MultichannelChannel(models.Model):
         )._send_statuses(auto_commit=True)
 
     @api.model
+    def _cron_recheck_prices(self):
+        """Prices that change with time alone — a pricelist rule that starts or ends, a new
+        currency rate — come without any write to notice: every listing is queued once a
+        day, and the price push sends only those whose price really moved."""
+        pricelists = self.search([("channel_type", "in", list(ADAPTERS))]).pricelist_id
+        self.env["multichannel.product.binding"]._request_sync(
+            "price", "daily price check", pricelist_ids=pricelists.ids
+        )
+
+    @api.model
     def _cron_clean_ledger(self):
         self.env["multichannel.ledger"]._clean_up()
 

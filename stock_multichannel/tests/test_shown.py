@@ -106,6 +106,29 @@ class TestSharedStockAndPrices(MultichannelCase):
         self.assertEqual([self.remote.stock[e] for e in ("ext-chair", "ext-desk", "ext-stool")], [10, 10, 10])
         self.assertEqual(set(listings.mapped("pushed_qty")), {10})
 
+    def test_a_price_that_changes_with_time_alone_reaches_the_channel(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0)
+        # a rule written long ago starts today: nothing is written now, nothing noticed it
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.desk.id,
+                "compute_price": "fixed",
+                "fixed_price": 199.0,
+            }
+        )
+        self.env.cr.execute("DELETE FROM multichannel_sync_request")
+        self.remote.calls.clear()
+        self.channel._push("price")
+        self.assertEqual(self.remote.calls, [], "no change was detected")
+        self.env["multichannel.channel"]._cron_recheck_prices()
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 199.0)
+        self.assertEqual(sum(size for method, size in self.remote.calls if method == "price"), 1, "only the desk")
+
     def test_a_zero_price_never_reaches_the_channel(self):
         self.channel._push("stock")
         self.chair.lst_price = 0.0
