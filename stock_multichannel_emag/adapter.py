@@ -14,7 +14,7 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     register_adapter,
 )
 
-from .api import ratelimit, translate
+from .api import translate
 from .api.client import ITEMS_PER_PAGE, EmagApiError
 
 DATE = "%Y-%m-%d %H:%M:%S"
@@ -33,13 +33,6 @@ class EmagAdapter(ChannelAdapter):
     def __init__(self, channel):
         super().__init__(channel)
         self.client = channel._emag_client()
-        # eMAG counts per account whoever calls: every worker and server shares one window
-        self.client.limiters = {
-            kind: channel._shared_rate_limit(
-                f"emag:{self.client.account}:{kind}", ratelimit.LIMITS[kind], ratelimit.WINDOW
-            )
-            for kind in ("order", "other")
-        }
         self.settings = channel._emag_settings()
 
     # ------------------------------------------------------------------

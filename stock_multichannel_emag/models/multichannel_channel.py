@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError
 from odoo.exceptions import AccessError, ValidationError
 
+from ..api import ratelimit
 from ..api.client import EmagClient
 
 # name, API URL, currency, the zone of the platform's dates
@@ -135,9 +136,15 @@ class MultichannelChannel(models.Model):
         channel = self.sudo()
         if not channel.emag_username or not channel.emag_password:
             raise ChannelError(_("Set the eMAG API username and password of %s.", self.name))
-        return EmagClient(
+        client = EmagClient(
             channel.emag_base_url, channel.emag_username, channel.emag_password, timeout=channel.emag_timeout or 30.0
         )
+        # eMAG counts per account whoever calls: every worker and server shares one window
+        client.limiters = {
+            kind: self._shared_rate_limit(f"emag:{client.account}:{kind}", ratelimit.LIMITS[kind], ratelimit.WINDOW)
+            for kind in ("order", "other")
+        }
+        return client
 
     def _emag_settings(self):
         self.ensure_one()
