@@ -577,7 +577,7 @@ class MultichannelChannel(models.Model):
                 to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
             if to_send and adapter is None:
                 adapter = self._get_adapter()
-            to_send = self._refuse_bad_prices(adapter, to_send, regular) if kind == "price" else to_send
+            to_send = self._refuse_missing_prices(to_send) if kind == "price" else to_send
             for sent in split_every(adapter.batch_size if adapter else 1, to_send):
                 # each commit empties the cache: prefetch this batch, not the whole chunk again
                 listings = Binding.browse([listing.id for listing, _target in sent])
@@ -599,7 +599,7 @@ class MultichannelChannel(models.Model):
         """``bindings`` with every listing that shares its stock with one of them.
 
         Variations whose stock the channel keeps on their parent show one quantity: when
-        one of them is pushed, all of them are looked at together (see _split_changed).
+        one of them is pushed, all of them are looked at together (see _shown_stock_targets).
         """
         parents = set(bindings.filtered("external_stock_on_parent").mapped("external_parent_id")) - {False}
         if not parents:
@@ -622,7 +622,7 @@ class MultichannelChannel(models.Model):
         shop's regular price) are computed for a price push only, empty for stock.
         """
         if kind == "stock":
-            targets, regular = self._shared_stock_targets(bindings, self._stock_targets(bindings)), {}
+            targets, regular = self._shown_stock_targets(bindings), {}
         else:
             targets, regular = self._price_targets(bindings), self._regular_prices(bindings)
         to_send, unchanged = [], bindings.browse()
@@ -634,18 +634,19 @@ class MultichannelChannel(models.Model):
                 to_send.append((binding, target))
         return to_send, unchanged, regular
 
-    def _shared_stock_targets(self, bindings, targets):
-        """Listings sharing their parent's stock all show the scarcest one's quantity.
+    def _shown_stock_targets(self, bindings):
+        """{listing id: quantity the channel should show}, for many listings at once.
 
-        The siblings are all among ``bindings`` (see _with_shared_stock): the minimum is
-        taken over every variation of the parent, never over one batch.
+        The policy's target; a variation whose stock the channel keeps on its parent shows
+        the scarcest of every variation of that parent (all of them are looked up, so the
+        minimum never depends on which listings happen to be in this chunk or batch).
         """
+        every = self._with_shared_stock(bindings)
+        targets = self._stock_targets(every)
         scarcest = {}
-        for binding in bindings.filtered(lambda b: b.external_stock_on_parent and b.external_parent_id):
+        for binding in every.filtered(lambda b: b.external_stock_on_parent and b.external_parent_id):
             parent = binding.external_parent_id
             scarcest[parent] = min(scarcest.get(parent, targets[binding.id]), targets[binding.id])
-        if not scarcest:
-            return targets
         return {
             binding.id: scarcest.get(binding.external_parent_id, targets[binding.id])
             if binding.external_stock_on_parent
@@ -653,39 +654,26 @@ class MultichannelChannel(models.Model):
             for binding in bindings
         }
 
-    def _refuse_bad_prices(self, adapter, to_send, regular):
-        """Keep a price nobody may see off the channel: the listing goes to error instead.
-
-        A zero, negative or missing price never leaves Odoo; the connector's own rules
-        (a marketplace's price band) are checked before sending too.
-        """
+    def _refuse_missing_prices(self, to_send):
+        """A zero, negative or missing price never leaves Odoo: the listing goes to error instead."""
         currency = self.pricelist_id.currency_id
         good = []
         for listing, target in to_send:
-            if float_compare(target, 0.0, precision_rounding=currency.rounding) <= 0:
-                problem = self.env._(
-                    "No price to send: the channel pricelist gives %(price)s %(currency)s for %(product)s. "
-                    "Set a sale price or a pricelist rule.",
-                    price=target,
-                    currency=currency.name,
-                    product=listing.product_id.display_name,
-                )
-            else:
-                problem = adapter.price_problem(
-                    PriceUpdate(
-                        listing.id,
-                        listing.external_id or "",
-                        listing.external_sku or "",
-                        target,
-                        currency.name,
-                        regular.get(listing.id, 0.0),
-                        listing._extra(),
-                    )
-                )
-            if problem:
-                listing.write({"state": "error", "last_error": problem})
-            else:
+            if float_compare(target, 0.0, precision_rounding=currency.rounding) > 0:
                 good.append((listing, target))
+                continue
+            listing.write(
+                {
+                    "state": "error",
+                    "last_error": self.env._(
+                        "No price to send: the channel pricelist gives %(price)s %(currency)s for %(product)s. "
+                        "Set a sale price or a pricelist rule.",
+                        price=target,
+                        currency=currency.name,
+                        product=listing.product_id.display_name,
+                    ),
+                }
+            )
         return good
 
     def _shown(self, kind, binding, target, regular):
@@ -720,6 +708,16 @@ class MultichannelChannel(models.Model):
                 for b, t in batch
             ]
             send = adapter.push_prices
+            # the connector's own rules (a marketplace's price band): refused before sending
+            problems = {update.key: adapter.price_problem(update) for update in updates}
+            if any(problems.values()):
+                for listing, _target in batch:
+                    if problems[listing.id]:
+                        listing.write({"state": "error", "last_error": problems[listing.id]})
+                batch = [(listing, target) for listing, target in batch if not problems[listing.id]]
+                updates = [update for update in updates if not problems[update.key]]
+                if not batch:
+                    return True
         started = time.monotonic()
         try:
             results = self._call(send, updates)

@@ -110,10 +110,7 @@ class MultichannelChannel(models.Model):
         )
         if not listings:
             return 0
-        stock_listings = listings.filtered("stock_sync")
-        quantities = self._shared_stock_targets(
-            self._with_shared_stock(stock_listings), self._stock_targets(self._with_shared_stock(stock_listings))
-        )
+        quantities = self._shown_stock_targets(listings.filtered("stock_sync"))
         price_listings = listings.filtered("price_sync")
         prices = self._price_targets(price_listings) if price_listings else {}
         rounding = self.pricelist_id.currency_id.rounding

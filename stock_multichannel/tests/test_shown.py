@@ -106,6 +106,18 @@ class TestSharedStockAndPrices(MultichannelCase):
         self.assertEqual([self.remote.stock[e] for e in ("ext-chair", "ext-desk", "ext-stool")], [10, 10, 10])
         self.assertEqual(set(listings.mapped("pushed_qty")), {10})
 
+    def test_a_price_the_channel_would_refuse_is_kept_back(self):
+        self.patch(
+            self.adapter_class,
+            "price_problem",
+            lambda adapter, update: "outside the channel's price band" if update.price > 200 else "",
+        )
+        self.channel._push("price")
+        self.assertNotIn("ext-desk", self.remote.prices)
+        self.assertEqual(self.desk_listing.state, "error")
+        self.assertEqual(self.desk_listing.last_error, "outside the channel's price band")
+        self.assertEqual(self.remote.prices["ext-chair"], 100.0, "the rest of the batch is sent")
+
     def test_a_price_that_changes_with_time_alone_reaches_the_channel(self):
         self.channel._push("stock")
         self.channel._push("price")
