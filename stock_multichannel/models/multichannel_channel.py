@@ -38,6 +38,7 @@ CRONS = {
     "stock": "stock_multichannel.ir_cron_push_stock",
     "price": "stock_multichannel.ir_cron_push_price",
     "order": "stock_multichannel.ir_cron_import_orders",
+    "audit": "stock_multichannel.ir_cron_audit",
 }
 MAX_BACK_OFF_SECONDS = 15 * 60
 # what a cron run may spend before it hands over to its next run (Odoo kills it at 120 s)

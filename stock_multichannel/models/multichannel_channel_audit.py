@@ -169,7 +169,7 @@ class MultichannelChannel(models.Model):
         self._check_operator_rights()
         unfinished = self._audit(budget_seconds=20)
         if unfinished:
-            self.env.ref("stock_multichannel.ir_cron_audit").sudo()._trigger()
+            self._trigger_realtime("audit")
             return self._notify(
                 self.env._(
                     "%(read)s listings compared so far, %(drift)s differ; the rest is compared in the background.",
@@ -196,4 +196,4 @@ class MultichannelChannel(models.Model):
         unfinished = due._audit(budget, auto_commit=True)
         self.env["ir.cron"]._notify_progress(done=len(due - unfinished), remaining=len(unfinished))
         if unfinished:
-            self.env.ref("stock_multichannel.ir_cron_audit").sudo()._trigger()
+            self._trigger_realtime("audit")
