@@ -9,7 +9,6 @@
     "depends": ["stock_multichannel"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
-        "security/ir.model.access.csv",
         "data/ir_cron.xml",
         "views/multichannel_channel_views.xml",
         "views/multichannel_product_binding_views.xml",

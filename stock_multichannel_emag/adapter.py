@@ -218,6 +218,10 @@ class EmagAdapter(ChannelAdapter):
         """Asked for type 3 only; should another type come anyway, it is still left out."""
         return isinstance(order, dict) and not translate.is_seller_fulfilled(order)
 
+    def read_notified_order(self, order_ref, body=None):
+        """A callback carries nothing but the order id: the order is read from eMAG."""
+        return self.fetch_order(order_ref)
+
     def fetch_order(self, external_id):
         """One order read now (a callback named it), normalised; None when eMAG has no such
         order of the seller's (unknown id, or fulfilled by eMAG)."""

@@ -161,6 +161,15 @@ class ChannelAdapter:
                 "error": f"unreadable order ({type(error).__name__}: {error})",
             }
 
+    def read_notified_order(self, order_ref, body=None):
+        """The order a notification of the channel named (a callback, a webhook), in the
+        core's shape, or None when there is nothing of the seller's to import.
+
+        ``body`` is the notification as received when the channel sends the order itself
+        (a signed webhook), else None and the order is read from the channel.
+        """
+        raise NotImplementedError
+
     def acknowledge_order(self, external_id):
         """Tell the channel the order is received; may return the re-read order."""
         return None

@@ -2,6 +2,7 @@ from . import (
     account_move,
     multichannel_channel,
     multichannel_channel_audit,
+    multichannel_inbox,
     multichannel_ledger,
     multichannel_order,
     multichannel_product_binding,

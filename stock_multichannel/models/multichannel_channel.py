@@ -4,8 +4,6 @@ import zlib
 from collections import defaultdict
 from datetime import timedelta
 
-import psycopg2
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_round, split_every
@@ -22,6 +20,7 @@ from ..lib.adapter import (
 )
 from ..lib.availability import apply_policy
 from ..lib.retry import call_with_retry
+from ..lib.transactions import CONCURRENT_ERRORS, read_committed
 
 _logger = logging.getLogger(__name__)
 
@@ -43,8 +42,6 @@ CRONS = {
 MAX_BACK_OFF_SECONDS = 15 * 60
 # what a cron run may spend before it hands over to its next run (Odoo kills it at 120 s)
 CRON_BUDGET_SECONDS = 60
-# another worker changed the same rows: routine, retried at the next run, never an ERROR
-CONCURRENT_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable)
 
 
 class MultichannelChannel(models.Model):
@@ -975,21 +972,22 @@ class MultichannelChannel(models.Model):
             multichannel_cron=True, multichannel_deadline=time.monotonic() + CRON_BUDGET_SECONDS
         )
         done = 0
-        for channel in channels:
-            if channel._over_budget():
-                break
-            try:
-                work(channel)
-            except CONCURRENT_ERRORS:
-                self.env.cr.rollback()
-                _logger.info("%s: %s run met a concurrent update; it goes on at the next run", channel.name, kind)
-                channel._trigger_realtime(kind)
-            except Exception as error:  # noqa: BLE001 - one channel's fault never stops the others
-                self.env.cr.rollback()
-                _logger.warning("%s: %s run failed", channel.name, kind, exc_info=True)
-                channel._note_error(_("%(kind)s run failed: %(error)s", kind=kind.capitalize(), error=error))
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-            done += 1
+        with read_committed(self.env.cr):
+            for channel in channels:
+                if channel._over_budget():
+                    break
+                try:
+                    work(channel)
+                except CONCURRENT_ERRORS:
+                    self.env.cr.rollback()
+                    _logger.info("%s: %s run met a concurrent update; it goes on at the next run", channel.name, kind)
+                    channel._trigger_realtime(kind)
+                except Exception as error:  # noqa: BLE001 - one channel's fault never stops the others
+                    self.env.cr.rollback()
+                    _logger.warning("%s: %s run failed", channel.name, kind, exc_info=True)
+                    channel._note_error(_("%(kind)s run failed: %(error)s", kind=kind.capitalize(), error=error))
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                done += 1
         if done < len(channels):
             channels[done]._trigger_realtime(kind)
         self.env["ir.cron"]._notify_progress(done=done, remaining=len(channels) - done)
@@ -1000,9 +998,10 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _cron_send_order_statuses(self):
-        self.env["multichannel.order"].with_context(
-            multichannel_cron=True, multichannel_deadline=time.monotonic() + CRON_BUDGET_SECONDS
-        )._send_statuses(auto_commit=True)
+        with read_committed(self.env.cr):
+            self.env["multichannel.order"].with_context(
+                multichannel_cron=True, multichannel_deadline=time.monotonic() + CRON_BUDGET_SECONDS
+            )._send_statuses(auto_commit=True)
 
     @api.model
     def _cron_recheck_prices(self):

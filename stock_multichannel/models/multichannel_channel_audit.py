@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import float_compare
 
 from ..lib.adapter import ADAPTERS, ChannelError, TransportError
+from ..lib.transactions import read_committed
 
 _logger = logging.getLogger(__name__)
 
@@ -193,7 +194,8 @@ class MultichannelChannel(models.Model):
         recently = fields.Datetime.now() - timedelta(hours=20)
         due = channels.filtered(lambda c: c.audit_cursor or not c.audit_finished_at or c.audit_finished_at <= recently)
         budget = int(self.env["ir.config_parameter"].sudo().get_param(AUDIT_BUDGET_PARAM, AUDIT_BUDGET_DEFAULT))
-        unfinished = due._audit(budget, auto_commit=True)
+        with read_committed(self.env.cr):
+            unfinished = due._audit(budget, auto_commit=True)
         self.env["ir.cron"]._notify_progress(done=len(due - unfinished), remaining=len(unfinished))
         if unfinished:
             self._trigger_realtime("audit")

@@ -3,7 +3,6 @@ import logging
 import time
 from collections import defaultdict
 
-import psycopg2
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
@@ -13,6 +12,7 @@ from odoo.tools.sql import escape_psql
 
 from ..lib.adapter import ADAPTERS, ChannelError, TransportError
 from ..lib.orders import OrderDataError, normalize_order, without_nul
+from ..lib.transactions import CONCURRENT_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -26,12 +26,6 @@ STATES = [
 ]
 OPEN_STATES = ("received", "pending", "error")
 STATUSES = [("shipped", "Shipped"), ("cancelled", "Cancelled")]
-# another worker holds or has just changed the row: leave it to that worker
-CONCURRENT_ERRORS = (
-    psycopg2.errors.LockNotAvailable,
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.UniqueViolation,
-)
 
 
 class MultichannelOrder(models.Model):
@@ -126,6 +120,8 @@ class MultichannelOrder(models.Model):
             with self.env.cr.savepoint():
                 order = self._store(channel, external_id, data)
         except CONCURRENT_ERRORS:
+            if self.env.context.get("multichannel_raise_concurrent"):
+                raise  # the caller reads the order again later
             _logger.info("%s: order %s is being handled by another worker", channel.name, external_id)
             return None
         except Exception as error:  # noqa: BLE001 - kept for a human rather than lost

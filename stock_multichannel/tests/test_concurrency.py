@@ -162,3 +162,49 @@ class TestConcurrency(TransactionCase):
             self.assertTrue(listing.stock_pushed_at)
             self.assertEqual(listing.pushed_qty, self.remote.stock["cc-1"])
             self.assertTrue(listing.channel_id.stock_pushed_at)
+
+    def test_a_stock_push_and_a_price_push_of_the_same_listing_never_abort_each_other(self):
+        """The price push waits for the channel's answer while the stock push settles the
+        same listing and commits: both results are kept, nothing is rolled back."""
+        remote = FakeRemote()
+        answered, release = threading.Event(), threading.Event()
+
+        class SlowPriceAnswer(FakeAdapter):
+            def push_prices(self, updates):
+                results = super().push_prices(updates)  # the channel applied the prices...
+                answered.set()
+                release.wait(30)  # ...and answers late
+                return results
+
+        SlowPriceAnswer.remote = remote
+        errors = []
+
+        def price_push():
+            try:
+                with self.db.cursor() as cr:
+                    channel = self._env(cr)["multichannel.channel"].browse(self.channel_id)
+                    channel._run_isolated("price", lambda c: c._push("price", force=True, auto_commit=True))
+            except Exception as error:  # noqa: BLE001 - reported by the test below
+                errors.append(error)
+
+        with (
+            patch.dict(ADAPTERS, {"manual": SlowPriceAnswer}),
+            self.assertNoLogs("odoo.addons.stock_multichannel.models.multichannel_channel", "INFO"),
+        ):
+            thread = threading.Thread(target=price_push)
+            thread.start()
+            self.assertTrue(answered.wait(30), "the price push reached the channel")
+            with self.db.cursor() as cr:
+                channel = self._env(cr)["multichannel.channel"].browse(self.channel_id)
+                channel._run_isolated("stock", lambda c: c._push("stock", force=True, auto_commit=True))
+            release.set()
+            thread.join(timeout=60)
+        self.assertEqual(errors, [])
+        with self.db.cursor() as cr:
+            env = self._env(cr)
+            listing = env["multichannel.product.binding"].search([("external_id", "=", "cc-1")])
+            channel = listing.channel_id
+            self.assertFalse(channel.last_error, "no run failed")
+            self.assertEqual(listing.pushed_qty, remote.stock["cc-1"])
+            self.assertEqual(listing.pushed_price, remote.prices["cc-1"], "the accepted prices were kept")
+            self.assertTrue(listing.price_pushed_at and listing.stock_pushed_at)

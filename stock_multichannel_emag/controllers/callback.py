@@ -73,6 +73,6 @@ class EmagCallback(http.Controller):
         ref = order_ref(params.get("order_id"))
         if not ref:
             return request.make_response("order_id expected", status=400)
-        request.env["multichannel.emag.callback"].sudo()._request(channel, ref)
+        request.env["multichannel.inbox"].sudo()._receive_later(channel, ref)
         _logger.info("%s: eMAG callback for order %s", channel.name, ref)
         return request.make_response("ok")

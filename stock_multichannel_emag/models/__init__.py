@@ -1,1 +1,1 @@
-from . import account_move, multichannel_channel, multichannel_emag_callback, multichannel_product_binding
+from . import account_move, multichannel_channel, multichannel_product_binding

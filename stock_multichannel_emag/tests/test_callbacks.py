@@ -23,7 +23,7 @@ class TestEmagCallbacks(EmagCase, HttpCase):
         self.token = self.channel.sudo().emag_callback_token
         self.sim.callbacks_async = False  # delivered before place_order returns: the test sees its answer
         self.sim.callback_urls = dict.fromkeys(("order", "cancellation", "return"), self.url)
-        self.cron = self.env.ref("stock_multichannel_emag.ir_cron_emag_callbacks")
+        self.cron = self.env.ref("stock_multichannel.ir_cron_process_inbox")
         self.env.flush_all()  # what the commit of the set-up does
 
     def _orders(self, external_id):
@@ -32,7 +32,7 @@ class TestEmagCallbacks(EmagCase, HttpCase):
         )
 
     def _requests(self):
-        return self.env["multichannel.emag.callback"].search([("channel_id", "=", self.channel.id)])
+        return self.env["multichannel.inbox"].search([("channel_id", "=", self.channel.id)])
 
     def _triggers(self):
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
@@ -57,7 +57,7 @@ class TestEmagCallbacks(EmagCase, HttpCase):
         self.sim.call_back("order", placed["id"])
         self.assertEqual(len(self._requests()), 1)
 
-        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         order = self._orders(placed["id"])
         self.assertEqual(order.state, "done", order.error)
         self.assertEqual(self.sim.orders[placed["id"]]["status"], 2, "acknowledged")
@@ -104,7 +104,7 @@ class TestEmagCallbacks(EmagCase, HttpCase):
         self.env.flush_all()
         started = time.monotonic()
         placed = self.sim.place_order([(1001, 3)])  # the customer buys on the first account
-        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         self.env.cr.flush()  # the import's commit queues the stock sync
         channels._push("stock")
         elapsed = time.monotonic() - started
@@ -114,24 +114,24 @@ class TestEmagCallbacks(EmagCase, HttpCase):
 
     def test_a_cancellation_callback_cancels_the_sale(self):
         placed = self.sim.place_order([(1002, 1)])
-        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         sale = self._orders(placed["id"]).sale_order_id
         self.assertEqual(sale.state, "sale")
         self.sim.customer_cancel(placed["id"])
         self.assertEqual(self.sim.callback_log[-1]["event"], "cancellation")
         self.assertEqual(self.sim.callback_log[-1]["status"], 200)
-        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         self.assertEqual(sale.state, "cancel")
         self.assertEqual(self._orders(placed["id"]).state, "cancelled")
 
     def test_only_the_order_id_is_taken_from_the_call(self):
         placed = self.sim.place_order([(1001, 1)])
-        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         sale = self._orders(placed["id"]).sale_order_id
         # a forged "cancellation" with the right URL cannot cancel anything: the order is read from eMAG
         answer = self.url_open(f"{self.url}?order_id={placed['id']}&status=0&reason_cancellation=24")
         self.assertEqual(answer.status_code, 200)
-        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         self.assertEqual(sale.state, "sale")
         self.assertEqual(self.sim.orders[placed["id"]]["status"], 2)
 
@@ -152,7 +152,7 @@ class TestEmagCallbacks(EmagCase, HttpCase):
     def test_orders_fulfilled_by_emag_are_left_out(self):
         placed = self.sim.place_order([(1002, 2)], order_type=2)
         self.assertEqual(self.sim.callback_log[-1]["status"], 200)
-        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         self.assertFalse(self._orders(placed["id"]))
         self.assertFalse(self._requests(), "read once, nothing to import")
         self.channel._import_orders()
@@ -162,7 +162,7 @@ class TestEmagCallbacks(EmagCase, HttpCase):
         placed = self.sim.place_order([(1001, 1)])
         self.sim.add_fault("503", "order/read", count=5)
         started = time.monotonic()
-        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         self.assertLess(time.monotonic() - started, 1.0, "one try, no back-off sleep in the worker")
         request = self._requests()
         self.assertEqual(request.attempts, 1)
@@ -174,7 +174,7 @@ class TestEmagCallbacks(EmagCase, HttpCase):
         )
         self.sim.faults.clear()
         request.sudo().next_try_at = request.received_at
-        self.env["multichannel.emag.callback"]._cron_read_orders(auto_commit=False)
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         self.assertEqual(self._orders(placed["id"]).state, "done")
 
     def test_the_token_is_never_logged(self):

@@ -23,6 +23,10 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         self.channel.action_register_webhooks()
         self.env.flush_all()  # what the commit of the button's transaction does
 
+    def _import_notified(self):
+        """What the cron the webhook woke does."""
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
+
     def _orders(self, external_id):
         return self.env["multichannel.order"].search(
             [("channel_id", "=", self.channel.id), ("external_id", "=", str(external_id))]
@@ -38,6 +42,12 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         started = time.monotonic()
         placed = self.sim.place_order([(self.chair_id, 0, 2, 100.0)])  # delivers the webhook
         self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual(self.sim.deliveries[-1]["answer"], "ok")
+        self.assertFalse(self._orders(placed["id"]), "answered at once: stored, imported by the cron it woke")
+        cron = self.env.ref("stock_multichannel.ir_cron_process_inbox")
+        self.assertTrue(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), "the cron is woken")
+        self._import_notified()
+        self.assertFalse(self.env["multichannel.inbox"].search([("channel_id", "=", self.channel.id)]))
         order = self._orders(placed["id"])
         self.assertEqual(order.state, "done", order.error)
         self.channel._import_orders()  # the poll finds it too
@@ -146,6 +156,7 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         self.sim.run_cron()
         sent = [(d["topic"], d["answer"]) for d in self.sim.deliveries[-2:]]
         self.assertEqual(sent, [("order.updated", "ok"), ("order.created", "ok")])
+        self._import_notified()
         order = self._orders(placed["id"])
         self.assertEqual(order.state, "done", order.error)
         # a delivery built before what Odoo already read changes nothing
@@ -153,6 +164,7 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         stale.pop("stock_reduced", None)
         body = json.dumps(stale).encode()
         self.assertEqual(self._post(body, self._sign(body), topic="order.updated").text, "ok")
+        self._import_notified()
         self.assertEqual(order.channel_status, "open")
 
     def test_the_real_shops_delivery_imports_with_the_right_tax_and_total(self):
@@ -168,6 +180,7 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         body = delivery["body"].encode()
         answer = self._post(body, self._sign(body), topic="order.updated")
         self.assertEqual((answer.status_code, answer.text), (200, "ok"))
+        self._import_notified()
         order = self._orders(30)
         self.assertEqual(order.state, "done", order.error)
         sale = order.sale_order_id
@@ -176,6 +189,7 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         self.assertFalse(sale.multichannel_total_mismatch)
         # the same order again by order.created: nothing more
         self.assertEqual(self._post(body, self._sign(body)).text, "ok")
+        self._import_notified()
         self.assertEqual(len(self._orders(30)), 1)
 
     def test_a_forged_webhook_is_refused(self):
@@ -189,5 +203,92 @@ class TestShopWebhooks(ShopSetup, HttpCase):
             hmac.new(self.channel.sudo().woo_webhook_secret.encode(), body, hashlib.sha256).digest()
         ).decode()
         self.assertEqual(self._post(body, good).status_code, 200)
+        self._import_notified()
         self.assertEqual(self._orders(777).state, "error", "signed but unusable: staged with its error")
         self.assertEqual(self._post(b"webhook_id=12").status_code, 200, "the ping")
+
+    def _signed(self, order, topic="order.updated"):
+        body = json.dumps(order).encode() if not isinstance(order, bytes) else order
+        return self._post(body, self._sign(body), topic=topic)
+
+    def test_poison_bodies_are_answered_at_once_and_kept_to_fix(self):
+        placed = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+        self._import_notified()
+        good = dict(self.sim.orders[placed["id"]])
+
+        def variant(order_id, **changes):
+            return dict(good, id=order_id, number=str(order_id), **changes)
+
+        poison = {
+            91001: variant(91001, customer_note="call me\u0000 at the door"),
+            91002: variant(91002, date_created_gmt="31/02/2026 25:61", date_modified_gmt="yesterday"),
+            91003: variant(91003, line_items=[dict(good["line_items"][0], quantity="1e400")]),
+        }
+        for order in poison.values():
+            self.assertEqual((self._signed(order).status_code, self._signed(order).text), (200, "ok"))
+        wrong_type = [{"id": 91004}]  # an answer of the wrong JSON type, signed
+        self.assertEqual(self._signed(wrong_type).text, "ok")
+        self.assertEqual(self._signed(b"{not json").text, "ok", "unreadable, still kept")
+        after = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])  # a good order after the bad ones
+        self._import_notified()
+        self.assertFalse(self.env["multichannel.inbox"].search([("channel_id", "=", self.channel.id)]))
+        for external_id in poison:
+            order = self._orders(external_id)
+            self.assertEqual(order.state, "error", external_id)
+            self.assertTrue(order.error, external_id)
+            self.assertFalse(order.sale_order_id, external_id)
+        self.assertNotIn("\x00", json.dumps(self._orders(91001).payload))
+        unreadable = self.env["multichannel.order"].search(
+            [
+                ("channel_id", "=", self.channel.id),
+                ("state", "=", "error"),
+                ("external_id", "not in", ["91001", "91002", "91003"]),
+            ]
+        )
+        self.assertEqual(len(unreadable), 2, "the wrong type and the unreadable body, each kept for a human")
+        self.assertEqual(self._orders(after["id"]).state, "done", "the good order after them is imported")
+
+    def test_a_stale_body_never_revives_a_cancelled_order(self):
+        placed = self.sim.place_order([(self.chair_id, 0, 2, 100.0)])
+        first = dict(self.sim.orders[placed["id"]])  # the "processing" body as first delivered
+        self._import_notified()
+        order = self._orders(placed["id"])
+        self.assertEqual(order.sale_order_id.state, "sale")
+        self.sim.set_order_status(placed["id"], "cancelled")
+        self._import_notified()
+        self.assertEqual(order.sale_order_id.state, "cancel")
+        # the old "processing" delivery arrives late, or is replayed
+        self.assertEqual(self._signed(first).text, "ok")
+        self._import_notified()
+        self.assertEqual(order.sale_order_id.state, "cancel", "still cancelled")
+        self.assertEqual(order.state, "cancelled")
+        self.assertEqual(len(self._orders(placed["id"])), 1)
+        self.assertEqual(
+            self.env["sale.order"].search_count([("multichannel_external_ref", "=", str(placed["id"]))]), 1
+        )
+
+    def test_an_import_that_fails_is_tried_again_later_and_the_others_go_on(self):
+        first = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+        second = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+        self.assertEqual(len(self.env["multichannel.inbox"].search([("channel_id", "=", self.channel.id)])), 2)
+        Order = type(self.env["multichannel.order"])
+        receive = Order._receive
+
+        def first_fails(orders, channel, data):
+            if data.get("external_id") == str(first["id"]):
+                raise ZeroDivisionError("boom")
+            return receive(orders, channel, data)
+
+        self.patch(Order, "_receive", first_fails)
+        with self.assertLogs("odoo.addons.stock_multichannel.models.multichannel_inbox", "WARNING"):
+            self._import_notified()
+        self.assertEqual(self._orders(second["id"]).state, "done", "the next notification went on")
+        [waiting] = self.env["multichannel.inbox"].search([("channel_id", "=", self.channel.id)])
+        self.assertEqual((waiting.order_ref, waiting.attempts), (str(first["id"]), 1))
+        self.assertIn("boom", waiting.error)
+        self.assertGreater(waiting.next_try_at, waiting.received_at, "later, not in a loop")
+        self.assertFalse(self._orders(first["id"]), "nothing half-stored")
+        self.patch(Order, "_receive", receive)
+        waiting.sudo().next_try_at = waiting.received_at
+        self._import_notified()
+        self.assertEqual(self._orders(first["id"]).state, "done")

@@ -1,0 +1,46 @@
+"""How the sync crons use their database transactions."""
+
+from contextlib import contextmanager
+
+import psycopg2
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, ISOLATION_LEVEL_REPEATABLE_READ
+
+from odoo.sql_db import Cursor
+
+# another worker holds or has just changed the row: routine, left to that worker or the next run
+CONCURRENT_ERRORS = (
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.UniqueViolation,
+)
+
+
+@contextmanager
+def read_committed(cr):
+    """Run cron work that commits as it goes in READ COMMITTED.
+
+    Odoo's cursors are REPEATABLE READ: a transaction that writes a row another worker
+    changed after it began fails with "could not serialize access". A price push that
+    waits for the channel's answer while the stock push settles the same listings would
+    fail so after the channel accepted the prices. In READ COMMITTED each statement sees
+    what was committed before it and a write waits for the other writer instead. What
+    must not run twice is kept apart by the channels' advisory locks and PostgreSQL's
+    unique constraints, not by the snapshot.
+
+    Work done so far is committed first (the isolation level is chosen per transaction);
+    REPEATABLE READ is back when the block ends, committed or rolled back. A test cursor
+    keeps its one transaction and isolation level.
+    """
+    if not isinstance(cr, Cursor):
+        yield
+        return
+    cr.commit()  # pylint: disable=invalid-commit
+    cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+    try:
+        yield
+        cr.commit()  # pylint: disable=invalid-commit
+    except BaseException:
+        cr.rollback()
+        raise
+    finally:
+        cr.connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
