@@ -3,7 +3,11 @@
 from contextlib import contextmanager
 
 import psycopg2
-from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, ISOLATION_LEVEL_REPEATABLE_READ
+from psycopg2.extensions import (
+    ISOLATION_LEVEL_READ_COMMITTED,
+    ISOLATION_LEVEL_REPEATABLE_READ,
+    TRANSACTION_STATUS_IDLE,
+)
 
 from odoo.sql_db import Cursor
 
@@ -16,7 +20,7 @@ CONCURRENT_ERRORS = (
 
 
 @contextmanager
-def read_committed(cr):
+def read_committed(cr, auto_commit=True):
     """Run cron work that commits as it goes in READ COMMITTED.
 
     Odoo's cursors are REPEATABLE READ: a transaction that writes a row another worker
@@ -28,13 +32,17 @@ def read_committed(cr):
     unique constraints, not by the snapshot.
 
     Work done so far is committed first (the isolation level is chosen per transaction);
-    REPEATABLE READ is back when the block ends, committed or rolled back. A test cursor
-    keeps its one transaction and isolation level.
+    REPEATABLE READ is back when the block ends, committed or rolled back. Without
+    ``auto_commit``, or where a test keeps its one transaction open (its cursor does not
+    commit), nothing changes.
     """
-    if not isinstance(cr, Cursor):
+    if not (auto_commit and isinstance(cr, Cursor)):
         yield
         return
     cr.commit()  # pylint: disable=invalid-commit
+    if cr.connection.info.transaction_status != TRANSACTION_STATUS_IDLE:
+        yield  # the commit was a test's stand-in: still one transaction
+        return
     cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
     try:
         yield

@@ -55,7 +55,7 @@ class MultichannelInbox(models.Model):
         cron's time budget; what is left is handed to the next run at once."""
         deadline = time.monotonic() + CRON_BUDGET_SECONDS
         Order = self.env["multichannel.order"].sudo().with_context(multichannel_raise_concurrent=True)
-        with read_committed(self.env.cr):
+        with read_committed(self.env.cr, auto_commit):
             waiting = self.sudo().search([("next_try_at", "<=", fields.Datetime.now())], limit=BATCH)
             for notification in waiting:
                 if time.monotonic() >= deadline:

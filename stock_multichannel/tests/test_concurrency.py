@@ -208,3 +208,8 @@ class TestConcurrency(TransactionCase):
             self.assertEqual(listing.pushed_qty, remote.stock["cc-1"])
             self.assertEqual(listing.pushed_price, remote.prices["cc-1"], "the accepted prices were kept")
             self.assertTrue(listing.price_pushed_at and listing.stock_pushed_at)
+            # the next tests of the class start from a listing never pushed
+            cr.execute(
+                "UPDATE multichannel_product_binding SET stock_pending = true, pushed_qty = 0 WHERE id = %s",
+                (listing.id,),
+            )

@@ -207,7 +207,7 @@ class TestDriftAudit(MultichannelCase):
         self.env["ir.config_parameter"].set_param("stock_multichannel.audit_budget_seconds", 0)
         cron = self.env.ref("stock_multichannel.ir_cron_audit")
         # the cron commits after each page; the test's transaction must stay open
-        self.patch(type(self.channel), "_commit", lambda channel, auto_commit: None)
+        self.patch(self.env.cr, "commit", lambda: None)
         self.env["multichannel.channel"]._cron_audit()
         self.assertTrue(self.channel.audit_cursor)
         self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]), "resumes soon, not tomorrow")
