@@ -11,7 +11,6 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ItemResult,
     ShownItem,
     ShownPage,
-    register_adapter,
 )
 
 from .api import translate
@@ -23,7 +22,6 @@ FIRST_LOOK_BACK = timedelta(days=1)
 MAX_WINDOW = timedelta(days=30)
 
 
-@register_adapter("emag")
 class EmagAdapter(ChannelAdapter):
     batch_size = 50
     acknowledges_orders = True

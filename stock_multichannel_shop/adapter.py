@@ -15,7 +15,6 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ItemResult,
     ShownItem,
     ShownPage,
-    register_adapter,
 )
 
 from .api import translate
@@ -78,7 +77,6 @@ def delivery_url_problem(url, resolve=socket.gethostbyname):
     return ""
 
 
-@register_adapter("woocommerce")
 class WooCommerceAdapter(ChannelAdapter):
     batch_size = 100
     # WooCommerce lowers its own stock on orders: import them first, or a push of an

@@ -1,7 +1,8 @@
 """The contract between the core engine and a channel connector.
 
-A connector addon subclasses :class:`ChannelAdapter`, registers it for its channel
-type with :func:`register_adapter`, and only translates to and from its API. The core
+A connector addon subclasses :class:`ChannelAdapter`, hands it out for its channel
+type by extending ``multichannel.channel._adapter_class`` (dispatch on the type field,
+as Odoo's payment providers do on their code), and only translates to and from its API. The core
 decides what to push, when, and what to do with the answers; it owns availability,
 change detection, the ledger and order creation.
 
@@ -196,23 +197,3 @@ class ChannelAdapter:
     def test_connection(self):
         """Return a short human message, or raise ChannelError / TransportError."""
         raise NotImplementedError
-
-
-ADAPTERS = {}
-
-
-def register_adapter(channel_type):
-    """Class decorator: ``@register_adapter("emag")``."""
-
-    def decorator(cls):
-        ADAPTERS[channel_type] = cls
-        return cls
-
-    return decorator
-
-
-def adapter_class(channel_type):
-    try:
-        return ADAPTERS[channel_type]
-    except KeyError:
-        raise ChannelError(f"No connector is installed for channel type {channel_type!r}.") from None

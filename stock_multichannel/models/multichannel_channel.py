@@ -10,13 +10,11 @@ from odoo.tools import SQL, float_compare, float_round, split_every
 
 from ..lib import shared_rate_limit
 from ..lib.adapter import (
-    ADAPTERS,
     TRANSLATION_ERRORS,
     ChannelError,
     PriceUpdate,
     StockUpdate,
     TransportError,
-    adapter_class,
 )
 from ..lib.availability import apply_policy
 from ..lib.retry import call_with_retry
@@ -344,8 +342,17 @@ class MultichannelChannel(models.Model):
     # adapter, locking, retries
     # ------------------------------------------------------------------
     def _adapter_class(self):
+        """The connector's :class:`ChannelAdapter` for this channel's type. Each connector
+        extends this method for its own type and calls ``super()`` for the others."""
         self.ensure_one()
-        return adapter_class(self.channel_type)
+        raise ChannelError(
+            self.env._("No connector is installed for channels of type %(type)s.", type=self.channel_type)
+        )
+
+    @api.model
+    def _connected_types(self):
+        """The channel types whose connector is installed: each connector adds its own."""
+        return []
 
     def _get_adapter(self):
         return self._adapter_class()(self)
@@ -946,7 +953,7 @@ class MultichannelChannel(models.Model):
     @api.model
     def _cron_channels(self, kind):
         """Active channels whose connector is installed and whose ``kind`` run is due."""
-        channels = self.search([("channel_type", "in", list(ADAPTERS))])
+        channels = self.search([("channel_type", "in", self._connected_types())])
         return channels.filtered(lambda c: c._is_due(kind))
 
     @api.model
@@ -1008,7 +1015,7 @@ class MultichannelChannel(models.Model):
         """Prices that change with time alone — a pricelist rule that starts or ends, a new
         currency rate — come without any write to notice: every listing is queued once a
         day, and the price push sends only those whose price really moved."""
-        pricelists = self.search([("channel_type", "in", list(ADAPTERS))]).pricelist_id
+        pricelists = self.search([("channel_type", "in", self._connected_types())]).pricelist_id
         self.env["multichannel.product.binding"]._request_sync(
             "price", "daily price check", pricelist_ids=pricelists.ids
         )

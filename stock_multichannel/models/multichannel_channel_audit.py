@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import float_compare
 
-from ..lib.adapter import ADAPTERS, ChannelError, TransportError
+from ..lib.adapter import ChannelError, TransportError
 from ..lib.transactions import read_committed
 
 _logger = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ class MultichannelChannel(models.Model):
     @api.model
     def _cron_audit(self):
         """Daily, and until every channel's audit is finished: resumes where the last run stopped."""
-        channels = self.search([("channel_type", "in", list(ADAPTERS))])
+        channels = self.search([("channel_type", "in", self._connected_types())])
         recently = fields.Datetime.now() - timedelta(hours=20)
         due = channels.filtered(lambda c: c.audit_cursor or not c.audit_finished_at or c.audit_finished_at <= recently)
         budget = int(self.env["ir.config_parameter"].sudo().get_param(AUDIT_BUDGET_PARAM, AUDIT_BUDGET_DEFAULT))

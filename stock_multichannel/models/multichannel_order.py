@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 from odoo.tools.sql import escape_psql
 
-from ..lib.adapter import ADAPTERS, ChannelError, TransportError
+from ..lib.adapter import ChannelError, TransportError
 from ..lib.orders import OrderDataError, normalize_order, without_nul
 from ..lib.transactions import CONCURRENT_ERRORS
 
@@ -239,7 +239,9 @@ class MultichannelOrder(models.Model):
         if product_ids:
             channel = self.channel_id
             moved = (
-                channel_moved and channel.channel_type in ADAPTERS and channel._adapter_class().lowers_stock_on_order
+                channel_moved
+                and channel.channel_type in channel._connected_types()
+                and channel._adapter_class().lowers_stock_on_order
             )
             self.env["multichannel.product.binding"]._request_stock_sync_at_commit(
                 [int(p) for p in product_ids], cause=_("order %s", self.name), moved_on_channel=moved and channel

@@ -5,7 +5,7 @@ from odoo import Command
 from odoo.tests import TransactionCase
 from odoo.tests.common import _super_send
 
-from ..lib.adapter import ADAPTERS, ChannelAdapter, FetchedOrders, ItemResult, ShownItem, ShownPage
+from ..lib.adapter import ChannelAdapter, FetchedOrders, ItemResult, ShownItem, ShownPage
 
 
 class FakeRemote:
@@ -27,6 +27,23 @@ class FakeRemote:
         self.calls.append((method, size))
         if self.faults:
             raise self.faults.pop(0)
+
+
+def connect_manual_channels(channel_class, adapter):
+    """Patchers giving channels of type "manual" ``adapter``, as a connector addon does
+    for its own type (see ``multichannel.channel._adapter_class``)."""
+    adapter_class, connected_types = channel_class._adapter_class, channel_class._connected_types
+
+    def manual_adapter_class(channel):
+        return adapter if channel.channel_type == "manual" else adapter_class(channel)
+
+    def with_manual(model):
+        return [*connected_types(model), "manual"]
+
+    return [
+        patch.object(channel_class, "_adapter_class", manual_adapter_class),
+        patch.object(channel_class, "_connected_types", with_manual),
+    ]
 
 
 class FakeAdapter(ChannelAdapter):
@@ -185,9 +202,9 @@ class MultichannelCase(TransactionCase):
         self.remote = FakeRemote()
         adapter = type("BoundFakeAdapter", (FakeAdapter,), {"remote": self.remote})
         self.adapter_class = adapter
-        patcher = patch.dict(ADAPTERS, {"manual": adapter})
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        for patcher in connect_manual_channels(type(self.env["multichannel.channel"]), adapter):
+            patcher.start()
+            self.addCleanup(patcher.stop)
 
     @classmethod
     def _product(cls, name, code, price, **values):

@@ -5,8 +5,7 @@ from odoo import SUPERUSER_ID, Command, api, sql_db
 from odoo.api import Transaction
 from odoo.tests import TransactionCase, tagged
 
-from ..lib.adapter import ADAPTERS
-from .common import FakeAdapter, FakeRemote, order_data
+from .common import FakeAdapter, FakeRemote, connect_manual_channels, order_data
 
 
 @tagged("post_install", "-at_install")
@@ -28,7 +27,9 @@ class TestConcurrency(TransactionCase):
         super().setUpClass()
         cls.remote = FakeRemote()
         adapter = type("ConcurrencyAdapter", (FakeAdapter,), {"remote": cls.remote})
-        cls.startClassPatcher(patch.dict(ADAPTERS, {"manual": adapter}))
+        cls.channel_class = type(cls.env["multichannel.channel"])
+        for patcher in connect_manual_channels(cls.channel_class, adapter):
+            cls.startClassPatcher(patcher)
         cls.db = sql_db.db_connect(cls.env.cr.dbname)
         with cls.db.cursor() as cr:
             env = cls._env(cr)
@@ -140,7 +141,11 @@ class TestConcurrency(TransactionCase):
     def test_two_workers_never_push_the_same_channel_at_once(self):
         remote = FakeRemote()
         adapter = type("LockTestAdapter", (FakeAdapter,), {"remote": remote})
-        with patch.dict(ADAPTERS, {"manual": adapter}), self.db.cursor() as first, self.db.cursor() as second:
+        with (
+            patch.object(self.channel_class, "_adapter_class", lambda channel: adapter),
+            self.db.cursor() as first,
+            self.db.cursor() as second,
+        ):
             first_worker = self._env(first)["multichannel.channel"].browse(self.channel_id)
             second_worker = self._env(second)["multichannel.channel"].browse(self.channel_id)
             self.assertTrue(first_worker._try_lock("stock"))
@@ -188,7 +193,7 @@ class TestConcurrency(TransactionCase):
                 errors.append(error)
 
         with (
-            patch.dict(ADAPTERS, {"manual": SlowPriceAnswer}),
+            patch.object(self.channel_class, "_adapter_class", lambda channel: SlowPriceAnswer),
             self.assertNoLogs("odoo.addons.stock_multichannel.models.multichannel_channel", "INFO"),
         ):
             thread = threading.Thread(target=price_push)

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError
 from odoo.exceptions import AccessError, ValidationError
 
+from ..adapter import EmagAdapter
 from ..api import ratelimit
 from ..api.client import EmagClient
 
@@ -130,6 +131,15 @@ class MultichannelChannel(models.Model):
                 raise ValidationError(_("The minimum price lies 0 to 99% below, the maximum 0% or more above."))
             if channel.emag_warehouse_id < 1:
                 raise ValidationError(_("The eMAG warehouse ID is 1 or more."))
+
+    def _adapter_class(self):
+        if self.channel_type == "emag":
+            return EmagAdapter
+        return super()._adapter_class()
+
+    @api.model
+    def _connected_types(self):
+        return [*super()._connected_types(), "emag"]
 
     def _emag_client(self):
         self.ensure_one()

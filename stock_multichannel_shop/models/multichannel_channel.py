@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
 from odoo.exceptions import AccessError, UserError
 
-from ..adapter import TOPICS, delivery_url_problem
+from ..adapter import TOPICS, WooCommerceAdapter, delivery_url_problem
 from ..api.client import WooClient
 
 _logger = logging.getLogger(__name__)
@@ -55,6 +55,15 @@ class MultichannelChannel(models.Model):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for channel in self:
             channel.woo_webhook_url = f"{base}/multichannel/woocommerce/{channel.id}/webhook" if channel.id else ""
+
+    def _adapter_class(self):
+        if self.channel_type == "woocommerce":
+            return WooCommerceAdapter
+        return super()._adapter_class()
+
+    @api.model
+    def _connected_types(self):
+        return [*super()._connected_types(), "woocommerce"]
 
     def _woo_client(self):
         self.ensure_one()
