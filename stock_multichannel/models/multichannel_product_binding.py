@@ -139,10 +139,18 @@ class MultichannelProductBinding(models.Model):
             vals.setdefault("price_pending", True)
         return super().write(vals)
 
-    def _extra(self):
-        if not self.external_parent_id:
-            return {}
-        return {"parent_id": self.external_parent_id, "stock_on_parent": self.external_stock_on_parent}
+    def _extras(self):
+        """What the connector needs to send these listings besides ids and values, by
+        listing id (the ``extra`` of their updates). One call per batch: a connector
+        extending it reads what it needs for the whole batch at once."""
+        return {
+            listing.id: (
+                {"parent_id": listing.external_parent_id, "stock_on_parent": listing.external_stock_on_parent}
+                if listing.external_parent_id
+                else {}
+            )
+            for listing in self
+        }
 
     def action_compare_with_channel(self):
         """Read these listings back from their channels; re-send those that differ."""

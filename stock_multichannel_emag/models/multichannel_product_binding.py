@@ -29,45 +29,51 @@ class MultichannelProductBinding(models.Model):
         for listing in self.filtered(lambda b: b.emag_create_offer and not b.external_id):
             listing.external_id = str(listing.product_id.id)
 
-    def _emag_vat(self):
-        """The product's own VAT for eMAG's net prices: its sales taxes in the channel's company.
-
-        {} when the product has no percent sales tax (the channel's rate applies then).
-        """
-        company = self.channel_id.company_id
-        taxes = (
-            self.product_id.sudo()
-            .taxes_id.filtered_domain(self.env["account.tax"]._check_company_domain(company))
-            .filtered(lambda tax: tax.amount_type == "percent")
-        )
-        if not taxes:
-            return {}
-        rate = sum(taxes.mapped("amount"))
-        return {
-            "tax_rate": rate,
-            "price_includes_tax": any(taxes.mapped("price_include")),
-            "vat_id": self.channel_id._emag_vat_id(rate),
-        }
-
-    def _extra(self):
-        extra = super()._extra()
-        if self.channel_id.channel_type == "emag":
-            extra.update(self._emag_vat())
-        if self.emag_create_offer and self.channel_id.channel_type == "emag":
-            channel = self.channel_id
-            extra.update(
-                {
-                    "emag_create": True,
-                    "quantity": channel._stock_targets(self)[self.id],
-                    "price": channel._price_targets(self)[self.id],
-                    "regular_price": channel._regular_prices(self)[self.id],
-                    "name": self.product_id.name,
-                    "part_number": self.product_id.default_code or "",
-                    "part_number_key": self.emag_part_number_key or "",
-                    "ean": self.product_id.barcode or "",
+    def _emag_vat_by_product(self):
+        """Each product's own VAT for eMAG's net prices: its percent sales taxes in the
+        channel's company, by product id; a product without any is left out (the
+        channel's rate applies then)."""
+        channel = self.channel_id
+        company_domain = self.env["account.tax"]._check_company_domain(channel.company_id)
+        vat = {}
+        for product in self.product_id.sudo():
+            taxes = product.taxes_id.filtered_domain(company_domain).filtered(lambda tax: tax.amount_type == "percent")
+            if taxes:
+                rate = sum(taxes.mapped("amount"))
+                vat[product.id] = {
+                    "tax_rate": rate,
+                    "price_includes_tax": any(taxes.mapped("price_include")),
+                    "vat_id": channel._emag_vat_id(rate),
                 }
-            )
-        return extra
+        return vat
+
+    def _extras(self):
+        extras = super()._extras()
+        for channel in self.channel_id.filtered(lambda c: c.channel_type == "emag"):
+            listings = self.filtered(lambda b, channel=channel: b.channel_id == channel)
+            vat = listings._emag_vat_by_product()
+            created = listings.filtered("emag_create_offer")
+            if created:
+                # a new offer is created with its quantity and prices: one read for the batch
+                quantities = channel._stock_targets(created)
+                prices = channel._price_targets(created)
+                regular_prices = channel._regular_prices(created)
+            for listing in listings:
+                extras[listing.id] = dict(extras[listing.id], **vat.get(listing.product_id.id, {}))
+                if listing in created:
+                    extras[listing.id].update(
+                        {
+                            "emag_create": True,
+                            "quantity": quantities[listing.id],
+                            "price": prices[listing.id],
+                            "regular_price": regular_prices[listing.id],
+                            "name": listing.product_id.name,
+                            "part_number": listing.product_id.default_code or "",
+                            "part_number_key": listing.emag_part_number_key or "",
+                            "ean": listing.product_id.barcode or "",
+                        }
+                    )
+        return extras
 
     @api.model
     def _apply_push_results(self, kind, batch, results, regular_prices=None):
