@@ -1,19 +1,32 @@
 """eMAG benchmark: offers pushed and orders imported per second against the simulator.
 
-    python3 bench/emag_bench.py [--offers 2000] [--orders 200]
+    python3 bench/emag_bench.py [--offers 2000] [--orders 200] [--limited 0]
 
 Creates a throw-away database with the addons, then measures in one run:
 - the simulator's own cost: raw HTTP calls of 50-offer batches, no Odoo;
 - a full stock push of N listings through the Odoo engine, with eMAG's rate limit
   (3 requests/s) and without it (the limit lifted in client and simulator, to see
-  Odoo's own cost);
-- importing M new orders (acknowledge, re-read, sale order confirmed), the same two ways.
-Prints the figures and their ratios to the simulator's cost.
+  Odoo's own cost; ``--limited 0`` skips the runs under the real limit);
+- importing M new orders (acknowledge, re-read, sale order confirmed), the same two ways;
+- Odoo's bare ``sale.order.create`` + ``action_confirm`` of the same orders (same
+  customers, lines, prices and taxes, one commit each, as the import): the baseline of
+  the import.
+Prints the figures and their ratios to the simulator's cost and to the baseline, Odoo's
+own time per pushed listing (the push's time without its calls to the simulator) and
+the process's memory before and after the push.
 """
 
 import time
 
 import harness
+
+
+def rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def measure(registry, args):
@@ -102,13 +115,16 @@ def measure(registry, args):
             env = api.Environment(cr, odoo.SUPERUSER_ID, {})
             cr.execute("UPDATE multichannel_product_binding SET stock_pending = true, stock_pushed_at = NULL")
             env.invalidate_all()
+            cr.commit()
             sim.log.clear()
+            memory_before = rss_mb()
             started = time.perf_counter()
             env["multichannel.channel"].browse(channel_id)._push("stock", auto_commit=True)
             elapsed = time.perf_counter() - started
+            memory_after = rss_mb()
         calls = len(sim.requests_to("offer/save"))
         throttled = len([e for e in sim.log if e.get("status") == 429])
-        return args.offers / elapsed, calls, throttled, sim.max_rate("other")
+        return args.offers / elapsed, calls, throttled, sim.max_rate("other"), elapsed, memory_before, memory_after
 
     def import_orders(limited):
         rate = 12 if limited else unlimited
@@ -128,32 +144,87 @@ def measure(registry, args):
             created = env["sale.order"].search_count([("multichannel_channel_id", "=", channel_id)]) - before
         return created / elapsed, created
 
+    def bare_orders(count):
+        """Odoo's own create + confirm of the last ``count`` imported orders, one commit each."""
+        with registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            imported = env["sale.order"].search(
+                [("multichannel_channel_id", "=", channel_id)], order="id desc", limit=count
+            )
+            copies = [
+                {
+                    "partner_id": order.partner_id.id,
+                    "partner_shipping_id": order.partner_shipping_id.id,
+                    "pricelist_id": order.pricelist_id.id,
+                    "date_order": order.date_order,
+                    "order_line": [
+                        (
+                            0,
+                            0,
+                            {
+                                "product_id": line.product_id.id,
+                                "name": line.name,
+                                "product_uom_qty": line.product_uom_qty,
+                                "price_unit": line.price_unit,
+                                "discount": line.discount,
+                                "tax_id": [Command.set(line.tax_id.ids)],
+                            },
+                        )
+                        for line in order.order_line
+                    ],
+                }
+                for order in imported
+            ]
+            env.invalidate_all()
+            started = time.perf_counter()
+            for values in copies:
+                env["sale.order"].create(values).action_confirm()
+                cr.commit()
+            elapsed = time.perf_counter() - started
+        return len(copies) / elapsed
+
     raw_offer, raw_order_call = raw_cost()
-    limited_push = push(limited=True)
+    limited_push = push(limited=True) if args.limited else (0, 0, 0, 0)
     free_push = push(limited=False)
-    limited_orders = import_orders(limited=True)
+    limited_orders = import_orders(limited=True) if args.limited else (0, 0)
     free_orders = import_orders(limited=False)
+    bare = bare_orders(free_orders[1])
     sim.stop()
+    raw_call = raw_offer * 50
+    odoo_per_listing = (free_push[4] - free_push[1] * raw_call) / args.offers
 
     print(f"\neMAG benchmark: {args.offers} listings, {args.orders} orders per run")
     print(
         f"  simulator alone        {1 / raw_offer:10.0f} offers/s over raw HTTP (50 per call); "
         f"{1000 * raw_order_call:.2f} ms per order call"
     )
-    print(
-        f"  stock push, rate-limited  {limited_push[0]:7.0f} offers/s  ({limited_push[1]} calls, "
-        f"max {limited_push[3]} req/s seen, {limited_push[2]} answered 429; eMAG's cap is 150 offers/s)"
-    )
+    if args.limited:
+        print(
+            f"  stock push, rate-limited  {limited_push[0]:7.0f} offers/s  ({limited_push[1]} calls, "
+            f"max {limited_push[3]} req/s seen, {limited_push[2]} answered 429; eMAG's cap is 150 offers/s)"
+        )
     print(
         f"  stock push, unthrottled   {free_push[0]:7.0f} offers/s  ({free_push[1]} calls) = "
         f"{free_push[0] * raw_offer:.2f} x the simulator's own speed"
     )
-    print(f"  order import, rate-limited {limited_orders[0]:6.1f} orders/s ({limited_orders[1]} orders)")
+    print(
+        f"  full push, Odoo's own time {1000 * odoo_per_listing:.3f} ms per listing (the push's "
+        f"{free_push[4]:.2f}s minus {free_push[1]} calls x {1000 * raw_call:.1f} ms); memory "
+        f"{free_push[5]:.0f} MB before, {free_push[6]:.0f} MB after"
+    )
+    if args.limited:
+        print(f"  order import, rate-limited {limited_orders[0]:6.1f} orders/s ({limited_orders[1]} orders)")
     print(
         f"  order import, unthrottled  {free_orders[0]:6.1f} orders/s ({free_orders[1]} orders); "
         f"simulator's own share per order (3 order calls): {100 * 3 * raw_order_call * free_orders[0]:.1f}%"
     )
+    print(
+        f"  Odoo's bare create + confirm of the same orders {bare:6.1f} orders/s: the import takes "
+        f"{bare / free_orders[0]:.2f}x its time ({1000 / free_orders[0] - 1000 / bare:+.1f} ms per order)"
+    )
 
 
 if __name__ == "__main__":
-    harness.run(__file__, harness.parse(__doc__, offers=2000, orders=200), "stock_multichannel_emag", measure)
+    harness.run(
+        __file__, harness.parse(__doc__, offers=2000, orders=200, limited=1), "stock_multichannel_emag", measure
+    )

@@ -3,6 +3,7 @@ import time
 import zlib
 from collections import defaultdict
 from datetime import timedelta
+from functools import partial
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
@@ -17,6 +18,7 @@ from ..lib.adapter import (
     TransportError,
 )
 from ..lib.availability import apply_policy
+from ..lib.cron_wakeup import notify_cron_workers
 from ..lib.retry import call_with_retry
 from ..lib.transactions import CONCURRENT_ERRORS, read_committed
 
@@ -954,6 +956,7 @@ class MultichannelChannel(models.Model):
     @api.model
     def _cron_channels(self, kind):
         """Active channels whose connector is installed and whose ``kind`` run is due."""
+        self._consume_wakeups(kind)
         channels = self.search([("channel_type", "in", self._connected_types())])
         return channels.filtered(lambda c: c._is_due(kind))
 
@@ -1027,14 +1030,69 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _trigger_realtime(self, kind):
-        """Wake the ``kind`` cron now instead of at its next tick (once per transaction)."""
-        triggered = self.env.cr.precommit.data.setdefault("multichannel.triggered", set())
-        if kind in triggered:
+        """Wake the ``kind`` cron now instead of at its next tick, unless a wake-up is pending.
+
+        A wake-up is pending when a trigger of the cron is due and not consumed yet: one
+        asked for earlier in this transaction (savepoints or not), or by another
+        transaction, committed and not yet taken by a run (``_consume_wakeups``). That
+        trigger is locked (key share) until this transaction ends, so a run cannot take
+        it, drain the queue and miss what this transaction commits; one being taken
+        (locked by the run) is skipped and a new one asked for. The cron workers are
+        notified once per transaction, after the commit, on a kept connection.
+        """
+        cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
+        if not cron or not cron.sudo().active:
             return
-        triggered.add(kind)
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                SELECT id FROM ir_cron_trigger
+                 WHERE cron_id = %s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
+                 LIMIT 1
+                   FOR KEY SHARE SKIP LOCKED
+                """,
+                cron.id,
+            )
+        )
+        if cr.rowcount:
+            return
+        # the moment to the microsecond: later than the start of a run in progress, whose
+        # end deletes the triggers due before it started (ir.cron._reschedule_later)
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, create_date, write_date)
+                VALUES (%(cron)s, clock_timestamp() AT TIME ZONE 'UTC', %(uid)s, %(uid)s,
+                        now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+                """,
+                cron=cron.id,
+                uid=self.env.uid,
+            )
+        )
+        if "multichannel.notify" not in cr.postcommit.data:
+            cr.postcommit.data["multichannel.notify"] = True
+            cr.postcommit.add(partial(notify_cron_workers, cr.dbname))
+
+    @api.model
+    def _consume_wakeups(self, kind):
+        """A run of the ``kind`` cron starts: the wake-ups asked for until now are taken.
+
+        Run before the queue is drained, so whatever a transaction commits after this
+        point asks for (and gets) a new wake-up; a transaction still holding a pending
+        trigger (see ``_trigger_realtime``) is waited for, and its requests drained.
+        """
         cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
         if cron:
-            cron.sudo()._trigger()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    DELETE FROM ir_cron_trigger
+                     WHERE cron_id = %s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
+                    """,
+                    cron.id,
+                )
+            )
 
     # ------------------------------------------------------------------
     # screens

@@ -217,8 +217,7 @@ class MultichannelOrder(models.Model):
             data = self._normalized()
         except OrderDataError:
             data = {"lines": []}
-        for line in data["lines"]:
-            product = self._find_product(line)
+        for line, product in zip(data["lines"], self._find_products(data["lines"]), strict=True):
             if product:
                 quantities[str(product.id)] += line["quantity"]
         return quantities
@@ -388,26 +387,53 @@ class MultichannelOrder(models.Model):
 
     def _find_product(self, line):
         """The product of an order line: listing external id, then listing SKU, then internal reference."""
-        Binding = self.env["multichannel.product.binding"].sudo()
+        return self._find_products([line])[0]
+
+    def _find_products(self, lines):
+        """The products of order lines (an empty recordset for a line that matches none), in
+        a few queries for all of them: by listing external id, then listing SKU, then
+        internal reference."""
+        Product = self.env["product.product"].sudo()
         channel = self.channel_id
-        if line.get("listing_external_id"):
-            listing = Binding.search(
-                [("channel_id", "=", channel.id), ("external_id", "=", line["listing_external_id"])], limit=1
-            )
-            if listing:
-                return listing.product_id
-        if line.get("sku"):
-            listing = Binding.search([("channel_id", "=", channel.id), ("external_sku", "=", line["sku"])], limit=1)
-            if listing:
-                return listing.product_id
-            return (
-                self.env["product.product"]
+        external_ids = {line["listing_external_id"] for line in lines if line.get("listing_external_id")}
+        skus = {line["sku"] for line in lines if line.get("sku")}
+        by_external_id, by_sku, by_code = {}, {}, {}
+        if external_ids or skus:
+            listings = (
+                self.env["multichannel.product.binding"]
                 .sudo()
-                .search(
-                    [("default_code", "=", line["sku"]), ("company_id", "in", (channel.company_id.id, False))], limit=1
+                .search_fetch(
+                    [
+                        ("channel_id", "=", channel.id),
+                        "|",
+                        ("external_id", "in", sorted(external_ids)),
+                        ("external_sku", "in", sorted(skus)),
+                    ],
+                    ["external_id", "external_sku", "product_id"],
                 )
             )
-        return self.env["product.product"]
+            for listing in listings:  # the first listing in the usual order wins, as a search limited to one
+                if listing.external_id in external_ids:
+                    by_external_id.setdefault(listing.external_id, listing.product_id)
+                if listing.external_sku in skus:
+                    by_sku.setdefault(listing.external_sku, listing.product_id)
+        codes = skus - set(by_sku)
+        if codes:
+            for product in Product.search_fetch(
+                [("default_code", "in", sorted(codes)), ("company_id", "in", (channel.company_id.id, False))],
+                ["default_code"],
+            ):
+                by_code.setdefault(product.default_code, product)
+        products = []
+        for line in lines:
+            external_id, sku = line.get("listing_external_id"), line.get("sku")
+            product = (
+                (external_id and by_external_id.get(external_id))
+                or (sku and (by_sku.get(sku) or by_code.get(sku)))
+                or Product
+            )
+            products.append(product)
+        return products
 
     def _create_sale_order(self, data):
         channel = self.channel_id.sudo()
@@ -423,8 +449,8 @@ class MultichannelOrder(models.Model):
         include_tax = channel.prices_include_tax if data["prices_include_tax"] is None else data["prices_include_tax"]
         problems = []
         line_commands = []
-        for index, line in enumerate(data["lines"], 1):
-            product = self._find_product(line)
+        taxes = {}  # the company's sales taxes, searched once per order
+        for index, (line, product) in enumerate(zip(data["lines"], self._find_products(data["lines"]), strict=True), 1):
             if not product:
                 problems.append(
                     _(
@@ -439,7 +465,14 @@ class MultichannelOrder(models.Model):
                 continue
             line_commands.append(
                 self._line_command(
-                    product, line["quantity"], line["unit_price"], line["tax_rate"], include_tax, line["name"], problems
+                    product,
+                    line["quantity"],
+                    line["unit_price"],
+                    line["tax_rate"],
+                    include_tax,
+                    line["name"],
+                    problems,
+                    taxes,
                 )
             )
         for shipping in data["shipping"]:
@@ -452,6 +485,7 @@ class MultichannelOrder(models.Model):
                     include_tax,
                     shipping["name"] or channel.shipping_product_id.name,
                     problems,
+                    taxes,
                 )
             )
         for discount in data["discounts"]:
@@ -464,6 +498,7 @@ class MultichannelOrder(models.Model):
                     include_tax,
                     discount["name"] or channel.discount_product_id.name,
                     problems,
+                    taxes,
                 )
             )
         partner, delivery = self._customer_partners(data, problems)
@@ -513,33 +548,39 @@ class MultichannelOrder(models.Model):
             body = Markup("<p>%s</p>") % Markup("<br/>").join(text.splitlines())
             sale.message_post(body=body, subtype_xmlid="mail.mt_note")
 
-    def _line_command(self, product, quantity, price, tax_rate, include_tax, name, problems):
+    def _line_command(self, product, quantity, price, tax_rate, include_tax, name, problems, taxes=None):
         values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price}
         if name:
             values["name"] = name if name != product.name else product.display_name
         if tax_rate is not None:
-            values["tax_id"] = [fields.Command.set(self._tax_for(tax_rate, include_tax, problems).ids)]
+            values["tax_id"] = [fields.Command.set(self._tax_for(tax_rate, include_tax, problems, taxes).ids)]
         return fields.Command.create(values)
 
-    def _tax_for(self, rate, include_tax, problems):
-        """The company's sales tax of ``rate`` percent, priced as the channel prices."""
+    def _tax_for(self, rate, include_tax, problems, taxes=None):
+        """The company's sales tax of ``rate`` percent, priced as the channel prices.
+
+        ``taxes``: a dict kept by the caller for one order, so that the company's sales
+        taxes are searched once per order, not once per line.
+        """
         if not rate:
             return self.env["account.tax"]
         company = self.channel_id.company_id
-        taxes = (
-            self.env["account.tax"]
-            .sudo()
-            .with_company(company)
-            .search(
-                [
-                    ("type_tax_use", "=", "sale"),
-                    ("amount_type", "=", "percent"),
-                    ("company_id", "=", company.id),
-                    ("price_include", "=", include_tax),
-                ]
+        taxes = {} if taxes is None else taxes
+        if include_tax not in taxes:
+            taxes[include_tax] = (
+                self.env["account.tax"]
+                .sudo()
+                .with_company(company)
+                .search(
+                    [
+                        ("type_tax_use", "=", "sale"),
+                        ("amount_type", "=", "percent"),
+                        ("company_id", "=", company.id),
+                        ("price_include", "=", include_tax),
+                    ]
+                )
             )
-            .filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
-        )
+        taxes = taxes[include_tax].filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
         if not taxes:
             problems.append(
                 _(

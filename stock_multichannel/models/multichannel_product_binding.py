@@ -1,8 +1,8 @@
 import json
-from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]
 # what the push engine records of the channel's side: written by the engine only, never by
@@ -192,30 +192,42 @@ class MultichannelProductBinding(models.Model):
         moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
         self.flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
         self.env["multichannel.channel"].flush_model(["active", "pricelist_id", f"{kind}_schedule"])
+        # once per listing and kind per transaction: a row this transaction queued already
+        # (at an earlier savepoint, say) is enough, unless this one also says the channel
+        # moved the listing; a row rolled back with its savepoint is queued again
         self.env.cr.execute(
-            f"""
-            WITH inserted AS (
-                INSERT INTO multichannel_sync_request (binding_id, kind, cause, requested_at, channel_moved)
-                SELECT b.id, %(kind)s, %(cause)s, clock_timestamp() AT TIME ZONE 'UTC',
-                       (b.channel_id || '-' || b.product_id) = ANY(%(moved)s)
-                  FROM multichannel_product_binding b
+            SQL(
+                """
+                WITH requested AS (
+                    SELECT b.id, (b.channel_id || '-' || b.product_id) = ANY(%(moved)s) AS moved
+                      FROM multichannel_product_binding b
+                      JOIN multichannel_channel c ON c.id = b.channel_id
+                     WHERE b.active AND c.active AND %(sync)s
+                       AND (b.product_id = ANY(%(products)s) OR c.pricelist_id = ANY(%(pricelists)s))
+                ), inserted AS (
+                    INSERT INTO multichannel_sync_request
+                                (binding_id, kind, cause, requested_at, channel_moved, transaction_id)
+                    SELECT q.id, %(kind)s, %(cause)s, clock_timestamp() AT TIME ZONE 'UTC', q.moved, txid_current()
+                      FROM requested q
+                     WHERE NOT EXISTS (
+                            SELECT 1 FROM multichannel_sync_request r
+                             WHERE r.binding_id = q.id AND r.kind = %(kind)s
+                               AND r.transaction_id = txid_current() AND (r.channel_moved OR NOT q.moved))
+                    RETURNING binding_id
+                )
+                SELECT bool_or(%(schedule)s = 'realtime')
+                  FROM inserted i
+                  JOIN multichannel_product_binding b ON b.id = i.binding_id
                   JOIN multichannel_channel c ON c.id = b.channel_id
-                 WHERE b.active AND c.active AND b.{kind}_sync
-                   AND (b.product_id = ANY(%(products)s) OR c.pricelist_id = ANY(%(pricelists)s))
-                RETURNING binding_id
+                """,
+                kind=kind,
+                cause=cause,
+                products=list(product_ids),
+                pricelists=list(pricelist_ids),
+                moved=moved,
+                sync=SQL.identifier("b", f"{kind}_sync"),
+                schedule=SQL.identifier("c", f"{kind}_schedule"),
             )
-            SELECT bool_or(c.{kind}_schedule = 'realtime')
-              FROM inserted i
-              JOIN multichannel_product_binding b ON b.id = i.binding_id
-              JOIN multichannel_channel c ON c.id = b.channel_id
-            """,
-            {
-                "kind": kind,
-                "cause": cause,
-                "products": list(product_ids),
-                "pricelists": list(pricelist_ids),
-                "moved": moved,
-            },
         )
         if self.env.cr.fetchone()[0]:
             self.env["multichannel.channel"]._trigger_realtime(kind)
@@ -314,19 +326,80 @@ class MultichannelProductBinding(models.Model):
 
     @api.model
     def _apply_push_results(self, kind, batch, results, regular_prices=None):
-        now = fields.Datetime.now()
-        value_field = "pushed_qty" if kind == "stock" else "pushed_price"
-        accepted = defaultdict(list)  # listings that now show the same values are settled in one write
+        """Write what the channel answered: refused items to error, accepted ones settled,
+        all of those in one UPDATE (what ``_mark_settled`` writes, with each one's value)."""
+        accepted = []
         for listing, target in batch:
             result = results.get(listing.id)
             if result and result.ok:
-                regular = regular_prices[listing.id] if regular_prices else None
-                accepted[target, regular].append(listing.id)
+                accepted.append((listing.id, target, regular_prices[listing.id] if regular_prices else None))
             else:
                 message = result.message if result else _("The channel did not answer for this item.")
                 listing.write({"state": "error", "last_error": message})
-        for (target, regular), listing_ids in accepted.items():
-            values = {value_field: target, f"{kind}_pushed_at": now}
-            if regular is not None:
-                values["pushed_regular_price"] = regular
-            self.sudo().browse(listing_ids)._mark_settled(kind, values)  # as the push engine reads them
+        if accepted:
+            self._settle_pushed(kind, accepted)
+
+    @api.model
+    def _settle_pushed(self, kind, accepted):
+        """``accepted``: (listing id, value the channel now shows, regular price or None)."""
+        other = "price" if kind == "stock" else "stock"
+        value_column = "pushed_qty" if kind == "stock" else "pushed_price"
+        changed = [
+            value_column,
+            f"{kind}_pushed_at",
+            f"{kind}_pending",
+            f"{kind}_cause",
+            f"{kind}_requested_at",
+            "last_error",
+            "drift_fixed",
+            "state",
+        ]
+        extra = []
+        if kind == "stock":
+            extra.append(SQL("stock_moved_by_channel = false"))
+            changed.append("stock_moved_by_channel")
+        else:
+            extra.append(SQL("pushed_regular_price = COALESCE(v.regular, b.pushed_regular_price)"))
+            changed.append("pushed_regular_price")
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE multichannel_product_binding b
+                   SET %(value)s = v.value,
+                       %(pushed_at)s = %(now)s,
+                       %(pending)s = false,
+                       %(cause)s = NULL,
+                       %(requested_at)s = NULL,
+                       last_error = NULL,
+                       drift_fixed = true,
+                       state = CASE WHEN b.%(other_pending)s THEN 'pending' ELSE 'synced' END,
+                       write_uid = %(uid)s,
+                       write_date = %(now)s,
+                       %(extra)s
+                  FROM (VALUES %(rows)s) AS v(id, value, regular)
+                 WHERE b.id = v.id
+                """,
+                value=SQL.identifier(value_column),
+                pushed_at=SQL.identifier(f"{kind}_pushed_at"),
+                pending=SQL.identifier(f"{kind}_pending"),
+                cause=SQL.identifier(f"{kind}_cause"),
+                requested_at=SQL.identifier(f"{kind}_requested_at"),
+                other_pending=SQL.identifier(f"{other}_pending"),
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                extra=SQL(", ").join(extra),
+                rows=SQL(", ").join(
+                    SQL(
+                        "(%s::int, %s, %s::float8)",
+                        listing_id,
+                        SQL("%s::int", value) if kind == "stock" else SQL("%s::float8", value),
+                        regular,
+                    )
+                    for listing_id, value, regular in accepted
+                ),
+            )
+        )
+        self.browse([listing_id for listing_id, _value, _regular in accepted]).invalidate_recordset(
+            [*changed, "write_uid", "write_date"], flush=False
+        )

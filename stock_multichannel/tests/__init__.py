@@ -12,4 +12,5 @@ from . import (
     test_reports,
     test_security,
     test_shown,
+    test_wakeup,
 )

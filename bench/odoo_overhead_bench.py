@@ -1,0 +1,285 @@
+"""Odoo overhead benchmark: what the addons cost to Odoo's own stock and sale operations.
+
+    python3 bench/odoo_overhead_bench.py [--products 2000] [--rounds 40]
+
+Creates two throw-away databases with the same data: one with ``sale_stock`` alone,
+one with the addons (eMAG and shop connectors) and 3 channels in real time (stock,
+prices, orders) listing every product. Then, in paired rounds (each round runs every
+operation once in each database, the order of the two databases alternating), times
+Odoo's own operations, each in its own committed transaction (the addons' work at
+commit included):
+- one inventory adjustment (a counted quantity applied);
+- a receipt of 3 products created, confirmed and validated;
+- a sale order of 3 lines created and confirmed;
+- the delivery of that sale order validated.
+No cron worker runs: the wake-ups the addons ask for stay pending, as they would
+while the push is busy. ``--no-pending`` (a second table) deletes the pending
+wake-ups before each operation instead, as a cron worker keeping up would: every
+operation then asks for its own wake-up. Prints medians and the ratios.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import harness
+
+OPERATIONS = [
+    ("adjustment", "one inventory adjustment"),
+    ("receipt", "receipt created, confirmed, validated"),
+    ("sale", "sale order, 3 lines, create + confirm"),
+    ("delivery", "delivery validated"),
+]
+
+
+def prepare(env, args, with_addons):
+    from odoo import Command
+
+    warehouse = env["stock.warehouse"].search([], limit=1)
+    products = env["product.product"].create(
+        [
+            {"name": f"Bench {i}", "default_code": f"OV{i}", "is_storable": True, "list_price": 10 + i % 50}
+            for i in range(args.products)
+        ]
+    )
+    env["stock.quant"].with_context(inventory_mode=True).create(
+        [{"product_id": p.id, "location_id": warehouse.lot_stock_id.id, "inventory_quantity": 10**6} for p in products]
+    ).action_apply_inventory()
+    env["res.partner"].create([{"name": "Bench customer"}, {"name": "Bench vendor"}])
+    if with_addons:
+        pricelist = env["product.pricelist"].search([], limit=1)
+        ron, bgn = env.ref("base.RON"), env.ref("base.BGN")
+        (ron | bgn).active = True
+        pricelists = env["product.pricelist"].create(
+            [{"name": "RON", "currency_id": ron.id}, {"name": "BGN", "currency_id": bgn.id}]
+        )
+        realtime = {"stock_schedule": "realtime", "price_schedule": "realtime", "order_schedule": "realtime"}
+        channels = env["multichannel.channel"].create(
+            [
+                dict(
+                    realtime,
+                    name="eMAG RO",
+                    channel_type="emag",
+                    emag_platform="ro",
+                    pricelist_id=pricelists[0].id,
+                    warehouse_ids=[Command.set(warehouse.ids)],
+                ),
+                dict(
+                    realtime,
+                    name="eMAG BG",
+                    channel_type="emag",
+                    emag_platform="bg",
+                    pricelist_id=pricelists[1].id,
+                    warehouse_ids=[Command.set(warehouse.ids)],
+                ),
+                dict(
+                    realtime,
+                    name="Shop",
+                    channel_type="woocommerce",
+                    woo_url="https://shop.example.com",
+                    pricelist_id=pricelist.id,
+                    warehouse_ids=[Command.set(warehouse.ids)],
+                ),
+            ]
+        )
+        for channel in channels:
+            env["multichannel.product.binding"].create(
+                [{"channel_id": channel.id, "product_id": p.id, "external_id": str(p.id)} for p in products]
+            )
+        # as after the first push: what the channels show is what Odoo wants
+        env.cr.execute("DELETE FROM multichannel_sync_request")
+        env.cr.execute(
+            "UPDATE multichannel_product_binding SET stock_pending = false, price_pending = false, state = 'synced'"
+        )
+    env.cr.execute("DELETE FROM ir_cron_trigger")
+
+
+class Operations:
+    """Odoo's own operations, the same in both databases."""
+
+    def __init__(self, env, round_index):
+        self.env = env
+        self.round = round_index
+        self.warehouse = env["stock.warehouse"].search([], limit=1)
+        products = env["product.product"].search([("default_code", "=like", "OV%")], order="id")
+        self.products = products
+        self.customer = env["res.partner"].search([("name", "=", "Bench customer")], limit=1)
+        self.vendor = env["res.partner"].search([("name", "=", "Bench vendor")], limit=1)
+
+    def _three(self, offset):
+        count = len(self.products)
+        return [self.products[(self.round * 7 + offset + k * 101) % count] for k in range(3)]
+
+    def adjustment(self):
+        product = self._three(0)[0]
+        quant = (
+            self.env["stock.quant"]
+            .with_context(inventory_mode=True)
+            .create(
+                {
+                    "product_id": product.id,
+                    "location_id": self.warehouse.lot_stock_id.id,
+                    "inventory_quantity": 10**6 - self.round,
+                }
+            )
+        )
+        quant.action_apply_inventory()
+
+    def receipt(self):
+        picking_type = self.warehouse.in_type_id
+        picking = self.env["stock.picking"].create(
+            {
+                "picking_type_id": picking_type.id,
+                "partner_id": self.vendor.id,
+                "location_id": picking_type.default_location_src_id.id,
+                "location_dest_id": picking_type.default_location_dest_id.id,
+                "move_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": 5,
+                            "product_uom": product.uom_id.id,
+                            "location_id": picking_type.default_location_src_id.id,
+                            "location_dest_id": picking_type.default_location_dest_id.id,
+                        },
+                    )
+                    for product in self._three(1)
+                ],
+            }
+        )
+        picking.action_confirm()
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.move_ids.picked = True
+        picking.button_validate()
+
+    def sale(self):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "client_order_ref": f"bench-{self.round}",
+                "order_line": [
+                    (0, 0, {"product_id": product.id, "product_uom_qty": 1 + k})
+                    for k, product in enumerate(self._three(2))
+                ],
+            }
+        )
+        order.action_confirm()
+
+    def delivery(self):
+        order = self.env["sale.order"].search([("client_order_ref", "=", f"bench-{self.round}")], limit=1)
+        picking = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.move_ids.picked = True
+        picking.button_validate()
+
+
+def measure(registries, args):
+    import odoo
+    from odoo import api
+
+    def run_once(registry, name, round_index, pending):
+        with registry.cursor() as cr:
+            if not pending:
+                cr.execute("DELETE FROM ir_cron_trigger")
+                cr.commit()
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            operations = Operations(env, round_index)
+            started = time.perf_counter()
+            getattr(operations, name)()
+            cr.commit()
+            return time.perf_counter() - started
+
+    def rounds(pending, count, offset):
+        timings = {(name, which): [] for name, _label in OPERATIONS for which in ("without", "with")}
+        for index in range(count):
+            order = [("without", registries[0]), ("with", registries[1])]
+            if index % 2:
+                order.reverse()
+            for name, _label in OPERATIONS:
+                for which, registry in order:
+                    timings[name, which].append(run_once(registry, name, offset + index, pending))
+        return timings
+
+    def report(title, timings):
+        print(f"\n{title}")
+        print("| Odoo's own operation | without | with addons | ratio | paired ratio (median) |")
+        print("|---|---|---|---|---|")
+        for name, label in OPERATIONS:
+            without, with_ = timings[name, "without"], timings[name, "with"]
+            paired = statistics.median(w / o for w, o in zip(with_, without, strict=True))
+            print(
+                f"| {label} | {1000 * statistics.median(without):.1f} ms | {1000 * statistics.median(with_):.1f} ms "
+                f"| {statistics.median(with_) / statistics.median(without):.3f}x | {paired:.3f}x |"
+            )
+
+    rounds(True, 5, 0)  # warm-up: caches, prepared plans, the first wake-up
+    report(
+        f"Odoo overhead benchmark: {args.products} products, 3 real-time channels listing each, "
+        f"{args.rounds} paired rounds (wake-ups pending, as while a push runs)",
+        rounds(True, args.rounds, 1000),
+    )
+    if args.no_pending:
+        report(
+            "Same, every pending wake-up deleted before each operation (a cron worker keeping up)",
+            rounds(False, args.rounds, 2000),
+        )
+    with registries[1].cursor() as cr:
+        cr.execute("SELECT count(*) FROM multichannel_sync_request")
+        requests = cr.fetchone()[0]
+        cr.execute("SELECT count(*) FROM ir_cron_trigger")
+        triggers = cr.fetchone()[0]
+    print(f"\nqueue rows left for the push: {requests}; cron triggers pending: {triggers}")
+
+
+def main():
+    args = harness.parse(__doc__, products=2000, rounds=40, no_pending=0)
+    if args.inside:
+        import odoo
+        from odoo import api
+
+        first, second = args.inside.split(",")
+        odoo.tools.config.parse_config(["-d", first, f"--addons-path={args.addons_path}", "--log-level=warn"])
+        registries = [odoo.modules.registry.Registry(first), odoo.modules.registry.Registry(second)]
+        for registry, with_addons in zip(registries, (False, True), strict=True):
+            with registry.cursor() as cr:
+                env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+                if not env["product.product"].search_count([("default_code", "=like", "OV%")]):
+                    prepare(env, args, with_addons)
+        return measure(registries, args)
+    from odoo_run import drop_database, odoo_command, prepared_env
+
+    env = prepared_env()
+    databases = [f"smc_bench_{os.getpid()}_bare", f"smc_bench_{os.getpid()}_addons"]
+    addons = ["sale_stock", "stock_multichannel_emag,stock_multichannel_shop"]
+    try:
+        for database, addon in zip(databases, addons, strict=True):
+            drop_database(env, database)
+            print(f"[bench] creating {database} with {addon}", flush=True)
+            subprocess.run(
+                odoo_command(env, database, "-i", addon, "--stop-after-init", "--without-demo=all", "--log-level=warn"),
+                check=True,
+            )
+        options = [
+            f"--{key.replace('_', '-')}={value}"
+            for key, value in vars(args).items()
+            if key not in ("inside", "addons_path")
+        ]
+        subprocess.run(
+            [env["python"], __file__, "--inside", ",".join(databases), "--addons-path", env["addons_path"], *options],
+            check=True,
+            env=dict(os.environ, PYTHONPATH=env["odoo_src"]),
+        )
+    finally:
+        for database in databases:
+            drop_database(env, database)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

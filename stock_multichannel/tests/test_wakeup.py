@@ -1,0 +1,107 @@
+from functools import partial
+from unittest.mock import patch
+
+from odoo.addons.stock_multichannel.lib import cron_wakeup
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from .common import MultichannelCase, order_data
+
+
+@tagged("post_install", "-at_install")
+class TestWakeUp(MultichannelCase):
+    """What one stock operation or one imported order costs in queue rows, statements,
+    cron triggers and NOTIFY connections: so it cannot creep back."""
+
+    def setUp(self):
+        super().setUp()
+        self.channel.write({"stock_schedule": "realtime", "order_schedule": "off"})
+        self.second = self.channel.copy({"name": "Second marketplace", "stock_schedule": "realtime"})
+        self.third = self.channel.copy({"name": "Third marketplace", "stock_schedule": "realtime"})
+        for channel, suffix in ((self.second, "2"), (self.third, "3")):
+            self._listing(self.chair, f"ext-chair-{suffix}", channel=channel)
+        self.cron = self.env.ref("stock_multichannel.ir_cron_push_stock")
+        self._changes_committed()
+        self.env.cr.execute("DELETE FROM multichannel_sync_request")
+        self.env.cr.execute("DELETE FROM ir_cron_trigger")
+
+    def _cost(self, operation):
+        """Run ``operation`` and what its commit runs; count what it queued and woke."""
+        cr = self.env.cr
+        inserts = []
+        execute = type(cr).execute
+
+        def counting(cursor, query, params=None, log_exceptions=True):
+            code = query.code if isinstance(query, SQL) else str(query)
+            if "INSERT INTO multichannel_sync_request" in code:
+                inserts.append(code)
+            return execute(cursor, query, params, log_exceptions)
+
+        cr.postcommit.clear()
+        with patch.object(type(cr), "execute", counting):
+            operation()
+            self._changes_committed()
+        notifications = [
+            func
+            for func in cr.postcommit._funcs
+            if getattr(func, "__name__", "") == "_notifydb"
+            or (isinstance(func, partial) and func.func is cron_wakeup.notify_cron_workers)
+        ]
+        cr.execute("SELECT binding_id FROM multichannel_sync_request WHERE kind = 'stock'")
+        rows = [binding_id for (binding_id,) in cr.fetchall()]
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
+        return {"rows": len(rows), "listings": len(set(rows)), "inserts": len(inserts)}, triggers, notifications
+
+    def test_one_stock_move(self):
+        counts, triggers, notifications = self._cost(lambda: self._deliver(self.chair, 1))
+        self.assertEqual(counts, {"rows": 3, "listings": 3, "inserts": 1}, "one row per listing, one statement")
+        self.assertEqual(triggers, 1)
+        self.assertEqual(len(notifications), 1, "one notification after the commit")
+        self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
+
+    def test_a_second_transaction_while_a_wake_up_is_pending(self):
+        self._cost(lambda: self._deliver(self.chair, 1))
+        self.env.cr.execute("DELETE FROM multichannel_sync_request")
+        counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
+        self.assertEqual(counts["rows"], 3, "the request itself is never skipped")
+        self.assertEqual((triggers, len(notifications)), (1, 0), "the pending wake-up is enough")
+        # a run starts: it takes the wake-ups asked for until now, then drains the queue
+        self.env["multichannel.channel"]._consume_wakeups("stock")
+        counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
+        self.assertEqual((triggers, len(notifications)), (1, 1), "what comes after the drain wakes the next run")
+
+    def test_one_imported_order(self):
+        def receive():
+            order = self.env["multichannel.order"]._receive(self.channel, order_data("W-1"))
+            self.assertEqual(order.state, "done", order.error)
+
+        counts, triggers, notifications = self._cost(receive)
+        self.assertEqual(counts["rows"], 3, "one row per listing of the ordered product, savepoints or not")
+        self.assertEqual(counts["listings"], 3)
+        self.assertLessEqual(counts["inserts"], 1)
+        self.assertEqual(triggers, 1)
+        self.assertEqual(len(notifications), 1)
+        self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
+
+    def test_a_request_rolled_back_with_its_savepoint_is_queued_again(self):
+        Binding = self.env["multichannel.product.binding"]
+        with self.env.cr.savepoint() as savepoint:
+            Binding._request_sync("stock", "test", product_ids=self.chair.ids)
+            self.assertEqual(self.env["multichannel.sync.request"].search_count([]), 3)
+            savepoint.rollback()
+        self.env.invalidate_all()
+        Binding._request_sync("stock", "test", product_ids=self.chair.ids)
+        Binding._request_sync("stock", "test", product_ids=self.chair.ids)
+        self.assertEqual(self.env["multichannel.sync.request"].search_count([]), 3)
+
+    def test_notifications_share_one_connection(self):
+        self.addCleanup(cron_wakeup._state.update, connection=None, pid=None)
+        previous = cron_wakeup._state["connection"]
+        cron_wakeup._state.update(connection=None, pid=None)
+        if previous is not None:
+            self.addCleanup(previous.close)
+        with patch.object(cron_wakeup.psycopg2, "connect", wraps=cron_wakeup.psycopg2.connect) as connect:
+            sent = [cron_wakeup.notify_cron_workers(self.env.cr.dbname) for _i in range(3)]
+        self.addCleanup(lambda: cron_wakeup._state["connection"] and cron_wakeup._state["connection"].close())
+        self.assertEqual(sent, [True, True, True])
+        self.assertEqual(connect.call_count, 1)
