@@ -38,6 +38,7 @@ CRONS = {
     "price": "stock_multichannel.ir_cron_push_price",
     "order": "stock_multichannel.ir_cron_import_orders",
     "audit": "stock_multichannel.ir_cron_audit",
+    "status": "stock_multichannel.ir_cron_send_order_statuses",
 }
 MAX_BACK_OFF_SECONDS = 15 * 60
 # what a cron run may spend before it hands over to its next run (Odoo kills it at 120 s)
@@ -1025,6 +1026,7 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _cron_send_order_statuses(self):
+        self._consume_wakeups("status")
         with read_committed(self.env.cr):
             self.env["multichannel.order"].with_context(
                 multichannel_cron=True, multichannel_deadline=time.monotonic() + CRON_BUDGET_SECONDS
@@ -1096,7 +1098,8 @@ class MultichannelChannel(models.Model):
 
         Run before the queue is drained, so whatever a transaction commits after this
         point asks for (and gets) a new wake-up; a transaction still holding a pending
-        trigger (see ``_trigger_realtime``) is waited for, and its requests drained.
+        trigger (see ``_trigger_realtime``) is waited for, and its requests drained: the
+        crons commit before they drain (``read_committed``), so the drain sees them.
         """
         cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
         if cron:

@@ -720,9 +720,7 @@ class MultichannelOrder(models.Model):
         orders = self.sudo().filtered(lambda o: o.status_sent != status)
         if orders:
             orders.write({"status_to_send": status, "status_error": False})
-            cron = self.env.ref("stock_multichannel.ir_cron_send_order_statuses", raise_if_not_found=False)
-            if cron:
-                cron.sudo()._trigger()
+            self.env["multichannel.channel"]._trigger_realtime("status")
 
     @api.model
     def _send_statuses(self, auto_commit=False):
