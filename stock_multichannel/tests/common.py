@@ -250,8 +250,12 @@ class MultichannelCase(TransactionCase):
         cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock_location, quantity)
 
     def _changes_committed(self):
-        """What a commit does: run the pre-commit hooks that queue sync requests."""
+        """What a commit does: run the pre-commit hooks that queue sync requests; what comes
+        next is another transaction's (the queue keeps one row per listing and transaction)."""
         self.env.cr.flush()
+        self.env.cr.execute(
+            "UPDATE multichannel_sync_request SET transaction_id = NULL WHERE transaction_id = txid_current()"
+        )
 
     def _deliver(self, product, quantity, validate=True):
         picking = self.env["stock.picking"].create(

@@ -67,6 +67,7 @@ class TestWakeUp(MultichannelCase):
         self.assertEqual((triggers, len(notifications)), (1, 0), "the pending wake-up is enough")
         # a run starts: it takes the wake-ups asked for until now, then drains the queue
         self.env["multichannel.channel"]._consume_wakeups("stock")
+        self.env.cr.execute("DELETE FROM multichannel_sync_request")
         counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
         self.assertEqual((triggers, len(notifications)), (1, 1), "what comes after the drain wakes the next run")
 
@@ -78,7 +79,9 @@ class TestWakeUp(MultichannelCase):
         counts, triggers, notifications = self._cost(receive)
         self.assertEqual(counts["rows"], 3, "one row per listing of the ordered product, savepoints or not")
         self.assertEqual(counts["listings"], 3)
-        self.assertLessEqual(counts["inserts"], 1)
+        # one statement per flush that has new stock changes (the order stored, its sale
+        # order confirmed, the order closed), each adding only what this transaction has not queued
+        self.assertLessEqual(counts["inserts"], 3)
         self.assertEqual(triggers, 1)
         self.assertEqual(len(notifications), 1)
         self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
