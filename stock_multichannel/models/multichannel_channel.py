@@ -497,12 +497,14 @@ class MultichannelChannel(models.Model):
             product_of.update({b.id: b.product_id.id for b in bindings if not isinstance(b.id, int)})
         available = self._available_quantities(self.env["product.product"].browse(set(product_of.values())))
         held_back, percent, maximum = self.stock_held_back, self.stock_percent, self.stock_max
-        return {
-            binding_id: apply_policy(
-                available.get(product_of[binding_id], 0.0), held_back=held_back, percent=percent, maximum=maximum
-            )
-            for binding_id in bindings.ids
-        }
+        shown = {}  # the policy once per distinct available quantity: many products share one
+
+        def policy(quantity):
+            if quantity not in shown:
+                shown[quantity] = apply_policy(quantity, held_back=held_back, percent=percent, maximum=maximum)
+            return shown[quantity]
+
+        return {binding_id: policy(available.get(product_of[binding_id], 0.0)) for binding_id in bindings.ids}
 
     def _price_targets(self, bindings):
         """{listing id: price from the channel pricelist}, rounded to its currency."""
