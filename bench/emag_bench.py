@@ -139,8 +139,18 @@ def measure(registry, args):
             channel = env["multichannel.channel"].browse(channel_id)
             before = env["sale.order"].search_count([("multichannel_channel_id", "=", channel_id)])
             started = time.perf_counter()
-            channel._import_orders(auto_commit=True)
-            elapsed = time.perf_counter() - started
+            if args.profile and not limited:
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                profiler.runcall(channel._import_orders, auto_commit=True)
+                elapsed = time.perf_counter() - started
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            else:
+                channel._import_orders(auto_commit=True)
+                elapsed = time.perf_counter() - started
             created = env["sale.order"].search_count([("multichannel_channel_id", "=", channel_id)]) - before
         return created / elapsed, created
 
@@ -226,5 +236,5 @@ def measure(registry, args):
 
 if __name__ == "__main__":
     harness.run(
-        __file__, harness.parse(__doc__, offers=2000, orders=200, limited=1), "stock_multichannel_emag", measure
+        __file__, harness.parse(__doc__, offers=2000, orders=200, limited=1, profile=0), "stock_multichannel_emag", measure
     )

@@ -396,27 +396,25 @@ class MultichannelOrder(models.Model):
         Product = self.env["product.product"].sudo()
         channel = self.channel_id
         external_ids = {line["listing_external_id"] for line in lines if line.get("listing_external_id")}
-        skus = {line["sku"] for line in lines if line.get("sku")}
         by_external_id, by_sku, by_code = {}, {}, {}
-        if external_ids or skus:
-            listings = (
-                self.env["multichannel.product.binding"]
-                .sudo()
-                .search_fetch(
-                    [
-                        ("channel_id", "=", channel.id),
-                        "|",
-                        ("external_id", "in", sorted(external_ids)),
-                        ("external_sku", "in", sorted(skus)),
-                    ],
-                    ["external_id", "external_sku", "product_id"],
-                )
-            )
-            for listing in listings:  # the first listing in the usual order wins, as a search limited to one
-                if listing.external_id in external_ids:
-                    by_external_id.setdefault(listing.external_id, listing.product_id)
-                if listing.external_sku in skus:
-                    by_sku.setdefault(listing.external_sku, listing.product_id)
+        Binding = self.env["multichannel.product.binding"].sudo()
+        # the first listing in the usual order wins, as a search limited to one
+        if external_ids:
+            for listing in Binding.search_fetch(
+                [("channel_id", "=", channel.id), ("external_id", "in", sorted(external_ids))],
+                ["external_id", "product_id"],
+            ):
+                by_external_id.setdefault(listing.external_id, listing.product_id)
+        # the SKU only for lines whose listing external id matched nothing
+        skus = {
+            line["sku"] for line in lines if line.get("sku") and not by_external_id.get(line.get("listing_external_id"))
+        }
+        if skus:
+            for listing in Binding.search_fetch(
+                [("channel_id", "=", channel.id), ("external_sku", "in", sorted(skus))],
+                ["external_sku", "product_id"],
+            ):
+                by_sku.setdefault(listing.external_sku, listing.product_id)
         codes = skus - set(by_sku)
         if codes:
             for product in Product.search_fetch(
