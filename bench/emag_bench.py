@@ -235,6 +235,5 @@ def measure(registry, args):
 
 
 if __name__ == "__main__":
-    harness.run(
-        __file__, harness.parse(__doc__, offers=2000, orders=200, limited=1, profile=0), "stock_multichannel_emag", measure
-    )
+    options = harness.parse(__doc__, offers=2000, orders=200, limited=1, profile=0)
+    harness.run(__file__, options, "stock_multichannel_emag", measure)
