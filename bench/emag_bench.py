@@ -119,8 +119,19 @@ def measure(registry, args):
             sim.log.clear()
             memory_before = rss_mb()
             started = time.perf_counter()
-            env["multichannel.channel"].browse(channel_id)._push("stock", auto_commit=True)
-            elapsed = time.perf_counter() - started
+            channel = env["multichannel.channel"].browse(channel_id)
+            if args.profile and not limited:
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                profiler.runcall(channel._push, "stock", auto_commit=True)
+                elapsed = time.perf_counter() - started
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            else:
+                channel._push("stock", auto_commit=True)
+                elapsed = time.perf_counter() - started
             memory_after = rss_mb()
         calls = len(sim.requests_to("offer/save"))
         throttled = len([e for e in sim.log if e.get("status") == 429])
