@@ -157,8 +157,8 @@ def measure(registry, args):
                 profiler = cProfile.Profile()
                 profiler.runcall(channel._import_orders, auto_commit=True)
                 elapsed = time.perf_counter() - started
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats("stock_multichannel", 50)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats("mail_thread|res_partner", 15)
             else:
                 channel._import_orders(auto_commit=True)
                 elapsed = time.perf_counter() - started
