@@ -220,6 +220,17 @@ def measure(registries, args):
             )
 
     rounds(True, 5, 0)  # warm-up: caches, prepared plans, the first wake-up
+    if args.profile:
+        import cProfile
+        import pstats
+
+        for name, _label in OPERATIONS:
+            profiler = cProfile.Profile()
+            for index in range(args.profile):
+                profiler.runcall(run_once, registries[1], name, 3000 + index, True)
+            print(f"\n=== {name}, {args.profile} runs with the addons")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats("stock_multichannel|sql_db.py.*commit", 25)
+        return
     report(
         f"Odoo overhead benchmark: {args.products} products, 3 real-time channels listing each, "
         f"{args.rounds} paired rounds (wake-ups pending, as while a push runs)",
@@ -239,7 +250,7 @@ def measure(registries, args):
 
 
 def main():
-    args = harness.parse(__doc__, products=2000, rounds=40, no_pending=0)
+    args = harness.parse(__doc__, products=2000, rounds=40, no_pending=0, profile=0)
     if args.inside:
         import odoo
         from odoo import api
