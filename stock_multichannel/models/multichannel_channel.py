@@ -1060,36 +1060,36 @@ class MultichannelChannel(models.Model):
         (locked by the run) is skipped and a new one asked for. The cron workers are
         notified once per transaction, after the commit, on a kept connection.
         """
-        cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
-        if not cron or not cron.sudo().active:
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(CRONS[kind], raise_if_not_found=False)
+        if not cron_id:
             return
         cr = self.env.cr
+        # one statement: the pending wake-up looked for (and locked), else a trigger of the
+        # active cron inserted, due at this moment to the microsecond: later than the start
+        # of a run in progress, whose end deletes the triggers due before it started
+        # (ir.cron._reschedule_later)
         cr.execute(
             SQL(
                 """
-                SELECT id FROM ir_cron_trigger
-                 WHERE cron_id = %s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
-                 LIMIT 1
-                   FOR KEY SHARE SKIP LOCKED
-                """,
-                cron.id,
-            )
-        )
-        if cr.rowcount:
-            return
-        # the moment to the microsecond: later than the start of a run in progress, whose
-        # end deletes the triggers due before it started (ir.cron._reschedule_later)
-        cr.execute(
-            SQL(
-                """
+                WITH pending AS (
+                    SELECT id FROM ir_cron_trigger
+                     WHERE cron_id = %(cron)s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
+                     LIMIT 1
+                       FOR KEY SHARE SKIP LOCKED
+                )
                 INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, create_date, write_date)
-                VALUES (%(cron)s, clock_timestamp() AT TIME ZONE 'UTC', %(uid)s, %(uid)s,
-                        now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+                SELECT c.id, clock_timestamp() AT TIME ZONE 'UTC', %(uid)s, %(uid)s,
+                       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM ir_cron c
+                 WHERE c.id = %(cron)s AND c.active AND NOT EXISTS (SELECT 1 FROM pending)
+                RETURNING id
                 """,
-                cron=cron.id,
+                cron=cron_id,
                 uid=self.env.uid,
             )
         )
+        if not cr.rowcount:
+            return
         if "multichannel.notify" not in cr.postcommit.data:
             cr.postcommit.data["multichannel.notify"] = True
             cr.postcommit.add(partial(notify_cron_workers, cr.dbname))
