@@ -35,16 +35,21 @@ class MultichannelProductBinding(models.Model):
         channel's rate applies then)."""
         channel = self.channel_id
         company_domain = self.env["account.tax"]._check_company_domain(channel.company_id)
-        vat = {}
+        vat, by_taxes = {}, {}
         for product in self.product_id.sudo():
-            taxes = product.taxes_id.filtered_domain(company_domain).filtered(lambda tax: tax.amount_type == "percent")
-            if taxes:
-                rate = sum(taxes.mapped("amount"))
-                vat[product.id] = {
+            # the template's taxes (read for the whole batch at once, where the variant's
+            # related field is computed product by product), looked at once per set of taxes
+            taxes = product.product_tmpl_id.taxes_id
+            if taxes not in by_taxes:
+                percent = taxes.filtered_domain(company_domain).filtered(lambda tax: tax.amount_type == "percent")
+                rate = sum(percent.mapped("amount"))
+                by_taxes[taxes] = percent and {
                     "tax_rate": rate,
-                    "price_includes_tax": any(taxes.mapped("price_include")),
+                    "price_includes_tax": any(percent.mapped("price_include")),
                     "vat_id": channel._emag_vat_id(rate),
                 }
+            if by_taxes[taxes]:
+                vat[product.id] = by_taxes[taxes]
         return vat
 
     def _extras(self):
