@@ -157,7 +157,7 @@ def measure(registry, args):
                 profiler = cProfile.Profile()
                 profiler.runcall(channel._import_orders, auto_commit=True)
                 elapsed = time.perf_counter() - started
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats("stock_multichannel", 50)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats("stock_multichannel[^/]*/(models|lib)", 50)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats("mail_thread|res_partner", 15)
             else:
                 channel._import_orders(auto_commit=True)
