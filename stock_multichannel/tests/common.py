@@ -1,3 +1,4 @@
+import logging
 from unittest.mock import patch
 from urllib.parse import urlsplit
 
@@ -158,17 +159,101 @@ def order_data(external_id="1001", lines=None, **overrides):
     return data
 
 
-class MultichannelCase(TransactionCase):
+class CapturedLogs(logging.Handler):
+    """Everything logged anywhere, at every level, while active."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+    def __enter__(self):
+        root = logging.getLogger()
+        self.previous_level = root.level
+        root.addHandler(self)
+        root.setLevel(logging.DEBUG)
+        return self
+
+    def __exit__(self, *exc):
+        root = logging.getLogger()
+        root.removeHandler(self)
+        root.setLevel(self.previous_level)
+
+
+class ChannelFixtures:
+    """What every addon's tests start from: a warehouse, a pricelist in the channel's
+    currency, a sales tax, storable products and their listings on ``cls.channel``."""
+
+    #: the sales taxes of the products ``_product`` creates
+    sale_taxes = None
+
+    @classmethod
+    def _set_up_basics(cls, currency_ref, pricelist_name, tax_rate=None, tax_name=None):
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.company
+        cls.currency = cls.env.ref(currency_ref)
+        cls.currency.active = True
+        cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
+        cls.stock_location = cls.warehouse.lot_stock_id
+        cls.pricelist = cls.env["product.pricelist"].create({"name": pricelist_name, "currency_id": cls.currency.id})
+        cls.sale_taxes = cls.env["account.tax"]
+        if tax_rate is not None:
+            cls.sale_taxes = cls.env["account.tax"].create(
+                {
+                    "name": tax_name or f"VAT {tax_rate:g}% (test)",
+                    "amount": tax_rate,
+                    "amount_type": "percent",
+                    "type_tax_use": "sale",
+                    "price_include_override": "tax_excluded",
+                    "company_id": cls.company.id,
+                }
+            )
+
+    @classmethod
+    def _product(cls, name, code, price, quantity=0, **values):
+        product = cls.env["product.product"].create(
+            dict(
+                {
+                    "name": name,
+                    "default_code": code,
+                    "list_price": price,
+                    "is_storable": True,
+                    "taxes_id": [Command.set(cls.sale_taxes.ids)],
+                },
+                **values,
+            )
+        )
+        if quantity:
+            cls.env["stock.quant"]._update_available_quantity(product, cls.stock_location, quantity)
+        return product
+
+    @classmethod
+    def _listing(cls, product, external_id, channel=None, parent=None, **values):
+        return cls.env["multichannel.product.binding"].create(
+            dict(
+                {
+                    "channel_id": (channel or cls.channel).id,
+                    "product_id": product.id,
+                    "external_id": str(external_id),
+                    "external_parent_id": str(parent) if parent else False,
+                },
+                **values,
+            )
+        )
+
+    @classmethod
+    def _set_stock(cls, product, quantity, location=None):
+        cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock_location, quantity)
+
+
+class MultichannelCase(ChannelFixtures, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.company = cls.env.company
-        cls.euro = cls.env.ref("base.EUR")
-        cls.euro.active = True
-        cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
-        cls.stock_location = cls.warehouse.lot_stock_id
-        cls.pricelist = cls.env["product.pricelist"].create({"name": "Channel EUR", "currency_id": cls.euro.id})
+        cls._set_up_basics("base.EUR", "Channel EUR")
+        cls.euro = cls.currency
         cls.tax19 = cls.env["account.tax"].create(
             {
                 "name": "VAT 19% test",
@@ -206,32 +291,6 @@ class MultichannelCase(TransactionCase):
             patcher.start()
             self.addCleanup(patcher.stop)
 
-    @classmethod
-    def _product(cls, name, code, price, **values):
-        return cls.env["product.product"].create(
-            dict(
-                {
-                    "name": name,
-                    "default_code": code,
-                    "list_price": price,
-                    "is_storable": True,
-                    "type": "consu",
-                    "taxes_id": [Command.clear()],
-                },
-                **values,
-            )
-        )
-
-    @classmethod
-    def _listing(cls, product, external_id, channel=None):
-        return cls.env["multichannel.product.binding"].create(
-            {
-                "channel_id": (channel or cls.channel).id,
-                "product_id": product.id,
-                "external_id": external_id,
-            }
-        )
-
     def _other_company_user(self, login):
         """A multichannel user of another company only."""
         other = self.env["res.company"].create({"name": f"Other Co ({login})"})
@@ -244,10 +303,6 @@ class MultichannelCase(TransactionCase):
                 "groups_id": [Command.set(self.env.ref("stock_multichannel.group_multichannel_user").ids)],
             }
         )
-
-    @classmethod
-    def _set_stock(cls, product, quantity, location=None):
-        cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock_location, quantity)
 
     def _changes_committed(self):
         """What a commit does: run the pre-commit hooks that queue sync requests; what comes

@@ -1,31 +1,19 @@
 from odoo import Command
-from odoo.addons.stock_multichannel.tests.common import LocalSimulatorMixin
+from odoo.addons.stock_multichannel.tests.common import ChannelFixtures, LocalSimulatorMixin
 
 from ..simulator.woo_simulator import WooSimulator
 
 KEY, SECRET = "ck_1234567890abcdef", "cs_s3cr3t-shop-9876"
 
 
-class ShopSetup(LocalSimulatorMixin):
+class ShopSetup(ChannelFixtures, LocalSimulatorMixin):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.sim = WooSimulator(KEY, SECRET).start()
         cls.addClassCleanup(cls.sim.stop)
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.euro = cls.env.ref("base.EUR")
-        cls.euro.active = True
-        cls.pricelist = cls.env["product.pricelist"].create({"name": "Shop EUR", "currency_id": cls.euro.id})
-        cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)], limit=1)
-        cls.vat19 = cls.env["account.tax"].create(
-            {
-                "name": "VAT 19% shop",
-                "amount": 19.0,
-                "amount_type": "percent",
-                "type_tax_use": "sale",
-                "price_include_override": "tax_excluded",
-            }
-        )
+        cls._set_up_basics("base.EUR", "Shop EUR", tax_rate=19.0, tax_name="VAT 19% shop")
+        cls.euro, cls.vat19 = cls.currency, cls.sale_taxes
         cls.channel = cls.env["multichannel.channel"].create(
             {
                 "name": "Own shop",
@@ -56,34 +44,6 @@ class ShopSetup(LocalSimulatorMixin):
         self.shirt_s_listing = self._listing(self.shirt_s, self.shirt_s_id, parent=self.shirt_id)
         self.shirt_m_listing = self._listing(self.shirt_m, self.shirt_m_id, parent=self.shirt_id)
 
-    @classmethod
-    def _product(cls, name, code, price, quantity):
-        product = cls.env["product.product"].create(
-            {
-                "name": name,
-                "default_code": code,
-                "list_price": price,
-                "is_storable": True,
-                "taxes_id": [Command.set(cls.vat19.ids)],
-            }
-        )
-        if quantity:
-            cls.env["stock.quant"]._update_available_quantity(product, cls.warehouse.lot_stock_id, quantity)
-        return product
-
-    def _listing(self, product, item_id, parent=None, **values):
-        return self.env["multichannel.product.binding"].create(
-            dict(
-                {
-                    "channel_id": self.channel.id,
-                    "product_id": product.id,
-                    "external_id": str(item_id),
-                    "external_parent_id": str(parent) if parent else False,
-                },
-                **values,
-            )
-        )
-
     def _set_stock(self, product, delta):
-        self.env["stock.quant"]._update_available_quantity(product, self.warehouse.lot_stock_id, delta)
+        super()._set_stock(product, delta)
         self.env.cr.flush()
