@@ -212,6 +212,22 @@ class ChannelFixtures:
             )
 
     @classmethod
+    def _channel(cls, name, channel_type, **values):
+        """A channel selling from the warehouse at the pricelist, retrying at once in tests."""
+        return cls.env["multichannel.channel"].create(
+            dict(
+                {
+                    "name": name,
+                    "channel_type": channel_type,
+                    "warehouse_ids": [Command.set(cls.warehouse.ids)],
+                    "pricelist_id": cls.pricelist.id,
+                    "retry_delay": 0.05,
+                },
+                **values,
+            )
+        )
+
+    @classmethod
     def _product(cls, name, code, price, quantity=0, **values):
         product = cls.env["product.product"].create(
             dict(
@@ -246,6 +262,18 @@ class ChannelFixtures:
     @classmethod
     def _set_stock(cls, product, quantity, location=None):
         cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock_location, quantity)
+
+    @classmethod
+    def _price_rule(cls, product, fixed_price=None, percent_off=None):
+        """A rule of the channel's pricelist for ``product``: a fixed price or a discount."""
+        values = (
+            {"compute_price": "fixed", "fixed_price": fixed_price}
+            if fixed_price is not None
+            else {"compute_price": "percentage", "percent_price": percent_off}
+        )
+        return cls.env["product.pricelist.item"].create(
+            dict(values, pricelist_id=cls.pricelist.id, applied_on="0_product_variant", product_id=product.id)
+        )
 
 
 class MultichannelCase(ChannelFixtures, TransactionCase):

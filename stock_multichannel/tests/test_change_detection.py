@@ -83,30 +83,14 @@ class TestChangeDetection(MultichannelCase):
         self.assertEqual((ledger.old_value, ledger.new_value, ledger.cause), ("100.0", "120.0", "price change"))
 
     def test_pricelist_rule_reaches_the_channel(self):
-        self.env["product.pricelist.item"].create(
-            {
-                "pricelist_id": self.pricelist.id,
-                "applied_on": "0_product_variant",
-                "product_id": self.desk.id,
-                "compute_price": "fixed",
-                "fixed_price": 199.0,
-            }
-        )
+        self._price_rule(self.desk, fixed_price=199.0)
         self.channel._push("price")
         self.assertEqual(self.remote.prices["ext-desk"], 199.0)
         self.assertEqual(self.remote.prices["ext-chair"], 100.0)
         self.assertEqual(self.remote.calls, [("price", 1)], "the chair's price did not change")
 
     def test_a_list_price_change_alone_resends_the_regular_price(self):
-        self.env["product.pricelist.item"].create(
-            {
-                "pricelist_id": self.pricelist.id,
-                "applied_on": "0_product_variant",
-                "product_id": self.chair.id,
-                "compute_price": "fixed",
-                "fixed_price": 90.0,
-            }
-        )
+        self._price_rule(self.chair, fixed_price=90.0)
         self.channel._push("price")
         self.assertEqual((self.remote.prices["ext-chair"], self.remote.regular_prices["ext-chair"]), (90.0, 100.0))
         self.remote.calls.clear()

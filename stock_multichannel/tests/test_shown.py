@@ -123,15 +123,7 @@ class TestSharedStockAndPrices(MultichannelCase):
         self.channel._push("price")
         self.assertEqual(self.remote.prices["ext-desk"], 250.0)
         # a rule written long ago starts today: nothing is written now, nothing noticed it
-        self.env["product.pricelist.item"].create(
-            {
-                "pricelist_id": self.pricelist.id,
-                "applied_on": "0_product_variant",
-                "product_id": self.desk.id,
-                "compute_price": "fixed",
-                "fixed_price": 199.0,
-            }
-        )
+        self._price_rule(self.desk, fixed_price=199.0)
         self.env.cr.execute("DELETE FROM multichannel_sync_request")
         self.remote.calls.clear()
         self.channel._push("price")

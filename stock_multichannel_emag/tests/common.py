@@ -1,4 +1,3 @@
-from odoo import Command
 from odoo.addons.stock_multichannel.tests.common import CapturedLogs, ChannelFixtures, LocalSimulatorMixin
 from odoo.tests import TransactionCase
 
@@ -17,20 +16,15 @@ class EmagCase(ChannelFixtures, LocalSimulatorMixin, TransactionCase):
         cls.addClassCleanup(cls.sim.stop)
         cls._set_up_basics("base.RON", "eMAG RON", tax_rate=21.0, tax_name="TVA 21% (test)")
         cls.ron, cls.vat21 = cls.currency, cls.sale_taxes
-        cls.channel = cls.env["multichannel.channel"].create(
-            {
-                "name": "eMAG RO",
-                "channel_type": "emag",
-                "emag_platform": "ro",
-                "warehouse_ids": [Command.set(cls.warehouse.ids)],
-                "pricelist_id": cls.pricelist.id,
-                "emag_username": "seller-ro",
-                "emag_password": PASSWORD,
-                "retry_delay": 0.05,
-                "retry_attempts": 4,
-                "emag_timeout": 5.0,
-                "customer_country_id": cls.env.ref("base.ro").id,
-            }
+        cls.channel = cls._channel(
+            "eMAG RO",
+            "emag",
+            emag_platform="ro",
+            emag_username="seller-ro",
+            emag_password=PASSWORD,
+            retry_attempts=4,
+            emag_timeout=5.0,
+            customer_country_id=cls.env.ref("base.ro").id,
         )
         cls.channel.emag_base_url = cls.sim.base_url
         cls.chair = cls._product("Office chair", "CHAIR", 500.0, 100)

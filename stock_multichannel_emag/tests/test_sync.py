@@ -37,15 +37,7 @@ class TestEmagStockAndPrices(EmagCase):
         self.channel._push("price")
         self.assertEqual(self.sim.offers[1001]["sale_price"], 500.0)
         self.sim.log.clear()
-        self.env["product.pricelist.item"].create(
-            {
-                "pricelist_id": self.pricelist.id,
-                "applied_on": "0_product_variant",
-                "product_id": self.chair.id,
-                "compute_price": "percentage",
-                "percent_price": 10.0,
-            }
-        )
+        self._price_rule(self.chair, percent_off=10.0)
         self.channel._push("price")
         offer = self.sim.offers[1001]
         self.assertEqual((offer["sale_price"], offer["recommended_price"]), (450.0, 500.0))

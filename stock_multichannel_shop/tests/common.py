@@ -1,4 +1,3 @@
-from odoo import Command
 from odoo.addons.stock_multichannel.tests.common import ChannelFixtures, LocalSimulatorMixin
 
 from ..simulator.woo_simulator import WooSimulator
@@ -14,19 +13,14 @@ class ShopSetup(ChannelFixtures, LocalSimulatorMixin):
         cls.addClassCleanup(cls.sim.stop)
         cls._set_up_basics("base.EUR", "Shop EUR", tax_rate=19.0, tax_name="VAT 19% shop")
         cls.euro, cls.vat19 = cls.currency, cls.sale_taxes
-        cls.channel = cls.env["multichannel.channel"].create(
-            {
-                "name": "Own shop",
-                "channel_type": "woocommerce",
-                "woo_url": cls.sim.url,
-                "woo_key": KEY,
-                "woo_secret": SECRET,
-                "warehouse_ids": [Command.set(cls.warehouse.ids)],
-                "pricelist_id": cls.pricelist.id,
-                "retry_delay": 0.05,
-                "woo_timeout": 5.0,
-                "order_import_since": False,  # the recorded real shop's orders are older than the test
-            }
+        cls.channel = cls._channel(
+            "Own shop",
+            "woocommerce",
+            woo_url=cls.sim.url,
+            woo_key=KEY,
+            woo_secret=SECRET,
+            woo_timeout=5.0,
+            order_import_since=False,  # the recorded real shop's orders are older than the test
         )
         cls.chair = cls._product("Office chair", "CHAIR", 100.0, 20)
         cls.shirt_s = cls._product("Shirt S", "SHIRT-S", 20.0, 5)

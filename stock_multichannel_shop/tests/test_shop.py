@@ -51,15 +51,7 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.assertEqual(self.sim.stock_of(self.chair_id), 16)
 
     def test_prices(self):
-        self.env["product.pricelist.item"].create(
-            {
-                "pricelist_id": self.pricelist.id,
-                "applied_on": "0_product_variant",
-                "product_id": self.chair.id,
-                "compute_price": "percentage",
-                "percent_price": 10.0,
-            }
-        )
+        self._price_rule(self.chair, percent_off=10.0)
         self.channel._push("price")
         chair = self.sim.products[self.chair_id]
         self.assertEqual((chair["regular_price"], chair["sale_price"]), ("100.00", "90.00"))
