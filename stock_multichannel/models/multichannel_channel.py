@@ -169,7 +169,7 @@ class MultichannelChannel(models.Model):
     order_count = fields.Integer("Orders", compute="_compute_counters")
     order_error_count = fields.Integer("Orders to Fix", compute="_compute_counters")
     oversell_count = fields.Integer("Oversold Orders", compute="_compute_counters")
-    orders_today = fields.Integer("Orders Today", compute="_compute_dashboard")
+    orders_today = fields.Integer(compute="_compute_dashboard")
     last_push_ok_at = fields.Datetime("Last Accepted Push", compute="_compute_dashboard")
     latency_p50_ms = fields.Integer(
         "Push Latency p50 (ms)",

@@ -68,7 +68,7 @@ class MultichannelProductBinding(models.Model):
     price_cause = fields.Char(readonly=True, copy=False)
     stock_requested_at = fields.Datetime(readonly=True, copy=False, help="The oldest stock change not pushed yet.")
     price_requested_at = fields.Datetime(readonly=True, copy=False, help="The oldest price change not pushed yet.")
-    pushed_qty = fields.Integer("Pushed Qty", readonly=True, copy=False)
+    pushed_qty = fields.Integer(readonly=True, copy=False)
     stock_moved_by_channel = fields.Boolean(
         "Moved by the Channel",
         readonly=True,
@@ -81,10 +81,9 @@ class MultichannelProductBinding(models.Model):
     pushed_regular_price = fields.Float(
         readonly=True, copy=False, digits="Product Price", help="The list price sent with the price (the 'was' price)."
     )
-    price_pushed_at = fields.Datetime("Price Pushed At", readonly=True, copy=False)
+    price_pushed_at = fields.Datetime(readonly=True, copy=False)
     state = fields.Selection(STATES, default="pending", required=True, readonly=True, copy=False, index=True)
     drift_found_at = fields.Datetime(
-        "Drift Found At",
         readonly=True,
         copy=False,
         help="When the audit last found the channel showing something else.",
@@ -92,7 +91,7 @@ class MultichannelProductBinding(models.Model):
     drift_fixed = fields.Boolean(readonly=True, copy=False, help="Sent again since the audit found the drift.")
     last_error = fields.Text(readonly=True, copy=False)
 
-    target_qty = fields.Integer("Target Qty", compute="_compute_targets")
+    target_qty = fields.Integer(compute="_compute_targets")
     target_price = fields.Float(compute="_compute_targets", digits="Product Price")
 
     _sql_constraints = [

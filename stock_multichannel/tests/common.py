@@ -252,7 +252,7 @@ class ChannelFixtures:
                 {
                     "channel_id": (channel or cls.channel).id,
                     "product_id": product.id,
-                    "external_id": str(external_id),
+                    "external_id": False if external_id is False else str(external_id),
                     "external_parent_id": str(parent) if parent else False,
                 },
                 **values,
@@ -261,7 +261,7 @@ class ChannelFixtures:
 
     @classmethod
     def _set_stock(cls, product, quantity, location=None):
-        cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock_location, quantity)
+        return cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock_location, quantity)
 
     @classmethod
     def _price_rule(cls, product, fixed_price=None, percent_off=None):

@@ -8,6 +8,18 @@ from odoo.tests import TransactionCase, tagged
 from .common import FakeAdapter, FakeRemote, connect_manual_channels, order_data
 
 
+class SlowPriceAnswerAdapter(FakeAdapter):
+    """Applies the prices on the channel, then answers only once released."""
+
+    answered = release = None
+
+    def push_prices(self, updates):
+        results = super().push_prices(updates)
+        self.answered.set()
+        self.release.wait(30)
+        return results
+
+
 @tagged("post_install", "-at_install")
 class TestConcurrency(TransactionCase):
     """Real concurrency: separate database connections, committed data, threads."""
@@ -173,15 +185,9 @@ class TestConcurrency(TransactionCase):
         same listing and commits: both results are kept, nothing is rolled back."""
         remote = FakeRemote()
         answered, release = threading.Event(), threading.Event()
-
-        class SlowPriceAnswer(FakeAdapter):
-            def push_prices(self, updates):
-                results = super().push_prices(updates)  # the channel applied the prices...
-                answered.set()
-                release.wait(30)  # ...and answers late
-                return results
-
-        SlowPriceAnswer.remote = remote
+        SlowPriceAnswer = type(
+            "SlowPriceAnswer", (SlowPriceAnswerAdapter,), {"remote": remote, "answered": answered, "release": release}
+        )
         errors = []
 
         def price_push():

@@ -40,5 +40,6 @@ class EmagCase(ChannelFixtures, LocalSimulatorMixin, TransactionCase):
         self.sim.add_offer(1002, "DESK", stock=0, sale_price=1200.0)
 
     def _set_stock(self, product, delta):
-        super()._set_stock(product, delta)
+        quant = super()._set_stock(product, delta)
         self.env.cr.flush()  # what the commit of the stock operation does: queue the sync requests
+        return quant

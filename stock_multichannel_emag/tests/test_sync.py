@@ -134,7 +134,7 @@ class TestEmagStockAndPrices(EmagCase):
 
     def test_a_new_offer_is_created(self):
         stool = self._product("Stool", "STOOL", 121.0, 4, barcode="5940000000123")
-        listing = self._listing(stool, 0, external_id=False, emag_create_offer=True)
+        listing = self._listing(stool, False, emag_create_offer=True)
         self.assertEqual(listing.external_id, str(stool.id))
         self.channel._push("stock")
         offer = self.sim.offers[stool.id]

@@ -39,5 +39,6 @@ class ShopSetup(ChannelFixtures, LocalSimulatorMixin):
         self.shirt_m_listing = self._listing(self.shirt_m, self.shirt_m_id, parent=self.shirt_id)
 
     def _set_stock(self, product, delta):
-        super()._set_stock(product, delta)
+        quant = super()._set_stock(product, delta)
         self.env.cr.flush()
+        return quant
