@@ -21,7 +21,7 @@ import time
 import urllib.request
 
 import bootstrap
-from odoo_run import drop_database, free_port, odoo_command, prepared_env, wait_until_up
+from odoo_run import drop_database, free_port, odoo_command, prepared_env, server_environ, wait_until_up
 
 DATABASE = "stock_multichannel_demo"
 REPO = bootstrap.REPO
@@ -56,11 +56,27 @@ def get(url):
         return json.loads(response.read())
 
 
-def order_generator(sims, every, stop_after=None):
+class OdooStopped(Exception):
+    pass
+
+
+def sleep_watching(server, seconds):
+    """Sleep ``seconds``, but raise OdooStopped as soon as the Odoo server exits."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if server is not None and server.poll() is not None:
+            raise OdooStopped(server.returncode)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 1.0))
+
+
+def order_generator(sims, every, stop_after=None, server=None):
     """Simulated customers: one order every ``every`` seconds on a random channel."""
     placed = 0
     while stop_after is None or placed < stop_after:
-        time.sleep(every)
+        sleep_watching(server, every)
         channel = random.choice(list(sims))
         try:
             if channel == "shop":
@@ -99,6 +115,7 @@ def main():
     parser.add_argument("--port", type=int, default=8069)
     parser.add_argument("--database", default=DATABASE)
     args = parser.parse_args()
+    status = 0
     env = prepared_env()
     if args.reset:
         drop_database(env, args.database)
@@ -164,10 +181,14 @@ def main():
             env=dict(os.environ, PYTHONPATH=env["odoo_src"]),
         )
         server = subprocess.Popen(
-            odoo_command(env, args.database, f"--http-port={args.port}", "--log-level=info", "--max-cron-threads=1")
+            odoo_command(env, args.database, f"--http-port={args.port}", "--log-level=info", "--max-cron-threads=1"),
+            env=server_environ(env),  # a watchdog restart re-executes the venv's python
         )
         children.append(server)
-        wait_for(f"http://127.0.0.1:{args.port}/web/login", timeout=120)
+        if not wait_until_up(f"http://127.0.0.1:{args.port}/web/login", timeout=120, process=server):
+            if server.poll() is not None:
+                raise OdooStopped(server.returncode)
+            raise SystemExit(f"[demo] Odoo did not answer on port {args.port} within 2 minutes")
         print(
             f"\n[demo] Odoo runs at http://127.0.0.1:{args.port}/odoo  (login admin, password admin)\n"
             f"[demo] Sales > Multichannel: channels, listings, channel orders, ledger.\n"
@@ -175,12 +196,18 @@ def main():
             f" (GET /_sim/state shows their stock). Ctrl-C stops everything.\n",
             flush=True,
         )
+        order_generator(sims, args.order_every, stop_after=0 if args.no_orders else None, server=server)
         if args.no_orders:
-            server.wait()
-        else:
-            order_generator(sims, args.order_every)
+            sleep_watching(server, float("inf"))
     except KeyboardInterrupt:
         pass
+    except OdooStopped as stopped:
+        print(
+            f"\n[demo] Odoo stopped (exit code {stopped.args[0]}): see its log above. "
+            "The simulators are stopped too; run the demo again to restart.",
+            flush=True,
+        )
+        status = 1
     finally:
         # a second signal (Ctrl-C again, or SIGTERM sent to the whole group) must not cut the clean-up short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -193,6 +220,7 @@ def main():
             except subprocess.TimeoutExpired:
                 child.kill()
         print("[demo] stopped", flush=True)
+    return status
 
 
 if __name__ == "__main__":

@@ -33,6 +33,21 @@ def odoo_command(env, database, *args):
     ]
 
 
+def server_environ(env, base=None):
+    """The environment to start an Odoo server in, so that a restart comes back.
+
+    Odoo's watchdog (a thread past its real time limit, a memory limit) restarts the
+    server by re-executing ``basename(sys.executable)``, i.e. ``python``, which the new
+    process looks up on the PATH: the venv's ``bin`` goes first, or the restart runs a
+    Python without Odoo's requirements and dies.
+    """
+    environ = dict(os.environ if base is None else base)
+    venv_bin = os.path.dirname(env["python"])
+    environ["PATH"] = os.pathsep.join([venv_bin, *[p for p in environ.get("PATH", "").split(os.pathsep) if p]])
+    environ.pop("PYTHONHOME", None)
+    return environ
+
+
 def wait_until_up(url, timeout=120, process=None):
     """True once ``url`` answers with a success; False when ``timeout`` passes or ``process`` exits."""
     deadline = time.monotonic() + timeout

@@ -30,4 +30,5 @@
         "web.assets_tests": ["stock_multichannel/static/tests/tours/*.js"],
     },
     "application": True,
+    "uninstall_hook": "uninstall_hook",
 }

@@ -71,3 +71,55 @@ def test_setup_explains_a_missing_database_server():
     )
     assert result.returncode != 0
     assert "PostgreSQL is not reachable" in result.stderr
+
+
+REEXEC_PROBE = """\
+import os, sys
+if os.environ.get("SMC_REEXECUTED"):
+    import babel  # one of Odoo's requirements: only in the venv
+    print("restarted in", sys.prefix)
+else:
+    os.environ["SMC_REEXECUTED"] = "1"
+    from odoo.service import server
+    server._reexec()  # what Odoo's watchdog does after a thread's real time limit
+"""
+
+
+def test_a_watchdog_restart_comes_back_in_the_venv(tmp_path):
+    """Odoo restarts itself by re-executing the venv's binary as ``python``, and the new process finds
+    its prefix through ``python`` on the PATH: another one there (a decoy here, the system's in the
+    demo of issue #16) restarts Odoo without its requirements. The demo's server environment puts the
+    venv's first."""
+    python, odoo_src = os.environ.get("SMC_PYTHON"), os.environ.get("SMC_ODOO_SRC")
+    if not python or not odoo_src:
+        pytest.skip("run through setup/test.py, which prepares the venv and Odoo")
+    from odoo_run import server_environ
+
+    decoy = tmp_path / "bin"
+    decoy.mkdir()
+    (decoy / "python").write_text("#!/bin/sh\nexit 3\n")
+    (decoy / "python").chmod(0o755)
+    probe = tmp_path / "probe.py"
+    probe.write_text(REEXEC_PROBE)
+    base = dict(os.environ, PATH=f"{decoy}{os.pathsep}/usr/bin{os.pathsep}/bin", PYTHONPATH=odoo_src)
+    base.pop("SMC_REEXECUTED", None)
+
+    plain = subprocess.run([python, str(probe)], env=base, capture_output=True, text=True, cwd=tmp_path)
+    assert plain.returncode != 0, "without it the restarted process is not in the venv"
+    assert "No module named 'babel'" in plain.stderr
+
+    served = subprocess.run(
+        [python, str(probe)], env=server_environ({"python": python}, base), capture_output=True, text=True, cwd=tmp_path
+    )
+    assert served.returncode == 0, served.stderr
+    assert f"restarted in {os.path.dirname(os.path.dirname(python))}" in served.stdout
+
+
+def test_the_demo_says_when_odoo_stopped():
+    import demo
+
+    stopped = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(7)"])
+    stopped.wait()
+    with pytest.raises(demo.OdooStopped) as raised:
+        demo.order_generator({"shop": "http://127.0.0.1:9"}, every=60, server=stopped)
+    assert raised.value.args == (7,)

@@ -92,6 +92,23 @@ def test_every_channel_shows_all_the_stock_then_what_is_left(story):
     assert orders == 3
 
 
+def test_the_demos_totals_name_the_same_tax_as_its_lines(story):
+    """Issue #16: the demo's totals said "Tax 15%" (the chart's default group) while lines said VAT 21%."""
+
+    def check(env):
+        chair = env["product.product"].search([("default_code", "=", "CHAIR-ERGO")])
+        tax = chair.taxes_id
+        order = env["sale.order"].create(
+            {"partner_id": env.ref("base.partner_admin").id, "order_line": [(0, 0, {"product_id": chair.id})]}
+        )
+        groups = [group["group_name"] for group in order.tax_totals["subtotals"][0]["tax_groups"]]
+        order.unlink()
+        return tax.amount, groups
+
+    rate, groups = story["env"](check)
+    assert (rate, groups) == (21.0, ["VAT 21%"])
+
+
 def test_a_price_change_in_odoo_reaches_every_channel(story):
     def raise_price(env):
         env["product.product"].search([("default_code", "=", "ARM-1")]).list_price = 299.0

@@ -212,3 +212,117 @@ def normalize_order(data):
     if problems:
         raise OrderDataError(problems)
     return order
+
+
+def _loose_number(value):
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return float(number) if number.is_finite() and abs(number) <= LARGEST_NUMBER else None
+
+
+def order_summary(data):
+    """What an order says, for people: customer, date, total, currency and lines.
+
+    Never raises, whatever the payload (an order stored with an error is shown too):
+    what cannot be read is left empty. The total is the channel's own when it sent
+    one, else the lines, shipping and discounts added up as sent.
+    """
+    data = data if isinstance(data, dict) else {}
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    lines = []
+    for line in data.get("lines") if isinstance(data.get("lines"), list) else []:
+        if not isinstance(line, dict):
+            continue
+        lines.append(
+            {
+                "name": _text(line.get("name")) or _text(line.get("sku")) or _text(line.get("listing_external_id")),
+                "reference": _text(line.get("sku")) or _text(line.get("listing_external_id")),
+                "key": _text(line.get("listing_external_id")) or _text(line.get("sku")) or _text(line.get("name")),
+                "quantity": _loose_number(line.get("quantity")),
+                "unit_price": _loose_number(line.get("unit_price")),
+            }
+        )
+    total = _loose_number(data.get("total"))
+    if total is None and lines:
+        amounts = [(line["quantity"] or 0) * (line["unit_price"] or 0) for line in lines]
+        for key, sign in (("shipping", 1), ("discounts", -1)):
+            items = data.get(key) if isinstance(data.get(key), list) else []
+            amounts += [sign * (_loose_number(item.get("amount")) or 0) for item in items if isinstance(item, dict)]
+        total = round(sum(amounts), 2)
+    problems = []
+    return {
+        "customer": _text(customer.get("company") if customer.get("is_company") else customer.get("name"))
+        or _text(customer.get("name"))
+        or _text(customer.get("company")),
+        "email": _text(customer.get("email")),
+        "date": _date(data.get("date"), "date", problems),
+        "currency": _text(data.get("currency")).upper()[:3],
+        "total": total,
+        "lines": lines,
+    }
+
+
+def content_difference(stored, incoming):
+    """How ``incoming`` differs from ``stored`` as an order, not as an update of it.
+
+    A channel updates an order's status, payment, address or modification date; it
+    does not sell other products, to someone else, at another time under the same id
+    (a reused id, or an order edited after it was imported). Returns the differences
+    as readable text ("" when it is the same order).
+    """
+    differences = []
+    old, new = order_summary(stored), order_summary(incoming)
+
+    def products(summary):
+        counted, names = {}, {}
+        for line in summary["lines"]:
+            counted[line["key"]] = counted.get(line["key"], 0) + (line["quantity"] or 0)
+            names.setdefault(line["key"], line["name"] or line["key"])
+        return counted, names
+
+    def described(counted, names):
+        return ", ".join(f"{quantity:g} × {names[key]}" for key, quantity in sorted(counted.items())) or "none"
+
+    (old_products, old_names), (new_products, new_names) = products(old), products(new)
+    if old_products != new_products:
+        differences.append(
+            f"products {described(new_products, new_names)} instead of {described(old_products, old_names)}"
+        )
+    for key, label in (("customer", "customer"), ("email", "e-mail"), ("date", "order date")):
+        if old[key] and new[key] and old[key].lower() != new[key].lower():
+            differences.append(f"{label} {new[key]} instead of {old[key]}")
+    return "; ".join(differences)
+
+
+def import_preview(orders, since, known=()):
+    """What importing ``orders`` (normalised dicts, as fetched) would do, without doing it.
+
+    ``since``: the channel's "import orders placed since" as "YYYY-mm-dd HH:MM:SS" UTC
+    (older orders are its history, kept but never sold); ``known``: external ids Odoo
+    already stores. Returns counts: read, known, history, settled (shipped, finalized or
+    cancelled on the channel: never sold), held (not paid yet), new (imported as sales),
+    unreadable.
+    """
+    counts = dict.fromkeys(("read", "known", "history", "settled", "held", "new", "unreadable"), 0)
+    for data in orders:
+        counts["read"] += 1
+        external_id = _text(data.get("external_id")) if isinstance(data, dict) else ""
+        if external_id and external_id in known:
+            counts["known"] += 1
+            continue
+        try:
+            order = normalize_order(data)
+        except OrderDataError:
+            counts["unreadable"] += 1
+            continue
+        if since and order["date"] and order["date"] < since:
+            counts["history"] += 1
+        elif order["status"] in ("cancelled", "closed"):
+            counts["settled"] += 1
+        elif order["status"] == "pending":
+            counts["held"] += 1
+        else:
+            counts["new"] += 1
+    return counts

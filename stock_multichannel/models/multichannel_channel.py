@@ -19,8 +19,11 @@ from ..lib.adapter import (
 )
 from ..lib.availability import apply_policy
 from ..lib.cron_wakeup import notify_cron_workers
+from ..lib.orders import import_preview
 from ..lib.retry import call_with_retry
 from ..lib.transactions import CONCURRENT_ERRORS, read_committed
+from .multichannel_order import TO_FIX_DOMAIN
+from .multichannel_product_binding import PENDING_DOMAIN
 
 _logger = logging.getLogger(__name__)
 
@@ -177,6 +180,22 @@ class MultichannelChannel(models.Model):
         help="Stock change to channel acceptance, median over the last 24 hours.",
     )
     latency_p95_ms = fields.Integer("Push Latency p95 (ms)", compute="_compute_dashboard")
+    held_order_count = fields.Integer(
+        "Orders Not Imported Yet",
+        compute="_compute_counters",
+        help="Orders read from the channel that are not sale orders yet (not paid, or waiting for the import): "
+        "their units are held back from every channel.",
+    )
+    next_stock_run = fields.Datetime("Next Stock Push", compute="_compute_next_runs")
+    next_price_run = fields.Datetime("Next Price Push", compute="_compute_next_runs")
+    next_order_run = fields.Datetime("Next Order Import", compute="_compute_next_runs")
+    schedule_warning = fields.Text(compute="_compute_next_runs")
+    latency_text = fields.Char("Stock Updates Reach the Channel", compute="_compute_latency_text")
+    is_configured = fields.Boolean(
+        "Ready to Connect",
+        compute="_compute_is_configured",
+        help="Saved, with a connector installed for its type and what it needs to connect filled in.",
+    )
 
     _sql_constraints = [
         (
@@ -248,10 +267,11 @@ class MultichannelChannel(models.Model):
         Order = self.env["multichannel.order"]
         listings = dict(Binding._read_group([("channel_id", "in", self.ids)], ["channel_id"], ["__count"]))
         pending = dict(
-            Binding._read_group(
-                [("channel_id", "in", self.ids), "|", ("stock_pending", "=", True), ("price_pending", "=", True)],
-                ["channel_id"],
-                ["__count"],
+            Binding._read_group([("channel_id", "in", self.ids), *PENDING_DOMAIN], ["channel_id"], ["__count"])
+        )
+        held = dict(
+            Order._read_group(
+                [("channel_id", "in", self.ids), ("state", "in", ("received", "pending"))], ["channel_id"], ["__count"]
             )
         )
         errors = dict(
@@ -259,7 +279,7 @@ class MultichannelChannel(models.Model):
         )
         orders = dict(Order._read_group([("channel_id", "in", self.ids)], ["channel_id"], ["__count"]))
         order_errors = dict(
-            Order._read_group([("channel_id", "in", self.ids), ("state", "=", "error")], ["channel_id"], ["__count"])
+            Order._read_group([("channel_id", "in", self.ids), *TO_FIX_DOMAIN], ["channel_id"], ["__count"])
         )
         oversold = dict(
             # counts only, for channel people who may not read every sale order
@@ -278,6 +298,99 @@ class MultichannelChannel(models.Model):
             channel.order_count = orders.get(channel, 0)
             channel.order_error_count = order_errors.get(channel, 0)
             channel.oversell_count = oversold.get(channel, 0)
+            channel.held_order_count = held.get(channel, 0)
+
+    @api.depends("channel_type")
+    def _compute_is_configured(self):
+        connected = self._connected_types()
+        for channel in self:
+            channel.is_configured = bool(
+                isinstance(channel.id, int) and channel.channel_type in connected and channel.sudo()._connection_ready()
+            )
+
+    def _connection_ready(self):
+        """Whether what the connector needs to reach the channel is filled in (connectors extend it)."""
+        return True
+
+    def _compute_latency_text(self):
+        def seconds(milliseconds):
+            return f"{milliseconds} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
+
+        for channel in self:
+            if channel.latency_p95_ms > 0:
+                channel.latency_text = self.env._(
+                    "Stock changes shown on the channel in %(usual)s usually, %(slow)s at the slowest (1 in 20)",
+                    usual=seconds(channel.latency_p50_ms),
+                    slow=seconds(channel.latency_p95_ms),
+                )
+            else:
+                channel.latency_text = self.env._("No stock change sent in the last 24 hours")
+
+    @api.depends(
+        "stock_schedule",
+        "stock_interval",
+        "price_schedule",
+        "price_interval",
+        "order_schedule",
+        "order_interval",
+        "stock_pushed_at",
+        "price_pushed_at",
+        "order_imported_at",
+    )
+    def _compute_next_runs(self):
+        now = fields.Datetime.now()
+        for channel in self:
+            for kind in ("stock", "price", "order"):
+                channel[f"next_{kind}_run"] = channel._next_run(kind, now)
+            channel.schedule_warning = channel._schedule_warning()
+
+    def _next_run(self, kind, now):
+        """When the ``kind`` run is due next (False: off, or within seconds of a change in real time)."""
+        mode = self[f"{kind}_schedule"]
+        if mode in ("off", "realtime"):
+            return self[f"{kind}_retry_at"] or False
+        minutes = self[f"{kind}_interval"] if mode == "custom" else SCHEDULE_MINUTES[mode]
+        last = self[{"stock": "stock_pushed_at", "price": "price_pushed_at", "order": "order_imported_at"}[kind]]
+        due = max(now, last + timedelta(minutes=minutes)) if last else now
+        return max(due, self[f"{kind}_retry_at"] or due)
+
+    def _schedule_minutes(self, kind):
+        """Minutes between two ``kind`` runs: 0 in real time, None when off."""
+        mode = self[f"{kind}_schedule"]
+        if mode == "off":
+            return None
+        if mode == "realtime":
+            return 0
+        return self[f"{kind}_interval"] if mode == "custom" else SCHEDULE_MINUTES[mode]
+
+    def _schedule_warning(self):
+        """What a slower schedule costs, in words: the window in which the same units sell twice."""
+        minutes = {kind: self._schedule_minutes(kind) for kind in ("stock", "order")}
+        warnings = []
+        if minutes["stock"] is None:
+            warnings.append(self.env._("Stock is never sent to this channel: it keeps showing what it last received."))
+        elif minutes["stock"]:
+            warnings.append(
+                self.env._(
+                    "Stock is sent every %(minutes)s minutes: after a sale elsewhere this channel may keep selling "
+                    "units that are gone for up to %(minutes)s minutes. Real time closes that window.",
+                    minutes=minutes["stock"],
+                )
+            )
+        if minutes["order"] is None:
+            warnings.append(
+                self.env._("Orders are not imported from this channel: its sales never reach the other channels.")
+            )
+        elif minutes["order"]:
+            warnings.append(
+                self.env._(
+                    "Orders are read every %(minutes)s minutes (sooner through the channel's webhooks or callbacks "
+                    "when they are set up): what sells here may reach the other channels up to %(minutes)s minutes "
+                    "later, and they may sell the same units meanwhile.",
+                    minutes=minutes["order"],
+                )
+            )
+        return "\n".join(warnings) or False
 
     def _compute_dashboard(self):
         since = fields.Datetime.now() - timedelta(days=1)
@@ -455,7 +568,14 @@ class MultichannelChannel(models.Model):
         for order in (
             self.env["multichannel.order"]
             .sudo()
-            .search([("company_id", "=", self.company_id.id), ("state", "in", ("received", "pending", "error"))])
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    "|",
+                    ("state", "in", ("received", "pending", "error")),
+                    ("content_changed", "=", True),
+                ]
+            )
         ):
             for product_id, quantity in (order.pending_quantities or {}).items():
                 pending[int(product_id)] += quantity
@@ -893,6 +1013,9 @@ class MultichannelChannel(models.Model):
             message = self._get_adapter().test_connection()
         except (ChannelError, TransportError) as error:
             raise UserError(_("Connection to %(name)s failed: %(error)s", name=self.name, error=error)) from None
+        if self.last_error:
+            # the problem shown on the channel is from before: the connection works now
+            self.sudo().write({"last_error": False, "last_error_at": False})
         return self._notify(message or _("Connection works."))
 
     def _notify(self, message, kind="success"):
@@ -951,6 +1074,28 @@ class MultichannelChannel(models.Model):
             channel._recovered("order")
             channel._commit(auto_commit)
         return all_read
+
+    def action_preview_order_import(self):
+        """Read what an order import would bring now, and say it, without storing anything."""
+        self._check_operator_rights()
+        self.ensure_one()
+        try:
+            fetched = self._call(self._get_adapter().fetch_orders, self.order_watermark)
+        except (TransportError, ChannelError, *TRANSLATION_ERRORS) as error:
+            raise UserError(self.env._("The channel's orders could not be read: %s", error)) from None
+        known = set(self.env["multichannel.order"].sudo().search([("channel_id", "=", self.id)]).mapped("external_id"))
+        since = fields.Datetime.to_string(self.order_import_since) if self.order_import_since else ""
+        counts = import_preview(fetched.orders, since, known)
+        message = self.env._(
+            "An order import now would read %(read)s orders from %(name)s: %(new)s new sales to import, "
+            "%(held)s held until paid, %(history)s placed before %(since)s kept as history (never sold, no stock "
+            "taken), %(settled)s already shipped, finalized or cancelled on the channel (never sold), "
+            "%(known)s already in Odoo, %(unreadable)s unreadable (kept to fix).",
+            name=self.name,
+            since=self.order_import_since or self.env._("the start"),
+            **counts,
+        )
+        return self._notify(message, kind="info")
 
     def action_import_orders(self):
         self._check_operator_rights()
@@ -1134,7 +1279,7 @@ class MultichannelChannel(models.Model):
     def action_view_pending(self):
         return self._open(
             "multichannel.product.binding",
-            [("channel_id", "=", self.id), "|", ("stock_pending", "=", True), ("price_pending", "=", True)],
+            [("channel_id", "=", self.id), *PENDING_DOMAIN],
             _("Pending Listings"),
         )
 
@@ -1149,8 +1294,13 @@ class MultichannelChannel(models.Model):
         return self._open("multichannel.order", [("channel_id", "=", self.id)], _("Channel Orders"))
 
     def action_view_order_errors(self):
+        return self._open("multichannel.order", [("channel_id", "=", self.id), *TO_FIX_DOMAIN], _("Orders to Fix"))
+
+    def action_view_held_orders(self):
         return self._open(
-            "multichannel.order", [("channel_id", "=", self.id), ("state", "=", "error")], _("Orders to Fix")
+            "multichannel.order",
+            [("channel_id", "=", self.id), ("state", "in", ("received", "pending"))],
+            self.env._("Orders Not Imported Yet"),
         )
 
     def action_view_oversold(self):

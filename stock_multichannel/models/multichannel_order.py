@@ -11,7 +11,7 @@ from odoo.tools import float_compare
 from odoo.tools.sql import escape_psql
 
 from ..lib.adapter import ChannelError, TransportError
-from ..lib.orders import OrderDataError, normalize_order, without_nul
+from ..lib.orders import OrderDataError, content_difference, normalize_order, order_summary, without_nul
 from ..lib.transactions import CONCURRENT_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -25,7 +25,13 @@ STATES = [
     ("cancelled", "Cancelled by Channel"),
 ]
 OPEN_STATES = ("received", "pending", "error")
+# what a human must look at: an import that failed, or an imported order the channel sent again different
+TO_FIX_DOMAIN = ["|", ("state", "=", "error"), ("content_changed", "=", True)]
 STATUSES = [("shipped", "Shipped"), ("cancelled", "Cancelled")]
+
+
+def _quantity(value):
+    return f"{value:g}" if isinstance(value, float) else "?"
 
 
 class MultichannelOrder(models.Model):
@@ -58,6 +64,27 @@ class MultichannelOrder(models.Model):
     status_pending = fields.Boolean(compute="_compute_status_pending", store=True, index=True)
     status_error = fields.Text(readonly=True, copy=False)
     status_sent_at = fields.Datetime(readonly=True, copy=False)
+    content_changed = fields.Boolean(
+        "Changed on the Channel",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The channel sent this order again with other products, quantities, customer or date than "
+        "the one already imported: kept aside for a human, the sale order untouched.",
+    )
+    changed_payload = fields.Json(readonly=True, copy=False, help="The different order the channel sent.")
+    changed_payload_text = fields.Text("Different Order Received (JSON)", compute="_compute_payload_text")
+
+    # what the order says, read from the payload for people (stored: searchable, sortable)
+    order_date = fields.Datetime("Ordered On", compute="_compute_summary", store=True, readonly=True)
+    customer_name = fields.Char("Customer", compute="_compute_summary", store=True, readonly=True)
+    customer_email = fields.Char("Customer E-mail", compute="_compute_summary", store=True, readonly=True)
+    currency_id = fields.Many2one("res.currency", compute="_compute_summary", store=True, readonly=True)
+    amount_total = fields.Monetary(
+        "Total", compute="_compute_summary", store=True, readonly=True, help="The order's total as the channel sent it."
+    )
+    product_summary = fields.Char("Products", compute="_compute_summary", store=True, readonly=True)
+    line_summary = fields.Text("Lines", compute="_compute_line_summary")
 
     _sql_constraints = [
         ("external_uniq", "unique(channel_id, external_id)", "This channel order is already stored."),
@@ -96,10 +123,43 @@ class MultichannelOrder(models.Model):
             raise AccessError(self.env._("Only Multichannel users handle channel orders."))
         self.check_access("read")
 
-    @api.depends("payload")
+    @api.depends("payload", "changed_payload")
     def _compute_payload_text(self):
         for order in self:
             order.payload_text = json.dumps(order.payload, indent=2, ensure_ascii=False, default=str)
+            order.changed_payload_text = order.changed_payload and json.dumps(
+                order.changed_payload, indent=2, ensure_ascii=False, default=str
+            )
+
+    @api.depends("payload")
+    def _compute_summary(self):
+        currencies = {}
+        for order in self:
+            summary = order_summary(order.payload)
+            code = summary["currency"]
+            if code and code not in currencies:
+                currencies[code] = (
+                    self.env["res.currency"].with_context(active_test=False).search([("name", "=", code)], limit=1)
+                )
+            order.order_date = summary["date"] or False
+            order.customer_name = summary["customer"] or False
+            order.customer_email = summary["email"] or False
+            order.currency_id = currencies.get(code, False)
+            order.amount_total = summary["total"] or 0.0
+            order.product_summary = (
+                ", ".join(f"{_quantity(line['quantity'])} × {line['name']}" for line in summary["lines"])[:250] or False
+            )
+
+    @api.depends("payload")
+    def _compute_line_summary(self):
+        # apart from the stored summary: computing it while reading must not rewrite them
+        for order in self:
+            order.line_summary = "\n".join(
+                f"{_quantity(line['quantity'])} × {line['name']}"
+                + (f" ({line['reference']})" if line["reference"] else "")
+                + (f" @ {line['unit_price']}" if line["unit_price"] is not None else "")
+                for line in order_summary(order.payload)["lines"]
+            )
 
     @api.depends("status_to_send", "status_sent")
     def _compute_status_pending(self):
@@ -165,7 +225,7 @@ class MultichannelOrder(models.Model):
             RETURNING id
             """,
             (
-                str(payload.get("name") or external_id or _("(no id)")) if isinstance(payload, dict) else _("(no id)"),
+                self._reference(channel, payload, external_id),
                 channel.id,
                 channel.company_id.id,
                 external_id or None,
@@ -179,8 +239,24 @@ class MultichannelOrder(models.Model):
         if not row:
             return None
         order = self.browse(row[0])
+        # inserted in SQL: what the order says is computed from its payload here
+        for field_name in (
+            "order_date",
+            "customer_name",
+            "customer_email",
+            "currency_id",
+            "amount_total",
+            "product_summary",
+        ):
+            self.env.add_to_compute(self._fields[field_name], order)
         order._refresh_pending_quantities()
         return order
+
+    @api.model
+    def _reference(self, channel, payload, external_id):
+        """The order's reference for people, saying its channel: "eMAG Romania 100001"."""
+        number = (str(payload.get("name") or "").strip() if isinstance(payload, dict) else "") or external_id
+        return f"{channel.name} {number}" if number else self.env._("%s (no id)", channel.name)
 
     def _is_newer_than(self, payload):
         """Whether the stored order is a later version than ``payload`` (a late or replayed
@@ -210,11 +286,11 @@ class MultichannelOrder(models.Model):
     def _normalized(self):
         return normalize_order(self.payload)
 
-    def _ordered_quantities(self):
+    def _ordered_quantities(self, payload=None):
         """{product id (str): quantity} of the order's lines that match a product."""
         quantities = defaultdict(float)
         try:
-            data = self._normalized()
+            data = normalize_order(self.payload if payload is None else payload)
         except OrderDataError:
             data = {"lines": []}
         for line, product in zip(data["lines"], self._find_products(data["lines"]), strict=True):
@@ -517,8 +593,9 @@ class MultichannelOrder(models.Model):
                     **({"warehouse_id": channel.warehouse_ids[0].id} if channel.warehouse_ids else {}),
                     "team_id": channel.team_id.id,
                     "user_id": False,
-                    "client_order_ref": data["name"],
-                    "origin": f"{channel.name} {data['name']}",
+                    # the channel's reference, saying the channel: "eMAG Romania 100001"
+                    "client_order_ref": self.name,
+                    "origin": self.name,
                     "date_order": data["date"] or fields.Datetime.now(),
                     "multichannel_channel_id": channel.id,
                     "multichannel_external_ref": self.external_id,
@@ -685,7 +762,16 @@ class MultichannelOrder(models.Model):
     # updates from the channel after import
     # ------------------------------------------------------------------
     def _apply_channel_update(self, payload):
-        """A later read of an imported order: follow a cancellation made on the channel."""
+        """A later read of an imported order: follow a cancellation made on the channel.
+
+        The same id with other products, customer or date is not an update but another
+        order (an id the channel reused) or one edited after it was imported: it is kept
+        aside for a human, never written over what the sale order was made from.
+        """
+        difference = self.sale_order_id and content_difference(self.payload, payload)
+        if difference:
+            self._flag_changed(payload, difference)
+            return
         self.payload = payload
         try:
             status = normalize_order(payload)["status"]
@@ -709,6 +795,42 @@ class MultichannelOrder(models.Model):
             sale.activity_schedule(
                 "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
             )
+
+    def _flag_changed(self, payload, difference):
+        if self.content_changed and self.changed_payload == payload:
+            return
+        message = self.env._(
+            "The channel sent order %(ref)s again with %(difference)s. Sale order %(sale)s was left as it "
+            "was: check it with the channel, correct it by hand if needed, then mark this order as handled.",
+            ref=self.external_id,
+            difference=difference,
+            sale=self.sale_order_id.name,
+        )
+        previous = set((self.pending_quantities or {}).keys())
+        self.write({"content_changed": True, "changed_payload": payload, "error": message})
+        # the other order took the channel's units: they stay held until a human settles it
+        quantities = self._ordered_quantities(payload)
+        self.pending_quantities = dict(quantities) or False
+        self._request_stock_sync(previous | set(quantities), channel_moved=True)
+        self.message_post(body=message)
+        self.env["multichannel.ledger"]._log_order(self, "order", "refused", message)
+
+    def action_mark_handled(self):
+        """A human settled an order the channel sent again different: its new content is now the stored one."""
+        self._check_can_import()
+        for order in self.sudo().filtered("content_changed"):
+            order._request_stock_sync((order.pending_quantities or {}).keys())
+            order.write(
+                {
+                    "payload": order.changed_payload,
+                    "changed_payload": False,
+                    "content_changed": False,
+                    "error": False,
+                    "pending_quantities": False,
+                }
+            )
+            order.message_post(body=self.env._("Marked as handled by %s.", self.env.user.name))
+        return True
 
     # ------------------------------------------------------------------
     # status back to the channel

@@ -1,10 +1,12 @@
 import json
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]
+# waiting for a push: marked so by the engine, or a change queued since (its schedule not come yet)
+PENDING_DOMAIN = ["|", "|", ("stock_pending", "=", True), ("price_pending", "=", True), ("queued", "=", True)]
 # what the push engine records of the channel's side: written by the engine only, never by
 # a user (a faked pushed quantity would make the engine believe the channel shows it)
 ENGINE_FIELDS = frozenset(
@@ -68,7 +70,8 @@ class MultichannelProductBinding(models.Model):
     price_cause = fields.Char(readonly=True, copy=False)
     stock_requested_at = fields.Datetime(readonly=True, copy=False, help="The oldest stock change not pushed yet.")
     price_requested_at = fields.Datetime(readonly=True, copy=False, help="The oldest price change not pushed yet.")
-    pushed_qty = fields.Integer(readonly=True, copy=False)
+    # "max", not "sum": each channel shows the same units, never added up across channels
+    pushed_qty = fields.Integer(readonly=True, copy=False, aggregator="max")
     stock_moved_by_channel = fields.Boolean(
         "Moved by the Channel",
         readonly=True,
@@ -82,6 +85,7 @@ class MultichannelProductBinding(models.Model):
         readonly=True, copy=False, digits="Product Price", help="The list price sent with the price (the 'was' price)."
     )
     price_pushed_at = fields.Datetime(readonly=True, copy=False)
+    currency_id = fields.Many2one(related="channel_id.currency_id")
     state = fields.Selection(STATES, default="pending", required=True, readonly=True, copy=False, index=True)
     drift_found_at = fields.Datetime(
         readonly=True,
@@ -90,6 +94,19 @@ class MultichannelProductBinding(models.Model):
     )
     drift_fixed = fields.Boolean(readonly=True, copy=False, help="Sent again since the audit found the drift.")
     last_error = fields.Text(readonly=True, copy=False)
+
+    queued = fields.Boolean(
+        "Change Queued",
+        compute="_compute_sync_status",
+        search="_search_queued",
+        help="A stock or price change waits for the channel's next push.",
+    )
+    sync_status = fields.Selection(
+        STATES,
+        "Status",
+        compute="_compute_sync_status",
+        help="Pending while a change waits for the channel's schedule, Synced once the channel shows it.",
+    )
 
     target_qty = fields.Integer(compute="_compute_targets")
     target_price = fields.Float(compute="_compute_targets", digits="Product Price")
@@ -111,6 +128,31 @@ class MultichannelProductBinding(models.Model):
         for listing in self.filtered(lambda b: not b.channel_id or not b.product_id):
             listing.target_qty = 0
             listing.target_price = 0.0
+
+    def _queued_ids(self, ids=None):
+        """Ids of listings with a change queued for a push (among ``ids`` when given)."""
+        self.env["multichannel.sync.request"].flush_model()
+        where = SQL("WHERE binding_id = ANY(%s)", list(ids)) if ids is not None else SQL()
+        self.env.cr.execute(SQL("SELECT DISTINCT binding_id FROM multichannel_sync_request %s", where))
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    @api.depends("state", "stock_pending", "price_pending")
+    def _compute_sync_status(self):
+        queued = self._queued_ids(self.ids) if self.ids else set()
+        for listing in self:
+            listing.queued = listing.id in queued
+            if listing.state == "error":
+                listing.sync_status = "error"
+            elif listing.state == "pending" or listing.stock_pending or listing.price_pending or listing.queued:
+                listing.sync_status = "pending"
+            else:
+                listing.sync_status = "synced"
+
+    def _search_queued(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on queued changes."))
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", list(self._queued_ids()))]
 
     def _check_engine_fields(self, vals):
         if not self.env.su and ENGINE_FIELDS.intersection(vals):

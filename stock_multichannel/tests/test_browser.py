@@ -65,6 +65,70 @@ class TestDashboardInBrowser(HttpCase):
             }
         )
         order.action_confirm()
+        cls._channel_sales(products)
+
+    @classmethod
+    def _channel_sales(cls, products):
+        """A readable channel order, one to fix, and channel sales with shipping for the reports."""
+        chair, _desk, lamp = products
+        chair.default_code = "BCHAIR"
+        currency = cls.channel.currency_id.name
+        customer = {"name": "Ioana Browser", "email": "ioana@example.com", "city": "Iasi", "country_code": "RO"}
+        lines = [
+            {
+                "listing_external_id": f"b-{chair.id}",
+                "sku": "BCHAIR",
+                "name": "Browser Chair",
+                "quantity": 2,
+                "unit_price": 120.0,
+            }
+        ]
+        Order = cls.env["multichannel.order"]
+        done = Order.create(
+            {
+                "name": "Browser Test Channel 100001",
+                "channel_id": cls.channel.id,
+                "external_id": "100001",
+                "state": "done",
+                "payload": {
+                    "external_id": "100001",
+                    "name": "100001",
+                    "status": "open",
+                    "date": "2026-03-02 05:25:38",
+                    "currency": currency,
+                    "customer": customer,
+                    "lines": lines,
+                    "shipping": [{"name": "Courier", "amount": 11.0}],
+                    "total": 251.0,
+                },
+            }
+        )
+        Order.create(
+            {
+                "name": "Browser Test Channel 100002",
+                "channel_id": cls.channel.id,
+                "external_id": "100002",
+                "state": "error",
+                "error": "Line 1 (Mystery): No listing with external ID x-9 or SKU - on Browser Test Channel.",
+                "payload": {"external_id": "100002", "currency": currency, "customer": customer, "lines": []},
+            }
+        )
+        shipping = cls.env.ref("stock_multichannel.product_channel_shipping")
+        sale = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.env["res.partner"].create({"name": "Ioana Browser"}).id,
+                "multichannel_channel_id": cls.channel.id,
+                "multichannel_order_id": done.id,
+                "order_line": [
+                    Command.create({"product_id": lamp.id, "product_uom_qty": 5}),
+                    Command.create({"product_id": chair.id, "product_uom_qty": 2}),
+                    Command.create({"product_id": shipping.id, "product_uom_qty": 9, "price_unit": 11}),
+                ],
+            }
+        )
+        sale.action_confirm()
+        done.sale_order_id = sale
+        cls.env.flush_all()  # what the import's commit does; the browser reads in read-only transactions
 
     @classmethod
     def _require_browser(cls):
@@ -112,4 +176,19 @@ class TestDashboardInBrowser(HttpCase):
     def test_stock_cover_report_flags_what_to_replenish(self):
         with self._screenshot_when_done("stock_cover_report") as path:
             self.start_tour(STOCK_COVER_URL, "stock_multichannel_stock_cover", login="admin")
+        self._assert_screenshot(path)
+
+    def test_menus_lead_to_readable_channel_orders(self):
+        with self._screenshot_when_done("multichannel_channel_order") as path:
+            self.start_tour("/odoo", "stock_multichannel_menus_and_orders", login="admin")
+        self._assert_screenshot(path)
+
+    def test_reports_rank_and_chart_honestly(self):
+        with self._screenshot_when_done("multichannel_reports") as path:
+            self.start_tour("/odoo", "stock_multichannel_reports", login="admin")
+        self._assert_screenshot(path)
+
+    def test_a_slower_schedule_is_warned_about(self):
+        with self._screenshot_when_done("multichannel_schedule_warning") as path:
+            self.start_tour(DASHBOARD_URL, "stock_multichannel_schedule_warning", login="admin")
         self._assert_screenshot(path)

@@ -17,7 +17,7 @@ class TestOrderImport(MultichannelCase):
         self.assertEqual(sale.multichannel_channel_id, self.channel)
         self.assertEqual(sale.multichannel_external_ref, "1001")
         self.assertEqual(sale.team_id, self.channel.team_id)
-        self.assertEqual(sale.client_order_ref, "M-1001")
+        self.assertEqual(sale.client_order_ref, "Test Marketplace M-1001")
         self.assertEqual(sale.partner_id.email, "ana@example.com")
         self.assertEqual(sale.partner_id.country_id, self.env.ref("base.ro"))
         chair_line = sale.order_line.filtered(lambda line: line.product_id == self.chair)

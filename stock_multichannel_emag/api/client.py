@@ -86,7 +86,10 @@ class EmagClient:
         except requests.Timeout:
             raise TransportError(f"eMAG did not answer {path} within {self.timeout:g}s") from None
         except requests.ConnectionError as error:
-            raise TransportError(f"could not reach eMAG for {path}: {type(error).__name__}") from None
+            raise TransportError(
+                f"could not reach eMAG at {self.base_url} ({path}: {type(error).__name__}): check the API URL "
+                "of the channel's platform and that this server can reach the internet"
+            ) from None
         return self._parse(path, response)
 
     def _parse(self, path, response):

@@ -234,7 +234,7 @@ def normalize_order(order, currency, default_vat_rate, timezone="Europe/Buchares
     shipping_address = _address(customer, "shipping", "shipping_contact")
     return {
         "external_id": _text(order.get("id")),
-        "name": f"eMAG {_text(order.get('id'))}",
+        "name": _text(order.get("id")),  # the core says the channel: "eMAG Romania 100001"
         "status": CORE_STATUS.get(status, f"unknown eMAG status {order.get('status')!r}"),
         "date": utc_date(order.get("date"), timezone),
         "modified": utc_date(order.get("modified"), timezone),

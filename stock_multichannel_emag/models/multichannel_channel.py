@@ -105,6 +105,15 @@ class MultichannelChannel(models.Model):
             channel.emag_callback_token = secrets.token_urlsafe(32)
         return True
 
+    @api.depends("emag_base_url", "emag_username", "emag_password")
+    def _compute_is_configured(self):
+        return super()._compute_is_configured()
+
+    def _connection_ready(self):
+        if self.channel_type != "emag":
+            return super()._connection_ready()
+        return bool(self.emag_base_url and self.emag_username and self.emag_password)
+
     @api.depends("emag_platform")
     def _compute_emag_base_url(self):
         for channel in self:

@@ -201,6 +201,21 @@ class TestEmagStockAndPrices(EmagCase):
         with self.assertRaisesRegex(UserError, "whitelisted"):
             self.channel.action_test_connection()
 
+    def test_a_successful_test_clears_the_old_problem_and_actions_wait_for_credentials(self):
+        self.channel._note_error("Stock run failed: could not reach eMAG")
+        self.channel.action_test_connection()
+        self.assertFalse(self.channel.last_error, "the banner is from before: cleared once the test succeeds")
+        self.assertTrue(self.channel.is_configured)
+        self.channel.emag_password = False
+        self.assertFalse(self.channel.is_configured, "Push and Import stay hidden without the API password")
+        self.assertFalse(self.env["multichannel.channel"].new({"channel_type": "emag"}).is_configured)
+
+    def test_an_unreachable_emag_is_said_so_a_merchant_can_act(self):
+        self.channel.emag_base_url = "http://127.0.0.1:9/api-3"  # nothing listens there
+        self.channel.retry_attempts = 1
+        with self.assertRaisesRegex(UserError, "could not reach eMAG at http://127.0.0.1:9/api-3 .*check the API URL"):
+            self.channel.action_test_connection()
+
     def test_the_pricelist_currency_must_match_the_platform(self):
         from odoo.exceptions import ValidationError
 

@@ -261,7 +261,7 @@ def normalize_order(order):
     same = all(shipping[k] == customer[k] for k in ("street", "city", "zip", "name"))
     return {
         "external_id": str(order.get("id") or ""),
-        "name": f"Shop #{order.get('number') or order.get('id')}",
+        "name": f"#{order.get('number') or order.get('id')}",  # the core says the channel: "Web shop #1234"
         "status": core_status(order.get("status")),
         "date": (order.get("date_created_gmt") or "").replace("T", " "),
         "modified": modified(order).replace("T", " "),

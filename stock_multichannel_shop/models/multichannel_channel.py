@@ -65,6 +65,15 @@ class MultichannelChannel(models.Model):
     def _connected_types(self):
         return [*super()._connected_types(), "woocommerce"]
 
+    @api.depends("woo_url", "woo_key", "woo_secret")
+    def _compute_is_configured(self):
+        return super()._compute_is_configured()
+
+    def _connection_ready(self):
+        if self.channel_type != "woocommerce":
+            return super()._connection_ready()
+        return bool(self.woo_url and self.woo_key and self.woo_secret)
+
     def _woo_client(self):
         self.ensure_one()
         channel = self.sudo()

@@ -5,8 +5,10 @@ const CARD = ".o_kanban_record:contains('Browser Test Channel')";
 registry.category("web_tour.tours").add("stock_multichannel_dashboard", {
     steps: () => [
         {
-            content: "The channel's card counts its listing error and pending listing",
-            trigger: `${CARD}:contains('2 pending listings') .text-danger:contains('1 listing errors')`,
+            content:
+                "The channel's card counts its listing error and pending listings (the two never pushed, " +
+                "and the one in error whose stock changed since: its change waits for a push)",
+            trigger: `${CARD}:contains('3 pending listings') .text-danger:contains('1 listing errors')`,
         },
         {
             content: "Drill down into the listing errors",
