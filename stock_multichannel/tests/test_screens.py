@@ -170,7 +170,7 @@ class TestMenus(MultichannelCase):
 
 @tagged("post_install", "-at_install")
 class TestReportsTellTheTruth(MultichannelCase):
-    def _channel(self, name, currency):
+    def _channel_in(self, name, currency):
         pricelist = self.env["product.pricelist"].create({"name": name, "currency_id": currency.id})
         channel = self.env["multichannel.channel"].create(
             {
@@ -185,8 +185,8 @@ class TestReportsTellTheTruth(MultichannelCase):
         return channel
 
     def test_shown_quantities_are_never_added_up_across_channels(self):
-        self._channel("Second", self.euro)
-        self._channel("Third", self.euro)
+        self._channel_in("Second", self.euro)
+        self._channel_in("Third", self.euro)
         self._changes_committed()
         for channel in self.env["multichannel.channel"].search([]):
             channel._push("stock")
@@ -224,7 +224,7 @@ class TestReportsTellTheTruth(MultichannelCase):
         ron = self.env.ref("base.RON")
         ron.active = True
         self.env["res.currency.rate"].create({"currency_id": ron.id, "rate": 5.0, "company_id": self.company.id})
-        lei = self._channel("Lei Market", ron)
+        lei = self._channel_in("Lei Market", ron)
         self.env["multichannel.order"]._receive(self.channel, order_data("C-1"))
         self.env["multichannel.order"]._receive(lei, order_data("C-2", currency="RON", total=None))
         self.env.flush_all()
