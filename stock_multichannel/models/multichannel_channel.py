@@ -1294,7 +1294,9 @@ class MultichannelChannel(models.Model):
         return self._open("multichannel.order", [("channel_id", "=", self.id)], _("Channel Orders"))
 
     def action_view_order_errors(self):
-        return self._open("multichannel.order", [("channel_id", "=", self.id), *TO_FIX_DOMAIN], _("Orders to Fix"))
+        return self._open(
+            "multichannel.order", [("channel_id", "=", self.id), *TO_FIX_DOMAIN], self.env._("Orders to Fix")
+        )
 
     def action_view_held_orders(self):
         return self._open(
