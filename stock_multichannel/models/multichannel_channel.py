@@ -870,7 +870,7 @@ class MultichannelChannel(models.Model):
             results = self._call(send, updates)
         except (TransportError, ChannelError) as error:
             duration = int((time.monotonic() - started) * 1000)
-            message = _("%(kind)s push failed: %(error)s", kind=kind.capitalize(), error=error)
+            message = _("%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=error)
             self._note_error(message)
             if isinstance(error, TransportError):
                 self._back_off(kind, error)
@@ -1018,6 +1018,17 @@ class MultichannelChannel(models.Model):
             self.sudo().write({"last_error": False, "last_error_at": False})
         return self._notify(message or _("Connection works."))
 
+    def _kind_label(self, kind):
+        """A sync kind (``stock``, ``price``, ...) as the user reads it in a message."""
+        labels = {
+            "stock": self.env._("Stock"),
+            "price": self.env._("Price"),
+            "order": self.env._("Order"),
+            "status": self.env._("Status"),
+            "audit": self.env._("Audit"),
+        }
+        return labels.get(kind, kind.capitalize())
+
     def _notify(self, message, kind="success"):
         return {
             "type": "ir.actions.client",
@@ -1160,7 +1171,9 @@ class MultichannelChannel(models.Model):
                 except Exception as error:  # noqa: BLE001 - one channel's fault never stops the others
                     self.env.cr.rollback()
                     _logger.warning("%s: %s run failed", channel.name, kind, exc_info=True)
-                    channel._note_error(_("%(kind)s run failed: %(error)s", kind=kind.capitalize(), error=error))
+                    channel._note_error(
+                        _("%(kind)s run failed: %(error)s", kind=channel._kind_label(kind), error=error)
+                    )
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 done += 1
         if done < len(channels):

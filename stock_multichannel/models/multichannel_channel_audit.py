@@ -152,7 +152,7 @@ class MultichannelChannel(models.Model):
                         "result": "ok",
                         "answer": self.env._(
                             "%(kind)s: the channel shows %(found)s, Odoo expects %(expected)s.",
-                            kind=kind.capitalize(),
+                            kind=self._kind_label(kind),
                             found=found,
                             expected=expected,
                         ),

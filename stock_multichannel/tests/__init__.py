@@ -3,6 +3,7 @@ from . import (
     test_browser,
     test_change_detection,
     test_concurrency,
+    test_i18n,
     test_isolation,
     test_misc,
     test_order_identity,
