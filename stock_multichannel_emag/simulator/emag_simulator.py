@@ -94,6 +94,9 @@ class EmagSimulator:
             ]
             self.faults = []
             self.transit_delays = []  # (path or "*", seconds): a request delayed on its way in
+            # {order id: changes}: the order changes right when it is acknowledged, so the
+            # re-read after the acknowledgement differs from the list read before it
+            self.acknowledge_changes = {}
             self.callback_log = []  # one dict per callback the simulator made
             self.log = []  # one dict per API request
             self.windows = {}
@@ -242,13 +245,20 @@ class EmagSimulator:
         offer["stock"][0]["value"] = max(0, min(MAX_STOCK, offer["stock"][0]["value"] + delta))
 
     def add_fault(self, kind, resource="*", count=1, **extra):
-        """kind: timeout, 500, 503, 429, malformed, reject_batch (offer_id=...), doc_error,
-        message (text=...: a message naming no offer added to a successful answer)."""
+        """kind: timeout (delay=s; after_processing=True: applied, then answered late), 500,
+        503, 429, malformed, reject_batch (offer_id=...), doc_error, message (text=...: a
+        message naming no offer added to a successful answer), wrong_type (``results`` an
+        object where a list is documented)."""
         with self.lock:
             self.faults.append(dict(extra, kind=kind, resource=resource, count=count))
 
     def requests_to(self, path):
         return [entry for entry in self.log if entry["path"] == path]
+
+    def throttled(self):
+        """The requests refused because the client went over the rate limit."""
+        with self.lock:
+            return [entry for entry in self.log if entry.get("throttled")]
 
     def max_rate(self, rate_class):
         """The most requests of a class the simulator saw within any one second."""
@@ -333,6 +343,7 @@ class EmagSimulator:
             self.log.append(entry)
         if self._throttled(account, rate_class):
             entry["status"] = 429
+            entry["throttled"] = True  # the client went over the rate limit (not an injected 429)
             limit = self.rates[rate_class] * 3
             return (
                 429,
@@ -375,6 +386,8 @@ class EmagSimulator:
                 messages = [*messages, fault.get("text", "Some offers could not be saved")]
         except ApiError as error:
             results, messages, is_error = [], error.messages, True
+        if fault and fault["kind"] == "wrong_type" and not is_error:
+            results = {"results": results}  # an object where the documentation says a list
         if fault and fault["kind"] == "timeout" and fault.get("after_processing"):
             time.sleep(fault.get("delay", 3.0))
         entry["status"] = 200
@@ -566,6 +579,7 @@ class EmagSimulator:
             raise ApiError(f"Order {order['id']} was canceled and cannot be acknowledged")
         if order["status"] == NEW:
             self._set_order_status(order, IN_PROGRESS)
+        order.update(deepcopy(self.acknowledge_changes.pop(order["id"], {})))
         return [], []
 
     def order_attachments(self, rest, payload, entry):

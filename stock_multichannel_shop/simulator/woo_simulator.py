@@ -396,7 +396,8 @@ class WooSimulator:
                 holder["stock_quantity"] += sign * line["quantity"]
 
     def add_fault(self, kind, path="*", count=1, **extra):
-        """kind: timeout (delay=s), 429 (retry_after=s), 500, 503, malformed."""
+        """kind: timeout (delay=s; after_processing=True: applied, then answered late),
+        429 (retry_after=s), 500, 503, malformed."""
         with self.lock:
             self.faults.append(dict(extra, kind=kind, path=path, count=count))
 
@@ -607,9 +608,12 @@ class WooSimulator:
         with self.lock:
             self.log.append(entry)
             fault = self._take_fault(path)
+        late = 0.0  # applied, then answered late: the client may give up on a done change
         if fault:
             kind = fault["kind"]
-            if kind == "timeout":
+            if kind == "timeout" and fault.get("after_processing"):
+                late = fault.get("delay", 3.0)
+            elif kind == "timeout":
                 time.sleep(fault.get("delay", 3.0))
             elif kind == "429":
                 return 429, {"Retry-After": str(fault.get("retry_after", 1))}, b'{"code": "too_many_requests"}'
@@ -630,6 +634,8 @@ class WooSimulator:
                 status, extra_headers, result = self.route(method, path, query, data, entry)
         except WooError as error:
             return error.status, {}, json.dumps(error.body()).encode()
+        finally:
+            time.sleep(late)
         return status, extra_headers, json.dumps(result).encode()
 
     def _take_fault(self, path):

@@ -430,3 +430,14 @@ def test_what_the_shop_shows_is_read_back_for_the_audit(sim):
     only = adapter.read_shown(None, [str(small)])
     assert [item.external_id for item in only.items] == [str(small)]
     assert str(mug) in shown
+
+
+def test_a_change_applied_then_answered_late(sim):
+    """A fault for the chaos scenario: the shop saves the batch, the answer comes after the client gave up."""
+    lamp = sim.add_product("LAMP", stock=0)
+    sim.add_fault("timeout", path="products/batch", delay=0.6, after_processing=True)
+    sim.https = True
+    payload = {"update": [{"id": lamp, "manage_stock": True, "stock_quantity": 7}]}
+    with pytest.raises(requests.Timeout):
+        requests.post(f"{sim.url}{PREFIX}products/batch", auth=(KEY, SECRET), json=payload, timeout=0.3)
+    assert sim.stock_of(lamp) == 7, "applied although the client never saw the answer"

@@ -1,3 +1,4 @@
+import contextlib
 import threading
 import time
 
@@ -261,3 +262,32 @@ def test_the_demo_configures_callbacks_through_the_control_endpoint(sim):
     finally:
         seller.shutdown()
         seller.server_close()
+
+
+# ----------------------------------------------------------------------
+# simulator: what the chaos scenario injects
+# ----------------------------------------------------------------------
+def test_going_over_the_limit_is_told_apart_from_an_injected_429(sim):
+    sim.add_fault("429", "vat/read")
+    client = client_for(sim)
+    client.limiters = {kind: AnswerWindowLimiter(100) for kind in ("order", "other")}  # no limiter of ours
+    with pytest.raises(TransportError):
+        client.call("vat/read")
+    assert sim.throttled() == []
+    for _call in range(3):
+        with contextlib.suppress(TransportError):
+            client.call("vat/read")
+    assert len(sim.throttled()) == 1, "the 4th request within a second (3 req/s) goes over eMAG's limit"
+
+
+def test_an_answer_of_the_wrong_type_and_an_order_changed_by_its_acknowledgement(sim):
+    sim.add_offer(11, "CHAIR", stock=5)
+    placed = sim.place_order([(11, 1)])
+    sim.add_fault("wrong_type", "order/read")
+    client = client_for(sim)
+    assert isinstance(client.call("order/read", {"id": placed["id"]}).results, dict)
+    sim.acknowledge_changes[placed["id"]] = {"shipping_tax": "not a number"}
+    assert client.call("order/read", {"id": placed["id"]}).results[0]["shipping_tax"] == 15.0, "not before"
+    client.call(f"order/acknowledge/{placed['id']}")
+    order = client.call("order/read", {"id": placed["id"]}).results[0]
+    assert (order["status"], order["shipping_tax"]) == (2, "not a number")
