@@ -441,7 +441,7 @@ class MultichannelOrder(models.Model):
             return False
         values = {"acknowledged": True}
         if fresh:
-            values["payload"] = fresh
+            values["payload"] = without_nul(fresh)  # stored as the first read was: PostgreSQL refuses NUL
         self.write(values)
         return True
 

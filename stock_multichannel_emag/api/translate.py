@@ -154,11 +154,16 @@ def is_seller_fulfilled(order):
 
 
 def utc_date(local_text, timezone):
-    """eMAG's dates are the platform's local time without a zone: as UTC text ("" if unreadable)."""
+    """eMAG's dates are the platform's local time without a zone: as UTC text.
+
+    "" when eMAG gives none; an unreadable date is returned as it came, for the core to
+    refuse with its reason (an order with a date nobody can read is never imported as of now).
+    """
+    text = _text(local_text)
     try:
-        local = datetime.strptime(_text(local_text), DATE)
+        local = datetime.strptime(text, DATE)
     except ValueError:
-        return ""
+        return text
     return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC).strftime(DATE)
 
 

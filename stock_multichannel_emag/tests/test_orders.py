@@ -125,6 +125,27 @@ class TestEmagOrders(EmagCase):
         order.action_retry()
         self.assertEqual(order.state, "done", order.error)
 
+    def test_an_unreadable_date_is_refused_and_the_next_order_imported(self):
+        placed = self.sim.place_order([(1001, 1)])
+        self.sim.orders[placed["id"]]["date"] = "2026-02-31 25:61:00"
+        good = self.sim.place_order([(1001, 1)])
+        self.channel._import_orders()
+        order = self._orders(placed["id"])
+        self.assertEqual(order.state, "error")
+        self.assertIn("date: not a date ('2026-02-31 25:61:00')", order.error)
+        self.assertFalse(order.sale_order_id)
+        self.assertEqual(self._orders(good["id"]).state, "done")
+
+    def test_nul_characters_in_the_re_read_after_acknowledging_are_dropped(self):
+        placed = self.sim.place_order([(1001, 1)])
+        customer = dict(self.sim.orders[placed["id"]]["customer"], name="Ana\x00 Pop", billing_name="Ana\x00 Pop")
+        self.sim.acknowledge_changes[placed["id"]] = {"customer": customer, "observation": "ring\x00 twice"}
+        self.channel._import_orders()
+        order = self._orders(placed["id"])
+        self.assertEqual(order.state, "done", order.error)
+        self.assertEqual(order.sale_order_id.partner_id.name, "Ana Pop")
+        self.assertEqual(order.payload["note"], "ring twice")
+
     def test_oversold_order_is_flagged(self):
         self.sim.offers[1002]["stock"][0]["value"] = 50  # eMAG showed more than Odoo has
         placed = self.sim.place_order([(1002, 12)])
