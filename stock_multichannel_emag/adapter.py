@@ -11,6 +11,7 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ItemResult,
     ShownItem,
     ShownPage,
+    TransportError,
 )
 
 from .api import translate
@@ -223,16 +224,20 @@ class EmagAdapter(ChannelAdapter):
     def fetch_order(self, external_id):
         """One order read now (a callback named it), normalised; None when eMAG has no such
         order of the seller's (unknown id, or fulfilled by eMAG)."""
-        found = (
-            self.client.call("order/read", {"id": int(external_id), "type": translate.FULFILLED_BY_SELLER}).results
-            or []
-        )
-        found = [order for order in found if not self._emag_fulfilled(order)]
+        found = [order for order in self._order_read(external_id) if not self._emag_fulfilled(order)]
         return self.normalized_order(found[0]) if found else None
 
+    def _order_read(self, external_id):
+        """The orders eMAG answers for ``external_id``: a list, or a temporary fault (an
+        answer of another shape is a broken answer to read again, never an order)."""
+        envelope = self.client.call("order/read", {"id": int(external_id), "type": translate.FULFILLED_BY_SELLER})
+        found = envelope.results or []
+        if not isinstance(found, list):
+            raise TransportError(f"eMAG answered order/read with an unexpected shape ({type(found).__name__})")
+        return found
+
     def _read_order(self, external_id):
-        found = self.client.call("order/read", {"id": int(external_id), "type": translate.FULFILLED_BY_SELLER})
-        found = found.results or []
+        found = self._order_read(external_id)
         if not found:
             raise ChannelError(f"eMAG has no order {external_id}")
         return found[0]

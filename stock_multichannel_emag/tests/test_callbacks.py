@@ -177,6 +177,20 @@ class TestEmagCallbacks(EmagCase, HttpCase):
         self.env["multichannel.inbox"]._cron_process(auto_commit=False)
         self.assertEqual(self._orders(placed["id"]).state, "done")
 
+    def test_an_answer_of_the_wrong_shape_is_read_again_later_never_taken_for_an_order(self):
+        placed = self.sim.place_order([(1001, 1)])
+        self.sim.add_fault("wrong_type", "order/read")  # an object where eMAG documents a list
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
+        self.assertFalse(
+            self.env["multichannel.order"].search([("channel_id", "=", self.channel.id)]), "no order made of it"
+        )
+        request = self._requests()
+        self.assertEqual(request.attempts, 1)
+        self.assertIn("unexpected shape", request.error)
+        request.sudo().next_try_at = request.received_at
+        self.env["multichannel.inbox"]._cron_process(auto_commit=False)
+        self.assertEqual(self._orders(placed["id"]).state, "done")
+
     def test_the_token_is_never_logged(self):
         werkzeug = logging.getLogger("werkzeug")
         level = werkzeug.level
