@@ -635,10 +635,10 @@ def test_no_error_logged_by_either_server(outcome):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="routine concurrency still ends in ERROR lines: PostgreSQL's serialization failures between two "
-    "servers' workers are logged by odoo.sql_db ('bad query') even when the addon retries them, and one "
-    "raised by the commit of _run_isolated fails the cron job; the lead moves cron transactions to READ "
-    "COMMITTED (stock_multichannel/lib/transactions.py)",
+    reason="routine concurrency still ends in ERROR lines: the eMAG rate window shared in PostgreSQL "
+    "(lib/shared_rate_limit.py) is read FOR UPDATE and updated in REPEATABLE READ transactions, so two "
+    "workers taking or freeing a slot at once get 'could not serialize access', logged at ERROR by "
+    "odoo.sql_db ('bad query'); the push or notified-order run is retried (INFO)",
 )
 def test_routine_concurrency_logs_no_error(outcome):
     assert outcome["concurrency_records"] == {"A": [], "B": []}
