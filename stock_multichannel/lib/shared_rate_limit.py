@@ -26,6 +26,14 @@ TABLE_SQL = """
 POLL = 0.02
 
 
+# Odoo's cursors are REPEATABLE READ: there, a worker reading the window FOR UPDATE (or
+# updating it) after another worker changed it since the transaction's first statement fails
+# with "could not serialize access". Each statement of these short transactions must see
+# the window as last committed, and wait for the worker holding it: READ COMMITTED, for this
+# transaction only (its first statement).
+READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
+
+
 class SharedAnswerWindow:
     def __init__(self, cursor_factory, account, limit, window=1.01, in_flight_timeout=120.0, sleep=time.sleep):
         self.cursor_factory = cursor_factory
@@ -37,6 +45,7 @@ class SharedAnswerWindow:
         """Wait for a slot; return its token (when it was taken, on PostgreSQL's clock)."""
         while True:
             with self.cursor_factory() as cr:
+                cr.execute(READ_COMMITTED)
                 cr.execute(
                     "INSERT INTO multichannel_rate_window (account) VALUES (%s) ON CONFLICT DO NOTHING",
                     (self.account,),
@@ -67,6 +76,7 @@ class SharedAnswerWindow:
     def release(self, token):
         """The request's answer arrived (or the client gave up): its slot counts from now."""
         with self.cursor_factory() as cr:
+            cr.execute(READ_COMMITTED)
             cr.execute(
                 """
                 UPDATE multichannel_rate_window

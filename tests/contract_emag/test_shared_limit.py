@@ -85,3 +85,50 @@ def test_a_slot_left_in_flight_by_a_killed_process_is_freed():
     fresh.release(fresh.acquire())
     assert waited, "it waited for the dead slot first"
     assert time.monotonic() - started < 5
+
+
+class FirstStatementThen:
+    """A cursor that lets ``then()`` run (another worker) right after its first statement."""
+
+    def __init__(self, cursor, then):
+        self.cursor, self.then = cursor, then
+
+    def execute(self, *args):
+        result = self.cursor.execute(*args)
+        if self.then:
+            then, self.then = self.then, None
+            then()
+        return result
+
+    def fetchone(self):
+        return self.cursor.fetchone()
+
+
+@pytest.mark.skipif(not DATABASE, reason="needs the database setup/test.py made")
+def test_a_window_changed_by_another_worker_meanwhile_never_fails_an_odoo_cursor():
+    """Odoo's cursors are REPEATABLE READ: taking a slot must not fail with "could not
+    serialize access" when another worker took one since the transaction began."""
+    import psycopg2
+    from psycopg2.extensions import ISOLATION_LEVEL_REPEATABLE_READ
+
+    with committing_cursor() as cursor:
+        cursor.execute(TABLE_SQL)
+    account = f"test:{uuid.uuid4().hex}"
+    other = SharedAnswerWindow(committing_cursor, account, 3)
+    other.release(other.acquire())  # the window's row exists
+
+    @contextmanager
+    def odoo_like_cursor():
+        connection = psycopg2.connect(dbname=DATABASE)
+        connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
+        try:
+            with connection, connection.cursor() as cursor:
+                yield FirstStatementThen(cursor, lambda: other.release(other.acquire()))
+        finally:
+            connection.close()
+
+    window = SharedAnswerWindow(odoo_like_cursor, account, 3)
+    window.release(window.acquire())  # would raise SerializationFailure
+    with committing_cursor() as cr:
+        cr.execute("SELECT cardinality(in_flight) FROM multichannel_rate_window WHERE account = %s", (account,))
+        assert cr.fetchone() == (0,), "every slot taken was freed"
