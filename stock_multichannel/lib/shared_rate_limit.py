@@ -16,6 +16,8 @@ manager (committing on a clean exit), e.g. an Odoo registry's ``cursor``.
 import time
 from contextlib import contextmanager
 
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
 TABLE_SQL = """
     CREATE TABLE IF NOT EXISTS multichannel_rate_window (
         account varchar PRIMARY KEY,
@@ -34,6 +36,14 @@ POLL = 0.02
 READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
 
 
+def _read_committed(cr):
+    """This transaction in READ COMMITTED when it begins here; a cursor sharing a
+    transaction already under way (a test's) is left as it is."""
+    connection = getattr(cr, "connection", None)
+    if connection is not None and connection.info.transaction_status == TRANSACTION_STATUS_IDLE:
+        cr.execute(READ_COMMITTED)
+
+
 class SharedAnswerWindow:
     def __init__(self, cursor_factory, account, limit, window=1.01, in_flight_timeout=120.0, sleep=time.sleep):
         self.cursor_factory = cursor_factory
@@ -45,7 +55,7 @@ class SharedAnswerWindow:
         """Wait for a slot; return its token (when it was taken, on PostgreSQL's clock)."""
         while True:
             with self.cursor_factory() as cr:
-                cr.execute(READ_COMMITTED)
+                _read_committed(cr)
                 cr.execute(
                     "INSERT INTO multichannel_rate_window (account) VALUES (%s) ON CONFLICT DO NOTHING",
                     (self.account,),
@@ -76,7 +86,7 @@ class SharedAnswerWindow:
     def release(self, token):
         """The request's answer arrived (or the client gave up): its slot counts from now."""
         with self.cursor_factory() as cr:
-            cr.execute(READ_COMMITTED)
+            _read_committed(cr)
             cr.execute(
                 """
                 UPDATE multichannel_rate_window

@@ -92,6 +92,7 @@ class FirstStatementThen:
 
     def __init__(self, cursor, then):
         self.cursor, self.then = cursor, then
+        self.connection = cursor.connection
 
     def execute(self, *args):
         result = self.cursor.execute(*args)
