@@ -418,10 +418,9 @@ def drop_copy(database):
 
 
 @pytest.fixture(scope="module")
-def outcome(tmp_path_factory):
-    source = os.environ.get("SMC_TEST_DB")
-    if not source or not os.environ.get("SMC_ODOO_SRC"):
-        pytest.skip("scenarios run through setup/test.py, which installs the addons in a fresh database")
+def outcome(odoo_registry, tmp_path_factory):
+    """The scenario, run once; each test below checks one of its outcomes."""
+    source = odoo_registry.db_name  # Odoo's configuration parsed once for the session, by conftest
     import odoo
     from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
     from odoo.addons.stock_multichannel_shop.simulator.woo_simulator import WooSimulator
@@ -430,9 +429,6 @@ def outcome(tmp_path_factory):
     began = time.monotonic()
     say(f"seed {SEED} (replay: SMC_CHAOS_SEED={SEED})")
     rng = random.Random(SEED)
-    odoo.tools.config.parse_config(
-        ["-d", source, f"--addons-path={os.environ['SMC_ADDONS_PATH']}", "--log-level=warn"], setup_logging=False
-    )
     database = f"{source}_chaos"
     # a copy: the other scenarios keep the installed database as they expect it
     drop_copy(database)
@@ -509,11 +505,15 @@ def outcome(tmp_path_factory):
             say(f"kill -9: {kill}")
         converged_after = None
         missing, differing = not_converged(chaos)
+        reported = time.monotonic()
         while time.monotonic() - last_event < CONVERGENCE_BOUND + 30:
             missing, differing = not_converged(chaos)
             if not missing and not differing:
                 converged_after = time.monotonic() - last_event
                 break
+            if time.monotonic() - reported >= 15:  # what it waits for, should it be slow
+                reported = time.monotonic()
+                say(f"{reported - last_event:.0f}s after the last event, waiting for orders {missing}, {differing}")
             time.sleep(0.5)
         if converged_after is None:
             say(f"not converged {CONVERGENCE_BOUND + 30}s after the last event: orders {missing}, listings {differing}")
