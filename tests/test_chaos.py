@@ -34,8 +34,13 @@ EMAG_FAULTS = ("timeout", "late", "500", "503", "429", "malformed", "wrong_type"
 SHOP_FAULTS = ("timeout", "late", "500", "503", "429", "malformed")
 
 
+TERMINAL = {"capture": None}  # pytest's capture manager: the figures are printed even when the tests pass
+
+
 def say(message):
-    print(f"[chaos] {message}", flush=True)
+    capture = TERMINAL["capture"]
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(f"[chaos] {message}", flush=True)
 
 
 class Server:
@@ -418,8 +423,9 @@ def drop_copy(database):
 
 
 @pytest.fixture(scope="module")
-def outcome(odoo_registry, tmp_path_factory):
+def outcome(odoo_registry, tmp_path_factory, request):
     """The scenario, run once; each test below checks one of its outcomes."""
+    TERMINAL["capture"] = request.config.pluginmanager.getplugin("capturemanager")
     source = odoo_registry.db_name  # Odoo's configuration parsed once for the session, by conftest
     import odoo
     from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
