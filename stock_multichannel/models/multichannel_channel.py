@@ -579,22 +579,25 @@ class MultichannelChannel(models.Model):
         ):
             for product_id, quantity in (order.pending_quantities or {}).items():
                 pending[int(product_id)] += quantity
-        draft_lines = (
-            self.env["sale.order.line"]
-            .sudo()
-            ._read_group(
-                [
-                    ("product_id", "in", products.ids),
-                    ("order_id.multichannel_channel_id", "!=", False),
-                    ("order_id.company_id", "=", self.company_id.id),
-                    ("state", "in", ("draft", "sent")),
-                ],
-                ["product_id"],
-                ["product_uom_qty:sum"],
+        # draft channel sale orders: one grouped query, the products passed as one array
+        self.env["sale.order.line"].flush_model(["order_id", "product_id", "product_uom_qty", "state"])
+        self.env["sale.order"].flush_model(["multichannel_channel_id", "company_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT l.product_id, SUM(l.product_uom_qty)
+                  FROM sale_order_line l
+                  JOIN sale_order o ON o.id = l.order_id
+                 WHERE l.product_id = ANY(%s) AND l.state IN ('draft', 'sent')
+                   AND o.multichannel_channel_id IS NOT NULL AND o.company_id = %s
+                 GROUP BY l.product_id
+                """,
+                products.ids,
+                self.company_id.id,
             )
         )
-        for product, quantity in draft_lines:
-            pending[product.id] += quantity
+        for product_id, quantity in self.env.cr.fetchall():
+            pending[product_id] += quantity
         return pending
 
     def _available_quantities(self, products):
