@@ -233,6 +233,14 @@ class MultichannelProductBinding(models.Model):
         moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
         self.flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
         self.env["multichannel.channel"].flush_model(["active", "pricelist_id", f"{kind}_schedule"])
+        # by product through the listings' product index; a condition on either table
+        # (product OR pricelist) would read every listing
+        matching = SQL(" OR ").join(
+            [
+                *([SQL("b.product_id = ANY(%s)", list(product_ids))] if product_ids else []),
+                *([SQL("c.pricelist_id = ANY(%s)", list(pricelist_ids))] if pricelist_ids else []),
+            ]
+        )
         # once per listing and kind per transaction: a row this transaction queued already
         # (at an earlier savepoint, say) is enough, unless this one also says the channel
         # moved the listing; a row rolled back with its savepoint is queued again
@@ -243,8 +251,7 @@ class MultichannelProductBinding(models.Model):
                     SELECT b.id, (b.channel_id || '-' || b.product_id) = ANY(%(moved)s) AS moved
                       FROM multichannel_product_binding b
                       JOIN multichannel_channel c ON c.id = b.channel_id
-                     WHERE b.active AND c.active AND %(sync)s
-                       AND (b.product_id = ANY(%(products)s) OR c.pricelist_id = ANY(%(pricelists)s))
+                     WHERE b.active AND c.active AND %(sync)s AND (%(matching)s)
                 ), inserted AS (
                     INSERT INTO multichannel_sync_request
                                 (binding_id, kind, cause, requested_at, channel_moved, transaction_id)
@@ -263,10 +270,9 @@ class MultichannelProductBinding(models.Model):
                 """,
                 kind=kind,
                 cause=cause,
-                products=list(product_ids),
-                pricelists=list(pricelist_ids),
                 moved=moved,
                 sync=SQL.identifier("b", f"{kind}_sync"),
+                matching=matching,
                 schedule=SQL.identifier("c", f"{kind}_schedule"),
             )
         )
