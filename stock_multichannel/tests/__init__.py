@@ -9,7 +9,6 @@ from . import (
     test_order_identity,
     test_order_import,
     test_order_status,
-    test_pure,
     test_push,
     test_reports,
     test_screens,

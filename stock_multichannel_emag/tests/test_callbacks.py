@@ -1,5 +1,4 @@
 import logging
-import time
 
 from odoo import Command
 from odoo.exceptions import AccessError
@@ -45,11 +44,9 @@ class TestEmagCallbacks(EmagCase, HttpCase):
 
     def test_a_new_order_arrives_by_callback_then_polling_finds_it_done(self):
         triggers = self._triggers()
-        started = time.monotonic()
         placed = self.sim.place_order([(1001, 2)])
         [call] = self.sim.callback_log
         self.assertEqual((call["event"], call["status"], call["body"]), ("order", 200, "ok"))
-        self.assertLess(time.monotonic() - started, 2.0, "answered at once: nothing read during the call")
         self.assertEqual(self._requests().order_ref, str(placed["id"]))
         self.assertFalse(self.sim.requests_to("order/read"), "the callback itself never reads eMAG")
         self.assertGreater(self._triggers(), triggers, "the cron is woken")
@@ -102,15 +99,14 @@ class TestEmagCallbacks(EmagCase, HttpCase):
         channels._push("stock")
         self.assertEqual(other_sim.stock_of(5001), 100)
         self.env.flush_all()
-        started = time.monotonic()
+        self.sim.log.clear()
         placed = self.sim.place_order([(1001, 3)])  # the customer buys on the first account
         self.env["multichannel.inbox"]._cron_process(auto_commit=False)
+        self.assertEqual(len(self.sim.requests_to("order/read")), 1, "the callback's order read once, no poll")
         self.env.cr.flush()  # the import's commit queues the stock sync
         channels._push("stock")
-        elapsed = time.monotonic() - started
         self.assertEqual(self._orders(placed["id"]).state, "done")
         self.assertEqual(other_sim.stock_of(5001), 97)
-        self.assertLess(elapsed, 1.5, "callback, read, import and push well within the second or so")
 
     def test_a_cancellation_callback_cancels_the_sale(self):
         placed = self.sim.place_order([(1002, 1)])
@@ -161,9 +157,8 @@ class TestEmagCallbacks(EmagCase, HttpCase):
     def test_a_read_failing_is_tried_again_later_without_sleeping(self):
         placed = self.sim.place_order([(1001, 1)])
         self.sim.add_fault("503", "order/read", count=5)
-        started = time.monotonic()
         self.env["multichannel.inbox"]._cron_process(auto_commit=False)
-        self.assertLess(time.monotonic() - started, 1.0, "one try, no back-off sleep in the worker")
+        self.assertEqual(len(self.sim.requests_to("order/read")), 1, "one try, no retry in the worker")
         request = self._requests()
         self.assertEqual(request.attempts, 1)
         self.assertIn("503", request.error)

@@ -2,7 +2,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from pathlib import Path
 
 from odoo import Command
@@ -39,9 +38,7 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         self.assertTrue(self.channel.sudo().woo_webhook_secret)
 
     def test_an_order_arrives_by_webhook_and_poll_once(self):
-        started = time.monotonic()
         placed = self.sim.place_order([(self.chair_id, 0, 2, 100.0)])  # delivers the webhook
-        self.assertLess(time.monotonic() - started, 5)
         self.assertEqual(self.sim.deliveries[-1]["answer"], "ok")
         self.assertFalse(self._orders(placed["id"]), "answered at once: stored, imported by the cron it woke")
         cron = self.env.ref("stock_multichannel.ir_cron_process_inbox")

@@ -1,14 +1,15 @@
-from odoo.tests import BaseCase, tagged
+"""The core's plain-Python library (lib/): no database, no Odoo server."""
 
-from ..lib.adapter import ChannelAdapter, TransportError
-from ..lib.availability import apply_policy
-from ..lib.orders import OrderDataError, normalize_order
-from ..lib.retry import call_with_retry
-from .common import order_data
+from unittest import TestCase
+
+from odoo.addons.stock_multichannel.lib.adapter import ChannelAdapter, TransportError
+from odoo.addons.stock_multichannel.lib.availability import apply_policy
+from odoo.addons.stock_multichannel.lib.orders import OrderDataError, normalize_order
+from odoo.addons.stock_multichannel.lib.retry import call_with_retry
+from odoo.addons.stock_multichannel.tests.common import order_data
 
 
-@tagged("post_install", "-at_install")
-class TestPolicy(BaseCase):
+class TestPolicy(TestCase):
     def test_no_policy_is_free_stock_floored(self):
         self.assertEqual(apply_policy(10.0), 10)
         self.assertEqual(apply_policy(7.5), 7)
@@ -28,8 +29,7 @@ class TestPolicy(BaseCase):
         self.assertEqual(apply_policy(10, maximum=0), 10, "0 means no maximum")
 
 
-@tagged("post_install", "-at_install")
-class TestNormalizeOrder(BaseCase):
+class TestNormalizeOrder(TestCase):
     def test_good_order_is_cleaned(self):
         order = normalize_order(
             order_data(lines=[{"listing_external_id": " 7 ", "quantity": "2", "unit_price": "10.50", "tax_rate": None}])
@@ -79,8 +79,7 @@ class StrictAdapter(ChannelAdapter):
         return {"external_id": str(raw["id"]), "lines": [{"quantity": q} for q in raw["quantities"]]}
 
 
-@tagged("post_install", "-at_install")
-class TestUnreadableOrders(BaseCase):
+class TestUnreadableOrders(TestCase):
     def test_what_breaks_the_translation_comes_back_as_an_error(self):
         adapter = StrictAdapter(channel=None)
         broken = adapter.normalized_order({"id": 42, "quantities": 7})
@@ -107,8 +106,7 @@ class TestUnreadableOrders(BaseCase):
         )
 
 
-@tagged("post_install", "-at_install")
-class TestRetry(BaseCase):
+class TestRetry(TestCase):
     def test_temporary_faults_are_retried_with_growing_waits(self):
         waits, calls = [], []
 
