@@ -102,7 +102,9 @@ class TestEmagCallbacks(EmagCase, HttpCase):
         self.sim.log.clear()
         placed = self.sim.place_order([(1001, 3)])  # the customer buys on the first account
         self.env["multichannel.inbox"]._cron_process(auto_commit=False)
-        self.assertEqual(len(self.sim.requests_to("order/read")), 1, "the callback's order read once, no poll")
+        self.assertEqual(
+            len(self.sim.requests_to("order/read")), 2, "read by its id, re-read once acknowledged: no poll"
+        )
         self.env.cr.flush()  # the import's commit queues the stock sync
         channels._push("stock")
         self.assertEqual(self._orders(placed["id"]).state, "done")

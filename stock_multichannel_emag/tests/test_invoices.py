@@ -1,4 +1,3 @@
-
 from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
