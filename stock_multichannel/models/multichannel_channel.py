@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import timedelta
 from functools import partial
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_round, split_every
 
@@ -226,14 +226,14 @@ class MultichannelChannel(models.Model):
         for channel in self:
             for kind in ("stock", "price", "order"):
                 if channel[f"{kind}_schedule"] == "custom" and channel[f"{kind}_interval"] < 1:
-                    raise ValidationError(_("An interval is at least one minute."))
+                    raise ValidationError(self.env._("An interval is at least one minute."))
 
     @api.constrains("warehouse_ids", "location_ids")
     def _check_sources(self):
         for channel in self:
             if not channel.warehouse_ids and not channel.location_ids:
                 raise ValidationError(
-                    _("Channel %s needs at least one warehouse or location to sell from.", channel.name)
+                    self.env._("Channel %s needs at least one warehouse or location to sell from.", channel.name)
                 )
 
     @api.model_create_multi
@@ -256,7 +256,7 @@ class MultichannelChannel(models.Model):
         )
         return pricelist or self.env["product.pricelist"].create(
             {
-                "name": _("Channels (%s)", company.currency_id.name),
+                "name": self.env._("Channels (%s)", company.currency_id.name),
                 "currency_id": company.currency_id.id,
                 "company_id": company.id,
             }
@@ -873,7 +873,7 @@ class MultichannelChannel(models.Model):
             results = self._call(send, updates)
         except (TransportError, ChannelError) as error:
             duration = int((time.monotonic() - started) * 1000)
-            message = _("%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=error)
+            message = self.env._("%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=error)
             self._note_error(message)
             if isinstance(error, TransportError):
                 self._back_off(kind, error)
@@ -895,7 +895,7 @@ class MultichannelChannel(models.Model):
             listing.write(
                 {
                     "state": "error",
-                    "last_error": _(
+                    "last_error": self.env._(
                         "This listing cannot be sent to the channel (%(type)s: %(error)s): check its external ID.",
                         type=type(error).__name__,
                         error=error,
@@ -911,15 +911,15 @@ class MultichannelChannel(models.Model):
 
     def action_push_stock(self):
         self._check_operator_rights()
-        return self._run_and_report(lambda: self._push("stock", cause="manual"), _("Stock pushed."))
+        return self._run_and_report(lambda: self._push("stock", cause="manual"), self.env._("Stock pushed."))
 
     def action_push_prices(self):
         self._check_operator_rights()
-        return self._run_and_report(lambda: self._push("price", cause="manual"), _("Prices pushed."))
+        return self._run_and_report(lambda: self._push("price", cause="manual"), self.env._("Prices pushed."))
 
     def action_reconcile(self):
         self._check_operator_rights()
-        return self._run_and_report(self._reconcile, _("Every listing was sent again."))
+        return self._run_and_report(self._reconcile, self.env._("Every listing was sent again."))
 
     def _run_and_report(self, work, success):
         """Run a button's ``work`` and say what really happened: the channel's error if one
@@ -935,7 +935,9 @@ class MultichannelChannel(models.Model):
         )
         if in_error:
             return self._notify(
-                _("%(done)s %(count)s listings are in error: see Listings in Error.", done=success, count=in_error),
+                self.env._(
+                    "%(done)s %(count)s listings are in error: see Listings in Error.", done=success, count=in_error
+                ),
                 kind="warning",
             )
         return self._notify(success)
@@ -997,17 +999,17 @@ class MultichannelChannel(models.Model):
             counts = self._import_listings()
         except (ChannelError, TransportError) as error:
             raise UserError(
-                _("Reading the offers of %(name)s failed: %(error)s", name=self.name, error=error)
+                self.env._("Reading the offers of %(name)s failed: %(error)s", name=self.name, error=error)
             ) from None
         return self._notify(
-            _(
+            self.env._(
                 "%(created)s listings created, %(matched)s already listed, %(unmatched)s offers to match by hand.",
                 **counts,
             )
         )
 
     def action_view_unmatched(self):
-        return self._open("multichannel.unmatched.offer", [("channel_id", "=", self.id)], _("Offers to Match"))
+        return self._open("multichannel.unmatched.offer", [("channel_id", "=", self.id)], self.env._("Offers to Match"))
 
     def action_test_connection(self):
         self._check_operator_rights()
@@ -1015,11 +1017,13 @@ class MultichannelChannel(models.Model):
         try:
             message = self._get_adapter().test_connection()
         except (ChannelError, TransportError) as error:
-            raise UserError(_("Connection to %(name)s failed: %(error)s", name=self.name, error=error)) from None
+            raise UserError(
+                self.env._("Connection to %(name)s failed: %(error)s", name=self.name, error=error)
+            ) from None
         if self.last_error:
             # the problem shown on the channel is from before: the connection works now
             self.sudo().write({"last_error": False, "last_error_at": False})
-        return self._notify(message or _("Connection works."))
+        return self._notify(message or self.env._("Connection works."))
 
     def _kind_label(self, kind):
         """A sync kind (``stock``, ``price``, ...) as the user reads it in a message."""
@@ -1061,7 +1065,7 @@ class MultichannelChannel(models.Model):
             try:
                 fetched = channel._call(channel._get_adapter().fetch_orders, channel.order_watermark)
             except (TransportError, ChannelError) as error:
-                channel._note_error(_("Order import failed: %s", error))
+                channel._note_error(self.env._("Order import failed: %s", error))
                 if isinstance(error, TransportError):
                     channel._back_off("order", error)
                 all_read = False
@@ -1069,7 +1073,7 @@ class MultichannelChannel(models.Model):
             except TRANSLATION_ERRORS as error:  # an answer of a shape nobody expected
                 _logger.warning("%s: unreadable answer to the order read", channel.name, exc_info=True)
                 channel._note_error(
-                    _(
+                    self.env._(
                         "Order import failed: the channel's answer could not be read (%s).",
                         f"{type(error).__name__}: {error}",
                     )
@@ -1113,7 +1117,7 @@ class MultichannelChannel(models.Model):
 
     def action_import_orders(self):
         self._check_operator_rights()
-        return self._run_and_report(self._import_orders, _("Orders imported."))
+        return self._run_and_report(self._import_orders, self.env._("Orders imported."))
 
     # ------------------------------------------------------------------
     # schedules
@@ -1175,7 +1179,7 @@ class MultichannelChannel(models.Model):
                     self.env.cr.rollback()
                     _logger.warning("%s: %s run failed", channel.name, kind, exc_info=True)
                     channel._note_error(
-                        _("%(kind)s run failed: %(error)s", kind=channel._kind_label(kind), error=error)
+                        self.env._("%(kind)s run failed: %(error)s", kind=channel._kind_label(kind), error=error)
                     )
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 done += 1
@@ -1290,24 +1294,24 @@ class MultichannelChannel(models.Model):
         }
 
     def action_view_listings(self):
-        return self._open("multichannel.product.binding", [("channel_id", "=", self.id)], _("Listings"))
+        return self._open("multichannel.product.binding", [("channel_id", "=", self.id)], self.env._("Listings"))
 
     def action_view_pending(self):
         return self._open(
             "multichannel.product.binding",
             [("channel_id", "=", self.id), *PENDING_DOMAIN],
-            _("Pending Listings"),
+            self.env._("Pending Listings"),
         )
 
     def action_view_errors(self):
         return self._open(
             "multichannel.product.binding",
             [("channel_id", "=", self.id), ("state", "=", "error")],
-            _("Listings in Error"),
+            self.env._("Listings in Error"),
         )
 
     def action_view_orders(self):
-        return self._open("multichannel.order", [("channel_id", "=", self.id)], _("Channel Orders"))
+        return self._open("multichannel.order", [("channel_id", "=", self.id)], self.env._("Channel Orders"))
 
     def action_view_order_errors(self):
         return self._open(
@@ -1325,5 +1329,5 @@ class MultichannelChannel(models.Model):
         return self._open(
             "sale.order",
             [("multichannel_channel_id", "=", self.id), ("multichannel_oversold", "=", True)],
-            _("Oversold Orders"),
+            self.env._("Oversold Orders"),
         )

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 from odoo.tools.sql import escape_psql
@@ -319,7 +319,9 @@ class MultichannelOrder(models.Model):
                 and channel._adapter_class().lowers_stock_on_order
             )
             self.env["multichannel.product.binding"]._request_stock_sync_at_commit(
-                [int(p) for p in product_ids], cause=_("order %s", self.name), moved_on_channel=moved and channel
+                [int(p) for p in product_ids],
+                cause=self.env._("order %s", self.name),
+                moved_on_channel=moved and channel,
             )
 
     def _close(self, state, **values):
@@ -355,7 +357,9 @@ class MultichannelOrder(models.Model):
                 _logger.warning("%s: order %s could not be imported", order.channel_id.name, order.name, exc_info=True)
                 order.invalidate_recordset()
                 order._fail(
-                    _("The order could not be imported (%(type)s: %(error)s).", type=type(error).__name__, error=error)
+                    self.env._(
+                        "The order could not be imported (%(type)s: %(error)s).", type=type(error).__name__, error=error
+                    )
                 )
 
     def _is_history(self, data):
@@ -368,14 +372,14 @@ class MultichannelOrder(models.Model):
         try:
             data = self._normalized()
         except OrderDataError as error:
-            self._fail(_("The channel's order data is invalid: %s", error))
+            self._fail(self.env._("The channel's order data is invalid: %s", error))
             return
         if self._is_history(data):
             self._close(
                 "skipped",
                 error=False,
                 channel_status=data["status"],
-                warning=_(
+                warning=self.env._(
                     "Placed on %(date)s, before orders were imported from this channel (%(since)s): not imported.",
                     date=data["date"],
                     since=self.channel_id.order_import_since,
@@ -390,7 +394,7 @@ class MultichannelOrder(models.Model):
                 "skipped",
                 error=False,
                 channel_status=data["status"],
-                warning=_("Arrived already %s on the channel: not imported.", data["status"]),
+                warning=self.env._("Arrived already %s on the channel: not imported.", data["status"]),
             )
             return
         if not self._acknowledge():
@@ -398,7 +402,7 @@ class MultichannelOrder(models.Model):
         try:
             data = self._normalized()  # the re-read after the acknowledgement may differ
         except OrderDataError as error:
-            self._fail(_("The channel's order data is invalid after acknowledging it: %s", error))
+            self._fail(self.env._("The channel's order data is invalid after acknowledging it: %s", error))
             return
         if data["status"] != "open":
             self._process_one()
@@ -418,7 +422,7 @@ class MultichannelOrder(models.Model):
             self,
             "order",
             "ok",
-            _("Imported as %s", sale.name),
+            self.env._("Imported as %s", sale.name),
             new_value=sale.name,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
@@ -437,7 +441,7 @@ class MultichannelOrder(models.Model):
                 return True
             fresh = self.channel_id._call(adapter.acknowledge_order, self.external_id)
         except (TransportError, ChannelError) as error:
-            self.write({"error": _("Could not acknowledge the order on the channel: %s", error)})
+            self.write({"error": self.env._("Could not acknowledge the order on the channel: %s", error)})
             return False
         values = {"acknowledged": True}
         if fresh:
@@ -449,7 +453,7 @@ class MultichannelOrder(models.Model):
         self._check_can_import()
         for order in self:
             if order.state not in OPEN_STATES:
-                raise UserError(_("Only orders not imported yet can be retried."))
+                raise UserError(self.env._("Only orders not imported yet can be retried."))
         self.sudo()._process()
         return True
 
@@ -458,7 +462,7 @@ class MultichannelOrder(models.Model):
         self._check_can_handle()
         user = self.env.user
         for order in self.sudo().filtered(lambda o: o.state in OPEN_STATES):
-            order._close("skipped", warning=_("Skipped by %s", user.name), skipped_by_user=True)
+            order._close("skipped", warning=self.env._("Skipped by %s", user.name), skipped_by_user=True)
         return True
 
     def _find_product(self, line):
@@ -514,7 +518,7 @@ class MultichannelOrder(models.Model):
         currency = channel.pricelist_id.currency_id
         if data["currency"] != currency.name:
             raise UserError(
-                _(
+                self.env._(
                     "The order is in %(got)s but the channel's pricelist is in %(want)s.",
                     got=data["currency"],
                     want=currency.name,
@@ -527,7 +531,7 @@ class MultichannelOrder(models.Model):
         for index, (line, product) in enumerate(zip(data["lines"], self._find_products(data["lines"]), strict=True), 1):
             if not product:
                 problems.append(
-                    _(
+                    self.env._(
                         "Line %(index)s (%(name)s): no listing with external ID %(id)s or SKU %(sku)s on %(channel)s.",
                         index=index,
                         name=line["name"] or "?",
@@ -616,7 +620,7 @@ class MultichannelOrder(models.Model):
         types is shown as text, so no markup, image or link of theirs is ever rendered.
         """
         text = "\n".join(
-            filter(None, [data["payment_method"] and _("Payment: %s", data["payment_method"]), data["note"]])
+            filter(None, [data["payment_method"] and self.env._("Payment: %s", data["payment_method"]), data["note"]])
         )
         if text:
             # escaped line by line: not even a URL of theirs becomes a link
@@ -658,10 +662,10 @@ class MultichannelOrder(models.Model):
         taxes = taxes[include_tax].filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
         if not taxes:
             problems.append(
-                _(
+                self.env._(
                     "No sales tax of %(rate)s%% (%(kind)s) in %(company)s: create one.",
                     rate=rate,
-                    kind=_("price included") if include_tax else _("price excluded"),
+                    kind=self.env._("price included") if include_tax else self.env._("price excluded"),
                     company=company.name,
                 )
             )
@@ -674,12 +678,16 @@ class MultichannelOrder(models.Model):
         """(invoice partner, delivery partner), found or created."""
         customer = data["customer"]
         delivery_data = data["shipping_address"] or customer
-        missing = [label for key, label in (("street", _("street")), ("city", _("city"))) if not delivery_data.get(key)]
+        missing = [
+            label
+            for key, label in (("street", self.env._("street")), ("city", self.env._("city")))
+            if not delivery_data.get(key)
+        ]
         country = self._country(delivery_data)
         if not country:
-            missing.append(_("country"))
+            missing.append(self.env._("country"))
         if missing:
-            problems.append(_("The delivery address lacks: %s.", ", ".join(missing)))
+            problems.append(self.env._("The delivery address lacks: %s.", ", ".join(missing)))
             return self.env["res.partner"], self.env["res.partner"]
         partner = self._match_partner(customer) or self._create_partner(customer)
         delivery = partner
@@ -788,9 +796,9 @@ class MultichannelOrder(models.Model):
         if not shipped and sale.state != "cancel":
             sale.with_context(multichannel_from_channel=True, disable_cancel_warning=True)._action_cancel()
             self.write({"state": "cancelled"})
-            self.message_post(body=_("Cancelled on the channel: sale order %s cancelled.", sale.name))
+            self.message_post(body=self.env._("Cancelled on the channel: sale order %s cancelled.", sale.name))
         elif shipped:
-            message = _("Cancelled on the channel after it was shipped: handle the return.")
+            message = self.env._("Cancelled on the channel after it was shipped: handle the return.")
             self.warning = message
             sale.activity_schedule(
                 "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
@@ -868,7 +876,9 @@ class MultichannelOrder(models.Model):
             except (TransportError, ChannelError) as error:
                 if isinstance(error, TransportError):
                     unreachable |= channel
-                order.status_error = _("Sending status %(status)s failed: %(error)s", status=status, error=error)
+                order.status_error = self.env._(
+                    "Sending status %(status)s failed: %(error)s", status=status, error=error
+                )
                 self.env["multichannel.ledger"]._log_order(
                     order, "status", "failed", str(error), old_value=order.status_sent or "", new_value=status
                 )

@@ -1,6 +1,6 @@
 import json
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -381,7 +381,7 @@ class MultichannelProductBinding(models.Model):
             if result and result.ok:
                 accepted.append((listing.id, target, regular_prices[listing.id] if regular_prices else None))
             else:
-                message = result.message if result else _("The channel did not answer for this item.")
+                message = result.message if result else self.env._("The channel did not answer for this item.")
                 listing.write({"state": "error", "last_error": message})
         if accepted:
             self._settle_pushed(kind, accepted)

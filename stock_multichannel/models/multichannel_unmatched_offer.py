@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -26,9 +26,9 @@ class MultichannelUnmatchedOffer(models.Model):
     @api.model
     def _remember(self, channel, offer, product):
         reason = (
-            _("%s is already listed on this channel under another offer.", product.display_name)
+            self.env._("%s is already listed on this channel under another offer.", product.display_name)
             if product
-            else _("No product with this SKU or barcode.")
+            else self.env._("No product with this SKU or barcode.")
         )
         values = {
             "channel_id": channel.id,
@@ -49,7 +49,7 @@ class MultichannelUnmatchedOffer(models.Model):
         """List the chosen product under this offer."""
         for offer in self:
             if not offer.product_id:
-                raise UserError(_("Choose the product of offer %s first.", offer.name or offer.external_id))
+                raise UserError(self.env._("Choose the product of offer %s first.", offer.name or offer.external_id))
             self.env["multichannel.product.binding"].create(
                 {
                     "channel_id": offer.channel_id.id,

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -20,6 +20,6 @@ class ResCompany(models.Model):
     def _check_multichannel_cover_settings(self):
         for company in self:
             if company.multichannel_cover_days < 1:
-                raise ValidationError(_("The stock cover report needs at least one day of sales."))
+                raise ValidationError(self.env._("The stock cover report needs at least one day of sales."))
             if company.multichannel_lead_days < 0:
-                raise ValidationError(_("A replenishment lead time cannot be negative."))
+                raise ValidationError(self.env._("A replenishment lead time cannot be negative."))

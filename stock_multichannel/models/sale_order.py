@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.tools import float_compare
 
 
@@ -57,7 +57,7 @@ class SaleOrder(models.Model):
         channel = self.multichannel_channel_id
         difference = self.amount_total - data["total"]
         if float_compare(abs(difference), channel.total_tolerance, precision_digits=4) > 0:
-            message = _(
+            message = self.env._(
                 "The channel's total is %(theirs)s, Odoo's is %(ours)s (difference %(diff)s).",
                 theirs=data["total"],
                 ours=self.amount_total,
@@ -84,8 +84,8 @@ class SaleOrder(models.Model):
         responsible = channel.user_id or channel.team_id.user_id or self.env.user
         self.activity_schedule(
             "mail.mail_activity_data_todo",
-            summary=_("Oversold: %s units missing", missing),
-            note=_(
+            summary=self.env._("Oversold: %s units missing", missing),
+            note=self.env._(
                 "This %(channel)s order could not be fully reserved. Replenish, or cancel it on the channel.",
                 channel=channel.name,
             ),

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class MultichannelListProducts(models.TransientModel):
@@ -46,7 +46,7 @@ class MultichannelListProducts(models.TransientModel):
         return {
             "type": "ir.actions.act_window",
             "res_model": "multichannel.product.binding",
-            "name": _("New Listings on %s", self.channel_id.name),
+            "name": self.env._("New Listings on %s", self.channel_id.name),
             "view_mode": "list,form",
             "domain": [("id", "in", listings.ids)],
         }

@@ -1,6 +1,6 @@
 import secrets
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError
 from odoo.exceptions import AccessError, ValidationError
 
@@ -100,7 +100,7 @@ class MultichannelChannel(models.Model):
         """A new secret for the callback URL (the old URL stops working at once)."""
         self._check_operator_rights()
         if not self.env.user.has_group("base.group_system"):
-            raise AccessError(_("Only a Settings administrator sees and changes the eMAG callback URL."))
+            raise AccessError(self.env._("Only a Settings administrator sees and changes the eMAG callback URL."))
         for channel in self.sudo().filtered(lambda c: c.channel_type == "emag"):
             channel.emag_callback_token = secrets.token_urlsafe(32)
         return True
@@ -125,7 +125,7 @@ class MultichannelChannel(models.Model):
             currency = PLATFORMS[channel.emag_platform][2]
             if channel.pricelist_id.currency_id.name != currency:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "%(platform)s sells in %(currency)s: choose a pricelist in %(currency)s for %(channel)s.",
                         platform=PLATFORMS[channel.emag_platform][0],
                         currency=currency,
@@ -137,9 +137,11 @@ class MultichannelChannel(models.Model):
     def _check_emag_numbers(self):
         for channel in self.filtered(lambda c: c.channel_type == "emag"):
             if not 0 <= channel.emag_min_price_percent < 100 or channel.emag_max_price_percent < 0:
-                raise ValidationError(_("The minimum price lies 0 to 99% below, the maximum 0% or more above."))
+                raise ValidationError(
+                    self.env._("The minimum price lies 0 to 99% below, the maximum 0% or more above.")
+                )
             if channel.emag_warehouse_id < 1:
-                raise ValidationError(_("The eMAG warehouse ID is 1 or more."))
+                raise ValidationError(self.env._("The eMAG warehouse ID is 1 or more."))
 
     def _adapter_class(self):
         if self.channel_type == "emag":
@@ -154,7 +156,7 @@ class MultichannelChannel(models.Model):
         self.ensure_one()
         channel = self.sudo()
         if not channel.emag_username or not channel.emag_password:
-            raise ChannelError(_("Set the eMAG API username and password of %s.", self.name))
+            raise ChannelError(self.env._("Set the eMAG API username and password of %s.", self.name))
         client = EmagClient(
             channel.emag_base_url, channel.emag_username, channel.emag_password, timeout=channel.emag_timeout or 30.0
         )
