@@ -639,12 +639,5 @@ def test_no_error_logged_by_either_server(outcome):
     assert outcome["error_records"] == {"A": [], "B": []}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="routine concurrency still ends in ERROR lines (odoo.sql_db 'bad query' and a failed cron job): "
-    "_consume_wakeups deletes the cron's triggers in a REPEATABLE READ transaction ('could not serialize "
-    "access due to concurrent delete'), and the shop's webhook check cron writes the channel row a push "
-    "cron changed meanwhile ('concurrent update'; the job fails)",
-)
 def test_routine_concurrency_logs_no_error(outcome):
     assert outcome["concurrency_records"] == {"A": [], "B": []}

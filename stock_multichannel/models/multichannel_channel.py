@@ -1269,16 +1269,23 @@ class MultichannelChannel(models.Model):
         crons commit before they drain (``read_committed``), so the drain sees them.
         """
         cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
-        if cron:
-            self.env.cr.execute(
-                SQL(
-                    """
-                    DELETE FROM ir_cron_trigger
-                     WHERE cron_id = %s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
-                    """,
-                    cron.id,
+        if not cron:
+            return
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        DELETE FROM ir_cron_trigger
+                         WHERE cron_id = %s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
+                        """,
+                        cron.id,
+                    ),
+                    log_exceptions=False,
                 )
-            )
+        except CONCURRENT_ERRORS:
+            # another run (this server's or another's) took them at the same moment: taken either way
+            _logger.info("%s wake-ups taken by another run at the same moment", kind)
 
     # ------------------------------------------------------------------
     # screens

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.transactions import read_committed
 from odoo.exceptions import AccessError, UserError
 
 from ..adapter import TOPICS, WooCommerceAdapter, delivery_url_problem
@@ -204,9 +205,11 @@ class MultichannelChannel(models.Model):
     @api.model
     def _cron_woo_webhooks(self):
         channels = self.search([("channel_type", "=", "woocommerce"), ("woo_webhook_ids", "!=", False)])
-        for channel in channels:
-            channel._woo_check_webhooks()
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        # the push crons write the same channel rows meanwhile: wait for them, never fail on them
+        with read_committed(self.env.cr):
+            for channel in channels:
+                channel._woo_check_webhooks()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # ------------------------------------------------------------------
     # orders that left the shop
