@@ -209,6 +209,15 @@ class MultichannelChannel(models.Model):
 
     def init(self):
         self.env.cr.execute(shared_rate_limit.TABLE_SQL)
+        # when each cron's run last took its wake-ups (see _consume_wakeups)
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS multichannel_cron_wakeup (
+                cron_id integer PRIMARY KEY REFERENCES ir_cron(id) ON DELETE CASCADE,
+                taken_at timestamp NOT NULL
+            )
+            """
+        )
 
     def _shared_rate_limit(self, account, limit, window):
         """A rate limit of ``limit`` requests per ``window`` seconds for a channel account,
@@ -1237,8 +1246,11 @@ class MultichannelChannel(models.Model):
             SQL(
                 """
                 WITH pending AS (
-                    SELECT id FROM ir_cron_trigger
-                     WHERE cron_id = %(cron)s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
+                    SELECT t.id FROM ir_cron_trigger t
+                     WHERE t.cron_id = %(cron)s AND t.call_at <= clock_timestamp() AT TIME ZONE 'UTC'
+                       AND t.call_at > COALESCE(
+                           (SELECT taken_at FROM multichannel_cron_wakeup WHERE cron_id = %(cron)s), '-infinity'
+                       )
                      LIMIT 1
                        FOR KEY SHARE SKIP LOCKED
                 )
@@ -1267,6 +1279,11 @@ class MultichannelChannel(models.Model):
         point asks for (and gets) a new wake-up; a transaction still holding a pending
         trigger (see ``_trigger_realtime``) is waited for, and its requests drained: the
         crons commit before they drain (``read_committed``), so the drain sees them.
+
+        The triggers themselves are left to Odoo, whose scheduler deletes those due
+        before the run started once the run ends: deleting them here as well made its
+        delete fail ("could not serialize access due to concurrent delete"). Locking
+        them only waits for their holders; the moment they were taken is kept instead.
         """
         cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
         if not cron:
@@ -1276,16 +1293,26 @@ class MultichannelChannel(models.Model):
                 self.env.cr.execute(
                     SQL(
                         """
-                        DELETE FROM ir_cron_trigger
-                         WHERE cron_id = %s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
+                        SELECT id FROM ir_cron_trigger
+                         WHERE cron_id = %(cron)s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
+                           FOR UPDATE
                         """,
-                        cron.id,
+                        cron=cron.id,
                     ),
                     log_exceptions=False,
                 )
         except CONCURRENT_ERRORS:
-            # another run (this server's or another's) took them at the same moment: taken either way
             _logger.info("%s wake-ups taken by another run at the same moment", kind)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO multichannel_cron_wakeup (cron_id, taken_at)
+                VALUES (%(cron)s, clock_timestamp() AT TIME ZONE 'UTC')
+                ON CONFLICT (cron_id) DO UPDATE SET taken_at = EXCLUDED.taken_at
+                """,
+                cron=cron.id,
+            )
+        )
 
     # ------------------------------------------------------------------
     # screens
