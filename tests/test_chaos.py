@@ -130,14 +130,25 @@ class Chaos:
         with self.lock:
             self.last_event = time.monotonic()
 
-    def env_call(self, function):
+    def env_call(self, function, attempts=5):
+        """``function(env)`` in a transaction of its own, committed. A concurrent update
+        (the servers' crons move the same quants) is tried again, as Odoo's own RPC
+        layer does for a merchant's operation."""
+        import psycopg2
+
         import odoo
         from odoo import api
 
-        with self.registry.cursor() as cr:
-            result = function(api.Environment(cr, odoo.SUPERUSER_ID, {}))
-            cr.commit()
-            return result
+        for attempt in range(attempts):
+            try:
+                with self.registry.cursor() as cr:
+                    result = function(api.Environment(cr, odoo.SUPERUSER_ID, {}))
+                    cr.commit()
+                    return result
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
 
     # customers ----------------------------------------------------------
     def buy(self, channel, code, quantity, record=True):
