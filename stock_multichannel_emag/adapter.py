@@ -17,7 +17,6 @@ from odoo.addons.stock_multichannel.lib.adapter import (
 from .api import translate
 from .api.client import ITEMS_PER_PAGE, EmagApiError
 
-DATE = "%Y-%m-%d %H:%M:%S"
 OVERLAP = timedelta(minutes=5)
 FIRST_LOOK_BACK = timedelta(days=1)
 MAX_WINDOW = timedelta(days=30)
@@ -193,7 +192,7 @@ class EmagAdapter(ChannelAdapter):
         left out (not imported, no stock reserved, never finalized by Odoo).
         """
         now = datetime.now(ZoneInfo(self.settings["timezone"])).replace(tzinfo=None)  # eMAG's local time
-        since = datetime.strptime(watermark, DATE) - OVERLAP if watermark else now - FIRST_LOOK_BACK
+        since = datetime.strptime(watermark, translate.DATE) - OVERLAP if watermark else now - FIRST_LOOK_BACK
         since = max(since, now - MAX_WINDOW)
         seller = translate.FULFILLED_BY_SELLER
         orders = {}
@@ -202,14 +201,14 @@ class EmagAdapter(ChannelAdapter):
         modified = self.client.read_all(
             "order",
             type=seller,
-            modifiedAfter=since.strftime(DATE),
-            modifiedBefore=(now + timedelta(minutes=1)).strftime(DATE),
+            modifiedAfter=since.strftime(translate.DATE),
+            modifiedBefore=(now + timedelta(minutes=1)).strftime(translate.DATE),
         )
         for order in modified:
             orders[order.get("id")] = order
         return FetchedOrders(
             [self.normalized_order(order) for order in orders.values() if not self._emag_fulfilled(order)],
-            watermark=now.strftime(DATE),
+            watermark=now.strftime(translate.DATE),
         )
 
     @staticmethod

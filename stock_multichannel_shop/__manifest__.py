@@ -11,5 +11,6 @@
     "data": [
         "data/ir_cron.xml",
         "views/multichannel_channel_views.xml",
+        "views/multichannel_product_binding_views.xml",
     ],
 }

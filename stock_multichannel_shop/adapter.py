@@ -4,6 +4,7 @@ import ipaddress
 import json
 import socket
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -18,14 +19,18 @@ from odoo.addons.stock_multichannel.lib.adapter import (
 )
 
 from .api import translate
+from .const import SAFE_PORTS, SHOP_STATUS, TOPICS, WEBHOOK_NAME
 
 GMT = "%Y-%m-%dT%H:%M:%S"
 OVERLAP = timedelta(minutes=2)
 FIRST_LOOK_BACK = timedelta(days=1)
-SHOP_STATUS = {"shipped": "completed", "cancelled": "cancelled"}
-TOPICS = ("order.created", "order.updated")
-WEBHOOK_NAME = "Odoo multichannel"  # our webhooks' names start with it: registration replaces them
-SAFE_PORTS = (80, 443, 8080)
+
+
+@dataclass
+class ShopOffer(ExternalOffer):
+    """A shop product or variation; a variation may keep its stock on its parent product."""
+
+    stock_on_parent: bool = False
 
 
 def _shown(record):
@@ -140,7 +145,7 @@ class WooCommerceAdapter(ChannelAdapter):
                     # parent id is moved there by the shop, not refused
                     parent = variation.get("parent_id") or product["id"]
                     offers.append(
-                        ExternalOffer(
+                        ShopOffer(
                             external_id=str(variation["id"]),
                             sku=variation.get("sku") or "",
                             name=f"{product.get('name')} / {variation.get('sku') or variation['id']}",

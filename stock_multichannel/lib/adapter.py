@@ -72,7 +72,6 @@ class ExternalOffer:
     barcode: str = ""
     name: str = ""
     parent_id: str = ""  # the parent product, for variations
-    stock_on_parent: bool = False  # a variation whose stock the channel keeps on its parent
     quantity: int = None
     price: float = None
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from ..const import CRON_BUDGET_SECONDS
 from ..lib.adapter import ChannelError, TransportError
 from ..lib.transactions import CONCURRENT_ERRORS, read_committed
-from .multichannel_channel import CRON_BUDGET_SECONDS
 
 _logger = logging.getLogger(__name__)
 

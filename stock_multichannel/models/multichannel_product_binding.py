@@ -1,34 +1,8 @@
-import json
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]
-# waiting for a push: marked so by the engine, or a change queued since (its schedule not come yet)
-PENDING_DOMAIN = ["|", "|", ("stock_pending", "=", True), ("price_pending", "=", True), ("queued", "=", True)]
-# what the push engine records of the channel's side: written by the engine only, never by
-# a user (a faked pushed quantity would make the engine believe the channel shows it)
-ENGINE_FIELDS = frozenset(
-    {
-        "stock_pending",
-        "price_pending",
-        "stock_cause",
-        "price_cause",
-        "stock_requested_at",
-        "price_requested_at",
-        "pushed_qty",
-        "stock_pushed_at",
-        "pushed_price",
-        "pushed_regular_price",
-        "price_pushed_at",
-        "state",
-        "last_error",
-        "stock_moved_by_channel",
-        "drift_found_at",
-        "drift_fixed",
-    }
-)
+from ..const import ENGINE_FIELDS, LISTING_STATES
 
 
 class MultichannelProductBinding(models.Model):
@@ -58,9 +32,6 @@ class MultichannelProductBinding(models.Model):
         "External Parent ID", copy=False, help="The parent product on the channel, for variations."
     )
     external_sku = fields.Char("External SKU", copy=False)
-    external_stock_on_parent = fields.Boolean(
-        "Stock on Parent", copy=False, help="The channel keeps this variation's stock on its parent product."
-    )
 
     stock_sync = fields.Boolean("Sync Stock", default=True)
     price_sync = fields.Boolean("Sync Price", default=True)
@@ -86,7 +57,7 @@ class MultichannelProductBinding(models.Model):
     )
     price_pushed_at = fields.Datetime(readonly=True, copy=False)
     currency_id = fields.Many2one(related="channel_id.currency_id")
-    state = fields.Selection(STATES, default="pending", required=True, readonly=True, copy=False, index=True)
+    state = fields.Selection(LISTING_STATES, default="pending", required=True, readonly=True, copy=False, index=True)
     drift_found_at = fields.Datetime(
         readonly=True,
         copy=False,
@@ -102,7 +73,7 @@ class MultichannelProductBinding(models.Model):
         help="A stock or price change waits for the channel's next push.",
     )
     sync_status = fields.Selection(
-        STATES,
+        LISTING_STATES,
         "Status",
         compute="_compute_sync_status",
         help="Pending while a change waits for the channel's schedule, Synced once the channel shows it.",
@@ -185,11 +156,7 @@ class MultichannelProductBinding(models.Model):
         listing id (the ``extra`` of their updates). One call per batch: a connector
         extending it reads what it needs for the whole batch at once."""
         return {
-            listing.id: (
-                {"parent_id": listing.external_parent_id, "stock_on_parent": listing.external_stock_on_parent}
-                if listing.external_parent_id
-                else {}
-            )
+            listing.id: {"parent_id": listing.external_parent_id} if listing.external_parent_id else {}
             for listing in self
         }
 
@@ -214,137 +181,6 @@ class MultichannelProductBinding(models.Model):
         self.check_access("write")
         self.sudo().write({"stock_pending": True, "price_pending": True, "state": "pending"})
         return True
-
-    # ------------------------------------------------------------------
-    # change detection
-    # ------------------------------------------------------------------
-    @api.model
-    def _request_sync(self, kind, cause, product_ids=(), pricelist_ids=(), channel_moved_ids=()):
-        """Queue a push of ``kind`` for listings of these products / pricelists.
-
-        ``channel_moved_ids`` are (channel id, product id) pairs whose listing the channel
-        changed by itself: their shown quantity is forgotten when the request is drained.
-        Only inserts into the request queue: no lock on listing rows, so stock
-        operations never wait on a push in progress. Wakes the push cron when a
-        real-time channel is concerned.
-        """
-        if not product_ids and not pricelist_ids:
-            return
-        moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
-        self.flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
-        self.env["multichannel.channel"].flush_model(["active", "pricelist_id", f"{kind}_schedule"])
-        # by product through the listings' product index; a condition on either table
-        # (product OR pricelist) would read every listing
-        matching = SQL(" OR ").join(
-            [
-                *([SQL("b.product_id = ANY(%s)", list(product_ids))] if product_ids else []),
-                *([SQL("c.pricelist_id = ANY(%s)", list(pricelist_ids))] if pricelist_ids else []),
-            ]
-        )
-        # once per listing and kind per transaction: a row this transaction queued already
-        # (at an earlier savepoint, say) is enough, unless this one also says the channel
-        # moved the listing; a row rolled back with its savepoint is queued again
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH requested AS (
-                    SELECT b.id, (b.channel_id || '-' || b.product_id) = ANY(%(moved)s) AS moved
-                      FROM multichannel_product_binding b
-                      JOIN multichannel_channel c ON c.id = b.channel_id
-                     WHERE b.active AND c.active AND %(sync)s AND (%(matching)s)
-                ), inserted AS (
-                    INSERT INTO multichannel_sync_request
-                                (binding_id, kind, cause, requested_at, channel_moved, transaction_id)
-                    SELECT q.id, %(kind)s, %(cause)s, clock_timestamp() AT TIME ZONE 'UTC', q.moved, txid_current()
-                      FROM requested q
-                     WHERE NOT EXISTS (
-                            SELECT 1 FROM multichannel_sync_request r
-                             WHERE r.binding_id = q.id AND r.kind = %(kind)s
-                               AND r.transaction_id = txid_current() AND (r.channel_moved OR NOT q.moved))
-                    RETURNING binding_id
-                )
-                SELECT bool_or(%(schedule)s = 'realtime')
-                  FROM inserted i
-                  JOIN multichannel_product_binding b ON b.id = i.binding_id
-                  JOIN multichannel_channel c ON c.id = b.channel_id
-                """,
-                kind=kind,
-                cause=cause,
-                moved=moved,
-                sync=SQL.identifier("b", f"{kind}_sync"),
-                matching=matching,
-                schedule=SQL.identifier("c", f"{kind}_schedule"),
-            )
-        )
-        if self.env.cr.fetchone()[0]:
-            self.env["multichannel.channel"]._trigger_realtime(kind)
-
-    @api.model
-    def _request_stock_sync_at_commit(self, product_ids, cause="stock change", moved_on_channel=None):
-        """Collect products whose stock moved; queue them once, just before commit.
-
-        ``moved_on_channel``: the channel whose own shown quantity of these products
-        moved (one of its orders), so that its listings are re-sent whatever they show.
-        """
-        precommit = self.env.cr.precommit
-        key = "multichannel.stock_products"
-        if key not in precommit.data:
-            precommit.data[key] = set()
-            precommit.data["multichannel.channel_moved"] = set()
-            precommit.add(self._flush_stock_requests)
-        precommit.data[key].update(product_ids)
-        if moved_on_channel:
-            precommit.data["multichannel.channel_moved"].update((moved_on_channel.id, p) for p in product_ids)
-
-    def _flush_stock_requests(self):
-        product_ids = self.env.cr.precommit.data.pop("multichannel.stock_products", set())
-        moved = self.env.cr.precommit.data.pop("multichannel.channel_moved", set())
-        self._request_sync("stock", "stock change", product_ids=sorted(product_ids), channel_moved_ids=moved)
-        self.env.flush_all()
-
-    @api.model
-    def _drain_sync_requests(self, channel, kind):
-        """Turn the queued requests of a channel into pending listings."""
-        self.flush_model()
-        self.env.cr.execute(
-            """
-            DELETE FROM multichannel_sync_request r
-             USING multichannel_product_binding b
-             WHERE b.id = r.binding_id AND b.channel_id = %s AND r.kind = %s
-            RETURNING r.binding_id, r.cause, r.requested_at, r.channel_moved
-            """,
-            (channel.id, kind),
-        )
-        causes, oldest, moved = {}, {}, set()
-        for binding_id, cause, requested_at, channel_moved in self.env.cr.fetchall():
-            causes.setdefault(binding_id, cause)
-            if channel_moved:
-                moved.add(binding_id)
-            if requested_at and (binding_id not in oldest or requested_at < oldest[binding_id]):
-                oldest[binding_id] = requested_at
-        if not causes:
-            return
-        self.env.cr.execute(
-            f"""
-            UPDATE multichannel_product_binding
-               SET {kind}_pending = true,
-                   {kind}_cause = (%s::jsonb ->> id::text),
-                   {kind}_requested_at = LEAST({kind}_requested_at, (%s::jsonb ->> id::text)::timestamp),
-                   state = CASE WHEN state = 'error' THEN state ELSE 'pending' END,
-                   stock_moved_by_channel = stock_moved_by_channel OR id = ANY(%s)
-             WHERE id = ANY(%s)
-            """,
-            (
-                json.dumps({str(k): v for k, v in causes.items()}),
-                json.dumps({str(k): v.isoformat() for k, v in oldest.items()}),
-                list(moved),
-                list(causes),
-            ),
-        )
-        self.invalidate_model(
-            [f"{kind}_pending", f"{kind}_cause", f"{kind}_requested_at", "state", "stock_moved_by_channel"],
-            flush=False,
-        )
 
     def _mark_settled(self, kind, values=None):
         """The channel shows these listings' ``kind`` as Odoo wants it: nothing waits any more.

@@ -1,4 +1,6 @@
-from odoo import fields, models
+import json
+
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 
@@ -28,3 +30,136 @@ class MultichannelSyncRequest(models.Model):
     def init(self):
         # bigint: PostgreSQL's 64-bit transaction id, which an Odoo Integer (int4) cannot hold
         self.env.cr.execute(SQL("ALTER TABLE multichannel_sync_request ADD COLUMN IF NOT EXISTS transaction_id bigint"))
+
+    @api.model
+    def _queue(self, kind, cause, product_ids=(), pricelist_ids=(), channel_moved_ids=()):
+        """Queue a push of ``kind`` for listings of these products / pricelists.
+
+        ``channel_moved_ids`` are (channel id, product id) pairs whose listing the channel
+        changed by itself: their shown quantity is forgotten when the request is drained.
+        Only inserts into the request queue: no lock on listing rows, so stock
+        operations never wait on a push in progress. Wakes the push cron when a
+        real-time channel is concerned.
+        """
+        if not product_ids and not pricelist_ids:
+            return
+        moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
+        self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
+        self.env["multichannel.channel"].flush_model(["active", "pricelist_id", f"{kind}_schedule"])
+        # by product through the listings' product index; a condition on either table
+        # (product OR pricelist) would read every listing
+        matching = SQL(" OR ").join(
+            [
+                *([SQL("b.product_id = ANY(%s)", list(product_ids))] if product_ids else []),
+                *([SQL("c.pricelist_id = ANY(%s)", list(pricelist_ids))] if pricelist_ids else []),
+            ]
+        )
+        # once per listing and kind per transaction: a row this transaction queued already
+        # (at an earlier savepoint, say) is enough, unless this one also says the channel
+        # moved the listing; a row rolled back with its savepoint is queued again
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH requested AS (
+                    SELECT b.id, (b.channel_id || '-' || b.product_id) = ANY(%(moved)s) AS moved
+                      FROM multichannel_product_binding b
+                      JOIN multichannel_channel c ON c.id = b.channel_id
+                     WHERE b.active AND c.active AND %(sync)s AND (%(matching)s)
+                ), inserted AS (
+                    INSERT INTO multichannel_sync_request
+                                (binding_id, kind, cause, requested_at, channel_moved, transaction_id)
+                    SELECT q.id, %(kind)s, %(cause)s, clock_timestamp() AT TIME ZONE 'UTC', q.moved, txid_current()
+                      FROM requested q
+                     WHERE NOT EXISTS (
+                            SELECT 1 FROM multichannel_sync_request r
+                             WHERE r.binding_id = q.id AND r.kind = %(kind)s
+                               AND r.transaction_id = txid_current() AND (r.channel_moved OR NOT q.moved))
+                    RETURNING binding_id
+                )
+                SELECT bool_or(%(schedule)s = 'realtime')
+                  FROM inserted i
+                  JOIN multichannel_product_binding b ON b.id = i.binding_id
+                  JOIN multichannel_channel c ON c.id = b.channel_id
+                """,
+                kind=kind,
+                cause=cause,
+                moved=moved,
+                sync=SQL.identifier("b", f"{kind}_sync"),
+                matching=matching,
+                schedule=SQL.identifier("c", f"{kind}_schedule"),
+            )
+        )
+        if self.env.cr.fetchone()[0]:
+            self.env["multichannel.channel"]._trigger_realtime(kind)
+
+    @api.model
+    def _queue_stock_at_commit(self, product_ids, cause="stock change", moved_on_channel=None):
+        """Collect products whose stock moved; queue them once, just before commit.
+
+        ``moved_on_channel``: the channel whose own shown quantity of these products
+        moved (one of its orders), so that its listings are re-sent whatever they show.
+        """
+        precommit = self.env.cr.precommit
+        key = "multichannel.stock_products"
+        if key not in precommit.data:
+            precommit.data[key] = set()
+            precommit.data["multichannel.channel_moved"] = set()
+            precommit.add(self._queue_collected_stock)
+        precommit.data[key].update(product_ids)
+        if moved_on_channel:
+            precommit.data["multichannel.channel_moved"].update((moved_on_channel.id, p) for p in product_ids)
+
+    def _queue_collected_stock(self):
+        product_ids = self.env.cr.precommit.data.pop("multichannel.stock_products", set())
+        moved = self.env.cr.precommit.data.pop("multichannel.channel_moved", set())
+        self._queue("stock", "stock change", product_ids=sorted(product_ids), channel_moved_ids=moved)
+        self.env.flush_all()
+
+    @api.model
+    def _drain(self, channel, kind):
+        """Turn the queued requests of a channel into pending listings."""
+        Binding = self.env["multichannel.product.binding"]
+        Binding.flush_model()
+        self.flush_model()
+        self.env.cr.execute(
+            """
+            DELETE FROM multichannel_sync_request r
+             USING multichannel_product_binding b
+             WHERE b.id = r.binding_id AND b.channel_id = %s AND r.kind = %s
+            RETURNING r.binding_id, r.cause, r.requested_at, r.channel_moved
+            """,
+            (channel.id, kind),
+        )
+        causes, oldest, moved = {}, {}, set()
+        for binding_id, cause, requested_at, channel_moved in self.env.cr.fetchall():
+            causes.setdefault(binding_id, cause)
+            if channel_moved:
+                moved.add(binding_id)
+            if requested_at and (binding_id not in oldest or requested_at < oldest[binding_id]):
+                oldest[binding_id] = requested_at
+        if not causes:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE multichannel_product_binding
+                   SET %(pending)s = true,
+                       %(cause)s = (%(causes)s::jsonb ->> id::text),
+                       %(requested_at)s = LEAST(%(requested_at)s, (%(oldest)s::jsonb ->> id::text)::timestamp),
+                       state = CASE WHEN state = 'error' THEN state ELSE 'pending' END,
+                       stock_moved_by_channel = stock_moved_by_channel OR id = ANY(%(moved)s)
+                 WHERE id = ANY(%(ids)s)
+                """,
+                pending=SQL.identifier(f"{kind}_pending"),
+                cause=SQL.identifier(f"{kind}_cause"),
+                requested_at=SQL.identifier(f"{kind}_requested_at"),
+                causes=json.dumps({str(k): v for k, v in causes.items()}),
+                oldest=json.dumps({str(k): v.isoformat() for k, v in oldest.items()}),
+                moved=list(moved),
+                ids=list(causes),
+            )
+        )
+        Binding.invalidate_model(
+            [f"{kind}_pending", f"{kind}_cause", f"{kind}_requested_at", "state", "stock_moved_by_channel"],
+            flush=False,
+        )

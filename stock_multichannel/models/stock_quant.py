@@ -23,4 +23,4 @@ class StockQuant(models.Model):
     def _multichannel_request_sync(self):
         # deferred to commit time: a stock operation pays only a set update here
         if self:
-            self.env["multichannel.product.binding"]._request_stock_sync_at_commit(self.product_id.ids)
+            self.env["multichannel.sync.request"]._queue_stock_at_commit(self.product_id.ids)

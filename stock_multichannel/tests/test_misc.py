@@ -19,7 +19,7 @@ class TestChannelSetup(MultichannelCase):
     def test_a_channel_without_connector_says_so(self):
         channel = self.env["multichannel.channel"].create({"name": "Fair stand"})
         self._listing(self.chair, "stand-chair", channel=channel)
-        from ..models.multichannel_channel import MultichannelChannel
+        from ..models.multichannel_channel_connection import MultichannelChannel
 
         # no connector for this type: the core's own dispatch (restored after the test)
         self.patch(type(channel), "_adapter_class", MultichannelChannel._adapter_class)

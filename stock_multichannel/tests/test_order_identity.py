@@ -2,7 +2,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from ..models.multichannel_order import TO_FIX_DOMAIN
+from ..const import TO_FIX_DOMAIN
 from .common import MultichannelCase, order_data
 
 

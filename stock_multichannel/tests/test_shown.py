@@ -89,23 +89,7 @@ class TestChannelMovesItsOwnStock(MultichannelCase):
 
 
 @tagged("post_install", "-at_install")
-class TestSharedStockAndPrices(MultichannelCase):
-    def test_variations_sharing_their_parents_stock_show_the_scarcest(self):
-        stool = self._product("Stool", "STOOL", 30.0)
-        self._set_stock(stool, 5)
-        listings = self.chair_listing | self.desk_listing | self._listing(stool, "ext-stool")
-        listings.write({"external_parent_id": "P1", "external_stock_on_parent": True})
-        self.adapter_class.batch_size = 1  # each variation in its own batch
-        self.channel._push("stock")
-        self.assertEqual(
-            {listing: self.remote.stock[listing.external_id] for listing in listings}, dict.fromkeys(listings, 5)
-        )
-        self._set_stock(stool, 10)  # only the stool changed: the desk (10) is now the scarcest
-        self._changes_committed()
-        self.channel._push("stock")
-        self.assertEqual([self.remote.stock[e] for e in ("ext-chair", "ext-desk", "ext-stool")], [10, 10, 10])
-        self.assertEqual(set(listings.mapped("pushed_qty")), {10})
-
+class TestPricesTheChannelGets(MultichannelCase):
     def test_a_price_the_channel_would_refuse_is_kept_back(self):
         self.patch(
             self.adapter_class,

@@ -90,14 +90,14 @@ class TestWakeUp(MultichannelCase):
         self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
 
     def test_a_request_rolled_back_with_its_savepoint_is_queued_again(self):
-        Binding = self.env["multichannel.product.binding"]
+        Queue = self.env["multichannel.sync.request"]
         with self.env.cr.savepoint() as savepoint:
-            Binding._request_sync("stock", "test", product_ids=self.chair.ids)
+            Queue._queue("stock", "test", product_ids=self.chair.ids)
             self.assertEqual(self.env["multichannel.sync.request"].search_count([]), 3)
             savepoint.rollback()
         self.env.invalidate_all()
-        Binding._request_sync("stock", "test", product_ids=self.chair.ids)
-        Binding._request_sync("stock", "test", product_ids=self.chair.ids)
+        Queue._queue("stock", "test", product_ids=self.chair.ids)
+        Queue._queue("stock", "test", product_ids=self.chair.ids)
         self.assertEqual(self.env["multichannel.sync.request"].search_count([]), 3)
 
     def test_notifications_share_one_connection(self):

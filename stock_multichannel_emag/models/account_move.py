@@ -5,11 +5,9 @@ from odoo import api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
 from odoo.exceptions import AccessError, UserError
 
-_logger = logging.getLogger(__name__)
+from ..const import INVOICE_BATCH, INVOICE_STATES, MAX_INVOICE_ATTEMPTS
 
-INVOICE_STATES = [("pending", "To Send"), ("sent", "Sent"), ("error", "Failed (retried)")]
-MAX_ATTEMPTS = 10
-BATCH = 50
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -66,7 +64,7 @@ class AccountMove(models.Model):
                 ("emag_invoice_state", "in", ("pending", "error")),
                 ("emag_invoice_next_try", "<=", fields.Datetime.now()),
             ],
-            limit=BATCH,
+            limit=INVOICE_BATCH,
         )
         for move in moves:
             if not move.access_token:
@@ -114,14 +112,14 @@ class AccountMove(models.Model):
             move.message_post(body=self.env._("Attached to its eMAG order(s)."))
             return True
         attempts = move.emag_invoice_attempts + 1
-        giving_up = attempts >= MAX_ATTEMPTS
+        giving_up = attempts >= MAX_INVOICE_ATTEMPTS
         move.write(
             dict(
                 values,
                 emag_invoice_state="error",
                 emag_invoice_error="\n".join(text for _order, text in errors),
                 emag_invoice_attempts=attempts,
-                # retried with back-off; after MAX_ATTEMPTS only by the button
+                # retried with back-off; after MAX_INVOICE_ATTEMPTS only by the button
                 emag_invoice_next_try=False
                 if giving_up
                 else fields.Datetime.now() + timedelta(minutes=min(360, 2**attempts)),

@@ -12,7 +12,7 @@ class MrpBom(models.Model):
     def _multichannel_kits_changed(self, products=None):
         products = (products or self.env["product.product"]) | self._multichannel_kit_products()
         if products:
-            self.env["multichannel.product.binding"]._request_stock_sync_at_commit(products.ids)
+            self.env["multichannel.sync.request"]._queue_stock_at_commit(products.ids)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -28,23 +28,4 @@ class MrpBom(models.Model):
 
     def unlink(self):
         self._multichannel_kits_changed()
-        return super().unlink()
-
-
-class MrpBomLine(models.Model):
-    _inherit = "mrp.bom.line"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        lines = super().create(vals_list)
-        lines.bom_id._multichannel_kits_changed()
-        return lines
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.bom_id._multichannel_kits_changed()
-        return result
-
-    def unlink(self):
-        self.bom_id._multichannel_kits_changed()
         return super().unlink()

@@ -8,12 +8,9 @@ from odoo import http
 from odoo.http import request
 
 from ..api import translate
+from ..const import MAX_BODY, PING_PARAM, TOPICS
 
 _logger = logging.getLogger(__name__)
-TOPICS = ("order.created", "order.updated")
-#: an order is a few kB; a body above this is refused before any signature is computed
-MAX_BODY = 1024 * 1024
-PING_PARAM = "stock_multichannel_shop.woo_ping.%s"
 REFUSED = ("bad signature", 401)  # the same answer for an unknown channel and a bad signature
 
 

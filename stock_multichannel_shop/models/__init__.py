@@ -1,1 +1,1 @@
-from . import multichannel_channel
+from . import multichannel_channel, multichannel_order, multichannel_product_binding

@@ -1,6 +1,5 @@
 import logging
 import secrets
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
@@ -8,15 +7,11 @@ from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportEr
 from odoo.addons.stock_multichannel.lib.transactions import read_committed
 from odoo.exceptions import AccessError, UserError
 
-from ..adapter import TOPICS, WooCommerceAdapter, delivery_url_problem
+from ..adapter import ShopOffer, WooCommerceAdapter, delivery_url_problem
 from ..api.client import WooClient
+from ..const import LOCAL_HOSTS, PING_PARAM, RECHECK_AFTER, RECHECK_BATCH, TOPICS
 
 _logger = logging.getLogger(__name__)
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-#: an open channel order not seen for this long is re-read from the shop
-RECHECK_AFTER = timedelta(hours=1)
-RECHECK_BATCH = 50
-PING_PARAM = "stock_multichannel_shop.woo_ping.%s"
 
 
 class MultichannelChannel(models.Model):
@@ -266,8 +261,46 @@ class MultichannelChannel(models.Model):
                     Order._receive(self, data)
             self._commit(auto_commit)
 
+    # ------------------------------------------------------------------
+    # variations sharing their parent's stock
+    # ------------------------------------------------------------------
+    def _listing_values(self, offer):
+        values = super()._listing_values(offer)
+        if isinstance(offer, ShopOffer):
+            values["external_stock_on_parent"] = offer.stock_on_parent
+        return values
 
-class MultichannelOrder(models.Model):
-    _inherit = "multichannel.order"
+    def _with_shared_stock(self, bindings):
+        """Variations whose stock the shop keeps on their parent show one quantity: when
+        one of them is pushed, all of them are looked at together."""
+        bindings = super()._with_shared_stock(bindings)
+        parents = set(bindings.filtered("external_stock_on_parent").mapped("external_parent_id")) - {False}
+        if not parents:
+            return bindings
+        siblings = bindings.search(
+            [
+                ("channel_id", "=", self.id),
+                ("stock_sync", "=", True),
+                ("external_stock_on_parent", "=", True),
+                ("external_parent_id", "in", list(parents)),
+            ]
+        )
+        shared = siblings.sorted(lambda b: (b.external_parent_id, b.id))
+        return shared | (bindings - shared)
 
-    woo_checked_at = fields.Datetime("Re-read from the Shop", readonly=True, copy=False)
+    def _shown_stock_targets(self, bindings):
+        """A variation whose stock the shop keeps on its parent shows the scarcest of every
+        variation of that parent (all of them are looked up, so the minimum never depends
+        on which listings happen to be in this chunk or batch)."""
+        every = self._with_shared_stock(bindings)
+        targets = super()._shown_stock_targets(every)
+        scarcest = {}
+        for binding in every.filtered(lambda b: b.external_stock_on_parent and b.external_parent_id):
+            parent = binding.external_parent_id
+            scarcest[parent] = min(scarcest.get(parent, targets[binding.id]), targets[binding.id])
+        return {
+            binding.id: scarcest.get(binding.external_parent_id, targets[binding.id])
+            if binding.external_stock_on_parent
+            else targets[binding.id]
+            for binding in bindings
+        }

@@ -64,6 +64,21 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self._push()
         self.assertEqual(self.sim.stock_of(polo_id), 15)
 
+    def test_parent_stock_is_the_scarcest_even_sent_one_variation_per_batch(self):
+        polo_s = self._product("Polo S", "POLO-S", 25.0, 5)
+        polo_m = self._product("Polo M", "POLO-M", 25.0, 7)
+        polo_id, (s_id, m_id) = self.sim.add_variable("POLO", [("POLO-S", 0), ("POLO-M", 0)], stock_on_parent=0)
+        listings = self._listing(polo_s, s_id, parent=polo_id) | self._listing(polo_m, m_id, parent=polo_id)
+        listings.external_stock_on_parent = True
+        self.patch(type(self.channel._get_adapter()), "batch_size", 1)
+        self._push()
+        self.assertEqual(self.sim.stock_of(polo_id), 5)
+        self.assertEqual(set(listings.mapped("pushed_qty")), {5})
+        self._set_stock(polo_s, 10)  # only S changed: M (7) is now the scarcest
+        self._push()
+        self.assertEqual(self.sim.stock_of(polo_id), 7)
+        self.assertEqual(set(listings.mapped("pushed_qty")), {7})
+
     def test_the_audit_finds_a_hand_edit_and_fixes_it(self):
         self.sim.products[self.chair_id]["stock_quantity"] = 2  # edited in the shop's admin
         self.assertFalse(self.channel._audit(budget_seconds=60))

@@ -8,7 +8,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
-from ..controllers.webhook import MAX_BODY
+from ..const import MAX_BODY
 from .common import KEY, SECRET, ShopSetup
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "tests" / "contract" / "fixtures" / "woocommerce-9.2.5"

@@ -1,15 +1,15 @@
 from odoo import api, models
 
 
-class MultichannelProductBinding(models.Model):
-    _inherit = "multichannel.product.binding"
+class MultichannelSyncRequest(models.Model):
+    _inherit = "multichannel.sync.request"
 
     @api.model
-    def _request_sync(self, kind, cause, product_ids=(), pricelist_ids=(), **kwargs):
+    def _queue(self, kind, cause, product_ids=(), pricelist_ids=(), **kwargs):
         """A component's stock moves its kits; a kit ordered moves its components (and their kits)."""
         if kind == "stock" and product_ids:
             products = self.env["product.product"].browse(product_ids)
             components = {c for parts in products._multichannel_kit_components().values() for c in parts}
             products |= self.env["product.product"].browse(components)
             product_ids = sorted(set((products | products._multichannel_kits_using()).ids))
-        return super()._request_sync(kind, cause, product_ids=product_ids, pricelist_ids=pricelist_ids, **kwargs)
+        return super()._queue(kind, cause, product_ids=product_ids, pricelist_ids=pricelist_ids, **kwargs)

@@ -1,0 +1,67 @@
+"""Values the core's models, crons and screens share."""
+
+# channel schedules
+SCHEDULES = [
+    ("off", "Off"),
+    ("realtime", "Real time"),
+    ("5min", "Every 5 minutes"),
+    ("hourly", "Hourly"),
+    ("custom", "Every N minutes"),
+]
+SCHEDULE_MINUTES = {"realtime": 1, "5min": 5, "hourly": 60}
+SCHEDULED_KINDS = ("stock", "price", "order")
+# the field holding when each scheduled kind last ran
+LAST_RUN_FIELDS = {"stock": "stock_pushed_at", "price": "price_pushed_at", "order": "order_imported_at"}
+CRONS = {
+    "stock": "stock_multichannel.ir_cron_push_stock",
+    "price": "stock_multichannel.ir_cron_push_price",
+    "order": "stock_multichannel.ir_cron_import_orders",
+    "audit": "stock_multichannel.ir_cron_audit",
+    "status": "stock_multichannel.ir_cron_send_order_statuses",
+}
+MAX_BACK_OFF_SECONDS = 15 * 60
+# what a cron run may spend before it hands over to its next run (Odoo kills it at 120 s)
+CRON_BUDGET_SECONDS = 60
+# listings read, compared and sent per round of the push engine
+PUSH_CHUNK_SIZE = 1000
+
+# listings
+LISTING_STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]
+# waiting for a push: marked so by the engine, or a change queued since (its schedule not come yet)
+PENDING_DOMAIN = ["|", "|", ("stock_pending", "=", True), ("price_pending", "=", True), ("queued", "=", True)]
+# what the push engine records of the channel's side: written by the engine only, never by
+# a user (a faked pushed quantity would make the engine believe the channel shows it)
+ENGINE_FIELDS = frozenset(
+    {
+        "stock_pending",
+        "price_pending",
+        "stock_cause",
+        "price_cause",
+        "stock_requested_at",
+        "price_requested_at",
+        "pushed_qty",
+        "stock_pushed_at",
+        "pushed_price",
+        "pushed_regular_price",
+        "price_pushed_at",
+        "state",
+        "last_error",
+        "stock_moved_by_channel",
+        "drift_found_at",
+        "drift_fixed",
+    }
+)
+
+# channel orders
+ORDER_STATES = [
+    ("received", "Received"),
+    ("pending", "Held (not payable yet)"),
+    ("error", "To Fix"),
+    ("done", "Imported"),
+    ("skipped", "Not Imported"),
+    ("cancelled", "Cancelled by Channel"),
+]
+ORDER_OPEN_STATES = ("received", "pending", "error")
+# what a human must look at: an import that failed, or an imported order the channel sent again different
+TO_FIX_DOMAIN = ["|", ("state", "=", "error"), ("content_changed", "=", True)]
+ORDER_STATUSES = [("shipped", "Shipped"), ("cancelled", "Cancelled")]

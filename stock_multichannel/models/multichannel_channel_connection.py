@@ -1,0 +1,119 @@
+"""Talking to the channel: its connector chosen by type, the per-channel locks, retries and back-off."""
+
+import logging
+import zlib
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..const import CRONS, MAX_BACK_OFF_SECONDS
+from ..lib.adapter import ChannelError, TransportError
+from ..lib.retry import call_with_retry
+
+_logger = logging.getLogger(__name__)
+
+
+class MultichannelChannel(models.Model):
+    _inherit = "multichannel.channel"
+
+    is_configured = fields.Boolean(
+        "Ready to Connect",
+        compute="_compute_is_configured",
+        help="Saved, with a connector installed for its type and what it needs to connect filled in.",
+    )
+
+    @api.depends("channel_type")
+    def _compute_is_configured(self):
+        connected = self._connected_types()
+        for channel in self:
+            channel.is_configured = bool(
+                isinstance(channel.id, int) and channel.channel_type in connected and channel.sudo()._connection_ready()
+            )
+
+    def _connection_ready(self):
+        """Whether what the connector needs to reach the channel is filled in (connectors extend it)."""
+        return True
+
+    def _adapter_class(self):
+        """The connector's :class:`ChannelAdapter` for this channel's type. Each connector
+        extends this method for its own type and calls ``super()`` for the others."""
+        self.ensure_one()
+        raise ChannelError(
+            self.env._("No connector is installed for channels of type %(type)s.", type=self.channel_type)
+        )
+
+    @api.model
+    def _connected_types(self):
+        """The channel types whose connector is installed: each connector adds its own."""
+        return []
+
+    def _get_adapter(self):
+        return self._adapter_class()(self)
+
+    def _try_lock(self, kind):
+        """Take the channel's ``kind`` lock for the current transaction.
+
+        A transaction-level advisory lock: released at commit or rollback, so a
+        worker that commits between batches takes it again before the next batch.
+        False when another worker holds it.
+        """
+        self.ensure_one()
+        key = zlib.crc32(f"multichannel.{kind}".encode()) & 0x7FFFFFFF
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (key, self.id))
+        return self.env.cr.fetchone()[0]
+
+    def _call(self, func, *args):
+        """Call the adapter, retrying temporary faults with back-off.
+
+        Inside a cron it tries once and never sleeps: a temporary fault sets the channel's
+        "retry after" for that kind (see _back_off) and the cron comes back then, so one
+        slow channel never holds a worker nor delays the other channels.
+        """
+        self.ensure_one()
+        if self.env.context.get("multichannel_cron"):
+            return func(*args)
+
+        def log_retry(attempt, error, wait):
+            _logger.info("%s: temporary fault (%s), try %s again in %.1fs", self.name, error, attempt + 1, wait)
+
+        return call_with_retry(
+            func, *args, attempts=max(1, self.retry_attempts), base_delay=self.retry_delay, on_retry=log_retry
+        )
+
+    def _note_error(self, message):
+        self.sudo().write({"last_error": message, "last_error_at": fields.Datetime.now()})
+
+    def _back_off(self, kind, error):
+        """After a temporary fault: come back for ``kind`` later, later each time it repeats."""
+        self.ensure_one()
+        failures = self[f"{kind}_failures"] + 1
+        wait = min(max(self.retry_delay, 1.0) * 2 ** (failures - 1), MAX_BACK_OFF_SECONDS)
+        wait = max(wait, min(getattr(error, "retry_after", None) or 0.0, MAX_BACK_OFF_SECONDS))
+        retry_at = fields.Datetime.now() + timedelta(seconds=wait)
+        self.sudo().write({f"{kind}_failures": failures, f"{kind}_retry_at": retry_at})
+        cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(at=retry_at)
+
+    def _recovered(self, kind):
+        if self[f"{kind}_failures"] or self[f"{kind}_retry_at"]:
+            self.sudo().write({f"{kind}_failures": 0, f"{kind}_retry_at": False})
+
+    def _commit(self, auto_commit):
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def action_test_connection(self):
+        self._check_operator_rights()
+        self.ensure_one()
+        try:
+            message = self._get_adapter().test_connection()
+        except (ChannelError, TransportError) as error:
+            raise UserError(
+                self.env._("Connection to %(name)s failed: %(error)s", name=self.name, error=error)
+            ) from None
+        if self.last_error:
+            # the problem shown on the channel is from before: the connection works now
+            self.sudo().write({"last_error": False, "last_error_at": False})
+        return self._notify(message or self.env._("Connection works."))

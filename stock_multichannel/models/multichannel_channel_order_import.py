@@ -1,0 +1,83 @@
+"""Reading the channel's orders since its watermark, each stored on its own; a preview of what an import would bring."""
+
+import logging
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, TransportError
+from ..lib.orders import import_preview
+
+_logger = logging.getLogger(__name__)
+
+
+class MultichannelChannel(models.Model):
+    _inherit = "multichannel.channel"
+
+    def _import_orders(self, auto_commit=False):
+        """Fetch orders changed since the watermark and import each on its own.
+
+        Returns whether every channel's orders were read (another worker importing them
+        at the same moment counts as read).
+        """
+        Order = self.env["multichannel.order"].sudo()
+        all_read = True
+        for channel in self:
+            if not channel._try_lock("order"):
+                continue
+            try:
+                fetched = channel._call(channel._get_adapter().fetch_orders, channel.order_watermark)
+            except (TransportError, ChannelError) as error:
+                channel._note_error(self.env._("Order import failed: %s", error))
+                if isinstance(error, TransportError):
+                    channel._back_off("order", error)
+                all_read = False
+                continue
+            except TRANSLATION_ERRORS as error:  # an answer of a shape nobody expected
+                _logger.warning("%s: unreadable answer to the order read", channel.name, exc_info=True)
+                channel._note_error(
+                    self.env._(
+                        "Order import failed: the channel's answer could not be read (%s).",
+                        f"{type(error).__name__}: {error}",
+                    )
+                )
+                all_read = False
+                continue
+            for data in fetched.orders:
+                Order._receive(channel, data)
+                channel._commit(auto_commit)
+            channel.sudo().write(
+                {
+                    "order_watermark": fetched.watermark or channel.order_watermark,
+                    "order_imported_at": fields.Datetime.now(),
+                }
+            )
+            channel._recovered("order")
+            channel._commit(auto_commit)
+        return all_read
+
+    def action_preview_order_import(self):
+        """Read what an order import would bring now, and say it, without storing anything."""
+        self._check_operator_rights()
+        self.ensure_one()
+        try:
+            fetched = self._call(self._get_adapter().fetch_orders, self.order_watermark)
+        except (TransportError, ChannelError, *TRANSLATION_ERRORS) as error:
+            raise UserError(self.env._("The channel's orders could not be read: %s", error)) from None
+        known = set(self.env["multichannel.order"].sudo().search([("channel_id", "=", self.id)]).mapped("external_id"))
+        since = fields.Datetime.to_string(self.order_import_since) if self.order_import_since else ""
+        counts = import_preview(fetched.orders, since, known)
+        message = self.env._(
+            "An order import now would read %(read)s orders from %(name)s: %(new)s new sales to import, "
+            "%(held)s held until paid, %(history)s placed before %(since)s kept as history (never sold, no stock "
+            "taken), %(settled)s already shipped, finalized or cancelled on the channel (never sold), "
+            "%(known)s already in Odoo, %(unreadable)s unreadable (kept to fix).",
+            name=self.name,
+            since=self.order_import_since or self.env._("the start"),
+            **counts,
+        )
+        return self._notify(message, kind="info")
+
+    def action_import_orders(self):
+        self._check_operator_rights()
+        return self._run_and_report(self._import_orders, self.env._("Orders imported."))

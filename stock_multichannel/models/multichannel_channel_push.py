@@ -1,0 +1,263 @@
+"""The push engine: what changed of stock or price is sent to the channel, batch by batch, and its answer recorded."""
+
+import logging
+import time
+
+from odoo import fields, models
+from odoo.tools import SQL, float_compare, split_every
+
+from ..const import PUSH_CHUNK_SIZE
+from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, PriceUpdate, StockUpdate, TransportError
+
+_logger = logging.getLogger(__name__)
+
+
+class MultichannelChannel(models.Model):
+    _inherit = "multichannel.channel"
+
+    def _push(self, kind, force=False, auto_commit=False, cause=None):
+        """Push what changed of ``kind`` ('stock' or 'price') to each channel.
+
+        Only listings marked pending (or all with ``force``) whose target differs from
+        what the channel shows are sent. Results are written per listing; a refused
+        listing keeps its error and stays pending; a persistent transport fault stops
+        this channel's run with everything still pending.
+        """
+        for channel in self:
+            try:
+                orders_known = True
+                if (
+                    kind == "stock"
+                    and channel._adapter_class().lowers_stock_on_order
+                    and (force or channel._has_pending("stock"))
+                ):
+                    orders_known = channel._import_orders(auto_commit=auto_commit)
+                if not channel._try_lock(kind):
+                    _logger.info("%s: %s push already running elsewhere, skipped", channel.name, kind)
+                    continue
+                channel._push_channel(kind, force, auto_commit, cause, only_lower=not orders_known)
+            except ChannelError as error:  # no connector installed for the channel's type
+                channel._note_error(str(error))
+            channel._commit(auto_commit)
+
+    def _has_pending(self, kind):
+        """Whether a push of ``kind`` has anything to look at: queued requests or pending listings."""
+        self.ensure_one()
+        self.env["multichannel.product.binding"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT EXISTS(SELECT 1 FROM multichannel_sync_request r
+                                JOIN multichannel_product_binding b ON b.id = r.binding_id
+                               WHERE b.channel_id = %(channel)s AND r.kind = %(kind)s)
+                    OR EXISTS(SELECT 1 FROM multichannel_product_binding
+                               WHERE channel_id = %(channel)s AND active AND %(sync)s AND %(pending)s)
+                """,
+                channel=self.id,
+                kind=kind,
+                sync=SQL.identifier(f"{kind}_sync"),
+                pending=SQL.identifier(f"{kind}_pending"),
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _push_channel(self, kind, force, auto_commit, cause, only_lower=False):
+        """Push one channel's pending listings of ``kind``.
+
+        ``only_lower``: the channel's latest orders could not be read, so a quantity it
+        lowered by itself may be unknown to Odoo; only quantities going down are sent
+        (they can never undo such a sale), the rest waits for the next run.
+        """
+        Binding = self.env["multichannel.product.binding"].sudo()
+        self.env["multichannel.sync.request"].sudo()._drain(self, kind)
+        pending_field, sync_field = f"{kind}_pending", f"{kind}_sync"
+        domain = [("channel_id", "=", self.id), (sync_field, "=", True)]
+        if not force:
+            domain.append((pending_field, "=", True))
+        bindings = Binding.search(domain, order="id")
+        if kind == "stock":
+            bindings = self._with_shared_stock(bindings)
+        adapter = None
+        for chunk in split_every(PUSH_CHUNK_SIZE, bindings.ids, Binding.browse):
+            to_send, unchanged, regular = self._split_changed(kind, chunk, force)
+            unchanged._mark_settled(kind)
+            if only_lower:
+                to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
+            if to_send and adapter is None:
+                adapter = self._get_adapter()
+            to_send = self._refuse_missing_prices(to_send) if kind == "price" else to_send
+            for sent in split_every(adapter.batch_size if adapter else 1, to_send):
+                # each commit empties the cache: prefetch this batch, not the whole chunk again
+                listings = Binding.browse([listing.id for listing, _target in sent])
+                batch = list(zip(listings, (target for _listing, target in sent), strict=True))
+                if not self._push_batch(kind, adapter, batch, cause, regular):
+                    return False
+                self._commit(auto_commit)
+                if auto_commit and not self._try_lock(kind):
+                    return False
+                if self._over_budget():
+                    self._trigger_realtime(kind)  # the next run goes on with what is left
+                    return False
+        if not only_lower:
+            self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
+        self._recovered(kind)
+        return True
+
+    def _with_shared_stock(self, bindings):
+        """``bindings`` with every listing whose shown quantity depends on one of them.
+
+        A connector whose channel keeps one quantity for several listings (the shop's
+        variations sharing their parent's stock) extends it, and ``_shown_stock_targets``,
+        so that those listings are always looked at together.
+        """
+        return bindings
+
+    def _split_changed(self, kind, bindings, force):
+        """(listings to send with their targets, listings already up to date, their regular prices).
+
+        Regular prices (the list price sent with a price: eMAG's recommended price, the
+        shop's regular price) are computed for a price push only, empty for stock.
+        """
+        if kind == "stock":
+            targets, regular = self._shown_stock_targets(bindings), {}
+        else:
+            targets, regular = self._price_targets(bindings), self._regular_prices(bindings)
+        to_send, unchanged = [], bindings.browse()
+        for binding in bindings:
+            target = targets[binding.id]
+            if not force and binding.state != "error" and self._shown(kind, binding, target, regular.get(binding.id)):
+                unchanged |= binding
+            else:
+                to_send.append((binding, target))
+        return to_send, unchanged, regular
+
+    def _shown_stock_targets(self, bindings):
+        """{listing id: quantity the channel should show}, for many listings at once: the
+        policy's target (see ``_with_shared_stock`` for channels that share one quantity)."""
+        return self._stock_targets(bindings)
+
+    def _refuse_missing_prices(self, to_send):
+        """A zero, negative or missing price never leaves Odoo: the listing goes to error instead."""
+        currency = self.pricelist_id.currency_id
+        good = []
+        for listing, target in to_send:
+            if float_compare(target, 0.0, precision_rounding=currency.rounding) > 0:
+                good.append((listing, target))
+                continue
+            listing.write(
+                {
+                    "state": "error",
+                    "last_error": self.env._(
+                        "No price to send: the channel pricelist gives %(price)s %(currency)s for %(product)s. "
+                        "Set a sale price or a pricelist rule.",
+                        price=target,
+                        currency=currency.name,
+                        product=listing.product_id.display_name,
+                    ),
+                }
+            )
+        return good
+
+    def _shown(self, kind, binding, target, regular):
+        """Whether the channel already shows ``target`` for this listing (and, for a price,
+        the same regular price).
+
+        What Odoo last sent is what the channel shows until the channel moves its stock by
+        itself (an order): that listing is then re-sent, whatever Odoo sent before.
+        """
+        if not binding[f"{kind}_pushed_at"]:
+            return False
+        if kind == "stock":
+            return not binding.stock_moved_by_channel and binding.pushed_qty == target
+        rounding = self.pricelist_id.currency_id.rounding
+        return (
+            float_compare(binding.pushed_price, target, precision_rounding=rounding) == 0
+            and float_compare(binding.pushed_regular_price, regular, precision_rounding=rounding) == 0
+        )
+
+    def _push_batch(self, kind, adapter, batch, cause, regular_prices):
+        currency = self.pricelist_id.currency_id.name
+        extras = self.env["multichannel.product.binding"].union(*(b for b, _t in batch))._extras()
+        if kind == "stock":
+            updates = [
+                StockUpdate(b.id, b.external_id or "", b.external_sku or "", int(t), extras[b.id]) for b, t in batch
+            ]
+            send = adapter.push_stock
+        else:
+            updates = [
+                PriceUpdate(
+                    b.id, b.external_id or "", b.external_sku or "", t, currency, regular_prices[b.id], extras[b.id]
+                )
+                for b, t in batch
+            ]
+            send = adapter.push_prices
+            # the connector's own rules (a marketplace's price band): refused before sending
+            problems = {update.key: adapter.price_problem(update) for update in updates}
+            if any(problems.values()):
+                for listing, _target in batch:
+                    if problems[listing.id]:
+                        listing.write({"state": "error", "last_error": problems[listing.id]})
+                batch = [(listing, target) for listing, target in batch if not problems[listing.id]]
+                updates = [update for update in updates if not problems[update.key]]
+                if not batch:
+                    return True
+        started = time.monotonic()
+        try:
+            results = self._call(send, updates)
+        except (TransportError, ChannelError) as error:
+            duration = int((time.monotonic() - started) * 1000)
+            message = self.env._("%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=error)
+            self._note_error(message)
+            if isinstance(error, TransportError):
+                self._back_off(kind, error)
+            self.env["multichannel.ledger"]._log_push(self, kind, batch, {}, cause, duration, failure=str(error))
+            return False
+        except TRANSLATION_ERRORS as error:
+            # the connector could not translate one of the listings (an external id typed by
+            # hand, say): find it by halves; it alone goes to error, the others are sent
+            if len(batch) > 1:
+                middle = len(batch) // 2
+                return all(
+                    [
+                        self._push_batch(kind, adapter, batch[:middle], cause, regular_prices),
+                        self._push_batch(kind, adapter, batch[middle:], cause, regular_prices),
+                    ]
+                )
+            listing = batch[0][0]
+            _logger.warning("%s: listing %s cannot be sent", self.name, listing.display_name, exc_info=True)
+            listing.write(
+                {
+                    "state": "error",
+                    "last_error": self.env._(
+                        "This listing cannot be sent to the channel (%(type)s: %(error)s): check its external ID.",
+                        type=type(error).__name__,
+                        error=error,
+                    ),
+                }
+            )
+            return True
+        duration = int((time.monotonic() - started) * 1000)
+        by_key = {result.key: result for result in results}
+        self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
+        self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
+        return True
+
+    def action_push_stock(self):
+        self._check_operator_rights()
+        return self._run_and_report(lambda: self._push("stock", cause="manual"), self.env._("Stock pushed."))
+
+    def action_push_prices(self):
+        self._check_operator_rights()
+        return self._run_and_report(lambda: self._push("price", cause="manual"), self.env._("Prices pushed."))
+
+    def action_reconcile(self):
+        self._check_operator_rights()
+        return self._run_and_report(self._reconcile, self.env._("Every listing was sent again."))
+
+    def _reconcile(self, auto_commit=False):
+        """Send every listing's quantity and price again, changed or not.
+
+        Catches drift made on the channel's side (a manual edit there, a lost update).
+        """
+        for kind in ("stock", "price"):
+            self._push(kind, force=True, auto_commit=auto_commit, cause="reconcile")

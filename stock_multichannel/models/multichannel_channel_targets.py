@@ -1,0 +1,136 @@
+"""What each listing should show: free stock minus pending orders under the channel's policy; the pricelist's price."""
+
+from collections import defaultdict
+
+from odoo import fields, models
+from odoo.tools import SQL, float_round
+
+from ..lib.availability import apply_policy
+
+
+class MultichannelChannel(models.Model):
+    _inherit = "multichannel.channel"
+
+    def _source_locations(self):
+        self.ensure_one()
+        return self.warehouse_ids.view_location_id | self.location_ids
+
+    def _free_quantities(self, products):
+        """{product id: free quantity (on hand minus reserved)} over the channel's sources.
+
+        One grouped query over ``stock.quant``, the products passed as one array: what
+        Odoo's ``free_qty`` sums in the channel's locations, for any number of products.
+        """
+        self.ensure_one()
+        locations = self.env["stock.location"].sudo()._search([("id", "child_of", self._source_locations().ids)])
+        Quant = self.env["stock.quant"].sudo()
+        Quant.flush_model(["product_id", "location_id", "quantity", "reserved_quantity"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT product_id, SUM(quantity) - SUM(reserved_quantity)
+                  FROM stock_quant
+                 WHERE product_id = ANY(%s) AND location_id IN %s
+                 GROUP BY product_id
+                """,
+                products.ids,
+                locations.subselect(),
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _pending_quantities(self, products):
+        """{product id: quantity} of orders known to the channels but not reserved yet.
+
+        Counts every channel of the company, not only this one: an order waiting on
+        channel A takes units that channel B must not sell again.
+        """
+        self.ensure_one()
+        pending = defaultdict(float)
+        for order in (
+            self.env["multichannel.order"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    "|",
+                    ("state", "in", ("received", "pending", "error")),
+                    ("content_changed", "=", True),
+                ]
+            )
+        ):
+            for product_id, quantity in (order.pending_quantities or {}).items():
+                pending[int(product_id)] += quantity
+        # draft channel sale orders: one grouped query, the products passed as one array
+        self.env["sale.order.line"].flush_model(["order_id", "product_id", "product_uom_qty", "state"])
+        self.env["sale.order"].flush_model(["multichannel_channel_id", "company_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT l.product_id, SUM(l.product_uom_qty)
+                  FROM sale_order_line l
+                  JOIN sale_order o ON o.id = l.order_id
+                 WHERE l.product_id = ANY(%s) AND l.state IN ('draft', 'sent')
+                   AND o.multichannel_channel_id IS NOT NULL AND o.company_id = %s
+                 GROUP BY l.product_id
+                """,
+                products.ids,
+                self.company_id.id,
+            )
+        )
+        for product_id, quantity in self.env.cr.fetchall():
+            pending[product_id] += quantity
+        return pending
+
+    def _available_quantities(self, products):
+        """{product id: free quantity minus what pending orders will take}, before the policy."""
+        self.ensure_one()
+        free = self._free_quantities(products)
+        pending = self._pending_quantities(products)
+        return {product_id: free.get(product_id, 0.0) - pending.get(product_id, 0.0) for product_id in products.ids}
+
+    def _stock_targets(self, bindings):
+        """{listing id: quantity to show}, for many listings of this channel at once."""
+        self.ensure_one()
+        # each listing's product read in one query, not through a record per listing
+        Binding = self.env["multichannel.product.binding"].sudo()
+        Binding.flush_model(["product_id"])
+        stored = [binding_id for binding_id in bindings.ids if isinstance(binding_id, int)]
+        self.env.cr.execute(SQL("SELECT id, product_id FROM multichannel_product_binding WHERE id = ANY(%s)", stored))
+        product_of = dict(self.env.cr.fetchall())
+        if len(stored) < len(bindings):  # listings being created in a form
+            product_of.update({b.id: b.product_id.id for b in bindings if not isinstance(b.id, int)})
+        available = self._available_quantities(self.env["product.product"].browse(set(product_of.values())))
+        held_back, percent, maximum = self.stock_held_back, self.stock_percent, self.stock_max
+        shown = {}  # the policy once per distinct available quantity: many products share one
+
+        def policy(quantity):
+            if quantity not in shown:
+                shown[quantity] = apply_policy(quantity, held_back=held_back, percent=percent, maximum=maximum)
+            return shown[quantity]
+
+        return {binding_id: policy(available.get(product_of[binding_id], 0.0)) for binding_id in bindings.ids}
+
+    def _price_targets(self, bindings):
+        """{listing id: price from the channel pricelist}, rounded to its currency."""
+        self.ensure_one()
+        products = bindings.product_id.with_company(self.company_id)
+        prices = self.pricelist_id._get_products_price(products, 1.0)
+        currency = self.pricelist_id.currency_id
+        return {
+            binding.id: float_round(prices.get(binding.product_id.id, 0.0), precision_rounding=currency.rounding)
+            for binding in bindings
+        }
+
+    def _regular_prices(self, bindings):
+        """{listing id: the product's list price in the pricelist's currency}."""
+        self.ensure_one()
+        currency = self.pricelist_id.currency_id
+        company = self.company_id
+        return {
+            binding.id: float_round(
+                company.currency_id._convert(binding.product_id.lst_price, currency, company, fields.Date.today()),
+                precision_rounding=currency.rounding,
+            )
+            for binding in bindings
+        }

@@ -1,0 +1,360 @@
+"""Turning a stored channel order into a confirmed sale order: products, lines, taxes, totals; retry and skip."""
+
+import logging
+import time
+
+from markupsafe import Markup
+
+from odoo import fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare
+
+from ..const import ORDER_OPEN_STATES
+from ..lib.adapter import ChannelError, TransportError
+from ..lib.orders import OrderDataError, without_nul
+from ..lib.transactions import CONCURRENT_ERRORS
+
+_logger = logging.getLogger(__name__)
+
+
+class MultichannelOrder(models.Model):
+    _inherit = "multichannel.order"
+
+    def _process(self):
+        """Turn stored orders into sale orders, each on its own: one bad order never stops the others.
+
+        Whatever goes wrong with one order (its data, the channel's answer to the
+        acknowledgement, the sale order) leaves it "To Fix" with a readable reason.
+        """
+        for order in self:
+            try:
+                with self.env.cr.savepoint():
+                    order._lock()
+            except CONCURRENT_ERRORS:
+                _logger.info("%s: order %s is being handled by another worker", order.channel_id.name, order.name)
+                continue
+            order.invalidate_recordset()
+            if order.state not in ORDER_OPEN_STATES:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    order._process_one()
+            except CONCURRENT_ERRORS:
+                _logger.info("%s: order %s met a concurrent update, retried later", order.channel_id.name, order.name)
+            except Exception as error:  # noqa: BLE001 - one order's fault must not stop the batch
+                _logger.warning("%s: order %s could not be imported", order.channel_id.name, order.name, exc_info=True)
+                order.invalidate_recordset()
+                order._fail(
+                    self.env._(
+                        "The order could not be imported (%(type)s: %(error)s).", type=type(error).__name__, error=error
+                    )
+                )
+
+    def _is_history(self, data):
+        """An order placed before the channel's orders were imported: the channel's past, shipped
+        or settled long ago, which must not become a new sale nor take stock."""
+        since = self.channel_id.order_import_since
+        return bool(since and data["date"] and fields.Datetime.to_datetime(data["date"]) < since)
+
+    def _process_one(self):
+        try:
+            data = self._normalized()
+        except OrderDataError as error:
+            self._fail(self.env._("The channel's order data is invalid: %s", error))
+            return
+        if self._is_history(data):
+            self._close(
+                "skipped",
+                error=False,
+                channel_status=data["status"],
+                warning=self.env._(
+                    "Placed on %(date)s, before orders were imported from this channel (%(since)s): not imported.",
+                    date=data["date"],
+                    since=self.channel_id.order_import_since,
+                ),
+            )
+            return
+        if data["status"] == "pending":
+            self.write({"state": "pending", "error": False, "channel_status": data["status"]})
+            return
+        if data["status"] in ("cancelled", "closed"):
+            self._close(
+                "skipped",
+                error=False,
+                channel_status=data["status"],
+                warning=self.env._("Arrived already %s on the channel: not imported.", data["status"]),
+            )
+            return
+        if not self._acknowledge():
+            return
+        try:
+            data = self._normalized()  # the re-read after the acknowledgement may differ
+        except OrderDataError as error:
+            self._fail(self.env._("The channel's order data is invalid after acknowledging it: %s", error))
+            return
+        if data["status"] != "open":
+            self._process_one()
+            return
+        started = time.monotonic()
+        try:
+            with self.env.cr.savepoint():
+                sale = self._create_sale_order(data)
+        except (UserError, ValidationError) as error:
+            self._fail(str(error.args[0] if error.args else error))
+            return
+        self._close(
+            "done", sale_order_id=sale.id, error=False, channel_status=data["status"], attempts=self.attempts + 1
+        )
+        sale._multichannel_check_after_import(self, data)
+        self.env["multichannel.ledger"]._log_order(
+            self,
+            "order",
+            "ok",
+            self.env._("Imported as %s", sale.name),
+            new_value=sale.name,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+
+    def _fail(self, message):
+        self.write({"state": "error", "error": message, "attempts": self.attempts + 1})
+        self.env["multichannel.ledger"]._log_order(self, "order", "refused", message)
+
+    def _acknowledge(self):
+        """Acknowledge on channels that want it; the answer may be a fresher order."""
+        if self.acknowledged:
+            return True
+        try:
+            adapter = self.channel_id._get_adapter()
+            if not adapter.acknowledges_orders:
+                return True
+            fresh = self.channel_id._call(adapter.acknowledge_order, self.external_id)
+        except (TransportError, ChannelError) as error:
+            self.write({"error": self.env._("Could not acknowledge the order on the channel: %s", error)})
+            return False
+        values = {"acknowledged": True}
+        if fresh:
+            values["payload"] = without_nul(fresh)  # stored as the first read was: PostgreSQL refuses NUL
+        self.write(values)
+        return True
+
+    def action_retry(self):
+        self._check_can_import()
+        for order in self:
+            if order.state not in ORDER_OPEN_STATES:
+                raise UserError(self.env._("Only orders not imported yet can be retried."))
+        self.sudo()._process()
+        return True
+
+    def action_skip(self):
+        """A human decides this order will never be imported."""
+        self._check_can_handle()
+        user = self.env.user
+        for order in self.sudo().filtered(lambda o: o.state in ORDER_OPEN_STATES):
+            order._close("skipped", warning=self.env._("Skipped by %s", user.name), skipped_by_user=True)
+        return True
+
+    def _find_product(self, line):
+        """The product of an order line: listing external id, then listing SKU, then internal reference."""
+        return self._find_products([line])[0]
+
+    def _find_products(self, lines):
+        """The products of order lines (an empty recordset for a line that matches none), in
+        a few queries for all of them: by listing external id, then listing SKU, then
+        internal reference."""
+        Product = self.env["product.product"].sudo()
+        channel = self.channel_id
+        external_ids = {line["listing_external_id"] for line in lines if line.get("listing_external_id")}
+        by_external_id, by_sku, by_code = {}, {}, {}
+        Binding = self.env["multichannel.product.binding"].sudo()
+        # the first listing in the usual order wins, as a search limited to one
+        if external_ids:
+            for listing in Binding.search_fetch(
+                [("channel_id", "=", channel.id), ("external_id", "in", sorted(external_ids))],
+                ["external_id", "product_id"],
+            ):
+                by_external_id.setdefault(listing.external_id, listing.product_id)
+        # the SKU only for lines whose listing external id matched nothing
+        skus = {
+            line["sku"] for line in lines if line.get("sku") and not by_external_id.get(line.get("listing_external_id"))
+        }
+        if skus:
+            for listing in Binding.search_fetch(
+                [("channel_id", "=", channel.id), ("external_sku", "in", sorted(skus))],
+                ["external_sku", "product_id"],
+            ):
+                by_sku.setdefault(listing.external_sku, listing.product_id)
+        codes = skus - set(by_sku)
+        if codes:
+            for product in Product.search_fetch(
+                [("default_code", "in", sorted(codes)), ("company_id", "in", (channel.company_id.id, False))],
+                ["default_code"],
+            ):
+                by_code.setdefault(product.default_code, product)
+        products = []
+        for line in lines:
+            external_id, sku = line.get("listing_external_id"), line.get("sku")
+            product = (
+                (external_id and by_external_id.get(external_id))
+                or (sku and (by_sku.get(sku) or by_code.get(sku)))
+                or Product
+            )
+            products.append(product)
+        return products
+
+    def _create_sale_order(self, data):
+        channel = self.channel_id.sudo()
+        currency = channel.pricelist_id.currency_id
+        if data["currency"] != currency.name:
+            raise UserError(
+                self.env._(
+                    "The order is in %(got)s but the channel's pricelist is in %(want)s.",
+                    got=data["currency"],
+                    want=currency.name,
+                )
+            )
+        include_tax = channel.prices_include_tax if data["prices_include_tax"] is None else data["prices_include_tax"]
+        problems = []
+        line_commands = []
+        taxes = {}  # the company's sales taxes, searched once per order
+        for index, (line, product) in enumerate(zip(data["lines"], self._find_products(data["lines"]), strict=True), 1):
+            if not product:
+                problems.append(
+                    self.env._(
+                        "Line %(index)s (%(name)s): no listing with external ID %(id)s or SKU %(sku)s on %(channel)s.",
+                        index=index,
+                        name=line["name"] or "?",
+                        id=line["listing_external_id"] or "-",
+                        sku=line["sku"] or "-",
+                        channel=channel.name,
+                    )
+                )
+                continue
+            line_commands.append(
+                self._line_command(
+                    product,
+                    line["quantity"],
+                    line["unit_price"],
+                    line["tax_rate"],
+                    include_tax,
+                    line["name"],
+                    problems,
+                    taxes,
+                )
+            )
+        for shipping in data["shipping"]:
+            line_commands.append(
+                self._line_command(
+                    channel.shipping_product_id,
+                    1,
+                    shipping["amount"],
+                    shipping["tax_rate"],
+                    include_tax,
+                    shipping["name"] or channel.shipping_product_id.name,
+                    problems,
+                    taxes,
+                )
+            )
+        for discount in data["discounts"]:
+            line_commands.append(
+                self._line_command(
+                    channel.discount_product_id,
+                    1,
+                    -discount["amount"],
+                    discount["tax_rate"],
+                    include_tax,
+                    discount["name"] or channel.discount_product_id.name,
+                    problems,
+                    taxes,
+                )
+            )
+        partner, delivery = self._customer_partners(data, problems)
+        if problems:
+            raise UserError("\n".join(problems))
+        sale = (
+            self.env["sale.order"]
+            .sudo()
+            .with_company(channel.company_id)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "partner_invoice_id": partner.id,
+                    "partner_shipping_id": delivery.id,
+                    "company_id": channel.company_id.id,
+                    "pricelist_id": channel.pricelist_id.id,
+                    # delivered from where the channel sells: its first warehouse
+                    **({"warehouse_id": channel.warehouse_ids[0].id} if channel.warehouse_ids else {}),
+                    "team_id": channel.team_id.id,
+                    "user_id": False,
+                    # the channel's reference, saying the channel: "eMAG Romania 100001"
+                    "client_order_ref": self.name,
+                    "origin": self.name,
+                    "date_order": data["date"] or fields.Datetime.now(),
+                    "multichannel_channel_id": channel.id,
+                    "multichannel_external_ref": self.external_id,
+                    "multichannel_order_id": self.id,
+                    "order_line": line_commands,
+                }
+            )
+        )
+        self._post_customer_note(sale, data)
+        if channel.order_auto_confirm:
+            sale.action_confirm()
+        return sale
+
+    def _post_customer_note(self, sale, data):
+        """The customer's note and payment method, as plain text in the order's chatter.
+
+        Never in the terms and conditions (the company's own, HTML): what a customer
+        types is shown as text, so no markup, image or link of theirs is ever rendered.
+        """
+        text = "\n".join(
+            filter(None, [data["payment_method"] and self.env._("Payment: %s", data["payment_method"]), data["note"]])
+        )
+        if text:
+            # escaped line by line: not even a URL of theirs becomes a link
+            body = Markup("<p>%s</p>") % Markup("<br/>").join(text.splitlines())
+            sale.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def _line_command(self, product, quantity, price, tax_rate, include_tax, name, problems, taxes=None):
+        values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price}
+        if name:
+            values["name"] = name if name != product.name else product.display_name
+        if tax_rate is not None:
+            values["tax_id"] = [fields.Command.set(self._tax_for(tax_rate, include_tax, problems, taxes).ids)]
+        return fields.Command.create(values)
+
+    def _tax_for(self, rate, include_tax, problems, taxes=None):
+        """The company's sales tax of ``rate`` percent, priced as the channel prices.
+
+        ``taxes``: a dict kept by the caller for one order, so that the company's sales
+        taxes are searched once per order, not once per line.
+        """
+        if not rate:
+            return self.env["account.tax"]
+        company = self.channel_id.company_id
+        taxes = {} if taxes is None else taxes
+        if include_tax not in taxes:
+            taxes[include_tax] = (
+                self.env["account.tax"]
+                .sudo()
+                .with_company(company)
+                .search(
+                    [
+                        ("type_tax_use", "=", "sale"),
+                        ("amount_type", "=", "percent"),
+                        ("company_id", "=", company.id),
+                        ("price_include", "=", include_tax),
+                    ]
+                )
+            )
+        taxes = taxes[include_tax].filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
+        if not taxes:
+            problems.append(
+                self.env._(
+                    "No sales tax of %(rate)s%% (%(kind)s) in %(company)s: create one.",
+                    rate=rate,
+                    kind=self.env._("price included") if include_tax else self.env._("price excluded"),
+                    company=company.name,
+                )
+            )
+        return taxes[:1]

@@ -1,0 +1,80 @@
+"""An order the channel sends again: its status followed (a cancellation), different content flagged for a human."""
+
+from odoo import models
+
+from ..lib.orders import OrderDataError, content_difference, normalize_order
+
+
+class MultichannelOrder(models.Model):
+    _inherit = "multichannel.order"
+
+    def _apply_channel_update(self, payload):
+        """A later read of an imported order: follow a cancellation made on the channel.
+
+        The same id with other products, customer or date is not an update but another
+        order (an id the channel reused) or one edited after it was imported: it is kept
+        aside for a human, never written over what the sale order was made from.
+        """
+        difference = self.sale_order_id and content_difference(self.payload, payload)
+        if difference:
+            self._flag_changed(payload, difference)
+            return
+        self.payload = payload
+        try:
+            status = normalize_order(payload)["status"]
+        except OrderDataError:
+            return
+        if status == self.channel_status:
+            return
+        self.channel_status = status
+        self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)  # it may give units back
+        if status != "cancelled" or self.state != "done":
+            return
+        sale = self.sale_order_id
+        shipped = sale.picking_ids.filtered(lambda p: p.state == "done" and p.location_dest_id.usage == "customer")
+        if not shipped and sale.state != "cancel":
+            sale.with_context(multichannel_from_channel=True, disable_cancel_warning=True)._action_cancel()
+            self.write({"state": "cancelled"})
+            self.message_post(body=self.env._("Cancelled on the channel: sale order %s cancelled.", sale.name))
+        elif shipped:
+            message = self.env._("Cancelled on the channel after it was shipped: handle the return.")
+            self.warning = message
+            sale.activity_schedule(
+                "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
+            )
+
+    def _flag_changed(self, payload, difference):
+        if self.content_changed and self.changed_payload == payload:
+            return
+        message = self.env._(
+            "The channel sent order %(ref)s again with %(difference)s. Sale order %(sale)s was left as it "
+            "was: check it with the channel, correct it by hand if needed, then mark this order as handled.",
+            ref=self.external_id,
+            difference=difference,
+            sale=self.sale_order_id.name,
+        )
+        previous = set((self.pending_quantities or {}).keys())
+        self.write({"content_changed": True, "changed_payload": payload, "error": message})
+        # the other order took the channel's units: they stay held until a human settles it
+        quantities = self._ordered_quantities(payload)
+        self.pending_quantities = dict(quantities) or False
+        self._request_stock_sync(previous | set(quantities), channel_moved=True)
+        self.message_post(body=message)
+        self.env["multichannel.ledger"]._log_order(self, "order", "refused", message)
+
+    def action_mark_handled(self):
+        """A human settled an order the channel sent again different: its new content is now the stored one."""
+        self._check_can_import()
+        for order in self.sudo().filtered("content_changed"):
+            order._request_stock_sync((order.pending_quantities or {}).keys())
+            order.write(
+                {
+                    "payload": order.changed_payload,
+                    "changed_payload": False,
+                    "content_changed": False,
+                    "error": False,
+                    "pending_quantities": False,
+                }
+            )
+            order.message_post(body=self.env._("Marked as handled by %s.", self.env.user.name))
+        return True

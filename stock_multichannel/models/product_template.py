@@ -1,0 +1,24 @@
+from odoo import api, fields, models
+
+PRICE_FIELDS = {"list_price", "lst_price", "taxes_id"}
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    multichannel_binding_ids = fields.Many2many(
+        "multichannel.product.binding", compute="_compute_multichannel_binding_ids", string="Channel Listings"
+    )
+
+    @api.depends("product_variant_ids.multichannel_binding_ids")
+    def _compute_multichannel_binding_ids(self):
+        for template in self:
+            template.multichannel_binding_ids = template.product_variant_ids.multichannel_binding_ids
+
+    def write(self, vals):
+        result = super().write(vals)
+        if PRICE_FIELDS.intersection(vals):
+            self.env["multichannel.sync.request"]._queue(
+                "price", "price change", product_ids=self.with_context(active_test=False).product_variant_ids.ids
+            )
+        return result

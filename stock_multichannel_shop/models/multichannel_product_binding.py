@@ -1,0 +1,15 @@
+from odoo import fields, models
+
+
+class MultichannelProductBinding(models.Model):
+    _inherit = "multichannel.product.binding"
+
+    external_stock_on_parent = fields.Boolean(
+        "Stock on Parent", copy=False, help="The shop keeps this variation's stock on its parent product."
+    )
+
+    def _extras(self):
+        extras = super()._extras()
+        for listing in self.filtered("external_stock_on_parent"):
+            extras[listing.id]["stock_on_parent"] = True
+        return extras
