@@ -13,9 +13,12 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ShownPage,
     TransportError,
 )
+from odoo.addons.stock_multichannel.lib.messages import translatable
 
 from .api import translate
 from .api.client import ITEMS_PER_PAGE, EmagApiError
+
+_lt = translatable(__name__)
 
 OVERLAP = timedelta(minutes=5)
 FIRST_LOOK_BACK = timedelta(days=1)
@@ -69,7 +72,9 @@ class EmagAdapter(ChannelAdapter):
         for update in updates:
             offer = translate.offer_id(update.external_id)
             if offer is None:
-                results.append(ItemResult(update.key, False, f"{update.external_id!r} is not an eMAG offer id"))
+                results.append(
+                    ItemResult(update.key, False, _lt("%(id)r is not an eMAG offer id", id=update.external_id))
+                )
             elif update.extra.get("emag_create"):
                 creations.append((update, self._creation_item(offer, update.extra)))
             else:
@@ -232,13 +237,15 @@ class EmagAdapter(ChannelAdapter):
         envelope = self.client.call("order/read", {"id": int(external_id), "type": translate.FULFILLED_BY_SELLER})
         found = envelope.results or []
         if not isinstance(found, list):
-            raise TransportError(f"eMAG answered order/read with an unexpected shape ({type(found).__name__})")
+            raise TransportError(
+                _lt("eMAG answered order/read with an unexpected shape (%(shape)s)", shape=type(found).__name__)
+            )
         return found
 
     def _read_order(self, external_id):
         found = self._order_read(external_id)
         if not found:
-            raise ChannelError(f"eMAG has no order {external_id}")
+            raise ChannelError(_lt("eMAG has no order %(order)s", order=external_id))
         return found[0]
 
     def send_invoice(self, external_id, name, url):
@@ -250,7 +257,7 @@ class EmagAdapter(ChannelAdapter):
         """
         item = {"order_id": int(external_id), "name": name, "url": url, "type": translate.INVOICE_ATTACHMENT}
         self.client.save("order/attachments", [item], retry=False)
-        return f"{name} attached to eMAG order {external_id}"
+        return _lt("%(name)s attached to eMAG order %(order)s", name=name, order=external_id)
 
     def acknowledge_order(self, external_id):
         self.client.call(f"order/acknowledge/{int(external_id)}")
@@ -267,18 +274,18 @@ class EmagAdapter(ChannelAdapter):
         name = translate.STATUS_NAMES.get(current, current)
         if status == "shipped":
             if current in (translate.FINALIZED, 5):
-                return f"already {name} on eMAG"
+                return _lt("already %(status)s on eMAG", status=name)
             if current == translate.CANCELED:
-                raise ChannelError("the order is canceled on eMAG and cannot be finalized")
+                raise ChannelError(_lt("the order is canceled on eMAG and cannot be finalized"))
             target = translate.FINALIZED
         elif status == "cancelled":
             if current == translate.CANCELED:
-                return "already canceled on eMAG"
+                return _lt("already canceled on eMAG")
             if current in (translate.FINALIZED, 5):
-                raise ChannelError(f"the order is {name} on eMAG and cannot be canceled")
+                raise ChannelError(_lt("the order is %(status)s on eMAG and cannot be canceled", status=name))
             target = translate.CANCELED
         else:
-            raise ChannelError(f"unknown status {status!r}")
+            raise ChannelError(_lt("unknown status %(status)r", status=status))
         if current == 1:
             self.client.call(f"order/acknowledge/{int(external_id)}")
             order = self._read_order(external_id)
@@ -286,7 +293,9 @@ class EmagAdapter(ChannelAdapter):
         if target == translate.CANCELED:
             order["reason_cancellation"] = self.settings["cancel_reason"]
         self.client.save("order", [order], retry=False)
-        return f"eMAG order {external_id}: {name} -> {translate.STATUS_NAMES[target]}"
+        return _lt(
+            "eMAG order %(order)s: %(old)s -> %(new)s", order=external_id, old=name, new=translate.STATUS_NAMES[target]
+        )
 
     def vat_rates(self):
         """{rate in percent: eMAG vat_id}."""
@@ -296,4 +305,4 @@ class EmagAdapter(ChannelAdapter):
     def test_connection(self):
         rates = self.vat_rates()
         listed = ", ".join(f"{rate:g}% (id {vat_id})" for rate, vat_id in sorted(rates.items()))
-        return f"Connected to eMAG. VAT rates: {listed or 'none'}."
+        return _lt("Connected to eMAG. VAT rates: %(rates)s.", rates=listed or _lt("none"))

@@ -17,9 +17,12 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ShownItem,
     ShownPage,
 )
+from odoo.addons.stock_multichannel.lib.messages import translatable
 
 from .api import translate
 from .const import SAFE_PORTS, SHOP_STATUS, TOPICS, WEBHOOK_NAME
+
+_lt = translatable(__name__)
 
 GMT = "%Y-%m-%dT%H:%M:%S"
 OVERLAP = timedelta(minutes=2)
@@ -58,27 +61,30 @@ def delivery_url_problem(url, resolve=socket.gethostbyname):
     """
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{url!r} is not an http(s) address"
+        return _lt("%(url)r is not an http(s) address", url=url)
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        return f"{url!r} has an invalid port"
+        return _lt("%(url)r has an invalid port", url=url)
     if port not in SAFE_PORTS:
-        return (
-            f"the shop's WordPress only delivers webhooks to ports 80, 443 or 8080, not {port}: publish Odoo "
-            "on 443 behind a reverse proxy and set web.base.url to that https address"
+        return _lt(
+            "the shop's WordPress only delivers webhooks to ports 80, 443 or 8080, not %(port)s: publish Odoo "
+            "on 443 behind a reverse proxy and set web.base.url to that https address",
+            port=port,
         )
     try:
         address = ipaddress.ip_address(resolve(parts.hostname))
     except (OSError, ValueError, UnicodeError):
-        return f"the host {parts.hostname} of the webhook URL cannot be resolved"
+        return _lt("the host %(host)s of the webhook URL cannot be resolved", host=parts.hostname)
     if address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified:
-        return (
-            f"{parts.hostname} is a loopback or private address ({address}): the shop's WordPress refuses to "
-            "deliver there; Odoo must be reachable from the shop on a public address"
+        return _lt(
+            "%(host)s is a loopback or private address (%(address)s): the shop's WordPress refuses to "
+            "deliver there; Odoo must be reachable from the shop on a public address",
+            host=parts.hostname,
+            address=str(address),
         )
     if parts.scheme != "https":
-        return "the webhook URL is plain http: the order data would cross the Internet unencrypted; use https"
+        return _lt("the webhook URL is plain http: the order data would cross the Internet unencrypted; use https")
     return ""
 
 
@@ -228,15 +234,15 @@ class WooCommerceAdapter(ChannelAdapter):
     def send_order_status(self, external_id, status, payload):
         target = SHOP_STATUS.get(status)
         if not target:
-            raise ChannelError(f"unknown status {status!r}")
+            raise ChannelError(_lt("unknown status %(status)r", status=status))
         order, _headers = self.client.request("GET", f"orders/{int(external_id)}")
         current = order.get("status")
         if current == target:
-            return f"already {target} on the shop"
+            return _lt("already %(status)s on the shop", status=target)
         if target == "completed" and current in ("cancelled", "refunded", "failed"):
-            raise ChannelError(f"the order is {current} on the shop and cannot be completed")
+            raise ChannelError(_lt("the order is %(status)s on the shop and cannot be completed", status=current))
         self.client.request("PUT", f"orders/{int(external_id)}", payload={"status": target})
-        return f"shop order {external_id}: {current} -> {target}"
+        return _lt("shop order %(order)s: %(old)s -> %(new)s", order=external_id, old=current, new=target)
 
     def test_connection(self):
         """The keys, their read rights and the transport, as the shop checks them."""
@@ -244,11 +250,11 @@ class WooCommerceAdapter(ChannelAdapter):
         version = (status or {}).get("environment", {}).get("version", "?")
         self.client.request("GET", "orders", {"per_page": 1})  # the key may read orders
         how = {
-            "basic": "HTTPS with Basic auth",
-            "query": "keys in the query string",
-            "oauth": "OAuth 1.0a signatures over plain http",
+            "basic": _lt("HTTPS with Basic auth"),
+            "query": _lt("keys in the query string"),
+            "oauth": _lt("OAuth 1.0a signatures over plain http"),
         }[self.client.auth_mode]
-        return f"Connected to the shop (WooCommerce {version}, {how})."
+        return _lt("Connected to the shop (WooCommerce %(version)s, %(how)s).", version=version, how=how)
 
     # ------------------------------------------------------------------
     # webhooks

@@ -4,6 +4,7 @@ from unittest import TestCase
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelAdapter, TransportError
 from odoo.addons.stock_multichannel.lib.availability import apply_policy
+from odoo.addons.stock_multichannel.lib.messages import Message, translatable, translated
 from odoo.addons.stock_multichannel.lib.orders import OrderDataError, normalize_order
 from odoo.addons.stock_multichannel.lib.retry import call_with_retry
 from odoo.addons.stock_multichannel.tests.common import order_data
@@ -151,3 +152,38 @@ class TestRetry(TestCase):
         with self.assertRaises(ValueError):
             call_with_retry(broken, attempts=5, base_delay=0, sleep=lambda s: None)
         self.assertEqual(len(calls), 1)
+
+
+class TestMessages(TestCase):
+    """Texts made without an Odoo environment keep what the ORM side needs to translate them."""
+
+    def test_a_message_is_its_english_text_and_remembers_its_template(self):
+        _lt = translatable("odoo.addons.stock_multichannel_emag.api.client")
+        message = _lt("eMAG answered HTTP %(status)s on %(path)s", status=502, path="order/read")
+        self.assertEqual(message, "eMAG answered HTTP 502 on order/read")
+        self.assertEqual(
+            (message.addon, message.template, message.params),
+            (
+                "stock_multichannel_emag",
+                "eMAG answered HTTP %(status)s on %(path)s",
+                {"status": 502, "path": "order/read"},
+            ),
+        )
+        self.assertEqual(str(TransportError(message)), "eMAG answered HTTP 502 on order/read")
+
+    def test_order_problems_are_messages_joined_as_before(self):
+        with self.assertRaises(OrderDataError) as raised:
+            normalize_order(order_data(lines=[{"sku": "A", "quantity": "ten", "unit_price": 5}]))
+        self.assertEqual(str(raised.exception), "lines[1].quantity: not a number ('ten')")
+        problem = raised.exception.problems[0]
+        self.assertEqual(problem.template, "%(where)s: not a number (%(value)r)")
+        self.assertEqual(problem.params, {"where": "lines[1].quantity", "value": "ten"})
+
+    def test_translated_renders_each_part_in_the_users_language(self):
+        _lt = translatable("odoo.addons.stock_multichannel.lib.orders")
+        joined = Message.join("; ", [_lt("%(where)s: missing", where="currency"), "as sent"])
+        english = type("Env", (), {"lang": "en_US"})()
+        self.assertEqual(translated(english, joined), "currency: missing; as sent")
+        self.assertEqual(translated(english, TransportError(joined)), "currency: missing; as sent")
+        self.assertEqual(translated(english, ValueError("plain")), "plain", "any other error: its text")
+        self.assertEqual(Message.join(" % ", ["a", "b"]), "a % b", "a separator is never a placeholder")

@@ -34,6 +34,10 @@ Shape (``?`` = optional)::
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from .messages import Message, translatable
+
+_lt = translatable(__name__)
+
 # no amount or quantity of a real order comes near this; beyond it a float loses cents
 LARGEST_NUMBER = Decimal("1e12")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f")
@@ -57,29 +61,31 @@ ADDRESS_KEYS = (
 class OrderDataError(ValueError):
     def __init__(self, problems):
         self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
+        super().__init__(Message.join("; ", self.problems))
 
 
 def _number(value, where, problems, minimum=None, strictly_positive=False, required=True):
     if value is None or value == "":
         if required:
-            problems.append(f"{where}: missing")
+            problems.append(_lt("%(where)s: missing", where=where))
         return None
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        problems.append(f"{where}: not a number ({value!r})")
+        problems.append(_lt("%(where)s: not a number (%(value)r)", where=where, value=value))
         return None
     if not number.is_finite():
-        problems.append(f"{where}: not a number ({value!r})")
+        problems.append(_lt("%(where)s: not a number (%(value)r)", where=where, value=value))
         return None
     if abs(number) > LARGEST_NUMBER:
-        problems.append(f"{where}: out of range ({value!r})")
+        problems.append(_lt("%(where)s: out of range (%(value)r)", where=where, value=value))
         return None
     if strictly_positive and number <= 0:
-        problems.append(f"{where}: must be greater than 0 ({value!r})")
+        problems.append(_lt("%(where)s: must be greater than 0 (%(value)r)", where=where, value=value))
     elif minimum is not None and number < minimum:
-        problems.append(f"{where}: must be at least {minimum} ({value!r})")
+        problems.append(
+            _lt("%(where)s: must be at least %(minimum)s (%(value)r)", where=where, minimum=minimum, value=value)
+        )
     return float(number)
 
 
@@ -110,19 +116,19 @@ def _date(value, where, problems):
             return datetime.strptime(text.removesuffix("Z"), date_format).strftime("%Y-%m-%d %H:%M:%S")
         except ValueError:
             continue
-    problems.append(f"{where}: not a date ({text[:40]!r})")
+    problems.append(_lt("%(where)s: not a date (%(value)r)", where=where, value=text[:40]))
     return ""
 
 
 def _address(data, where, problems, name_required):
     if not isinstance(data, dict):
-        problems.append(f"{where}: missing or not an object")
+        problems.append(_lt("%(where)s: missing or not an object", where=where))
         return {}
     address = {key: _text(data.get(key)) for key in ADDRESS_KEYS}
     address["is_company"] = bool(data.get("is_company"))
     address["country_code"] = address["country_code"].upper()
     if name_required and not (address["name"] or address["company"]):
-        problems.append(f"{where}.name: missing")
+        problems.append(_lt("%(where)s: missing", where=f"{where}.name"))
     return address
 
 
@@ -130,12 +136,12 @@ def _amount_lines(items, where, problems):
     if items in (None, ""):
         return []
     if not isinstance(items, list):
-        problems.append(f"{where}: not a list")
+        problems.append(_lt("%(where)s: not a list", where=where))
         return []
     clean = []
     for index, item in enumerate(items, 1):
         if not isinstance(item, dict):
-            problems.append(f"{where}[{index}]: not an object")
+            problems.append(_lt("%(where)s: not an object", where=f"{where}[{index}]"))
             continue
         clean.append(
             {
@@ -152,28 +158,30 @@ def _amount_lines(items, where, problems):
 def normalize_order(data):
     """Check a connector's order dict; return a clean copy or raise OrderDataError."""
     if not isinstance(data, dict):
-        raise OrderDataError(["order: not an object"])
+        raise OrderDataError([_lt("%(where)s: not an object", where="order")])
     if data.get("error"):
         raise OrderDataError([_text(data["error"])])
     problems = []
     external_id = _text(data.get("external_id"))
     if not external_id:
-        problems.append("external_id: missing")
+        problems.append(_lt("%(where)s: missing", where="external_id"))
     status = _text(data.get("status"))
     if status not in STATUSES:
-        problems.append(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+        problems.append(
+            _lt("status: %(status)r is not one of %(statuses)s", status=status, statuses=", ".join(STATUSES))
+        )
     currency = _text(data.get("currency")).upper()
     if not currency:
-        problems.append("currency: missing")
+        problems.append(_lt("%(where)s: missing", where="currency"))
     lines = []
     raw_lines = data.get("lines")
     if not isinstance(raw_lines, list) or not raw_lines:
-        problems.append("lines: an order needs at least one line")
+        problems.append(_lt("lines: an order needs at least one line"))
         raw_lines = []
     for index, line in enumerate(raw_lines, 1):
         where = f"lines[{index}]"
         if not isinstance(line, dict):
-            problems.append(f"{where}: not an object")
+            problems.append(_lt("%(where)s: not an object", where=where))
             continue
         clean = {
             "external_id": _text(line.get("external_id")),
@@ -185,7 +193,7 @@ def normalize_order(data):
             "tax_rate": _number(line.get("tax_rate"), f"{where}.tax_rate", problems, minimum=0, required=False),
         }
         if not (clean["listing_external_id"] or clean["sku"]):
-            problems.append(f"{where}: neither a listing id nor a SKU to find the product")
+            problems.append(_lt("%(where)s: neither a listing id nor a SKU to find the product", where=where))
         lines.append(clean)
     order = {
         "external_id": external_id,
@@ -283,17 +291,26 @@ def content_difference(stored, incoming):
         return counted, names
 
     def described(counted, names):
-        return ", ".join(f"{quantity:g} × {names[key]}" for key, quantity in sorted(counted.items())) or "none"
+        return ", ".join(f"{quantity:g} × {names[key]}" for key, quantity in sorted(counted.items())) or _lt("none")
 
     (old_products, old_names), (new_products, new_names) = products(old), products(new)
     if old_products != new_products:
         differences.append(
-            f"products {described(new_products, new_names)} instead of {described(old_products, old_names)}"
+            _lt(
+                "products %(new)s instead of %(old)s",
+                new=described(new_products, new_names),
+                old=described(old_products, old_names),
+            )
         )
-    for key, label in (("customer", "customer"), ("email", "e-mail"), ("date", "order date")):
+    labels = {
+        "customer": _lt("customer %(new)s instead of %(old)s"),
+        "email": _lt("e-mail %(new)s instead of %(old)s"),
+        "date": _lt("order date %(new)s instead of %(old)s"),
+    }
+    for key, label in labels.items():
         if old[key] and new[key] and old[key].lower() != new[key].lower():
-            differences.append(f"{label} {new[key]} instead of {old[key]}")
-    return "; ".join(differences)
+            differences.append(Message(label.addon, label.template, {"new": new[key], "old": old[key]}))
+    return Message.join("; ", differences) if differences else ""
 
 
 def import_preview(orders, since, known=()):

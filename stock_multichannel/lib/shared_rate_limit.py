@@ -9,14 +9,14 @@ of its own (never the caller's), with PostgreSQL's clock, so every process and e
 server sees the same window. A process killed with requests in flight does not leak
 its slots: a slot in flight for longer than ``in_flight_timeout`` is dropped.
 
-Plain Python: give it a function that opens a database cursor usable as a context
-manager (committing on a clean exit), e.g. an Odoo registry's ``cursor``.
+Give it a function that opens a database cursor usable as a context manager
+(committing on a clean exit), e.g. an Odoo registry's ``cursor``.
 """
 
 import time
 from contextlib import contextmanager
 
-from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+from .transactions import begin_read_committed
 
 TABLE_SQL = """
     CREATE TABLE IF NOT EXISTS multichannel_rate_window (
@@ -26,22 +26,6 @@ TABLE_SQL = """
     )
 """
 POLL = 0.02
-
-
-# Odoo's cursors are REPEATABLE READ: there, a worker reading the window FOR UPDATE (or
-# updating it) after another worker changed it since the transaction's first statement fails
-# with "could not serialize access". Each statement of these short transactions must see
-# the window as last committed, and wait for the worker holding it: READ COMMITTED, for this
-# transaction only (its first statement).
-READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
-
-
-def _read_committed(cr):
-    """This transaction in READ COMMITTED when it begins here; a cursor sharing a
-    transaction already under way (a test's) is left as it is."""
-    connection = getattr(cr, "connection", None)
-    if connection is not None and connection.info.transaction_status == TRANSACTION_STATUS_IDLE:
-        cr.execute(READ_COMMITTED)
 
 
 class SharedAnswerWindow:
@@ -55,7 +39,7 @@ class SharedAnswerWindow:
         """Wait for a slot; return its token (when it was taken, on PostgreSQL's clock)."""
         while True:
             with self.cursor_factory() as cr:
-                _read_committed(cr)
+                begin_read_committed(cr)
                 cr.execute(
                     "INSERT INTO multichannel_rate_window (account) VALUES (%s) ON CONFLICT DO NOTHING",
                     (self.account,),
@@ -86,7 +70,7 @@ class SharedAnswerWindow:
     def release(self, token):
         """The request's answer arrived (or the client gave up): its slot counts from now."""
         with self.cursor_factory() as cr:
-            _read_committed(cr)
+            begin_read_committed(cr)
             cr.execute(
                 """
                 UPDATE multichannel_rate_window

@@ -52,3 +52,16 @@ def read_committed(cr, auto_commit=True):
         raise
     finally:
         cr.connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
+
+
+def begin_read_committed(cr):
+    """Begin a short transaction of its own in READ COMMITTED (its first statement).
+
+    For a few statements on a row every worker and server writes (the shared rate
+    window): each must see the row as last committed and wait for the worker holding
+    it, where REPEATABLE READ would fail with "could not serialize access". A cursor
+    sharing a transaction already under way (a test's) is left as it is.
+    """
+    connection = getattr(cr, "connection", None)
+    if connection is not None and connection.info.transaction_status == TRANSACTION_STATUS_IDLE:
+        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import float_compare
 
 from ..lib.adapter import ChannelError, TransportError
+from ..lib.messages import translated
 from ..lib.transactions import read_committed
 
 _logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class MultichannelChannel(models.Model):
                 finished = channel._audit_pages(deadline, auto_commit)
             except (TransportError, ChannelError) as error:
                 # resumed at the next daily run, not retried at once
-                channel._note_error(self.env._("Comparing with the channel failed: %s", error))
+                channel._note_error(self.env._("Comparing with the channel failed: %s", translated(self.env, error)))
                 finished = True
             channel._commit(auto_commit)
             if not finished:

@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 
 from ..const import CRONS, MAX_BACK_OFF_SECONDS
 from ..lib.adapter import ChannelError, TransportError
+from ..lib.messages import translated
 from ..lib.retry import call_with_retry
 
 _logger = logging.getLogger(__name__)
@@ -111,9 +112,11 @@ class MultichannelChannel(models.Model):
             message = self._get_adapter().test_connection()
         except (ChannelError, TransportError) as error:
             raise UserError(
-                self.env._("Connection to %(name)s failed: %(error)s", name=self.name, error=error)
+                self.env._(
+                    "Connection to %(name)s failed: %(error)s", name=self.name, error=translated(self.env, error)
+                )
             ) from None
         if self.last_error:
             # the problem shown on the channel is from before: the connection works now
             self.sudo().write({"last_error": False, "last_error_at": False})
-        return self._notify(message or self.env._("Connection works."))
+        return self._notify(translated(self.env, message) if message else self.env._("Connection works."))

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from ..const import CRON_BUDGET_SECONDS, CRONS
 from ..lib.cron_wakeup import notify_cron_workers
+from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS, read_committed
 
 _logger = logging.getLogger(__name__)
@@ -74,7 +75,11 @@ class MultichannelChannel(models.Model):
                     self.env.cr.rollback()
                     _logger.warning("%s: %s run failed", channel.name, kind, exc_info=True)
                     channel._note_error(
-                        self.env._("%(kind)s run failed: %(error)s", kind=channel._kind_label(kind), error=error)
+                        self.env._(
+                            "%(kind)s run failed: %(error)s",
+                            kind=channel._kind_label(kind),
+                            error=translated(self.env, error),
+                        )
                     )
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 done += 1

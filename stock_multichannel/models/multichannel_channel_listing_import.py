@@ -4,6 +4,7 @@ from odoo import models
 from odoo.exceptions import UserError
 
 from ..lib.adapter import ChannelError, TransportError
+from ..lib.messages import translated
 
 
 class MultichannelChannel(models.Model):
@@ -54,7 +55,11 @@ class MultichannelChannel(models.Model):
             counts = self._import_listings()
         except (ChannelError, TransportError) as error:
             raise UserError(
-                self.env._("Reading the offers of %(name)s failed: %(error)s", name=self.name, error=error)
+                self.env._(
+                    "Reading the offers of %(name)s failed: %(error)s",
+                    name=self.name,
+                    error=translated(self.env, error),
+                )
             ) from None
         return self._notify(
             self.env._(

@@ -6,6 +6,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, TransportError
+from ..lib.messages import translated
 from ..lib.orders import import_preview
 
 _logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class MultichannelChannel(models.Model):
             try:
                 fetched = channel._call(channel._get_adapter().fetch_orders, channel.order_watermark)
             except (TransportError, ChannelError) as error:
-                channel._note_error(self.env._("Order import failed: %s", error))
+                channel._note_error(self.env._("Order import failed: %s", translated(self.env, error)))
                 if isinstance(error, TransportError):
                     channel._back_off("order", error)
                 all_read = False
@@ -63,7 +64,9 @@ class MultichannelChannel(models.Model):
         try:
             fetched = self._call(self._get_adapter().fetch_orders, self.order_watermark)
         except (TransportError, ChannelError, *TRANSLATION_ERRORS) as error:
-            raise UserError(self.env._("The channel's orders could not be read: %s", error)) from None
+            raise UserError(
+                self.env._("The channel's orders could not be read: %s", translated(self.env, error))
+            ) from None
         known = set(self.env["multichannel.order"].sudo().search([("channel_id", "=", self.id)]).mapped("external_id"))
         since = fields.Datetime.to_string(self.order_import_since) if self.order_import_since else ""
         counts = import_preview(fetched.orders, since, known)

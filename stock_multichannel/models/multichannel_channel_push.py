@@ -8,6 +8,7 @@ from odoo.tools import SQL, float_compare, split_every
 
 from ..const import PUSH_CHUNK_SIZE
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, PriceUpdate, StockUpdate, TransportError
+from ..lib.messages import translated
 
 _logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class MultichannelChannel(models.Model):
                     continue
                 channel._push_channel(kind, force, auto_commit, cause, only_lower=not orders_known)
             except ChannelError as error:  # no connector installed for the channel's type
-                channel._note_error(str(error))
+                channel._note_error(translated(self.env, error))
             channel._commit(auto_commit)
 
     def _has_pending(self, kind):
@@ -196,7 +197,7 @@ class MultichannelChannel(models.Model):
             if any(problems.values()):
                 for listing, _target in batch:
                     if problems[listing.id]:
-                        listing.write({"state": "error", "last_error": problems[listing.id]})
+                        listing.write({"state": "error", "last_error": translated(self.env, problems[listing.id])})
                 batch = [(listing, target) for listing, target in batch if not problems[listing.id]]
                 updates = [update for update in updates if not problems[update.key]]
                 if not batch:
@@ -206,7 +207,9 @@ class MultichannelChannel(models.Model):
             results = self._call(send, updates)
         except (TransportError, ChannelError) as error:
             duration = int((time.monotonic() - started) * 1000)
-            message = self.env._("%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=error)
+            message = self.env._(
+                "%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=translated(self.env, error)
+            )
             self._note_error(message)
             if isinstance(error, TransportError):
                 self._back_off(kind, error)

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 
 from ..const import CRON_BUDGET_SECONDS
 from ..lib.adapter import ChannelError, TransportError
+from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS, read_committed
 
 _logger = logging.getLogger(__name__)
@@ -107,7 +108,9 @@ class MultichannelInbox(models.Model):
             self.unlink()
             return
         delay = timedelta(seconds=min(3600, 15 * 2 ** (attempts - 1)))
-        self.write({"attempts": attempts, "error": str(error), "next_try_at": fields.Datetime.now() + delay})
+        self.write(
+            {"attempts": attempts, "error": translated(self.env, error), "next_try_at": fields.Datetime.now() + delay}
+        )
 
     @api.model
     def _wake_for_next(self):

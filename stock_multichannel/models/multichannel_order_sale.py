@@ -11,6 +11,7 @@ from odoo.tools import float_compare
 
 from ..const import ORDER_OPEN_STATES
 from ..lib.adapter import ChannelError, TransportError
+from ..lib.messages import translated
 from ..lib.orders import OrderDataError, without_nul
 from ..lib.transactions import CONCURRENT_ERRORS
 
@@ -46,7 +47,9 @@ class MultichannelOrder(models.Model):
                 order.invalidate_recordset()
                 order._fail(
                     self.env._(
-                        "The order could not be imported (%(type)s: %(error)s).", type=type(error).__name__, error=error
+                        "The order could not be imported (%(type)s: %(error)s).",
+                        type=type(error).__name__,
+                        error=translated(self.env, error),
                     )
                 )
 
@@ -60,7 +63,7 @@ class MultichannelOrder(models.Model):
         try:
             data = self._normalized()
         except OrderDataError as error:
-            self._fail(self.env._("The channel's order data is invalid: %s", error))
+            self._fail(self.env._("The channel's order data is invalid: %s", translated(self.env, error)))
             return
         if self._is_history(data):
             self._close(
@@ -90,7 +93,11 @@ class MultichannelOrder(models.Model):
         try:
             data = self._normalized()  # the re-read after the acknowledgement may differ
         except OrderDataError as error:
-            self._fail(self.env._("The channel's order data is invalid after acknowledging it: %s", error))
+            self._fail(
+                self.env._(
+                    "The channel's order data is invalid after acknowledging it: %s", translated(self.env, error)
+                )
+            )
             return
         if data["status"] != "open":
             self._process_one()
@@ -129,7 +136,9 @@ class MultichannelOrder(models.Model):
                 return True
             fresh = self.channel_id._call(adapter.acknowledge_order, self.external_id)
         except (TransportError, ChannelError) as error:
-            self.write({"error": self.env._("Could not acknowledge the order on the channel: %s", error)})
+            self.write(
+                {"error": self.env._("Could not acknowledge the order on the channel: %s", translated(self.env, error))}
+            )
             return False
         values = {"acknowledged": True}
         if fresh:

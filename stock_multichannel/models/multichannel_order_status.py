@@ -6,6 +6,7 @@ from odoo import api, fields, models
 
 from ..const import ORDER_STATUSES
 from ..lib.adapter import ChannelError, TransportError
+from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS
 
 
@@ -57,7 +58,7 @@ class MultichannelOrder(models.Model):
                 if isinstance(error, TransportError):
                     unreachable |= channel
                 order.status_error = self.env._(
-                    "Sending status %(status)s failed: %(error)s", status=status, error=error
+                    "Sending status %(status)s failed: %(error)s", status=status, error=translated(self.env, error)
                 )
                 self.env["multichannel.ledger"]._log_order(
                     order, "status", "failed", str(error), old_value=order.status_sent or "", new_value=status

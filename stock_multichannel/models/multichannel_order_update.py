@@ -2,6 +2,7 @@
 
 from odoo import models
 
+from ..lib.messages import translated
 from ..lib.orders import OrderDataError, content_difference, normalize_order
 
 
@@ -50,7 +51,7 @@ class MultichannelOrder(models.Model):
             "The channel sent order %(ref)s again with %(difference)s. Sale order %(sale)s was left as it "
             "was: check it with the channel, correct it by hand if needed, then mark this order as handled.",
             ref=self.external_id,
-            difference=difference,
+            difference=translated(self.env, difference),
             sale=self.sale_order_id.name,
         )
         previous = set((self.pending_quantities or {}).keys())

@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..const import ENGINE_FIELDS, LISTING_STATES
+from ..lib.messages import translated
 
 
 class MultichannelProductBinding(models.Model):
@@ -217,7 +218,11 @@ class MultichannelProductBinding(models.Model):
             if result and result.ok:
                 accepted.append((listing.id, target, regular_prices[listing.id] if regular_prices else None))
             else:
-                message = result.message if result else self.env._("The channel did not answer for this item.")
+                message = (
+                    translated(self.env, result.message)
+                    if result
+                    else self.env._("The channel did not answer for this item.")
+                )
                 listing.write({"state": "error", "last_error": message})
         if accepted:
             self._settle_pushed(kind, accepted)

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import SQL
 
 # Row ids combine product and company so that a row keeps its id while other rows come and go.
 COMPANY_ID_SPAN = 65536
@@ -48,8 +49,9 @@ class StockCoverReport(models.Model):
     to_replenish = fields.Boolean("Replenish Now", readonly=True)
 
     @property
-    def _table_query(self):
-        return f"""
+    def _table_query(self) -> SQL:
+        return SQL(
+            """
             WITH params AS (
                 SELECT id AS company_id,
                        GREATEST(multichannel_cover_days, 1) AS sales_days,
@@ -116,7 +118,7 @@ class StockCoverReport(models.Model):
                        daily_sales * 365 / NULLIF(on_hand_qty, 0) AS stock_turns
                   FROM measured
             )
-            SELECT product_id::bigint * {COMPANY_ID_SPAN} + company_id AS id,
+            SELECT product_id::bigint * %(company_id_span)s + company_id AS id,
                    company_id, product_id, product_tmpl_id, categ_id, listing_count,
                    on_hand_qty, free_qty, sales_days, sold_qty, daily_sales, stock_turns,
                    days_of_cover, lead_days,
@@ -124,4 +126,6 @@ class StockCoverReport(models.Model):
                    COALESCE(CURRENT_DATE + FLOOR(days_of_cover)::integer - lead_days <= CURRENT_DATE, FALSE)
                        AS to_replenish
               FROM covered
-        """
+            """,
+            company_id_span=COMPANY_ID_SPAN,
+        )

@@ -8,9 +8,13 @@ from odoo.exceptions import ValidationError
 from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
 
+from ..lib.adapter import TransportError
+from ..lib.messages import translated
+from .common import order_data
+
 ADDONS = ("stock_multichannel", "stock_multichannel_emag", "stock_multichannel_shop", "stock_multichannel_mrp")
 # %s, %(name)s, %%, {name} and markup must come through a translation unchanged
-PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[sdf%]|\{[a-z_ ]*\}|</?[a-z]+\b")
+PLACEHOLDER = re.compile(r"%(?:\([a-z_0-9]+\))?[sdfr%]|\{[a-z_ ]*\}|</?[a-z]+\b")
 CEDILLA = re.compile("[şţŞŢ]")  # Romanian writes ș ț with a comma below
 
 
@@ -119,6 +123,37 @@ class TestRomanian(TransactionCase):
         with self.assertRaises(ValidationError) as raised:
             self.channel.with_context(lang="en_US").write({"stock_schedule": "custom", "stock_interval": 0})
         self.assertEqual(str(raised.exception), "An interval is at least one minute.")
+
+    def test_messages_made_outside_the_orm_are_in_romanian(self):
+        """Order-data problems (lib/) and a connector's errors (api/) are stored translated."""
+        Order = self.env["multichannel.order"].with_context(lang="ro_RO")
+        bad = order_data("RO-1", lines=[{"sku": "CHAIR", "quantity": "zece", "unit_price": 5}])
+        order = Order._receive(self.channel, bad)
+        order._process()
+        self.assertEqual(
+            order.error,
+            "Datele comenzii primite de la canal nu sunt valide: lines[1].quantity: nu este un număr ('zece')",
+        )
+        english = (
+            self.env["multichannel.order"]
+            .with_context(lang="en_US")
+            ._receive(self.channel, order_data("EN-1", lines=[{"sku": "CHAIR", "quantity": "ten", "unit_price": 5}]))
+        )
+        english._process()
+        self.assertEqual(english.error, "The channel's order data is invalid: lines[1].quantity: not a number ('ten')")
+        if "stock_multichannel_emag" not in self.env.registry._init_modules:
+            return
+        from odoo.addons.stock_multichannel_emag.api.client import EmagClient  # noqa: PLC0415
+
+        client = EmagClient("https://marketplace-api.emag.ro/api-3", "user", "password")
+        refused = type("Response", (), {"status_code": 429, "headers": {}})()
+        with self.assertRaises(TransportError) as raised:
+            client._parse("order/read", refused)
+        self.assertEqual(
+            translated(self.ro_env, raised.exception),
+            "Limita de cereri eMAG a fost depășită pe order/read (HTTP 429)",
+        )
+        self.assertEqual(str(raised.exception), "eMAG rate limit exceeded on order/read (HTTP 429)")
 
     def test_every_term_is_translated(self):
         checked = 0

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.messages import translatable
 from odoo.addons.stock_multichannel.lib.retry import call_with_retry
 
 from .ratelimit import limiter_for
 
 _logger = logging.getLogger(__name__)
+_lt = translatable(__name__)
 
 ITEMS_PER_PAGE = 100
 
@@ -27,7 +29,7 @@ class EmagApiError(ChannelError):
 
     def __init__(self, messages):
         self.messages = messages
-        super().__init__("; ".join(messages) or "eMAG reported an error without a message")
+        super().__init__("; ".join(messages) or _lt("eMAG reported an error without a message"))
 
 
 class EmagAccessError(ChannelError):
@@ -84,36 +86,50 @@ class EmagClient:
                     url, json=payload if payload is not None else {}, auth=self._auth, timeout=self.timeout
                 )
         except requests.Timeout:
-            raise TransportError(f"eMAG did not answer {path} within {self.timeout:g}s") from None
+            raise TransportError(
+                _lt("eMAG did not answer %(path)s within %(seconds)ss", path=path, seconds=f"{self.timeout:g}")
+            ) from None
         except requests.ConnectionError as error:
             raise TransportError(
-                f"could not reach eMAG at {self.base_url} ({path}: {type(error).__name__}): check the API URL "
-                "of the channel's platform and that this server can reach the internet"
+                _lt(
+                    "could not reach eMAG at %(url)s (%(path)s: %(error)s): check the API URL of the channel's "
+                    "platform and that this server can reach the internet",
+                    url=self.base_url,
+                    path=path,
+                    error=type(error).__name__,
+                )
             ) from None
         return self._parse(path, response)
 
     def _parse(self, path, response):
         status = response.status_code
         if status == 429:
-            raise TransportError(f"eMAG rate limit exceeded on {path} (HTTP 429)", retry_after=1.0)
+            raise TransportError(_lt("eMAG rate limit exceeded on %(path)s (HTTP 429)", path=path), retry_after=1.0)
         if status >= 500:
-            raise TransportError(f"eMAG answered HTTP {status} on {path}")
+            raise TransportError(_lt("eMAG answered HTTP %(status)s on %(path)s", status=status, path=path))
         body = self._json(response)
         raw_messages = (body.get("messages") or []) if isinstance(body, dict) else []
         raw_messages = raw_messages if isinstance(raw_messages, list) else [raw_messages]
         messages = [message_text(m) for m in raw_messages]
         if status == 401:
-            raise EmagAccessError("eMAG refused the API username or password (HTTP 401). " + " ".join(messages))
+            raise EmagAccessError(
+                _lt(
+                    "eMAG refused the API username or password (HTTP 401). %(messages)s",
+                    messages=" ".join(messages),
+                )
+            )
         if status == 403:
             raise EmagAccessError(
-                "eMAG refused access (HTTP 403): "
-                + (" ".join(messages) or "forbidden")
-                + ". The user needs API rights and this server's IP must be whitelisted."
+                _lt(
+                    "eMAG refused access (HTTP 403): %(messages)s. The API user needs API rights and this "
+                    "server's IP address must be whitelisted in eMAG's Marketplace settings.",
+                    messages=" ".join(messages) or _lt("forbidden"),
+                )
             )
         if body is None or not isinstance(body, dict) or "isError" not in body:
             if status >= 400:
-                raise ChannelError(f"eMAG answered HTTP {status} on {path}")
-            raise TransportError(f"eMAG sent an unreadable answer on {path}")
+                raise ChannelError(_lt("eMAG answered HTTP %(status)s on %(path)s", status=status, path=path))
+            raise TransportError(_lt("eMAG sent an unreadable answer on %(path)s", path=path))
         if body["isError"] or status >= 400:
             raise EmagApiError(messages or [f"HTTP {status}"])
         return Envelope(body.get("results"), messages, raw_messages)

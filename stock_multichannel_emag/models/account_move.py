@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.messages import translated
 from odoo.exceptions import AccessError, UserError
 
 from ..const import INVOICE_BATCH, INVOICE_STATES, MAX_INVOICE_ATTEMPTS
@@ -94,7 +95,7 @@ class AccountMove(models.Model):
             try:
                 answer = order.channel_id._get_adapter().send_invoice(order.external_id, move.name, url)
             except (TransportError, ChannelError) as error:
-                errors.append((order, f"{order.name}: {error}"))
+                errors.append((order, f"{order.name}: {translated(self.env, error)}"))
                 continue
             done.add(order.external_id)
             order.message_post(body=answer)

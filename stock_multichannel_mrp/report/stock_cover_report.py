@@ -1,14 +1,16 @@
 from odoo import models
+from odoo.tools import SQL
 
 
 class StockCoverReport(models.Model):
     _inherit = "multichannel.stock.cover.report"
 
     @property
-    def _table_query(self):
+    def _table_query(self) -> SQL:
         # a kit has no stock of its own: its sales and cover are its components'
-        return f"""
-            SELECT cover.* FROM ({super()._table_query}) cover
+        return SQL(
+            """
+            SELECT cover.* FROM (%(cover)s) cover
              WHERE NOT EXISTS (
                    SELECT 1
                      FROM mrp_bom bom
@@ -17,4 +19,6 @@ class StockCoverReport(models.Model):
                       AND (bom.product_id = pp.id
                            OR (bom.product_id IS NULL AND bom.product_tmpl_id = pp.product_tmpl_id))
              )
-        """
+            """,
+            cover=super()._table_query,
+        )

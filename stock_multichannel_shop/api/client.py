@@ -24,7 +24,9 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.messages import translatable
 
+_lt = translatable(__name__)
 MAX_BATCH = 100
 PER_PAGE = 100
 _SECRET_IN_URL = re.compile(r"((?:consumer_(?:key|secret)|oauth_signature|oauth_consumer_key)=)[^&\s\"']+")
@@ -79,31 +81,31 @@ def oauth_signature(method, url, params, secret, algorithm="HMAC-SHA256"):
 
 # the shop's error codes, as a merchant can act on them
 ERROR_HINTS = {
-    "woocommerce_rest_cannot_view": (
-        "the shop refused to show this (HTTP {status} woocommerce_rest_cannot_view): over plain http WooCommerce "
+    "woocommerce_rest_cannot_view": _lt(
+        "the shop refused to show this (HTTP %(status)s woocommerce_rest_cannot_view): over plain http WooCommerce "
         "refuses keys sent as Basic auth or in the query string — use the shop's https:// address, or OAuth "
         "signing over http; otherwise the REST key lacks Read rights (WooCommerce > Settings > Advanced > REST API)."
     ),
-    "woocommerce_rest_authentication_error": (
-        "the shop refused the API keys (HTTP {status}): {message} Check the consumer key and secret in "
+    "woocommerce_rest_authentication_error": _lt(
+        "the shop refused the API keys (HTTP %(status)s): %(message)s Check the consumer key and secret in "
         "WooCommerce > Settings > Advanced > REST API."
     ),
-    "woocommerce_rest_cannot_create": (
-        "the REST key may not create this (HTTP {status}): give the key Read/Write permission in "
+    "woocommerce_rest_cannot_create": _lt(
+        "the REST key may not create this (HTTP %(status)s): give the key Read/Write permission in "
         "WooCommerce > Settings > Advanced > REST API."
     ),
-    "woocommerce_rest_cannot_edit": (
-        "the REST key may not change this (HTTP {status}): give the key Read/Write permission in "
+    "woocommerce_rest_cannot_edit": _lt(
+        "the REST key may not change this (HTTP %(status)s): give the key Read/Write permission in "
         "WooCommerce > Settings > Advanced > REST API."
     ),
-    "woocommerce_rest_cannot_delete": (
-        "the REST key may not delete this (HTTP {status}): give the key Read/Write permission."
+    "woocommerce_rest_cannot_delete": _lt(
+        "the REST key may not delete this (HTTP %(status)s): give the key Read/Write permission."
     ),
-    "rest_no_route": (
-        "the shop has no such REST route (HTTP {status}): check the shop URL (without /wp-json) and that "
+    "rest_no_route": _lt(
+        "the shop has no such REST route (HTTP %(status)s): check the shop URL (without /wp-json) and that "
         "WooCommerce is active and permalinks are not 'Plain'."
     ),
-    "rest_forbidden": "the shop refused the request (HTTP {status}): {message}",
+    "rest_forbidden": _lt("the shop refused the request (HTTP %(status)s): %(message)s"),
 }
 
 
@@ -122,7 +124,9 @@ class WooClient:
     ):
         url = urlsplit((shop_url or "").rstrip("/"))
         if url.scheme not in ("http", "https") or not url.hostname:
-            raise ChannelError(f"The shop URL {shop_url!r} is not an http(s) address such as https://shop.example.com.")
+            raise ChannelError(
+                _lt("The shop URL %(url)r is not an http(s) address such as https://shop.example.com.", url=shop_url)
+            )
         if auth_mode == "auto":
             if query_string_auth:
                 auth_mode = "query"  # asked for; over plain http the shop refuses it, and says so
@@ -132,9 +136,11 @@ class WooClient:
                 auth_mode = "oauth"
             else:
                 raise ChannelError(
-                    "The shop's address is plain http: WooCommerce only accepts keys over HTTPS, or over http with "
-                    "OAuth 1.0a signing, which this channel refuses. Use the shop's https:// address, or allow "
-                    "OAuth signing over http on the channel."
+                    _lt(
+                        "The shop's address is plain http: WooCommerce only accepts keys over HTTPS, or over http "
+                        "with OAuth 1.0a signing, which this channel refuses. Use the shop's https:// address, or "
+                        "allow OAuth signing over http on the channel."
+                    )
                 )
         if auth_mode not in AUTH_MODES:
             raise ValueError(f"unknown auth mode {auth_mode!r}")
@@ -173,40 +179,67 @@ class WooClient:
         try:
             response = self.session.request(method, url, params=params, json=payload, auth=auth, timeout=self.timeout)
         except requests.Timeout:
-            raise TransportError(f"the shop did not answer {method} {path} within {self.timeout:g}s") from None
+            raise TransportError(
+                _lt(
+                    "the shop did not answer %(request)s within %(seconds)ss",
+                    request=f"{method} {path}",
+                    seconds=f"{self.timeout:g}",
+                )
+            ) from None
         except requests.ConnectionError as error:
-            raise TransportError(f"could not reach the shop for {path}: {type(error).__name__}") from None
+            raise TransportError(
+                _lt("could not reach the shop for %(path)s: %(error)s", path=path, error=type(error).__name__)
+            ) from None
         return self._parse(method, path, response), response.headers
 
     def _parse(self, method, path, response):
         status = response.status_code
         if status == 429 or status >= 500:
             retry_after = _seconds(response.headers.get("Retry-After"))
-            raise TransportError(f"the shop answered HTTP {status} on {method} {path}", retry_after=retry_after)
+            raise TransportError(
+                _lt("the shop answered HTTP %(status)s on %(request)s", status=status, request=f"{method} {path}"),
+                retry_after=retry_after,
+            )
         try:
             body = response.json()
         except ValueError:
-            raise TransportError(f"the shop sent an unreadable answer on {method} {path}") from None
+            raise TransportError(
+                _lt("the shop sent an unreadable answer on %(request)s", request=f"{method} {path}")
+            ) from None
         code = str(body.get("code") or "") if isinstance(body, dict) else ""
         message = str(body.get("message") or "") if isinstance(body, dict) else ""
         hint = ERROR_HINTS.get(code)
         if status in (401, 403):
             if hint:
-                raise WooAccessError(hint.format(status=status, message=message), status, code)
+                raise WooAccessError(hint.with_params(status=status, message=message), status, code)
             raise WooAccessError(
-                f"the shop refused the API keys (HTTP {status} {code}): check the consumer key and secret and "
-                "their Read/Write permission; if they are right, the server may strip the Authorization header "
-                "(switch on 'Keys in Query String').",
+                _lt(
+                    "the shop refused the API keys (HTTP %(status)s %(code)s): check the consumer key and secret and "
+                    "their Read/Write permission; if they are right, the server may strip the Authorization header "
+                    "(switch on 'Keys in Query String').",
+                    status=status,
+                    code=code,
+                ),
                 status,
                 code,
             )
         if status == 413:
-            raise WooRefused(f"the shop refused a batch as too large (HTTP 413) on {path}", status, code)
+            raise WooRefused(
+                _lt("the shop refused a batch as too large (HTTP 413) on %(path)s", path=path), status, code
+            )
         if status >= 400:
             if hint:
-                raise WooRefused(hint.format(status=status, message=message), status, code)
+                raise WooRefused(hint.with_params(status=status, message=message), status, code)
             raise WooRefused(
-                f"the shop refused {method} {path} (HTTP {status} {code}): {message or body}", status, code
+                _lt(
+                    "the shop refused %(request)s (HTTP %(status)s %(code)s): %(message)s",
+                    request=f"{method} {path}",
+                    status=status,
+                    code=code,
+                    message=message or body,
+                ),
+                status,
+                code,
             )
         return body
 
@@ -216,7 +249,7 @@ class WooClient:
         while True:
             body, headers = self.request("GET", path, dict(params or {}, per_page=PER_PAGE, page=page))
             if not isinstance(body, list):
-                raise TransportError(f"the shop sent no list for GET {path}")
+                raise TransportError(_lt("the shop sent no list for GET %(path)s", path=path))
             records.extend(body)
             try:
                 pages = int(headers.get("X-WP-TotalPages") or 0)

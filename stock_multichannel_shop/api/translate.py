@@ -11,6 +11,10 @@ codes are lower-cased.
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from odoo.addons.stock_multichannel.lib.messages import translatable
+
+_lt = translatable(__name__)
+
 CORE_STATUS = {
     "processing": "open",
     "on-hold": "open",
@@ -68,12 +72,14 @@ def price_item(item_id, price, regular_price):
 
 def item_error(answer):
     """The error message of one batch answer item, or '' when it was saved."""
-    error = answer.get("error") if isinstance(answer, dict) else {"message": "no answer"}
+    error = answer.get("error") if isinstance(answer, dict) else {"message": _lt("no answer")}
     if not error:
         return ""
     if not isinstance(error, dict):
         return str(error)
-    return f"{error.get('message') or 'refused'} ({error.get('code', 'error')})"
+    return _lt(
+        "%(message)s (%(code)s)", message=error.get("message") or _lt("refused"), code=error.get("code", "error")
+    )
 
 
 def stock_on_parent(variation):

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.messages import translated
 from odoo.addons.stock_multichannel.lib.transactions import read_committed
 from odoo.exceptions import AccessError, UserError
 
@@ -106,7 +107,7 @@ class MultichannelChannel(models.Model):
         self.ensure_one()
         channel = self.sudo()
         url = channel.woo_webhook_url
-        problem = "" if channel._woo_shop_is_local() else delivery_url_problem(url)
+        problem = "" if channel._woo_shop_is_local() else translated(self.env, delivery_url_problem(url))
         if problem:
             raise UserError(
                 self.env._(
@@ -121,7 +122,7 @@ class MultichannelChannel(models.Model):
         try:
             ids = channel._get_adapter().register_webhooks(url, secret)
         except (ChannelError, TransportError) as error:
-            raise UserError(self.env._("Registering the webhooks failed: %s", error)) from None
+            raise UserError(self.env._("Registering the webhooks failed: %s", translated(self.env, error))) from None
         channel.write({"woo_webhook_secret": secret, "woo_webhook_ids": ", ".join(ids)})
         pinged = channel._woo_pinged(ids)
         if pinged:
@@ -174,7 +175,7 @@ class MultichannelChannel(models.Model):
                 statuses = adapter.webhook_status(url, reactivate=True)
                 missing = [topic for topic in TOPICS if topic not in statuses]
                 if missing and channel.woo_webhook_secret:
-                    problem = "" if channel._woo_shop_is_local() else delivery_url_problem(url)
+                    problem = "" if channel._woo_shop_is_local() else translated(self.env, delivery_url_problem(url))
                     if problem:
                         raise ChannelError(problem)
                     ids = adapter.register_webhooks(url, channel.woo_webhook_secret)
@@ -183,7 +184,9 @@ class MultichannelChannel(models.Model):
             except (ChannelError, TransportError) as error:
                 channel.write(
                     {
-                        "woo_webhook_problem": self.env._("Checking the webhooks failed: %s", error),
+                        "woo_webhook_problem": self.env._(
+                            "Checking the webhooks failed: %s", translated(self.env, error)
+                        ),
                         "woo_webhook_checked_at": fields.Datetime.now(),
                     }
                 )

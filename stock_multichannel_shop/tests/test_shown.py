@@ -49,12 +49,17 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
             self._push()
             self.assertEqual(self.sim.stock_of(self.chair_id), 5)
 
-    def test_parent_stock_is_the_scarcest_variation_whatever_changed(self):
+    def _polo_sharing_its_parents_stock(self):
+        """A polo in S (5 in stock) and M (7) whose stock the shop keeps on the parent product."""
         polo_s = self._product("Polo S", "POLO-S", 25.0, 5)
         polo_m = self._product("Polo M", "POLO-M", 25.0, 7)
         polo_id, (s_id, m_id) = self.sim.add_variable("POLO", [("POLO-S", 0), ("POLO-M", 0)], stock_on_parent=0)
         listings = self._listing(polo_s, s_id, parent=polo_id) | self._listing(polo_m, m_id, parent=polo_id)
         listings.external_stock_on_parent = True
+        return polo_id, polo_s, polo_m, listings
+
+    def test_parent_stock_is_the_scarcest_variation_whatever_changed(self):
+        polo_id, polo_s, polo_m, _listings = self._polo_sharing_its_parents_stock()
         self._push()
         self.assertEqual(self.sim.stock_of(polo_id), 5)
         self._set_stock(polo_m, 10)  # only M changed: 17 M, still 5 S
@@ -65,11 +70,7 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self.assertEqual(self.sim.stock_of(polo_id), 15)
 
     def test_parent_stock_is_the_scarcest_even_sent_one_variation_per_batch(self):
-        polo_s = self._product("Polo S", "POLO-S", 25.0, 5)
-        polo_m = self._product("Polo M", "POLO-M", 25.0, 7)
-        polo_id, (s_id, m_id) = self.sim.add_variable("POLO", [("POLO-S", 0), ("POLO-M", 0)], stock_on_parent=0)
-        listings = self._listing(polo_s, s_id, parent=polo_id) | self._listing(polo_m, m_id, parent=polo_id)
-        listings.external_stock_on_parent = True
+        polo_id, polo_s, _polo_m, listings = self._polo_sharing_its_parents_stock()
         self.patch(type(self.channel._get_adapter()), "batch_size", 1)
         self._push()
         self.assertEqual(self.sim.stock_of(polo_id), 5)
