@@ -120,6 +120,19 @@ class LocalSimulatorMixin:
             return _super_send(session, request, **kw)
         return super()._request_handler(session, request, **kw)
 
+    @classmethod
+    def _start_simulator(cls, simulator):
+        """``simulator`` serving on 127.0.0.1 for the class's tests, stopped after them."""
+        cls.addClassCleanup(simulator.stop)
+        return simulator.start()
+
+    @classmethod
+    def _set_stock(cls, product, quantity, location=None):
+        """A stock change as its commit leaves it: its sync requests queued for the push."""
+        quant = super()._set_stock(product, quantity, location)
+        cls.env.cr.flush()
+        return quant
+
 
 def order_data(external_id="1001", lines=None, **overrides):
     data = {

@@ -8,12 +8,11 @@ PASSWORD = "S3cr3t-emag-pa55"
 __all__ = ["PASSWORD", "CapturedLogs", "EmagCase"]
 
 
-class EmagCase(ChannelFixtures, LocalSimulatorMixin, TransactionCase):
+class EmagCase(LocalSimulatorMixin, ChannelFixtures, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = EmagSimulator(username="seller-ro", password=PASSWORD).start()
-        cls.addClassCleanup(cls.sim.stop)
+        cls.sim = cls._start_simulator(EmagSimulator(username="seller-ro", password=PASSWORD))
         cls._set_up_basics("base.RON", "eMAG RON", tax_rate=21.0, tax_name="TVA 21% (test)")
         cls.ron, cls.vat21 = cls.currency, cls.sale_taxes
         cls.channel = cls._channel(
@@ -38,8 +37,3 @@ class EmagCase(ChannelFixtures, LocalSimulatorMixin, TransactionCase):
         self.sim.api_rights, self.sim.allowed_ips = True, None
         self.sim.add_offer(1001, "CHAIR", stock=0, sale_price=500.0)
         self.sim.add_offer(1002, "DESK", stock=0, sale_price=1200.0)
-
-    def _set_stock(self, product, delta):
-        quant = super()._set_stock(product, delta)
-        self.env.cr.flush()  # what the commit of the stock operation does: queue the sync requests
-        return quant

@@ -5,12 +5,11 @@ from ..simulator.woo_simulator import WooSimulator
 KEY, SECRET = "ck_1234567890abcdef", "cs_s3cr3t-shop-9876"
 
 
-class ShopSetup(ChannelFixtures, LocalSimulatorMixin):
+class ShopSetup(LocalSimulatorMixin, ChannelFixtures):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = WooSimulator(KEY, SECRET).start()
-        cls.addClassCleanup(cls.sim.stop)
+        cls.sim = cls._start_simulator(WooSimulator(KEY, SECRET))
         cls._set_up_basics("base.EUR", "Shop EUR", tax_rate=19.0, tax_name="VAT 19% shop")
         cls.euro, cls.vat19 = cls.currency, cls.sale_taxes
         cls.channel = cls._channel(
@@ -37,8 +36,3 @@ class ShopSetup(ChannelFixtures, LocalSimulatorMixin):
         self.chair_listing = self._listing(self.chair, self.chair_id)
         self.shirt_s_listing = self._listing(self.shirt_s, self.shirt_s_id, parent=self.shirt_id)
         self.shirt_m_listing = self._listing(self.shirt_m, self.shirt_m_id, parent=self.shirt_id)
-
-    def _set_stock(self, product, delta):
-        quant = super()._set_stock(product, delta)
-        self.env.cr.flush()
-        return quant
