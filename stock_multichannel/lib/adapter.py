@@ -18,12 +18,14 @@ class TransportError(Exception):
     """A temporary fault: timeout, connection error, HTTP 429 or 5xx.
 
     The engine retries with back-off and, if the fault persists, keeps the work
-    pending for the next run. ``retry_after`` (seconds) is the channel's own hint.
+    pending for the next run. ``retry_after`` (seconds) is the channel's own hint;
+    ``rate_limited``: the channel only asked to slow down (HTTP 429), it is not failing.
     """
 
-    def __init__(self, message, retry_after=None):
+    def __init__(self, message, retry_after=None, rate_limited=False):
         super().__init__(message)
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
 
 class ChannelError(Exception):

@@ -86,11 +86,21 @@ class MultichannelChannel(models.Model):
         self.sudo().write({"last_error": message, "last_error_at": fields.Datetime.now()})
 
     def _back_off(self, kind, error):
-        """After a temporary fault: come back for ``kind`` later, later each time it repeats."""
+        """After a temporary fault: come back for ``kind`` later, later each time it repeats.
+
+        A channel that only asks to slow down (HTTP 429 with a hint) is not failing: it is
+        come back to when it says, and the faults counted so far stay as they are (a rate
+        limit never makes a channel wait minutes for its next stock update).
+        """
         self.ensure_one()
-        failures = self[f"{kind}_failures"] + 1
-        wait = min(max(self.retry_delay, 1.0) * 2 ** (failures - 1), MAX_BACK_OFF_SECONDS)
-        wait = max(wait, min(getattr(error, "retry_after", None) or 0.0, MAX_BACK_OFF_SECONDS))
+        hint = min(getattr(error, "retry_after", None) or 0.0, MAX_BACK_OFF_SECONDS)
+        failures = self[f"{kind}_failures"]
+        if getattr(error, "rate_limited", False) and hint:
+            wait = hint
+        else:
+            failures += 1
+            wait = max(min(max(self.retry_delay, 1.0) * 2 ** (failures - 1), MAX_BACK_OFF_SECONDS), hint)
+        _logger.info("%s: %s comes back in %.1fs (%s fault(s) in a row): %s", self.name, kind, wait, failures, error)
         retry_at = fields.Datetime.now() + timedelta(seconds=wait)
         self.sudo().write({f"{kind}_failures": failures, f"{kind}_retry_at": retry_at})
         cron = self.env.ref(CRONS[kind], raise_if_not_found=False)

@@ -1,6 +1,6 @@
 """One bad order, listing or channel never stops the others."""
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from ..lib import retry
@@ -138,6 +138,22 @@ class TestIsolatedPushes(MultichannelCase):
         self.env["multichannel.channel"]._cron_push_stock()
         self.assertEqual(self.remote.stock["ext-chair"], 100)
         self.assertEqual((self.channel.stock_failures, self.channel.stock_retry_at), (0, False))
+
+    def test_a_channel_asking_to_slow_down_is_come_back_to_when_it_says(self):
+        self.channel.write({"stock_schedule": "realtime", "retry_delay": 30.0, "stock_failures": 3})
+        self.remote.faults = [TransportError("slow down (HTTP 429)", retry_after=2, rate_limited=True)]
+        before = fields.Datetime.now()
+        self.env["multichannel.channel"]._cron_push_stock()
+        self.assertEqual(self.channel.stock_failures, 3, "a rate limit is not one more fault")
+        waited = (self.channel.stock_retry_at - before).total_seconds()
+        self.assertLessEqual(waited, 3, "its hint, not 30 s doubled three times")
+        self.assertTrue(self.chair_listing.stock_pending, "nothing lost")
+        self.remote.faults = [TransportError("the channel did not answer within 30 s")]
+        self.channel.stock_retry_at = False
+        self.env["multichannel.channel"]._cron_push_stock()
+        self.assertEqual(self.channel.stock_failures, 4)
+        waited = (self.channel.stock_retry_at - fields.Datetime.now()).total_seconds()
+        self.assertGreater(waited, 200, "a real fault still doubles the wait: 30 s × 2³")
 
     def test_one_channels_fault_never_stops_another(self):
         self.channel.stock_schedule = "realtime"

@@ -104,7 +104,9 @@ class EmagClient:
     def _parse(self, path, response):
         status = response.status_code
         if status == 429:
-            raise TransportError(_lt("eMAG rate limit exceeded on %(path)s (HTTP 429)", path=path), retry_after=1.0)
+            raise TransportError(
+                _lt("eMAG rate limit exceeded on %(path)s (HTTP 429)", path=path), retry_after=1.0, rate_limited=True
+            )
         if status >= 500:
             raise TransportError(_lt("eMAG answered HTTP %(status)s on %(path)s", status=status, path=path))
         body = self._json(response)

@@ -199,6 +199,7 @@ class WooClient:
             raise TransportError(
                 _lt("the shop answered HTTP %(status)s on %(request)s", status=status, request=f"{method} {path}"),
                 retry_after=retry_after,
+                rate_limited=status == 429,
             )
         try:
             body = response.json()
