@@ -14,4 +14,7 @@
         "views/multichannel_product_binding_views.xml",
         "views/account_move_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["stock_multichannel_emag/static/tests/tours/*.js"],
+    },
 }

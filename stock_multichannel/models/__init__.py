@@ -14,6 +14,7 @@ from . import (
     multichannel_ledger,
     multichannel_order,
     multichannel_order_customer,
+    multichannel_order_import_as_new,
     multichannel_order_sale,
     multichannel_order_status,
     multichannel_order_update,

@@ -25,10 +25,12 @@ class SaleOrder(models.Model):
         help="Odoo's total differs from the total the channel sent.",
     )
 
+    # one sale order per stored channel order; an id the channel sent again with other content and
+    # imported as a new order has two, each from its own stored order
     _sql_constraints = [
         (
             "multichannel_external_uniq",
-            "unique(multichannel_channel_id, multichannel_external_ref)",
+            "unique(multichannel_channel_id, multichannel_external_ref, multichannel_order_id)",
             "This channel order was already imported.",
         ),
     ]
@@ -95,7 +97,10 @@ class SaleOrder(models.Model):
     def _action_cancel(self):
         result = super()._action_cancel()
         if not self.env.context.get("multichannel_from_channel"):
-            self.sudo().multichannel_order_id.filtered(lambda o: o.state == "done")._queue_status("cancelled")
+            # an order replaced by a new one (no channel id any more) sends nothing: the id is the new one's
+            self.sudo().multichannel_order_id.filtered(lambda o: o.state == "done" and o.external_id)._queue_status(
+                "cancelled"
+            )
         return result
 
     def _multichannel_shipped(self):

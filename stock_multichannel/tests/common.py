@@ -1,12 +1,21 @@
+import base64
 import logging
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import SkipTest
 from unittest.mock import patch
 from urllib.parse import urlsplit
 
 from odoo import Command
 from odoo.tests import TransactionCase
-from odoo.tests.common import _super_send
+from odoo.tests.common import ChromeBrowser, _find_executable, _super_send, websocket
+from odoo.tools import config
 
 from ..lib.adapter import ChannelAdapter, FetchedOrders, ItemResult, ShownItem, ShownPage
+
+_logger = logging.getLogger(__name__)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class FakeRemote:
@@ -379,3 +388,43 @@ class MultichannelCase(ChannelFixtures, TransactionCase):
             picking.move_ids.quantity = quantity
             picking.button_validate()
         return picking
+
+
+class BrowserTourMixin:
+    """For tours in headless Chromium (``HttpCase``): a screenshot of each tour's last page in
+    the run's log folder, and Chromium required where the browser tests must run (CI)."""
+
+    @classmethod
+    def _require_browser_in_ci(cls):
+        """Where the browser test must run (CI), a missing Chromium fails instead of skipping."""
+        if not os.environ.get("SMC_REQUIRE_BROWSER"):
+            return
+        try:
+            _find_executable()
+        except SkipTest as missing:
+            raise AssertionError(f"SMC_REQUIRE_BROWSER is set: {missing}") from missing
+        if websocket is None:
+            raise AssertionError("SMC_REQUIRE_BROWSER is set: websocket-client is not installed")
+
+    @contextmanager
+    def _screenshot_when_done(self, name):
+        """Save the page as it is when the tour ends, before Odoo closes the browser."""
+        folder = Path(config["screenshots"]) / self.env.cr.dbname / "stock_multichannel"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        path.unlink(missing_ok=True)
+        original_stop = ChromeBrowser.stop
+
+        def stop(browser):
+            shot = browser._websocket_request("Page.captureScreenshot", timeout=20)
+            path.write_bytes(base64.b64decode(shot["data"]))
+            original_stop(browser)
+
+        with patch.object(ChromeBrowser, "stop", stop):
+            yield path
+        _logger.info("Screenshot of the %s saved in %s", name.replace("_", " "), path)
+
+    def _assert_screenshot(self, path):
+        content = path.read_bytes()
+        self.assertEqual(content[:8], PNG_SIGNATURE)
+        self.assertGreater(len(content), 20_000, "a blank page would be a few kilobytes")

@@ -1,32 +1,20 @@
-import base64
-import logging
-import os
-from contextlib import contextmanager
-from pathlib import Path
-from unittest import SkipTest
-from unittest.mock import patch
-
 from odoo import Command
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import ChromeBrowser, _find_executable, websocket
-from odoo.tools import config
 
-_logger = logging.getLogger(__name__)
+from .common import BrowserTourMixin
 
 DASHBOARD_URL = "/odoo/action-stock_multichannel.action_multichannel_dashboard"
 STOCK_COVER_URL = "/odoo/action-stock_multichannel.action_multichannel_stock_cover"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @tagged("post_install", "-at_install", "is_tour")
-class TestDashboardInBrowser(HttpCase):
+class TestDashboardInBrowser(BrowserTourMixin, HttpCase):
     """Opens the dashboard and a channel in headless Chromium; saves what it showed."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if os.environ.get("SMC_REQUIRE_BROWSER"):
-            cls._require_browser()
+        cls._require_browser_in_ci()
         warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)], limit=1)
         pricelist = cls.env["product.pricelist"].create({"name": "Browser pricelist"})
         cls.channel = cls.env["multichannel.channel"].create(
@@ -130,39 +118,6 @@ class TestDashboardInBrowser(HttpCase):
         done.sale_order_id = sale
         cls.env.flush_all()  # what the import's commit does; the browser reads in read-only transactions
 
-    @classmethod
-    def _require_browser(cls):
-        """Where the browser test must run (CI), a missing Chromium fails instead of skipping."""
-        try:
-            _find_executable()
-        except SkipTest as missing:
-            raise AssertionError(f"SMC_REQUIRE_BROWSER is set: {missing}") from missing
-        if websocket is None:
-            raise AssertionError("SMC_REQUIRE_BROWSER is set: websocket-client is not installed")
-
-    @contextmanager
-    def _screenshot_when_done(self, name):
-        """Save the page as it is when the tour ends, before Odoo closes the browser."""
-        folder = Path(config["screenshots"]) / self.env.cr.dbname / "stock_multichannel"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{name}.png"
-        path.unlink(missing_ok=True)
-        original_stop = ChromeBrowser.stop
-
-        def stop(browser):
-            shot = browser._websocket_request("Page.captureScreenshot", timeout=20)
-            path.write_bytes(base64.b64decode(shot["data"]))
-            original_stop(browser)
-
-        with patch.object(ChromeBrowser, "stop", stop):
-            yield path
-        _logger.info("Screenshot of the %s saved in %s", name.replace("_", " "), path)
-
-    def _assert_screenshot(self, path):
-        content = path.read_bytes()
-        self.assertEqual(content[:8], PNG_SIGNATURE)
-        self.assertGreater(len(content), 20_000, "a blank page would be a few kilobytes")
-
     def test_dashboard_drills_down_into_errors(self):
         with self._screenshot_when_done("multichannel_dashboard") as path:
             self.start_tour(DASHBOARD_URL, "stock_multichannel_dashboard", login="admin")
@@ -191,4 +146,9 @@ class TestDashboardInBrowser(HttpCase):
     def test_a_slower_schedule_is_warned_about(self):
         with self._screenshot_when_done("multichannel_schedule_warning") as path:
             self.start_tour(DASHBOARD_URL, "stock_multichannel_schedule_warning", login="admin")
+        self._assert_screenshot(path)
+
+    def test_no_report_header_is_cut_off(self):
+        with self._screenshot_when_done("multichannel_report_headers") as path:
+            self.start_tour("/odoo", "stock_multichannel_report_headers", login="admin")
         self._assert_screenshot(path)

@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..const import TO_FIX_DOMAIN
@@ -122,3 +122,125 @@ class TestOrderIdentity(MultichannelCase):
         self.assertFalse(order.content_changed, "the same content again is no news")
         self.desk_listing.invalidate_recordset()
         self.assertEqual(self.desk_listing.target_qty, 10, "nothing held any more")
+
+
+@tagged("post_install", "-at_install")
+class TestImportAsNewOrder(MultichannelCase):
+    """An id the channel sent again with other content, imported as a new order by a person."""
+
+    def _receive(self, data):
+        return self.env["multichannel.order"]._receive(self.channel, data)
+
+    def _flagged(self, external_id):
+        first = self._receive(order_data(external_id, date="2027-03-02 05:25:38"))
+        self.assertEqual(first.state, "done", first.error)
+        other = order_data(
+            external_id,
+            date="2027-05-10 10:00:00",
+            lines=[{"listing_external_id": "ext-desk", "name": "Desk", "quantity": 3, "unit_price": 250.0}],
+            customer=dict(order_data()["customer"], name="Ion Ionescu", email="ion@example.com"),
+            total=None,
+        )
+        self._receive(other)
+        self.assertTrue(first.content_changed)
+        return first, other
+
+    def _targets(self):
+        (self.chair_listing | self.desk_listing).invalidate_recordset()
+        return self.chair_listing.target_qty, self.desk_listing.target_qty
+
+    def _salesman(self):
+        groups = self.env.ref("stock_multichannel.group_multichannel_user") | self.env.ref(
+            "sales_team.group_sale_salesman_all_leads"
+        )
+        return self.env["res.users"].create(
+            {"name": "Channel salesman", "login": "import_as_new_salesman", "groups_id": [Command.set(groups.ids)]}
+        )
+
+    def test_the_changed_content_becomes_a_new_sale_and_the_old_one_stays(self):
+        old, other = self._flagged("8001")
+        old_sale = old.sale_order_id
+        old_lines = [(line.product_id, line.product_uom_qty, line.price_unit) for line in old_sale.order_line]
+        old_sale_values = old_sale.read(["state", "amount_total", "client_order_ref", "multichannel_external_ref"])
+        self.assertEqual(self._targets(), (98, 7), "the first order reserved 2 chairs; the changed one holds 3 desks")
+
+        action = old.with_user(self._salesman()).action_import_as_new_order()
+
+        new = self.env["multichannel.order"].browse(action["res_id"])
+        self.assertEqual((action["res_model"], new.external_id, new.state), ("multichannel.order", "8001", "done"))
+        new_sale = new.sale_order_id
+        self.assertTrue(new_sale)
+        self.assertNotEqual(new_sale, old_sale)
+        self.assertEqual(new_sale.state, "sale")
+        self.assertEqual(new_sale.partner_id.name, "Ion Ionescu")
+        self.assertEqual(new_sale.order_line.filtered("product_id.is_storable").product_id, self.desk)
+        self.assertEqual(sum(new_sale.order_line.filtered("product_id.is_storable").mapped("product_uom_qty")), 3)
+        self.assertEqual((new_sale.multichannel_order_id, new_sale.multichannel_external_ref), (new, "8001"))
+        self.assertEqual(new.payload["customer"]["name"], "Ion Ionescu")
+        # the old order and its sale order stay as they were, linked to the new one
+        self.assertEqual(old.replaced_by_id, new)
+        self.assertEqual(new.replaced_ids, old)
+        self.assertFalse(old.external_id, "the channel's id is the new order's now")
+        self.assertTrue(old.name.endswith("(replaced)"), old.name)
+        self.assertFalse(old.content_changed or old.error or old.changed_payload or old.pending_quantities)
+        self.assertEqual((old.state, old.sale_order_id), ("done", old_sale))
+        self.assertEqual(old.payload["lines"][0]["listing_external_id"], "ext-chair", "the first content is kept")
+        self.assertEqual(
+            [(line.product_id, line.product_uom_qty, line.price_unit) for line in old_sale.order_line], old_lines
+        )
+        self.assertEqual(
+            old_sale.read(["state", "amount_total", "client_order_ref", "multichannel_external_ref"]), old_sale_values
+        )
+        self.assertEqual(old_sale.multichannel_order_id, old)
+        self.assertNotIn(old | new, self.env["multichannel.order"].search(TO_FIX_DOMAIN))
+        # the 3 desks held for the changed order are now reserved by its sale order: counted once
+        self.assertEqual(self._targets(), (98, 7))
+        self.assertEqual(new_sale.picking_ids.move_ids.quantity, 3.0)
+        # the trace: ledger and chatter say who did what
+        ledger = self.env["multichannel.ledger"].search([("order_id", "=", old.id), ("new_value", "=", new_sale.name)])
+        self.assertEqual(len(ledger), 1)
+        self.assertEqual((ledger.result, ledger.old_value), ("ok", old_sale.name))
+        self.assertIn("Channel salesman", ledger.answer)
+        self.assertTrue(old.message_ids.filtered(lambda m: new.name in (m.body or "") and new_sale.name in m.body))
+        self.assertTrue(new.message_ids.filtered(lambda m: old.name in (m.body or "") and old_sale.name in m.body))
+        self.assertTrue(old_sale.message_ids.filtered(lambda m: new_sale.name in (m.body or "")))
+        # read again by the next poll: the same order, nothing flagged, nothing imported twice
+        self.assertFalse(self._receive(other))
+        self.assertFalse(new.content_changed)
+        self.assertEqual(
+            self.env["sale.order"].search_count([("multichannel_channel_id", "=", self.channel.id)]),
+            2,
+        )
+        self.assertEqual(self._targets(), (98, 7))
+        with self.assertRaises(UserError):
+            old.action_import_as_new_order()
+        with self.assertRaises(UserError):
+            new.action_import_as_new_order()
+
+    def test_statuses_go_with_the_new_sale_order_only(self):
+        old, _other = self._flagged("8002")
+        old_sale = old.sale_order_id
+        new = self.env["multichannel.order"].browse(old.action_import_as_new_order()["res_id"])
+        old_sale._action_cancel()  # the merchant cancels the order the channel replaced
+        self.assertEqual(old_sale.state, "cancel")
+        self.assertFalse(old.status_pending or new.status_pending)
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.remote.statuses, [], "cancelling the old sale order never cancels the channel's order")
+        picking = new.sale_order_id.picking_ids
+        picking.move_ids.quantity = 3
+        picking.button_validate()
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.remote.statuses, [("8002", "shipped")])
+
+    def test_a_changed_order_that_cannot_be_imported_waits_to_be_fixed(self):
+        first = self._receive(order_data("8003"))
+        ghost = {"listing_external_id": "ext-ghost", "name": "Ghost", "quantity": 4, "unit_price": 10.0}
+        broken = order_data("8003", lines=[ghost], total=None)
+        self._receive(broken)
+        self.assertTrue(first.content_changed)
+        new = self.env["multichannel.order"].browse(first.action_import_as_new_order()["res_id"])
+        self.assertEqual(new.state, "error", "kept To Fix with its reason, nothing lost")
+        self.assertIn("ext-ghost", new.error)
+        self.assertFalse(new.sale_order_id)
+        self.assertEqual(first.replaced_by_id, new)
+        self.assertIn(new, self.env["multichannel.order"].search(TO_FIX_DOMAIN))

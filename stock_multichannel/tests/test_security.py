@@ -142,6 +142,33 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         self.assertIsNone(error, "a salesman may retry: the import creates what they could create")
         self.assertEqual(stored.state, "error", "the stored payload still has no line")
 
+    def test_only_who_may_create_sale_orders_imports_a_changed_order_as_new(self):
+        Order = self.env["multichannel.order"]
+        stored = Order._receive(self.channel, order_data("SEC-2", total=None))
+        first_sale = stored.sale_order_id
+        changed = order_data(
+            "SEC-2", total=None, lines=[{"listing_external_id": "ext-desk", "quantity": 1, "unit_price": 250.0}]
+        )
+        Order._receive(self.channel, changed)
+        self.assertTrue(stored.content_changed)
+        for role in ("mc_user", "mc_manager", "inventory", "portal", "other_company_manager"):
+            with self.subTest(role=role):
+                _result, error = self._rpc(role, "multichannel.order", "action_import_as_new_order", [stored.id])
+                self.assertEqual(error, "AccessError")
+                stored.invalidate_recordset()
+                self.assertTrue(stored.content_changed, "nothing was done")
+                self.assertEqual(Order.search_count([("channel_id", "=", self.channel.id)]), 1)
+        result, error = self._rpc("salesman", "multichannel.order", "action_import_as_new_order", [stored.id])
+        self.assertIsNone(error, "a salesman may: the import creates what they could create")
+        new = Order.browse(result["res_id"])
+        self.assertEqual((new.external_id, new.state), ("SEC-2", "done"))
+        self.assertEqual(new.sale_order_id.order_line.filtered("product_id.is_storable").product_id, self.desk)
+        stored.invalidate_recordset()
+        self.assertEqual((stored.replaced_by_id, stored.sale_order_id), (new, first_sale))
+        _result, error = self._rpc("salesman", "multichannel.order", "action_import_as_new_order", [stored.id])
+        self.assertEqual(error, "UserError", "handled once: a second press imports nothing")
+        self.assertEqual(Order.search_count([("channel_id", "=", self.channel.id)]), 2)
+
     def test_listings_sync_state_is_the_engines(self):
         listing = self.chair_listing
         _result, error = self._rpc(

@@ -146,3 +146,66 @@ registry.category("web_tour.tours").add("stock_multichannel_schedule_warning", {
         },
     ],
 });
+
+// Every report's list, and the lists a merchant reads orders and listings in: no column
+// header cut off ("Available…") at the browser's size. Collected over every list, said at the end.
+const REPORT_LISTS = [
+    ["availability", "Availability by Channel", false],
+    ["stock_cover", "Stock Cover and Rotation", false],
+    ["best_sellers", "Best Sellers by Channel", true],
+    ["sales_by_channel", "Sales by Channel", true],
+    ["shipped", "Shipped by Channel", true],
+    ["oversell_incidents", "Oversell Incidents", true],
+    ["invoices_by_channel", "Invoices by Channel", true],
+    ["sale_sale_orders", "Channel Sale Orders", false],
+    ["sale_orders", "Channel Orders", false],
+    ["sale_listings", "Listings", false],
+    ["sale_ledger", "Sync Ledger", false],
+];
+
+function cutOffHeaders() {
+    return [...document.querySelectorAll(".o_list_renderer thead th .text-truncate")]
+        .filter((label) => label.scrollWidth > label.clientWidth + 1)
+        .map((label) => label.textContent.trim());
+}
+
+registry.category("web_tour.tours").add("stock_multichannel_report_headers", {
+    steps: () => {
+        const cut = [];
+        const steps = [...openApp("sale.sale_menu_root")];
+        for (const [item, title, switchToList] of REPORT_LISTS) {
+            steps.push(...openMultichannel(`${MENU}_sale`, `${MENU}_${item}`));
+            steps.push({
+                content: `${title} is open`,
+                trigger: `.o_breadcrumb:contains('${title}')`,
+            });
+            if (switchToList) {
+                steps.push({
+                    content: `${title} as a list`,
+                    trigger: ".o_switch_view.o_list",
+                    run: "click",
+                });
+            }
+            steps.push({
+                content: `No header of ${title} is cut off`,
+                trigger: ".o_list_view .o_list_renderer thead th[data-name]",
+                run() {
+                    const labels = cutOffHeaders();
+                    if (labels.length) {
+                        cut.push(`${title}: ${labels.join(", ")}`);
+                    }
+                },
+            });
+        }
+        steps.push({
+            content: "Every column header reads in full",
+            trigger: ".o_list_view",
+            run() {
+                if (cut.length) {
+                    throw new Error(`Column headers cut off — ${cut.join("; ")}`);
+                }
+            },
+        });
+        return steps;
+    },
+});
