@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo.addons.stock_multichannel.tests.common import BrowserTourMixin, ChannelFixtures, LocalSimulatorMixin
 from odoo.tests import HttpCase, tagged
 
-from ..models import multichannel_channel as emag_channel
+from .. import const
 from ..simulator.emag_simulator import (
     CANCELED,
     DATE,
@@ -41,8 +41,8 @@ class TestFirstConnectionInBrowser(BrowserTourMixin, LocalSimulatorMixin, Channe
         cls._require_browser_in_ci()
         cls.sim = cls._start_simulator(EmagSimulator(username="seller-history", password="History-pa55"))
         # the platform's API address, as the real one comes with the platform on the form
-        name, _url, currency, zone = emag_channel.PLATFORMS["ro"]
-        platforms = patch.dict(emag_channel.PLATFORMS, ro=(name, cls.sim.base_url, currency, zone))
+        name, _url, currency, zone = const.PLATFORMS["ro"]
+        platforms = patch.dict(const.PLATFORMS, ro=(name, cls.sim.base_url, currency, zone))
         platforms.start()
         cls.addClassCleanup(platforms.stop)
         cls._set_up_basics("base.RON", "eMAG History RON", tax_rate=21.0, tax_name="TVA 21% (history test)")
