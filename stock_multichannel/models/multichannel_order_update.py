@@ -49,7 +49,8 @@ class MultichannelOrder(models.Model):
             return
         message = self.env._(
             "The channel sent order %(ref)s again with %(difference)s. Sale order %(sale)s was left as it "
-            "was: check it with the channel, correct it by hand if needed, then mark this order as handled.",
+            "was: if the channel's order is another sale under the same id, import it as a new order; if it is "
+            "this sale changed, correct the sale order by hand, then mark this order as handled.",
             ref=self.external_id,
             difference=translated(self.env, difference),
             sale=self.sale_order_id.name,
