@@ -243,6 +243,19 @@ def measure(registry, args):
         f"  Odoo's bare create + confirm of the same orders {bare:6.1f} orders/s: the import takes "
         f"{bare / free_orders[0]:.2f}x its time ({1000 / free_orders[0] - 1000 / bare:+.1f} ms per order)"
     )
+    print("  goals (#14):")
+    print(
+        f"    full push <= 0.2 ms per listing in Odoo: {1000 * odoo_per_listing:.3f} ms "
+        f"{'met' if odoo_per_listing <= 0.0002 else 'NOT met'}"
+    )
+    print(
+        f"    order import <= 1.10x the bare create + confirm: {bare / free_orders[0]:.2f}x "
+        f"{'met' if bare / free_orders[0] <= 1.10 else 'NOT met'}"
+    )
+    print(
+        f"    order import >= 10 orders/s: {free_orders[0]:.1f} {'met' if free_orders[0] >= 10 else 'NOT met'} "
+        f"(the bare create + confirm alone: {bare:.1f}/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""What every benchmark needs: a throw-away database with the addons, then the
-benchmark itself re-run inside Odoo's Python with that database's registry."""
+"""What every benchmark needs: throw-away databases with the addons, then the
+benchmark itself re-run inside Odoo's Python with those databases' registries."""
 
 import argparse
 import os
@@ -19,35 +19,44 @@ def parse(doc, **options):
     return parser.parse_args()
 
 
-def run(script, args, addon, measure):
-    """From plain python3: make the database and re-run ``script`` inside it.
-    Inside (``--inside``): hand the registry to ``measure(registry, args)``."""
+def run(script, args, addons, measure):
+    """From plain python3: make the database(s) and re-run ``script`` inside them.
+
+    ``addons``: the addon to install (one database; inside, ``measure(registry, args)``),
+    or a list of them, one database each, made the same way (inside,
+    ``measure([registry, ...], args)`` in the same order)."""
+    several = not isinstance(addons, str)
     if args.inside:
         import odoo
 
-        odoo.tools.config.parse_config(["-d", args.inside, f"--addons-path={args.addons_path}", "--log-level=warn"])
-        return measure(odoo.modules.registry.Registry(args.inside), args)
+        names = args.inside.split(",")
+        odoo.tools.config.parse_config(["-d", names[0], f"--addons-path={args.addons_path}", "--log-level=warn"])
+        registries = [odoo.modules.registry.Registry(name) for name in names]
+        return measure(registries if several else registries[0], args)
     from odoo_run import drop_database, odoo_command, prepared_env
 
     env = prepared_env()
-    database = f"smc_bench_{os.getpid()}"
-    drop_database(env, database)
+    addons = list(addons) if several else [addons]
+    databases = [f"smc_bench_{os.getpid()}" + (f"_{index}" if several else "") for index in range(len(addons))]
     try:
-        print(f"[bench] creating {database} with {addon}", flush=True)
-        subprocess.run(
-            odoo_command(env, database, "-i", addon, "--stop-after-init", "--without-demo=all", "--log-level=warn"),
-            check=True,
-        )
+        for database, addon in zip(databases, addons, strict=True):
+            drop_database(env, database)
+            print(f"[bench] creating {database} with {addon}", flush=True)
+            subprocess.run(
+                odoo_command(env, database, "-i", addon, "--stop-after-init", "--without-demo=all", "--log-level=warn"),
+                check=True,
+            )
         options = [
             f"--{key.replace('_', '-')}={value}"
             for key, value in vars(args).items()
             if key not in ("inside", "addons_path")
         ]
         subprocess.run(
-            [env["python"], script, "--inside", database, "--addons-path", env["addons_path"], *options],
+            [env["python"], script, "--inside", ",".join(databases), "--addons-path", env["addons_path"], *options],
             check=True,
             env=dict(os.environ, PYTHONPATH=env["odoo_src"]),
         )
     finally:
-        drop_database(env, database)
+        for database in databases:
+            drop_database(env, database)
     return None
