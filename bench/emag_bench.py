@@ -121,14 +121,7 @@ def measure(registry, args):
             started = time.perf_counter()
             channel = env["multichannel.channel"].browse(channel_id)
             if args.profile and not limited:
-                import cProfile
-                import pstats
-
-                profiler = cProfile.Profile()
-                profiler.runcall(channel._push, "stock", auto_commit=True)
-                elapsed = time.perf_counter() - started
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+                _result, elapsed = harness.profiled("full push", channel._push, "stock", auto_commit=True)
             else:
                 channel._push("stock", auto_commit=True)
                 elapsed = time.perf_counter() - started
@@ -151,14 +144,7 @@ def measure(registry, args):
             before = env["sale.order"].search_count([("multichannel_channel_id", "=", channel_id)])
             started = time.perf_counter()
             if args.profile and not limited:
-                import cProfile
-                import pstats
-
-                profiler = cProfile.Profile()
-                profiler.runcall(channel._import_orders, auto_commit=True)
-                elapsed = time.perf_counter() - started
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats("stock_multichannel[^/]*/(models|lib)", 50)
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats("mail_thread|res_partner", 15)
+                _result, elapsed = harness.profiled("order import", channel._import_orders, auto_commit=True)
             else:
                 channel._import_orders(auto_commit=True)
                 elapsed = time.perf_counter() - started
@@ -197,11 +183,18 @@ def measure(registry, args):
                 for order in imported
             ]
             env.invalidate_all()
-            started = time.perf_counter()
-            for values in copies:
-                env["sale.order"].create(values).action_confirm()
-                cr.commit()
-            elapsed = time.perf_counter() - started
+
+            def create_and_confirm():
+                for values in copies:
+                    env["sale.order"].create(values).action_confirm()
+                    cr.commit()
+
+            if args.profile:
+                _result, elapsed = harness.profiled("bare create + confirm", create_and_confirm)
+            else:
+                started = time.perf_counter()
+                create_and_confirm()
+                elapsed = time.perf_counter() - started
         return len(copies) / elapsed
 
     raw_offer, raw_order_call = raw_cost()
