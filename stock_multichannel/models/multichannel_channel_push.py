@@ -177,14 +177,14 @@ class MultichannelChannel(models.Model):
         )
 
     def _push_batch(self, kind, adapter, batch, cause, regular_prices):
-        currency = self.pricelist_id.currency_id.name
-        extras = self.env["multichannel.product.binding"].union(*(b for b, _t in batch))._extras()
+        extras = self.env["multichannel.product.binding"].union(*(b for b, _t in batch))._extras(kind)
         if kind == "stock":
             updates = [
                 StockUpdate(b.id, b.external_id or "", b.external_sku or "", int(t), extras[b.id]) for b, t in batch
             ]
             send = adapter.push_stock
         else:
+            currency = self.pricelist_id.currency_id.name
             updates = [
                 PriceUpdate(
                     b.id, b.external_id or "", b.external_sku or "", t, currency, regular_prices[b.id], extras[b.id]

@@ -144,6 +144,11 @@ class MultichannelOrder(models.Model):
 
         Returns the stored order, or None when another worker is handling it.
         """
+        # its stock changes queued in one statement, not one per savepoint
+        with self.env["multichannel.sync.request"]._holding_stock():
+            return self._receive_held(channel, data)
+
+    def _receive_held(self, channel, data):
         external_id = str(data.get("external_id") or "").strip() if isinstance(data, dict) else ""
         try:
             with self.env.cr.savepoint():

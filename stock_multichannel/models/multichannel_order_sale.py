@@ -27,31 +27,37 @@ class MultichannelOrder(models.Model):
         Whatever goes wrong with one order (its data, the channel's answer to the
         acknowledgement, the sale order) leaves it "To Fix" with a readable reason.
         """
-        for order in self:
-            try:
-                with self.env.cr.savepoint():
-                    order._lock()
-            except CONCURRENT_ERRORS:
-                _logger.info("%s: order %s is being handled by another worker", order.channel_id.name, order.name)
-                continue
-            order.invalidate_recordset()
-            if order.state not in ORDER_OPEN_STATES:
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    order._process_one()
-            except CONCURRENT_ERRORS:
-                _logger.info("%s: order %s met a concurrent update, retried later", order.channel_id.name, order.name)
-            except Exception as error:  # noqa: BLE001 - one order's fault must not stop the batch
-                _logger.warning("%s: order %s could not be imported", order.channel_id.name, order.name, exc_info=True)
+        # their stock changes queued in one statement, not one per savepoint
+        with self.env["multichannel.sync.request"]._holding_stock():
+            for order in self:
+                try:
+                    with self.env.cr.savepoint():
+                        order._lock()
+                except CONCURRENT_ERRORS:
+                    _logger.info("%s: order %s is being handled by another worker", order.channel_id.name, order.name)
+                    continue
                 order.invalidate_recordset()
-                order._fail(
-                    self.env._(
-                        "The order could not be imported (%(type)s: %(error)s).",
-                        type=type(error).__name__,
-                        error=translated(self.env, error),
+                if order.state not in ORDER_OPEN_STATES:
+                    continue
+                try:
+                    with self.env.cr.savepoint():
+                        order._process_one()
+                except CONCURRENT_ERRORS:
+                    _logger.info(
+                        "%s: order %s met a concurrent update, retried later", order.channel_id.name, order.name
                     )
-                )
+                except Exception as error:  # noqa: BLE001 - one order's fault must not stop the batch
+                    _logger.warning(
+                        "%s: order %s could not be imported", order.channel_id.name, order.name, exc_info=True
+                    )
+                    order.invalidate_recordset()
+                    order._fail(
+                        self.env._(
+                            "The order could not be imported (%(type)s: %(error)s).",
+                            type=type(error).__name__,
+                            error=translated(self.env, error),
+                        )
+                    )
 
     def _is_history(self, data):
         """An order placed before the channel's orders were imported: the channel's past, shipped

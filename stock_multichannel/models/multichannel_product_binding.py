@@ -152,10 +152,11 @@ class MultichannelProductBinding(models.Model):
             vals.setdefault("price_pending", True)
         return super().write(vals)
 
-    def _extras(self):
-        """What the connector needs to send these listings besides ids and values, by
-        listing id (the ``extra`` of their updates). One call per batch: a connector
-        extending it reads what it needs for the whole batch at once."""
+    def _extras(self, kind):
+        """What the connector needs to send these listings' ``kind`` ('stock' or 'price')
+        besides ids and values, by listing id (the ``extra`` of their updates). One call
+        per batch: a connector extending it reads what it needs for the whole batch at
+        once, and only what that kind needs."""
         return {
             listing.id: {"parent_id": listing.external_parent_id} if listing.external_parent_id else {}
             for listing in self

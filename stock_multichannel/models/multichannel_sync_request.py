@@ -1,7 +1,12 @@
 import json
+import weakref
+from contextlib import contextmanager
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+# stock changes collected while a block holds them (see _holding_stock), by database cursor
+_HELD = weakref.WeakKeyDictionary()
 
 
 class MultichannelSyncRequest(models.Model):
@@ -98,7 +103,18 @@ class MultichannelSyncRequest(models.Model):
 
         ``moved_on_channel``: the channel whose own shown quantity of these products
         moved (one of its orders), so that its listings are re-sent whatever they show.
+        Odoo runs the pre-commit hooks at every savepoint too: inside ``_holding_stock``
+        they are collected until the block ends instead.
         """
+        moved = {(moved_on_channel.id, p) for p in product_ids} if moved_on_channel else set()
+        self._collect_stock(product_ids, moved)
+
+    def _collect_stock(self, product_ids, moved):
+        held = _HELD.get(self.env.cr)
+        if held is not None:
+            held["products"].update(product_ids)
+            held["moved"].update(moved)
+            return
         precommit = self.env.cr.precommit
         key = "multichannel.stock_products"
         if key not in precommit.data:
@@ -106,8 +122,27 @@ class MultichannelSyncRequest(models.Model):
             precommit.data["multichannel.channel_moved"] = set()
             precommit.add(self._queue_collected_stock)
         precommit.data[key].update(product_ids)
-        if moved_on_channel:
-            precommit.data["multichannel.channel_moved"].update((moved_on_channel.id, p) for p in product_ids)
+        precommit.data["multichannel.channel_moved"].update(moved)
+
+    @contextmanager
+    def _holding_stock(self):
+        """Within the block, stock changes are collected through every savepoint (an
+        imported order is stored, processed and closed in several) and handed to the
+        pre-commit hook when the block ends: one statement queues them all, once per
+        listing. What a savepoint rolled back may be queued all the same: a push that
+        finds nothing changed sends nothing, while a change never queued would never
+        be sent. A block inside another adds to the outer one's."""
+        cr = self.env.cr
+        if cr in _HELD:
+            yield
+            return
+        held = _HELD[cr] = {"products": set(), "moved": set()}
+        try:
+            yield
+        finally:
+            del _HELD[cr]
+            if held["products"]:
+                self._collect_stock(held["products"], held["moved"])
 
     def _queue_collected_stock(self):
         product_ids = self.env.cr.precommit.data.pop("multichannel.stock_products", set())

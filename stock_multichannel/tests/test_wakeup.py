@@ -82,9 +82,9 @@ class TestWakeUp(MultichannelCase):
         counts, triggers, notifications = self._cost(receive)
         self.assertEqual(counts["rows"], 3, "one row per listing of the ordered product, savepoints or not")
         self.assertEqual(counts["listings"], 3)
-        # one statement per flush that has new stock changes (the order stored, its sale
-        # order confirmed, the order closed), each adding only what this transaction has not queued
-        self.assertLessEqual(counts["inserts"], 3)
+        # the order stored, its sale order confirmed, the order closed, each in savepoints
+        # that flush: all of it queued in one statement
+        self.assertEqual(counts["inserts"], 1, "one statement for the order's transaction")
         self.assertEqual(triggers, 1)
         self.assertEqual(len(notifications), 1)
         self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
@@ -99,6 +99,37 @@ class TestWakeUp(MultichannelCase):
         Queue._queue("stock", "test", product_ids=self.chair.ids)
         Queue._queue("stock", "test", product_ids=self.chair.ids)
         self.assertEqual(self.env["multichannel.sync.request"].search_count([]), 3)
+
+    def test_held_changes_outlive_a_savepoint_rolled_back(self):
+        """What a held block collected before a savepoint that rolls back is still queued."""
+        Queue = self.env["multichannel.sync.request"]
+        other = self.env["product.product"].create({"name": "Stool", "is_storable": True})
+        self._listing(other, "ext-stool")
+
+        def operation():
+            with Queue._holding_stock():
+                Queue._queue_stock_at_commit(self.chair.ids)
+                with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint():
+                    Queue._queue_stock_at_commit(other.ids)
+                    _fail = 1 / 0
+
+        counts, _triggers, _notifications = self._cost(operation)
+        self.assertEqual(counts["inserts"], 1)
+        # the chair's 3 listings; the stool's may come along (a push that finds nothing changed sends nothing)
+        self.assertIn(counts["listings"], (3, 4))
+        queued = self.env["multichannel.sync.request"].search([]).binding_id.product_id
+        self.assertIn(self.chair, queued)
+
+    def test_held_changes_queued_when_the_block_fails(self):
+        Queue = self.env["multichannel.sync.request"]
+
+        def operation():
+            with self.assertRaises(ValueError), Queue._holding_stock():
+                Queue._queue_stock_at_commit(self.chair.ids)
+                raise ValueError
+
+        counts, _triggers, _notifications = self._cost(operation)
+        self.assertEqual(counts, {"rows": 3, "listings": 3, "inserts": 1})
 
     def test_notifications_share_one_connection(self):
         self.addCleanup(cron_wakeup._state.update, connection=None, pid=None)

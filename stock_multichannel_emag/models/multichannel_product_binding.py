@@ -52,12 +52,14 @@ class MultichannelProductBinding(models.Model):
                 vat[product.id] = by_taxes[taxes]
         return vat
 
-    def _extras(self):
-        extras = super()._extras()
+    def _extras(self, kind):
+        extras = super()._extras(kind)
         for channel in self.channel_id.filtered(lambda c: c.channel_type == "emag"):
             listings = self.filtered(lambda b, channel=channel: b.channel_id == channel)
-            vat = listings._emag_vat_by_product()
             created = listings.filtered("emag_create_offer")
+            # each product's VAT: for its net prices, sent with a price or a new offer only
+            needs_vat = listings if kind == "price" else created
+            vat = needs_vat._emag_vat_by_product() if needs_vat else {}
             if created:
                 # a new offer is created with its quantity and prices: one read for the batch
                 quantities = channel._stock_targets(created)

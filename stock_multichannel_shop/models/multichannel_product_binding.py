@@ -8,8 +8,8 @@ class MultichannelProductBinding(models.Model):
         "Stock on Parent", copy=False, help="The shop keeps this variation's stock on its parent product."
     )
 
-    def _extras(self):
-        extras = super()._extras()
+    def _extras(self, kind):
+        extras = super()._extras(kind)
         for listing in self.filtered("external_stock_on_parent"):
             extras[listing.id]["stock_on_parent"] = True
         return extras
