@@ -18,6 +18,7 @@ CRONS = {
     "order": "stock_multichannel.ir_cron_import_orders",
     "audit": "stock_multichannel.ir_cron_audit",
     "status": "stock_multichannel.ir_cron_send_order_statuses",
+    "inbox": "stock_multichannel.ir_cron_process_inbox",
 }
 MAX_BACK_OFF_SECONDS = 15 * 60
 # what a cron run may spend before it hands over to its next run (Odoo kills it at 120 s)

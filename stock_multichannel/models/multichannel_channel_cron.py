@@ -4,7 +4,7 @@ import logging
 import time
 from functools import partial
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..const import CRON_BUDGET_SECONDS, CRONS
@@ -112,6 +112,11 @@ class MultichannelChannel(models.Model):
         self.env["multichannel.ledger"]._clean_up()
 
     @api.model
+    def _cron_xmlid(self, kind):
+        """The cron doing ``kind``'s work, woken by ``_trigger_realtime`` (a connector adds its own)."""
+        return CRONS[kind]
+
+    @api.model
     def _trigger_realtime(self, kind):
         """Wake the ``kind`` cron now instead of at its next tick, unless a wake-up is pending.
 
@@ -123,7 +128,7 @@ class MultichannelChannel(models.Model):
         (locked by the run) is skipped and a new one asked for. The cron workers are
         notified once per transaction, after the commit, on a kept connection.
         """
-        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(CRONS[kind], raise_if_not_found=False)
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(self._cron_xmlid(kind), raise_if_not_found=False)
         if not cron_id:
             return
         cr = self.env.cr
@@ -161,6 +166,17 @@ class MultichannelChannel(models.Model):
             cr.postcommit.add(partial(notify_cron_workers, cr.dbname))
 
     @api.model
+    def _wake_at(self, kind, at):
+        """Wake the ``kind`` cron at ``at``: now through ``_trigger_realtime`` when it is due
+        already, else with a trigger of Odoo's for then (a future trigger notifies nobody)."""
+        if at and at > fields.Datetime.now():
+            cron = self.env.ref(self._cron_xmlid(kind), raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger(at)
+        else:
+            self._trigger_realtime(kind)
+
+    @api.model
     def _consume_wakeups(self, kind):
         """A run of the ``kind`` cron starts: the wake-ups asked for until now are taken.
 
@@ -174,7 +190,7 @@ class MultichannelChannel(models.Model):
         delete fail ("could not serialize access due to concurrent delete"). Locking
         them only waits for their holders; the moment they were taken is kept instead.
         """
-        cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
+        cron = self.env.ref(self._cron_xmlid(kind), raise_if_not_found=False)
         if not cron:
             return
         try:

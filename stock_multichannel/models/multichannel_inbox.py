@@ -48,7 +48,8 @@ class MultichannelInbox(models.Model):
             waiting.next_try_at = fields.Datetime.now()
         else:
             self.sudo().create({"channel_id": channel.id, "order_ref": order_ref or False, "body": body or False})
-        self.env.ref("stock_multichannel.ir_cron_process_inbox").sudo()._trigger()
+        # once per transaction, not while a wake-up is pending, notified on a kept connection
+        self.env["multichannel.channel"]._trigger_realtime("inbox")
 
     @api.model
     def _cron_process(self, auto_commit=True):
@@ -56,6 +57,9 @@ class MultichannelInbox(models.Model):
         cron's time budget; what is left is handed to the next run at once."""
         deadline = time.monotonic() + CRON_BUDGET_SECONDS
         Order = self.env["multichannel.order"].sudo().with_context(multichannel_raise_concurrent=True)
+        # the wake-ups asked for until now are this run's; a notification committed after
+        # asks for the next run (read_committed commits first: the search sees every one)
+        self.env["multichannel.channel"]._consume_wakeups("inbox")
         with read_committed(self.env.cr, auto_commit):
             waiting = self.sudo().search([("next_try_at", "<=", fields.Datetime.now())], limit=BATCH)
             for notification in waiting:
@@ -117,4 +121,4 @@ class MultichannelInbox(models.Model):
         """Wake the cron when the next notification is due (at once if some still are)."""
         waiting = self.sudo().search([], order="next_try_at", limit=1)
         if waiting:
-            self.env.ref("stock_multichannel.ir_cron_process_inbox").sudo()._trigger(waiting.next_try_at)
+            self.env["multichannel.channel"]._wake_at("inbox", waiting.next_try_at)

@@ -131,6 +131,25 @@ class TestWakeUp(MultichannelCase):
         counts, _triggers, _notifications = self._cost(operation)
         self.assertEqual(counts, {"rows": 3, "listings": 3, "inserts": 1})
 
+    def test_a_notified_order_wakes_the_inbox_once(self):
+        """A webhook or callback stored for the inbox cron: one trigger and one notification on
+        the kept connection (Odoo's ``_trigger`` opened a new connection for each); none
+        more while that wake-up is pending; a new one once a run took it."""
+        cron = self.env.ref("stock_multichannel.ir_cron_process_inbox")
+        self.env.cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron.id])
+        Inbox = self.env["multichannel.inbox"]
+
+        def wake_ups(operation):
+            _counts, _triggers, notifications = self._cost(operation)
+            triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+            self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"])
+            return triggers, len(notifications)
+
+        self.assertEqual(wake_ups(lambda: Inbox._receive_later(self.channel, "N-1")), (1, 1))
+        self.assertEqual(wake_ups(lambda: Inbox._receive_later(self.channel, "N-2")), (1, 0), "pending: enough")
+        self.env["multichannel.channel"]._consume_wakeups("inbox")
+        self.assertEqual(wake_ups(lambda: Inbox._receive_later(self.channel, "N-3")), (2, 1), "after a run took it")
+
     def test_notifications_share_one_connection(self):
         self.addCleanup(cron_wakeup._state.update, connection=None, pid=None)
         previous = cron_wakeup._state["connection"]

@@ -54,12 +54,18 @@ class AccountMove(models.Model):
                     "emag_invoice_next_try": fields.Datetime.now(),
                 }
             )
-            self.env.ref("stock_multichannel_emag.ir_cron_emag_invoices").sudo()._trigger()
+            # once per transaction, not while a wake-up is pending, notified on a kept connection
+            self.env["multichannel.channel"]._trigger_realtime("emag_invoice")
         return posted
 
     @api.model
     def _cron_emag_send_invoices(self, auto_commit=True):
         """Attach each posted invoice's PDF to its eMAG order(s); one try per run, never a sleep."""
+        # the wake-ups asked for until now are this run's; an invoice posted after asks for
+        # the next run. Committed before the search, which then sees every invoice they woke for
+        self.env["multichannel.channel"]._consume_wakeups("emag_invoice")
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         moves = self.sudo().search(
             [
                 ("emag_invoice_state", "in", ("pending", "error")),
@@ -81,7 +87,7 @@ class AccountMove(models.Model):
             limit=1,
         )
         if waiting:
-            self.env.ref("stock_multichannel_emag.ir_cron_emag_invoices").sudo()._trigger(waiting.emag_invoice_next_try)
+            self.env["multichannel.channel"]._wake_at("emag_invoice", waiting.emag_invoice_next_try)
 
     def _emag_send_invoice(self):
         """Attach the PDF to each eMAG order of the move not attached yet; note the outcome

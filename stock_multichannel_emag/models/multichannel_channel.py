@@ -136,6 +136,10 @@ class MultichannelChannel(models.Model):
         return super()._adapter_class()
 
     @api.model
+    def _cron_xmlid(self, kind):
+        return "stock_multichannel_emag.ir_cron_emag_invoices" if kind == "emag_invoice" else super()._cron_xmlid(kind)
+
+    @api.model
     def _connected_types(self):
         return [*super()._connected_types(), "emag"]
 
