@@ -20,6 +20,25 @@ import time
 
 import harness
 
+# the import's steps timed (see harness.PhaseTimer), and the same in Odoo's bare create + confirm
+PHASES = [
+    ("multichannel.order", "_receive"),
+    ("multichannel.order", "_store"),
+    ("multichannel.order", "_process"),
+    ("multichannel.order", "_acknowledge"),
+    ("multichannel.order", "_create_sale_order"),
+    ("multichannel.order", "_customer_partners"),
+    ("multichannel.order", "_post_customer_note"),
+    ("multichannel.order", "_find_products"),
+    ("multichannel.order", "_close"),
+    ("sale.order", "create"),
+    ("sale.order", "action_confirm"),
+    ("sale.order", "_multichannel_check_after_import"),
+    ("multichannel.ledger", "_log_order"),
+    ("multichannel.sync.request", "_queue"),
+    ("multichannel.channel", "_trigger_realtime"),
+]
+
 
 def rss_mb():
     with open("/proc/self/status") as status:
@@ -146,8 +165,11 @@ def measure(registry, args):
             if args.profile and not limited:
                 _result, elapsed = harness.profiled("order import", channel._import_orders, auto_commit=True)
             else:
-                channel._import_orders(auto_commit=True)
+                with harness.PhaseTimer(env, PHASES) as phases:
+                    channel._import_orders(auto_commit=True)
                 elapsed = time.perf_counter() - started
+                if not limited:
+                    import_phases.update(phases.spent, orders=args.orders)
             created = env["sale.order"].search_count([("multichannel_channel_id", "=", channel_id)]) - before
         return created / elapsed, created
 
@@ -193,10 +215,13 @@ def measure(registry, args):
                 _result, elapsed = harness.profiled("bare create + confirm", create_and_confirm)
             else:
                 started = time.perf_counter()
-                create_and_confirm()
+                with harness.PhaseTimer(env, PHASES) as phases:
+                    create_and_confirm()
                 elapsed = time.perf_counter() - started
+                bare_phases.update(phases.spent, orders=len(copies))
         return len(copies) / elapsed
 
+    import_phases, bare_phases = {}, {}
     raw_offer, raw_order_call = raw_cost()
     limited_push = push(limited=True) if args.limited else (0, 0, 0, 0)
     free_push = push(limited=False)
@@ -236,6 +261,15 @@ def measure(registry, args):
         f"  Odoo's bare create + confirm of the same orders {bare:6.1f} orders/s: the import takes "
         f"{bare / free_orders[0]:.2f}x its time ({1000 / free_orders[0] - 1000 / bare:+.1f} ms per order)"
     )
+    if import_phases and bare_phases:
+        print("  where an order's time goes, ms per order (inclusive: a step inside another counts in both):")
+        per_order = 1000 / import_phases["orders"], 1000 / bare_phases["orders"]
+        print(f"    {'step':55} {'import':>8} {'bare':>8}")
+        print(f"    {'the whole':55} {1000 / free_orders[0]:8.1f} {1000 / bare:8.1f}")
+        for key in import_phases:
+            if key != "orders":
+                spent = import_phases[key] * per_order[0], bare_phases.get(key, 0.0) * per_order[1]
+                print(f"    {key:55} {spent[0]:8.1f} {spent[1]:8.1f}")
     print("  goals (#14):")
     print(
         f"    full push <= 0.2 ms per listing in Odoo: {1000 * odoo_per_listing:.3f} ms "

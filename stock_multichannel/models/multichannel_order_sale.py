@@ -328,7 +328,8 @@ class MultichannelOrder(models.Model):
         if text:
             # escaped line by line: not even a URL of theirs becomes a link
             body = Markup("<p>%s</p>") % Markup("<br/>").join(text.splitlines())
-            sale.message_post(body=body, subtype_xmlid="mail.mt_note")
+            # a note logged as message_post would, without looking for followers to notify
+            sale._message_log(body=body)
 
     def _line_command(self, product, quantity, price, tax_rate, include_tax, name, problems, taxes=None):
         values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price}
