@@ -20,6 +20,18 @@ import time
 
 import harness
 
+# the push's steps timed
+PUSH_PHASES = [
+    ("multichannel.sync.request", "_drain"),
+    ("multichannel.channel", "_split_changed"),
+    ("multichannel.channel", "_push_batch"),
+    ("multichannel.product.binding", "_extras"),
+    ("multichannel.channel", "_call"),
+    ("multichannel.ledger", "_log_push"),
+    ("multichannel.product.binding", "_apply_push_results"),
+    ("multichannel.channel", "_commit"),
+    ("multichannel.channel", "_try_lock"),
+]
 # the import's steps timed (see harness.PhaseTimer), and the same in Odoo's bare create + confirm
 PHASES = [
     ("multichannel.order", "_receive"),
@@ -142,8 +154,11 @@ def measure(registry, args):
             if args.profile and not limited:
                 _result, elapsed = harness.profiled("full push", channel._push, "stock", auto_commit=True)
             else:
-                channel._push("stock", auto_commit=True)
+                with harness.PhaseTimer(env, PUSH_PHASES) as phases:
+                    channel._push("stock", auto_commit=True)
                 elapsed = time.perf_counter() - started
+                if not limited:
+                    push_phases.update(phases.spent)
             memory_after = rss_mb()
         calls = len(sim.requests_to("offer/save"))
         throttled = len([e for e in sim.log if e.get("status") == 429])
@@ -221,7 +236,7 @@ def measure(registry, args):
                 bare_phases.update(phases.spent, orders=len(copies))
         return len(copies) / elapsed
 
-    import_phases, bare_phases = {}, {}
+    import_phases, bare_phases, push_phases = {}, {}, {}
     raw_offer, raw_order_call = raw_cost()
     limited_push = push(limited=True) if args.limited else (0, 0, 0, 0)
     free_push = push(limited=False)
@@ -261,6 +276,10 @@ def measure(registry, args):
         f"  Odoo's bare create + confirm of the same orders {bare:6.1f} orders/s: the import takes "
         f"{bare / free_orders[0]:.2f}x its time ({1000 / free_orders[0] - 1000 / bare:+.1f} ms per order)"
     )
+    if push_phases:
+        print("  where the full push's time goes, ms per listing (inclusive):")
+        for key, spent in push_phases.items():
+            print(f"    {key:55} {1000 * spent / args.offers:8.3f}")
     if import_phases and bare_phases:
         print("  where an order's time goes, ms per order (inclusive: a step inside another counts in both):")
         per_order = 1000 / import_phases["orders"], 1000 / bare_phases["orders"]
