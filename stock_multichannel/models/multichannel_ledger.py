@@ -74,40 +74,43 @@ class MultichannelLedger(models.Model):
             )
         if not vals_list:
             return self.browse()
+        columns = {
+            # one array per column: the same rows, without a placeholder per value
+            name: SQL(array, [vals[name] for vals in vals_list])
+            for name, array in (
+                ("binding_id", "%s::int[]"),
+                ("product_id", "%s::int[]"),
+                ("old_value", "%s::varchar[]"),
+                ("new_value", "%s::varchar[]"),
+                ("cause", "%s::varchar[]"),
+                ("result", "%s::varchar[]"),
+                ("answer", "%s::text[]"),
+                ("latency_ms", "%s::int[]"),
+            )
+        }
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO multichannel_ledger (channel_id, company_id, kind, binding_id, product_id, old_value,
                             new_value, cause, result, answer, duration_ms, latency_ms,
                             create_uid, create_date, write_uid, write_date)
-                SELECT v.channel_id, c.company_id, v.kind, v.binding_id, v.product_id, v.old_value, v.new_value,
-                       v.cause, v.result, v.answer, v.duration_ms, v.latency_ms,
+                SELECT c.id, c.company_id, %(kind)s, v.binding_id, v.product_id, v.old_value, v.new_value,
+                       v.cause, v.result, v.answer, %(duration)s, v.latency_ms,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM (VALUES %(rows)s) AS v(channel_id, kind, binding_id, product_id, old_value, new_value, cause,
-                                              result, answer, duration_ms, latency_ms)
-                  JOIN multichannel_channel c ON c.id = v.channel_id
+                  FROM unnest(%(binding_id)s, %(product_id)s, %(old_value)s, %(new_value)s, %(cause)s,
+                              %(result)s, %(answer)s, %(latency_ms)s)
+                       WITH ORDINALITY AS v(binding_id, product_id, old_value, new_value, cause, result, answer,
+                                            latency_ms, position)
+                  JOIN multichannel_channel c ON c.id = %(channel)s
+                 ORDER BY v.position
                 RETURNING multichannel_ledger.id
                 """,
+                kind=kind,
+                duration=duration_ms,
+                channel=channel.id,
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
-                rows=SQL(", ").join(
-                    SQL(
-                        "(%s::int, %s::varchar, %s::int, %s::int, %s::varchar, %s::varchar, %s::varchar, "
-                        "%s::varchar, %s::text, %s::int, %s::int)",
-                        vals["channel_id"],
-                        vals["kind"],
-                        vals["binding_id"],
-                        vals["product_id"],
-                        vals["old_value"],
-                        vals["new_value"],
-                        vals["cause"],
-                        vals["result"],
-                        vals["answer"],
-                        vals["duration_ms"],
-                        vals["latency_ms"],
-                    )
-                    for vals in vals_list
-                ),
+                **columns,
             )
         )
         return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])

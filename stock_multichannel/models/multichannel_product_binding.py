@@ -266,7 +266,7 @@ class MultichannelProductBinding(models.Model):
                        write_uid = %(uid)s,
                        write_date = %(now)s,
                        %(extra)s
-                  FROM (VALUES %(rows)s) AS v(id, value, regular)
+                  FROM unnest(%(ids)s, %(values)s, %(regulars)s) AS v(id, value, regular)
                  WHERE b.id = v.id
                 """,
                 value=SQL.identifier(value_column),
@@ -278,15 +278,12 @@ class MultichannelProductBinding(models.Model):
                 now=fields.Datetime.now(),
                 uid=self.env.uid,
                 extra=SQL(", ").join(extra),
-                rows=SQL(", ").join(
-                    SQL(
-                        "(%s::int, %s, %s::float8)",
-                        listing_id,
-                        SQL("%s::int", value) if kind == "stock" else SQL("%s::float8", value),
-                        regular,
-                    )
-                    for listing_id, value, regular in accepted
+                # one array per column: the same rows, without a placeholder per value
+                ids=SQL("%s::int[]", [listing_id for listing_id, _value, _regular in accepted]),
+                values=SQL(
+                    "%s::int[]" if kind == "stock" else "%s::float8[]", [value for _id, value, _regular in accepted]
                 ),
+                regulars=SQL("%s::float8[]", [regular for _id, _value, regular in accepted]),
             )
         )
         self.browse([listing_id for listing_id, _value, _regular in accepted]).invalidate_recordset(
