@@ -225,16 +225,11 @@ def measure(registries, args):
 
     rounds(True, 5, 0)  # warm-up: caches, prepared plans, the first wake-up
     if args.profile:
-        import cProfile
-        import pstats
-
         for name, _label in OPERATIONS:
-            profiler = cProfile.Profile()
-            for index in range(args.profile):
-                profiler.runcall(run_once, registries[1], name, 3000 + index, True)
-            print(f"\n=== {name}, {args.profile} runs with the addons")
-            ours = "stock_multichannel[^/]*/(models|lib)|sql_db.py.*commit"
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(ours, 30)
+            harness.profiled(
+                f"{name}, {args.profile} runs with the addons",
+                lambda name=name: [run_once(registries[1], name, 3000 + index, True) for index in range(args.profile)],
+            )
         return
     report(
         f"Odoo overhead benchmark: {args.products} products, 3 real-time channels listing each, "
