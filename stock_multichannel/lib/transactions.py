@@ -54,14 +54,21 @@ def read_committed(cr, auto_commit=True):
         cr.connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
 
 
-def begin_read_committed(cr):
+def begin_read_committed(cr, durable=True):
     """Begin a short transaction of its own in READ COMMITTED (its first statement).
 
     For a few statements on a row every worker and server writes (the shared rate
     window): each must see the row as last committed and wait for the worker holding
     it, where REPEATABLE READ would fail with "could not serialize access". A cursor
     sharing a transaction already under way (a test's) is left as it is.
+
+    Not ``durable``: its commit does not wait for the disk (a moment's state, which a
+    crash of PostgreSQL may take back by a few milliseconds).
     """
     connection = getattr(cr, "connection", None)
     if connection is not None and connection.info.transaction_status == TRANSACTION_STATUS_IDLE:
-        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cr.execute(
+            "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
+            if durable
+            else "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO OFF"
+        )
