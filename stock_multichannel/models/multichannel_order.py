@@ -144,8 +144,8 @@ class MultichannelOrder(models.Model):
 
         Returns the stored order, or None when another worker is handling it.
         """
-        # its stock changes queued in one statement, not one per savepoint
-        with self.env["multichannel.sync.request"]._holding_stock():
+        # its stock changes queued in one statement, not one per savepoint; its lines matched once
+        with self.env["multichannel.sync.request"]._holding_stock(), self._matching_once():
             return self._receive_held(channel, data)
 
     def _receive_held(self, channel, data):

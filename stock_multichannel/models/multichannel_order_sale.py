@@ -2,6 +2,8 @@
 
 import logging
 import time
+import weakref
+from contextlib import contextmanager
 
 from markupsafe import Markup
 
@@ -16,6 +18,9 @@ from ..lib.orders import OrderDataError, without_nul
 from ..lib.transactions import CONCURRENT_ERRORS
 
 _logger = logging.getLogger(__name__)
+
+# order lines matched to products while orders are received (see _matching_once), by cursor
+_MATCHED = weakref.WeakKeyDictionary()
 
 
 class MultichannelOrder(models.Model):
@@ -172,10 +177,34 @@ class MultichannelOrder(models.Model):
         """The product of an order line: listing external id, then listing SKU, then internal reference."""
         return self._find_products([line])[0]
 
+    @contextmanager
+    def _matching_once(self):
+        """Within the block, the same lines of a channel are matched once: an order's lines
+        are looked up when it is stored (the units it holds) and again for its sale order."""
+        cr = self.env.cr
+        if cr in _MATCHED:
+            yield
+            return
+        _MATCHED[cr] = {}
+        try:
+            yield
+        finally:
+            del _MATCHED[cr]
+
     def _find_products(self, lines):
         """The products of order lines (an empty recordset for a line that matches none), in
         a few queries for all of them: by listing external id, then listing SKU, then
         internal reference."""
+        matched = _MATCHED.get(self.env.cr)
+        if matched is None:
+            return self._match_products(lines)
+        Product = self.env["product.product"].sudo()
+        key = (self.channel_id.id, tuple((line.get("listing_external_id"), line.get("sku")) for line in lines))
+        if key not in matched:
+            matched[key] = [product.id for product in self._match_products(lines)]
+        return [Product.browse(product_id) for product_id in matched[key]]
+
+    def _match_products(self, lines):
         Product = self.env["product.product"].sudo()
         channel = self.channel_id
         external_ids = {line["listing_external_id"] for line in lines if line.get("listing_external_id")}
