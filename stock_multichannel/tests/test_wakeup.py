@@ -124,9 +124,13 @@ class TestWakeUp(MultichannelCase):
         Queue = self.env["multichannel.sync.request"]
 
         def operation():
-            with self.assertRaises(ValueError), Queue._holding_stock():
-                Queue._queue_stock_at_commit(self.chair.ids)
-                raise ValueError
+            # not assertRaises: Odoo's rolls back a savepoint, and with it what the block queued
+            try:
+                with Queue._holding_stock():
+                    Queue._queue_stock_at_commit(self.chair.ids)
+                    raise ValueError
+            except ValueError:
+                pass
 
         counts, _triggers, _notifications = self._cost(operation)
         self.assertEqual(counts, {"rows": 3, "listings": 3, "inserts": 1})
