@@ -13,8 +13,12 @@ Give it a function that opens a database cursor usable as a context manager
 (committing on a clean exit), e.g. an Odoo registry's ``cursor``.
 """
 
+import os
+import threading
 import time
 from contextlib import contextmanager
+
+import psycopg2
 
 from .transactions import begin_read_committed
 
@@ -91,3 +95,35 @@ class SharedAnswerWindow:
             yield
         finally:
             self.release(token)
+
+
+_kept_lock = threading.Lock()
+_kept = {}  # database name: (process id, connection)
+
+
+@contextmanager
+def kept_cursor(dbname):
+    """A cursor on a connection to ``dbname`` this process keeps for the window's short
+    transactions (committed on a clean exit, rolled back otherwise): where a cursor of
+    Odoo's pool costs a borrow and a reset each time, two per request. One connection
+    per process and database, used by one thread at a time; one the server closed, or
+    a parent's after a fork, is replaced."""
+    from odoo.sql_db import connection_info_for
+
+    with _kept_lock:
+        pid, connection = _kept.get(dbname, (None, None))
+        if connection is None or connection.closed or pid != os.getpid():
+            # a parent's connection after a fork is left alone: closing it would close it for the parent
+            _dbname, info = connection_info_for(dbname)
+            connection = psycopg2.connect(**info)
+            _kept[dbname] = (os.getpid(), connection)
+        try:
+            with connection.cursor() as cr:
+                yield cr
+            connection.commit()
+        except BaseException:
+            try:
+                connection.rollback()
+            except psycopg2.Error:
+                connection.close()  # broken: the next use opens another
+            raise

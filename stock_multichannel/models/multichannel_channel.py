@@ -1,4 +1,5 @@
 import logging
+from functools import partial
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, ValidationError
@@ -142,7 +143,12 @@ class MultichannelChannel(models.Model):
     def _shared_rate_limit(self, account, limit, window):
         """A rate limit of ``limit`` requests per ``window`` seconds for a channel account,
         kept in PostgreSQL: it holds across worker processes and servers."""
-        return shared_rate_limit.SharedAnswerWindow(self.env.registry.cursor, account, limit, window)
+        registry = self.env.registry
+        # a test's cursor shares the test's transaction; elsewhere a kept connection, not the pool's
+        cursors = (
+            registry.cursor if registry.in_test_mode() else partial(shared_rate_limit.kept_cursor, registry.db_name)
+        )
+        return shared_rate_limit.SharedAnswerWindow(cursors, account, limit, window)
 
     @api.model
     def _lang_selection(self):
