@@ -1,3 +1,4 @@
+from contextlib import suppress
 from functools import partial
 from unittest.mock import patch
 
@@ -125,12 +126,9 @@ class TestWakeUp(MultichannelCase):
 
         def operation():
             # not assertRaises: Odoo's rolls back a savepoint, and with it what the block queued
-            try:
-                with Queue._holding_stock():
-                    Queue._queue_stock_at_commit(self.chair.ids)
-                    raise ValueError
-            except ValueError:
-                pass
+            with suppress(ValueError), Queue._holding_stock():
+                Queue._queue_stock_at_commit(self.chair.ids)
+                raise ValueError
 
         counts, _triggers, _notifications = self._cost(operation)
         self.assertEqual(counts, {"rows": 3, "listings": 3, "inserts": 1})
