@@ -131,4 +131,5 @@ class PhaseTimer:
                 delattr(cls, name)
             else:
                 setattr(cls, name, own)
+        self._saved = []
         return False

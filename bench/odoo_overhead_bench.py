@@ -96,6 +96,15 @@ def prepare(env, args, with_addons):
     env.cr.execute("DELETE FROM ir_cron_trigger")
 
 
+# the addons' code that runs in Odoo's own operations (see --profile)
+ADDON_HOOKS = [
+    ("stock.quant", "_multichannel_request_sync"),
+    ("multichannel.sync.request", "_queue_collected_stock"),
+    ("multichannel.sync.request", "_queue"),
+    ("multichannel.channel", "_trigger_realtime"),
+]
+
+
 class Operations:
     """Odoo's own operations, the same in both databases."""
 
@@ -232,6 +241,26 @@ def measure(registries, args):
                 f"{name}, {args.profile} runs with the addons",
                 lambda name=name: [run_once(registries[1], name, 3000 + index, True) for index in range(args.profile)],
             )
+        # the addons' own hooks, timed without a profiler: what of the difference they are
+        with registries[1].cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            phases = harness.PhaseTimer(env, ADDON_HOOKS)
+        print(f"\nthe addons' own hooks, ms per operation ({args.profile} runs each, wake-ups pending):")
+        for name, _label in OPERATIONS:
+            spent = {}
+            for which, registry in (("without", registries[0]), ("with", registries[1])):
+                timer = phases if which == "with" else None
+                started = time.perf_counter()
+                for index in range(args.profile):
+                    if timer:
+                        with timer:
+                            run_once(registry, name, 4000 + index, True)
+                    else:
+                        run_once(registry, name, 4000 + index, True)
+                spent[which] = 1000 * (time.perf_counter() - started) / args.profile
+            hooks = {key: 1000 * value / args.profile for key, value in phases.spent.items() if value}
+            print(f"  {name}: without {spent['without']:.1f} ms, with {spent['with']:.1f} ms; hooks: {hooks}")
+            phases.spent = dict.fromkeys(phases.spent, 0.0)
         return
     report(
         f"Odoo overhead benchmark: {args.products} products, 3 real-time channels listing each, "
