@@ -153,10 +153,6 @@ class MultichannelSyncRequest(models.Model):
     @api.model
     def _drain(self, channel, kind):
         """Turn the queued requests of a channel into pending listings."""
-        if "multichannel.stock_products" in self.env.cr.precommit.data:
-            # stock changes of this transaction waiting for its commit (orders just imported
-            # before this push, say): queued now, so that this push takes them
-            self._queue_collected_stock()
         Binding = self.env["multichannel.product.binding"]
         Binding.flush_model()
         self.flush_model()
