@@ -127,11 +127,15 @@ class MultichannelSyncRequest(models.Model):
     @contextmanager
     def _holding_stock(self):
         """Within the block, stock changes are collected through every savepoint (an
-        imported order is stored, processed and closed in several) and handed to the
-        pre-commit hook when the block ends: one statement queues them all, once per
-        listing. What a savepoint rolled back may be queued all the same: a push that
-        finds nothing changed sends nothing, while a change never queued would never
-        be sent. A block inside another adds to the outer one's."""
+        imported order is stored, processed and closed in several) instead of being
+        queued at each savepoint's flush; when the block ends they are queued in one
+        statement, with whatever else this transaction collected so far (what a push
+        that follows in the same transaction drains, as a savepoint would have queued
+        it). What a savepoint rolled back may be queued all the same: a push that finds
+        nothing changed sends nothing, while a change never queued would never be sent.
+        A block failing hands them to the pre-commit hook only (no statement in a
+        transaction that may be failed: a savepoint rolled back around it drops them
+        with its changes). A block inside another adds to the outer one's."""
         cr = self.env.cr
         if cr in _HELD:
             yield
@@ -139,10 +143,15 @@ class MultichannelSyncRequest(models.Model):
         held = _HELD[cr] = {"products": set(), "moved": set()}
         try:
             yield
-        finally:
+        except BaseException:
             del _HELD[cr]
             if held["products"]:
                 self._collect_stock(held["products"], held["moved"])
+            raise
+        del _HELD[cr]
+        if held["products"]:
+            self._collect_stock(held["products"], held["moved"])
+            self._queue_collected_stock()
 
     def _queue_collected_stock(self):
         product_ids = self.env.cr.precommit.data.pop("multichannel.stock_products", set())
