@@ -1,5 +1,6 @@
 """The eMAG adapter: the core's contract translated to eMAG's API."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ExternalOffer,
     FetchedOrders,
     ItemResult,
+    ListingExtra,
     ShownItem,
     ShownPage,
     TransportError,
@@ -17,6 +19,35 @@ from odoo.addons.stock_multichannel.lib.messages import translatable
 
 from .api import translate
 from .api.client import ITEMS_PER_PAGE, EmagApiError
+
+
+@dataclass
+class EmagVat:
+    """A product's own VAT, for eMAG's net prices."""
+
+    rate: float  # percent
+    price_includes_tax: bool  # whether Odoo's price of the product includes it
+    vat_id: int = None  # eMAG's id of the rate (None: the channel's)
+
+
+@dataclass
+class NewEmagOffer:
+    """An offer eMAG does not have yet, created (product_offer/save) with its quantity and prices."""
+
+    quantity: int
+    price: float
+    regular_price: float
+    name: str = ""
+    part_number: str = ""
+    part_number_key: str = ""  # eMAG's catalogue key, to attach the offer
+    ean: str = ""
+
+
+@dataclass
+class EmagListingExtra(ListingExtra):
+    vat: EmagVat = None  # None: the channel's VAT rate, prices taken as without VAT
+    new_offer: NewEmagOffer = None  # set while the offer is to be created on eMAG
+
 
 _lt = translatable(__name__)
 
@@ -43,14 +74,19 @@ class EmagAdapter(ChannelAdapter):
         warehouse = self.settings["warehouse_id"]
         return self._push(updates, lambda offer, u: translate.stock_item(offer, u.quantity, warehouse))
 
+    @staticmethod
+    def _listing_vat(extra):
+        return extra.vat if isinstance(extra, EmagListingExtra) else None
+
     def _vat(self, extra):
         """(rate in percent, whether the Odoo price includes it) of one product.
 
         From the product's own sales taxes (handed over by the listing); the channel's
         VAT rate, with prices taken as without VAT, for a product without a sales tax.
         """
-        if extra.get("tax_rate") is not None:
-            return extra["tax_rate"], bool(extra.get("price_includes_tax"))
+        vat = self._listing_vat(extra)
+        if vat:
+            return vat.rate, vat.price_includes_tax
         return self.settings["vat_rate"], False
 
     def push_prices(self, updates):
@@ -61,8 +97,9 @@ class EmagAdapter(ChannelAdapter):
             sale = translate.without_vat(update.price, rate, included)
             regular = translate.without_vat(update.regular_price, rate, included)
             item = translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
-            if update.extra.get("vat_id"):
-                item["vat_id"] = update.extra["vat_id"]  # the product's rate, so eMAG adds the right VAT
+            vat = self._listing_vat(update.extra)
+            if vat and vat.vat_id:
+                item["vat_id"] = vat.vat_id  # the product's rate, so eMAG adds the right VAT
             return item
 
         return self._push(updates, item)
@@ -75,7 +112,7 @@ class EmagAdapter(ChannelAdapter):
                 results.append(
                     ItemResult(update.key, False, _lt("%(id)r is not an eMAG offer id", id=update.external_id))
                 )
-            elif update.extra.get("emag_create"):
+            elif isinstance(update.extra, EmagListingExtra) and update.extra.new_offer:
                 creations.append((update, self._creation_item(offer, update.extra)))
             else:
                 existing.append((update, build(offer, update)))
@@ -86,25 +123,25 @@ class EmagAdapter(ChannelAdapter):
         return results
 
     def _creation_item(self, offer, extra):
-        settings = self.settings
+        settings, new = self.settings, extra.new_offer
         rate, included = self._vat(extra)
-        sale = translate.without_vat(extra["price"], rate, included)
-        regular = translate.without_vat(extra["regular_price"], rate, included)
+        sale = translate.without_vat(new.price, rate, included)
+        regular = translate.without_vat(new.regular_price, rate, included)
         item = translate.price_item(offer, sale, regular, settings["min_percent"], settings["max_percent"])
-        item.update(translate.stock_item(offer, extra["quantity"], settings["warehouse_id"]))
+        item.update(translate.stock_item(offer, new.quantity, settings["warehouse_id"]))
         item.update(
             {
                 "status": 1,
-                "vat_id": extra.get("vat_id") or settings["vat_id"],
-                "name": extra.get("name") or "",
-                "part_number": extra.get("part_number") or "",
+                "vat_id": (extra.vat and extra.vat.vat_id) or settings["vat_id"],
+                "name": new.name,
+                "part_number": new.part_number,
                 "handling_time": [{"warehouse_id": settings["warehouse_id"], "value": settings["handling_time"]}],
             }
         )
-        if extra.get("part_number_key"):
-            item["part_number_key"] = extra["part_number_key"]
-        if extra.get("ean"):
-            item["ean"] = [extra["ean"]]
+        if new.part_number_key:
+            item["part_number_key"] = new.part_number_key
+        if new.ean:
+            item["ean"] = [new.ean]
         return item
 
     def _save_offers(self, resource, pairs):

@@ -14,6 +14,7 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ExternalOffer,
     FetchedOrders,
     ItemResult,
+    ListingExtra,
     ShownItem,
     ShownPage,
 )
@@ -27,6 +28,13 @@ _lt = translatable(__name__)
 GMT = "%Y-%m-%dT%H:%M:%S"
 OVERLAP = timedelta(minutes=2)
 FIRST_LOOK_BACK = timedelta(days=1)
+
+
+@dataclass
+class ShopListingExtra(ListingExtra):
+    """A shop listing: a variation may keep its stock on its parent product."""
+
+    stock_on_parent: bool = False
 
 
 @dataclass
@@ -104,8 +112,8 @@ class WooCommerceAdapter(ChannelAdapter):
     def push_stock(self, updates):
         groups = defaultdict(dict)  # batch path -> {item id: (item, [updates])}
         for update in updates:
-            parent = update.extra.get("parent_id")
-            if parent and update.extra.get("stock_on_parent"):
+            parent = update.extra.parent_id
+            if parent and isinstance(update.extra, ShopListingExtra) and update.extra.stock_on_parent:
                 path, item_id = "products", int(parent)
             elif parent:
                 path, item_id = f"products/{int(parent)}/variations", int(update.external_id)
@@ -120,7 +128,7 @@ class WooCommerceAdapter(ChannelAdapter):
     def push_prices(self, updates):
         groups = defaultdict(dict)
         for update in updates:
-            parent = update.extra.get("parent_id")
+            parent = update.extra.parent_id
             path = f"products/{int(parent)}/variations" if parent else "products"
             item_id = int(update.external_id)
             groups[path][item_id] = (translate.price_item(item_id, update.price, update.regular_price), [update])

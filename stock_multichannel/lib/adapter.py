@@ -36,12 +36,21 @@ class ChannelError(Exception):
 
 
 @dataclass
+class ListingExtra:
+    """What a connector needs to send one listing besides its ids and values, read by
+    the listing model's ``_extras`` once per batch. A connector subclasses it with its
+    own fields."""
+
+    parent_id: str = ""  # the parent product on the channel, for variations
+
+
+@dataclass
 class StockUpdate:
     key: int  # the listing id, echoed back in the ItemResult
     external_id: str
     external_sku: str
     quantity: int
-    extra: dict = field(default_factory=dict)
+    extra: ListingExtra = field(default_factory=ListingExtra)
 
 
 @dataclass
@@ -52,7 +61,7 @@ class PriceUpdate:
     price: float  # in the channel pricelist's currency, as the pricelist gives it
     currency: str
     regular_price: float = 0.0  # the product's list price in that currency (before pricelist discounts)
-    extra: dict = field(default_factory=dict)
+    extra: ListingExtra = field(default_factory=ListingExtra)
 
 
 @dataclass

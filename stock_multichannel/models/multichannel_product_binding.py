@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..const import ENGINE_FIELDS, LISTING_STATES
+from ..lib.adapter import ListingExtra
 from ..lib.messages import translated
 
 
@@ -157,10 +158,7 @@ class MultichannelProductBinding(models.Model):
         besides ids and values, by listing id (the ``extra`` of their updates). One call
         per batch: a connector extending it reads what it needs for the whole batch at
         once, and only what that kind needs."""
-        return {
-            listing.id: {"parent_id": listing.external_parent_id} if listing.external_parent_id else {}
-            for listing in self
-        }
+        return {listing.id: ListingExtra(parent_id=listing.external_parent_id or "") for listing in self}
 
     def action_compare_with_channel(self):
         """Read these listings back from their channels; re-send those that differ."""

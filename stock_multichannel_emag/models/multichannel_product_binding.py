@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..adapter import EmagListingExtra, EmagVat, NewEmagOffer
+
 
 class MultichannelProductBinding(models.Model):
     _inherit = "multichannel.product.binding"
@@ -43,11 +45,11 @@ class MultichannelProductBinding(models.Model):
             if taxes not in by_taxes:
                 percent = taxes.filtered_domain(company_domain).filtered(lambda tax: tax.amount_type == "percent")
                 rate = sum(percent.mapped("amount"))
-                by_taxes[taxes] = percent and {
-                    "tax_rate": rate,
-                    "price_includes_tax": any(percent.mapped("price_include")),
-                    "vat_id": channel._emag_vat_id(rate),
-                }
+                by_taxes[taxes] = percent and EmagVat(
+                    rate=rate,
+                    price_includes_tax=any(percent.mapped("price_include")),
+                    vat_id=channel._emag_vat_id(rate),
+                )
             if by_taxes[taxes]:
                 vat[product.id] = by_taxes[taxes]
         return vat
@@ -66,20 +68,21 @@ class MultichannelProductBinding(models.Model):
                 prices = channel._price_targets(created)
                 regular_prices = channel._regular_prices(created)
             for listing in listings:
-                extras[listing.id] = dict(extras[listing.id], **vat.get(listing.product_id.id, {}))
-                if listing in created:
-                    extras[listing.id].update(
-                        {
-                            "emag_create": True,
-                            "quantity": quantities[listing.id],
-                            "price": prices[listing.id],
-                            "regular_price": regular_prices[listing.id],
-                            "name": listing.product_id.name,
-                            "part_number": listing.product_id.default_code or "",
-                            "part_number_key": listing.emag_part_number_key or "",
-                            "ean": listing.product_id.barcode or "",
-                        }
+                extras[listing.id] = EmagListingExtra(
+                    parent_id=extras[listing.id].parent_id,
+                    vat=vat.get(listing.product_id.id),
+                    new_offer=NewEmagOffer(
+                        quantity=quantities[listing.id],
+                        price=prices[listing.id],
+                        regular_price=regular_prices[listing.id],
+                        name=listing.product_id.name or "",
+                        part_number=listing.product_id.default_code or "",
+                        part_number_key=listing.emag_part_number_key or "",
+                        ean=listing.product_id.barcode or "",
                     )
+                    if listing in created
+                    else None,
+                )
         return extras
 
     @api.model

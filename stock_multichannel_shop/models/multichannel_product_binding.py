@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..adapter import ShopListingExtra
+
 
 class MultichannelProductBinding(models.Model):
     _inherit = "multichannel.product.binding"
@@ -11,5 +13,5 @@ class MultichannelProductBinding(models.Model):
     def _extras(self, kind):
         extras = super()._extras(kind)
         for listing in self.filtered("external_stock_on_parent"):
-            extras[listing.id]["stock_on_parent"] = True
+            extras[listing.id] = ShopListingExtra(parent_id=extras[listing.id].parent_id, stock_on_parent=True)
         return extras

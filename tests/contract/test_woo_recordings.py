@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from recordings import Replay, deliveries, order, recorded_orders, row
 
-from odoo.addons.stock_multichannel.lib.adapter import ChannelError, StockUpdate
+from odoo.addons.stock_multichannel.lib.adapter import ChannelError, ListingExtra, StockUpdate
 from odoo.addons.stock_multichannel.lib.orders import normalize_order as core_check
 from odoo.addons.stock_multichannel_shop.adapter import WooCommerceAdapter, delivery_url_problem
 from odoo.addons.stock_multichannel_shop.api import translate
@@ -190,7 +190,7 @@ def test_variations_go_under_the_parent_the_shop_reported(replay):
     recorded = row(88)  # variation 19 of the mug (18) sent under the lamp (15): moved, not refused
     assert recorded["body"]["update"][0]["parent_id"] == 15 and recorded["body"]["update"][0]["attributes"] == []
     server, _client, adapter = replay(recorded)
-    results = adapter.push_stock([StockUpdate(1, "19", "", 2, extra={"parent_id": "15"})])
+    results = adapter.push_stock([StockUpdate(1, "19", "", 2, extra=ListingExtra(parent_id="15"))])
     assert server.requests[0]["path"].endswith("/products/15/variations/batch")
     assert results[0].ok
     # the listing import takes the parent from the shop's own answer

@@ -12,7 +12,7 @@ import pytest
 import requests
 from recordings import deliveries, order, row
 
-from odoo.addons.stock_multichannel.lib.adapter import ChannelError, StockUpdate
+from odoo.addons.stock_multichannel.lib.adapter import ChannelError, ListingExtra, StockUpdate
 from odoo.addons.stock_multichannel_shop.adapter import WooCommerceAdapter
 from odoo.addons.stock_multichannel_shop.api import translate
 from odoo.addons.stock_multichannel_shop.api.client import WooClient
@@ -296,7 +296,7 @@ def test_a_variation_under_another_parent_is_moved_like_the_real_shop(sim):
     assert "error" not in moved and "error" not in recorded
     assert (moved["parent_id"], moved["attributes"]) == (lamp, []) and recorded["attributes"] == []
     # the connector notices a parent it did not expect instead of reporting success
-    results = adapter_for(sim).push_stock([StockUpdate(1, str(small), "", 3, extra={"parent_id": str(lamp)})])
+    results = adapter_for(sim).push_stock([StockUpdate(1, str(small), "", 3, extra=ListingExtra(parent_id=str(lamp)))])
     assert results[0].ok, "sent under the parent the shop now reports"
 
 
