@@ -23,6 +23,9 @@ CRONS = {
 MAX_BACK_OFF_SECONDS = 15 * 60
 # what a cron run may spend before it hands over to its next run (Odoo kills it at 120 s)
 CRON_BUDGET_SECONDS = 60
+# channel settings that move what its listings show: changing one looks at them again
+STOCK_POLICY_FIELDS = frozenset({"stock_held_back", "stock_percent", "stock_max", "warehouse_ids", "location_ids"})
+PRICE_POLICY_FIELDS = frozenset({"pricelist_id"})
 # listings read, compared and sent per round of the push engine
 PUSH_CHUNK_SIZE = 1000
 

@@ -4,7 +4,7 @@ from functools import partial
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, ValidationError
 
-from ..const import SCHEDULES
+from ..const import PRICE_POLICY_FIELDS, SCHEDULES, STOCK_POLICY_FIELDS
 from ..lib import shared_rate_limit
 
 _logger = logging.getLogger(__name__)
@@ -175,6 +175,15 @@ class MultichannelChannel(models.Model):
                 team = self.env["crm.team"].create({"name": vals.get("name"), "company_id": company.id})
                 vals["team_id"] = team.id
         return super().create(vals_list)
+
+    def write(self, vals):
+        result = super().write(vals)
+        # what the channel shows moves with its policy, its sources and its pricelist, not only
+        # with stock and prices: its listings are looked at again (only those that moved are sent)
+        for kind, moving in (("stock", STOCK_POLICY_FIELDS), ("price", PRICE_POLICY_FIELDS)):
+            if moving.intersection(vals):
+                self.env["multichannel.sync.request"]._queue(kind, "channel settings change", channel_ids=self.ids)
+        return result
 
     def _default_pricelist(self, company):
         pricelist = self.env["product.pricelist"].search(

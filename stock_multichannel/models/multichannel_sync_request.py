@@ -37,8 +37,8 @@ class MultichannelSyncRequest(models.Model):
         self.env.cr.execute(SQL("ALTER TABLE multichannel_sync_request ADD COLUMN IF NOT EXISTS transaction_id bigint"))
 
     @api.model
-    def _queue(self, kind, cause, product_ids=(), pricelist_ids=(), channel_moved_ids=()):
-        """Queue a push of ``kind`` for listings of these products / pricelists.
+    def _queue(self, kind, cause, product_ids=(), pricelist_ids=(), channel_moved_ids=(), channel_ids=()):
+        """Queue a push of ``kind`` for listings of these products / pricelists / channels.
 
         ``channel_moved_ids`` are (channel id, product id) pairs whose listing the channel
         changed by itself: their shown quantity is forgotten when the request is drained.
@@ -46,7 +46,7 @@ class MultichannelSyncRequest(models.Model):
         operations never wait on a push in progress. Wakes the push cron when a
         real-time channel is concerned.
         """
-        if not product_ids and not pricelist_ids:
+        if not product_ids and not pricelist_ids and not channel_ids:
             return
         moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
         self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
@@ -57,6 +57,7 @@ class MultichannelSyncRequest(models.Model):
             [
                 *([SQL("b.product_id = ANY(%s)", list(product_ids))] if product_ids else []),
                 *([SQL("c.pricelist_id = ANY(%s)", list(pricelist_ids))] if pricelist_ids else []),
+                *([SQL("c.id = ANY(%s)", list(channel_ids))] if channel_ids else []),
             ]
         )
         # once per listing and kind per transaction: a row this transaction queued already

@@ -99,3 +99,40 @@ class TestPush(MultichannelCase):
         self.desk_listing.active = False
         self.channel._push("stock")
         self.assertNotIn("ext-desk", self.remote.stock)
+
+    def test_changing_the_channels_policy_or_sources_reaches_the_channel(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual(self.remote.stock["ext-chair"], 100)
+        self._changes_committed()
+        self.channel.stock_max = 5  # no stock moved: only the channel's setting
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-chair"], 5)
+        self.assertEqual(self.remote.stock["ext-lamp-4"], 5)
+        self.assertEqual(self.remote.stock["ext-lamp-0"], 1, "below the maximum: unchanged")
+        self.channel.write({"stock_max": 0, "stock_held_back": 2})
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual((self.remote.stock["ext-chair"], self.remote.stock["ext-lamp-0"]), (98, 0))
+        other = self.env["stock.warehouse"].create({"name": "Empty", "code": "EMPT", "company_id": self.company.id})
+        self.channel.warehouse_ids = other
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-chair"], 0, "sold from a warehouse with nothing in it")
+
+    def test_a_new_pricelist_on_the_channel_reaches_the_channel(self):
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-chair"], 100.0)
+        cheaper = self.env["product.pricelist"].create(
+            {
+                "name": "Channel sale",
+                "currency_id": self.channel.currency_id.id,
+                "item_ids": [(0, 0, {"applied_on": "3_global", "compute_price": "percentage", "percent_price": 10})],
+            }
+        )
+        self._changes_committed()
+        self.channel.pricelist_id = cheaper
+        self._changes_committed()
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-chair"], 90.0)
