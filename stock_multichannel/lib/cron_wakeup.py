@@ -8,30 +8,18 @@ This module keeps one such connection per process instead.
 """
 
 import logging
-import os
 import threading
 
 import psycopg2
 from psycopg2 import sql
 
-from odoo import sql_db
 from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
+
+from .kept_connections import forget_kept_connection, kept_connection
 
 _logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_state = {"connection": None, "pid": None}
-
-
-def _connection():
-    connection = _state["connection"]
-    if connection is None or connection.closed or _state["pid"] != os.getpid():
-        # after a fork the parent's connection is left alone: closing it would close it for the parent
-        _dbname, info = sql_db.connection_info_for("postgres")
-        connection = psycopg2.connect(**info)
-        connection.autocommit = True
-        _state.update(connection=connection, pid=os.getpid())
-    return connection
 
 
 def notify_cron_workers(dbname):
@@ -40,15 +28,12 @@ def notify_cron_workers(dbname):
     with _lock:
         for attempt in (1, 2):
             try:
-                with _connection().cursor() as cr:
+                with kept_connection("postgres", autocommit=True).cursor() as cr:
                     cr.execute(query, [dbname])
                 return True
             except psycopg2.Error:
                 # a connection the server closed (restart, idle timeout): one more try on a new one
-                connection = _state["connection"]
-                _state["connection"] = None
-                if connection is not None and _state["pid"] == os.getpid():
-                    connection.close()
+                forget_kept_connection("postgres", autocommit=True)
                 if attempt == 2:
                     _logger.info("cron workers could not be notified; they wake at their next poll", exc_info=True)
     return False

@@ -13,13 +13,13 @@ Give it a function that opens a database cursor usable as a context manager
 (committing on a clean exit), e.g. an Odoo registry's ``cursor``.
 """
 
-import os
 import threading
 import time
 from contextlib import contextmanager
 
 import psycopg2
 
+from .kept_connections import forget_kept_connection, kept_connection
 from .transactions import begin_read_committed
 
 TABLE_SQL = """
@@ -98,7 +98,6 @@ class SharedAnswerWindow:
 
 
 _kept_lock = threading.Lock()
-_kept = {}  # database name: (process id, connection)
 
 
 @contextmanager
@@ -108,15 +107,8 @@ def kept_cursor(dbname):
     Odoo's pool costs a borrow and a reset each time, two per request. One connection
     per process and database, used by one thread at a time; one the server closed, or
     a parent's after a fork, is replaced."""
-    from odoo.sql_db import connection_info_for
-
     with _kept_lock:
-        pid, connection = _kept.get(dbname, (None, None))
-        if connection is None or connection.closed or pid != os.getpid():
-            # a parent's connection after a fork is left alone: closing it would close it for the parent
-            _dbname, info = connection_info_for(dbname)
-            connection = psycopg2.connect(**info)
-            _kept[dbname] = (os.getpid(), connection)
+        connection = kept_connection(dbname)
         try:
             with connection.cursor() as cr:
                 yield cr
@@ -125,5 +117,5 @@ def kept_cursor(dbname):
             try:
                 connection.rollback()
             except psycopg2.Error:
-                connection.close()  # broken: the next use opens another
+                forget_kept_connection(dbname)  # broken: the next use opens another
             raise

@@ -7,7 +7,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..const import CRONS, MAX_BACK_OFF_SECONDS
+from ..const import MAX_BACK_OFF_SECONDS
 from ..lib.adapter import ChannelError, TransportError
 from ..lib.messages import translated
 from ..lib.retry import call_with_retry
@@ -103,9 +103,7 @@ class MultichannelChannel(models.Model):
         _logger.info("%s: %s comes back in %.1fs (%s fault(s) in a row): %s", self.name, kind, wait, failures, error)
         retry_at = fields.Datetime.now() + timedelta(seconds=wait)
         self.sudo().write({f"{kind}_failures": failures, f"{kind}_retry_at": retry_at})
-        cron = self.env.ref(CRONS[kind], raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger(at=retry_at)
+        self._wake_at(kind, retry_at)
 
     def _recovered(self, kind):
         if self[f"{kind}_failures"] or self[f"{kind}_retry_at"]:

@@ -45,10 +45,9 @@ class MultichannelChannel(models.Model):
 
     def _next_run(self, kind, now):
         """When the ``kind`` run is due next (False: off, or within seconds of a change in real time)."""
-        mode = self[f"{kind}_schedule"]
-        if mode in ("off", "realtime"):
+        minutes = self._schedule_minutes(kind)
+        if not minutes:
             return self[f"{kind}_retry_at"] or False
-        minutes = self[f"{kind}_interval"] if mode == "custom" else SCHEDULE_MINUTES[mode]
         last = self[LAST_RUN_FIELDS[kind]]
         due = max(now, last + timedelta(minutes=minutes)) if last else now
         return max(due, self[f"{kind}_retry_at"] or due)
@@ -93,13 +92,12 @@ class MultichannelChannel(models.Model):
 
     def _is_due(self, kind):
         self.ensure_one()
-        mode = self[f"{kind}_schedule"]
-        if mode == "off":
+        minutes = self._schedule_minutes(kind)
+        if minutes is None:
             return False
         if self[f"{kind}_retry_at"] and self[f"{kind}_retry_at"] > fields.Datetime.now():
             return False  # backing off after a temporary fault; the cron is triggered for then
-        if mode == "realtime":
+        if not minutes:
             return True
-        minutes = self[f"{kind}_interval"] if mode == "custom" else SCHEDULE_MINUTES[mode]
         last = self[LAST_RUN_FIELDS[kind]]
         return not last or fields.Datetime.now() >= last + timedelta(minutes=minutes) - timedelta(seconds=5)

@@ -2,7 +2,7 @@ from contextlib import suppress
 from functools import partial
 from unittest.mock import patch
 
-from odoo.addons.stock_multichannel.lib import cron_wakeup
+from odoo.addons.stock_multichannel.lib import cron_wakeup, kept_connections
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -153,13 +153,9 @@ class TestWakeUp(MultichannelCase):
         self.assertEqual(wake_ups(lambda: Inbox._receive_later(self.channel, "N-3")), (2, 1), "after a run took it")
 
     def test_notifications_share_one_connection(self):
-        self.addCleanup(cron_wakeup._state.update, connection=None, pid=None)
-        previous = cron_wakeup._state["connection"]
-        cron_wakeup._state.update(connection=None, pid=None)
-        if previous is not None:
-            self.addCleanup(previous.close)
-        with patch.object(cron_wakeup.psycopg2, "connect", wraps=cron_wakeup.psycopg2.connect) as connect:
+        kept_connections.forget_kept_connection("postgres", autocommit=True)
+        self.addCleanup(kept_connections.forget_kept_connection, "postgres", autocommit=True)
+        with patch.object(kept_connections.psycopg2, "connect", wraps=kept_connections.psycopg2.connect) as connect:
             sent = [cron_wakeup.notify_cron_workers(self.env.cr.dbname) for _i in range(3)]
-        self.addCleanup(lambda: cron_wakeup._state["connection"] and cron_wakeup._state["connection"].close())
         self.assertEqual(sent, [True, True, True])
         self.assertEqual(connect.call_count, 1)
