@@ -1,5 +1,7 @@
 """Values the core's models, crons and screens share."""
 
+import zlib
+
 # channel schedules
 SCHEDULES = [
     ("off", "Off"),
@@ -20,6 +22,8 @@ CRONS = {
     "status": "stock_multichannel.ir_cron_send_order_statuses",
     "inbox": "stock_multichannel.ir_cron_process_inbox",
 }
+# advisory lock class of a cron's wake-ups (its second key is the cron's id): not a channel lock's
+CRON_WAKEUP_LOCK = zlib.crc32(b"multichannel.cron_wakeup") & 0x7FFFFFFF
 MAX_BACK_OFF_SECONDS = 15 * 60
 # what a cron run may spend before it hands over to its next run (Odoo kills it at 120 s)
 CRON_BUDGET_SECONDS = 60

@@ -1,7 +1,19 @@
 def uninstall_hook(env):
     """The addon switched Odoo's Sales menu on (see views/multichannel_menus.xml): switch it
     back off when nothing else wants it, as Odoo ships it without the Sales app."""
+    drop_cron_wakeups(env)
     sales_app = env["ir.module.module"].search([("name", "=", "sale_management"), ("state", "=", "installed")])
     menu = env.ref("sale.sale_menu_root", raise_if_not_found=False)
     if menu and not sales_app:
         menu.active = False
+
+
+def drop_cron_wakeups(env):
+    """What the crons' wake-ups keep outside Odoo's models (see multichannel_channel_cron)."""
+    env.cr.execute(
+        """
+        DROP FUNCTION IF EXISTS multichannel_wake_cron(integer, integer);
+        DROP TABLE IF EXISTS multichannel_cron_wakeup;
+        DROP SEQUENCE IF EXISTS multichannel_cron_wakeup_serial;
+        """
+    )

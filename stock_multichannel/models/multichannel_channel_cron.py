@@ -7,12 +7,51 @@ from functools import partial
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..const import CRON_BUDGET_SECONDS, CRONS
+from ..const import CRON_BUDGET_SECONDS, CRON_WAKEUP_LOCK, CRONS
 from ..lib.cron_wakeup import notify_cron_workers
 from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS, read_committed
 
 _logger = logging.getLogger(__name__)
+
+# Asks for a wake-up of a cron by the transaction calling it, unless one is pending: a
+# trigger this module inserted (notified after its commit: call_at = write_date), due, and
+# not taken yet by a run (see _consume_wakeups). True when a trigger was inserted.
+#
+# A transaction may count on a pending wake-up only if no run took wake-ups since its
+# snapshot: the serial sequence, which no snapshot hides, tells. The shared lock held
+# until this transaction ends makes the next run's take wait for it, and so drain what
+# it queued. Triggers of Odoo's own (_trigger: a future call_at, notified by nobody when
+# it comes) are never counted on.
+WAKE_CRON_FUNCTION = SQL(
+    """
+    CREATE OR REPLACE FUNCTION multichannel_wake_cron(cron integer, uid integer) RETURNS boolean
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        taken timestamp;
+        taken_serial bigint;
+        moment timestamp := clock_timestamp() AT TIME ZONE 'UTC';
+    BEGIN
+        PERFORM pg_advisory_xact_lock_shared(%(lock)s, cron);
+        SELECT (SELECT w.taken_at FROM multichannel_cron_wakeup w WHERE w.cron_id = cron),
+               (SELECT max(w.taken_serial) FROM multichannel_cron_wakeup w)
+          INTO taken, taken_serial;
+        IF taken_serial = (SELECT last_value FROM multichannel_cron_wakeup_serial) AND EXISTS (
+            SELECT 1 FROM ir_cron_trigger t
+             WHERE t.cron_id = cron AND t.call_at > COALESCE(taken, '-infinity') AND t.call_at <= moment AND t.write_date = t.call_at
+        ) THEN
+            RETURN false;
+        END IF;
+        INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, create_date, write_date)
+        SELECT c.id, moment, uid, uid, now() AT TIME ZONE 'UTC', moment
+          FROM ir_cron c
+         WHERE c.id = cron AND c.active;
+        RETURN FOUND;
+    END
+    $$
+    """,
+    lock=CRON_WAKEUP_LOCK,
+)
 
 
 class MultichannelChannel(models.Model):
@@ -20,15 +59,18 @@ class MultichannelChannel(models.Model):
 
     def init(self):
         result = super().init()
-        # when each cron's run last took its wake-ups (see _consume_wakeups)
+        # when each cron's run last took its wake-ups, and that take's serial (see _consume_wakeups)
         self.env.cr.execute(
             """
             CREATE TABLE IF NOT EXISTS multichannel_cron_wakeup (
                 cron_id integer PRIMARY KEY REFERENCES ir_cron(id) ON DELETE CASCADE,
                 taken_at timestamp NOT NULL
-            )
+            );
+            ALTER TABLE multichannel_cron_wakeup ADD COLUMN IF NOT EXISTS taken_serial bigint;
+            CREATE SEQUENCE IF NOT EXISTS multichannel_cron_wakeup_serial;
             """
         )
+        self.env.cr.execute(WAKE_CRON_FUNCTION)
         return result
 
     @api.model
@@ -117,50 +159,24 @@ class MultichannelChannel(models.Model):
         return CRONS[kind]
 
     @api.model
-    def _trigger_realtime(self, kind):
-        """Wake the ``kind`` cron now instead of at its next tick, unless a wake-up is pending.
+    def _cron_id(self, kind):
+        return self.env["ir.model.data"]._xmlid_to_res_id(self._cron_xmlid(kind), raise_if_not_found=False)
 
-        A wake-up is pending when a trigger of the cron is due and not consumed yet: one
-        asked for earlier in this transaction (savepoints or not), or by another
-        transaction, committed and not yet taken by a run (``_consume_wakeups``). That
-        trigger is locked (key share) until this transaction ends, so a run cannot take
-        it, drain the queue and miss what this transaction commits; one being taken
-        (locked by the run) is skipped and a new one asked for. The cron workers are
-        notified once per transaction, after the commit, on a kept connection.
-        """
-        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(self._cron_xmlid(kind), raise_if_not_found=False)
+    @api.model
+    def _trigger_realtime(self, kind):
+        """Wake the ``kind`` cron now instead of at its next tick, unless a wake-up is pending
+        (see ``multichannel_wake_cron``); the cron workers are notified after the commit."""
+        cron_id = self._cron_id(kind)
         if not cron_id:
             return
+        self.env.cr.execute(SQL("SELECT multichannel_wake_cron(%s, %s)", cron_id, self.env.uid))
+        if self.env.cr.fetchone()[0]:
+            self._notify_cron_workers_after_commit()
+
+    @api.model
+    def _notify_cron_workers_after_commit(self):
+        """Once per transaction, on a kept connection (Odoo's ``_notifydb`` opens a new one)."""
         cr = self.env.cr
-        # one statement: the pending wake-up looked for (and locked), else a trigger of the
-        # active cron inserted, due at this moment to the microsecond: later than the start
-        # of a run in progress, whose end deletes the triggers due before it started
-        # (ir.cron._reschedule_later)
-        cr.execute(
-            SQL(
-                """
-                WITH pending AS (
-                    SELECT t.id FROM ir_cron_trigger t
-                     WHERE t.cron_id = %(cron)s AND t.call_at <= clock_timestamp() AT TIME ZONE 'UTC'
-                       AND t.call_at > COALESCE(
-                           (SELECT taken_at FROM multichannel_cron_wakeup WHERE cron_id = %(cron)s), '-infinity'
-                       )
-                     LIMIT 1
-                       FOR KEY SHARE SKIP LOCKED
-                )
-                INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, create_date, write_date)
-                SELECT c.id, clock_timestamp() AT TIME ZONE 'UTC', %(uid)s, %(uid)s,
-                       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-                  FROM ir_cron c
-                 WHERE c.id = %(cron)s AND c.active AND NOT EXISTS (SELECT 1 FROM pending)
-                RETURNING id
-                """,
-                cron=cron_id,
-                uid=self.env.uid,
-            )
-        )
-        if not cr.rowcount:
-            return
         if "multichannel.notify" not in cr.postcommit.data:
             cr.postcommit.data["multichannel.notify"] = True
             cr.postcommit.add(partial(notify_cron_workers, cr.dbname))
@@ -180,41 +196,36 @@ class MultichannelChannel(models.Model):
     def _consume_wakeups(self, kind):
         """A run of the ``kind`` cron starts: the wake-ups asked for until now are taken.
 
-        Run before the queue is drained, so whatever a transaction commits after this
-        point asks for (and gets) a new wake-up; a transaction still holding a pending
-        trigger (see ``_trigger_realtime``) is waited for, and its requests drained: the
-        crons commit before they drain (``read_committed``), so the drain sees them.
+        Run before the queue is drained. The cron's wake-up lock waits for every
+        transaction that counted on a pending wake-up to end (the crons commit before
+        they drain, so the drain sees what they queued); the serial taken tells those
+        that began before this moment, and still look at the cron through their
+        snapshot, that the wake-up they see pending may be taken already.
 
         The triggers themselves are left to Odoo, whose scheduler deletes those due
         before the run started once the run ends: deleting them here as well made its
-        delete fail ("could not serialize access due to concurrent delete"). Locking
-        them only waits for their holders; the moment they were taken is kept instead.
+        delete fail ("could not serialize access due to concurrent delete").
         """
-        cron = self.env.ref(self._cron_xmlid(kind), raise_if_not_found=False)
-        if not cron:
+        cron_id = self._cron_id(kind)
+        if not cron_id:
             return
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(
                     SQL(
                         """
-                        SELECT id FROM ir_cron_trigger
-                         WHERE cron_id = %(cron)s AND call_at <= clock_timestamp() AT TIME ZONE 'UTC'
-                           FOR UPDATE
+                        SELECT pg_advisory_xact_lock(%(lock)s, %(cron)s);
+                        INSERT INTO multichannel_cron_wakeup (cron_id, taken_at, taken_serial)
+                        VALUES (%(cron)s, clock_timestamp() AT TIME ZONE 'UTC',
+                                nextval('multichannel_cron_wakeup_serial'))
+                        ON CONFLICT (cron_id) DO UPDATE
+                           SET taken_at = EXCLUDED.taken_at, taken_serial = EXCLUDED.taken_serial
                         """,
-                        cron=cron.id,
+                        lock=CRON_WAKEUP_LOCK,
+                        cron=cron_id,
                     ),
                     log_exceptions=False,
                 )
         except CONCURRENT_ERRORS:
+            # its serial was drawn all the same: whoever relies on a pending wake-up asks anew
             _logger.info("%s wake-ups taken by another run at the same moment", kind)
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO multichannel_cron_wakeup (cron_id, taken_at)
-                VALUES (%(cron)s, clock_timestamp() AT TIME ZONE 'UTC')
-                ON CONFLICT (cron_id) DO UPDATE SET taken_at = EXCLUDED.taken_at
-                """,
-                cron=cron.id,
-            )
-        )

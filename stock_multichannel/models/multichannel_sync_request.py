@@ -43,12 +43,14 @@ class MultichannelSyncRequest(models.Model):
         ``channel_moved_ids`` are (channel id, product id) pairs whose listing the channel
         changed by itself: their shown quantity is forgotten when the request is drained.
         Only inserts into the request queue: no lock on listing rows, so stock
-        operations never wait on a push in progress. Wakes the push cron when a
-        real-time channel is concerned.
+        operations never wait on a push in progress. Wakes the push cron in the same
+        statement when a real-time channel is concerned.
         """
         if not product_ids and not pricelist_ids and not channel_ids:
             return
         moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
+        Channel = self.env["multichannel.channel"]
+        cron_id = Channel._cron_id(kind)
         self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
         self.env["multichannel.channel"].flush_model(["active", "pricelist_id", f"{kind}_schedule"])
         # by product through the listings' product index; a condition on either table
@@ -82,7 +84,7 @@ class MultichannelSyncRequest(models.Model):
                                AND r.transaction_id = txid_current() AND (r.channel_moved OR NOT q.moved))
                     RETURNING binding_id
                 )
-                SELECT bool_or(%(schedule)s = 'realtime')
+                SELECT CASE WHEN bool_or(%(schedule)s = 'realtime') THEN %(wake)s ELSE false END
                   FROM inserted i
                   JOIN multichannel_product_binding b ON b.id = i.binding_id
                   JOIN multichannel_channel c ON c.id = b.channel_id
@@ -93,10 +95,12 @@ class MultichannelSyncRequest(models.Model):
                 sync=SQL.identifier("b", f"{kind}_sync"),
                 matching=matching,
                 schedule=SQL.identifier("c", f"{kind}_schedule"),
+                # only called when a listing in real time was queued
+                wake=SQL("multichannel_wake_cron(%s, %s)", cron_id, self.env.uid) if cron_id else SQL("false"),
             )
         )
         if self.env.cr.fetchone()[0]:
-            self.env["multichannel.channel"]._trigger_realtime(kind)
+            Channel._notify_cron_workers_after_commit()
 
     @api.model
     def _queue_stock_at_commit(self, product_ids, cause="stock change", moved_on_channel=None):

@@ -224,3 +224,43 @@ class TestConcurrency(TransactionCase):
                 "UPDATE multichannel_product_binding SET stock_pending = true, pushed_qty = 0 WHERE id = %s",
                 (listing.id,),
             )
+
+    def test_a_change_begun_before_a_run_took_its_wake_up_wakes_the_next_run(self):
+        """A stock change whose transaction began before a run took the pending wake-up and
+        drained the queue: it cannot count on that wake-up, whether the run is still going or
+        over (Odoo then deleted its trigger). It asks for a new one, and its commit is never
+        refused for the trigger it saw."""
+        cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
+        for run_over in (False, True):
+            with self.subTest(run_over=run_over), self.db.cursor() as change:
+                with self.db.cursor() as earlier:
+                    self._env(earlier)["multichannel.sync.request"]._queue("stock", "earlier", [self.product_id])
+                    earlier.commit()  # pylint: disable=invalid-commit
+                change.execute("SELECT 1 FROM multichannel_product_binding")  # its snapshot
+                with self.db.cursor() as run:
+                    env = self._env(run)
+                    env["multichannel.channel"]._consume_wakeups("stock")
+                    run.commit()  # pylint: disable=invalid-commit
+                    env["multichannel.sync.request"]._drain(env["multichannel.channel"].browse(self.channel_id), "stock")
+                    if run_over:  # what Odoo's scheduler does when a run ends
+                        run.execute(
+                            "DELETE FROM ir_cron_trigger WHERE cron_id = %s AND call_at < now() AT TIME ZONE 'UTC'",
+                            [cron_id],
+                        )
+                    run.commit()  # pylint: disable=invalid-commit
+                self._env(change)["multichannel.sync.request"]._queue("stock", "later", [self.product_id])
+                change.commit()  # pylint: disable=invalid-commit
+                change.execute(
+                    """
+                    SELECT count(*) FROM ir_cron_trigger t
+                      JOIN multichannel_cron_wakeup w ON w.cron_id = t.cron_id
+                     WHERE t.cron_id = %s AND t.call_at > w.taken_at
+                    """,
+                    [cron_id],
+                )
+                self.assertEqual(change.fetchone()[0], 1, "a wake-up the next run takes")
+                change.execute("SELECT cause FROM multichannel_sync_request")
+                self.assertEqual(change.fetchall(), [("later",)], "what the next run drains")
+                change.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+                change.execute("DELETE FROM multichannel_sync_request")
+                change.commit()  # pylint: disable=invalid-commit
