@@ -38,7 +38,8 @@ WAKE_CRON_FUNCTION = SQL(
           INTO taken, taken_serial;
         IF taken_serial = (SELECT last_value FROM multichannel_cron_wakeup_serial) AND EXISTS (
             SELECT 1 FROM ir_cron_trigger t
-             WHERE t.cron_id = cron AND t.call_at > COALESCE(taken, '-infinity') AND t.call_at <= moment AND t.write_date = t.call_at
+             WHERE t.cron_id = cron AND t.write_date = t.call_at
+               AND t.call_at > COALESCE(taken, '-infinity') AND t.call_at <= moment
         ) THEN
             RETURN false;
         END IF;

@@ -241,7 +241,8 @@ class TestConcurrency(TransactionCase):
                     env = self._env(run)
                     env["multichannel.channel"]._consume_wakeups("stock")
                     run.commit()  # pylint: disable=invalid-commit
-                    env["multichannel.sync.request"]._drain(env["multichannel.channel"].browse(self.channel_id), "stock")
+                    channel = env["multichannel.channel"].browse(self.channel_id)
+                    env["multichannel.sync.request"]._drain(channel, "stock")
                     if run_over:  # what Odoo's scheduler does when a run ends
                         run.execute(
                             "DELETE FROM ir_cron_trigger WHERE cron_id = %s AND call_at < now() AT TIME ZONE 'UTC'",
