@@ -30,9 +30,10 @@ WAKE_CRON_FUNCTION = SQL(
     DECLARE
         taken timestamp;
         taken_serial bigint;
-        moment timestamp := clock_timestamp() AT TIME ZONE 'UTC';
+        moment timestamp;
     BEGIN
         PERFORM pg_advisory_xact_lock_shared(%(lock)s, cron);
+        moment := clock_timestamp() AT TIME ZONE 'UTC';
         SELECT (SELECT w.taken_at FROM multichannel_cron_wakeup w WHERE w.cron_id = cron),
                (SELECT max(w.taken_serial) FROM multichannel_cron_wakeup w)
           INTO taken, taken_serial;
