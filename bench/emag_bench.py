@@ -1,6 +1,6 @@
 """eMAG benchmark: offers pushed and orders imported per second against the simulator.
 
-    python3 bench/emag_bench.py [--offers 2000] [--orders 200] [--limited 0]
+    python3 bench/emag_bench.py [--offers 2000] [--orders 200] [--limited 0] [--rounds 5]
 
 Creates a throw-away database with the addons, then measures in one run:
 - the simulator's own cost: raw HTTP calls of 50-offer batches, no Odoo;
@@ -10,7 +10,7 @@ Creates a throw-away database with the addons, then measures in one run:
 - importing M new orders (acknowledge, re-read, sale order confirmed), the same two ways;
 - Odoo's bare ``sale.order.create`` + ``action_confirm`` of the same orders (same
   customers, lines, prices and taxes, one commit each, as the import): the baseline of
-  the import.
+  the import, measured in ``--rounds`` blocks alternating with the unthrottled import's.
 Prints the figures and their ratios to the simulator's cost and to the baseline, Odoo's
 own time per pushed listing (the push's time without its calls to the simulator) and
 the process's memory before and after the push.
@@ -164,13 +164,14 @@ def measure(registry, args):
         throttled = len([e for e in sim.log if e.get("status") == 429])
         return args.offers / elapsed, calls, throttled, sim.max_rate("other"), elapsed, memory_before, memory_after
 
-    def import_orders(limited):
+    def import_orders(limited, count):
+        """``count`` new orders placed on eMAG and imported: (seconds, sale orders created)."""
         rate = 12 if limited else unlimited
         sim.rates["order"] = rate
         sim.windows.clear()
         ratelimit.LIMITS["order"] = rate
         ratelimit._limiters.clear()
-        for index in range(args.orders):
+        for index in range(count):
             sim.place_order([(index % args.offers + 1, 1)])
         with registry.cursor() as cr:
             env = api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -184,12 +185,13 @@ def measure(registry, args):
                     channel._import_orders(auto_commit=True)
                 elapsed = time.perf_counter() - started
                 if not limited:
-                    import_phases.update(phases.spent, orders=args.orders)
+                    add_phases(import_phases, phases.spent, count)
             created = env["sale.order"].search_count([("multichannel_channel_id", "=", channel_id)]) - before
-        return created / elapsed, created
+        return elapsed, created
 
     def bare_orders(count):
-        """Odoo's own create + confirm of the last ``count`` imported orders, one commit each."""
+        """Odoo's own create + confirm of the last ``count`` imported orders, one commit each:
+        (seconds, orders)."""
         with registry.cursor() as cr:
             env = api.Environment(cr, odoo.SUPERUSER_ID, {})
             imported = env["sale.order"].search(
@@ -233,16 +235,43 @@ def measure(registry, args):
                 with harness.PhaseTimer(env, PHASES) as phases:
                     create_and_confirm()
                 elapsed = time.perf_counter() - started
-                bare_phases.update(phases.spent, orders=len(copies))
-        return len(copies) / elapsed
+                add_phases(bare_phases, phases.spent, len(copies))
+        return elapsed, len(copies)
+
+    def add_phases(total, spent, orders):
+        for key, seconds in spent.items():
+            total[key] = total.get(key, 0.0) + seconds
+        total["orders"] = total.get("orders", 0) + orders
+
+    def paired_import_rounds():
+        """The import and the bare create + confirm in alternating blocks (after a block of
+        each to warm up), so that both see the same machine, the same caches and a sale
+        order table of the same size: (orders/s imported, sale orders, bare orders/s)."""
+        block = max(1, args.orders // args.rounds)
+        import_orders(False, min(5, block))
+        bare_orders(min(5, block))
+        import_phases.clear()
+        bare_phases.clear()
+        spent = {"import": 0.0, "bare": 0.0}
+        done = {"import": 0, "bare": 0}
+        for index in range(args.rounds):
+            # the bare side copies the last block imported: first or second in turn
+            sides = ("import", "bare") if index % 2 == 0 else ("bare", "import")
+            for side in sides:
+                elapsed, count = import_orders(False, block) if side == "import" else bare_orders(block)
+                spent[side] += elapsed
+                done[side] += count
+        return done["import"] / spent["import"], done["import"], done["bare"] / spent["bare"]
 
     import_phases, bare_phases, push_phases = {}, {}, {}
     raw_offer, raw_order_call = raw_cost()
     limited_push = push(limited=True) if args.limited else (0, 0, 0, 0)
     free_push = push(limited=False)
-    limited_orders = import_orders(limited=True) if args.limited else (0, 0)
-    free_orders = import_orders(limited=False)
-    bare = bare_orders(free_orders[1])
+    if args.limited:
+        elapsed, created = import_orders(True, args.orders)
+        limited_orders = (created / elapsed, created)
+    free_rate, free_created, bare = paired_import_rounds()
+    free_orders = (free_rate, free_created)
     sim.stop()
     raw_call = raw_offer * 50
     odoo_per_listing = (free_push[4] - free_push[1] * raw_call) / args.offers
@@ -305,5 +334,5 @@ def measure(registry, args):
 
 
 if __name__ == "__main__":
-    options = harness.parse(__doc__, offers=2000, orders=200, limited=1, profile=0)
+    options = harness.parse(__doc__, offers=2000, orders=200, limited=1, profile=0, rounds=5)
     harness.run(__file__, options, "stock_multichannel_emag", measure)

@@ -24,6 +24,8 @@ CRONS = {
 }
 # advisory lock class of a cron's wake-ups (its second key is the cron's id): not a channel lock's
 CRON_WAKEUP_LOCK = zlib.crc32(b"multichannel.cron_wakeup") & 0x7FFFFFFF
+# a wake-up for later is notified this long after it is due
+NOTIFY_MARGIN_SECONDS = 0.05
 MAX_BACK_OFF_SECONDS = 15 * 60
 # what a cron run may spend before it hands over to its next run (Odoo kills it at 120 s)
 CRON_BUDGET_SECONDS = 60

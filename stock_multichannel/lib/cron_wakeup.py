@@ -37,3 +37,17 @@ def notify_cron_workers(dbname):
                 if attempt == 2:
                     _logger.info("cron workers could not be notified; they wake at their next poll", exc_info=True)
     return False
+
+
+def notify_cron_workers_later(dbname, delay):
+    """NOTIFY the cron workers of ``dbname`` in ``delay`` seconds, from a timer thread.
+
+    A trigger due in a moment (a retry after a back-off) notifies nobody when it comes:
+    the workers would see it at their next poll, up to a minute later. The timer waits in
+    a thread of its own, never in a cron worker; it is lost with the process, and the
+    workers' poll still comes then.
+    """
+    timer = threading.Timer(max(0.0, delay), notify_cron_workers, [dbname])
+    timer.daemon = True
+    timer.start()
+    return timer

@@ -2,13 +2,14 @@
 
 import logging
 import time
+from datetime import datetime, timezone
 from functools import partial
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..const import CRON_BUDGET_SECONDS, CRON_WAKEUP_LOCK, CRONS
-from ..lib.cron_wakeup import notify_cron_workers
+from ..const import CRON_BUDGET_SECONDS, CRON_WAKEUP_LOCK, CRONS, NOTIFY_MARGIN_SECONDS
+from ..lib.cron_wakeup import notify_cron_workers, notify_cron_workers_later
 from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS, read_committed
 
@@ -186,11 +187,15 @@ class MultichannelChannel(models.Model):
     @api.model
     def _wake_at(self, kind, at):
         """Wake the ``kind`` cron at ``at``: now through ``_trigger_realtime`` when it is due
-        already, else with a trigger of Odoo's for then (a future trigger notifies nobody)."""
+        already, else with a trigger of Odoo's for then, and the cron workers notified then
+        (Odoo's future trigger notifies nobody: it waited for their next poll)."""
         if at and at > fields.Datetime.now():
             cron = self.env.ref(self._cron_xmlid(kind), raise_if_not_found=False)
             if cron:
                 cron.sudo()._trigger(at)
+                # a moment after the trigger is due: the workers look for call_at <= now()
+                delay = (at - datetime.now(timezone.utc).replace(tzinfo=None)).total_seconds() + NOTIFY_MARGIN_SECONDS
+                self.env.cr.postcommit.add(partial(notify_cron_workers_later, self.env.cr.dbname, delay))
         else:
             self._trigger_realtime(kind)
 

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+from odoo.tools.sql import create_index, drop_index
 
 from ..const import ENGINE_FIELDS, LISTING_STATES
 from ..lib.adapter import ListingExtra
@@ -16,7 +17,8 @@ class MultichannelProductBinding(models.Model):
     _rec_name = "product_id"
     _check_company_auto = True
 
-    channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="cascade", index=True)
+    # indexed by the (channel, product) unique index and the partial indexes of init()
+    channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="cascade")
     company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
     product_id = fields.Many2one(
         "product.product",
@@ -37,8 +39,8 @@ class MultichannelProductBinding(models.Model):
 
     stock_sync = fields.Boolean("Sync Stock", default=True)
     price_sync = fields.Boolean("Sync Price", default=True)
-    stock_pending = fields.Boolean(default=True, index=True, readonly=True, copy=False)
-    price_pending = fields.Boolean(default=True, index=True, readonly=True, copy=False)
+    stock_pending = fields.Boolean(default=True, readonly=True, copy=False)
+    price_pending = fields.Boolean(default=True, readonly=True, copy=False)
     stock_cause = fields.Char(readonly=True, copy=False)
     price_cause = fields.Char(readonly=True, copy=False)
     stock_requested_at = fields.Datetime(readonly=True, copy=False, help="The oldest stock change not pushed yet.")
@@ -59,7 +61,7 @@ class MultichannelProductBinding(models.Model):
     )
     price_pushed_at = fields.Datetime(readonly=True, copy=False)
     currency_id = fields.Many2one(related="channel_id.currency_id")
-    state = fields.Selection(LISTING_STATES, default="pending", required=True, readonly=True, copy=False, index=True)
+    state = fields.Selection(LISTING_STATES, default="pending", required=True, readonly=True, copy=False)
     drift_found_at = fields.Datetime(
         readonly=True,
         copy=False,
@@ -88,6 +90,20 @@ class MultichannelProductBinding(models.Model):
         ("product_uniq", "unique(channel_id, product_id)", "A product is listed once per channel."),
         ("external_id_uniq", "unique(channel_id, external_id)", "This external ID is already listed on the channel."),
     ]
+
+    def init(self):
+        # The push settles listings by the thousand: an index on each of these columns took
+        # a new entry at every settle. Partial indexes hold only the listings still waiting
+        # or in error (what the push, the dashboard and the filters look for), so a listing
+        # settled in sync leaves them alone.
+        for column in ("channel_id", "stock_pending", "price_pending", "state"):
+            drop_index(self.env.cr, f"{self._table}__{column}_index", self._table)
+        for name, where in (
+            ("stock_waiting", "stock_pending"),
+            ("price_waiting", "price_pending"),
+            ("in_error", "state = 'error'"),
+        ):
+            create_index(self.env.cr, f"{self._table}_{name}_index", self._table, ["channel_id"], where=where)
 
     @api.depends("channel_id", "product_id")
     def _compute_targets(self):

@@ -1,4 +1,7 @@
+import select
 import threading
+import time
+from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api, sql_db
@@ -265,3 +268,32 @@ class TestConcurrency(TransactionCase):
                 change.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
                 change.execute("DELETE FROM multichannel_sync_request")
                 change.commit()  # pylint: disable=invalid-commit
+
+    def test_a_retry_in_a_moment_notifies_the_cron_workers_then(self):
+        """A channel backing off for a second: Odoo's trigger for then notifies nobody, so the
+        cron workers saw it at their next poll, up to a minute later. They are notified
+        when it is due, not before."""
+        cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
+        listener = sql_db.db_connect("postgres").cursor()
+        self.addCleanup(listener.close)
+        listener.execute("LISTEN cron_trigger")
+        listener.commit()  # pylint: disable=invalid-commit
+        connection = listener._cnx
+        with self.db.cursor() as cr:
+            at = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=0.8)
+            self._env(cr)["multichannel.channel"]._wake_at("stock", at)
+            cr.execute("SELECT call_at FROM ir_cron_trigger WHERE cron_id = %s ORDER BY id DESC LIMIT 1", [cron_id])
+            self.assertAlmostEqual(cr.fetchone()[0], at, delta=timedelta(seconds=1), msg="the trigger the workers run")
+            committed = time.monotonic()
+        heard = None
+        while heard is None and time.monotonic() - committed < 10:
+            select.select([connection], [], [], 0.2)
+            connection.poll()
+            while connection.notifies:
+                if connection.notifies.pop(0).payload == self.env.cr.dbname:
+                    heard = time.monotonic() - committed
+        with self.db.cursor() as cr:
+            cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+        self.assertIsNotNone(heard, "the cron workers were notified")
+        self.assertGreater(heard, 0.5, "not before the trigger is due")
+        self.assertLess(heard, 3.0)

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.addons.stock_multichannel.tests.common import MultichannelCase, order_data
 from odoo.tests import tagged
@@ -68,6 +70,37 @@ class TestKits(MultichannelCase):
         self.channel._push("stock")
         self.assertEqual(self.remote.stock["ext-set"], 6)
         self.assertEqual(self.remote.stock["ext-desk"], 6)
+
+    def test_a_product_in_no_kit_is_queued_without_looking_for_kits(self):
+        """Most products are in no kit: one statement tells, and the queue leaves out the
+        two searches for their kits and components; a kit's component, a kit, and a kit
+        of every variant of a product still count as they should, an archived kit not."""
+        self._listing(self.lamp, "ext-lamp")
+        Product = type(self.env["product.product"])
+        Queue = self.env["multichannel.sync.request"]
+        looked = []
+        original = Product._multichannel_kits_using
+
+        def kits_using(products):
+            looked.append(products)
+            return original(products)
+
+        def queued_at_commit(product):
+            self._forget_requests()
+            self._deliver(product, 1)
+            with patch.object(Product, "_multichannel_kits_using", kits_using):
+                self._changes_committed()
+            return self._requested()
+
+        self.assertEqual(queued_at_commit(self.lamp), {"LAMP"})
+        self.assertEqual(looked, [], "in no kit: no search for kits")
+        self.assertEqual(queued_at_commit(self.desk), {"DESK", "SET"})
+        self.assertEqual(len(looked), 1, "a kit's component: its kits looked for")
+        self.assertTrue(Queue._any_in_kits(self.office_set.ids), "a kit")
+        self.office_bom.active = False
+        self.assertFalse(Queue._any_in_kits((self.desk | self.office_set).ids), "an archived kit counts for none")
+        self.office_bom.write({"active": True, "product_id": False})  # a kit of every variant of the set
+        self.assertTrue(Queue._any_in_kits(self.office_set.ids))
 
     def test_changing_the_bill_of_materials_queues_the_kit(self):
         self._forget_requests()
