@@ -9,9 +9,12 @@ def uninstall_hook(env):
 
 
 def drop_cron_wakeups(env):
-    """What the crons' wake-ups keep outside Odoo's models (see multichannel_channel_cron)."""
+    """What the queue and the crons' wake-ups keep outside Odoo's models (see
+    multichannel_sync_request and multichannel_channel_cron)."""
     env.cr.execute(
         """
+        DROP FUNCTION IF EXISTS multichannel_queue(varchar, varchar, integer[], integer[], integer[], text[],
+                                                   integer, integer);
         DROP FUNCTION IF EXISTS multichannel_wake_cron(integer, integer);
         DROP TABLE IF EXISTS multichannel_cron_wakeup;
         DROP SEQUENCE IF EXISTS multichannel_cron_wakeup_serial;

@@ -156,6 +156,13 @@ class TestMenus(MultichannelCase):
         uninstall_hook(self.env)
         sales_app = self.env["ir.module.module"].search([("name", "=", "sale_management")]).state == "installed"
         self.assertEqual(self.env.ref("sale.sale_menu_root").active, sales_app)
+        self.env.cr.execute(
+            """
+            SELECT to_regproc('multichannel_queue'), to_regproc('multichannel_wake_cron'),
+                   to_regclass('multichannel_cron_wakeup'), to_regclass('multichannel_cron_wakeup_serial')
+            """
+        )
+        self.assertEqual(self.env.cr.fetchone(), (None, None, None, None), "nothing of the addon's left in SQL")
 
     def test_every_list_explains_its_empty_state(self):
         for screen in self.SCREENS + ("action_multichannel_ledger",):
