@@ -24,6 +24,9 @@ CRONS = {
 }
 # advisory lock class of a cron's wake-ups (its second key is the cron's id): not a channel lock's
 CRON_WAKEUP_LOCK = zlib.crc32(b"multichannel.cron_wakeup") & 0x7FFFFFFF
+# each cron's sequence of takes (its id appended), and how long a take waits for the lock
+WAKEUP_SERIAL_PREFIX = "multichannel_cron_wakeup_serial_"
+WAKEUP_TAKE_WAIT_MS = 500
 # a wake-up for later is notified this long after it is due
 NOTIFY_MARGIN_SECONDS = 0.05
 MAX_BACK_OFF_SECONDS = 15 * 60

@@ -1,3 +1,8 @@
+from odoo.tools import SQL
+
+from .const import WAKEUP_SERIAL_PREFIX
+
+
 def uninstall_hook(env):
     """The addon switched Odoo's Sales menu on (see views/multichannel_menus.xml): switch it
     back off when nothing else wants it, as Odoo ships it without the Sales app."""
@@ -9,14 +14,15 @@ def uninstall_hook(env):
 
 
 def drop_cron_wakeups(env):
-    """What the queue and the crons' wake-ups keep outside Odoo's models (see
-    multichannel_sync_request and multichannel_channel_cron)."""
+    """What the crons' wake-ups keep outside Odoo's models (see multichannel_channel_cron)."""
     env.cr.execute(
         """
-        DROP FUNCTION IF EXISTS multichannel_queue(varchar, varchar, integer[], integer[], integer[], text[],
-                                                   integer, integer);
         DROP FUNCTION IF EXISTS multichannel_wake_cron(integer, integer);
         DROP TABLE IF EXISTS multichannel_cron_wakeup;
-        DROP SEQUENCE IF EXISTS multichannel_cron_wakeup_serial;
         """
     )
+    env.cr.execute(
+        "SELECT relname FROM pg_class WHERE relkind = 'S' AND starts_with(relname, %s)", [WAKEUP_SERIAL_PREFIX]
+    )
+    for (name,) in env.cr.fetchall():
+        env.cr.execute(SQL("DROP SEQUENCE %s", SQL.identifier(name)))

@@ -2,13 +2,22 @@
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
+
+import psycopg2
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..const import CRON_BUDGET_SECONDS, CRON_WAKEUP_LOCK, CRONS, NOTIFY_MARGIN_SECONDS
+from ..const import (
+    CRON_BUDGET_SECONDS,
+    CRON_WAKEUP_LOCK,
+    CRONS,
+    NOTIFY_MARGIN_SECONDS,
+    WAKEUP_SERIAL_PREFIX,
+    WAKEUP_TAKE_WAIT_MS,
+)
 from ..lib.cron_wakeup import notify_cron_workers, notify_cron_workers_later
 from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS, read_committed
@@ -16,14 +25,15 @@ from ..lib.transactions import CONCURRENT_ERRORS, read_committed
 _logger = logging.getLogger(__name__)
 
 # Asks for a wake-up of a cron by the transaction calling it, unless one is pending: a
-# trigger this module inserted (notified after its commit: call_at = write_date), due, and
-# not taken yet by a run (see _consume_wakeups). True when a trigger was inserted.
+# trigger this function inserted (notified after its commit: call_at = write_date), due,
+# and not taken yet by a run (see _consume_wakeups). True when a trigger was inserted.
 #
-# A transaction may count on a pending wake-up only if no run took wake-ups since its
-# snapshot: the serial sequence, which no snapshot hides, tells. The shared lock held
-# until this transaction ends makes the next run's take wait for it, and so drain what
-# it queued. Triggers of Odoo's own (_trigger: a future call_at, notified by nobody when
-# it comes) are never counted on.
+# A transaction may count on a pending wake-up only if no run of the cron took wake-ups
+# since its snapshot: the cron's serial sequence, which no snapshot hides, tells. The
+# shared lock held until this transaction ends makes the next run's take wait for it,
+# and so drain what it queued; while a take waits for that lock (a long transaction
+# holds it), the lock is not granted and a trigger is asked for instead: inserting one
+# never waits. Triggers of Odoo's own (_trigger: for later) are never counted on.
 WAKE_CRON_FUNCTION = SQL(
     """
     CREATE OR REPLACE FUNCTION multichannel_wake_cron(cron integer, uid integer) RETURNS boolean
@@ -33,18 +43,19 @@ WAKE_CRON_FUNCTION = SQL(
         taken_serial bigint;
         moment timestamp;
     BEGIN
-        PERFORM pg_advisory_xact_lock_shared(%(lock)s, cron);
-        moment := clock_timestamp() AT TIME ZONE 'UTC';
-        SELECT (SELECT w.taken_at FROM multichannel_cron_wakeup w WHERE w.cron_id = cron),
-               (SELECT max(w.taken_serial) FROM multichannel_cron_wakeup w)
-          INTO taken, taken_serial;
-        IF taken_serial = (SELECT last_value FROM multichannel_cron_wakeup_serial) AND EXISTS (
-            SELECT 1 FROM ir_cron_trigger t
-             WHERE t.cron_id = cron AND t.write_date = t.call_at
-               AND t.call_at > COALESCE(taken, '-infinity') AND t.call_at <= moment
-        ) THEN
-            RETURN false;
+        IF pg_try_advisory_xact_lock_shared(%(lock)s, cron) THEN
+            SELECT w.taken_at, w.taken_serial INTO taken, taken_serial
+              FROM multichannel_cron_wakeup w
+             WHERE w.cron_id = cron;
+            moment := clock_timestamp() AT TIME ZONE 'UTC';
+            IF taken_serial = pg_sequence_last_value(to_regclass(%(serial)s || cron)) AND EXISTS (
+                SELECT 1 FROM ir_cron_trigger t
+                 WHERE t.cron_id = cron AND t.write_date = t.call_at AND t.call_at > taken AND t.call_at <= moment
+            ) THEN
+                RETURN false;
+            END IF;
         END IF;
+        moment := clock_timestamp() AT TIME ZONE 'UTC';
         INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, create_date, write_date)
         SELECT c.id, moment, uid, uid, now() AT TIME ZONE 'UTC', moment
           FROM ir_cron c
@@ -54,6 +65,7 @@ WAKE_CRON_FUNCTION = SQL(
     $$
     """,
     lock=CRON_WAKEUP_LOCK,
+    serial=WAKEUP_SERIAL_PREFIX,
 )
 
 
@@ -70,7 +82,6 @@ class MultichannelChannel(models.Model):
                 taken_at timestamp NOT NULL
             );
             ALTER TABLE multichannel_cron_wakeup ADD COLUMN IF NOT EXISTS taken_serial bigint;
-            CREATE SEQUENCE IF NOT EXISTS multichannel_cron_wakeup_serial;
             """
         )
         self.env.cr.execute(WAKE_CRON_FUNCTION)
@@ -205,9 +216,12 @@ class MultichannelChannel(models.Model):
 
         Run before the queue is drained. The cron's wake-up lock waits for every
         transaction that counted on a pending wake-up to end (the crons commit before
-        they drain, so the drain sees what they queued); the serial taken tells those
-        that began before this moment, and still look at the cron through their
-        snapshot, that the wake-up they see pending may be taken already.
+        they drain, so the drain sees what they queued); the serial drawn from the cron's
+        sequence tells those that began before this moment, and still look at the cron
+        through their snapshot, that the wake-up they see pending may be taken already.
+        A transaction holding the lock longer than a moment (a long one) is not waited
+        for: this run drains what is committed and the next one, in a moment, what that
+        transaction commits.
 
         The triggers themselves are left to Odoo, whose scheduler deletes those due
         before the run started once the run ends: deleting them here as well made its
@@ -216,23 +230,35 @@ class MultichannelChannel(models.Model):
         cron_id = self._cron_id(kind)
         if not cron_id:
             return
+        serial = f"{WAKEUP_SERIAL_PREFIX}{cron_id}"
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(
                     SQL(
                         """
+                        CREATE SEQUENCE IF NOT EXISTS %(serial)s;
+                        SET LOCAL lock_timeout = %(wait)s;
                         SELECT pg_advisory_xact_lock(%(lock)s, %(cron)s);
+                        SET LOCAL lock_timeout TO DEFAULT;
                         INSERT INTO multichannel_cron_wakeup (cron_id, taken_at, taken_serial)
-                        VALUES (%(cron)s, clock_timestamp() AT TIME ZONE 'UTC',
-                                nextval('multichannel_cron_wakeup_serial'))
+                        VALUES (%(cron)s, clock_timestamp() AT TIME ZONE 'UTC', nextval(%(serial_name)s::regclass))
                         ON CONFLICT (cron_id) DO UPDATE
                            SET taken_at = EXCLUDED.taken_at, taken_serial = EXCLUDED.taken_serial
                         """,
+                        serial=SQL.identifier(serial),
+                        serial_name=serial,
+                        wait=SQL(str(int(WAKEUP_TAKE_WAIT_MS))),
                         lock=CRON_WAKEUP_LOCK,
                         cron=cron_id,
                     ),
                     log_exceptions=False,
                 )
-        except CONCURRENT_ERRORS:
-            # its serial was drawn all the same: whoever relies on a pending wake-up asks anew
-            _logger.info("%s wake-ups taken by another run at the same moment", kind)
+        except CONCURRENT_ERRORS as error:
+            # not taken: whoever counts on a pending wake-up may commit after this run's
+            # drain, and Odoo deletes that trigger when the run ends; the next run, in a
+            # moment, takes them
+            if isinstance(error, psycopg2.errors.LockNotAvailable):
+                _logger.info("%s wake-ups held by a transaction still going; the next run takes them", kind)
+            else:
+                _logger.info("%s wake-ups taken by another run at the same moment", kind)
+            self._wake_at(kind, fields.Datetime.now() + timedelta(seconds=1))

@@ -9,62 +9,6 @@ from odoo.tools import SQL
 _HELD = weakref.WeakKeyDictionary()
 
 
-# Queues ``queue_kind`` ('stock' or 'price') for the listings of these products, pricelists
-# or channels (each looked for through its own index: a condition on either table would
-# read every listing), once per listing and kind per transaction: a row this transaction
-# queued already (at an earlier savepoint, say) is enough, unless this one also says the
-# channel moved the listing; a row rolled back with its savepoint is queued again. Wakes
-# the kind's cron when a listing of a real-time channel was queued. True when the cron
-# workers are to be notified. A function, so that each connection plans it once.
-QUEUE_FUNCTION = SQL(
-    """
-    CREATE OR REPLACE FUNCTION multichannel_queue(
-        queue_kind varchar, queue_cause varchar, product_ids integer[], pricelist_ids integer[],
-        channel_ids integer[], moved_pairs text[], cron integer, uid integer
-    ) RETURNS boolean
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        realtime boolean;
-    BEGIN
-        WITH requested AS (
-            SELECT b.id, (b.channel_id || '-' || b.product_id) = ANY(moved_pairs) AS moved
-              FROM multichannel_product_binding b
-              JOIN multichannel_channel c ON c.id = b.channel_id
-             WHERE b.active AND c.active
-               AND CASE WHEN queue_kind = 'stock' THEN b.stock_sync ELSE b.price_sync END
-               AND b.id IN (SELECT l.id FROM multichannel_product_binding l WHERE l.product_id = ANY(product_ids)
-                            UNION
-                            SELECT l.id FROM multichannel_product_binding l
-                              JOIN multichannel_channel lc ON lc.id = l.channel_id
-                             WHERE lc.pricelist_id = ANY(pricelist_ids)
-                            UNION
-                            SELECT l.id FROM multichannel_product_binding l WHERE l.channel_id = ANY(channel_ids))
-        ), inserted AS (
-            INSERT INTO multichannel_sync_request
-                        (binding_id, kind, cause, requested_at, channel_moved, transaction_id)
-            SELECT q.id, queue_kind, queue_cause, clock_timestamp() AT TIME ZONE 'UTC', q.moved, txid_current()
-              FROM requested q
-             WHERE NOT EXISTS (
-                    SELECT 1 FROM multichannel_sync_request r
-                     WHERE r.binding_id = q.id AND r.kind = queue_kind
-                       AND r.transaction_id = txid_current() AND (r.channel_moved OR NOT q.moved))
-            RETURNING binding_id
-        )
-        SELECT bool_or(CASE WHEN queue_kind = 'stock' THEN c.stock_schedule ELSE c.price_schedule END = 'realtime')
-          INTO realtime
-          FROM inserted i
-          JOIN multichannel_product_binding b ON b.id = i.binding_id
-          JOIN multichannel_channel c ON c.id = b.channel_id;
-        IF realtime AND cron IS NOT NULL THEN
-            RETURN multichannel_wake_cron(cron, uid);
-        END IF;
-        RETURN false;
-    END
-    $$
-    """
-)
-
-
 class MultichannelSyncRequest(models.Model):
     """Queue of "this listing needs a push" written by stock and price changes.
 
@@ -91,7 +35,6 @@ class MultichannelSyncRequest(models.Model):
     def init(self):
         # bigint: PostgreSQL's 64-bit transaction id, which an Odoo Integer (int4) cannot hold
         self.env.cr.execute(SQL("ALTER TABLE multichannel_sync_request ADD COLUMN IF NOT EXISTS transaction_id bigint"))
-        self.env.cr.execute(QUEUE_FUNCTION)
 
     @api.model
     def _queue(self, kind, cause, product_ids=(), pricelist_ids=(), channel_moved_ids=(), channel_ids=()):
@@ -107,19 +50,53 @@ class MultichannelSyncRequest(models.Model):
             return
         moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
         Channel = self.env["multichannel.channel"]
+        cron_id = Channel._cron_id(kind)
         self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
-        Channel.flush_model(["active", "pricelist_id", f"{kind}_schedule"])
+        self.env["multichannel.channel"].flush_model(["active", "pricelist_id", f"{kind}_schedule"])
+        # by product through the listings' product index; a condition on either table
+        # (product OR pricelist) would read every listing
+        matching = SQL(" OR ").join(
+            [
+                *([SQL("b.product_id = ANY(%s)", list(product_ids))] if product_ids else []),
+                *([SQL("c.pricelist_id = ANY(%s)", list(pricelist_ids))] if pricelist_ids else []),
+                *([SQL("c.id = ANY(%s)", list(channel_ids))] if channel_ids else []),
+            ]
+        )
+        # once per listing and kind per transaction: a row this transaction queued already
+        # (at an earlier savepoint, say) is enough, unless this one also says the channel
+        # moved the listing; a row rolled back with its savepoint is queued again
         self.env.cr.execute(
             SQL(
-                "SELECT multichannel_queue(%s, %s, %s::int[], %s::int[], %s::int[], %s::text[], %s, %s)",
-                kind,
-                cause,
-                list(product_ids),
-                list(pricelist_ids),
-                list(channel_ids),
-                moved,
-                Channel._cron_id(kind),
-                self.env.uid,
+                """
+                WITH requested AS (
+                    SELECT b.id, (b.channel_id || '-' || b.product_id) = ANY(%(moved)s) AS moved
+                      FROM multichannel_product_binding b
+                      JOIN multichannel_channel c ON c.id = b.channel_id
+                     WHERE b.active AND c.active AND %(sync)s AND (%(matching)s)
+                ), inserted AS (
+                    INSERT INTO multichannel_sync_request
+                                (binding_id, kind, cause, requested_at, channel_moved, transaction_id)
+                    SELECT q.id, %(kind)s, %(cause)s, clock_timestamp() AT TIME ZONE 'UTC', q.moved, txid_current()
+                      FROM requested q
+                     WHERE NOT EXISTS (
+                            SELECT 1 FROM multichannel_sync_request r
+                             WHERE r.binding_id = q.id AND r.kind = %(kind)s
+                               AND r.transaction_id = txid_current() AND (r.channel_moved OR NOT q.moved))
+                    RETURNING binding_id
+                )
+                SELECT CASE WHEN bool_or(%(schedule)s = 'realtime') THEN %(wake)s ELSE false END
+                  FROM inserted i
+                  JOIN multichannel_product_binding b ON b.id = i.binding_id
+                  JOIN multichannel_channel c ON c.id = b.channel_id
+                """,
+                kind=kind,
+                cause=cause,
+                moved=moved,
+                sync=SQL.identifier("b", f"{kind}_sync"),
+                matching=matching,
+                schedule=SQL.identifier("c", f"{kind}_schedule"),
+                # only called when a listing in real time was queued
+                wake=SQL("multichannel_wake_cron(%s, %s)", cron_id, self.env.uid) if cron_id else SQL("false"),
             )
         )
         if self.env.cr.fetchone()[0]:

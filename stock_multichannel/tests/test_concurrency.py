@@ -230,28 +230,35 @@ class TestConcurrency(TransactionCase):
 
     def test_a_change_begun_before_a_run_took_its_wake_up_wakes_the_next_run(self):
         """A stock change whose transaction began before a run took the pending wake-up and
-        drained the queue: it cannot count on that wake-up, whether the run is still going or
-        over (Odoo then deleted its trigger). It asks for a new one, and its commit is never
-        refused for the trigger it saw."""
+        drained the queue: it cannot count on that wake-up, whether the run is still going,
+        over (Odoo then deleted its trigger), or another cron's run took its own wake-ups
+        since. It asks for a new one, and its commit is never refused for the trigger it saw."""
         cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
-        for run_over in (False, True):
-            with self.subTest(run_over=run_over), self.db.cursor() as change:
+        for case in ("run going", "run over", "another cron took since"):
+            with self.subTest(case), self.db.cursor() as change, self.db.cursor() as run:
                 with self.db.cursor() as earlier:
                     self._env(earlier)["multichannel.sync.request"]._queue("stock", "earlier", [self.product_id])
                     earlier.commit()  # pylint: disable=invalid-commit
-                change.execute("SELECT 1 FROM multichannel_product_binding")  # its snapshot
-                with self.db.cursor() as run:
-                    env = self._env(run)
+                env = self._env(run)
+                if case == "another cron took since":
+                    # the run takes the wake-ups (not committed yet); the price cron's run
+                    # takes its own and commits; then the change begins
                     env["multichannel.channel"]._consume_wakeups("stock")
-                    run.commit()  # pylint: disable=invalid-commit
-                    channel = env["multichannel.channel"].browse(self.channel_id)
-                    env["multichannel.sync.request"]._drain(channel, "stock")
-                    if run_over:  # what Odoo's scheduler does when a run ends
-                        run.execute(
-                            "DELETE FROM ir_cron_trigger WHERE cron_id = %s AND call_at < now() AT TIME ZONE 'UTC'",
-                            [cron_id],
-                        )
-                    run.commit()  # pylint: disable=invalid-commit
+                    with self.db.cursor() as price_run:
+                        self._env(price_run)["multichannel.channel"]._consume_wakeups("price")
+                        price_run.commit()  # pylint: disable=invalid-commit
+                    change.execute("SELECT 1 FROM multichannel_product_binding")  # its snapshot
+                else:
+                    change.execute("SELECT 1 FROM multichannel_product_binding")  # its snapshot
+                    env["multichannel.channel"]._consume_wakeups("stock")
+                run.commit()  # pylint: disable=invalid-commit
+                env["multichannel.sync.request"]._drain(env["multichannel.channel"].browse(self.channel_id), "stock")
+                if case == "run over":  # what Odoo's scheduler does when a run ends
+                    run.execute(
+                        "DELETE FROM ir_cron_trigger WHERE cron_id = %s AND call_at < now() AT TIME ZONE 'UTC'",
+                        [cron_id],
+                    )
+                run.commit()  # pylint: disable=invalid-commit
                 self._env(change)["multichannel.sync.request"]._queue("stock", "later", [self.product_id])
                 change.commit()  # pylint: disable=invalid-commit
                 change.execute(
@@ -268,6 +275,46 @@ class TestConcurrency(TransactionCase):
                 change.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
                 change.execute("DELETE FROM multichannel_sync_request")
                 change.commit()  # pylint: disable=invalid-commit
+
+    def test_while_a_long_transaction_counts_on_a_wake_up_no_run_nor_other_transaction_waits(self):
+        """A transaction counting on a pending wake-up that goes on (a long import, say): the
+        run's take waits a moment for it, then leaves its wake-ups to a run a moment later
+        and drains what is committed; another transaction meanwhile asks for its own.
+        (Last of the class: the run a moment later notifies the cron workers then.)"""
+        cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
+        Queue = "multichannel.sync.request"
+        with self.db.cursor() as first_run:
+            self._env(first_run)["multichannel.channel"]._consume_wakeups("stock")
+        with self.db.cursor() as earlier:
+            self._env(earlier)[Queue]._queue("stock", "earlier", [self.product_id])
+        with self.db.cursor() as long, self.db.cursor() as run:
+            self._env(long)[Queue]._queue("stock", "long", [self.product_id])
+            long.execute(
+                """
+                SELECT count(*) FROM ir_cron_trigger t JOIN multichannel_cron_wakeup w ON w.cron_id = t.cron_id
+                 WHERE t.cron_id = %s AND t.call_at > w.taken_at
+                """,
+                [cron_id],
+            )
+            self.assertEqual(long.fetchone()[0], 1, "it counts on the pending wake-up: none of its own")
+            started = time.monotonic()
+            self._env(run)["multichannel.channel"]._consume_wakeups("stock")
+            self.assertLess(time.monotonic() - started, 2.0, "the run waited a moment only")
+            run.commit()  # pylint: disable=invalid-commit
+            with self.db.cursor() as other:
+                started = time.monotonic()
+                self._env(other)[Queue]._queue("stock", "other", [self.product_id])
+                self.assertLess(time.monotonic() - started, 0.4, "never waiting for the long one")
+                other.commit()  # pylint: disable=invalid-commit
+            long.commit()  # pylint: disable=invalid-commit
+        with self.db.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s AND call_at > now() AT TIME ZONE 'UTC'",
+                [cron_id],
+            )
+            self.assertEqual(cr.fetchone()[0], 1, "a run a moment later")
+            cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+            cr.execute("DELETE FROM multichannel_sync_request")
 
     def test_a_retry_in_a_moment_notifies_the_cron_workers_then(self):
         """A channel backing off for a second: Odoo's trigger for then notifies nobody, so the
