@@ -35,6 +35,8 @@ CRON_BUDGET_SECONDS = 60
 # channel settings that move what its listings show: changing one looks at them again
 STOCK_POLICY_FIELDS = frozenset({"stock_held_back", "stock_percent", "stock_max", "warehouse_ids", "location_ids"})
 PRICE_POLICY_FIELDS = frozenset({"pricelist_id"})
+# a cron finding a channel's push already running comes back this much later
+BUSY_RETRY_SECONDS = 5
 # listings read, compared and sent per round of the push engine
 PUSH_CHUNK_SIZE = 1000
 

@@ -36,12 +36,8 @@ def read_committed(cr, auto_commit=True):
     ``auto_commit``, or where a test keeps its one transaction open (its cursor does not
     commit), nothing changes.
     """
-    if not (auto_commit and isinstance(cr, Cursor)):
-        yield
-        return
-    cr.commit()  # pylint: disable=invalid-commit
-    if cr.connection.info.transaction_status != TRANSACTION_STATUS_IDLE:
-        yield  # the commit was a test's stand-in: still one transaction
+    if not (auto_commit and commit_own_transaction(cr)):
+        yield  # or the commit was a test's stand-in: still one transaction
         return
     cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
     try:
@@ -52,6 +48,15 @@ def read_committed(cr, auto_commit=True):
         raise
     finally:
         cr.connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
+
+
+def commit_own_transaction(cr):
+    """Commit the work done so far on a cron's own cursor: True when it was committed
+    (False where a test keeps its one transaction open: its cursor does not commit)."""
+    if not isinstance(cr, Cursor):
+        return False
+    cr.commit()  # pylint: disable=invalid-commit
+    return cr.connection.info.transaction_status == TRANSACTION_STATUS_IDLE
 
 
 def begin_read_committed(cr, durable=True):

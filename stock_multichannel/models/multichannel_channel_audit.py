@@ -191,7 +191,7 @@ class MultichannelChannel(models.Model):
     @api.model
     def _cron_audit(self):
         """Daily, and until every channel's audit is finished: resumes where the last run stopped."""
-        self._consume_wakeups("audit")
+        self._consume_wakeups("audit", auto_commit=True)
         channels = self.search([("channel_type", "in", self._connected_types())])
         recently = fields.Datetime.now() - timedelta(hours=20)
         due = channels.filtered(lambda c: c.audit_cursor or not c.audit_finished_at or c.audit_finished_at <= recently)

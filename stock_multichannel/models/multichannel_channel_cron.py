@@ -20,7 +20,7 @@ from ..const import (
 )
 from ..lib.cron_wakeup import notify_cron_workers, notify_cron_workers_later
 from ..lib.messages import translated
-from ..lib.transactions import CONCURRENT_ERRORS, read_committed
+from ..lib.transactions import CONCURRENT_ERRORS, commit_own_transaction, read_committed
 
 _logger = logging.getLogger(__name__)
 
@@ -30,10 +30,10 @@ _logger = logging.getLogger(__name__)
 #
 # A transaction may count on a pending wake-up only if no run of the cron took wake-ups
 # since its snapshot: the cron's serial sequence, which no snapshot hides, tells. The
-# shared lock held until this transaction ends makes the next run's take wait for it,
-# and so drain what it queued; while a take waits for that lock (a long transaction
-# holds it), the lock is not granted and a trigger is asked for instead: inserting one
-# never waits. Triggers of Odoo's own (_trigger: for later) are never counted on.
+# shared lock it then holds until it ends makes the next run's take wait for it, and so
+# drain what it queued (only those counting on a wake-up hold it). While a take waits
+# for that lock, the lock is not granted and a trigger is asked for instead: inserting
+# one never waits. Triggers of Odoo's own (_trigger: for later) are never counted on.
 WAKE_CRON_FUNCTION = SQL(
     """
     CREATE OR REPLACE FUNCTION multichannel_wake_cron(cron integer, uid integer) RETURNS boolean
@@ -43,17 +43,17 @@ WAKE_CRON_FUNCTION = SQL(
         taken_serial bigint;
         moment timestamp;
     BEGIN
-        IF pg_try_advisory_xact_lock_shared(%(lock)s, cron) THEN
-            SELECT w.taken_at, w.taken_serial INTO taken, taken_serial
-              FROM multichannel_cron_wakeup w
-             WHERE w.cron_id = cron;
-            moment := clock_timestamp() AT TIME ZONE 'UTC';
-            IF taken_serial = pg_sequence_last_value(to_regclass(%(serial)s || cron)) AND EXISTS (
-                SELECT 1 FROM ir_cron_trigger t
-                 WHERE t.cron_id = cron AND t.write_date = t.call_at AND t.call_at > taken AND t.call_at <= moment
-            ) THEN
-                RETURN false;
-            END IF;
+        SELECT w.taken_at, w.taken_serial INTO taken, taken_serial
+          FROM multichannel_cron_wakeup w
+         WHERE w.cron_id = cron;
+        moment := clock_timestamp() AT TIME ZONE 'UTC';
+        IF taken_serial = pg_sequence_last_value(to_regclass(%(serial)s || cron)) AND EXISTS (
+            SELECT 1 FROM ir_cron_trigger t
+             WHERE t.cron_id = cron AND t.write_date = t.call_at AND t.call_at > taken AND t.call_at <= moment
+        ) AND pg_try_advisory_xact_lock_shared(%(lock)s, cron)
+          -- no take since, now that a take waits for this transaction
+          AND taken_serial = pg_sequence_last_value(to_regclass(%(serial)s || cron)) THEN
+            RETURN false;
         END IF;
         moment := clock_timestamp() AT TIME ZONE 'UTC';
         INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, create_date, write_date)
@@ -90,7 +90,7 @@ class MultichannelChannel(models.Model):
     @api.model
     def _cron_channels(self, kind):
         """Active channels whose connector is installed and whose ``kind`` run is due."""
-        self._consume_wakeups(kind)
+        self._consume_wakeups(kind, auto_commit=True)
         channels = self.search([("channel_type", "in", self._connected_types())])
         return channels.filtered(lambda c: c._is_due(kind))
 
@@ -149,7 +149,7 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _cron_send_order_statuses(self):
-        self._consume_wakeups("status")
+        self._consume_wakeups("status", auto_commit=True)
         with read_committed(self.env.cr):
             self.env["multichannel.order"].with_context(
                 multichannel_cron=True, multichannel_deadline=time.monotonic() + CRON_BUDGET_SECONDS
@@ -211,7 +211,7 @@ class MultichannelChannel(models.Model):
             self._trigger_realtime(kind)
 
     @api.model
-    def _consume_wakeups(self, kind):
+    def _consume_wakeups(self, kind, auto_commit=False):
         """A run of the ``kind`` cron starts: the wake-ups asked for until now are taken.
 
         Run before the queue is drained. The cron's wake-up lock waits for every
@@ -261,4 +261,7 @@ class MultichannelChannel(models.Model):
                 _logger.info("%s wake-ups held by a transaction still going; the next run takes them", kind)
             else:
                 _logger.info("%s wake-ups taken by another run at the same moment", kind)
-            self._wake_at(kind, fields.Datetime.now() + timedelta(seconds=1))
+            self._wake_at(kind, datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=1))
+            return
+        if auto_commit:  # what the run reads next (its channels, what is due) is read after the take
+            commit_own_transaction(self.env.cr)

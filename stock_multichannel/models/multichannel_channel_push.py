@@ -2,11 +2,12 @@
 
 import logging
 import time
+from datetime import timedelta
 
 from odoo import fields, models
 from odoo.tools import SQL, float_compare, split_every
 
-from ..const import PUSH_CHUNK_SIZE
+from ..const import BUSY_RETRY_SECONDS, PUSH_CHUNK_SIZE
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, PriceUpdate, StockUpdate, TransportError
 from ..lib.messages import translated
 
@@ -35,6 +36,9 @@ class MultichannelChannel(models.Model):
                     orders_known = channel._import_orders(auto_commit=auto_commit)
                 if not channel._try_lock(kind):
                     _logger.info("%s: %s push already running elsewhere, skipped", channel.name, kind)
+                    if self.env.context.get("multichannel_cron"):
+                        # that push may have drained before what this run was woken for
+                        channel._wake_at(kind, fields.Datetime.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
                     continue
                 channel._push_channel(kind, force, auto_commit, cause, only_lower=not orders_known)
             except ChannelError as error:  # no connector installed for the channel's type

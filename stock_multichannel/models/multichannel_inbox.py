@@ -59,7 +59,7 @@ class MultichannelInbox(models.Model):
         Order = self.env["multichannel.order"].sudo().with_context(multichannel_raise_concurrent=True)
         # the wake-ups asked for until now are this run's; a notification committed after
         # asks for the next run (read_committed commits first: the search sees every one)
-        self.env["multichannel.channel"]._consume_wakeups("inbox")
+        self.env["multichannel.channel"]._consume_wakeups("inbox", auto_commit)
         with read_committed(self.env.cr, auto_commit):
             waiting = self.sudo().search([("next_try_at", "<=", fields.Datetime.now())], limit=BATCH)
             for notification in waiting:

@@ -63,7 +63,7 @@ class AccountMove(models.Model):
         """Attach each posted invoice's PDF to its eMAG order(s); one try per run, never a sleep."""
         # the wake-ups asked for until now are this run's; an invoice posted after asks for
         # the next run. Committed before the search, which then sees every invoice they woke for
-        self.env["multichannel.channel"]._consume_wakeups("emag_invoice")
+        self.env["multichannel.channel"]._consume_wakeups("emag_invoice", auto_commit)
         if auto_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         moves = self.sudo().search(
