@@ -88,23 +88,27 @@ class MultichannelChannel(models.Model):
         return result
 
     @api.model
-    def _cron_channels(self, kind):
-        """Active channels whose connector is installed and whose ``kind`` run is due."""
-        self._consume_wakeups(kind, auto_commit=True)
+    def _cron_channels(self, kind, auto_commit=False):
+        """Active channels whose connector is installed and whose ``kind`` run is due (read
+        after the wake-ups are taken: with ``auto_commit``, the take is committed first)."""
+        self._consume_wakeups(kind, auto_commit)
         channels = self.search([("channel_type", "in", self._connected_types())])
         return channels.filtered(lambda c: c._is_due(kind))
 
     @api.model
     def _cron_push_stock(self):
-        self._cron_channels("stock")._run_isolated("stock", lambda channel: channel._push("stock", auto_commit=True))
+        channels = self._cron_channels("stock", auto_commit=True)
+        channels._run_isolated("stock", lambda channel: channel._push("stock", auto_commit=True))
 
     @api.model
     def _cron_push_prices(self):
-        self._cron_channels("price")._run_isolated("price", lambda channel: channel._push("price", auto_commit=True))
+        channels = self._cron_channels("price", auto_commit=True)
+        channels._run_isolated("price", lambda channel: channel._push("price", auto_commit=True))
 
     @api.model
     def _cron_import_orders(self):
-        self._cron_channels("order")._run_isolated("order", lambda channel: channel._import_orders(auto_commit=True))
+        channels = self._cron_channels("order", auto_commit=True)
+        channels._run_isolated("order", lambda channel: channel._import_orders(auto_commit=True))
 
     def _run_isolated(self, kind, work):
         """A cron's ``work`` on each channel on its own, within the cron's time budget.
