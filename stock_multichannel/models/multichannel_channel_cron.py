@@ -225,7 +225,8 @@ class MultichannelChannel(models.Model):
         through their snapshot, that the wake-up they see pending may be taken already.
         A transaction holding the lock longer than a moment (a long one) is not waited
         for: this run drains what is committed and the next one, in a moment, what that
-        transaction commits.
+        transaction commits. With ``auto_commit``, the take (or that next run asked for) is
+        committed at once, before the run reads anything else.
 
         The triggers themselves are left to Odoo, whose scheduler deletes those due
         before the run started once the run ends: deleting them here as well made its
@@ -266,6 +267,5 @@ class MultichannelChannel(models.Model):
             else:
                 _logger.info("%s wake-ups taken by another run at the same moment", kind)
             self._wake_at(kind, datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=1))
-            return
         if auto_commit:  # what the run reads next (its channels, what is due) is read after the take
             commit_own_transaction(self.env.cr)

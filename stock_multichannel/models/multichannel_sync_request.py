@@ -52,7 +52,7 @@ class MultichannelSyncRequest(models.Model):
         Channel = self.env["multichannel.channel"]
         cron_id = Channel._cron_id(kind)
         self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
-        self.env["multichannel.channel"].flush_model(["active", "pricelist_id", f"{kind}_schedule"])
+        Channel.flush_model(["active", "pricelist_id", f"{kind}_schedule"])
         # by product through the listings' product index; a condition on either table
         # (product OR pricelist) would read every listing
         matching = SQL(" OR ").join(

@@ -64,8 +64,6 @@ class AccountMove(models.Model):
         # the wake-ups asked for until now are this run's; an invoice posted after asks for
         # the next run. Committed before the search, which then sees every invoice they woke for
         self.env["multichannel.channel"]._consume_wakeups("emag_invoice", auto_commit)
-        if auto_commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
         moves = self.sudo().search(
             [
                 ("emag_invoice_state", "in", ("pending", "error")),
