@@ -1,6 +1,8 @@
 import json
 import logging
+import weakref
 from collections import defaultdict
+from contextlib import contextmanager
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
@@ -10,6 +12,9 @@ from ..lib.orders import OrderDataError, normalize_order, order_summary, without
 from ..lib.transactions import CONCURRENT_ERRORS
 
 _logger = logging.getLogger(__name__)
+
+# orders inserted by the transaction of a _receive still running, by cursor (see _receiving)
+_INSERTED = weakref.WeakKeyDictionary()
 
 
 def _quantity(value):
@@ -75,7 +80,15 @@ class MultichannelOrder(models.Model):
     def write(self, vals):
         if set(vals) - {"message_main_attachment_id"}:
             self._check_not_user_written()
+        if self._inserted_by_this_transaction():
+            # as Odoo tracks no value set at creation: what the import made of an order
+            # received in the same transaction is its first state, not a change of it
+            self = self.with_context(mail_notrack=True)
         return super().write(vals)
+
+    def _inserted_by_this_transaction(self):
+        inserted = _INSERTED.get(self.env.cr)
+        return bool(inserted and self.ids and inserted.issuperset(self.ids))
 
     def _check_not_user_written(self):
         """Channel orders are what the channel sent and what the import made of it.
@@ -114,7 +127,10 @@ class MultichannelOrder(models.Model):
         for order in self:
             summary = order_summary(order.payload)
             code = summary["currency"]
-            if code and code not in currencies:
+            channel_currency = order.channel_id.pricelist_id.currency_id
+            if code and code == channel_currency.name:
+                currencies.setdefault(code, channel_currency)
+            elif code and code not in currencies:
                 currencies[code] = (
                     self.env["res.currency"].with_context(active_test=False).search([("name", "=", code)], limit=1)
                 )
@@ -145,8 +161,22 @@ class MultichannelOrder(models.Model):
         Returns the stored order, or None when another worker is handling it.
         """
         # its stock changes queued in one statement, not one per savepoint; its lines matched once
-        with self.env["multichannel.sync.request"]._holding_stock(), self._matching_once():
+        with self.env["multichannel.sync.request"]._holding_stock(), self._matching_once(), self._receiving():
             return self._receive_held(channel, data)
+
+    @contextmanager
+    def _receiving(self):
+        """Within the block (one transaction: nothing commits inside), the orders it inserts
+        are known as new: no other transaction sees them, so none needs locking."""
+        cr = self.env.cr
+        if cr in _INSERTED:
+            yield
+            return
+        _INSERTED[cr] = set()
+        try:
+            yield
+        finally:
+            del _INSERTED[cr]
 
     def _receive_held(self, channel, data):
         external_id = str(data.get("external_id") or "").strip() if isinstance(data, dict) else ""
@@ -213,6 +243,8 @@ class MultichannelOrder(models.Model):
         if not row:
             return None
         order = self.browse(row[0])
+        if self.env.cr in _INSERTED:
+            _INSERTED[self.env.cr].add(order.id)
         # inserted in SQL: what the order says is computed from its payload here
         for field_name in (
             "order_date",

@@ -35,13 +35,16 @@ class MultichannelOrder(models.Model):
         # their stock changes queued in one statement, not one per savepoint
         with self.env["multichannel.sync.request"]._holding_stock():
             for order in self:
-                try:
-                    with self.env.cr.savepoint():
-                        order._lock()
-                except CONCURRENT_ERRORS:
-                    _logger.info("%s: order %s is being handled by another worker", order.channel_id.name, order.name)
-                    continue
-                order.invalidate_recordset()
+                if not order._inserted_by_this_transaction():  # else no other transaction sees it
+                    try:
+                        with self.env.cr.savepoint():
+                            order._lock()
+                    except CONCURRENT_ERRORS:
+                        _logger.info(
+                            "%s: order %s is being handled by another worker", order.channel_id.name, order.name
+                        )
+                        continue
+                    order.invalidate_recordset()
                 if order.state not in ORDER_OPEN_STATES:
                     continue
                 try:

@@ -16,7 +16,10 @@ class MultichannelOrder(models.Model):
         order (an id the channel reused) or one edited after it was imported: it is kept
         aside for a human, never written over what the sale order was made from.
         """
-        difference = self.sale_order_id and content_difference(self.payload, payload)
+        stored = self.payload
+        if payload == stored:
+            return  # read again unchanged (the overlap of two polls): nothing to follow
+        difference = self.sale_order_id and content_difference(stored, payload)
         if difference:
             self._flag_changed(payload, difference)
             return

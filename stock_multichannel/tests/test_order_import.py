@@ -283,3 +283,33 @@ class TestOrderImport(MultichannelCase):
         self.channel._import_orders()
         self.assertEqual(self.remote.acknowledged, ["5001"])
         self.assertEqual(self.channel.order_watermark, "1")
+
+    def test_an_order_imported_where_it_arrived_tracks_no_change_a_later_import_does(self):
+        """As Odoo tracks no value set at creation: an order received and imported (or
+        refused) in one transaction has no state change in its chatter; a retry has."""
+        Order = self.env["multichannel.order"].with_context(tracking_disable=False)
+
+        def state_changes(order):
+            self.env.cr.flush()  # the tracking is written by the pre-commit hooks
+            return order.message_ids.tracking_value_ids.filtered(lambda value: value.field_id.name == "state")
+
+        imported = Order._receive(self.channel, order_data("6001"))
+        self.assertEqual(imported.state, "done", imported.error)
+        self.assertFalse(state_changes(imported))
+        lamp = self._product("Desk lamp", "LAMP-T", 30.0)
+        self._set_stock(lamp, 3)
+        line = {
+            "listing_external_id": "ext-lamp-t",
+            "name": "Desk lamp",
+            "quantity": 1,
+            "unit_price": 30,
+            "tax_rate": 19,
+        }
+        refused = Order._receive(self.channel, order_data("6002", lines=[line], total=47.6))
+        self.assertEqual(refused.state, "error")
+        self.assertFalse(state_changes(refused))
+        self._listing(lamp, "ext-lamp-t")
+        refused.with_context(tracking_disable=False).action_retry()
+        self.assertEqual(refused.state, "done", refused.error)
+        change = state_changes(refused)
+        self.assertEqual((change.old_value_char, change.new_value_char), ("To Fix", "Imported"))
