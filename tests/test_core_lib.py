@@ -1,13 +1,18 @@
 """The core's plain-Python library (lib/): no database, no Odoo server."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import TestCase
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelAdapter, TransportError
 from odoo.addons.stock_multichannel.lib.availability import apply_policy
+from odoo.addons.stock_multichannel.lib.http_sessions import IDLE_SECONDS, kept_session
 from odoo.addons.stock_multichannel.lib.messages import Message, translatable, translated
 from odoo.addons.stock_multichannel.lib.orders import OrderDataError, normalize_order
 from odoo.addons.stock_multichannel.lib.retry import call_with_retry
 from odoo.addons.stock_multichannel.tests.common import order_data
+from odoo.addons.stock_multichannel_emag.api.client import EmagClient
+from odoo.addons.stock_multichannel_shop.api.client import WooClient
 
 
 class TestPolicy(TestCase):
@@ -187,3 +192,79 @@ class TestMessages(TestCase):
         self.assertEqual(translated(english, TransportError(joined)), "currency: missing; as sent")
         self.assertEqual(translated(english, ValueError("plain")), "plain", "any other error: its text")
         self.assertEqual(Message.join(" % ", ["a", "b"]), "a % b", "a separator is never a placeholder")
+
+
+class TestKeptSessions(TestCase):
+    """The channels' API clients keep their connection alive between calls and clients."""
+
+    @classmethod
+    def setUpClass(cls):
+        ports = cls.ports = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                ports.append(self.client_address[1])
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        cls.server.daemon_threads = True  # a connection kept alive never holds the server's close
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.url = f"http://127.0.0.1:{cls.server.server_address[1]}/"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+
+    def setUp(self):
+        self.ports.clear()
+        self.account = object()  # an account no other test uses
+
+    def test_one_connection_for_the_calls_of_clients_made_one_after_the_other(self):
+        for _client in range(3):
+            session = kept_session(self.account)
+            session.get(self.url, timeout=5)
+            session.get(self.url, timeout=5)
+        self.assertEqual(len(self.ports), 6)
+        self.assertEqual(len(set(self.ports)), 1, "one connection, kept alive")
+
+    def test_each_account_and_each_thread_has_its_own(self):
+        mine = kept_session(self.account)
+        self.assertIs(kept_session(self.account), mine)
+        self.assertIsNot(kept_session(object()), mine)
+        theirs = []
+        thread = threading.Thread(target=lambda: theirs.append(kept_session(self.account)))
+        thread.start()
+        thread.join()
+        self.assertIsNot(theirs[0], mine)
+
+    def test_a_session_idle_for_longer_than_a_server_may_keep_it_is_replaced(self):
+        now = [1000.0]
+        first = kept_session(self.account, clock=lambda: now[0])
+        first.get(self.url, timeout=5)
+        now[0] += IDLE_SECONDS - 0.5
+        self.assertIs(kept_session(self.account, clock=lambda: now[0]), first, "used a moment ago")
+        now[0] += IDLE_SECONDS + 0.5
+        second = kept_session(self.account, clock=lambda: now[0])
+        self.assertIsNot(second, first)
+        second.get(self.url, timeout=5)
+        self.assertEqual(len(set(self.ports)), 2, "a new connection")
+
+    def test_the_connectors_clients_share_their_accounts_session(self):
+        emag = [EmagClient("https://marketplace-api.emag.ro/api-3", user, "pw") for user in ("ro", "ro", "bg")]
+        self.assertIs(emag[0].session, emag[1].session)
+        self.assertIsNot(emag[0].session, emag[2].session)
+        shops = [
+            WooClient(url, "ck_1", "cs_1") for url in ("https://a.example", "https://a.example", "https://b.example")
+        ]
+        self.assertIs(shops[0].session, shops[1].session)
+        self.assertIsNot(shops[0].session, shops[2].session)
+        self.assertIsNot(shops[0].session, emag[0].session)

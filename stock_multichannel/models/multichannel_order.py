@@ -87,6 +87,8 @@ class MultichannelOrder(models.Model):
         return super().write(vals)
 
     def _inserted_by_this_transaction(self):
+        """Whether these orders were inserted by a ``_receive`` of this transaction still
+        running (others, inserted earlier in it, count as not)."""
         inserted = _INSERTED.get(self.env.cr)
         return bool(inserted and self.ids and inserted.issuperset(self.ids))
 
@@ -172,7 +174,8 @@ class MultichannelOrder(models.Model):
         if cr in _INSERTED:
             yield
             return
-        _INSERTED[cr] = set()
+        inserted = _INSERTED[cr] = set()
+        cr.postcommit.add(inserted.clear)  # should anything commit inside: they are seen from then on
         try:
             yield
         finally:

@@ -17,13 +17,12 @@ class MultichannelOrder(models.Model):
         aside for a human, never written over what the sale order was made from.
         """
         stored = self.payload
-        if payload == stored:
-            return  # read again unchanged (the overlap of two polls): nothing to follow
         difference = self.sale_order_id and content_difference(stored, payload)
         if difference:
             self._flag_changed(payload, difference)
             return
-        self.payload = payload
+        if payload != stored:  # else read again unchanged (the overlap of two polls): nothing to write
+            self.payload = payload
         try:
             status = normalize_order(payload)["status"]
         except OrderDataError:

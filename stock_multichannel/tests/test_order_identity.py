@@ -87,6 +87,19 @@ class TestOrderIdentity(MultichannelCase):
         self.assertFalse(order.content_changed)
         self.assertEqual(order.state, "cancelled")
 
+    def test_a_cancellation_kept_aside_is_followed_when_read_again_once_handled(self):
+        order = self._receive(order_data("4101"))
+        sale = order.sale_order_id
+        lines = [{"listing_external_id": "ext-desk", "quantity": 1, "unit_price": 250.0}]
+        cancelled = order_data("4101", status="cancelled", lines=lines, total=None)
+        self._receive(cancelled)
+        self.assertTrue(order.content_changed)
+        self.assertEqual(sale.state, "sale", "kept aside: the sale order untouched")
+        order.action_mark_handled()
+        self._receive(cancelled)  # the same content read again: the stored one now
+        self.assertEqual(order.channel_status, "cancelled")
+        self.assertEqual((order.state, sale.state), ("cancelled", "cancel"))
+
     def test_handling_a_changed_order_needs_sale_rights(self):
         order = self._receive(order_data("5001"))
         other = order_data("5001", lines=[{"listing_external_id": "ext-desk", "quantity": 1, "unit_price": 250.0}])

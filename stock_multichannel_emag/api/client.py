@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.http_sessions import kept_session
 from odoo.addons.stock_multichannel.lib.messages import translatable
 from odoo.addons.stock_multichannel.lib.retry import call_with_retry
 
@@ -57,9 +58,9 @@ class EmagClient:
         self.base_url = base_url.rstrip("/")
         self._auth = (username, password)
         self.timeout = timeout
-        self.session = session or requests.Session()
         self.attempts, self.retry_delay = attempts, retry_delay
         self.account = hashlib.sha256(f"{self.base_url}|{username}".encode()).hexdigest()[:16]
+        self.session = session or kept_session(("emag", self.account))
         # per process; the Odoo adapter swaps in limiters shared by every process and server
         self.limiters = {kind: limiter_for(self.account, kind) for kind in ("order", "other")}
 

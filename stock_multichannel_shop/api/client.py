@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.http_sessions import kept_session
 from odoo.addons.stock_multichannel.lib.messages import translatable
 
 _lt = translatable(__name__)
@@ -148,7 +149,8 @@ class WooClient:
         self.base = f"{shop_url.rstrip('/')}/wp-json/wc/v3"
         self._key, self._secret = key, secret
         self.timeout = timeout
-        self.session = session or requests.Session()
+        account = hashlib.sha256(f"{self.base}|{key}".encode()).hexdigest()[:16]
+        self.session = session or kept_session(("woocommerce", account))
         self.session.headers["User-Agent"] = user_agent or "Odoo stock_multichannel"
 
     def __repr__(self):

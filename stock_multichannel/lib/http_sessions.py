@@ -1,0 +1,53 @@
+"""Keep-alive HTTP sessions for the channels' API clients: one per thread, process and account.
+
+A client is built wherever a channel is called (an adapter for each order acknowledged,
+say). With a new ``requests.Session`` each time, every order opened a new connection,
+and over HTTPS paid a new TLS handshake. The session of an account is kept instead, in
+the thread that made it (a session is not meant to be shared by threads) and the process
+(a child forked from a parent must not write on the parent's sockets).
+
+A session idle for longer than ``IDLE_SECONDS`` is closed rather than reused: the
+server may have closed the connection meanwhile (Apache's default keep-alive is 5 s),
+and a request sent on it as it closes would fail. Calls of one import or push follow
+each other within that, where the kept connection pays.
+"""
+
+import os
+import threading
+import time
+
+import requests
+
+IDLE_SECONDS = 4.0
+
+_local = threading.local()
+
+
+class KeptSession(requests.Session):
+    """A ``requests.Session`` that knows when it was last used."""
+
+    def __init__(self, clock=time.monotonic):
+        super().__init__()
+        self.clock = clock
+        self.last_used = clock()
+
+    def request(self, *args, **kwargs):
+        try:
+            return super().request(*args, **kwargs)
+        finally:
+            self.last_used = self.clock()
+
+
+def kept_session(account, clock=time.monotonic):
+    """The session of ``account`` (any hashable naming the API and the credentials) in
+    this thread, its connections kept alive between calls."""
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.pid, _local.sessions = os.getpid(), {}  # a new thread, or a forked child
+    sessions = _local.sessions
+    session = sessions.get(account)
+    if session is not None and clock() - session.last_used > IDLE_SECONDS:
+        session.close()
+        session = None
+    if session is None:
+        session = sessions[account] = KeptSession(clock)
+    return session
