@@ -148,19 +148,21 @@ registry.category("web_tour.tours").add("stock_multichannel_schedule_warning", {
 });
 
 // Every report's list, and the lists a merchant reads orders and listings in: no column
-// header cut off ("Available…") at the browser's size. Collected over every list, said at the end.
+// header cut off ("Available…") at the browser's size, in English and in Romanian (the
+// language of eMAG's merchants, whose words run longer). Collected over every list, said
+// at the end. [menu item, title in English, title in Romanian, switch to the list view]
 const REPORT_LISTS = [
-    ["availability", "Availability by Channel", false],
-    ["stock_cover", "Stock Cover and Rotation", false],
-    ["best_sellers", "Best Sellers by Channel", true],
-    ["sales_by_channel", "Sales by Channel", true],
-    ["shipped", "Shipped by Channel", true],
-    ["oversell_incidents", "Oversell Incidents", true],
-    ["invoices_by_channel", "Invoices by Channel", true],
-    ["sale_sale_orders", "Channel Sale Orders", false],
-    ["sale_orders", "Channel Orders", false],
-    ["sale_listings", "Listings", false],
-    ["sale_ledger", "Sync Ledger", false],
+    ["availability", "Availability by Channel", "Disponibilitate pe canale", false],
+    ["stock_cover", "Stock Cover and Rotation", "Acoperirea și rotația stocului", false],
+    ["best_sellers", "Best Sellers by Channel", "Cele mai vândute pe canale", true],
+    ["sales_by_channel", "Sales by Channel", "Vânzări pe canale", true],
+    ["shipped", "Shipped by Channel", "Livrat pe canale", true],
+    ["oversell_incidents", "Oversell Incidents", "Incidente de vânzare peste stoc", true],
+    ["invoices_by_channel", "Invoices by Channel", "Facturi pe canale", true],
+    ["sale_sale_orders", "Channel Sale Orders", "Comenzi de vânzare de pe canale", false],
+    ["sale_orders", "Channel Orders", "Comenzi de pe canale", false],
+    ["sale_listings", "Listings", "Listări", false],
+    ["sale_ledger", "Sync Ledger", "Registru de sincronizare", false],
 ];
 
 function cutOffHeaders() {
@@ -169,43 +171,50 @@ function cutOffHeaders() {
         .map((label) => label.textContent.trim());
 }
 
-registry.category("web_tour.tours").add("stock_multichannel_report_headers", {
-    steps: () => {
-        const cut = [];
-        const steps = [...openApp("sale.sale_menu_root")];
-        for (const [item, title, switchToList] of REPORT_LISTS) {
-            steps.push(...openMultichannel(`${MENU}_sale`, `${MENU}_${item}`));
+function reportHeaderSteps(titleIndex) {
+    const cut = [];
+    const steps = [...openApp("sale.sale_menu_root")];
+    for (const list of REPORT_LISTS) {
+        const [item, title, switchToList] = [list[0], list[titleIndex], list[3]];
+        steps.push(...openMultichannel(`${MENU}_sale`, `${MENU}_${item}`));
+        steps.push({
+            content: `${title} is open`,
+            trigger: `.o_breadcrumb:contains('${title}')`,
+        });
+        if (switchToList) {
             steps.push({
-                content: `${title} is open`,
-                trigger: `.o_breadcrumb:contains('${title}')`,
-            });
-            if (switchToList) {
-                steps.push({
-                    content: `${title} as a list`,
-                    trigger: ".o_switch_view.o_list",
-                    run: "click",
-                });
-            }
-            steps.push({
-                content: `No header of ${title} is cut off`,
-                trigger: ".o_list_view .o_list_renderer thead th[data-name]",
-                run() {
-                    const labels = cutOffHeaders();
-                    if (labels.length) {
-                        cut.push(`${title}: ${labels.join(", ")}`);
-                    }
-                },
+                content: `${title} as a list`,
+                trigger: ".o_switch_view.o_list",
+                run: "click",
             });
         }
         steps.push({
-            content: "Every column header reads in full",
-            trigger: ".o_list_view",
+            content: `No header of ${title} is cut off`,
+            trigger: ".o_list_view .o_list_renderer thead th[data-name]",
             run() {
-                if (cut.length) {
-                    throw new Error(`Column headers cut off — ${cut.join("; ")}`);
+                const labels = cutOffHeaders();
+                if (labels.length) {
+                    cut.push(`${title}: ${labels.join(", ")}`);
                 }
             },
         });
-        return steps;
-    },
+    }
+    steps.push({
+        content: "Every column header reads in full",
+        trigger: ".o_list_view",
+        run() {
+            if (cut.length) {
+                throw new Error(`Column headers cut off — ${cut.join("; ")}`);
+            }
+        },
+    });
+    return steps;
+}
+
+registry.category("web_tour.tours").add("stock_multichannel_report_headers", {
+    steps: () => reportHeaderSteps(1),
+});
+
+registry.category("web_tour.tours").add("stock_multichannel_report_headers_ro", {
+    steps: () => reportHeaderSteps(2),
 });
