@@ -257,6 +257,9 @@ class TestKeptSessions(TestCase):
         self.assertIsNot(second, first)
         second.get(self.url, timeout=5)
         self.assertEqual(len(set(self.ports)), 2, "a new connection")
+        now[0] += IDLE_SECONDS + 0.5
+        first.get(self.url, timeout=5)  # a client still holding the idle session
+        self.assertEqual(len(set(self.ports)), 3, "its idle connection dropped before the request")
 
     def test_the_connectors_clients_share_their_accounts_session(self):
         emag = [EmagClient("https://marketplace-api.emag.ro/api-3", user, "pw") for user in ("ro", "ro", "bg")]
@@ -268,3 +271,7 @@ class TestKeptSessions(TestCase):
         self.assertIs(shops[0].session, shops[1].session)
         self.assertIsNot(shops[0].session, shops[2].session)
         self.assertIsNot(shops[0].session, emag[0].session)
+        agents = [WooClient("https://c.example", "ck_1", "cs_1", user_agent=agent) for agent in ("A/1", "B/2")]
+        self.assertIs(agents[0].session, agents[1].session)
+        self.assertEqual([client.headers["User-Agent"] for client in agents], ["A/1", "B/2"], "each channel's own")
+        self.assertNotIn("A/1", agents[0].session.headers.values())

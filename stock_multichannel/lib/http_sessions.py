@@ -6,10 +6,12 @@ and over HTTPS paid a new TLS handshake. The session of an account is kept inste
 the thread that made it (a session is not meant to be shared by threads) and the process
 (a child forked from a parent must not write on the parent's sockets).
 
-A session idle for longer than ``IDLE_SECONDS`` is closed rather than reused: the
-server may have closed the connection meanwhile (Apache's default keep-alive is 5 s),
-and a request sent on it as it closes would fail. Calls of one import or push follow
-each other within that, where the kept connection pays.
+A connection the server closed is seen before a request is sent on it (urllib3 checks),
+but one it closes *as* the request leaves fails that request. So a session idle for
+longer than ``IDLE_SECONDS`` drops its connections before its next request, and a
+client built then takes a new session: under Apache's default keep-alive of 5 s, no
+request races the server's close. Calls of one import or push follow each other within
+that, where the kept connection pays.
 """
 
 import os
@@ -32,6 +34,8 @@ class KeptSession(requests.Session):
         self.last_used = clock()
 
     def request(self, *args, **kwargs):
+        if self.clock() - self.last_used > IDLE_SECONDS:
+            self.close()  # its connections only: the next ones are opened anew
         try:
             return super().request(*args, **kwargs)
         finally:
@@ -51,3 +55,11 @@ def kept_session(account, clock=time.monotonic):
     if session is None:
         session = sessions[account] = KeptSession(clock)
     return session
+
+
+def forget_sessions():
+    """Close this thread's sessions (a test stopping its simulators: no connection to
+    them is kept alive past their stop)."""
+    for session in getattr(_local, "sessions", {}).values():
+        session.close()
+    _local.sessions = {}

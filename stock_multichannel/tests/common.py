@@ -13,6 +13,7 @@ from odoo.tests.common import ChromeBrowser, _find_executable, _super_send, webs
 from odoo.tools import config
 
 from ..lib.adapter import ChannelAdapter, FetchedOrders, ItemResult, ShownItem, ShownPage
+from ..lib.http_sessions import forget_sessions
 
 _logger = logging.getLogger(__name__)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -133,6 +134,7 @@ class LocalSimulatorMixin:
     def _start_simulator(cls, simulator):
         """``simulator`` serving on 127.0.0.1 for the class's tests, stopped after them."""
         cls.addClassCleanup(simulator.stop)
+        cls.addClassCleanup(forget_sessions)  # run first: no kept-alive connection outlives the stop
         return simulator.start()
 
     @classmethod

@@ -151,7 +151,8 @@ class WooClient:
         self.timeout = timeout
         account = hashlib.sha256(f"{self.base}|{key}".encode()).hexdigest()[:16]
         self.session = session or kept_session(("woocommerce", account))
-        self.session.headers["User-Agent"] = user_agent or "Odoo stock_multichannel"
+        # per request: the session is shared with the account's other channels
+        self.headers = {"User-Agent": user_agent or "Odoo stock_multichannel"}
 
     def __repr__(self):
         return f"<WooClient {self.base}>"
@@ -179,7 +180,9 @@ class WooClient:
         else:
             auth = (self._key, self._secret)
         try:
-            response = self.session.request(method, url, params=params, json=payload, auth=auth, timeout=self.timeout)
+            response = self.session.request(
+                method, url, params=params, json=payload, auth=auth, headers=self.headers, timeout=self.timeout
+            )
         except requests.Timeout:
             raise TransportError(
                 _lt(
