@@ -33,8 +33,12 @@ class KeptSession(requests.Session):
         self.clock = clock
         self.last_used = clock()
 
+    def idle(self):
+        """Unused for longer than a server may keep its connections alive."""
+        return self.clock() - self.last_used > IDLE_SECONDS
+
     def request(self, *args, **kwargs):
-        if self.clock() - self.last_used > IDLE_SECONDS:
+        if self.idle():
             self.close()  # its connections only: the next ones are opened anew
         try:
             return super().request(*args, **kwargs)
@@ -49,7 +53,7 @@ def kept_session(account, clock=time.monotonic):
         _local.pid, _local.sessions = os.getpid(), {}  # a new thread, or a forked child
     sessions = _local.sessions
     session = sessions.get(account)
-    if session is not None and clock() - session.last_used > IDLE_SECONDS:
+    if session is not None and session.idle():
         session.close()
         session = None
     if session is None:
