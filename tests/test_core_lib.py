@@ -1,12 +1,15 @@
 """The core's plain-Python library (lib/): no database, no Odoo server."""
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import TestCase
 
+import requests
+
 from odoo.addons.stock_multichannel.lib.adapter import ChannelAdapter, TransportError
 from odoo.addons.stock_multichannel.lib.availability import apply_policy
-from odoo.addons.stock_multichannel.lib.http_sessions import IDLE_SECONDS, kept_session
+from odoo.addons.stock_multichannel.lib.http_sessions import IDLE_SECONDS, dropped, forget_sessions, kept_session
 from odoo.addons.stock_multichannel.lib.messages import Message, translatable, translated
 from odoo.addons.stock_multichannel.lib.orders import OrderDataError, normalize_order
 from odoo.addons.stock_multichannel.lib.retry import call_with_retry
@@ -275,3 +278,107 @@ class TestKeptSessions(TestCase):
         self.assertIs(agents[0].session, agents[1].session)
         self.assertEqual([client.headers["User-Agent"] for client in agents], ["A/1", "B/2"], "each channel's own")
         self.assertNotIn("A/1", agents[0].session.headers.values())
+
+
+class TestDroppedConnections(TestCase):
+    """A server may close a kept connection as a request leaves on it (a keep-alive shorter
+    than ours, a restart): a request that does no harm sent twice is sent again on a new
+    connection; any other fails, saying the server closed the connection."""
+
+    @classmethod
+    def setUpClass(cls):
+        received = cls.received = []  # (client port, method, path) of every request read
+        drops = cls.drops = []  # how many requests on a kept connection to read and leave unanswered
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                self.answered = 0
+
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                received.append((self.client_address[1], self.command, self.path))
+                if self.answered and drops and drops[0] > 0:
+                    drops[0] -= 1
+                    self.close_connection = True  # read, then closed without a word
+                    return
+                self.answered += 1
+                body = b'{"isError": false, "results": []}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = _answer
+
+            def log_message(self, *args):
+                pass
+
+        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        cls.server.daemon_threads = True
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.url = f"http://127.0.0.1:{cls.server.server_address[1]}"
+
+    @classmethod
+    def tearDownClass(cls):
+        forget_sessions()
+        cls.server.shutdown()
+        cls.server.server_close()
+
+    def setUp(self):
+        forget_sessions()
+        self.received.clear()
+        self.drops[:] = [1]
+
+    def test_a_read_dropped_on_a_kept_connection_is_sent_again_on_a_new_one(self):
+        session = kept_session(object())
+        session.get(f"{self.url}/first", timeout=5)
+        response = session.get(f"{self.url}/second", timeout=5)
+        self.assertEqual(response.status_code, 200)
+        ports = [port for port, _method, _path in self.received]
+        self.assertEqual([path for _port, _method, path in self.received], ["/first", "/second", "/second"])
+        self.assertEqual(ports[0], ports[1], "the kept connection")
+        self.assertNotEqual(ports[2], ports[1], "sent again on a new connection")
+
+    def test_a_post_is_never_sent_twice_unless_said_harmless(self):
+        session = kept_session(object())
+        session.post(f"{self.url}/first", json={}, timeout=5)
+        with self.assertRaises(requests.ConnectionError) as caught:
+            session.post(f"{self.url}/webhooks", json={}, timeout=5)
+        self.assertTrue(dropped(caught.exception))
+        self.assertEqual([path for _port, _method, path in self.received], ["/first", "/webhooks"], "sent once")
+        self.drops[:] = [1]
+        session.post(f"{self.url}/first", json={}, timeout=5)
+        session.post(f"{self.url}/products/batch", json={}, timeout=5, idempotent=True)
+        self.assertEqual([path for _port, _method, path in self.received[-2:]], ["/products/batch"] * 2)
+
+    def test_emag_writes_that_are_not_idempotent_fail_saying_the_connection_was_closed(self):
+        client = EmagClient(f"{self.url}/api-3", "dropped", "pw", timeout=5)
+        client.call("product_offer/read", {})
+        client.call("order/acknowledge/100001")  # dropped, sent again: acknowledging twice is acknowledging
+        self.assertEqual([path for _port, _method, path in self.received][-2:], ["/api-3/order/acknowledge/100001"] * 2)
+        self.drops[:] = [1]
+        with self.assertRaises(TransportError) as caught:
+            client.save("order", [{"id": 100001, "status": 4}], retry=False)
+        self.assertEqual(
+            str(caught.exception), "eMAG closed the connection before answering order/save (RemoteDisconnected)"
+        )
+        self.assertEqual([path for _port, _method, path in self.received][-1:], ["/api-3/order/save"], "sent once")
+        self.assertEqual(len(self.received), 4)
+
+    def test_a_refused_connection_still_says_the_address_may_be_wrong(self):
+        forget_sessions()
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        with self.assertRaises(TransportError) as caught:
+            EmagClient(f"http://127.0.0.1:{port}/api-3", "refused", "pw", timeout=5).call("vat/read")
+        self.assertIn("could not reach eMAG", str(caught.exception))
+        shop = WooClient(f"http://127.0.0.1:{port}", "ck_1", "cs_1", timeout=5)
+        with self.assertRaises(TransportError) as caught:
+            shop.request("GET", "orders")
+        self.assertIn("could not reach the shop", str(caught.exception))

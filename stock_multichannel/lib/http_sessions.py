@@ -11,7 +11,9 @@ but one it closes *as* the request leaves fails that request. So a session idle 
 longer than ``IDLE_SECONDS`` drops its connections before its next request, and a
 client built then takes a new session: under Apache's default keep-alive of 5 s, no
 request races the server's close. Calls of one import or push follow each other within
-that, where the kept connection pays.
+that, where the kept connection pays. A server may still close earlier (a shorter
+keep-alive, a restart, a proxy): a request it drops that way is sent once more on a new
+connection when sending it twice does no harm (idempotent), never otherwise.
 """
 
 import os
@@ -19,8 +21,10 @@ import threading
 import time
 
 import requests
+from urllib3.exceptions import ProtocolError
 
 IDLE_SECONDS = 4.0
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # RFC 9110, 9.2.2
 
 _local = threading.local()
 
@@ -37,13 +41,34 @@ class KeptSession(requests.Session):
         """Unused for longer than a server may keep its connections alive."""
         return self.clock() - self.last_used > IDLE_SECONDS
 
-    def request(self, *args, **kwargs):
+    def request(self, method, url, *args, idempotent=None, **kwargs):
+        """``idempotent``: whether sending the request twice does what sending it once does
+        (by default, as its method says: a POST is not)."""
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
         if self.idle():
             self.close()  # its connections only: the next ones are opened anew
         try:
-            return super().request(*args, **kwargs)
+            try:
+                return super().request(method, url, *args, **kwargs)
+            except requests.ConnectionError as error:
+                if not (idempotent and dropped(error)):
+                    raise
+                self.close()
+                return super().request(method, url, *args, **kwargs)
         finally:
             self.last_used = self.clock()
+
+
+def dropped(error):
+    """How the server closed an open connection without answering, when that is what a
+    ``requests.ConnectionError`` says ("RemoteDisconnected", "ConnectionResetError"), else
+    None (a connection refused, an answer that did not come in time)."""
+    cause = error.args[0] if error.args else None
+    if isinstance(error, requests.Timeout) or not isinstance(cause, ProtocolError):
+        return None
+    reason = cause.args[-1] if len(cause.args) > 1 else cause
+    return type(reason).__name__
 
 
 def kept_session(account, clock=time.monotonic):

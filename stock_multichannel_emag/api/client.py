@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
-from odoo.addons.stock_multichannel.lib.http_sessions import kept_session
+from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session
 from odoo.addons.stock_multichannel.lib.messages import translatable
 from odoo.addons.stock_multichannel.lib.retry import call_with_retry
 
@@ -54,13 +54,13 @@ def message_text(message):
 
 
 class EmagClient:
-    def __init__(self, base_url, username, password, timeout=30.0, session=None, attempts=1, retry_delay=1.0):
+    def __init__(self, base_url, username, password, timeout=30.0, attempts=1, retry_delay=1.0):
         self.base_url = base_url.rstrip("/")
         self._auth = (username, password)
         self.timeout = timeout
         self.attempts, self.retry_delay = attempts, retry_delay
         self.account = hashlib.sha256(f"{self.base_url}|{username}".encode()).hexdigest()[:16]
-        self.session = session or kept_session(("emag", self.account))
+        self.session = kept_session(("emag", self.account))
         # per process; the Odoo adapter swaps in limiters shared by every process and server
         self.limiters = {kind: limiter_for(self.account, kind) for kind in ("order", "other")}
 
@@ -75,22 +75,35 @@ class EmagClient:
         re-reads the state before trying again.
         """
         attempts = self.attempts if retry else 1
-        return call_with_retry(self._call_once, path, payload, attempts=attempts, base_delay=self.retry_delay)
+        return call_with_retry(self._call_once, path, payload, retry, attempts=attempts, base_delay=self.retry_delay)
 
-    def _call_once(self, path, payload):
+    def _call_once(self, path, payload, idempotent=True):
         rate_class = "order" if path.split("/", 1)[0] == "order" else "other"
         url = f"{self.base_url}/{path}"
         try:
             # the slot frees one window after the answer (or the give-up) is here
             with self.limiters[rate_class].slot():
-                response = self.session.post(
-                    url, json=payload if payload is not None else {}, auth=self._auth, timeout=self.timeout
+                response = self.session.request(
+                    "POST",
+                    url,
+                    json=payload if payload is not None else {},
+                    auth=self._auth,
+                    timeout=self.timeout,
+                    idempotent=idempotent,  # every call is a POST; most only read or set values
                 )
         except requests.Timeout:
             raise TransportError(
                 _lt("eMAG did not answer %(path)s within %(seconds)ss", path=path, seconds=f"{self.timeout:g}")
             ) from None
         except requests.ConnectionError as error:
+            if how := dropped(error):
+                raise TransportError(
+                    _lt(
+                        "eMAG closed the connection before answering %(path)s (%(error)s)",
+                        path=path,
+                        error=how,
+                    )
+                ) from None
             raise TransportError(
                 _lt(
                     "could not reach eMAG at %(url)s (%(path)s: %(error)s): check the API URL of the channel's "

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
-from odoo.addons.stock_multichannel.lib.http_sessions import kept_session
+from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session
 from odoo.addons.stock_multichannel.lib.messages import translatable
 
 _lt = translatable(__name__)
@@ -119,7 +119,6 @@ class WooClient:
         timeout=30.0,
         user_agent="Odoo stock_multichannel",
         query_string_auth=False,
-        session=None,
         auth_mode="auto",
         allow_http_oauth=True,
     ):
@@ -150,7 +149,7 @@ class WooClient:
         self._key, self._secret = key, secret
         self.timeout = timeout
         account = hashlib.sha256(f"{self.base}|{key}".encode()).hexdigest()[:16]
-        self.session = session or kept_session(("woocommerce", account))
+        self.session = kept_session(("woocommerce", account))
         # per request: the session is shared with the account's other channels
         self.headers = {"User-Agent": user_agent or "Odoo stock_multichannel"}
 
@@ -168,8 +167,12 @@ class WooClient:
         signed["oauth_signature"] = oauth_signature(method, url, signed, self._secret)
         return signed
 
-    def request(self, method, path, params=None, payload=None):
-        """Return (JSON body, response headers)."""
+    def request(self, method, path, params=None, payload=None, idempotent=None):
+        """Return (JSON body, response headers).
+
+        ``idempotent``: sending it twice does what sending it once does (by default as the
+        method says); only such a request is sent again when the shop drops the connection.
+        """
         params = {k: str(v) for k, v in (params or {}).items() if v is not None}
         url = f"{self.base}/{path}"
         auth = None
@@ -181,7 +184,14 @@ class WooClient:
             auth = (self._key, self._secret)
         try:
             response = self.session.request(
-                method, url, params=params, json=payload, auth=auth, headers=self.headers, timeout=self.timeout
+                method,
+                url,
+                params=params,
+                json=payload,
+                auth=auth,
+                headers=self.headers,
+                timeout=self.timeout,
+                idempotent=idempotent,
             )
         except requests.Timeout:
             raise TransportError(
@@ -192,6 +202,14 @@ class WooClient:
                 )
             ) from None
         except requests.ConnectionError as error:
+            if how := dropped(error):
+                raise TransportError(
+                    _lt(
+                        "the shop closed the connection before answering %(request)s (%(error)s)",
+                        request=f"{method} {path}",
+                        error=how,
+                    )
+                ) from None
             raise TransportError(
                 _lt("could not reach the shop for %(path)s: %(error)s", path=path, error=type(error).__name__)
             ) from None
@@ -278,7 +296,8 @@ class WooClient:
     def batch_update(self, path, items):
         if len(items) > MAX_BATCH:
             raise ValueError(f"a WooCommerce batch holds at most {MAX_BATCH} items")
-        body, _headers = self.request("POST", f"{path}/batch", payload={"update": items})
+        # updates only (values set, nothing created): the same batch twice leaves the same shop
+        body, _headers = self.request("POST", f"{path}/batch", payload={"update": items}, idempotent=True)
         return (body or {}).get("update") or []
 
 
