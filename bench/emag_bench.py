@@ -36,6 +36,9 @@ PUSH_PHASES = [
 PHASES = [
     ("multichannel.order", "_receive"),
     ("multichannel.order", "_store"),
+    ("multichannel.order", "_stored"),
+    ("multichannel.order", "_insert"),
+    ("multichannel.order", "_summary"),
     ("multichannel.order", "_refresh_pending_quantities"),
     ("multichannel.order", "_match_products"),
     ("multichannel.order", "_compute_summary"),

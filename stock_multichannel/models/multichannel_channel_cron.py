@@ -2,7 +2,7 @@
 
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from functools import partial
 
 import psycopg2
@@ -18,6 +18,7 @@ from ..const import (
     WAKEUP_SERIAL_PREFIX,
     WAKEUP_TAKE_WAIT_MS,
 )
+from ..lib.clock import utc_now
 from ..lib.cron_wakeup import notify_cron_workers, notify_cron_workers_later
 from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS, commit_own_transaction, read_committed
@@ -205,11 +206,11 @@ class MultichannelChannel(models.Model):
         already, else with a trigger of Odoo's for then, and the cron workers notified then
         (Odoo's future trigger notifies nobody: it waited for their next poll)."""
         if at and at > fields.Datetime.now():
-            cron = self.env.ref(self._cron_xmlid(kind), raise_if_not_found=False)
-            if cron:
-                cron.sudo()._trigger(at)
+            cron_id = self._cron_id(kind)
+            if cron_id:
+                self.env["ir.cron"].sudo().browse(cron_id)._trigger(at)
                 # a moment after the trigger is due: the workers look for call_at <= now()
-                delay = (at - datetime.now(timezone.utc).replace(tzinfo=None)).total_seconds() + NOTIFY_MARGIN_SECONDS
+                delay = (at - utc_now()).total_seconds() + NOTIFY_MARGIN_SECONDS
                 self.env.cr.postcommit.add(partial(notify_cron_workers_later, self.env.cr.dbname, delay))
         else:
             self._trigger_realtime(kind)
@@ -266,6 +267,6 @@ class MultichannelChannel(models.Model):
                 _logger.info("%s wake-ups held by a transaction still going; the next run takes them", kind)
             else:
                 _logger.info("%s wake-ups taken by another run at the same moment", kind)
-            self._wake_at(kind, datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=1))
+            self._wake_at(kind, utc_now() + timedelta(seconds=1))
         if auto_commit:  # what the run reads next (its channels, what is due) is read after the take
             commit_own_transaction(self.env.cr)

@@ -1,7 +1,9 @@
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from ..lib.clock import utc_now
 
 KINDS = [
     ("stock", "Stock"),
@@ -44,7 +46,7 @@ class MultichannelLedger(models.Model):
         The same lines the ORM would create (``company_id``, the stored related field,
         and the create/write columns included), without creating them one by one.
         """
-        now = datetime.now(timezone.utc).replace(tzinfo=None)  # to the millisecond, unlike Datetime.now()
+        now = utc_now()
         vals_list = []
         for listing, target in batch:
             result = results.get(listing.id)

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from ..const import ORDER_OPEN_STATES, ORDER_STATES
 from ..lib.orders import OrderDataError, normalize_order, order_summary, without_nul
@@ -127,23 +128,32 @@ class MultichannelOrder(models.Model):
     def _compute_summary(self):
         currencies = {}
         for order in self:
-            summary = order_summary(order.payload)
-            code = summary["currency"]
-            channel_currency = order.channel_id.pricelist_id.currency_id
-            if code and code == channel_currency.name:
-                currencies.setdefault(code, channel_currency)
-            elif code and code not in currencies:
-                currencies[code] = (
-                    self.env["res.currency"].with_context(active_test=False).search([("name", "=", code)], limit=1)
-                )
-            order.order_date = summary["date"] or False
-            order.customer_name = summary["customer"] or False
-            order.customer_email = summary["email"] or False
-            order.currency_id = currencies.get(code, False)
-            order.amount_total = summary["total"] or 0.0
-            order.product_summary = (
+            order.update(self._summary(order.channel_id, order.payload, currencies))
+
+    @api.model
+    def _summary(self, channel, payload, currencies):
+        """The stored summary's values for an order of ``channel`` saying ``payload``.
+
+        ``currencies``: {code: currency} kept by the caller, each code searched once.
+        """
+        summary = order_summary(payload)
+        code = summary["currency"]
+        if code not in currencies:
+            currency = channel.pricelist_id.currency_id
+            if code and code != currency.name:
+                Currency = self.env["res.currency"].with_context(active_test=False)
+                currency = Currency.search([("name", "=", code)], limit=1)
+            currencies[code] = currency if code else self.env["res.currency"]
+        return {
+            "order_date": summary["date"] or False,
+            "customer_name": summary["customer"] or False,
+            "customer_email": summary["email"] or False,
+            "currency_id": currencies[code].id,
+            "amount_total": summary["total"] or 0.0,
+            "product_summary": (
                 ", ".join(f"{_quantity(line['quantity'])} × {line['name']}" for line in summary["lines"])[:250] or False
-            )
+            ),
+        }
 
     @api.depends("payload")
     def _compute_line_summary(self):
@@ -207,38 +217,59 @@ class MultichannelOrder(models.Model):
     def _store(self, channel, external_id, data):
         payload = without_nul(data if isinstance(data, (dict, list)) else {"unreadable": str(data)})
         external_id = without_nul(external_id)
-        existing = external_id and self.search(
-            [("channel_id", "=", channel.id), ("external_id", "=", external_id)], limit=1
-        )
-        if existing:
-            existing._lock()
-            if existing._is_newer_than(payload):
-                _logger.info("%s: an older version of order %s ignored", channel.name, external_id)
-                return None
-            if existing.state in ORDER_OPEN_STATES or existing._reopened_by(payload):
-                existing.write(
-                    {"payload": payload, "state": "received"} if existing.state == "skipped" else {"payload": payload}
-                )
-                existing._refresh_pending_quantities()
-                return existing
-            existing._apply_channel_update(payload)
+        existing = external_id and self._stored(channel, external_id)
+        if not existing:
+            return self._insert(channel, external_id, payload)
+        existing._lock()
+        if existing._is_newer_than(payload):
+            _logger.info("%s: an older version of order %s ignored", channel.name, external_id)
             return None
+        if existing.state in ORDER_OPEN_STATES or existing._reopened_by(payload):
+            existing.write(
+                {"payload": payload, "state": "received"} if existing.state == "skipped" else {"payload": payload}
+            )
+            existing._refresh_pending_quantities()
+            return existing
+        existing._apply_channel_update(payload)
+        return None
+
+    def _stored(self, channel, external_id):
+        """The channel's order ``external_id`` as stored already (one indexed lookup)."""
         self.env.cr.execute(
-            """
-            INSERT INTO multichannel_order (name, channel_id, company_id, external_id, state, payload,
-                                            attempts, create_uid, write_uid, create_date, write_date)
-            VALUES (%s, %s, %s, %s, 'received', %s, 0, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
-            ON CONFLICT (channel_id, external_id) DO NOTHING
-            RETURNING id
-            """,
-            (
-                self._reference(channel, payload, external_id),
-                channel.id,
-                channel.company_id.id,
-                external_id or None,
-                json.dumps(payload, default=str),
-                self.env.uid,
-                self.env.uid,
+            "SELECT id FROM multichannel_order WHERE channel_id = %s AND external_id = %s",
+            (channel.id, external_id),
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0] if row else ())
+
+    def _insert(self, channel, external_id, payload):
+        """Insert a new order as received, what it says and the units it holds with it;
+        None when the channel's order is stored already."""
+        quantities = dict(self._ordered_quantities(payload, channel))
+        summary = self._summary(channel, payload, {})
+        columns = {
+            "name": self._reference(channel, payload, external_id),
+            "channel_id": channel.id,
+            "company_id": channel.company_id.id,
+            "external_id": external_id or None,
+            "state": "received",
+            "payload": json.dumps(payload, default=str),
+            "attempts": 0,
+            "create_uid": self.env.uid,
+            "write_uid": self.env.uid,
+            **{name: None if value is False else value for name, value in summary.items()},
+            "pending_quantities": json.dumps(quantities) if quantities else None,
+        }
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO multichannel_order (%s, create_date, write_date)
+                VALUES (%s, now() at time zone 'UTC', now() at time zone 'UTC')
+                ON CONFLICT (channel_id, external_id) DO NOTHING
+                RETURNING id
+                """,
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                SQL(", ").join(SQL("%s", value) for value in columns.values()),
             ),
             log_exceptions=False,
         )
@@ -248,17 +279,7 @@ class MultichannelOrder(models.Model):
         order = self.browse(row[0])
         if self.env.cr in _INSERTED:
             _INSERTED[self.env.cr].add(order.id)
-        # inserted in SQL: what the order says is computed from its payload here
-        for field_name in (
-            "order_date",
-            "customer_name",
-            "customer_email",
-            "currency_id",
-            "amount_total",
-            "product_summary",
-        ):
-            self.env.add_to_compute(self._fields[field_name], order)
-        order._refresh_pending_quantities()
+        order._request_stock_sync(set(quantities), channel_moved=True)
         return order
 
     @api.model
@@ -295,14 +316,15 @@ class MultichannelOrder(models.Model):
     def _normalized(self):
         return normalize_order(self.payload)
 
-    def _ordered_quantities(self, payload=None):
-        """{product id (str): quantity} of the order's lines that match a product."""
+    def _ordered_quantities(self, payload=None, channel=None):
+        """{product id (str): quantity} of the order's lines that match a product of its
+        channel (or ``channel``'s, for an order not stored yet)."""
         quantities = defaultdict(float)
         try:
             data = normalize_order(self.payload if payload is None else payload)
         except OrderDataError:
             data = {"lines": []}
-        for line, product in zip(data["lines"], self._find_products(data["lines"]), strict=True):
+        for line, product in zip(data["lines"], self._find_products(data["lines"], channel), strict=True):
             if product:
                 quantities[str(product.id)] += line["quantity"]
         return quantities

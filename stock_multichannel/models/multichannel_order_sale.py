@@ -194,22 +194,22 @@ class MultichannelOrder(models.Model):
         finally:
             del _MATCHED[cr]
 
-    def _find_products(self, lines):
+    def _find_products(self, lines, channel=None):
         """The products of order lines (an empty recordset for a line that matches none), in
         a few queries for all of them: by listing external id, then listing SKU, then
-        internal reference."""
+        internal reference. On the order's channel, or ``channel``'s."""
+        channel = channel or self.channel_id
         matched = _MATCHED.get(self.env.cr)
         if matched is None:
-            return self._match_products(lines)
+            return self._match_products(lines, channel)
         Product = self.env["product.product"].sudo()
-        key = (self.channel_id.id, tuple((line.get("listing_external_id"), line.get("sku")) for line in lines))
+        key = (channel.id, tuple((line.get("listing_external_id"), line.get("sku")) for line in lines))
         if key not in matched:
-            matched[key] = [product.id for product in self._match_products(lines)]
+            matched[key] = [product.id for product in self._match_products(lines, channel)]
         return [Product.browse(product_id) for product_id in matched[key]]
 
-    def _match_products(self, lines):
+    def _match_products(self, lines, channel):
         Product = self.env["product.product"].sudo()
-        channel = self.channel_id
         external_ids = {line["listing_external_id"] for line in lines if line.get("listing_external_id")}
         by_external_id, by_sku, by_code = {}, {}, {}
         Binding = self.env["multichannel.product.binding"].sudo()

@@ -48,6 +48,10 @@ class TestOrderIdentity(MultichannelCase):
         broken = self._receive({"external_id": "2002", "lines": "?", "customer": {"name": "Ion"}})
         self.assertEqual(broken.state, "error")
         self.assertEqual((broken.customer_name, broken.product_summary), ("Ion", False))
+        foreign = self._receive(order_data("2003", currency="ron"))
+        self.assertEqual(foreign.state, "error", "not in the channel's currency")
+        self.assertEqual(foreign.currency_id, self.env.ref("base.RON"), "its own currency, even one not in use")
+        self.assertEqual(foreign.pending_quantities, {str(self.chair.id): 2.0}, "its units held meanwhile")
 
     def test_a_reused_id_with_other_content_is_kept_for_a_human(self):
         order = self._receive(order_data("3001", date="2027-03-02 05:25:38"))
