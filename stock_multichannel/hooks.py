@@ -1,12 +1,14 @@
 from odoo.tools import SQL
 
 from .const import WAKEUP_SERIAL_PREFIX
+from .lib.shared_rate_limit import DROP_SQL as DROP_RATE_WINDOW
 
 
 def uninstall_hook(env):
     """The addon switched Odoo's Sales menu on (see views/multichannel_menus.xml): switch it
     back off when nothing else wants it, as Odoo ships it without the Sales app."""
     drop_cron_wakeups(env)
+    env.cr.execute(DROP_RATE_WINDOW)  # the channel accounts' shared rate windows
     sales_app = env["ir.module.module"].search([("name", "=", "sale_management"), ("state", "=", "installed")])
     menu = env.ref("sale.sale_menu_root", raise_if_not_found=False)
     if menu and not sales_app:

@@ -5,7 +5,8 @@ At most ``limit`` requests per ``window`` seconds per account, measured from the
 answers: a slot is taken when a request leaves (in flight) and counts until one window
 after its answer arrives. The state is one row per account in
 ``multichannel_rate_window``, read and written under a row lock in a short transaction
-of its own (never the caller's), with PostgreSQL's clock, so every process and every
+of its own (never the caller's): one statement to take a slot, one to give it back, with
+PostgreSQL's clock, so every process and every
 server sees the same window. A process killed with requests in flight does not leak
 its slots: a slot in flight for longer than ``in_flight_timeout`` is dropped.
 
@@ -22,16 +23,44 @@ import psycopg2
 from .kept_connections import forget_kept_connection, kept_connection
 from .transactions import begin_read_committed
 
-TABLE_SQL = """
+SCHEMA_SQL = """
     CREATE TABLE IF NOT EXISTS multichannel_rate_window (
         account varchar PRIMARY KEY,
         answered double precision[] NOT NULL DEFAULT '{}',
         in_flight double precision[] NOT NULL DEFAULT '{}'
-    )
+    );
+    -- a slot taken in one statement, under the account's row lock, on PostgreSQL's clock:
+    -- the answers older than a window and the requests in flight for too long forgotten
+    CREATE OR REPLACE FUNCTION multichannel_rate_take(
+        rate_account varchar, rate_limit integer, rate_window double precision, flight_timeout double precision,
+        OUT taken_at double precision, OUT taken boolean, OUT oldest_answer double precision)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        answers double precision[];
+        flying double precision[];
+    BEGIN
+        INSERT INTO multichannel_rate_window (account) VALUES (rate_account) ON CONFLICT DO NOTHING;
+        SELECT w.answered, w.in_flight INTO answers, flying
+          FROM multichannel_rate_window w WHERE w.account = rate_account FOR UPDATE;
+        taken_at := extract(epoch FROM clock_timestamp());
+        answers := ARRAY(SELECT s FROM unnest(answers) s WHERE taken_at - s < rate_window);
+        flying := ARRAY(SELECT s FROM unnest(flying) s WHERE taken_at - s < flight_timeout);
+        taken := cardinality(answers) + cardinality(flying) < rate_limit;
+        IF taken THEN
+            flying := flying || taken_at;
+        END IF;
+        UPDATE multichannel_rate_window SET answered = answers, in_flight = flying WHERE account = rate_account;
+        oldest_answer := (SELECT min(s) FROM unnest(answers) s);
+    END
+    $$;
+"""
+DROP_SQL = """
+    DROP FUNCTION IF EXISTS multichannel_rate_take(varchar, integer, double precision, double precision);
+    DROP TABLE IF EXISTS multichannel_rate_window;
 """
 POLL = 0.02
-# The window is a moment's state: its short transactions commit without waiting for the
-# disk (after a crash of PostgreSQL it may lose its last milliseconds, a slot or two that
+# The window is a moment's state: its statements commit without waiting for the disk
+# (after a crash of PostgreSQL it may lose its last milliseconds, a slot or two that
 # expire within a second anyway), which saves a disk flush on both of them, each call.
 
 
@@ -48,30 +77,13 @@ class SharedAnswerWindow:
             with self.cursor_factory() as cr:
                 begin_read_committed(cr, durable=False)
                 cr.execute(
-                    "INSERT INTO multichannel_rate_window (account) VALUES (%s) ON CONFLICT DO NOTHING",
-                    (self.account,),
+                    "SELECT * FROM multichannel_rate_take(%s, %s, %s, %s)",
+                    (self.account, self.limit, self.window, self.in_flight_timeout),
                 )
-                cr.execute(
-                    """
-                    SELECT extract(epoch FROM clock_timestamp()), answered, in_flight
-                      FROM multichannel_rate_window WHERE account = %s FOR UPDATE
-                    """,
-                    (self.account,),
-                )
-                now, answered, in_flight = cr.fetchone()
-                now = float(now)
-                answered = [stamp for stamp in answered if now - stamp < self.window]
-                in_flight = [stamp for stamp in in_flight if now - stamp < self.in_flight_timeout]
-                taken = len(answered) + len(in_flight) < self.limit
-                if taken:
-                    in_flight.append(now)
-                cr.execute(
-                    "UPDATE multichannel_rate_window SET answered = %s, in_flight = %s WHERE account = %s",
-                    (answered, in_flight, self.account),
-                )
+                now, taken, oldest = cr.fetchone()
             if taken:
                 return now
-            wait = self.window - (now - min(answered)) if answered else POLL
+            wait = self.window - (now - oldest) if oldest is not None else POLL
             self.sleep(max(wait, 0.001))
 
     def release(self, token):
@@ -100,22 +112,23 @@ class SharedAnswerWindow:
 _kept_lock = threading.Lock()
 
 
+# each statement its own transaction, in READ COMMITTED (it waits for the row another
+# worker holds, and then sees it as committed), not waiting for the disk
+KEPT_SESSION = "-c default_transaction_isolation=read\\ committed -c synchronous_commit=off"
+
+
 @contextmanager
 def kept_cursor(dbname):
-    """A cursor on a connection to ``dbname`` this process keeps for the window's short
-    transactions (committed on a clean exit, rolled back otherwise): where a cursor of
-    Odoo's pool costs a borrow and a reset each time, two per request. One connection
-    per process and database, used by one thread at a time; one the server closed, or
-    a parent's after a fork, is replaced."""
+    """A cursor on a connection to ``dbname`` this process keeps for the window's
+    statements, each its own transaction: where a cursor of Odoo's pool costs a borrow
+    and a reset each time, and a transaction of several statements a round trip each.
+    One connection per process and database, used by one thread at a time; one the
+    server closed, or a parent's after a fork, is replaced."""
     with _kept_lock:
-        connection = kept_connection(dbname)
+        connection = kept_connection(dbname, autocommit=True, options=KEPT_SESSION)
         try:
             with connection.cursor() as cr:
                 yield cr
-            connection.commit()
-        except BaseException:
-            try:
-                connection.rollback()
-            except psycopg2.Error:
-                forget_kept_connection(dbname)  # broken: the next use opens another
+        except psycopg2.Error:
+            forget_kept_connection(dbname, autocommit=True, options=KEPT_SESSION)  # maybe broken: opened anew
             raise

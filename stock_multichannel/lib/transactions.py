@@ -71,7 +71,11 @@ def begin_read_committed(cr, durable=True):
     crash of PostgreSQL may take back by a few milliseconds).
     """
     connection = getattr(cr, "connection", None)
-    if connection is not None and connection.info.transaction_status == TRANSACTION_STATUS_IDLE:
+    if (
+        connection is not None
+        and not connection.autocommit  # each statement its own transaction, as the session says
+        and connection.info.transaction_status == TRANSACTION_STATUS_IDLE
+    ):
         cr.execute(
             "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
             if durable

@@ -138,7 +138,7 @@ class MultichannelChannel(models.Model):
     ]
 
     def init(self):
-        self.env.cr.execute(shared_rate_limit.TABLE_SQL)
+        self.env.cr.execute(shared_rate_limit.SCHEMA_SQL)
 
     def _shared_rate_limit(self, account, limit, window):
         """A rate limit of ``limit`` requests per ``window`` seconds for a channel account,

@@ -160,10 +160,12 @@ class TestMenus(MultichannelCase):
             """
             SELECT to_regproc('multichannel_wake_cron'),
                    to_regclass('multichannel_cron_wakeup'),
-                   (SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname LIKE 'multichannel_cron_wakeup%%')
+                   (SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname LIKE 'multichannel_cron_wakeup%%'),
+                   to_regproc('multichannel_rate_take'),
+                   to_regclass('multichannel_rate_window')
             """
         )
-        self.assertEqual(self.env.cr.fetchone(), (None, None, 0), "nothing of the addon's left in SQL")
+        self.assertEqual(self.env.cr.fetchone(), (None, None, 0, None, None), "nothing of the addon's left in SQL")
 
     def test_every_list_explains_its_empty_state(self):
         for screen in self.SCREENS + ("action_multichannel_ledger",):

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from odoo.addons.stock_multichannel.lib.shared_rate_limit import TABLE_SQL, SharedAnswerWindow
+from odoo.addons.stock_multichannel.lib.shared_rate_limit import SCHEMA_SQL, SharedAnswerWindow
 from odoo.addons.stock_multichannel_emag.api.client import EmagClient
 from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
 
@@ -45,7 +45,7 @@ def worker(base_url, account, results):
 @pytest.mark.skipif(not DATABASE, reason="needs the database setup/test.py made")
 def test_two_processes_of_one_account_never_draw_a_429():
     with committing_cursor() as cursor:
-        cursor.execute(TABLE_SQL)
+        cursor.execute(SCHEMA_SQL)
     sim = EmagSimulator(username="seller", password="secret").start()
     try:
         sim.add_offer(1)
@@ -71,7 +71,7 @@ def test_two_processes_of_one_account_never_draw_a_429():
 def test_a_slot_left_in_flight_by_a_killed_process_is_freed():
     account = f"test-{uuid.uuid4().hex[:8]}"
     with committing_cursor() as cursor:
-        cursor.execute(TABLE_SQL)
+        cursor.execute(SCHEMA_SQL)
     stale = SharedAnswerWindow(committing_cursor, account, limit=1, in_flight_timeout=0.2)
     stale.acquire()  # and never released: the process died
     waited = []
@@ -113,7 +113,7 @@ def test_a_window_changed_by_another_worker_meanwhile_never_fails_an_odoo_cursor
     from psycopg2.extensions import ISOLATION_LEVEL_REPEATABLE_READ
 
     with committing_cursor() as cursor:
-        cursor.execute(TABLE_SQL)
+        cursor.execute(SCHEMA_SQL)
     account = f"test:{uuid.uuid4().hex}"
     other = SharedAnswerWindow(committing_cursor, account, 3)
     other.release(other.acquire())  # the window's row exists
