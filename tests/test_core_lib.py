@@ -2,14 +2,14 @@
 
 import socket
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import TestCase
-
-import requests
+from urllib.parse import parse_qs
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelAdapter, TransportError
 from odoo.addons.stock_multichannel.lib.availability import apply_policy
-from odoo.addons.stock_multichannel.lib.http_sessions import IDLE_SECONDS, dropped, forget_sessions, kept_session
+from odoo.addons.stock_multichannel.lib.http_sessions import IDLE_SECONDS, forget_sessions, kept_session
 from odoo.addons.stock_multichannel.lib.messages import Message, translatable, translated
 from odoo.addons.stock_multichannel.lib.orders import OrderDataError, normalize_order
 from odoo.addons.stock_multichannel.lib.retry import call_with_retry
@@ -282,13 +282,14 @@ class TestKeptSessions(TestCase):
 
 class TestDroppedConnections(TestCase):
     """A server may close a kept connection as a request leaves on it (a keep-alive shorter
-    than ours, a restart): a request that does no harm sent twice is sent again on a new
-    connection; any other fails, saying the server closed the connection."""
+    than ours, a restart): a request that does no harm sent twice is sent once more on a
+    new connection, by its client (in a rate slot of its own, signed anew); any other
+    fails, saying the server closed the connection."""
 
     @classmethod
     def setUpClass(cls):
-        received = cls.received = []  # (client port, method, path) of every request read
-        drops = cls.drops = []  # how many requests on a kept connection to read and leave unanswered
+        received = cls.received = []  # (client port, method, path, query) of every request read
+        drops = cls.drops = []  # [requests on a kept connection to leave unanswered, how]
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -300,10 +301,13 @@ class TestDroppedConnections(TestCase):
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
-                received.append((self.client_address[1], self.command, self.path))
-                if self.answered and drops and drops[0] > 0:
+                path, _, query = self.path.partition("?")
+                received.append((self.client_address[1], self.command, path, query))
+                if self.answered and drops[0] > 0:
                     drops[0] -= 1
-                    self.close_connection = True  # read, then closed without a word
+                    if drops[1] == "not http":
+                        self.wfile.write(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+                    self.close_connection = True  # read, then closed without an answer
                     return
                 self.answered += 1
                 body = b'{"isError": false, "results": []}'
@@ -313,7 +317,7 @@ class TestDroppedConnections(TestCase):
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = do_PUT = _answer
+            do_GET = do_POST = do_PUT = do_DELETE = _answer
 
             def log_message(self, *args):
                 pass
@@ -332,46 +336,82 @@ class TestDroppedConnections(TestCase):
     def setUp(self):
         forget_sessions()
         self.received.clear()
-        self.drops[:] = [1]
+        self.drops[:] = [1, "close"]
 
-    def test_a_read_dropped_on_a_kept_connection_is_sent_again_on_a_new_one(self):
-        session = kept_session(object())
-        session.get(f"{self.url}/first", timeout=5)
-        response = session.get(f"{self.url}/second", timeout=5)
-        self.assertEqual(response.status_code, 200)
-        ports = [port for port, _method, _path in self.received]
-        self.assertEqual([path for _port, _method, path in self.received], ["/first", "/second", "/second"])
-        self.assertEqual(ports[0], ports[1], "the kept connection")
-        self.assertNotEqual(ports[2], ports[1], "sent again on a new connection")
+    def paths(self):
+        return [path.rsplit("/", 1)[-1] for _port, _method, path, _query in self.received]
 
-    def test_a_post_is_never_sent_twice_unless_said_harmless(self):
-        session = kept_session(object())
-        session.post(f"{self.url}/first", json={}, timeout=5)
-        with self.assertRaises(requests.ConnectionError) as caught:
-            session.post(f"{self.url}/webhooks", json={}, timeout=5)
-        self.assertTrue(dropped(caught.exception))
-        self.assertEqual([path for _port, _method, path in self.received], ["/first", "/webhooks"], "sent once")
-        self.drops[:] = [1]
-        session.post(f"{self.url}/first", json={}, timeout=5)
-        session.post(f"{self.url}/products/batch", json={}, timeout=5, idempotent=True)
-        self.assertEqual([path for _port, _method, path in self.received[-2:]], ["/products/batch"] * 2)
-
-    def test_emag_writes_that_are_not_idempotent_fail_saying_the_connection_was_closed(self):
+    def emag(self):
         client = EmagClient(f"{self.url}/api-3", "dropped", "pw", timeout=5)
+        slots = []
+
+        class CountingLimiter:
+            @contextmanager
+            def slot(self):
+                slots.append(1)
+                yield
+
+        client.limiters = {"order": CountingLimiter(), "other": CountingLimiter()}
+        return client, slots
+
+    def test_an_emag_read_dropped_on_a_kept_connection_is_sent_again_on_a_new_one_in_its_own_slot(self):
+        client, slots = self.emag()
         client.call("product_offer/read", {})
-        client.call("order/acknowledge/100001")  # dropped, sent again: acknowledging twice is acknowledging
-        self.assertEqual([path for _port, _method, path in self.received][-2:], ["/api-3/order/acknowledge/100001"] * 2)
-        self.drops[:] = [1]
+        client.call("order/acknowledge/100001")  # acknowledging twice is acknowledging
+        self.assertEqual(self.paths(), ["read", "100001", "100001"])
+        ports = [port for port, *_rest in self.received]
+        self.assertEqual(ports[0], ports[1], "the kept connection")
+        self.assertNotEqual(ports[2], ports[1], "sent again on a new one")
+        self.assertEqual(len(slots), 3, "the request sent again counts against eMAG's limit")
+
+    def test_an_emag_write_that_is_not_idempotent_is_sent_once_and_says_the_connection_was_closed(self):
+        client, _slots = self.emag()
+        client.call("vat/read")
         with self.assertRaises(TransportError) as caught:
             client.save("order", [{"id": 100001, "status": 4}], retry=False)
         self.assertEqual(
             str(caught.exception), "eMAG closed the connection before answering order/save (RemoteDisconnected)"
         )
-        self.assertEqual([path for _port, _method, path in self.received][-1:], ["/api-3/order/save"], "sent once")
-        self.assertEqual(len(self.received), 4)
+        self.assertEqual(self.paths(), ["read", "save"], "sent once")
+
+    def test_a_shop_read_is_sent_again_signed_anew_its_writes_and_deletes_once(self):
+        shop = WooClient(self.url, "ck_1", "cs_1", timeout=5)  # plain http: OAuth 1.0a signing
+        self.assertEqual(shop.auth_mode, "oauth")
+        shop.request("GET", "system_status")
+        shop.request("GET", "orders", {"per_page": 1})
+        self.assertEqual(self.paths(), ["system_status", "orders", "orders"])
+        nonces = [
+            parse_qs(query)["oauth_nonce"][0]
+            for _port, _method, path, query in self.received
+            if path.endswith("orders")
+        ]
+        self.assertNotEqual(nonces[0], nonces[1], "the shop refuses a nonce it has seen")
+        for method, path in (("POST", "webhooks"), ("DELETE", "webhooks/7")):
+            self.received.clear()
+            self.drops[:] = [1, "close"]
+            shop.session.close()  # a new connection, kept after its first answer
+            shop.request("GET", "system_status")
+            with self.assertRaises(TransportError) as caught:
+                shop.request(method, path)
+            self.assertIn("the shop closed the connection before answering", str(caught.exception))
+            self.assertEqual(len(self.received), 2, f"{method} sent once")
+        self.received.clear()
+        self.drops[:] = [1, "close"]
+        shop.session.close()
+        shop.request("GET", "system_status")
+        shop.batch_update("products", [{"id": 1, "stock_quantity": 3}])  # values set: the same shop twice
+        self.assertEqual(self.paths(), ["system_status", "batch", "batch"])
+
+    def test_a_server_answering_something_else_than_http_is_not_a_dropped_connection(self):
+        self.drops[:] = [1, "not http"]
+        client, _slots = self.emag()
+        client.call("vat/read")
+        with self.assertRaises(TransportError) as caught:
+            client.call("vat/read")
+        self.assertIn("could not reach eMAG", str(caught.exception), "the address may be wrong")
+        self.assertEqual(len(self.received), 2, "sent once")
 
     def test_a_refused_connection_still_says_the_address_may_be_wrong(self):
-        forget_sessions()
         with socket.socket() as closed:
             closed.bind(("127.0.0.1", 0))
             port = closed.getsockname()[1]

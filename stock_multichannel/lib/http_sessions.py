@@ -12,19 +12,19 @@ longer than ``IDLE_SECONDS`` drops its connections before its next request, and 
 client built then takes a new session: under Apache's default keep-alive of 5 s, no
 request races the server's close. Calls of one import or push follow each other within
 that, where the kept connection pays. A server may still close earlier (a shorter
-keep-alive, a restart, a proxy): a request it drops that way is sent once more on a new
-connection when sending it twice does no harm (idempotent), never otherwise.
+keep-alive, a restart, a proxy): ``dropped`` tells such a failure, which the clients send
+once more on a new connection when sending it twice does no harm, never otherwise.
 """
 
 import os
 import threading
 import time
+from http.client import RemoteDisconnected
 
 import requests
 from urllib3.exceptions import ProtocolError
 
 IDLE_SECONDS = 4.0
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # RFC 9110, 9.2.2
 
 _local = threading.local()
 
@@ -41,34 +41,13 @@ class KeptSession(requests.Session):
         """Unused for longer than a server may keep its connections alive."""
         return self.clock() - self.last_used > IDLE_SECONDS
 
-    def request(self, method, url, *args, idempotent=None, **kwargs):
-        """``idempotent``: whether sending the request twice does what sending it once does
-        (by default, as its method says: a POST is not)."""
-        if idempotent is None:
-            idempotent = method.upper() in IDEMPOTENT_METHODS
+    def request(self, *args, **kwargs):
         if self.idle():
             self.close()  # its connections only: the next ones are opened anew
         try:
-            try:
-                return super().request(method, url, *args, **kwargs)
-            except requests.ConnectionError as error:
-                if not (idempotent and dropped(error)):
-                    raise
-                self.close()
-                return super().request(method, url, *args, **kwargs)
+            return super().request(*args, **kwargs)
         finally:
             self.last_used = self.clock()
-
-
-def dropped(error):
-    """How the server closed an open connection without answering, when that is what a
-    ``requests.ConnectionError`` says ("RemoteDisconnected", "ConnectionResetError"), else
-    None (a connection refused, an answer that did not come in time)."""
-    cause = error.args[0] if error.args else None
-    if isinstance(error, requests.Timeout) or not isinstance(cause, ProtocolError):
-        return None
-    reason = cause.args[-1] if len(cause.args) > 1 else cause
-    return type(reason).__name__
 
 
 def kept_session(account, clock=time.monotonic):
@@ -92,3 +71,23 @@ def forget_sessions():
     for session in getattr(_local, "sessions", {}).values():
         session.close()
     _local.sessions = {}
+
+
+# what a server closing a connection without answering looks like, under urllib3's
+# ProtocolError: not a server that answers something else than HTTP (BadStatusLine)
+DROPS = (RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+
+
+def dropped(error):
+    """How the server closed an open connection without answering, when that is what a
+    ``requests.ConnectionError`` says ("RemoteDisconnected", "ConnectionResetError"), else
+    None (a connection refused, an answer that did not come in time or was not HTTP).
+
+    Such a request may be sent once more on a new connection, by the client, when sending
+    it twice does what sending it once does (RFC 9110, 9.2.2); the server may have
+    processed it before closing."""
+    cause = error.args[0] if error.args else None
+    if isinstance(error, requests.Timeout) or not isinstance(cause, ProtocolError):
+        return None
+    reason = cause.args[-1] if len(cause.args) > 1 else None
+    return type(reason).__name__ if isinstance(reason, DROPS) else None

@@ -5,23 +5,29 @@ At most ``limit`` requests per ``window`` seconds per account, measured from the
 answers: a slot is taken when a request leaves (in flight) and counts until one window
 after its answer arrives. The state is one row per account in
 ``multichannel_rate_window``, read and written under a row lock in a short transaction
-of its own (never the caller's): one statement to take a slot, one to give it back, with
-PostgreSQL's clock, so every process and every
-server sees the same window. A process killed with requests in flight does not leak
-its slots: a slot in flight for longer than ``in_flight_timeout`` is dropped.
+of its own (never the caller's): one statement to take a slot, one to give it back, on
+PostgreSQL's clock, so every process and every server sees the same window. A process
+killed with requests in flight does not leak its slots: a slot in flight for longer
+than ``in_flight_timeout`` is dropped.
 
 Give it a function that opens a database cursor usable as a context manager
 (committing on a clean exit), e.g. an Odoo registry's ``cursor``.
 """
 
+import logging
 import threading
 import time
 from contextlib import contextmanager
 
 import psycopg2
 
+from .adapter import TransportError
 from .kept_connections import forget_kept_connection, kept_connection
-from .transactions import begin_read_committed
+from .messages import translatable
+from .transactions import own_transaction_prefix
+
+_logger = logging.getLogger(__name__)
+_lt = translatable(__name__)
 
 SCHEMA_SQL = """
     CREATE TABLE IF NOT EXISTS multichannel_rate_window (
@@ -59,6 +65,9 @@ DROP_SQL = """
     DROP TABLE IF EXISTS multichannel_rate_window;
 """
 POLL = 0.02
+# the account's row is held for the moment of one statement: waiting longer means
+# something else holds the table (an uninstall), and the request is tried again later
+LOCK_TIMEOUT_MS = 5000
 # The window is a moment's state: its statements commit without waiting for the disk
 # (after a crash of PostgreSQL it may lose its last milliseconds, a slot or two that
 # expire within a second anyway), which saves a disk flush on both of them, each call.
@@ -74,13 +83,16 @@ class SharedAnswerWindow:
     def acquire(self):
         """Wait for a slot; return its token (when it was taken, on PostgreSQL's clock)."""
         while True:
-            with self.cursor_factory() as cr:
-                begin_read_committed(cr, durable=False)
-                cr.execute(
-                    "SELECT * FROM multichannel_rate_take(%s, %s, %s, %s)",
-                    (self.account, self.limit, self.window, self.in_flight_timeout),
-                )
-                now, taken, oldest = cr.fetchone()
+            try:
+                with self.cursor_factory() as cr:
+                    cr.execute(
+                        own_transaction_prefix(cr, LOCK_TIMEOUT_MS)
+                        + "SELECT * FROM multichannel_rate_take(%s, %s, %s, %s)",
+                        (self.account, self.limit, self.window, self.in_flight_timeout),
+                    )
+                    now, taken, oldest = cr.fetchone()
+            except psycopg2.errors.LockNotAvailable:
+                raise TransportError(_lt("the shared request window of the channel's account is busy")) from None
             if taken:
                 return now
             wait = self.window - (now - oldest) if oldest is not None else POLL
@@ -88,17 +100,21 @@ class SharedAnswerWindow:
 
     def release(self, token):
         """The request's answer arrived (or the client gave up): its slot counts from now."""
-        with self.cursor_factory() as cr:
-            begin_read_committed(cr, durable=False)
-            cr.execute(
-                """
-                UPDATE multichannel_rate_window
-                   SET in_flight = array_remove(in_flight, %s::double precision),
-                       answered = array_append(answered, extract(epoch FROM clock_timestamp())::double precision)
-                 WHERE account = %s
-                """,
-                (token, self.account),
-            )
+        try:
+            with self.cursor_factory() as cr:
+                cr.execute(
+                    own_transaction_prefix(cr, LOCK_TIMEOUT_MS)
+                    + """
+                    UPDATE multichannel_rate_window
+                       SET in_flight = array_remove(in_flight, %s::double precision),
+                           answered = array_append(answered, extract(epoch FROM clock_timestamp())::double precision)
+                     WHERE account = %s
+                    """,
+                    (token, self.account),
+                )
+        except psycopg2.errors.LockNotAvailable:
+            # the answer is here: the slot counts as in flight until it times out
+            _logger.warning("%s: a request's slot could not be given back (the window is busy)", self.account)
 
     @contextmanager
     def slot(self):
@@ -112,23 +128,19 @@ class SharedAnswerWindow:
 _kept_lock = threading.Lock()
 
 
-# each statement its own transaction, in READ COMMITTED (it waits for the row another
-# worker holds, and then sees it as committed), not waiting for the disk
-KEPT_SESSION = "-c default_transaction_isolation=read\\ committed -c synchronous_commit=off"
-
-
 @contextmanager
 def kept_cursor(dbname):
     """A cursor on a connection to ``dbname`` this process keeps for the window's
-    statements, each its own transaction: where a cursor of Odoo's pool costs a borrow
-    and a reset each time, and a transaction of several statements a round trip each.
-    One connection per process and database, used by one thread at a time; one the
-    server closed, or a parent's after a fork, is replaced."""
+    statements, in autocommit: each query string its own transaction, sent in one round
+    trip (where a cursor of Odoo's pool costs a borrow and a reset each time). One
+    connection per process and database, used by one thread at a time; one the server
+    closed, or a parent's after a fork, is replaced."""
     with _kept_lock:
-        connection = kept_connection(dbname, autocommit=True, options=KEPT_SESSION)
+        connection = kept_connection(dbname, autocommit=True)
         try:
             with connection.cursor() as cr:
                 yield cr
         except psycopg2.Error:
-            forget_kept_connection(dbname, autocommit=True, options=KEPT_SESSION)  # maybe broken: opened anew
+            if connection.closed:
+                forget_kept_connection(dbname, autocommit=True)  # the next use opens another
             raise

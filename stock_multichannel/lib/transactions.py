@@ -59,25 +59,24 @@ def commit_own_transaction(cr):
     return cr.connection.info.transaction_status == TRANSACTION_STATUS_IDLE
 
 
-def begin_read_committed(cr, durable=True):
-    """Begin a short transaction of its own in READ COMMITTED (its first statement).
+def own_transaction_prefix(cr, lock_timeout_ms=None):
+    """The statements that open a short transaction of the cursor's own, to send in one
+    query string with the statement it is for (one round trip): READ COMMITTED, not
+    waiting for the disk, waiting for a lock ``lock_timeout_ms`` at most. Empty when the
+    cursor shares a transaction already under way (a test's): it is left as it is.
 
-    For a few statements on a row every worker and server writes (the shared rate
-    window): each must see the row as last committed and wait for the worker holding
-    it, where REPEATABLE READ would fail with "could not serialize access". A cursor
-    sharing a transaction already under way (a test's) is left as it is.
-
-    Not ``durable``: its commit does not wait for the disk (a moment's state, which a
-    crash of PostgreSQL may take back by a few milliseconds).
+    For a statement or two on a row every worker and server writes (the shared rate
+    window): each must see the row as last committed and wait for the worker holding it,
+    where REPEATABLE READ would fail with "could not serialize access". Its commit may be
+    taken back by a crash of PostgreSQL, a few milliseconds of a moment's state. On a
+    connection in autocommit, a query string of several statements is one transaction.
     """
     connection = getattr(cr, "connection", None)
-    if (
-        connection is not None
-        and not connection.autocommit  # each statement its own transaction, as the session says
-        and connection.info.transaction_status == TRANSACTION_STATUS_IDLE
-    ):
-        cr.execute(
-            "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
-            if durable
-            else "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO OFF"
-        )
+    if connection is None or connection.info.transaction_status != TRANSACTION_STATUS_IDLE:
+        return ""
+    return (
+        "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO OFF; "
+        # floats as sent back exactly, whatever the server's default
+        "SET LOCAL extra_float_digits TO 3; "
+        + (f"SET LOCAL lock_timeout TO {int(lock_timeout_ms)}; " if lock_timeout_ms else "")
+    )

@@ -137,7 +137,7 @@ class MultichannelOrder(models.Model):
         ``currencies``: {code: currency} kept by the caller, each code searched once.
         """
         summary = order_summary(payload)
-        code = summary["currency"]
+        code, total = summary["currency"], summary["total"]
         if code not in currencies:
             currency = channel.pricelist_id.currency_id
             if code and code != currency.name:
@@ -149,7 +149,8 @@ class MultichannelOrder(models.Model):
             "customer_name": summary["customer"] or False,
             "customer_email": summary["email"] or False,
             "currency_id": currencies[code].id,
-            "amount_total": summary["total"] or 0.0,
+            # rounded to its currency, as the ORM rounds a Monetary field
+            "amount_total": currencies[code].round(total) if total and currencies[code] else total or 0.0,
             "product_summary": (
                 ", ".join(f"{_quantity(line['quantity'])} × {line['name']}" for line in summary["lines"])[:250] or False
             ),
@@ -215,11 +216,18 @@ class MultichannelOrder(models.Model):
         return order
 
     def _store(self, channel, external_id, data):
+        channel = channel.with_env(self.env)  # read as the import reads (a user's button: sudo)
         payload = without_nul(data if isinstance(data, (dict, list)) else {"unreadable": str(data)})
         external_id = without_nul(external_id)
         existing = external_id and self._stored(channel, external_id)
         if not existing:
-            return self._insert(channel, external_id, payload)
+            order = self._insert(channel, external_id, payload)
+            if order or not external_id:
+                return order
+            # another worker stored it since, and committed (seen in READ COMMITTED): updated
+            existing = self._stored(channel, external_id)
+            if not existing:
+                return None
         existing._lock()
         if existing._is_newer_than(payload):
             _logger.info("%s: an older version of order %s ignored", channel.name, external_id)

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -52,6 +54,26 @@ class TestOrderIdentity(MultichannelCase):
         self.assertEqual(foreign.state, "error", "not in the channel's currency")
         self.assertEqual(foreign.currency_id, self.env.ref("base.RON"), "its own currency, even one not in use")
         self.assertEqual(foreign.pending_quantities, {str(self.chair.id): 2.0}, "its units held meanwhile")
+        self.assertEqual(self._receive(order_data("2004", total=199.999)).amount_total, 200.0, "to the cent")
+
+    def test_an_order_another_worker_stored_meanwhile_is_updated_not_dropped(self):
+        """Two workers receive the same new order (a poll and a webhook): the one whose
+        insert meets the other's, committed meanwhile, applies what it read to that order."""
+        waiting = self._receive(order_data("2101", status="pending"))
+        self.assertEqual(waiting.state, "pending")
+        Order = type(self.env["multichannel.order"])
+        stored, looked_up = Order._stored, []
+
+        def not_there_yet(order, channel, external_id):
+            looked_up.append(external_id)
+            return order.browse() if len(looked_up) == 1 else stored(order, channel, external_id)
+
+        with patch.object(Order, "_stored", not_there_yet):
+            paid = self._receive(order_data("2101", status="open"))
+        self.assertEqual(looked_up, ["2101", "2101"], "looked up again after its insert met the other")
+        self.assertEqual(paid, waiting)
+        self.assertEqual(waiting.state, "done", "the payment it read is not lost")
+        self.assertEqual(self.env["multichannel.order"].search_count([("external_id", "=", "2101")]), 1)
 
     def test_a_reused_id_with_other_content_is_kept_for_a_human(self):
         order = self._receive(order_data("3001", date="2027-03-02 05:25:38"))

@@ -78,42 +78,50 @@ class EmagClient:
         return call_with_retry(self._call_once, path, payload, retry, attempts=attempts, base_delay=self.retry_delay)
 
     def _call_once(self, path, payload, idempotent=True):
+        """One call; ``idempotent``: when the server drops the kept connection as the request
+        leaves, it is sent once more on a new connection (in a slot of its own)."""
+        try:
+            response = self._post(path, payload)
+        except requests.ConnectionError as error:
+            if not (idempotent and dropped(error)):
+                raise self._unreachable(path, error) from None
+            self.session.close()
+            try:
+                response = self._post(path, payload)
+            except requests.ConnectionError as error:
+                raise self._unreachable(path, error) from None
+        return self._parse(path, response)
+
+    def _post(self, path, payload):
         rate_class = "order" if path.split("/", 1)[0] == "order" else "other"
-        url = f"{self.base_url}/{path}"
         try:
             # the slot frees one window after the answer (or the give-up) is here
             with self.limiters[rate_class].slot():
-                response = self.session.request(
-                    "POST",
-                    url,
+                return self.session.post(
+                    f"{self.base_url}/{path}",
                     json=payload if payload is not None else {},
                     auth=self._auth,
                     timeout=self.timeout,
-                    idempotent=idempotent,  # every call is a POST; most only read or set values
                 )
         except requests.Timeout:
             raise TransportError(
                 _lt("eMAG did not answer %(path)s within %(seconds)ss", path=path, seconds=f"{self.timeout:g}")
             ) from None
-        except requests.ConnectionError as error:
-            if how := dropped(error):
-                raise TransportError(
-                    _lt(
-                        "eMAG closed the connection before answering %(path)s (%(error)s)",
-                        path=path,
-                        error=how,
-                    )
-                ) from None
-            raise TransportError(
-                _lt(
-                    "could not reach eMAG at %(url)s (%(path)s: %(error)s): check the API URL of the channel's "
-                    "platform and that this server can reach the internet",
-                    url=self.base_url,
-                    path=path,
-                    error=type(error).__name__,
-                )
-            ) from None
-        return self._parse(path, response)
+
+    def _unreachable(self, path, error):
+        if how := dropped(error):
+            return TransportError(
+                _lt("eMAG closed the connection before answering %(path)s (%(error)s)", path=path, error=how)
+            )
+        return TransportError(
+            _lt(
+                "could not reach eMAG at %(url)s (%(path)s: %(error)s): check the API URL of the channel's "
+                "platform and that this server can reach the internet",
+                url=self.base_url,
+                path=path,
+                error=type(error).__name__,
+            )
+        )
 
     def _parse(self, path, response):
         status = response.status_code

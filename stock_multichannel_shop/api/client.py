@@ -170,28 +170,36 @@ class WooClient:
     def request(self, method, path, params=None, payload=None, idempotent=None):
         """Return (JSON body, response headers).
 
-        ``idempotent``: sending it twice does what sending it once does (by default as the
-        method says); only such a request is sent again when the shop drops the connection.
+        ``idempotent``: sending it twice does what sending it once does and answers the
+        same (by default, a GET or a PUT: a DELETE done already answers 404); only such a
+        request is sent once more, signed anew, when the shop drops the kept connection.
         """
+        idempotent = method in ("GET", "PUT") if idempotent is None else idempotent
+        try:
+            response = self._send(method, path, params, payload)
+        except requests.ConnectionError as error:
+            if not (idempotent and dropped(error)):
+                raise self._unreachable(method, path, error) from None
+            self.session.close()
+            try:
+                response = self._send(method, path, params, payload)
+            except requests.ConnectionError as error:
+                raise self._unreachable(method, path, error) from None
+        return self._parse(method, path, response), response.headers
+
+    def _send(self, method, path, params, payload):
         params = {k: str(v) for k, v in (params or {}).items() if v is not None}
         url = f"{self.base}/{path}"
         auth = None
         if self.auth_mode == "query":
             params.update(consumer_key=self._key, consumer_secret=self._secret)
         elif self.auth_mode == "oauth":
-            params = self._signed(method, url, params)
+            params = self._signed(method, url, params)  # a nonce of its own: the shop refuses one seen before
         else:
             auth = (self._key, self._secret)
         try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=payload,
-                auth=auth,
-                headers=self.headers,
-                timeout=self.timeout,
-                idempotent=idempotent,
+            return self.session.request(
+                method, url, params=params, json=payload, auth=auth, headers=self.headers, timeout=self.timeout
             )
         except requests.Timeout:
             raise TransportError(
@@ -201,19 +209,19 @@ class WooClient:
                     seconds=f"{self.timeout:g}",
                 )
             ) from None
-        except requests.ConnectionError as error:
-            if how := dropped(error):
-                raise TransportError(
-                    _lt(
-                        "the shop closed the connection before answering %(request)s (%(error)s)",
-                        request=f"{method} {path}",
-                        error=how,
-                    )
-                ) from None
-            raise TransportError(
-                _lt("could not reach the shop for %(path)s: %(error)s", path=path, error=type(error).__name__)
-            ) from None
-        return self._parse(method, path, response), response.headers
+
+    def _unreachable(self, method, path, error):
+        if how := dropped(error):
+            return TransportError(
+                _lt(
+                    "the shop closed the connection before answering %(request)s (%(error)s)",
+                    request=f"{method} {path}",
+                    error=how,
+                )
+            )
+        return TransportError(
+            _lt("could not reach the shop for %(path)s: %(error)s", path=path, error=type(error).__name__)
+        )
 
     def _parse(self, method, path, response):
         status = response.status_code

@@ -3,6 +3,7 @@ each with its own client, share one window kept in PostgreSQL."""
 
 import multiprocessing
 import os
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -87,28 +88,10 @@ def test_a_slot_left_in_flight_by_a_killed_process_is_freed():
     assert time.monotonic() - started < 5
 
 
-class FirstStatementThen:
-    """A cursor that lets ``then()`` run (another worker) right after its first statement."""
-
-    def __init__(self, cursor, then):
-        self.cursor, self.then = cursor, then
-        self.connection = cursor.connection
-
-    def execute(self, *args):
-        result = self.cursor.execute(*args)
-        if self.then:
-            then, self.then = self.then, None
-            then()
-        return result
-
-    def fetchone(self):
-        return self.cursor.fetchone()
-
-
 @pytest.mark.skipif(not DATABASE, reason="needs the database setup/test.py made")
 def test_a_window_changed_by_another_worker_meanwhile_never_fails_an_odoo_cursor():
     """Odoo's cursors are REPEATABLE READ: taking a slot must not fail with "could not
-    serialize access" when another worker took one since the transaction began."""
+    serialize access" when another worker changed the window after this take began."""
     import psycopg2
     from psycopg2.extensions import ISOLATION_LEVEL_REPEATABLE_READ
 
@@ -124,12 +107,86 @@ def test_a_window_changed_by_another_worker_meanwhile_never_fails_an_odoo_cursor
         connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
         try:
             with connection, connection.cursor() as cursor:
-                yield FirstStatementThen(cursor, lambda: other.release(other.acquire()))
+                yield cursor
         finally:
             connection.close()
 
-    window = SharedAnswerWindow(odoo_like_cursor, account, 3)
-    window.release(window.acquire())  # would raise SerializationFailure
+    # another worker in the middle of its take: the row changed and held, not committed yet
+    holder = psycopg2.connect(dbname=DATABASE)
+    try:
+        holder.cursor().execute(
+            "UPDATE multichannel_rate_window SET answered = answered || 0::float8 WHERE account = %s", (account,)
+        )
+        window = SharedAnswerWindow(odoo_like_cursor, account, 3)
+        taken = []
+        take = threading.Thread(target=lambda: taken.append(window.acquire()))
+        take.start()
+        time.sleep(0.3)  # this take began, and waits for the row
+        holder.commit()
+        take.join(timeout=10)
+    finally:
+        holder.close()
+    assert taken, "taken once the other worker committed (REPEATABLE READ would have failed)"
+    window.release(taken[0])
     with committing_cursor() as cr:
         cr.execute("SELECT cardinality(in_flight) FROM multichannel_rate_window WHERE account = %s", (account,))
         assert cr.fetchone() == (0,), "every slot taken was freed"
+
+
+@pytest.mark.skipif(not DATABASE, reason="needs the database setup/test.py made")
+def test_a_slot_is_given_back_whatever_precision_the_server_prints_floats_with():
+    """The token is the moment the slot was taken, as PostgreSQL printed it: printed
+    rounded (``extra_float_digits`` 0 or less, a server's or role's setting), it would
+    match no slot in flight, and every slot would stay taken for two minutes."""
+    import psycopg2
+
+    with committing_cursor() as cursor:
+        cursor.execute(SCHEMA_SQL)
+
+    @contextmanager
+    def rounding_cursor():
+        connection = psycopg2.connect(dbname=DATABASE, options="-c extra_float_digits=0")
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                yield cursor
+        finally:
+            connection.close()
+
+    account = f"test:{uuid.uuid4().hex}"
+    window = SharedAnswerWindow(rounding_cursor, account, 100)
+    for _request in range(20):
+        window.release(window.acquire())
+    with committing_cursor() as cr:
+        cr.execute(
+            "SELECT cardinality(in_flight), cardinality(answered) FROM multichannel_rate_window WHERE account = %s",
+            (account,),
+        )
+        assert cr.fetchone() == (0, 20)
+
+
+@pytest.mark.skipif(not DATABASE, reason="needs the database setup/test.py made")
+def test_a_window_held_by_something_else_is_a_fault_to_retry_not_a_hang(monkeypatch):
+    """Its row is held for the moment of one statement; held longer (by an uninstall
+    dropping the table, say), the request is a temporary fault, never a worker waiting."""
+    import psycopg2
+
+    from odoo.addons.stock_multichannel.lib import shared_rate_limit
+    from odoo.addons.stock_multichannel.lib.adapter import TransportError
+
+    monkeypatch.setattr(shared_rate_limit, "LOCK_TIMEOUT_MS", 200)
+    with committing_cursor() as cursor:
+        cursor.execute(SCHEMA_SQL)
+    account = f"test:{uuid.uuid4().hex}"
+    window = SharedAnswerWindow(committing_cursor, account, 3)
+    window.release(window.acquire())
+    holder = psycopg2.connect(dbname=DATABASE)
+    try:
+        holder.cursor().execute("LOCK TABLE multichannel_rate_window IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="busy"):
+            window.acquire()
+        assert time.monotonic() - started < 2
+    finally:
+        holder.close()
+    window.release(window.acquire())  # free again
