@@ -8,29 +8,26 @@ import psycopg2
 
 from odoo import sql_db
 
-_kept = {}  # (database name, autocommit, options): (process id, connection)
+_kept = {}  # (database name, autocommit, purpose): (process id, connection)
 
 
-def kept_connection(dbname, autocommit=False, options=""):
-    """This process's connection to ``dbname``, opened at first use and again when the
-    server closed it or after a fork (the parent's is left alone: closing it would close
-    it for the parent). Its callers take turns on it: each holds its own lock.
-
-    ``options``: the session's settings (libpq's, e.g. ``-c synchronous_commit=off``)."""
-    key = (dbname, autocommit, options)
+def kept_connection(dbname, autocommit=False, purpose=""):
+    """This process's connection to ``dbname`` for ``purpose``, opened at first use and
+    again when the server closed it or after a fork (the parent's is left alone: closing
+    it would close it for the parent). Its users take turns on it under a lock of
+    theirs: each purpose has its own connection."""
+    key = (dbname, autocommit, purpose)
     pid, connection = _kept.get(key, (None, None))
     if connection is None or connection.closed or pid != os.getpid():
         _dbname, info = sql_db.connection_info_for(dbname)
-        if options:
-            info = dict(info, options=f"{info.get('options', '')} {options}".strip())
         connection = psycopg2.connect(**info)
         connection.autocommit = autocommit
         _kept[key] = (os.getpid(), connection)
     return connection
 
 
-def forget_kept_connection(dbname, autocommit=False, options=""):
+def forget_kept_connection(dbname, autocommit=False, purpose=""):
     """Drop this process's connection to ``dbname`` (broken): the next use opens another."""
-    pid, connection = _kept.pop((dbname, autocommit, options), (None, None))
+    pid, connection = _kept.pop((dbname, autocommit, purpose), (None, None))
     if connection is not None and pid == os.getpid():
         connection.close()

@@ -83,20 +83,28 @@ class SharedAnswerWindow:
     def acquire(self):
         """Wait for a slot; return its token (when it was taken, on PostgreSQL's clock)."""
         while True:
-            try:
-                with self.cursor_factory() as cr:
-                    cr.execute(
-                        own_transaction_prefix(cr, LOCK_TIMEOUT_MS)
-                        + "SELECT * FROM multichannel_rate_take(%s, %s, %s, %s)",
-                        (self.account, self.limit, self.window, self.in_flight_timeout),
-                    )
-                    now, taken, oldest = cr.fetchone()
-            except psycopg2.errors.LockNotAvailable:
-                raise TransportError(_lt("the shared request window of the channel's account is busy")) from None
+            now, taken, oldest = self._take()
             if taken:
                 return now
             wait = self.window - (now - oldest) if oldest is not None else POLL
             self.sleep(max(wait, 0.001))
+
+    def _take(self, lost=False):
+        try:
+            with self.cursor_factory() as cr:
+                cr.execute(
+                    own_transaction_prefix(cr, LOCK_TIMEOUT_MS)
+                    + "SELECT * FROM multichannel_rate_take(%s, %s, %s, %s)",
+                    (self.account, self.limit, self.window, self.in_flight_timeout),
+                )
+                return cr.fetchone()
+        except psycopg2.errors.LockNotAvailable:
+            raise TransportError(_lt("the shared request window of the channel's account is busy")) from None
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            if lost:
+                raise TransportError(_lt("the database connection of the shared request window was lost")) from None
+            # a kept connection the server closed (a restart, an idle timeout): once more on a new one
+            return self._take(lost=True)
 
     def release(self, token):
         """The request's answer arrived (or the client gave up): its slot counts from now."""
@@ -112,9 +120,9 @@ class SharedAnswerWindow:
                     """,
                     (token, self.account),
                 )
-        except psycopg2.errors.LockNotAvailable:
-            # the answer is here: the slot counts as in flight until it times out
-            _logger.warning("%s: a request's slot could not be given back (the window is busy)", self.account)
+        except psycopg2.Error as error:
+            # never in place of the channel's answer, here already: the slot counts as in flight until it times out
+            _logger.warning("%s: a request's slot could not be given back (%s)", self.account, type(error).__name__)
 
     @contextmanager
     def slot(self):
@@ -136,11 +144,11 @@ def kept_cursor(dbname):
     connection per process and database, used by one thread at a time; one the server
     closed, or a parent's after a fork, is replaced."""
     with _kept_lock:
-        connection = kept_connection(dbname, autocommit=True)
+        connection = kept_connection(dbname, autocommit=True, purpose="rate window")
         try:
             with connection.cursor() as cr:
                 yield cr
         except psycopg2.Error:
             if connection.closed:
-                forget_kept_connection(dbname, autocommit=True)  # the next use opens another
+                forget_kept_connection(dbname, autocommit=True, purpose="rate window")  # the next use opens another
             raise

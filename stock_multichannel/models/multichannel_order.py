@@ -227,6 +227,9 @@ class MultichannelOrder(models.Model):
             # another worker stored it since, and committed (seen in READ COMMITTED): updated
             existing = self._stored(channel, external_id)
             if not existing:
+                _logger.info(
+                    "%s: order %s was stored and deleted meanwhile; read again later", channel.name, external_id
+                )
                 return None
         existing._lock()
         if existing._is_newer_than(payload):

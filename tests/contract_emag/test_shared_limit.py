@@ -101,15 +101,28 @@ def test_a_window_changed_by_another_worker_meanwhile_never_fails_an_odoo_cursor
     other = SharedAnswerWindow(committing_cursor, account, 3)
     other.release(other.acquire())  # the window's row exists
 
+    taker_pids = []
+
     @contextmanager
     def odoo_like_cursor():
         connection = psycopg2.connect(dbname=DATABASE)
         connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
+        taker_pids.append(connection.get_backend_pid())
         try:
             with connection, connection.cursor() as cursor:
                 yield cursor
         finally:
             connection.close()
+
+    def wait_until_the_take_waits_for(holder_pid):
+        with committing_cursor() as cr:
+            for _poll in range(500):
+                if taker_pids:
+                    cr.execute("SELECT %s = ANY(pg_blocking_pids(%s))", (holder_pid, taker_pids[0]))
+                    if cr.fetchone()[0]:
+                        return
+                time.sleep(0.01)
+        raise AssertionError("the take never waited for the other worker's row")
 
     # another worker in the middle of its take: the row changed and held, not committed yet
     holder = psycopg2.connect(dbname=DATABASE)
@@ -121,7 +134,7 @@ def test_a_window_changed_by_another_worker_meanwhile_never_fails_an_odoo_cursor
         taken = []
         take = threading.Thread(target=lambda: taken.append(window.acquire()))
         take.start()
-        time.sleep(0.3)  # this take began, and waits for the row
+        wait_until_the_take_waits_for(holder.get_backend_pid())  # its snapshot taken before the commit
         holder.commit()
         take.join(timeout=10)
     finally:
@@ -177,8 +190,18 @@ def test_a_window_held_by_something_else_is_a_fault_to_retry_not_a_hang(monkeypa
     monkeypatch.setattr(shared_rate_limit, "LOCK_TIMEOUT_MS", 200)
     with committing_cursor() as cursor:
         cursor.execute(SCHEMA_SQL)
+
+    @contextmanager
+    def bounded_cursor():  # without the window's own bound, this test fails instead of hanging
+        connection = psycopg2.connect(dbname=DATABASE, options="-c statement_timeout=3000")
+        try:
+            with connection, connection.cursor() as cursor:
+                yield cursor
+        finally:
+            connection.close()
+
     account = f"test:{uuid.uuid4().hex}"
-    window = SharedAnswerWindow(committing_cursor, account, 3)
+    window = SharedAnswerWindow(bounded_cursor, account, 3)
     window.release(window.acquire())
     holder = psycopg2.connect(dbname=DATABASE)
     try:
@@ -190,3 +213,31 @@ def test_a_window_held_by_something_else_is_a_fault_to_retry_not_a_hang(monkeypa
     finally:
         holder.close()
     window.release(window.acquire())  # free again
+
+
+@pytest.mark.skipif(not DATABASE, reason="needs the database setup/test.py made")
+def test_a_kept_connection_the_server_closed_costs_no_request():
+    """PostgreSQL restarted, an idle timeout, a firewall: the window's kept connection is
+    gone. Giving a slot back never fails the request it was for; the next take opens a
+    new connection and goes on."""
+    from functools import partial
+
+    from odoo.addons.stock_multichannel.lib import shared_rate_limit
+    from odoo.addons.stock_multichannel.lib.kept_connections import kept_connection
+
+    with committing_cursor() as cursor:
+        cursor.execute(SCHEMA_SQL)
+    window = SharedAnswerWindow(partial(shared_rate_limit.kept_cursor, DATABASE), f"test:{uuid.uuid4().hex}", 10)
+    token = window.acquire()
+
+    def server_closes_it():
+        kept = kept_connection(DATABASE, autocommit=True, purpose="rate window")
+        with committing_cursor() as cr:
+            cr.execute("SELECT pg_terminate_backend(%s)", (kept.get_backend_pid(),))
+        time.sleep(0.1)
+
+    server_closes_it()
+    window.release(token)  # lost with the connection: left to time out, no error raised
+    server_closes_it()
+    window.release(window.acquire())
+    window.release(window.acquire())
