@@ -1,6 +1,6 @@
 """eMAG benchmark: offers pushed and orders imported per second against the simulator.
 
-    python3 bench/emag_bench.py [--offers 2000] [--orders 200] [--limited 0] [--rounds 5]
+    python3 bench/emag_bench.py [--offers 2000] [--orders 200] [--limited 0] [--rounds 5] [--contacts 0]
 
 Creates a throw-away database with the addons, then measures in one run:
 - the simulator's own cost: raw HTTP calls of 50-offer batches, no Odoo;
@@ -11,7 +11,9 @@ Creates a throw-away database with the addons, then measures in one run:
 - Odoo's bare ``sale.order.create`` + ``action_confirm`` of the same orders (same
   customers, lines, prices and taxes, one commit each, as the import): the baseline of
   the import, measured in ``--rounds`` blocks alternating with the unthrottled import's.
-Prints the figures and their ratios to the simulator's cost and to the baseline, Odoo's
+``--contacts N``: N contacts in Odoo before the orders come (a marketplace's past
+customers, inserted in SQL), for what looking each order's customer up costs at that
+size. Prints the figures and their ratios to the simulator's cost and to the baseline, Odoo's
 own time per pushed listing (the push's time without its calls to the simulator) and
 the process's memory before and after the push.
 """
@@ -107,6 +109,22 @@ def measure(registry, args):
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
         ron = env.ref("base.RON")
         ron.active = True
+        if args.contacts:
+            cr.execute(
+                """
+                INSERT INTO res_partner
+                SELECT (jsonb_populate_record(t, jsonb_build_object(
+                           'id', nextval('res_partner_id_seq'), 'name', 'Past customer ' || n,
+                           'complete_name', 'Past customer ' || n, 'email', md5(n::text) || '@hash.emag.ro',
+                           'phone', '07' || lpad(n::text, 8, '0'), 'parent_id', NULL, 'company_id', NULL,
+                           'commercial_partner_id', NULL, 'user_id', NULL, 'active', true, 'type', 'contact',
+                           'is_company', false))).*
+                  FROM res_partner t, generate_series(1, %s) n
+                 WHERE t.id = %s  -- a contact of the database as the pattern: every required column filled
+                """,
+                (args.contacts, env.ref("base.partner_admin").id),
+            )
+            cr.execute("ANALYZE res_partner")
         warehouse = env["stock.warehouse"].search([], limit=1)
         tax = env["account.tax"].create(
             {"name": "TVA 21% bench", "amount": 21, "type_tax_use": "sale", "price_include_override": "tax_excluded"}
@@ -287,7 +305,10 @@ def measure(registry, args):
     raw_call = raw_offer * 50
     odoo_per_listing = (free_push[4] - free_push[1] * raw_call) / args.offers
 
-    print(f"\neMAG benchmark: {args.offers} listings, {args.orders} orders per run")
+    print(
+        f"\neMAG benchmark: {args.offers} listings, {args.orders} orders per run"
+        + (f", {args.contacts} contacts in Odoo before the orders" if args.contacts else "")
+    )
     print(
         f"  simulator alone        {1 / raw_offer:10.0f} offers/s over raw HTTP (50 per call); "
         f"{1000 * raw_order_call:.2f} ms per order call"
@@ -345,5 +366,5 @@ def measure(registry, args):
 
 
 if __name__ == "__main__":
-    options = harness.parse(__doc__, offers=2000, orders=200, limited=1, profile=0, rounds=5)
+    options = harness.parse(__doc__, offers=2000, orders=200, limited=1, profile=0, rounds=5, contacts=0)
     harness.run(__file__, options, "stock_multichannel_emag", measure)

@@ -2,6 +2,7 @@ from odoo.tools import SQL
 
 from .const import WAKEUP_SERIAL_PREFIX
 from .lib.shared_rate_limit import DROP_SQL as DROP_RATE_WINDOW
+from .models.res_partner import CUSTOMER_INDEXES
 
 
 def uninstall_hook(env):
@@ -9,6 +10,8 @@ def uninstall_hook(env):
     back off when nothing else wants it, as Odoo ships it without the Sales app."""
     drop_cron_wakeups(env)
     env.cr.execute(DROP_RATE_WINDOW)  # the channel accounts' shared rate windows
+    for index in CUSTOMER_INDEXES:
+        env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
     sales_app = env["ir.module.module"].search([("name", "=", "sale_management"), ("state", "=", "installed")])
     menu = env.ref("sale.sale_menu_root", raise_if_not_found=False)
     if menu and not sales_app:

@@ -27,6 +27,7 @@ from . import (
     product_template_attribute_value,
     res_company,
     res_config_settings,
+    res_partner,
     sale_order,
     stock_picking,
     stock_quant,

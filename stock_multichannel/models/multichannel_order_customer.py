@@ -1,7 +1,6 @@
 """The channel's customer as Odoo contacts: matched to an existing one, else created with its addresses."""
 
 from odoo import models
-from odoo.tools.sql import escape_psql
 
 
 class MultichannelOrder(models.Model):
@@ -39,21 +38,18 @@ class MultichannelOrder(models.Model):
         else is a new contact: merging two people would hand one the other's orders,
         invoices and address.
         """
-        Partner = self.env["res.partner"].sudo()
-        domain = [("company_id", "in", (self.channel_id.company_id.id, False)), ("parent_id", "=", False)]
         name = (customer.get("company") if customer.get("is_company") else customer.get("name")) or ""
-        criteria = []
-        if customer.get("email"):
-            criteria.append([("email", "=ilike", escape_psql(customer["email"].strip()))])
-        if customer.get("vat"):
-            criteria.append([("vat", "=", customer["vat"].strip())])
-        if customer.get("phone") and name.strip():
-            criteria.append([("phone", "=", customer["phone"].strip()), ("name", "=ilike", escape_psql(name.strip()))])
-        for criterion in criteria:
-            partner = Partner.search(criterion + domain, limit=1)
-            if partner:
-                return partner
-        return Partner
+        return (
+            self.env["res.partner"]
+            .sudo()
+            ._multichannel_customer(
+                self.channel_id.company_id,
+                email=(customer.get("email") or "").strip(),
+                vat=(customer.get("vat") or "").strip(),
+                phone=(customer.get("phone") or "").strip(),
+                name=name.strip(),
+            )
+        )
 
     def _country(self, address):
         code = address.get("country_code")

@@ -162,10 +162,14 @@ class TestMenus(MultichannelCase):
                    to_regclass('multichannel_cron_wakeup'),
                    (SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname LIKE 'multichannel_cron_wakeup%%'),
                    to_regproc('multichannel_rate_take'),
-                   to_regclass('multichannel_rate_window')
+                   to_regclass('multichannel_rate_window'),
+                   to_regclass('multichannel_res_partner_email_index'),
+                   to_regclass('multichannel_res_partner_phone_index')
             """
         )
-        self.assertEqual(self.env.cr.fetchone(), (None, None, 0, None, None), "nothing of the addon's left in SQL")
+        self.assertEqual(
+            self.env.cr.fetchone(), (None, None, 0, None, None, None, None), "nothing of the addon's left in SQL"
+        )
 
     def test_every_list_explains_its_empty_state(self):
         for screen in self.SCREENS + ("action_multichannel_ledger",):

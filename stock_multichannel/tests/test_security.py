@@ -1,6 +1,7 @@
 """Rights, privacy and multi-company, checked as each role over real RPC."""
 
 import json
+import re
 
 from markupsafe import Markup
 
@@ -8,6 +9,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.modules.neutralize import neutralize_database
 from odoo.tests import HttpCase, tagged
+from odoo.tools import SQL
 
 from .common import MultichannelCase, order_data
 
@@ -223,6 +225,40 @@ class TestPrivacy(MultichannelCase):
         self.assertEqual(by_mail.partner_id, alice.partner_id, "the same e-mail: the same person")
         stranger = self._receive("P-5", name="Alice_Pop", email="", phone="+40 711 111 111")
         self.assertNotEqual(stranger.partner_id, alice.partner_id, "no wildcard in the name match")
+
+    def test_a_customer_is_looked_up_by_index_not_by_reading_every_contact(self):
+        """A marketplace's contacts grow by thousands a month: each order's customer is
+        found through an index (a case-insensitive e-mail included), never a full read."""
+        self.env.cr.execute(
+            """
+            INSERT INTO res_partner
+            SELECT (jsonb_populate_record(t, jsonb_build_object(
+                       'id', nextval('res_partner_id_seq'), 'name', 'Past customer ' || n,
+                       'complete_name', 'Past customer ' || n, 'email', 'c' || n || '@example.com',
+                       'phone', '07' || lpad(n::text, 8, '0'), 'vat', 'RO' || n, 'parent_id', NULL,
+                       'company_id', NULL, 'commercial_partner_id', NULL, 'user_id', NULL,
+                       'active', true, 'type', 'contact', 'is_company', false))).*
+              FROM res_partner t, generate_series(1, 5000) n
+             WHERE t.id = %s;
+            ANALYZE res_partner;
+            """,
+            # a contact of this database as the pattern: every column it requires filled
+            [self.env.ref("base.partner_admin").id],
+        )
+        Partner = self.env["res.partner"].sudo()
+        queries = Partner._multichannel_customer_queries(
+            self.company, "Ana@Example.com", "RO123", "+40 700 000 001", "Ana Pop"
+        )
+        self.assertEqual(len(queries), 3)
+        for query, condition in zip(queries, ("lower((email)::text)", "vat", "phone"), strict=True):
+            self.env.cr.execute(SQL("EXPLAIN %s", query))
+            plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+            self.assertNotIn("Seq Scan", plan)
+            self.assertRegex(plan, rf"Index Cond: \(+{re.escape(condition)}", plan)
+        ana = Partner.create({"name": "Ana Pop", "email": "ana@example.com", "company_id": self.company.id})
+        self.assertEqual(Partner._multichannel_customer(self.company, email="ANA@example.com"), ana)
+        ana.email = "ana.pop@example.com"  # not flushed yet: looked up all the same
+        self.assertEqual(Partner._multichannel_customer(self.company, email="Ana.Pop@example.com"), ana)
 
     def test_the_customers_note_is_plain_text_in_the_chatter(self):
         self.env["ir.config_parameter"].sudo().set_param("account.use_invoice_terms", True)

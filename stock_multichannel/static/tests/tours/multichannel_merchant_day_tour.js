@@ -141,8 +141,9 @@ registry.category("web_tour.tours").add("stock_multichannel_schedule_warning", {
             run: "click",
         },
         {
-            content: "The next run is shown",
-            trigger: ".o_form_view .o_field_widget[name='next_stock_run']:contains(':')",
+            // once saved: a tour ending on a form still saving leaves it in edition mode
+            content: "Saved, the next run is shown",
+            trigger: ".o_form_view .o_form_saved .o_field_widget[name='next_stock_run']:contains(':')",
         },
     ],
 });
