@@ -15,9 +15,10 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     def init(self):
-        super().init()
+        result = super().init()
         for name, expression in CUSTOMER_INDEXES.items():
             create_index(self.env.cr, name, self._table, [expression], where="parent_id IS NULL")
+        return result
 
     def _multichannel_customer(self, company, email="", vat="", phone="", name=""):
         """The company's (or a shared) contact without a parent that is this customer: the
