@@ -12,8 +12,9 @@ longer than ``IDLE_SECONDS`` drops its connections before its next request, and 
 client built then takes a new session: under Apache's default keep-alive of 5 s, no
 request races the server's close. Calls of one import or push follow each other within
 that, where the kept connection pays. A server may still close earlier (a shorter
-keep-alive, a restart, a proxy): ``dropped`` tells such a failure, which the clients send
-once more on a new connection when sending it twice does no harm, never otherwise.
+keep-alive, a restart, a proxy): ``dropped`` tells such a failure, and
+``sent_again_if_dropped`` sends the request once more on a new connection when sending
+it twice does no harm, never otherwise.
 """
 
 import os
@@ -91,3 +92,17 @@ def dropped(error):
         return None
     reason = cause.args[-1] if len(cause.args) > 1 else None
     return type(reason).__name__ if isinstance(reason, DROPS) else None
+
+
+def sent_again_if_dropped(session, send, idempotent):
+    """``send()``'s response; when the server dropped ``session``'s kept connection as the
+    request left and sending it twice does no harm (``idempotent``), ``send()`` once more
+    on a new connection. The ``requests.ConnectionError`` of the last try is raised: the
+    client words it (see ``dropped``)."""
+    try:
+        return send()
+    except requests.ConnectionError as error:
+        if not (idempotent and dropped(error)):
+            raise
+    session.close()
+    return send()

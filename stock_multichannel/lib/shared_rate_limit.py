@@ -22,7 +22,7 @@ from contextlib import contextmanager
 import psycopg2
 
 from .adapter import TransportError
-from .kept_connections import forget_kept_connection, kept_connection
+from .kept_connections import kept_connection
 from .messages import translatable
 from .transactions import own_transaction_prefix
 
@@ -143,12 +143,5 @@ def kept_cursor(dbname):
     trip (where a cursor of Odoo's pool costs a borrow and a reset each time). One
     connection per process and database, used by one thread at a time; one the server
     closed, or a parent's after a fork, is replaced."""
-    with _kept_lock:
-        connection = kept_connection(dbname, autocommit=True, purpose="rate window")
-        try:
-            with connection.cursor() as cr:
-                yield cr
-        except psycopg2.Error:
-            if connection.closed:
-                forget_kept_connection(dbname, autocommit=True, purpose="rate window")  # the next use opens another
-            raise
+    with _kept_lock, kept_connection(dbname, autocommit=True, purpose="rate window").cursor() as cr:
+        yield cr

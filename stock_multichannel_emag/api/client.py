@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
-from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session
+from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session, sent_again_if_dropped
 from odoo.addons.stock_multichannel.lib.messages import translatable
 from odoo.addons.stock_multichannel.lib.retry import call_with_retry
 
@@ -81,15 +81,9 @@ class EmagClient:
         """One call; ``idempotent``: when the server drops the kept connection as the request
         leaves, it is sent once more on a new connection (in a slot of its own)."""
         try:
-            response = self._post(path, payload)
+            response = sent_again_if_dropped(self.session, lambda: self._post(path, payload), idempotent)
         except requests.ConnectionError as error:
-            if not (idempotent and dropped(error)):
-                raise self._unreachable(path, error) from None
-            self.session.close()
-            try:
-                response = self._post(path, payload)
-            except requests.ConnectionError as error:
-                raise self._unreachable(path, error) from None
+            raise self._unreachable(path, error) from None
         return self._parse(path, response)
 
     def _post(self, path, payload):

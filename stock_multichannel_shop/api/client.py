@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
-from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session
+from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session, sent_again_if_dropped
 from odoo.addons.stock_multichannel.lib.messages import translatable
 
 _lt = translatable(__name__)
@@ -176,15 +176,11 @@ class WooClient:
         """
         idempotent = method in ("GET", "PUT") if idempotent is None else idempotent
         try:
-            response = self._send(method, path, params, payload)
+            response = sent_again_if_dropped(
+                self.session, lambda: self._send(method, path, params, payload), idempotent
+            )
         except requests.ConnectionError as error:
-            if not (idempotent and dropped(error)):
-                raise self._unreachable(method, path, error) from None
-            self.session.close()
-            try:
-                response = self._send(method, path, params, payload)
-            except requests.ConnectionError as error:
-                raise self._unreachable(method, path, error) from None
+            raise self._unreachable(method, path, error) from None
         return self._parse(method, path, response), response.headers
 
     def _send(self, method, path, params, payload):

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from functools import partial
 
 import pytest
 
@@ -19,10 +20,18 @@ REQUESTS_PER_PROCESS = 6
 
 
 @contextmanager
-def committing_cursor():
+def committing_cursor(options="", autocommit=False, isolation=None, connected=None):
+    """A cursor on a new connection to the test database, committed on a clean exit.
+
+    ``options``: the session's settings; ``connected(connection)`` is told of it first."""
     import psycopg2
 
-    connection = psycopg2.connect(dbname=DATABASE)
+    connection = psycopg2.connect(dbname=DATABASE, options=options)
+    connection.autocommit = autocommit
+    if isolation is not None:
+        connection.set_isolation_level(isolation)
+    if connected:
+        connected(connection)
     try:
         with connection, connection.cursor() as cursor:
             yield cursor
@@ -102,17 +111,11 @@ def test_a_window_changed_by_another_worker_meanwhile_never_fails_an_odoo_cursor
     other.release(other.acquire())  # the window's row exists
 
     taker_pids = []
-
-    @contextmanager
-    def odoo_like_cursor():
-        connection = psycopg2.connect(dbname=DATABASE)
-        connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
-        taker_pids.append(connection.get_backend_pid())
-        try:
-            with connection, connection.cursor() as cursor:
-                yield cursor
-        finally:
-            connection.close()
+    odoo_like_cursor = partial(
+        committing_cursor,
+        isolation=ISOLATION_LEVEL_REPEATABLE_READ,
+        connected=lambda connection: taker_pids.append(connection.get_backend_pid()),
+    )
 
     def wait_until_the_take_waits_for(holder_pid):
         with committing_cursor() as cr:
@@ -151,21 +154,11 @@ def test_a_slot_is_given_back_whatever_precision_the_server_prints_floats_with()
     """The token is the moment the slot was taken, as PostgreSQL printed it: printed
     rounded (``extra_float_digits`` 0 or less, a server's or role's setting), it would
     match no slot in flight, and every slot would stay taken for two minutes."""
-    import psycopg2
 
     with committing_cursor() as cursor:
         cursor.execute(SCHEMA_SQL)
 
-    @contextmanager
-    def rounding_cursor():
-        connection = psycopg2.connect(dbname=DATABASE, options="-c extra_float_digits=0")
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                yield cursor
-        finally:
-            connection.close()
-
+    rounding_cursor = partial(committing_cursor, options="-c extra_float_digits=0", autocommit=True)
     account = f"test:{uuid.uuid4().hex}"
     window = SharedAnswerWindow(rounding_cursor, account, 100)
     for _request in range(20):
@@ -191,14 +184,8 @@ def test_a_window_held_by_something_else_is_a_fault_to_retry_not_a_hang(monkeypa
     with committing_cursor() as cursor:
         cursor.execute(SCHEMA_SQL)
 
-    @contextmanager
-    def bounded_cursor():  # without the window's own bound, this test fails instead of hanging
-        connection = psycopg2.connect(dbname=DATABASE, options="-c statement_timeout=3000")
-        try:
-            with connection, connection.cursor() as cursor:
-                yield cursor
-        finally:
-            connection.close()
+    # without the window's own bound, this test fails instead of hanging
+    bounded_cursor = partial(committing_cursor, options="-c statement_timeout=3000")
 
     account = f"test:{uuid.uuid4().hex}"
     window = SharedAnswerWindow(bounded_cursor, account, 3)
@@ -220,7 +207,6 @@ def test_a_kept_connection_the_server_closed_costs_no_request():
     """PostgreSQL restarted, an idle timeout, a firewall: the window's kept connection is
     gone. Giving a slot back never fails the request it was for; the next take opens a
     new connection and goes on."""
-    from functools import partial
 
     from odoo.addons.stock_multichannel.lib import shared_rate_limit
     from odoo.addons.stock_multichannel.lib.kept_connections import kept_connection
