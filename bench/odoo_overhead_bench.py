@@ -2,9 +2,10 @@
 
     python3 bench/odoo_overhead_bench.py [--products 2000] [--rounds 40]
 
-Creates two throw-away databases with the same data: one with ``sale_stock`` alone,
-one with the addons (eMAG and shop connectors) and 3 channels in real time (stock,
-prices, orders) listing every product. Then, in paired rounds (each round runs every
+Creates two throw-away databases with the same data (products in stock, customers, the
+RON and BGN currencies and pricelists): one with ``sale_stock`` alone, one with the
+addons (eMAG and shop connectors) and 3 channels in real time (stock, prices, orders)
+listing every product. Then, in paired rounds (each round runs every
 operation once in each database, the order of the two databases alternating), times
 Odoo's own operations, each in its own committed transaction (the addons' work at
 commit included):
@@ -48,13 +49,16 @@ def prepare(env, args, with_addons):
         [{"product_id": p.id, "location_id": warehouse.lot_stock_id.id, "inventory_quantity": 10**6} for p in products]
     ).action_apply_inventory()
     env["res.partner"].create([{"name": "Bench customer"}, {"name": "Bench vendor"}])
+    # the merchant's currencies and pricelists, in both databases: a merchant selling in
+    # Romania and Bulgaria has them with or without the addons (and Odoo's sale orders
+    # price through pricelists once there are several)
+    pricelist = env["product.pricelist"].search([], limit=1)
+    ron, bgn = env.ref("base.RON"), env.ref("base.BGN")
+    (ron | bgn).active = True
+    pricelists = env["product.pricelist"].create(
+        [{"name": "RON", "currency_id": ron.id}, {"name": "BGN", "currency_id": bgn.id}]
+    )
     if with_addons:
-        pricelist = env["product.pricelist"].search([], limit=1)
-        ron, bgn = env.ref("base.RON"), env.ref("base.BGN")
-        (ron | bgn).active = True
-        pricelists = env["product.pricelist"].create(
-            [{"name": "RON", "currency_id": ron.id}, {"name": "BGN", "currency_id": bgn.id}]
-        )
         realtime = {"stock_schedule": "realtime", "price_schedule": "realtime", "order_schedule": "realtime"}
         channels = env["multichannel.channel"].create(
             [
