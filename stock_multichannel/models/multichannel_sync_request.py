@@ -69,7 +69,8 @@ class MultichannelSyncRequest(models.Model):
             SQL(
                 """
                 WITH requested AS (
-                    SELECT b.id, (b.channel_id || '-' || b.product_id) = ANY(%(moved)s) AS moved
+                    SELECT b.id, (b.channel_id || '-' || b.product_id) = ANY(%(moved)s) AS moved,
+                           %(schedule)s = 'realtime' AS realtime
                       FROM multichannel_product_binding b
                       JOIN multichannel_channel c ON c.id = b.channel_id
                      WHERE b.active AND c.active AND %(sync)s AND (%(matching)s)
@@ -84,10 +85,9 @@ class MultichannelSyncRequest(models.Model):
                                AND r.transaction_id = txid_current() AND (r.channel_moved OR NOT q.moved))
                     RETURNING binding_id
                 )
-                SELECT CASE WHEN bool_or(%(schedule)s = 'realtime') THEN %(wake)s ELSE false END
+                SELECT CASE WHEN bool_or(q.realtime) THEN %(wake)s ELSE false END
                   FROM inserted i
-                  JOIN multichannel_product_binding b ON b.id = i.binding_id
-                  JOIN multichannel_channel c ON c.id = b.channel_id
+                  JOIN requested q ON q.id = i.binding_id
                 """,
                 kind=kind,
                 cause=cause,
