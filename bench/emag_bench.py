@@ -286,13 +286,17 @@ def measure(registry, args):
         for index in range(args.rounds):
             # the bare side copies the last block imported: first or second in turn
             sides = ("import", "bare") if index % 2 == 0 else ("bare", "import")
+            per_order = {}
             for side in sides:
                 elapsed, count = import_orders(False, block) if side == "import" else bare_orders(block)
                 spent[side] += elapsed
                 done[side] += count
+                per_order[side] = elapsed / max(count, 1)
+            block_ratios.append(per_order["import"] / per_order["bare"])
         return done["import"] / spent["import"], done["import"], done["bare"] / spent["bare"]
 
     import_phases, bare_phases, push_phases = {}, {}, {}
+    block_ratios = []  # the import's time per order over the bare's, round by round
     raw_offer, raw_order_call = raw_cost()
     limited_push = push(limited=True) if args.limited else (0, 0, 0, 0)
     free_push = push(limited=False)
@@ -337,6 +341,12 @@ def measure(registry, args):
         f"  Odoo's bare create + confirm of the same orders {bare:6.1f} orders/s: the import takes "
         f"{bare / free_orders[0]:.2f}x its time ({1000 / free_orders[0] - 1000 / bare:+.1f} ms per order)"
     )
+    if len(block_ratios) > 1:
+        median, low, high = harness.median_interval(block_ratios)
+        print(
+            f"  round by round ({len(block_ratios)} pairs of blocks): median {median:.2f}x, "
+            f"its 95% interval {low:.2f}x-{high:.2f}x"
+        )
     if push_phases:
         print("  where the full push's time goes, ms per listing (inclusive):")
         for key, spent in push_phases.items():
