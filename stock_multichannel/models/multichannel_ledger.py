@@ -41,13 +41,9 @@ class MultichannelLedger(models.Model):
 
     @api.model
     def _log_push(self, channel, kind, batch, results, cause, duration_ms, failure=None):
-        """One ledger line per listing of a pushed batch, all inserted in one statement.
-
-        The same lines the ORM would create (``company_id``, the stored related field,
-        and the create/write columns included), without creating them one by one.
-        """
+        """One ledger line per listing of a pushed batch, all inserted in one statement."""
         now = utc_now()
-        vals_list = []
+        lines = []
         for listing, target in batch:
             result = results.get(listing.id)
             if failure:
@@ -59,10 +55,8 @@ class MultichannelLedger(models.Model):
             old = listing.pushed_qty if kind == "stock" else listing.pushed_price
             requested_at = listing[f"{kind}_requested_at"]
             latency = int((now - requested_at).total_seconds() * 1000) if requested_at and outcome == "ok" else 0
-            vals_list.append(
+            lines.append(
                 {
-                    "channel_id": channel.id,
-                    "kind": kind,
                     "binding_id": listing.id,
                     "product_id": listing.product_id.id,
                     "old_value": str(old) if listing[f"{kind}_pushed_at"] else "",
@@ -70,18 +64,37 @@ class MultichannelLedger(models.Model):
                     "cause": cause or listing[f"{kind}_cause"] or "",
                     "result": outcome,
                     "answer": answer,
-                    "duration_ms": duration_ms,
                     "latency_ms": max(0, latency),
                 }
             )
-        if not vals_list:
+        return self._insert_lines(channel, kind, lines, duration_ms)
+
+    @api.model
+    def _log_order(self, order, kind, result, answer, old_value="", new_value="", duration_ms=0, cause=""):
+        line = {
+            "order_id": order.id,
+            "old_value": old_value,
+            "new_value": new_value,
+            "cause": cause,
+            "result": result,
+            "answer": answer,
+        }
+        return self._insert_lines(order.channel_id, kind, [line], duration_ms)
+
+    @api.model
+    def _insert_lines(self, channel, kind, lines, duration_ms):
+        """Ledger lines of ``channel`` and ``kind`` inserted in one statement: the same lines
+        the ORM would create (``company_id``, the stored related field, and the create and
+        write columns included), without its INSERT then UPDATE of each line."""
+        if not lines:
             return self.browse()
         columns = {
-            # one array per column: the same rows, without a placeholder per value
-            name: SQL(array, [vals[name] for vals in vals_list])
+            # one array per column: the same rows, without a placeholder per value (False as the ORM writes it)
+            name: SQL(array, [None if line.get(name) is False else line.get(name) for line in lines])
             for name, array in (
                 ("binding_id", "%s::int[]"),
                 ("product_id", "%s::int[]"),
+                ("order_id", "%s::int[]"),
                 ("old_value", "%s::varchar[]"),
                 ("new_value", "%s::varchar[]"),
                 ("cause", "%s::varchar[]"),
@@ -93,16 +106,16 @@ class MultichannelLedger(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO multichannel_ledger (channel_id, company_id, kind, binding_id, product_id, old_value,
-                            new_value, cause, result, answer, duration_ms, latency_ms,
+                INSERT INTO multichannel_ledger (channel_id, company_id, kind, binding_id, product_id, order_id,
+                            old_value, new_value, cause, result, answer, duration_ms, latency_ms,
                             create_uid, create_date, write_uid, write_date)
-                SELECT c.id, c.company_id, %(kind)s, v.binding_id, v.product_id, v.old_value, v.new_value,
-                       v.cause, v.result, v.answer, %(duration)s, v.latency_ms,
+                SELECT c.id, c.company_id, %(kind)s, v.binding_id, v.product_id, v.order_id, v.old_value,
+                       v.new_value, v.cause, v.result, v.answer, %(duration)s, v.latency_ms,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM unnest(%(binding_id)s, %(product_id)s, %(old_value)s, %(new_value)s, %(cause)s,
-                              %(result)s, %(answer)s, %(latency_ms)s)
-                       WITH ORDINALITY AS v(binding_id, product_id, old_value, new_value, cause, result, answer,
-                                            latency_ms, position)
+                  FROM unnest(%(binding_id)s, %(product_id)s, %(order_id)s, %(old_value)s, %(new_value)s,
+                              %(cause)s, %(result)s, %(answer)s, %(latency_ms)s)
+                       WITH ORDINALITY AS v(binding_id, product_id, order_id, old_value, new_value, cause, result,
+                                            answer, latency_ms, position)
                   JOIN multichannel_channel c ON c.id = %(channel)s
                  ORDER BY v.position
                 RETURNING multichannel_ledger.id
@@ -116,22 +129,6 @@ class MultichannelLedger(models.Model):
             )
         )
         return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
-
-    @api.model
-    def _log_order(self, order, kind, result, answer, old_value="", new_value="", duration_ms=0, cause=""):
-        return self.sudo().create(
-            {
-                "channel_id": order.channel_id.id,
-                "kind": kind,
-                "order_id": order.id,
-                "result": result,
-                "answer": answer,
-                "old_value": old_value,
-                "new_value": new_value,
-                "duration_ms": duration_ms,
-                "cause": cause,
-            }
-        )
 
     @api.model
     def _clean_up(self):
