@@ -291,8 +291,9 @@ def measure(registry, args):
                 elapsed, count = import_orders(False, block) if side == "import" else bare_orders(block)
                 spent[side] += elapsed
                 done[side] += count
-                per_order[side] = elapsed / max(count, 1)
-            block_ratios.append(per_order["import"] / per_order["bare"])
+                per_order[side] = elapsed / count if count else None
+            if per_order["import"] and per_order["bare"]:
+                block_ratios.append(per_order["import"] / per_order["bare"])
         return done["import"] / spent["import"], done["import"], done["bare"] / spent["bare"]
 
     import_phases, bare_phases, push_phases = {}, {}, {}

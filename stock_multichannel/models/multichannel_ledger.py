@@ -88,6 +88,7 @@ class MultichannelLedger(models.Model):
         write columns included), without its INSERT then UPDATE of each line."""
         if not lines:
             return self.browse()
+        channel.flush_recordset(["company_id"])  # the line's company is read from the channel's row
         columns = {
             # one array per column: the same rows, without a placeholder per value (False as the ORM writes it)
             name: SQL(array, [None if line.get(name) is False else line.get(name) for line in lines])
@@ -124,7 +125,7 @@ class MultichannelLedger(models.Model):
                 duration=duration_ms,
                 channel=channel.id,
                 uid=self.env.uid,
-                now=fields.Datetime.now(),
+                now=self.env.cr.now(),  # as the ORM dates what it creates: the transaction's start
                 **columns,
             )
         )
