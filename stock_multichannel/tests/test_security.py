@@ -201,6 +201,20 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         _result, error = self._rpc("other_company_manager", "multichannel.ledger", "read", [ledger.id], ["new_value"])
         self.assertEqual(error, "AccessError")
 
+    def test_an_imported_orders_ledger_line_is_its_channels_company(self):
+        """Inserted in SQL as a push's lines are: with the company, user and date the ORM gives."""
+        order = self.env["multichannel.order"]._receive(self.channel, order_data("SEC-L", total=None))
+        self.assertEqual(order.state, "done", order.error)
+        line = self.env["multichannel.ledger"].search([("order_id", "=", order.id)])
+        self.assertEqual(line.mapped("answer"), [f"Imported as {order.sale_order_id.name}"])
+        self.assertEqual(line.company_id, self.channel.company_id)
+        self.assertEqual((line.create_uid.id, line.create_date), (self.env.uid, self.env.cr.now()))
+        result, error = self._rpc("mc_user", "multichannel.ledger", "read", [line.id], ["order_id"])
+        self.assertIsNone(error)
+        self.assertEqual(result[0]["order_id"][0], order.id)
+        _result, error = self._rpc("other_company_manager", "multichannel.ledger", "read", [line.id], ["answer"])
+        self.assertEqual(error, "AccessError", "another company's manager does not see it")
+
 
 @tagged("post_install", "-at_install")
 class TestPrivacy(MultichannelCase):
