@@ -94,7 +94,7 @@ def prepare(env, args, with_addons):
                 [{"channel_id": channel.id, "product_id": p.id, "external_id": str(p.id)} for p in products]
             )
         # as after the first push: what the channels show is what Odoo wants
-        env.cr.execute("DELETE FROM multichannel_sync_request")
+        env.cr.execute("DELETE FROM multichannel_sync_request; DELETE FROM multichannel_stock_change")
         env.cr.execute(
             "UPDATE multichannel_product_binding SET stock_pending = false, price_pending = false, state = 'synced'"
         )
@@ -106,6 +106,7 @@ ADDON_HOOKS = [
     ("stock.quant", "_multichannel_request_sync"),
     ("multichannel.sync.request", "_queue_collected_stock"),
     ("multichannel.sync.request", "_queue"),
+    ("multichannel.sync.request", "_queue_stock_changes"),
     ("multichannel.channel", "_trigger_realtime"),
 ]
 
@@ -208,7 +209,7 @@ def measure(registries, args):
             if not pending:
                 cr.execute("DELETE FROM ir_cron_trigger")
                 if "multichannel.sync.request" in registry:
-                    cr.execute("DELETE FROM multichannel_sync_request")
+                    cr.execute("DELETE FROM multichannel_sync_request; DELETE FROM multichannel_stock_change")
                 cr.commit()
             env = api.Environment(cr, odoo.SUPERUSER_ID, {})
             operations = Operations(env, round_index)
@@ -290,9 +291,14 @@ def measure(registries, args):
     with registries[1].cursor() as cr:
         cr.execute("SELECT count(*) FROM multichannel_sync_request")
         requests = cr.fetchone()[0]
+        cr.execute("SELECT count(*) FROM multichannel_stock_change")
+        changes = cr.fetchone()[0]
         cr.execute("SELECT count(*) FROM ir_cron_trigger")
         triggers = cr.fetchone()[0]
-    print(f"\nqueue rows left for the push: {requests}; cron triggers pending: {triggers}")
+    print(
+        f"\nleft for the push: {changes} stock changes (product rows), {requests} listing requests; "
+        f"cron triggers pending: {triggers}"
+    )
 
 
 def wake_ups(registry, count):

@@ -25,6 +25,8 @@ class MultichannelChannel(models.Model):
         listing keeps its error and stays pending; a persistent transport fault stops
         this channel's run with everything still pending.
         """
+        if kind == "stock":
+            self.env["multichannel.sync.request"].sudo()._fan_out_stock_changes()
         for channel in self:
             try:
                 orders_known = True

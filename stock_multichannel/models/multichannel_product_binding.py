@@ -119,10 +119,25 @@ class MultichannelProductBinding(models.Model):
             listing.target_price = 0.0
 
     def _queued_ids(self, ids=None):
-        """Ids of listings with a change queued for a push (among ``ids`` when given)."""
+        """Ids of listings with a change queued for a push (among ``ids`` when given): a
+        request of theirs, or a stock change of their product not fanned out yet."""
         self.env["multichannel.sync.request"].flush_model()
-        where = SQL("WHERE binding_id = ANY(%s)", list(ids)) if ids is not None else SQL()
-        self.env.cr.execute(SQL("SELECT DISTINCT binding_id FROM multichannel_sync_request %s", where))
+        self.flush_model(["active", "product_id", "stock_sync"])
+        among = SQL("AND b.id = ANY(%s)", list(ids)) if ids is not None else SQL()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT r.binding_id FROM multichannel_sync_request r
+                  JOIN multichannel_product_binding b ON b.id = r.binding_id
+                 WHERE true %(among)s
+                 UNION
+                SELECT b.id FROM multichannel_stock_change s
+                  JOIN multichannel_product_binding b ON b.product_id = s.product_id
+                 WHERE b.active AND b.stock_sync %(among)s
+                """,
+                among=among,
+            )
+        )
         return {row[0] for row in self.env.cr.fetchall()}
 
     @api.depends("state", "stock_pending", "price_pending")

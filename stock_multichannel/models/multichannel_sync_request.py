@@ -7,16 +7,23 @@ from odoo.tools import SQL
 
 # stock changes collected while a block holds them (see _holding_stock), by database cursor
 _HELD = weakref.WeakKeyDictionary()
+STOCK_CHANGE_CAUSE = "stock change"
 
 
 class MultichannelSyncRequest(models.Model):
     """Queue of "this listing needs a push" written by stock and price changes.
 
-    Stock operations only ever INSERT here (no update of listing rows, so they never
-    wait on, or conflict with, a push in progress). The push engine turns the rows
-    into pending listings and deletes them. One row per listing and kind per
-    transaction: ``transaction_id`` (the top-level transaction, the same in its
-    savepoints) lets a transaction see what it queued already.
+    Changes only ever INSERT here (no update of listing rows, so they never wait on, or
+    conflict with, a push in progress). The push engine turns the rows into pending
+    listings and deletes them. One row per listing and kind per transaction:
+    ``transaction_id`` (the top-level transaction, the same in its savepoints) lets a
+    transaction see what it queued already.
+
+    Odoo's own stock operations write even less: the ids of the products whose stock
+    moved, one row per product and transaction in ``multichannel_stock_change``. The
+    push turns those into requests for every listing of the products (see
+    ``_fan_out_stock_changes``), so a stock operation pays one small insert whatever the
+    number of channels listing its products.
     """
 
     _name = "multichannel.sync.request"
@@ -35,6 +42,19 @@ class MultichannelSyncRequest(models.Model):
     def init(self):
         # bigint: PostgreSQL's 64-bit transaction id, which an Odoo Integer (int4) cannot hold
         self.env.cr.execute(SQL("ALTER TABLE multichannel_sync_request ADD COLUMN IF NOT EXISTS transaction_id bigint"))
+        # no foreign key: a deleted product's row fans out to no listing, and the insert
+        # made by every stock operation checks nothing more than its own unique index
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS multichannel_stock_change (
+                transaction_id bigint,
+                product_id integer NOT NULL,
+                requested_at timestamp NOT NULL
+            );
+            CREATE UNIQUE INDEX IF NOT EXISTS multichannel_stock_change_once
+                ON multichannel_stock_change (transaction_id, product_id);
+            """
+        )
 
     @api.model
     def _queue(self, kind, cause, product_ids=(), pricelist_ids=(), channel_moved_ids=(), channel_ids=()):
@@ -46,6 +66,8 @@ class MultichannelSyncRequest(models.Model):
         operations never wait on a push in progress. Wakes the push cron in the same
         statement when a real-time channel is concerned.
         """
+        if kind == "stock" and product_ids:
+            product_ids = self._stock_products(product_ids)
         if not product_ids and not pricelist_ids and not channel_ids:
             return
         moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
@@ -101,6 +123,81 @@ class MultichannelSyncRequest(models.Model):
         )
         if self.env.cr.fetchone()[0]:
             Channel._notify_cron_workers_after_commit()
+
+    @api.model
+    def _stock_products(self, product_ids):
+        """The products whose listings a stock change of ``product_ids`` moves (a
+        connector or kits add theirs)."""
+        return product_ids
+
+    @api.model
+    def _queue_stock_changes(self, product_ids):
+        """Queue the products whose stock moved, once per product and transaction, and
+        wake the stock push when a listing of theirs is in real time: the listings'
+        requests are made by the push (``_fan_out_stock_changes``), not by the stock
+        operation's transaction."""
+        product_ids = self._stock_products(product_ids)
+        if not product_ids:
+            return
+        Channel = self.env["multichannel.channel"]
+        cron_id = Channel._cron_id("stock")
+        self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", "stock_sync"])
+        Channel.flush_model(["active", "stock_schedule"])
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH inserted AS (
+                    INSERT INTO multichannel_stock_change (transaction_id, product_id, requested_at)
+                    SELECT txid_current(), product_id, clock_timestamp() AT TIME ZONE 'UTC'
+                      FROM unnest(%(products)s::integer[]) product_id
+                        ON CONFLICT (transaction_id, product_id) DO NOTHING
+                    RETURNING product_id
+                )
+                SELECT CASE WHEN EXISTS (
+                           SELECT 1 FROM inserted i
+                             JOIN multichannel_product_binding b ON b.product_id = i.product_id
+                             JOIN multichannel_channel c ON c.id = b.channel_id
+                            WHERE b.active AND b.stock_sync AND c.active AND c.stock_schedule = 'realtime'
+                       ) THEN %(wake)s ELSE false END
+                """,
+                products=list(product_ids),
+                wake=SQL("multichannel_wake_cron(%s, %s)", cron_id, self.env.uid) if cron_id else SQL("false"),
+            )
+        )
+        if self.env.cr.fetchone()[0]:
+            Channel._notify_cron_workers_after_commit()
+
+    @api.model
+    def _fan_out_stock_changes(self):
+        """Turn the products whose stock moved into a request for each of their listings.
+
+        Takes only rows no other transaction is taking (a second server's push skips
+        them rather than waits); rows of transactions not committed yet are not seen and
+        wait for the next push, which their wake-up asks for. A product changed by
+        several transactions is requested once, from its earliest change."""
+        self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", "stock_sync"])
+        self.env["multichannel.channel"].flush_model(["active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH taken AS (
+                    DELETE FROM multichannel_stock_change
+                     WHERE ctid = ANY(ARRAY(SELECT ctid FROM multichannel_stock_change FOR UPDATE SKIP LOCKED))
+                    RETURNING product_id, requested_at
+                ), products AS (
+                    SELECT product_id, min(requested_at) AS requested_at FROM taken GROUP BY product_id
+                )
+                INSERT INTO multichannel_sync_request
+                            (binding_id, kind, cause, requested_at, channel_moved, transaction_id)
+                SELECT b.id, 'stock', %(cause)s, p.requested_at, false, txid_current()
+                  FROM products p
+                  JOIN multichannel_product_binding b ON b.product_id = p.product_id
+                  JOIN multichannel_channel c ON c.id = b.channel_id
+                 WHERE b.active AND b.stock_sync AND c.active
+                """,
+                cause=STOCK_CHANGE_CAUSE,
+            )
+        )
 
     @api.model
     def _queue_stock_at_commit(self, product_ids, cause="stock change", moved_on_channel=None):
@@ -161,12 +258,17 @@ class MultichannelSyncRequest(models.Model):
     def _queue_collected_stock(self):
         product_ids = self.env.cr.precommit.data.pop("multichannel.stock_products", set())
         moved = self.env.cr.precommit.data.pop("multichannel.channel_moved", set())
-        self._queue("stock", "stock change", product_ids=sorted(product_ids), channel_moved_ids=moved)
+        if moved:  # a channel's own orders: those listings are re-sent whatever they show
+            self._queue("stock", STOCK_CHANGE_CAUSE, product_ids=sorted(product_ids), channel_moved_ids=moved)
+        else:
+            self._queue_stock_changes(sorted(product_ids))
         self.env.flush_all()
 
     @api.model
     def _drain(self, channel, kind):
         """Turn the queued requests of a channel into pending listings."""
+        if kind == "stock":
+            self._fan_out_stock_changes()
         Binding = self.env["multichannel.product.binding"]
         Binding.flush_model()
         self.flush_model()

@@ -361,7 +361,10 @@ class MultichannelCase(ChannelFixtures, TransactionCase):
         next is another transaction's (the queue keeps one row per listing and transaction)."""
         self.env.cr.flush()
         self.env.cr.execute(
-            "UPDATE multichannel_sync_request SET transaction_id = NULL WHERE transaction_id = txid_current()"
+            """
+            UPDATE multichannel_sync_request SET transaction_id = NULL WHERE transaction_id = txid_current();
+            UPDATE multichannel_stock_change SET transaction_id = NULL WHERE transaction_id = txid_current();
+            """
         )
 
     def _deliver(self, product, quantity, validate=True):

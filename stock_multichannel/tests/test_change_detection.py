@@ -15,6 +15,8 @@ class TestChangeDetection(MultichannelCase):
         self.remote.calls.clear()
 
     def _requests(self, listing, kind="stock"):
+        """The listing's requests, as the push finds them (the products whose stock moved fanned out)."""
+        self.env["multichannel.sync.request"]._fan_out_stock_changes()
         return self.env["multichannel.sync.request"].search([("binding_id", "=", listing.id), ("kind", "=", kind)])
 
     def test_initial_push_sent_everything(self):
@@ -146,7 +148,7 @@ class TestChangeDetection(MultichannelCase):
     def test_push_latency_is_measured_from_the_change(self):
         self._set_stock(self.desk, 2)
         self._changes_committed()
-        self.env.cr.execute("UPDATE multichannel_sync_request SET requested_at = requested_at - interval '3 seconds'")
+        self.env.cr.execute("UPDATE multichannel_stock_change SET requested_at = requested_at - interval '3 seconds'")
         self.channel._push("stock")
         ledger = self.env["multichannel.ledger"].search(
             [("binding_id", "=", self.desk_listing.id), ("kind", "=", "stock")], limit=1

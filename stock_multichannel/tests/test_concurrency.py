@@ -286,6 +286,77 @@ class TestConcurrency(TransactionCase):
                 change.execute("DELETE FROM multichannel_sync_request")
                 change.commit()  # pylint: disable=invalid-commit
 
+    def test_two_servers_fan_out_the_same_stock_changes_once_without_waiting(self):
+        """The products whose stock moved are turned into listing requests by whichever push
+        takes them first; a second server's push at the same moment skips them rather than
+        waits, and neither a product nor a listing is requested twice."""
+        Queue = "multichannel.sync.request"
+        with self.db.cursor() as change:
+            self._env(change)[Queue]._queue_stock_changes([self.product_id])
+            change.commit()  # pylint: disable=invalid-commit
+        with self.db.cursor() as first, self.db.cursor() as second:
+            self._env(first)[Queue]._fan_out_stock_changes()
+            second.execute("SET lock_timeout = '2s'")  # a wait would fail, not hang
+            started = time.monotonic()
+            self._env(second)[Queue]._fan_out_stock_changes()
+            self.assertLess(time.monotonic() - started, 1.0, "the second push did not wait")
+            second.execute("SELECT count(*) FROM multichannel_sync_request WHERE transaction_id = txid_current()")
+            self.assertEqual(second.fetchone()[0], 0, "taken by the first push")
+            second.commit()  # pylint: disable=invalid-commit
+            first.execute(
+                """
+                SELECT b.external_id FROM multichannel_sync_request r
+                  JOIN multichannel_product_binding b ON b.id = r.binding_id
+                 WHERE r.transaction_id = txid_current()
+                """
+            )
+            self.assertEqual(first.fetchall(), [("cc-1",)], "one request for the product's listing")
+            first.commit()  # pylint: disable=invalid-commit
+        with self.db.cursor() as cr:
+            cr.execute("SELECT count(*) FROM multichannel_stock_change")
+            self.assertEqual(cr.fetchone()[0], 0, "every product taken once")
+            cr.execute(
+                "DELETE FROM ir_cron_trigger WHERE cron_id = %s",
+                [self.env.ref("stock_multichannel.ir_cron_push_stock").id],
+            )
+
+    def test_a_stock_change_begun_before_a_run_took_its_wake_up_is_pushed_by_the_next_run(self):
+        """The product row of a stock operation whose transaction began before a run took the
+        pending wake-up: not seen by that run's fan-out; a new wake-up is asked for and the
+        next run's fan-out turns it into the listing's request."""
+        cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
+        Queue = "multichannel.sync.request"
+        with self.db.cursor() as change, self.db.cursor() as run:
+            with self.db.cursor() as earlier:
+                self._env(earlier)[Queue]._queue_stock_changes([self.product_id])
+                earlier.commit()  # pylint: disable=invalid-commit
+            change.execute("SELECT 1 FROM multichannel_product_binding")  # its snapshot
+            env = self._env(run)
+            env["multichannel.channel"]._consume_wakeups("stock")
+            run.commit()  # pylint: disable=invalid-commit
+            self._env(change)[Queue]._queue_stock_changes([self.product_id])
+            env[Queue]._drain(env["multichannel.channel"].browse(self.channel_id), "stock")
+            run.commit()  # pylint: disable=invalid-commit
+            change.commit()  # pylint: disable=invalid-commit
+            change.execute(
+                """
+                SELECT count(*) FROM ir_cron_trigger t
+                  JOIN multichannel_cron_wakeup w ON w.cron_id = t.cron_id
+                 WHERE t.cron_id = %s AND t.call_at > w.taken_at
+                """,
+                [cron_id],
+            )
+            self.assertEqual(change.fetchone()[0], 1, "a wake-up the next run takes")
+            change.execute("SELECT product_id FROM multichannel_stock_change")
+            self.assertEqual(change.fetchall(), [(self.product_id,)], "what the next run fans out")
+            next_env = self._env(run)
+            next_env["multichannel.channel"]._consume_wakeups("stock")
+            next_env[Queue]._fan_out_stock_changes()
+            run.execute("SELECT count(*) FROM multichannel_sync_request WHERE transaction_id = txid_current()")
+            self.assertEqual(run.fetchone()[0], 1, "its listing's request, for the next push")
+            run.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+            run.commit()  # pylint: disable=invalid-commit
+
     def test_while_a_long_transaction_counts_on_a_wake_up_no_run_nor_other_transaction_waits(self):
         """A transaction counting on a pending wake-up that goes on (a long import, say): the
         run's take waits a moment for it, then leaves its wake-ups to a run a moment later

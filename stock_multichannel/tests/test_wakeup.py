@@ -23,7 +23,7 @@ class TestWakeUp(MultichannelCase):
             self._listing(self.chair, f"ext-chair-{suffix}", channel=channel)
         self.cron = self.env.ref("stock_multichannel.ir_cron_push_stock")
         self._changes_committed()
-        self.env.cr.execute("DELETE FROM multichannel_sync_request")
+        self.env.cr.execute("DELETE FROM multichannel_sync_request; DELETE FROM multichannel_stock_change")
         self.env.cr.execute("DELETE FROM ir_cron_trigger")
         # a run took its wake-ups in this transaction: the last serial drawn is one it sees
         # (a run rolled back by an earlier test drew one no transaction sees)
@@ -37,7 +37,7 @@ class TestWakeUp(MultichannelCase):
 
         def counting(cursor, query, params=None, log_exceptions=True):
             code = query.code if isinstance(query, SQL) else str(query)
-            if "INSERT INTO multichannel_sync_request" in code:
+            if "INSERT INTO multichannel_sync_request" in code or "INSERT INTO multichannel_stock_change" in code:
                 statements.append(code)
             return execute(cursor, query, params, log_exceptions)
 
@@ -53,25 +53,66 @@ class TestWakeUp(MultichannelCase):
         ]
         cr.execute("SELECT binding_id FROM multichannel_sync_request WHERE kind = 'stock'")
         rows = [binding_id for (binding_id,) in cr.fetchall()]
+        cr.execute("SELECT product_id FROM multichannel_stock_change")
+        products = [product_id for (product_id,) in cr.fetchall()]
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
-        return {"rows": len(rows), "listings": len(set(rows)), "statements": len(statements)}, triggers, notifications
+        counts = {"products": len(products), "rows": len(rows), "listings": len(set(rows))}
+        return dict(counts, statements=len(statements)), triggers, notifications
+
+    def _listing_requests(self):
+        """The push's side: the products whose stock moved turned into requests, by listing."""
+        self.env["multichannel.sync.request"]._fan_out_stock_changes()
+        self.env.cr.execute("SELECT binding_id FROM multichannel_sync_request WHERE kind = 'stock' ORDER BY binding_id")
+        return [binding_id for (binding_id,) in self.env.cr.fetchall()]
 
     def test_one_stock_move(self):
         counts, triggers, notifications = self._cost(lambda: self._deliver(self.chair, 1))
-        self.assertEqual(counts, {"rows": 3, "listings": 3, "statements": 1}, "one row per listing, one statement")
+        self.assertEqual(
+            counts,
+            {"products": 1, "rows": 0, "listings": 0, "statements": 1},
+            "one row for the product however many channels list it, one statement",
+        )
         self.assertEqual(triggers, 1)
         self.assertEqual(len(notifications), 1, "one notification after the commit")
         self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
+        chair_listings = self.env["multichannel.product.binding"].search([("product_id", "=", self.chair.id)])
+        self.assertEqual(len(chair_listings), 3)
+        self.assertTrue(all(chair_listings.mapped("queued")), "each listing shows its change queued")
+        self.assertEqual(self._listing_requests(), sorted(chair_listings.ids), "the push asks for each listing once")
+        self.env.cr.execute("SELECT count(*) FROM multichannel_stock_change")
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "the product's row is taken by the push")
+
+    def test_a_product_listed_on_no_channel_in_real_time_wakes_nothing(self):
+        self.env["multichannel.channel"].search([]).write({"stock_schedule": "5min"})
+        counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
+        self.assertEqual(counts["products"], 1, "queued for the channels' next scheduled push")
+        self.assertEqual((triggers, len(notifications)), (0, 0))
+        unlisted = self.env["product.product"].create({"name": "Unlisted stool", "is_storable": True})
+        self.channel.stock_schedule = "realtime"
+        counts, triggers, notifications = self._cost(lambda: self._set_stock(unlisted, 1))
+        self.assertEqual(counts["products"], 2)
+        self.assertEqual((triggers, len(notifications)), (0, 0), "no listing of that product: nothing to wake")
+        self.assertEqual(len(self._listing_requests()), 3, "the unlisted product asks for no listing")
+
+    def test_a_product_changed_by_several_transactions_is_requested_from_its_first_change(self):
+        self._cost(lambda: self._set_stock(self.chair, 1))
+        self._cost(lambda: self._set_stock(self.chair, 2))
+        self.env.cr.execute("SELECT min(requested_at), count(*) FROM multichannel_stock_change")
+        first, count = self.env.cr.fetchone()
+        self.assertEqual(count, 2, "one row per transaction")
+        self.assertEqual(len(self._listing_requests()), 3, "one request per listing")
+        self.env.cr.execute("SELECT DISTINCT requested_at FROM multichannel_sync_request")
+        self.assertEqual(self.env.cr.fetchall(), [(first,)], "the push latency counts from the first change")
 
     def test_a_second_transaction_while_a_wake_up_is_pending(self):
         self._cost(lambda: self._deliver(self.chair, 1))
-        self.env.cr.execute("DELETE FROM multichannel_sync_request")
+        self.env.cr.execute("DELETE FROM multichannel_stock_change")
         counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
-        self.assertEqual(counts["rows"], 3, "the request itself is never skipped")
+        self.assertEqual(counts["products"], 1, "the request itself is never skipped")
         self.assertEqual((triggers, len(notifications)), (1, 0), "the pending wake-up is enough")
         # a run starts: it takes the wake-ups asked for until now, then drains the queue
         self.env["multichannel.channel"]._consume_wakeups("stock")
-        self.env.cr.execute("DELETE FROM multichannel_sync_request")
+        self.env.cr.execute("DELETE FROM multichannel_stock_change")
         counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
         # the taken trigger stays for Odoo's scheduler to delete when the run ends; a new one is asked for
         self.assertEqual((triggers, len(notifications)), (2, 1), "what comes after the drain wakes the next run")
@@ -84,14 +125,30 @@ class TestWakeUp(MultichannelCase):
             self.assertEqual(order.state, "done", order.error)
 
         counts, triggers, notifications = self._cost(receive)
-        self.assertEqual(counts["rows"], 3, "one row per listing of the ordered product, savepoints or not")
-        self.assertEqual(counts["listings"], 3)
+        self.assertEqual(counts["products"], 1, "one row for the ordered product, savepoints or not")
+        self.assertEqual(counts["rows"], 0)
         # the order stored, its sale order confirmed, the order closed, each in savepoints
         # that flush: all of it queued in one statement
         self.assertEqual(counts["statements"], 1, "one statement for the order's transaction")
         self.assertEqual(triggers, 1)
         self.assertEqual(len(notifications), 1)
         self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
+        self.assertEqual(len(self._listing_requests()), 3, "one request per listing of the ordered product")
+
+    def test_one_order_imported_from_a_channel_that_lowers_its_own_stock(self):
+        """A marketplace lowers what it shows by itself when it sells: that channel's
+        listings are re-sent whatever they show, so they are asked for one by one."""
+
+        def receive():
+            order = self.env["multichannel.order"]._receive(self.channel, order_data("W-2"))
+            self.assertEqual(order.state, "done", order.error)
+
+        with patch.object(self.adapter_class, "lowers_stock_on_order", True):
+            counts, triggers, notifications = self._cost(receive)
+        self.assertEqual(counts, {"products": 0, "rows": 3, "listings": 3, "statements": 1})
+        self.assertEqual((triggers, len(notifications)), (1, 1))
+        self.env.cr.execute("SELECT count(*) FROM multichannel_sync_request WHERE channel_moved")
+        self.assertEqual(self.env.cr.fetchone()[0], 1, "the selling channel's own listing is marked moved")
 
     def test_a_request_rolled_back_with_its_savepoint_is_queued_again(self):
         Queue = self.env["multichannel.sync.request"]
@@ -119,10 +176,10 @@ class TestWakeUp(MultichannelCase):
 
         counts, _triggers, _notifications = self._cost(operation)
         self.assertEqual(counts["statements"], 1)
-        # the chair's 3 listings; the stool's may come along (a push that finds nothing changed sends nothing)
-        self.assertIn(counts["listings"], (3, 4))
-        queued = self.env["multichannel.sync.request"].search([]).binding_id.product_id
-        self.assertIn(self.chair, queued)
+        # the chair; the stool may come along (a push that finds nothing changed sends nothing)
+        self.assertIn(counts["products"], (1, 2))
+        self.env.cr.execute("SELECT product_id FROM multichannel_stock_change")
+        self.assertIn(self.chair.id, [product_id for (product_id,) in self.env.cr.fetchall()])
 
     def test_held_changes_queued_when_the_block_fails(self):
         Queue = self.env["multichannel.sync.request"]
@@ -134,7 +191,7 @@ class TestWakeUp(MultichannelCase):
                 raise ValueError
 
         counts, _triggers, _notifications = self._cost(operation)
-        self.assertEqual(counts, {"rows": 3, "listings": 3, "statements": 1})
+        self.assertEqual(counts, {"products": 1, "rows": 0, "listings": 0, "statements": 1})
 
     def test_a_notified_order_wakes_the_inbox_once(self):
         """A webhook or callback stored for the inbox cron: one trigger and one notification on

@@ -6,14 +6,15 @@ class MultichannelSyncRequest(models.Model):
     _inherit = "multichannel.sync.request"
 
     @api.model
-    def _queue(self, kind, cause, product_ids=(), pricelist_ids=(), **kwargs):
+    def _stock_products(self, product_ids):
         """A component's stock moves its kits; a kit ordered moves its components (and their kits)."""
-        if kind == "stock" and product_ids and self._any_in_kits(product_ids):
+        product_ids = super()._stock_products(product_ids)
+        if product_ids and self._any_in_kits(product_ids):
             products = self.env["product.product"].browse(product_ids)
             components = {c for parts in products._multichannel_kit_components().values() for c in parts}
             products |= self.env["product.product"].browse(components)
             product_ids = sorted(set((products | products._multichannel_kits_using()).ids))
-        return super()._queue(kind, cause, product_ids=product_ids, pricelist_ids=pricelist_ids, **kwargs)
+        return product_ids
 
     @api.model
     def _any_in_kits(self, product_ids):

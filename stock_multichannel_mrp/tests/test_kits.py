@@ -37,8 +37,10 @@ class TestKits(MultichannelCase):
     def _forget_requests(self):
         self._changes_committed()
         self.env["multichannel.sync.request"].search([]).unlink()
+        self.env.cr.execute("DELETE FROM multichannel_stock_change")
 
     def _requested(self):
+        self.env["multichannel.sync.request"]._fan_out_stock_changes()
         requests = self.env["multichannel.sync.request"].search([("kind", "=", "stock")])
         return set(requests.binding_id.product_id.mapped("default_code"))
 
