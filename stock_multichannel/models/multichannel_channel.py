@@ -180,8 +180,9 @@ class MultichannelChannel(models.Model):
         result = super().write(vals)
         # what the channel shows moves with its policy, its sources and its pricelist, not only
         # with stock and prices: its listings are looked at again (only those that moved are sent)
+        # (and a channel archived meanwhile was left out of the changes queued since)
         for kind, moving in (("stock", STOCK_POLICY_FIELDS), ("price", PRICE_POLICY_FIELDS)):
-            if moving.intersection(vals):
+            if moving.intersection(vals) or vals.get("active"):
                 self.env["multichannel.sync.request"]._queue(kind, "channel settings change", channel_ids=self.ids)
         return result
 

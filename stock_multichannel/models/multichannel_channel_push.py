@@ -26,7 +26,12 @@ class MultichannelChannel(models.Model):
         this channel's run with everything still pending.
         """
         if kind == "stock":
-            self.env["multichannel.sync.request"].sudo()._fan_out_stock_changes()
+            left = self.env["multichannel.sync.request"].sudo()._fan_out_stock_changes()
+            if left and self.env.context.get("multichannel_cron"):
+                # held by a push still going (a button's): what this run was woken for comes
+                # with its commit, and the run after this one takes it
+                self._wake_at(kind, fields.Datetime.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
+            self._commit(auto_commit)  # the other channels' requests are theirs from now on
         for channel in self:
             try:
                 orders_known = True

@@ -122,7 +122,8 @@ class MultichannelProductBinding(models.Model):
         """Ids of listings with a change queued for a push (among ``ids`` when given): a
         request of theirs, or a stock change of their product not fanned out yet."""
         self.env["multichannel.sync.request"].flush_model()
-        self.flush_model(["active", "product_id", "stock_sync"])
+        self.flush_model(["active", "channel_id", "product_id", "stock_sync"])
+        self.env["multichannel.channel"].flush_model(["active"])
         among = SQL("AND b.id = ANY(%s)", list(ids)) if ids is not None else SQL()
         self.env.cr.execute(
             SQL(
@@ -133,7 +134,8 @@ class MultichannelProductBinding(models.Model):
                  UNION
                 SELECT b.id FROM multichannel_stock_change s
                   JOIN multichannel_product_binding b ON b.product_id = s.product_id
-                 WHERE b.active AND b.stock_sync %(among)s
+                  JOIN multichannel_channel c ON c.id = b.channel_id
+                 WHERE b.active AND b.stock_sync AND c.active %(among)s
                 """,
                 among=among,
             )
@@ -178,9 +180,10 @@ class MultichannelProductBinding(models.Model):
     def write(self, vals):
         self._check_engine_fields(vals)
         # switching sync back on, or moving the listing, asks for a fresh push
-        if vals.get("stock_sync") or "external_id" in vals:
+        # (a listing archived meanwhile was left out of the changes queued since)
+        if vals.get("stock_sync") or "external_id" in vals or vals.get("active"):
             vals.setdefault("stock_pending", True)
-        if vals.get("price_sync") or "external_id" in vals:
+        if vals.get("price_sync") or "external_id" in vals or vals.get("active"):
             vals.setdefault("price_pending", True)
         return super().write(vals)
 

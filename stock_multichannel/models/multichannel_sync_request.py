@@ -5,6 +5,8 @@ from contextlib import contextmanager
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..lib.transactions import CONCURRENT_ERRORS
+
 # stock changes collected while a block holds them (see _holding_stock), by database cursor
 _HELD = weakref.WeakKeyDictionary()
 STOCK_CHANGE_CAUSE = "stock change"
@@ -132,10 +134,10 @@ class MultichannelSyncRequest(models.Model):
 
     @api.model
     def _queue_stock_changes(self, product_ids):
-        """Queue the products whose stock moved, once per product and transaction, and
-        wake the stock push when a listing of theirs is in real time: the listings'
-        requests are made by the push (``_fan_out_stock_changes``), not by the stock
-        operation's transaction."""
+        """Queue the products whose stock moved and that a channel lists, once per product
+        and transaction, and wake the stock push when one of their listings is in real
+        time: the listings' requests are made by the push (``_fan_out_stock_changes``), not
+        by the stock operation's transaction."""
         product_ids = self._stock_products(product_ids)
         if not product_ids:
             return
@@ -146,19 +148,20 @@ class MultichannelSyncRequest(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                WITH inserted AS (
+                WITH listed AS (
+                    SELECT b.product_id, bool_or(c.stock_schedule = 'realtime') AS realtime
+                      FROM multichannel_product_binding b
+                      JOIN multichannel_channel c ON c.id = b.channel_id
+                     WHERE b.product_id = ANY(%(products)s) AND b.active AND b.stock_sync AND c.active
+                     GROUP BY b.product_id
+                ), inserted AS (
                     INSERT INTO multichannel_stock_change (transaction_id, product_id, requested_at)
-                    SELECT txid_current(), product_id, clock_timestamp() AT TIME ZONE 'UTC'
-                      FROM unnest(%(products)s::integer[]) product_id
+                    SELECT txid_current(), product_id, clock_timestamp() AT TIME ZONE 'UTC' FROM listed
                         ON CONFLICT (transaction_id, product_id) DO NOTHING
                     RETURNING product_id
                 )
-                SELECT CASE WHEN EXISTS (
-                           SELECT 1 FROM inserted i
-                             JOIN multichannel_product_binding b ON b.product_id = i.product_id
-                             JOIN multichannel_channel c ON c.id = b.channel_id
-                            WHERE b.active AND b.stock_sync AND c.active AND c.stock_schedule = 'realtime'
-                       ) THEN %(wake)s ELSE false END
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM inserted JOIN listed USING (product_id) WHERE realtime)
+                            THEN %(wake)s ELSE false END
                 """,
                 products=list(product_ids),
                 wake=SQL("multichannel_wake_cron(%s, %s)", cron_id, self.env.uid) if cron_id else SQL("false"),
@@ -174,30 +177,44 @@ class MultichannelSyncRequest(models.Model):
         Takes only rows no other transaction is taking (a second server's push skips
         them rather than waits); rows of transactions not committed yet are not seen and
         wait for the next push, which their wake-up asks for. A product changed by
-        several transactions is requested once, from its earliest change."""
+        several transactions is requested once, from its earliest change. Returns
+        whether it skipped rows another push still going holds (rows committed since have
+        wake-ups of their own)."""
         self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", "stock_sync"])
         self.env["multichannel.channel"].flush_model(["active"])
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH taken AS (
-                    DELETE FROM multichannel_stock_change
-                     WHERE ctid = ANY(ARRAY(SELECT ctid FROM multichannel_stock_change FOR UPDATE SKIP LOCKED))
-                    RETURNING product_id, requested_at
-                ), products AS (
-                    SELECT product_id, min(requested_at) AS requested_at FROM taken GROUP BY product_id
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        WITH taken AS (
+                            DELETE FROM multichannel_stock_change
+                             WHERE ctid = ANY(ARRAY(
+                                       SELECT ctid FROM multichannel_stock_change FOR UPDATE SKIP LOCKED))
+                            RETURNING product_id, requested_at
+                        ), products AS (
+                            SELECT product_id, min(requested_at) AS requested_at FROM taken GROUP BY product_id
+                        ), requested AS (
+                            INSERT INTO multichannel_sync_request
+                                        (binding_id, kind, cause, requested_at, channel_moved, transaction_id)
+                            SELECT b.id, 'stock', %(cause)s, p.requested_at, false, txid_current()
+                              FROM products p
+                              JOIN multichannel_product_binding b ON b.product_id = p.product_id
+                              JOIN multichannel_channel c ON c.id = b.channel_id
+                             WHERE b.active AND b.stock_sync AND c.active
+                        )
+                        -- every part sees the rows as they were before the delete: the rest were skipped
+                        SELECT (SELECT count(*) FROM multichannel_stock_change) > (SELECT count(*) FROM taken)
+                        """,
+                        cause=STOCK_CHANGE_CAUSE,
+                    ),
+                    log_exceptions=False,
                 )
-                INSERT INTO multichannel_sync_request
-                            (binding_id, kind, cause, requested_at, channel_moved, transaction_id)
-                SELECT b.id, 'stock', %(cause)s, p.requested_at, false, txid_current()
-                  FROM products p
-                  JOIN multichannel_product_binding b ON b.product_id = p.product_id
-                  JOIN multichannel_channel c ON c.id = b.channel_id
-                 WHERE b.active AND b.stock_sync AND c.active
-                """,
-                cause=STOCK_CHANGE_CAUSE,
-            )
-        )
+                return self.env.cr.fetchone()[0]
+        except CONCURRENT_ERRORS:
+            # a button's push (REPEATABLE READ) meeting rows another push took and committed
+            # since its snapshot: that push asked for their listings
+            return False
 
     @api.model
     def _queue_stock_at_commit(self, product_ids, cause="stock change", moved_on_channel=None):

@@ -320,6 +320,51 @@ class TestConcurrency(TransactionCase):
                 [self.env.ref("stock_multichannel.ir_cron_push_stock").id],
             )
 
+    def test_a_run_meeting_stock_changes_another_push_holds_comes_back_in_a_moment(self):
+        """A button's push holds the products it took until it commits (its requests for every
+        channel's listings with it): the cron's run skips them rather than waits, and asks
+        for a run a moment later, which finds them once that push committed."""
+        cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
+        Queue = "multichannel.sync.request"
+        with self.db.cursor() as change:
+            self._env(change)[Queue]._queue_stock_changes([self.product_id])
+            change.commit()  # pylint: disable=invalid-commit
+        with self.db.cursor() as button, self.db.cursor() as run:
+            self._env(button)[Queue]._fan_out_stock_changes()
+            run.execute("SET lock_timeout = '2s'")
+            run.execute("SELECT now() AT TIME ZONE 'UTC'")
+            now = run.fetchone()[0]
+            with patch.object(cron_module, "notify_cron_workers_later") as notify_later:
+                self._env(run)["multichannel.channel"].with_context(multichannel_cron=True)._push("stock")
+                run.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s AND call_at > %s", [cron_id, now])
+                self.assertEqual(run.fetchone()[0], 1, "a run in a moment")
+                run.commit()  # pylint: disable=invalid-commit
+            self.assertEqual(notify_later.call_count, 1, "the cron workers notified then")
+            button.commit()  # pylint: disable=invalid-commit
+            run.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+            run.commit()  # pylint: disable=invalid-commit
+
+    def test_a_button_push_whose_snapshot_missed_a_fan_out_goes_on(self):
+        """A button's push works in one transaction with Odoo's snapshot isolation: rows
+        another push took and committed after that snapshot are not a failure."""
+        Queue = "multichannel.sync.request"
+        with self.db.cursor() as change:
+            self._env(change)[Queue]._queue_stock_changes([self.product_id])
+            change.commit()  # pylint: disable=invalid-commit
+        with self.db.cursor() as button:
+            button.execute("SELECT count(*) FROM multichannel_stock_change")  # its snapshot
+            self.assertTrue(button.fetchone()[0])
+            with self.db.cursor() as cron:
+                cron.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                self._env(cron)[Queue]._fan_out_stock_changes()
+                cron.commit()  # pylint: disable=invalid-commit
+            env = self._env(button)
+            self.assertFalse(env[Queue]._fan_out_stock_changes(), "nothing held by a push still going")
+            button.execute("SELECT count(*) FROM multichannel_sync_request WHERE transaction_id = txid_current()")
+            self.assertEqual(button.fetchone()[0], 0, "taken by the cron's push, not twice")
+            button.execute("SELECT 1")  # the transaction goes on
+            button.rollback()
+
     def test_a_stock_change_begun_before_a_run_took_its_wake_up_is_pushed_by_the_next_run(self):
         """The product row of a stock operation whose transaction began before a run took the
         pending wake-up: not seen by that run's fan-out; a new wake-up is asked for and the

@@ -90,9 +90,24 @@ class TestWakeUp(MultichannelCase):
         unlisted = self.env["product.product"].create({"name": "Unlisted stool", "is_storable": True})
         self.channel.stock_schedule = "realtime"
         counts, triggers, notifications = self._cost(lambda: self._set_stock(unlisted, 1))
-        self.assertEqual(counts["products"], 2)
-        self.assertEqual((triggers, len(notifications)), (0, 0), "no listing of that product: nothing to wake")
-        self.assertEqual(len(self._listing_requests()), 3, "the unlisted product asks for no listing")
+        self.assertEqual(counts["products"], 1, "a product no channel lists is not queued")
+        self.assertEqual((triggers, len(notifications)), (0, 0), "nothing to wake")
+        self.assertEqual(len(self._listing_requests()), 3)
+
+    def test_a_channel_archived_meanwhile_gets_its_listings_looked_at_again_when_restored(self):
+        self._cost(lambda: self._set_stock(self.chair, 1))
+        self.second.active = False
+        requested = self.env["multichannel.product.binding"].browse(self._listing_requests())
+        self.assertNotIn(self.second, requested.channel_id, "an archived channel is asked for nothing")
+        self.second.active = True
+        self.env.cr.execute("SELECT binding_id FROM multichannel_sync_request WHERE cause = 'channel settings change'")
+        restored = self.env["multichannel.product.binding"].browse({row[0] for row in self.env.cr.fetchall()})
+        self.assertEqual(restored.channel_id, self.second, "restored: each of its listings looked at again")
+        listing = restored.filtered(lambda b: b.product_id == self.chair)
+        listing.active = False
+        listing.sudo().write({"stock_pending": False, "price_pending": False})
+        listing.active = True
+        self.assertTrue(listing.stock_pending and listing.price_pending, "a listing restored is looked at again")
 
     def test_a_product_changed_by_several_transactions_is_requested_from_its_first_change(self):
         self._cost(lambda: self._set_stock(self.chair, 1))
