@@ -24,6 +24,7 @@ import harness
 
 # the push's steps timed
 PUSH_PHASES = [
+    ("multichannel.sync.request", "_fan_out_stock_changes"),
     ("multichannel.sync.request", "_drain"),
     ("multichannel.channel", "_split_changed"),
     ("multichannel.channel", "_push_batch"),
@@ -61,6 +62,7 @@ PHASES = [
     ("sale.order", "_multichannel_check_after_import"),
     ("multichannel.ledger", "_log_order"),
     ("multichannel.sync.request", "_queue"),
+    ("multichannel.sync.request", "_queue_stock_changes"),
     ("multichannel.channel", "_trigger_realtime"),
 ]
 

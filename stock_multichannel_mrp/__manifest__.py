@@ -1,7 +1,7 @@
 {
     "name": "Multichannel: Kits",
     "summary": "Kits (phantom bills of materials) shown on every channel as their components allow",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "license": "AGPL-3",
     "author": "stock_multichannel contributors",
