@@ -8,6 +8,7 @@ This module keeps one such connection per process instead.
 """
 
 import logging
+import os
 import threading
 
 import psycopg2
@@ -20,6 +21,10 @@ from .kept_connections import forget_kept_connection, kept_connection
 _logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
+# databases whose cron workers this process's notifier thread is to notify, and that thread
+_to_notify = set()
+_notify_wanted = threading.Condition()
+_notifier = (None, None)  # (process id, thread)
 
 
 def notify_cron_workers(dbname):
@@ -37,6 +42,36 @@ def notify_cron_workers(dbname):
                 if attempt == 2:
                     _logger.info("cron workers could not be notified; they wake at their next poll", exc_info=True)
     return False
+
+
+def notify_cron_workers_soon(dbname):
+    """Have this process's notifier thread NOTIFY the cron workers of ``dbname`` now.
+
+    Called after a commit that asked for a wake-up: the request that committed does not
+    wait for the round trip to ``postgres``. Several commits before the thread gets to
+    them make one notification. Lost with the process, as a notification sent by the
+    request would be: the trigger is committed, and the workers' next poll finds it.
+    """
+    global _notifier  # noqa: PLW0603 - one thread per process, started at first use
+    with _notify_wanted:
+        _to_notify.add(dbname)
+        pid, thread = _notifier
+        if pid != os.getpid() or not thread.is_alive():  # first use, or a forked worker
+            thread = threading.Thread(target=_notify_wanted_databases, name="multichannel-cron-notify", daemon=True)
+            _notifier = (os.getpid(), thread)
+            thread.start()
+        _notify_wanted.notify()
+
+
+def _notify_wanted_databases():
+    while True:
+        with _notify_wanted:
+            while not _to_notify:
+                _notify_wanted.wait()
+            databases = sorted(_to_notify)
+            _to_notify.clear()
+        for dbname in databases:
+            notify_cron_workers(dbname)
 
 
 def notify_cron_workers_later(dbname, delay):

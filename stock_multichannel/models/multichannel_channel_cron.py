@@ -19,7 +19,7 @@ from ..const import (
     WAKEUP_TAKE_WAIT_MS,
 )
 from ..lib.clock import utc_now
-from ..lib.cron_wakeup import notify_cron_workers, notify_cron_workers_later
+from ..lib.cron_wakeup import notify_cron_workers_later, notify_cron_workers_soon
 from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS, commit_own_transaction, read_committed
 
@@ -194,11 +194,12 @@ class MultichannelChannel(models.Model):
 
     @api.model
     def _notify_cron_workers_after_commit(self):
-        """Once per transaction, on a kept connection (Odoo's ``_notifydb`` opens a new one)."""
+        """Once per transaction, on a kept connection (Odoo's ``_notifydb`` opens a new one),
+        from a thread of its own: the commit does not wait for it."""
         cr = self.env.cr
         if "multichannel.notify" not in cr.postcommit.data:
             cr.postcommit.data["multichannel.notify"] = True
-            cr.postcommit.add(partial(notify_cron_workers, cr.dbname))
+            cr.postcommit.add(partial(notify_cron_workers_soon, cr.dbname))
 
     @api.model
     def _wake_at(self, kind, at):

@@ -1,7 +1,11 @@
+import select
+import threading
+import time
 from contextlib import suppress
 from functools import partial
 from unittest.mock import patch
 
+from odoo import sql_db
 from odoo.addons.stock_multichannel.lib import cron_wakeup, kept_connections
 from odoo.tests import tagged
 from odoo.tools import SQL
@@ -49,7 +53,7 @@ class TestWakeUp(MultichannelCase):
             func
             for func in cr.postcommit._funcs
             if getattr(func, "__name__", "") == "_notifydb"
-            or (isinstance(func, partial) and func.func is cron_wakeup.notify_cron_workers)
+            or (isinstance(func, partial) and func.func is cron_wakeup.notify_cron_workers_soon)
         ]
         cr.execute("SELECT binding_id FROM multichannel_sync_request WHERE kind = 'stock'")
         rows = [binding_id for (binding_id,) in cr.fetchall()]
@@ -227,6 +231,37 @@ class TestWakeUp(MultichannelCase):
         self.assertEqual(wake_ups(lambda: Inbox._receive_later(self.channel, "N-2")), (1, 0), "pending: enough")
         self.env["multichannel.channel"]._consume_wakeups("inbox")
         self.assertEqual(wake_ups(lambda: Inbox._receive_later(self.channel, "N-3")), (2, 1), "after a run took it")
+
+    def test_a_commit_never_waits_for_its_notification(self):
+        """The notification goes from a thread of the process: a commit that asked for a
+        wake-up returns at once; commits meanwhile make one notification; it does reach
+        the cron workers listening on ``postgres``."""
+        listener = sql_db.db_connect("postgres").cursor()
+        self.addCleanup(listener.close)
+        listener.execute("LISTEN cron_trigger")
+        listener.commit()  # pylint: disable=invalid-commit
+        connection = listener._cnx
+        gate = threading.Event()
+        sent = []
+        original = cron_wakeup.notify_cron_workers
+
+        def slow_notify(dbname):
+            gate.wait(10)
+            sent.append(dbname)
+            return original(dbname)
+
+        with patch.object(cron_wakeup, "notify_cron_workers", slow_notify):
+            started = time.monotonic()
+            for _commit in range(3):
+                cron_wakeup.notify_cron_workers_soon(self.env.cr.dbname)
+            self.assertLess(time.monotonic() - started, 1.0, "no commit waited for the NOTIFY")
+            gate.set()
+            deadline = time.monotonic() + 10
+            while not connection.notifies and time.monotonic() < deadline:
+                if select.select([connection], [], [], 0.2)[0]:
+                    connection.poll()
+        self.assertIn(self.env.cr.dbname, [notify.payload for notify in connection.notifies])
+        self.assertLessEqual(len(sent), 2, "the commits made while one was sent make one more at most")
 
     def test_notifications_share_one_connection(self):
         kept_connections.forget_kept_connection("postgres", autocommit=True)
