@@ -92,6 +92,25 @@ class TestConcurrency(TransactionCase):
             lines=[{"listing_external_id": "cc-1", "quantity": 1, "unit_price": 50.0, "tax_rate": None}],
         )
 
+    @staticmethod
+    def _wake_ups_for_the_next_run(cr, cron_id):
+        """Triggers of the cron asked for since its last run took its wake-ups."""
+        cr.execute(
+            """
+            SELECT count(*) FROM ir_cron_trigger t
+              JOIN multichannel_cron_wakeup w ON w.cron_id = t.cron_id
+             WHERE t.cron_id = %s AND t.call_at > w.taken_at
+            """,
+            [cron_id],
+        )
+        return cr.fetchone()[0]
+
+    def _committed_stock_change(self):
+        """A stock operation of the product, committed: its product row queued."""
+        with self.db.cursor() as change:
+            self._env(change)["multichannel.sync.request"]._queue_stock_changes([self.product_id])
+            change.commit()  # pylint: disable=invalid-commit
+
     def _in_parallel(self, work):
         """Run ``work(env)`` in two threads, each on its own connection, started together."""
         barrier = threading.Barrier(2)
@@ -271,15 +290,7 @@ class TestConcurrency(TransactionCase):
                 run.commit()  # pylint: disable=invalid-commit
                 self._env(change)["multichannel.sync.request"]._queue("stock", "later", [self.product_id])
                 change.commit()  # pylint: disable=invalid-commit
-                change.execute(
-                    """
-                    SELECT count(*) FROM ir_cron_trigger t
-                      JOIN multichannel_cron_wakeup w ON w.cron_id = t.cron_id
-                     WHERE t.cron_id = %s AND t.call_at > w.taken_at
-                    """,
-                    [cron_id],
-                )
-                self.assertEqual(change.fetchone()[0], 1, "a wake-up the next run takes")
+                self.assertEqual(self._wake_ups_for_the_next_run(change, cron_id), 1)
                 change.execute("SELECT cause FROM multichannel_sync_request")
                 self.assertEqual(change.fetchall(), [("later",)], "what the next run drains")
                 change.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
@@ -291,9 +302,7 @@ class TestConcurrency(TransactionCase):
         takes them first; a second server's push at the same moment skips them rather than
         waits, and neither a product nor a listing is requested twice."""
         Queue = "multichannel.sync.request"
-        with self.db.cursor() as change:
-            self._env(change)[Queue]._queue_stock_changes([self.product_id])
-            change.commit()  # pylint: disable=invalid-commit
+        self._committed_stock_change()
         with self.db.cursor() as first, self.db.cursor() as second:
             self._env(first)[Queue]._fan_out_stock_changes()
             second.execute("SET lock_timeout = '2s'")  # a wait would fail, not hang
@@ -326,9 +335,7 @@ class TestConcurrency(TransactionCase):
         for a run a moment later, which finds them once that push committed."""
         cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
         Queue = "multichannel.sync.request"
-        with self.db.cursor() as change:
-            self._env(change)[Queue]._queue_stock_changes([self.product_id])
-            change.commit()  # pylint: disable=invalid-commit
+        self._committed_stock_change()
         with self.db.cursor() as button, self.db.cursor() as run:
             self._env(button)[Queue]._fan_out_stock_changes()
             run.execute("SET lock_timeout = '2s'")
@@ -348,9 +355,7 @@ class TestConcurrency(TransactionCase):
         """A button's push works in one transaction with Odoo's snapshot isolation: rows
         another push took and committed after that snapshot are not a failure."""
         Queue = "multichannel.sync.request"
-        with self.db.cursor() as change:
-            self._env(change)[Queue]._queue_stock_changes([self.product_id])
-            change.commit()  # pylint: disable=invalid-commit
+        self._committed_stock_change()
         with self.db.cursor() as button:
             button.execute("SELECT count(*) FROM multichannel_stock_change")  # its snapshot
             self.assertTrue(button.fetchone()[0])
@@ -383,16 +388,8 @@ class TestConcurrency(TransactionCase):
             env[Queue]._drain(env["multichannel.channel"].browse(self.channel_id), "stock")
             run.commit()  # pylint: disable=invalid-commit
             change.commit()  # pylint: disable=invalid-commit
-            change.execute(
-                """
-                SELECT count(*) FROM ir_cron_trigger t
-                  JOIN multichannel_cron_wakeup w ON w.cron_id = t.cron_id
-                 WHERE t.cron_id = %s AND t.call_at > w.taken_at
-                """,
-                [cron_id],
-            )
-            self.assertEqual(change.fetchone()[0], 1, "a wake-up the next run takes")
-            change.execute("SELECT product_id FROM multichannel_stock_change")
+            self.assertEqual(self._wake_ups_for_the_next_run(change, cron_id), 1)
+            change.execute("SELECT DISTINCT product_id FROM multichannel_stock_change")
             self.assertEqual(change.fetchall(), [(self.product_id,)], "what the next run fans out")
             next_env = self._env(run)
             next_env["multichannel.channel"]._consume_wakeups("stock")
