@@ -74,6 +74,19 @@ def _notify_wanted_databases():
             notify_cron_workers(dbname)
 
 
+def _forget_threads_state_after_fork():
+    """A forked worker starts with no notifier thread of its own and with locks the
+    parent's threads may have held at the fork: new ones."""
+    global _lock, _notify_wanted, _notifier  # noqa: PLW0603
+    _lock = threading.Lock()
+    _notify_wanted = threading.Condition()
+    _to_notify.clear()
+    _notifier = (None, None)
+
+
+os.register_at_fork(after_in_child=_forget_threads_state_after_fork)
+
+
 def notify_cron_workers_later(dbname, delay):
     """NOTIFY the cron workers of ``dbname`` in ``delay`` seconds, from a timer thread.
 

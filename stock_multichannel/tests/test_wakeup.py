@@ -1,6 +1,9 @@
+import os
 import select
+import signal
 import threading
 import time
+import warnings
 from contextlib import suppress
 from functools import partial
 from unittest.mock import patch
@@ -262,6 +265,30 @@ class TestWakeUp(MultichannelCase):
                     connection.poll()
         self.assertIn(self.env.cr.dbname, [notify.payload for notify in connection.notifies])
         self.assertLessEqual(len(sent), 2, "the commits made while one was sent make one more at most")
+
+    def test_a_forked_worker_notifies_whatever_the_parents_threads_held(self):
+        """Odoo's prefork server forks its workers: a lock a thread of the parent held at
+        that moment must not leave the worker stuck on its first notification."""
+        with cron_wakeup._lock, cron_wakeup._notify_wanted, warnings.catch_warnings():
+            # the very case under test: Python warns of a fork while threads run
+            warnings.simplefilter("ignore", DeprecationWarning)
+            child = os.fork()
+            if child == 0:  # the worker: exits 0 once both ways of notifying returned
+                code = 1
+                try:
+                    signal.alarm(10)
+                    cron_wakeup.notify_cron_workers_soon(self.env.cr.dbname)
+                    code = 0 if cron_wakeup.notify_cron_workers(self.env.cr.dbname) else 2
+                finally:
+                    os._exit(code)
+        deadline = time.monotonic() + 20
+        while (finished := os.waitpid(child, os.WNOHANG)) == (0, 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if finished == (0, 0):
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+        self.assertNotEqual(finished, (0, 0), "the forked worker got stuck")
+        self.assertEqual(os.waitstatus_to_exitcode(finished[1]), 0)
 
     def test_notifications_share_one_connection(self):
         kept_connections.forget_kept_connection("postgres", autocommit=True)
