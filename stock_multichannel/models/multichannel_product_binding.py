@@ -124,20 +124,22 @@ class MultichannelProductBinding(models.Model):
         self.env["multichannel.sync.request"].flush_model()
         self.flush_model(["active", "channel_id", "product_id", "stock_sync"])
         self.env["multichannel.channel"].flush_model(["active"])
-        among = SQL("AND b.id = ANY(%s)", list(ids)) if ids is not None else SQL()
+
+        def among(column):
+            return SQL("AND %s = ANY(%s)", column, list(ids)) if ids is not None else SQL()
+
         self.env.cr.execute(
             SQL(
                 """
-                SELECT r.binding_id FROM multichannel_sync_request r
-                  JOIN multichannel_product_binding b ON b.id = r.binding_id
-                 WHERE true %(among)s
+                SELECT binding_id FROM multichannel_sync_request r WHERE true %(among_requests)s
                  UNION
                 SELECT b.id FROM multichannel_stock_change s
                   JOIN multichannel_product_binding b ON b.product_id = s.product_id
                   JOIN multichannel_channel c ON c.id = b.channel_id
-                 WHERE b.active AND b.stock_sync AND c.active %(among)s
+                 WHERE b.active AND b.stock_sync AND c.active %(among_listings)s
                 """,
-                among=among,
+                among_requests=among(SQL.identifier("r", "binding_id")),
+                among_listings=among(SQL.identifier("b", "id")),
             )
         )
         return {row[0] for row in self.env.cr.fetchall()}
