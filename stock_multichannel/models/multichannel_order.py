@@ -361,9 +361,7 @@ class MultichannelOrder(models.Model):
                 and channel._adapter_class().lowers_stock_on_order
             )
             self.env["multichannel.sync.request"]._queue_stock_at_commit(
-                [int(p) for p in product_ids],
-                cause=self.env._("order %s", self.name),
-                moved_on_channel=moved and channel,
+                [int(p) for p in product_ids], moved_on_channel=moved and channel
             )
 
     def _close(self, state, **values):

@@ -217,7 +217,7 @@ class MultichannelSyncRequest(models.Model):
             return False
 
     @api.model
-    def _queue_stock_at_commit(self, product_ids, cause="stock change", moved_on_channel=None):
+    def _queue_stock_at_commit(self, product_ids, moved_on_channel=None):
         """Collect products whose stock moved; queue them once, just before commit.
 
         ``moved_on_channel``: the channel whose own shown quantity of these products
