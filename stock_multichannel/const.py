@@ -39,6 +39,9 @@ PRICE_POLICY_FIELDS = frozenset({"pricelist_id"})
 BUSY_RETRY_SECONDS = 5
 # listings read, compared and sent per round of the push engine
 PUSH_CHUNK_SIZE = 1000
+# a push's results are committed this often: each commit empties Odoo's cache, which then
+# reads the listings and the channel again (a batch's worth of work when the channel is fast)
+PUSH_COMMIT_SECONDS = 0.5
 
 # listings
 LISTING_STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]

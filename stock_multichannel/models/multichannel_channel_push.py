@@ -7,7 +7,7 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.tools import SQL, float_compare, split_every
 
-from ..const import BUSY_RETRY_SECONDS, PUSH_CHUNK_SIZE
+from ..const import BUSY_RETRY_SECONDS, PUSH_CHUNK_SIZE, PUSH_COMMIT_SECONDS
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, PriceUpdate, StockUpdate, TransportError
 from ..lib.messages import translated
 
@@ -90,6 +90,7 @@ class MultichannelChannel(models.Model):
         if kind == "stock":
             bindings = self._with_shared_stock(bindings)
         adapter = None
+        committed_at = time.monotonic()
         for chunk in split_every(PUSH_CHUNK_SIZE, bindings.ids, Binding.browse):
             to_send, unchanged, regular = self._split_changed(kind, chunk, force)
             unchanged._mark_settled(kind)
@@ -99,14 +100,19 @@ class MultichannelChannel(models.Model):
                 adapter = self._get_adapter()
             to_send = self._refuse_missing_prices(to_send) if kind == "price" else to_send
             for sent in split_every(adapter.batch_size if adapter else 1, to_send):
-                # each commit empties the cache: prefetch this batch, not the whole chunk again
+                # after a commit (which empties the cache) prefetch this batch, not the whole chunk again
                 listings = Binding.browse([listing.id for listing, _target in sent])
                 batch = list(zip(listings, (target for _listing, target in sent), strict=True))
                 if not self._push_batch(kind, adapter, batch, cause, regular):
                     return False
-                self._commit(auto_commit)
-                if auto_commit and not self._try_lock(kind):
-                    return False
+                if auto_commit and time.monotonic() - committed_at >= PUSH_COMMIT_SECONDS:
+                    # what the channel accepted is recorded this often and when the push ends; a
+                    # run failing in between rolls back only the record of what it sent since:
+                    # those listings stay pending and are sent again
+                    self._commit(auto_commit)
+                    committed_at = time.monotonic()
+                    if not self._try_lock(kind):
+                        return False
                 if self._over_budget():
                     self._trigger_realtime(kind)  # the next run goes on with what is left
                     return False

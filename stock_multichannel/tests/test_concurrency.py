@@ -9,6 +9,7 @@ from odoo.api import Transaction
 from odoo.tests import TransactionCase, tagged
 
 from ..models import multichannel_channel_cron as cron_module
+from ..models import multichannel_channel_push as push_module
 from .common import FakeAdapter, FakeRemote, connect_manual_channels, order_data
 
 
@@ -201,7 +202,7 @@ class TestConcurrency(TransactionCase):
             self.assertIn("cc-1", remote.stock)
             second.rollback()
 
-    def test_the_push_cron_commits_each_batch(self):
+    def test_the_push_cron_commits_what_it_pushed(self):
         self.remote.calls.clear()
         with self.db.cursor() as cr:
             self._env(cr)["multichannel.channel"]._cron_push_stock()
@@ -211,6 +212,121 @@ class TestConcurrency(TransactionCase):
             self.assertTrue(listing.stock_pushed_at)
             self.assertEqual(listing.pushed_qty, self.remote.stock["cc-1"])
             self.assertTrue(listing.channel_id.stock_pushed_at)
+
+    def _listings_of_a_channel_of_their_own(self, count):
+        """``count`` products in stock, listed on a channel of their own (committed,
+        archived after the test): (channel id, the listings' external ids)."""
+        with self.db.cursor() as cr:
+            env = self._env(cr)
+            channel = env["multichannel.channel"].browse(self.channel_id).copy({"name": "Batches Channel"})
+            products = env["product.product"].create(
+                [{"name": f"Batch chair {n}", "is_storable": True, "list_price": 50.0} for n in range(count)]
+            )
+            for index, product in enumerate(products):
+                env["stock.quant"]._update_available_quantity(product, channel.warehouse_ids.lot_stock_id, 5 + index)
+            external_ids = [f"batch-{n}" for n in range(count)]
+            env["multichannel.product.binding"].create(
+                [
+                    {"channel_id": channel.id, "product_id": product.id, "external_id": external_id}
+                    for product, external_id in zip(products, external_ids, strict=True)
+                ]
+            )
+        self.addCleanup(self._archive_channel, channel.id)
+        return channel.id, external_ids
+
+    def _archive_channel(self, channel_id):
+        with self.db.cursor() as cr:
+            cr.execute("UPDATE multichannel_channel SET active = false WHERE id = %s", (channel_id,))
+
+    def _cron_stock_push(self, channel_id, adapter):
+        """The stock push as the cron runs it, for one channel talking through ``adapter``:
+        {external id: (pending, pushed quantity, the ledger's transaction start or None)}."""
+        with patch.object(self.channel_class, "_adapter_class", lambda channel: adapter), self.db.cursor() as cr:
+            channel = self._env(cr)["multichannel.channel"].browse(channel_id)
+            channel._run_isolated("stock", lambda c: c._push("stock", auto_commit=True))
+        with self.db.cursor() as cr:
+            cr.execute(
+                """
+                SELECT b.external_id, b.stock_pending, b.pushed_qty, max(l.create_date)
+                  FROM multichannel_product_binding b
+                  LEFT JOIN multichannel_ledger l ON l.binding_id = b.id AND l.kind = 'stock'
+                 WHERE b.channel_id = %s
+                 GROUP BY b.id
+                """,
+                [channel_id],
+            )
+            return {external_id: rest for external_id, *rest in cr.fetchall()}
+
+    def test_a_fast_channel_s_batches_are_recorded_without_a_commit_each(self):
+        """Each commit empties Odoo's cache, which then reads the listings and the channel
+        again: a push whose channel answers fast records its batches together."""
+        channel_id, external_ids = self._listings_of_a_channel_of_their_own(3)
+        remote = FakeRemote()
+        one_by_one = type("OneByOne", (FakeAdapter,), {"remote": remote, "batch_size": 1})
+        pushed = self._cron_stock_push(channel_id, one_by_one)
+        self.assertEqual(remote.calls, [("stock", 1)] * 3)
+        self.assertEqual(
+            {name: (pending, qty) for name, (pending, qty, _at) in pushed.items()},
+            {name: (False, remote.stock[name]) for name in external_ids},
+        )
+        self.assertEqual(len({at for _pending, _qty, at in pushed.values()}), 1, "one transaction")
+
+        # a channel slower than the commit interval: each batch recorded as it is answered
+        with self.db.cursor() as cr:
+            cr.execute(
+                "UPDATE multichannel_product_binding SET stock_pending = true, stock_pushed_at = NULL "
+                "WHERE channel_id = %s",
+                [channel_id],
+            )
+        with patch.object(push_module, "PUSH_COMMIT_SECONDS", 0):
+            pushed = self._cron_stock_push(channel_id, one_by_one)
+        self.assertEqual(remote.calls, [("stock", 1)] * 6)
+        self.assertEqual(len({at for _pending, _qty, at in pushed.values()}), 3, "a commit each")
+
+    def test_a_push_failing_midway_sends_again_what_it_had_not_recorded(self):
+        """The channel accepted two batches, then the run failed: what was not committed is
+        rolled back, and those listings are still pending, so the next run sends them again."""
+        channel_id, external_ids = self._listings_of_a_channel_of_their_own(3)
+
+        class FailingThirdBatch(FakeAdapter):
+            remote, batch_size = FakeRemote(), 1
+
+            def push_stock(self, updates):
+                if len(self.remote.calls) == 2:
+                    self.remote.calls.append(("stock", len(updates)))
+                    raise RuntimeError("a bug in the third batch")
+                return super().push_stock(updates)
+
+        remote = FailingThirdBatch.remote
+        for interval, recorded in ((3600, []), (0, external_ids[:2])):
+            with self.subTest(commit_every=interval):
+                remote.calls.clear()
+                remote.stock.clear()
+                with self.db.cursor() as cr:
+                    cr.execute(
+                        "UPDATE multichannel_product_binding SET stock_pending = true, stock_pushed_at = NULL, "
+                        "pushed_qty = 0 WHERE channel_id = %s",
+                        [channel_id],
+                    )
+                    cr.execute("DELETE FROM multichannel_ledger WHERE channel_id = %s", [channel_id])
+                with (
+                    patch.object(push_module, "PUSH_COMMIT_SECONDS", interval),
+                    self.assertLogs("odoo.addons.stock_multichannel.models.multichannel_channel_cron", "WARNING"),
+                ):
+                    pushed = self._cron_stock_push(channel_id, FailingThirdBatch)
+                self.assertEqual(sorted(remote.stock), external_ids[:2], "the channel accepted two batches")
+                self.assertEqual(
+                    sorted(name for name, (pending, _qty, at) in pushed.items() if not pending and at), recorded
+                )
+                remote.calls.append(("a later run", 0))  # the next run's calls all succeed
+                pushed = self._cron_stock_push(channel_id, FailingThirdBatch)
+                sent_again = [name for name in external_ids if name not in recorded]
+                self.assertEqual(remote.calls[4:], [("stock", 1)] * len(sent_again))
+                self.assertEqual(
+                    {name: (pending, qty) for name, (pending, qty, _at) in pushed.items()},
+                    {name: (False, remote.stock[name]) for name in external_ids},
+                    "every listing recorded as the channel shows it",
+                )
 
     def test_a_stock_push_and_a_price_push_of_the_same_listing_never_abort_each_other(self):
         """The price push waits for the channel's answer while the stock push settles the
