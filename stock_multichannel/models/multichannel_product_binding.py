@@ -251,7 +251,8 @@ class MultichannelProductBinding(models.Model):
         for listing, target in batch:
             result = results.get(listing.id)
             if result and result.ok:
-                accepted.append((listing.id, target, regular_prices[listing.id] if regular_prices else None))
+                regular = regular_prices[listing.id] if regular_prices else None
+                accepted.append((listing.id, target, regular, listing.external_id or None))
             else:
                 message = (
                     translated(self.env, result.message)
@@ -264,7 +265,12 @@ class MultichannelProductBinding(models.Model):
 
     @api.model
     def _settle_pushed(self, kind, accepted):
-        """``accepted``: (listing id, value the channel now shows, regular price or None)."""
+        """``accepted``: (listing id, value the channel now shows, regular price or None,
+        the external id it was sent to).
+
+        A listing moved meanwhile to another of the channel's ids (a user's edit, committed
+        while its batch was on the way) is not settled: it stays pending for its new id.
+        """
         other = "price" if kind == "stock" else "stock"
         value_column = "pushed_qty" if kind == "stock" else "pushed_price"
         changed = [
@@ -300,8 +306,8 @@ class MultichannelProductBinding(models.Model):
                        write_uid = %(uid)s,
                        write_date = %(now)s,
                        %(extra)s
-                  FROM unnest(%(ids)s, %(values)s, %(regulars)s) AS v(id, value, regular)
-                 WHERE b.id = v.id
+                  FROM unnest(%(ids)s, %(values)s, %(regulars)s, %(external_ids)s) AS v(id, value, regular, external_id)
+                 WHERE b.id = v.id AND b.external_id IS NOT DISTINCT FROM v.external_id
                 """,
                 value=SQL.identifier(value_column),
                 pushed_at=SQL.identifier(f"{kind}_pushed_at"),
@@ -313,13 +319,14 @@ class MultichannelProductBinding(models.Model):
                 uid=self.env.uid,
                 extra=SQL(", ").join(extra),
                 # one array per column: the same rows, without a placeholder per value
-                ids=SQL("%s::int[]", [listing_id for listing_id, _value, _regular in accepted]),
+                ids=SQL("%s::int[]", [listing_id for listing_id, *_rest in accepted]),
                 values=SQL(
-                    "%s::int[]" if kind == "stock" else "%s::float8[]", [value for _id, value, _regular in accepted]
+                    "%s::int[]" if kind == "stock" else "%s::float8[]", [value for _id, value, *_rest in accepted]
                 ),
-                regulars=SQL("%s::float8[]", [regular for _id, _value, regular in accepted]),
+                regulars=SQL("%s::float8[]", [regular for _id, _value, regular, _external_id in accepted]),
+                external_ids=SQL("%s::varchar[]", [external_id for *_rest, external_id in accepted]),
             )
         )
-        self.browse([listing_id for listing_id, _value, _regular in accepted]).invalidate_recordset(
+        self.browse([listing_id for listing_id, *_rest in accepted]).invalidate_recordset(
             [*changed, "write_uid", "write_date"], flush=False
         )

@@ -224,6 +224,7 @@ class TestConcurrency(TransactionCase):
             )
             for index, product in enumerate(products):
                 env["stock.quant"]._update_available_quantity(product, channel.warehouse_ids.lot_stock_id, 5 + index)
+            cr.commit()  # pylint: disable=invalid-commit - in stock before they are listed: no stock change queued
             external_ids = [f"batch-{n}" for n in range(count)]
             env["multichannel.product.binding"].create(
                 [
@@ -282,6 +283,42 @@ class TestConcurrency(TransactionCase):
             pushed = self._cron_stock_push(channel_id, one_by_one)
         self.assertEqual(remote.calls, [("stock", 1)] * 6)
         self.assertEqual(len({at for _pending, _qty, at in pushed.values()}), 3, "a commit each")
+
+    def test_a_listing_moved_to_another_id_while_its_batch_waits_is_sent_to_its_new_id(self):
+        """The push read its listings, then a user moved one to another of the channel's ids
+        (committed) before its batch was sent: the old id got the quantity, the listing stays
+        pending, and the next run sends it to its new id."""
+        channel_id, external_ids = self._listings_of_a_channel_of_their_own(2)
+        with self.db.cursor() as cr:
+            # pending since an earlier run, not queued now: a listing the push drains stays
+            # locked until its commit, and a user's edit of it waits for that
+            cr.execute(
+                "DELETE FROM multichannel_sync_request WHERE binding_id IN "
+                "(SELECT id FROM multichannel_product_binding WHERE channel_id = %s)",
+                [channel_id],
+            )
+        db, env_of = self.db, self._env
+
+        class UserEditsTheSecondListing(FakeAdapter):
+            remote, batch_size = FakeRemote(), 1
+
+            def push_stock(self, updates):
+                if not self.remote.calls:
+                    with db.cursor() as cr:
+                        listing = env_of(cr)["multichannel.product.binding"].search(
+                            [("external_id", "=", external_ids[1])]
+                        )
+                        listing.write({"external_id": "moved-1"})
+                return super().push_stock(updates)
+
+        remote = UserEditsTheSecondListing.remote
+        pushed = self._cron_stock_push(channel_id, UserEditsTheSecondListing)
+        self.assertEqual(sorted(remote.stock), external_ids, "sent where it was when the push read it")
+        self.assertEqual(pushed["moved-1"][0], True, "still pending: its new id shows nothing yet")
+        self.assertEqual(pushed[external_ids[0]][0], False)
+        pushed = self._cron_stock_push(channel_id, UserEditsTheSecondListing)
+        self.assertEqual(remote.calls[2:], [("stock", 1)])
+        self.assertEqual(pushed["moved-1"][:2], [False, remote.stock["moved-1"]])
 
     def test_a_push_failing_midway_sends_again_what_it_had_not_recorded(self):
         """The channel accepted two batches, then the run failed: what was not committed is
