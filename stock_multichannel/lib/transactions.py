@@ -12,9 +12,11 @@ from psycopg2.extensions import (
 from odoo.sql_db import Cursor
 
 # another worker holds or has just changed the row: routine, left to that worker or the next run
+# (a deadlock: a stock push and a price push settling the same listings in another order)
 CONCURRENT_ERRORS = (
     psycopg2.errors.LockNotAvailable,
     psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
     psycopg2.errors.UniqueViolation,
 )
 

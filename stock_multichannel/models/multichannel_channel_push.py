@@ -82,6 +82,10 @@ class MultichannelChannel(models.Model):
         """
         Binding = self.env["multichannel.product.binding"].sudo()
         self.env["multichannel.sync.request"].sudo()._drain(self, kind)
+        # before the first call: the listings the drain marked pending stay locked until a
+        # commit, and the requests it made for the other channels unseen by their pushes
+        if not self._commit_keeping_lock(kind, auto_commit):
+            return False
         pending_field, sync_field = f"{kind}_pending", f"{kind}_sync"
         domain = [("channel_id", "=", self.id), (sync_field, "=", True)]
         if not force:
@@ -98,21 +102,28 @@ class MultichannelChannel(models.Model):
                 to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
             if to_send and adapter is None:
                 adapter = self._get_adapter()
-            to_send = self._refuse_missing_prices(to_send) if kind == "price" else to_send
-            for sent in split_every(adapter.batch_size if adapter else 1, to_send):
-                # after a commit (which empties the cache) prefetch this batch, not the whole chunk again
-                listings = Binding.browse([listing.id for listing, _target in sent])
+            good = self._refuse_missing_prices(to_send) if kind == "price" else to_send
+            # listings written before the sends are committed first: between two commits a push
+            # then settles listings in the order of their ids, as a push of the other kind does
+            if good and (unchanged or len(good) < len(to_send)):
+                if not self._commit_keeping_lock(kind, auto_commit):
+                    return False
+                committed_at = time.monotonic()
+            # after a commit (which empties the cache) the listings still to send are read
+            # again together, not batch by batch
+            sending = Binding.browse([listing.id for listing, _target in good])
+            for sent in split_every(adapter.batch_size if adapter else 1, good):
+                listings = Binding.browse([listing.id for listing, _target in sent]).with_prefetch(sending._ids)
                 batch = list(zip(listings, (target for _listing, target in sent), strict=True))
                 if not self._push_batch(kind, adapter, batch, cause, regular):
                     return False
-                if auto_commit and time.monotonic() - committed_at >= PUSH_COMMIT_SECONDS:
-                    # what the channel accepted is recorded this often and when the push ends; a
-                    # run failing in between rolls back only the record of what it sent since:
-                    # those listings stay pending and are sent again
-                    self._commit(auto_commit)
-                    committed_at = time.monotonic()
-                    if not self._try_lock(kind):
+                if time.monotonic() - committed_at >= PUSH_COMMIT_SECONDS:
+                    # what the channel accepted is recorded this often and when the push ends;
+                    # a run failing in between rolls back only the record of what it sent
+                    # since: those listings stay pending and are sent again
+                    if not self._commit_keeping_lock(kind, auto_commit):
                         return False
+                    committed_at = time.monotonic()
                 if self._over_budget():
                     self._trigger_realtime(kind)  # the next run goes on with what is left
                     return False
@@ -120,6 +131,14 @@ class MultichannelChannel(models.Model):
             self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
         self._recovered(kind)
         return True
+
+    def _commit_keeping_lock(self, kind, auto_commit):
+        """Commit the work done so far and take the channel's ``kind`` lock again: False
+        when another worker took it in between (that worker goes on)."""
+        if not auto_commit:
+            return True
+        self._commit(auto_commit)
+        return self._try_lock(kind)
 
     def _with_shared_stock(self, bindings):
         """``bindings`` with every listing whose shown quantity depends on one of them.

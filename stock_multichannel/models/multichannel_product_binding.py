@@ -183,9 +183,10 @@ class MultichannelProductBinding(models.Model):
         self._check_engine_fields(vals)
         # switching sync back on, or moving the listing, asks for a fresh push
         # (a listing archived meanwhile was left out of the changes queued since)
-        if vals.get("stock_sync") or "external_id" in vals or vals.get("active"):
+        moved = "external_id" in vals or "external_parent_id" in vals
+        if vals.get("stock_sync") or moved or vals.get("active"):
             vals.setdefault("stock_pending", True)
-        if vals.get("price_sync") or "external_id" in vals or vals.get("active"):
+        if vals.get("price_sync") or moved or vals.get("active"):
             vals.setdefault("price_pending", True)
         return super().write(vals)
 
@@ -246,13 +247,14 @@ class MultichannelProductBinding(models.Model):
     @api.model
     def _apply_push_results(self, kind, batch, results, regular_prices=None):
         """Write what the channel answered: refused items to error, accepted ones settled,
-        all of those in one UPDATE (what ``_mark_settled`` writes, with each one's value)."""
+        all of those in one UPDATE (what ``_mark_settled`` writes, with each one's value).
+        Returns the listings settled."""
         accepted = []
         for listing, target in batch:
             result = results.get(listing.id)
             if result and result.ok:
                 regular = regular_prices[listing.id] if regular_prices else None
-                accepted.append((listing.id, target, regular, listing.external_id or None))
+                accepted.append((listing.id, target, regular, listing.external_id, listing.external_parent_id))
             else:
                 message = (
                     translated(self.env, result.message)
@@ -260,13 +262,12 @@ class MultichannelProductBinding(models.Model):
                     else self.env._("The channel did not answer for this item.")
                 )
                 listing.write({"state": "error", "last_error": message})
-        if accepted:
-            self._settle_pushed(kind, accepted)
+        return self._settle_pushed(kind, accepted) if accepted else self.browse()
 
     @api.model
     def _settle_pushed(self, kind, accepted):
         """``accepted``: (listing id, value the channel now shows, regular price or None,
-        the external id it was sent to).
+        the external id and parent id it was sent to). Returns the listings settled.
 
         A listing moved meanwhile to another of the channel's ids (a user's edit, committed
         while its batch was on the way) is not settled: it stays pending for its new id.
@@ -306,8 +307,12 @@ class MultichannelProductBinding(models.Model):
                        write_uid = %(uid)s,
                        write_date = %(now)s,
                        %(extra)s
-                  FROM unnest(%(ids)s, %(values)s, %(regulars)s, %(external_ids)s) AS v(id, value, regular, external_id)
-                 WHERE b.id = v.id AND b.external_id IS NOT DISTINCT FROM v.external_id
+                  FROM unnest(%(ids)s, %(values)s, %(regulars)s, %(external_ids)s, %(parent_ids)s)
+                       AS v(id, value, regular, external_id, parent_id)
+                 WHERE b.id = v.id
+                   AND NULLIF(b.external_id, '') IS NOT DISTINCT FROM NULLIF(v.external_id, '')
+                   AND NULLIF(b.external_parent_id, '') IS NOT DISTINCT FROM NULLIF(v.parent_id, '')
+                RETURNING b.id
                 """,
                 value=SQL.identifier(value_column),
                 pushed_at=SQL.identifier(f"{kind}_pushed_at"),
@@ -323,10 +328,14 @@ class MultichannelProductBinding(models.Model):
                 values=SQL(
                     "%s::int[]" if kind == "stock" else "%s::float8[]", [value for _id, value, *_rest in accepted]
                 ),
-                regulars=SQL("%s::float8[]", [regular for _id, _value, regular, _external_id in accepted]),
-                external_ids=SQL("%s::varchar[]", [external_id for *_rest, external_id in accepted]),
-            )
+                regulars=SQL("%s::float8[]", [regular for _id, _value, regular, *_rest in accepted]),
+                external_ids=SQL("%s::varchar[]", [external_id or None for *_rest, external_id, _parent in accepted]),
+                parent_ids=SQL("%s::varchar[]", [parent_id or None for *_rest, parent_id in accepted]),
+            ),
+            log_exceptions=False,  # a deadlock with a push of the other kind is routine (CONCURRENT_ERRORS)
         )
+        settled = self.browse([row[0] for row in self.env.cr.fetchall()])
         self.browse([listing_id for listing_id, *_rest in accepted]).invalidate_recordset(
             [*changed, "write_uid", "write_date"], flush=False
         )
+        return settled

@@ -264,7 +264,8 @@ class TestConcurrency(TransactionCase):
         channel_id, external_ids = self._listings_of_a_channel_of_their_own(3)
         remote = FakeRemote()
         one_by_one = type("OneByOne", (FakeAdapter,), {"remote": remote, "batch_size": 1})
-        pushed = self._cron_stock_push(channel_id, one_by_one)
+        with patch.object(push_module, "PUSH_COMMIT_SECONDS", 3600):  # however slow this machine
+            pushed = self._cron_stock_push(channel_id, one_by_one)
         self.assertEqual(remote.calls, [("stock", 1)] * 3)
         self.assertEqual(
             {name: (pending, qty) for name, (pending, qty, _at) in pushed.items()},
@@ -289,14 +290,6 @@ class TestConcurrency(TransactionCase):
         (committed) before its batch was sent: the old id got the quantity, the listing stays
         pending, and the next run sends it to its new id."""
         channel_id, external_ids = self._listings_of_a_channel_of_their_own(2)
-        with self.db.cursor() as cr:
-            # pending since an earlier run, not queued now: a listing the push drains stays
-            # locked until its commit, and a user's edit of it waits for that
-            cr.execute(
-                "DELETE FROM multichannel_sync_request WHERE binding_id IN "
-                "(SELECT id FROM multichannel_product_binding WHERE channel_id = %s)",
-                [channel_id],
-            )
         db, env_of = self.db, self._env
 
         class UserEditsTheSecondListing(FakeAdapter):
@@ -305,14 +298,18 @@ class TestConcurrency(TransactionCase):
             def push_stock(self, updates):
                 if not self.remote.calls:
                     with db.cursor() as cr:
+                        # the listings the push drained were committed before its first call:
+                        # a user's edit does not wait for the push
+                        cr.execute("SET LOCAL lock_timeout = '10s'")
                         listing = env_of(cr)["multichannel.product.binding"].search(
-                            [("external_id", "=", external_ids[1])]
+                            [("channel_id", "=", channel_id), ("external_id", "=", external_ids[1])]
                         )
                         listing.write({"external_id": "moved-1"})
                 return super().push_stock(updates)
 
         remote = UserEditsTheSecondListing.remote
-        pushed = self._cron_stock_push(channel_id, UserEditsTheSecondListing)
+        with patch.object(push_module, "PUSH_COMMIT_SECONDS", 3600):  # both batches in one commit
+            pushed = self._cron_stock_push(channel_id, UserEditsTheSecondListing)
         self.assertEqual(sorted(remote.stock), external_ids, "sent where it was when the push read it")
         self.assertEqual(pushed["moved-1"][0], True, "still pending: its new id shows nothing yet")
         self.assertEqual(pushed[external_ids[0]][0], False)

@@ -45,6 +45,20 @@ class TestPush(MultichannelCase):
         self.assertEqual(self.extra_listings[2].state, "error")
         self.assertEqual(set((self.listings - self.extra_listings[2]).mapped("state")), {"synced"})
 
+    def test_a_listing_without_an_external_id_is_settled_once_accepted(self):
+        """A channel that finds its listings by SKU accepts one with an empty external id: it
+        is settled like the others, not sent again at every run."""
+        self.env.cr.execute(
+            "UPDATE multichannel_product_binding SET external_id = '' WHERE id = %s", [self.desk_listing.id]
+        )
+        self.desk_listing.invalidate_recordset(["external_id"])
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock[""], 10)
+        self.assertFalse(self.desk_listing.stock_pending)
+        self.remote.calls.clear()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.calls, [], "nothing left to send")
+
     def test_a_refused_item_does_not_fail_its_batch(self):
         self.remote.refuse["ext-desk"] = "Offer locked by campaign Black Friday"
         self.channel._push("stock")

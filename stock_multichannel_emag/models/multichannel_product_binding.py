@@ -87,11 +87,7 @@ class MultichannelProductBinding(models.Model):
 
     @api.model
     def _apply_push_results(self, kind, batch, results, regular_prices=None):
-        created = [
-            listing.id
-            for listing, _target in batch
-            if listing.emag_create_offer and results.get(listing.id) and results[listing.id].ok
-        ]
-        result = super()._apply_push_results(kind, batch, results, regular_prices=regular_prices)
-        self.browse(created).write({"emag_create_offer": False})
-        return result
+        settled = super()._apply_push_results(kind, batch, results, regular_prices=regular_prices)
+        # their offers exist now (a listing moved meanwhile is not settled: created where it is)
+        settled.filtered("emag_create_offer").write({"emag_create_offer": False})
+        return settled

@@ -1,7 +1,10 @@
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from ..adapter import EmagAdapter
 from .common import PASSWORD, CapturedLogs, EmagCase
 
 
@@ -143,6 +146,31 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertEqual(offer["ean"], ["5940000000123"])
         self.assertFalse(listing.emag_create_offer)
         self.assertEqual(len(self.sim.requests_to("product_offer/save")), 1)
+
+    def test_a_new_offer_moved_while_its_batch_was_on_the_way_is_created_where_it_is_now(self):
+        """A user set another offer id while the new offer was being created at the old one:
+        the listing is not settled, and still creates its offer at its new id."""
+        stool = self._product("Stool", "STOOL", 121.0, 4, barcode="5940000000123")
+        listing = self._listing(stool, False, emag_create_offer=True)
+        push_stock = EmagAdapter.push_stock
+
+        def moved_meanwhile(adapter, updates):
+            results = push_stock(adapter, updates)
+            # committed by the user while the batch was on the way (the push's cache keeps the old id)
+            self.env.cr.execute(
+                "UPDATE multichannel_product_binding SET external_id = '7007' WHERE id = %s", [listing.id]
+            )
+            return results
+
+        with patch.object(EmagAdapter, "push_stock", moved_meanwhile):
+            self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(stool.id), 4, "created at the id it was sent to")
+        listing.invalidate_recordset()
+        self.assertEqual((listing.external_id, listing.emag_create_offer, listing.stock_pending), ("7007", True, True))
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(7007), 4)
+        self.assertFalse(listing.emag_create_offer)
+        self.assertFalse(listing.stock_pending)
 
     def test_listing_import(self):
         lamp = self._product("Lamp", "LAMP-9", 80.0, 0, barcode="5940000000999")
