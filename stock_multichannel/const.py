@@ -42,6 +42,9 @@ PUSH_CHUNK_SIZE = 1000
 # a push's results are committed this often: each commit empties Odoo's cache, which then
 # reads the listings and the channel again (a batch's worth of work when the channel is fast)
 PUSH_COMMIT_SECONDS = 0.5
+# after a call this slow the push commits at once: its next call would hold the listings it
+# wrote meanwhile (waited for by the other kind's push, a user's edit) as long
+SLOW_CALL_SECONDS = 0.1
 
 # listings
 LISTING_STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]

@@ -12,13 +12,14 @@ from psycopg2.extensions import (
 from odoo.sql_db import Cursor
 
 # another worker holds or has just changed the row: routine, left to that worker or the next run
-# (a deadlock: a stock push and a price push settling the same listings in another order)
 CONCURRENT_ERRORS = (
     psycopg2.errors.LockNotAvailable,
     psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
     psycopg2.errors.UniqueViolation,
 )
+# what a cron run rolls back and leaves to its next run: those, and a deadlock with another
+# transaction that wrote the same rows in another order (a user's edit of several listings)
+ROUTINE_RUN_ERRORS = (*CONCURRENT_ERRORS, psycopg2.errors.DeadlockDetected)
 
 
 @contextmanager

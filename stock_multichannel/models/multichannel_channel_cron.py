@@ -21,7 +21,7 @@ from ..const import (
 from ..lib.clock import utc_now
 from ..lib.cron_wakeup import notify_cron_workers_later, notify_cron_workers_soon
 from ..lib.messages import translated
-from ..lib.transactions import CONCURRENT_ERRORS, commit_own_transaction, read_committed
+from ..lib.transactions import CONCURRENT_ERRORS, ROUTINE_RUN_ERRORS, commit_own_transaction, read_committed
 
 _logger = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class MultichannelChannel(models.Model):
                     break
                 try:
                     work(channel)
-                except CONCURRENT_ERRORS:
+                except ROUTINE_RUN_ERRORS:
                     self.env.cr.rollback()
                     _logger.info("%s: %s run met a concurrent update; it goes on at the next run", channel.name, kind)
                     channel._trigger_realtime(kind)

@@ -7,11 +7,51 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.tools import SQL, float_compare, split_every
 
-from ..const import BUSY_RETRY_SECONDS, PUSH_CHUNK_SIZE, PUSH_COMMIT_SECONDS
+from ..const import BUSY_RETRY_SECONDS, PUSH_CHUNK_SIZE, PUSH_COMMIT_SECONDS, SLOW_CALL_SECONDS
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, PriceUpdate, StockUpdate, TransportError
 from ..lib.messages import translated
 
 _logger = logging.getLogger(__name__)
+
+
+class HeldListings:
+    """The listings a push holds (their rows locked) since its last commit.
+
+    Always taken in the order of their ids, as every push and drain takes them: two pushes
+    writing the same listings (a stock push and a price push) wait for each other, never
+    deadlock. A set that would go below what is held already is taken after a commit.
+    """
+
+    def __init__(self, channel, kind, auto_commit):
+        self.channel, self.kind, self.auto_commit = channel, kind, auto_commit
+        self.held, self.highest = set(), 0
+        self.committed_at = time.monotonic()
+
+    def hold(self, ids):
+        """Lock the listings ``ids`` not held yet; False when the channel's lock was lost."""
+        new = sorted(set(ids) - self.held)
+        if not new:
+            return True
+        if new[0] < self.highest and not self.commit():
+            return False
+        self.channel.env["multichannel.product.binding"].browse(new)._lock_in_order()
+        self.held.update(new)
+        self.highest = max(self.highest, new[-1])
+        return True
+
+    def due(self):
+        return time.monotonic() - self.committed_at >= PUSH_COMMIT_SECONDS
+
+    def commit(self):
+        """Commit the work done so far and take the channel's lock again: False when another
+        worker took it in between (that worker goes on). Nothing without ``auto_commit``
+        (a user's button: one transaction)."""
+        if not self.auto_commit:
+            return True
+        self.channel._commit(self.auto_commit)
+        self.held, self.highest = set(), 0
+        self.committed_at = time.monotonic()
+        return self.channel._try_lock(self.kind)
 
 
 class MultichannelChannel(models.Model):
@@ -82,9 +122,10 @@ class MultichannelChannel(models.Model):
         """
         Binding = self.env["multichannel.product.binding"].sudo()
         self.env["multichannel.sync.request"].sudo()._drain(self, kind)
+        held = HeldListings(self, kind, auto_commit)
         # before the first call: the listings the drain marked pending stay locked until a
         # commit, and the requests it made for the other channels unseen by their pushes
-        if not self._commit_keeping_lock(kind, auto_commit):
+        if not held.commit():
             return False
         pending_field, sync_field = f"{kind}_pending", f"{kind}_sync"
         domain = [("channel_id", "=", self.id), (sync_field, "=", True)]
@@ -94,36 +135,35 @@ class MultichannelChannel(models.Model):
         if kind == "stock":
             bindings = self._with_shared_stock(bindings)
         adapter = None
-        committed_at = time.monotonic()
         for chunk in split_every(PUSH_CHUNK_SIZE, bindings.ids, Binding.browse):
             to_send, unchanged, regular = self._split_changed(kind, chunk, force)
+            if not held.hold(unchanged.ids):
+                return False
             unchanged._mark_settled(kind)
             if only_lower:
                 to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
             if to_send and adapter is None:
                 adapter = self._get_adapter()
-            good = self._refuse_missing_prices(to_send) if kind == "price" else to_send
-            # listings written before the sends are committed first: between two commits a push
-            # then settles listings in the order of their ids, as a push of the other kind does
-            if good and (unchanged or len(good) < len(to_send)):
-                if not self._commit_keeping_lock(kind, auto_commit):
+            to_send = self._refuse_missing_prices(to_send, held) if kind == "price" else to_send
+            if to_send is None:
+                return False
+            ids = [listing.id for listing, _target in to_send]
+            size = adapter.batch_size if adapter else 1
+            for start in range(0, len(to_send), size):
+                # after a commit (which empties the cache) the listings still to send are
+                # read again together, not batch by batch
+                listings = Binding.browse(ids[start : start + size]).with_prefetch(ids[start:])
+                batch = list(zip(listings, (target for _listing, target in to_send[start : start + size]), strict=True))
+                called_at = time.monotonic()
+                if not self._push_batch(kind, adapter, batch, cause, regular, held=held):
                     return False
-                committed_at = time.monotonic()
-            # after a commit (which empties the cache) the listings still to send are read
-            # again together, not batch by batch
-            sending = Binding.browse([listing.id for listing, _target in good])
-            for sent in split_every(adapter.batch_size if adapter else 1, good):
-                listings = Binding.browse([listing.id for listing, _target in sent]).with_prefetch(sending._ids)
-                batch = list(zip(listings, (target for _listing, target in sent), strict=True))
-                if not self._push_batch(kind, adapter, batch, cause, regular):
+                # what the channel accepted is recorded this often and when the push ends (a
+                # run failing in between rolls back only the record of what it sent since:
+                # those listings stay pending and are sent again), and after a slow call:
+                # the next one would hold the listings written meanwhile as long
+                slow = time.monotonic() - called_at >= SLOW_CALL_SECONDS
+                if (slow or held.due()) and not held.commit():
                     return False
-                if time.monotonic() - committed_at >= PUSH_COMMIT_SECONDS:
-                    # what the channel accepted is recorded this often and when the push ends;
-                    # a run failing in between rolls back only the record of what it sent
-                    # since: those listings stay pending and are sent again
-                    if not self._commit_keeping_lock(kind, auto_commit):
-                        return False
-                    committed_at = time.monotonic()
                 if self._over_budget():
                     self._trigger_realtime(kind)  # the next run goes on with what is left
                     return False
@@ -131,14 +171,6 @@ class MultichannelChannel(models.Model):
             self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
         self._recovered(kind)
         return True
-
-    def _commit_keeping_lock(self, kind, auto_commit):
-        """Commit the work done so far and take the channel's ``kind`` lock again: False
-        when another worker took it in between (that worker goes on)."""
-        if not auto_commit:
-            return True
-        self._commit(auto_commit)
-        return self._try_lock(kind)
 
     def _with_shared_stock(self, bindings):
         """``bindings`` with every listing whose shown quantity depends on one of them.
@@ -173,14 +205,21 @@ class MultichannelChannel(models.Model):
         policy's target (see ``_with_shared_stock`` for channels that share one quantity)."""
         return self._stock_targets(bindings)
 
-    def _refuse_missing_prices(self, to_send):
-        """A zero, negative or missing price never leaves Odoo: the listing goes to error instead."""
+    def _refuse_missing_prices(self, to_send, held=None):
+        """A zero, negative or missing price never leaves Odoo: the listing goes to error instead.
+
+        Returns the listings to send, or None when the push must stop (its lock lost).
+        """
         currency = self.pricelist_id.currency_id
-        good = []
+        good, refused = [], []
         for listing, target in to_send:
             if float_compare(target, 0.0, precision_rounding=currency.rounding) > 0:
                 good.append((listing, target))
-                continue
+            else:
+                refused.append((listing, target))
+        if refused and held and not held.hold([listing.id for listing, _target in refused]):
+            return None
+        for listing, target in refused:
             listing.write(
                 {
                     "state": "error",
@@ -212,7 +251,11 @@ class MultichannelChannel(models.Model):
             and float_compare(binding.pushed_regular_price, regular, precision_rounding=rounding) == 0
         )
 
-    def _push_batch(self, kind, adapter, batch, cause, regular_prices):
+    def _push_batch(self, kind, adapter, batch, cause, regular_prices, held=None):
+        """Send one batch and write the channel's answers; ``held``: the push's
+        :class:`HeldListings`, which takes the batch's listings before anything of them is
+        written. False when the push must stop here."""
+        batch_ids = [listing.id for listing, _target in batch]
         extras = self.env["multichannel.product.binding"].union(*(b for b, _t in batch))._extras(kind)
         if kind == "stock":
             updates = [
@@ -231,6 +274,8 @@ class MultichannelChannel(models.Model):
             # the connector's own rules (a marketplace's price band): refused before sending
             problems = {update.key: adapter.price_problem(update) for update in updates}
             if any(problems.values()):
+                if held and not held.hold(batch_ids):
+                    return False
                 for listing, _target in batch:
                     if problems[listing.id]:
                         listing.write({"state": "error", "last_error": translated(self.env, problems[listing.id])})
@@ -258,12 +303,14 @@ class MultichannelChannel(models.Model):
                 middle = len(batch) // 2
                 return all(
                     [
-                        self._push_batch(kind, adapter, batch[:middle], cause, regular_prices),
-                        self._push_batch(kind, adapter, batch[middle:], cause, regular_prices),
+                        self._push_batch(kind, adapter, batch[:middle], cause, regular_prices, held),
+                        self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held),
                     ]
                 )
             listing = batch[0][0]
             _logger.warning("%s: listing %s cannot be sent", self.name, listing.display_name, exc_info=True)
+            if held and not held.hold([listing.id]):
+                return False
             listing.write(
                 {
                     "state": "error",
@@ -278,6 +325,8 @@ class MultichannelChannel(models.Model):
         duration = int((time.monotonic() - started) * 1000)
         by_key = {result.key: result for result in results}
         self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
+        if held and not held.hold(batch_ids):
+            return False  # sent, not recorded: pending still, for the worker that took the channel
         self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
         return True
 

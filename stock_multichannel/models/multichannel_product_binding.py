@@ -183,12 +183,32 @@ class MultichannelProductBinding(models.Model):
         self._check_engine_fields(vals)
         # switching sync back on, or moving the listing, asks for a fresh push
         # (a listing archived meanwhile was left out of the changes queued since)
-        moved = "external_id" in vals or "external_parent_id" in vals
+        moved = self.filtered(
+            lambda listing: any(
+                name in vals and (vals[name] or "") != (listing[name] or "")
+                for name in ("external_id", "external_parent_id")
+            )
+        )
+        if moved and moved != self:  # the same values written, some listings moved by them
+            return moved.write(dict(vals)) and (self - moved).write(dict(vals))
+        if moved:  # what the channel shows at the new address is not known: sent whatever it was
+            vals.update(stock_pushed_at=False, price_pushed_at=False)
         if vals.get("stock_sync") or moved or vals.get("active"):
             vals.setdefault("stock_pending", True)
         if vals.get("price_sync") or moved or vals.get("active"):
             vals.setdefault("price_pending", True)
         return super().write(vals)
+
+    def _lock_in_order(self):
+        """Lock these listings' rows in the order of their ids, as every push and drain does
+        before writing them: two of them writing the same listings wait for each other and
+        never deadlock."""
+        if self.ids:
+            self.env.cr.execute(
+                "SELECT id FROM multichannel_product_binding WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+                [sorted(self.ids)],
+                log_exceptions=False,
+            )
 
     def _extras(self, kind):
         """What the connector needs to send these listings' ``kind`` ('stock' or 'price')
@@ -332,7 +352,6 @@ class MultichannelProductBinding(models.Model):
                 external_ids=SQL("%s::varchar[]", [external_id or None for *_rest, external_id, _parent in accepted]),
                 parent_ids=SQL("%s::varchar[]", [parent_id or None for *_rest, parent_id in accepted]),
             ),
-            log_exceptions=False,  # a deadlock with a push of the other kind is routine (CONCURRENT_ERRORS)
         )
         settled = self.browse([row[0] for row in self.env.cr.fetchall()])
         self.browse([listing_id for listing_id, *_rest in accepted]).invalidate_recordset(

@@ -307,6 +307,7 @@ class MultichannelSyncRequest(models.Model):
                 oldest[binding_id] = requested_at
         if not causes:
             return
+        Binding.browse(causes)._lock_in_order()
         self.env.cr.execute(
             SQL(
                 """
@@ -325,8 +326,7 @@ class MultichannelSyncRequest(models.Model):
                 oldest=json.dumps({str(k): v.isoformat() for k, v in oldest.items()}),
                 moved=list(moved),
                 ids=list(causes),
-            ),
-            log_exceptions=False,  # a deadlock with a push of the other kind is routine (CONCURRENT_ERRORS)
+            )
         )
         Binding.invalidate_model(
             [f"{kind}_pending", f"{kind}_cause", f"{kind}_requested_at", "state", "stock_moved_by_channel"],

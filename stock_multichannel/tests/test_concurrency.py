@@ -4,9 +4,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import SUPERUSER_ID, Command, api, sql_db
 from odoo.api import Transaction
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from ..models import multichannel_channel_cron as cron_module
 from ..models import multichannel_channel_push as push_module
@@ -285,37 +288,89 @@ class TestConcurrency(TransactionCase):
         self.assertEqual(remote.calls, [("stock", 1)] * 6)
         self.assertEqual(len({at for _pending, _qty, at in pushed.values()}), 3, "a commit each")
 
-    def test_a_listing_moved_to_another_id_while_its_batch_waits_is_sent_to_its_new_id(self):
-        """The push read its listings, then a user moved one to another of the channel's ids
-        (committed) before its batch was sent: the old id got the quantity, the listing stays
-        pending, and the next run sends it to its new id."""
+    def test_a_user_moving_a_listing_while_it_is_pushed_has_it_sent_to_its_new_id(self):
+        """While the push sends its batches a user moves a listing to another of the channel's
+        ids: the edit waits at most for the push's next commit, is not undone by it, and the
+        next run sends the listing to its new id."""
         channel_id, external_ids = self._listings_of_a_channel_of_their_own(2)
+        with self.db.cursor() as cr:
+            cr.execute(
+                "SELECT id FROM multichannel_product_binding WHERE channel_id = %s AND external_id = %s",
+                [channel_id, external_ids[0]],
+            )
+            first_id = cr.fetchone()[0]
         db, env_of = self.db, self._env
+        edits, errors = [], []
 
-        class UserEditsTheSecondListing(FakeAdapter):
+        def user_edit():
+            # as Odoo serves a user's request: tried again when a concurrent update aborts it
+            for _attempt in range(5):
+                try:
+                    with mute_logger("odoo.sql_db"), db.cursor() as cr:  # its "bad query" when aborted
+                        cr.execute("SET LOCAL lock_timeout = '10s'")
+                        listing = env_of(cr)["multichannel.product.binding"].search(
+                            [("channel_id", "=", channel_id), ("id", "=", first_id)]
+                        )
+                        listing.write({"external_id": "moved-0"})
+                    return
+                except psycopg2.errors.SerializationFailure:
+                    continue
+                except Exception as error:  # noqa: BLE001 - reported by the test below
+                    errors.append(error)
+                    return
+            errors.append("aborted five times")
+
+        class UserEditsTheFirstListing(FakeAdapter):
             remote, batch_size = FakeRemote(), 1
 
             def push_stock(self, updates):
-                if not self.remote.calls:
-                    with db.cursor() as cr:
-                        # the listings the push drained were committed before its first call:
-                        # a user's edit does not wait for the push
-                        cr.execute("SET LOCAL lock_timeout = '10s'")
-                        listing = env_of(cr)["multichannel.product.binding"].search(
-                            [("channel_id", "=", channel_id), ("external_id", "=", external_ids[1])]
-                        )
-                        listing.write({"external_id": "moved-1"})
+                if len(self.remote.calls) == 1:  # the first listing settled, the second on its way
+                    edits.append(threading.Thread(target=user_edit))
+                    edits[0].start()
+                    time.sleep(0.2)  # the edit waits for the push's commit
                 return super().push_stock(updates)
 
-        remote = UserEditsTheSecondListing.remote
+        remote = UserEditsTheFirstListing.remote
         with patch.object(push_module, "PUSH_COMMIT_SECONDS", 3600):  # both batches in one commit
-            pushed = self._cron_stock_push(channel_id, UserEditsTheSecondListing)
-        self.assertEqual(sorted(remote.stock), external_ids, "sent where it was when the push read it")
-        self.assertEqual(pushed["moved-1"][0], True, "still pending: its new id shows nothing yet")
-        self.assertEqual(pushed[external_ids[0]][0], False)
-        pushed = self._cron_stock_push(channel_id, UserEditsTheSecondListing)
-        self.assertEqual(remote.calls[2:], [("stock", 1)])
-        self.assertEqual(pushed["moved-1"][:2], [False, remote.stock["moved-1"]])
+            self._cron_stock_push(channel_id, UserEditsTheFirstListing)
+        edits[0].join(timeout=30)
+        self.assertEqual(errors, [])
+        self.assertEqual(sorted(remote.stock), external_ids, "sent where they were")
+        pushed = self._cron_stock_push(channel_id, UserEditsTheFirstListing)
+        self.assertEqual(remote.calls[2:], [("stock", 1)], "the moved listing only")
+        self.assertEqual(pushed["moved-0"][:2], [False, remote.stock["moved-0"]])
+
+    def test_a_push_takes_its_listings_in_the_order_of_their_ids(self):
+        """Within one commit a push locks listings in ascending ids, as every push does, so
+        that a stock push and a price push of the same listings never deadlock: listings
+        below those it holds are taken after a commit."""
+        channel_id, _external_ids = self._listings_of_a_channel_of_their_own(3)
+
+        def locked_elsewhere(listing_id):
+            with self.db.cursor() as other:
+                try:
+                    other.execute(
+                        "SELECT id FROM multichannel_product_binding WHERE id = %s FOR NO KEY UPDATE NOWAIT",
+                        [listing_id],
+                        log_exceptions=False,
+                    )
+                except psycopg2.errors.LockNotAvailable:
+                    return True
+                return False
+
+        with self.db.cursor() as cr:
+            channel = self._env(cr)["multichannel.channel"].browse(channel_id)
+            first, second, third = (
+                channel.env["multichannel.product.binding"].search([("channel_id", "=", channel_id)], order="id").ids
+            )
+            held = push_module.HeldListings(channel, "stock", auto_commit=True)
+            self.assertTrue(held.hold([second]) and held.hold([third]))
+            self.assertEqual([locked_elsewhere(i) for i in (first, second, third)], [False, True, True])
+            self.assertTrue(held.hold([first]))
+            self.assertEqual(
+                [locked_elsewhere(i) for i in (first, second, third)], [True, False, False], "after a commit"
+            )
+            cr.rollback()
 
     def test_a_push_failing_midway_sends_again_what_it_had_not_recorded(self):
         """The channel accepted two batches, then the run failed: what was not committed is

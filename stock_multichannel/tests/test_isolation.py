@@ -1,10 +1,15 @@
 """One bad order, listing or channel never stops the others."""
 
+from unittest.mock import patch
+
+import psycopg2
+
 from odoo import Command, fields
 from odoo.tests import tagged
 
 from ..lib import retry
 from ..lib.adapter import TransportError
+from ..models import multichannel_channel_cron as cron_module
 from .common import MultichannelCase, order_data
 
 
@@ -177,6 +182,29 @@ class TestIsolatedPushes(MultichannelCase):
         self.env["multichannel.channel"]._cron_push_stock()
         self.assertEqual(self.remote.stock["second-chair"], 100)
         self.assertIn("the connector crashed", self.channel.last_error)
+
+    def test_a_deadlock_with_another_writer_is_routine_for_a_run(self):
+        """A user's edit of several listings met the push's row locks in another order:
+        PostgreSQL aborts one of them. For the run it is routine: rolled back, no fault
+        noted, and the next run comes at once."""
+        raised = []
+
+        def deadlocked(adapter, updates):
+            raised.append(len(updates))
+            raise psycopg2.errors.DeadlockDetected("deadlock detected")
+
+        self.patch(self.adapter_class, "push_stock", deadlocked)
+        with (
+            patch.object(cron_module._logger, "info") as info,
+            patch.object(cron_module._logger, "warning") as warning,
+            patch.object(type(self.channel), "_trigger_realtime", autospec=True) as next_run,
+        ):
+            self.channel._run_isolated("stock", lambda channel: channel._push("stock", auto_commit=True))
+        self.assertTrue(raised)
+        self.assertIn("met a concurrent update", info.call_args.args[0])
+        warning.assert_not_called()
+        self.assertFalse(self.channel.last_error)
+        self.assertIn(self.channel, [call.args[0] for call in next_run.call_args_list])
 
     def test_buttons_say_what_really_happened(self):
         self.channel.retry_delay = 0.0

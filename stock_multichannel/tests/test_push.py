@@ -59,6 +59,43 @@ class TestPush(MultichannelCase):
         self.channel._push("stock")
         self.assertEqual(self.remote.calls, [], "nothing left to send")
 
+    def test_a_listing_moved_under_another_parent_while_its_batch_waits_stays_pending(self):
+        """The push read the listing under one parent product, a user moved it under another
+        before its batch was answered: not settled, sent again under its new parent."""
+        self.desk_listing.external_parent_id = "parent-1"
+        push_stock = self.adapter_class.push_stock
+
+        def moved_meanwhile(adapter, updates):
+            results = push_stock(adapter, updates)
+            # committed by the user meanwhile (the push's cache keeps the old parent)
+            self.env.cr.execute(
+                "UPDATE multichannel_product_binding SET external_parent_id = 'parent-2' WHERE id = %s",
+                [self.desk_listing.id],
+            )
+            return results
+
+        self.patch(self.adapter_class, "push_stock", moved_meanwhile)
+        self.channel._push("stock")
+        self.desk_listing.invalidate_recordset()
+        self.assertTrue(self.desk_listing.stock_pending)
+        self.assertFalse(self.chair_listing.stock_pending)
+        self.patch(self.adapter_class, "push_stock", push_stock)
+        self.remote.calls.clear()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 1)])
+        self.assertFalse(self.desk_listing.stock_pending)
+
+    def test_a_listing_import_marks_pending_only_the_listings_it_moves(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.desk_listing.external_parent_id = "parent-1"
+        self.assertTrue(self.desk_listing.stock_pending, "moved under a parent: sent again")
+        self.channel._push("stock")
+        self.channel._push("price")
+        (self.chair_listing | self.desk_listing).write({"external_parent_id": "parent-1"})
+        self.assertEqual((self.chair_listing.stock_pending, self.desk_listing.stock_pending), (True, False))
+        self.assertFalse(self.desk_listing.price_pending, "the same parent written again moves nothing")
+
     def test_a_refused_item_does_not_fail_its_batch(self):
         self.remote.refuse["ext-desk"] = "Offer locked by campaign Black Friday"
         self.channel._push("stock")
