@@ -227,7 +227,8 @@ class TestConcurrency(TransactionCase):
             )
             for index, product in enumerate(products):
                 env["stock.quant"]._update_available_quantity(product, channel.warehouse_ids.lot_stock_id, 5 + index)
-            cr.commit()  # pylint: disable=invalid-commit - in stock before they are listed: no stock change queued
+            # in stock before they are listed: no stock change queued
+            cr.commit()  # pylint: disable=invalid-commit
             external_ids = [f"batch-{n}" for n in range(count)]
             env["multichannel.product.binding"].create(
                 [
@@ -328,7 +329,7 @@ class TestConcurrency(TransactionCase):
                     edits.append(threading.Thread(target=user_edit))
                     edits[0].start()
                     time.sleep(0.2)  # the edit waits for the push's commit
-                return super().push_stock(updates)
+                return FakeAdapter.push_stock(self, updates)
 
         remote = UserEditsTheFirstListing.remote
         with patch.object(push_module, "PUSH_COMMIT_SECONDS", 3600):  # both batches in one commit
@@ -384,7 +385,7 @@ class TestConcurrency(TransactionCase):
                 if len(self.remote.calls) == 2:
                     self.remote.calls.append(("stock", len(updates)))
                     raise RuntimeError("a bug in the third batch")
-                return super().push_stock(updates)
+                return FakeAdapter.push_stock(self, updates)
 
         remote = FailingThirdBatch.remote
         for interval, recorded in ((3600, []), (0, external_ids[:2])):
