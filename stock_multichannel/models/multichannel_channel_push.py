@@ -155,7 +155,7 @@ class MultichannelChannel(models.Model):
                 listings = Binding.browse(ids[start : start + size]).with_prefetch(ids[start:])
                 batch = list(zip(listings, (target for _listing, target in to_send[start : start + size]), strict=True))
                 called_at = time.monotonic()
-                if not self._push_batch(kind, adapter, batch, cause, regular, held=held):
+                if not self._push_batch(kind, adapter, batch, cause, regular, held):
                     return False
                 # what the channel accepted is recorded this often and when the push ends (a
                 # run failing in between rolls back only the record of what it sent since:
@@ -205,7 +205,7 @@ class MultichannelChannel(models.Model):
         policy's target (see ``_with_shared_stock`` for channels that share one quantity)."""
         return self._stock_targets(bindings)
 
-    def _refuse_missing_prices(self, to_send, held=None):
+    def _refuse_missing_prices(self, to_send, held):
         """A zero, negative or missing price never leaves Odoo: the listing goes to error instead.
 
         Returns the listings to send, or None when the push must stop (its lock lost).
@@ -217,7 +217,7 @@ class MultichannelChannel(models.Model):
                 good.append((listing, target))
             else:
                 refused.append((listing, target))
-        if refused and held and not held.hold([listing.id for listing, _target in refused]):
+        if refused and not held.hold([listing.id for listing, _target in refused]):
             return None
         for listing, target in refused:
             listing.write(
@@ -251,7 +251,7 @@ class MultichannelChannel(models.Model):
             and float_compare(binding.pushed_regular_price, regular, precision_rounding=rounding) == 0
         )
 
-    def _push_batch(self, kind, adapter, batch, cause, regular_prices, held=None):
+    def _push_batch(self, kind, adapter, batch, cause, regular_prices, held):
         """Send one batch and write the channel's answers; ``held``: the push's
         :class:`HeldListings`, which takes the batch's listings before anything of them is
         written. False when the push must stop here."""
@@ -274,7 +274,7 @@ class MultichannelChannel(models.Model):
             # the connector's own rules (a marketplace's price band): refused before sending
             problems = {update.key: adapter.price_problem(update) for update in updates}
             if any(problems.values()):
-                if held and not held.hold(batch_ids):
+                if not held.hold(batch_ids):
                     return False
                 for listing, _target in batch:
                     if problems[listing.id]:
@@ -309,7 +309,7 @@ class MultichannelChannel(models.Model):
                 )
             listing = batch[0][0]
             _logger.warning("%s: listing %s cannot be sent", self.name, listing.display_name, exc_info=True)
-            if held and not held.hold([listing.id]):
+            if not held.hold([listing.id]):
                 return False
             listing.write(
                 {
@@ -325,7 +325,7 @@ class MultichannelChannel(models.Model):
         duration = int((time.monotonic() - started) * 1000)
         by_key = {result.key: result for result in results}
         self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
-        if held and not held.hold(batch_ids):
+        if not held.hold(batch_ids):
             return False  # sent, not recorded: pending still, for the worker that took the channel
         self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
         return True

@@ -183,11 +183,11 @@ class MultichannelProductBinding(models.Model):
         self._check_engine_fields(vals)
         # switching sync back on, or moving the listing, asks for a fresh push
         # (a listing archived meanwhile was left out of the changes queued since)
-        moved = self.filtered(
-            lambda listing: any(
-                name in vals and (vals[name] or "") != (listing[name] or "")
-                for name in ("external_id", "external_parent_id")
-            )
+        address = [name for name in ("external_id", "external_parent_id") if name in vals]
+        moved = (
+            self.filtered(lambda listing: any((vals[name] or "") != (listing[name] or "") for name in address))
+            if address
+            else self.browse()
         )
         if moved and moved != self:  # the same values written, some listings moved by them
             return moved.write(dict(vals)) and (self - moved).write(dict(vals))
