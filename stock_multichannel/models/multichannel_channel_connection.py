@@ -60,9 +60,13 @@ class MultichannelChannel(models.Model):
         False when another worker holds it.
         """
         self.ensure_one()
-        key = zlib.crc32(f"multichannel.{kind}".encode()) & 0x7FFFFFFF
-        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (key, self.id))
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", self._lock_key(kind, self.id))
         return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _lock_key(self, kind, channel_id):
+        """The two keys of channel ``channel_id``'s ``kind`` lock, as PostgreSQL's advisory locks take them."""
+        return zlib.crc32(f"multichannel.{kind}".encode()) & 0x7FFFFFFF, channel_id
 
     def _call(self, func, *args):
         """Call the adapter, retrying temporary faults with back-off.

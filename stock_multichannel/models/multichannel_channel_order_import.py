@@ -1,10 +1,12 @@
 """Reading the channel's orders since its watermark, each stored on its own; a preview of what an import would bring."""
 
 import logging
+import time
 
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..const import ORDER_COMMIT_SECONDS
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, TransportError
 from ..lib.messages import translated
 from ..lib.orders import import_preview
@@ -21,7 +23,6 @@ class MultichannelChannel(models.Model):
         Returns whether every channel's orders were read (another worker importing them
         at the same moment counts as read).
         """
-        Order = self.env["multichannel.order"].sudo()
         all_read = True
         for channel in self:
             if not channel._try_lock("order"):
@@ -44,9 +45,8 @@ class MultichannelChannel(models.Model):
                 )
                 all_read = False
                 continue
-            for data in fetched.orders:
-                Order._receive(channel, data)
-                channel._commit(auto_commit)
+            if not channel._receive_orders(fetched.orders, auto_commit):
+                continue  # another worker took the channel's orders over, from the watermark
             channel.sudo().write(
                 {
                     "order_watermark": fetched.watermark or channel.order_watermark,
@@ -56,6 +56,27 @@ class MultichannelChannel(models.Model):
             channel._recovered("order")
             channel._commit(auto_commit)
         return all_read
+
+    def _receive_orders(self, orders, auto_commit):
+        """Store and import each of ``orders`` on its own (a savepoint each), committing
+        what was imported every ``ORDER_COMMIT_SECONDS``.
+
+        A run failing between two commits loses only the record of the orders imported
+        since: the watermark is written after them, so the next run reads them again
+        (their acknowledgement on the channel is asked for again, which changes nothing).
+        False when, at a commit, another worker took the channel's order lock.
+        """
+        Order = self.env["multichannel.order"].sudo()
+        committed_at = time.monotonic()
+        for data in orders:
+            Order._receive(self, data)
+            if auto_commit and time.monotonic() - committed_at >= ORDER_COMMIT_SECONDS:
+                self._commit(auto_commit)
+                if not self._try_lock("order"):
+                    _logger.info("%s: another worker goes on with the orders", self.name)
+                    return False
+                committed_at = time.monotonic()
+        return True
 
     def action_preview_order_import(self):
         """Read what an order import would bring now, and say it, without storing anything."""

@@ -12,6 +12,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from ..models import multichannel_channel_cron as cron_module
+from ..models import multichannel_channel_order_import as order_import_module
 from ..models import multichannel_channel_push as push_module
 from .common import FakeAdapter, FakeRemote, connect_manual_channels, order_data
 
@@ -417,6 +418,131 @@ class TestConcurrency(TransactionCase):
                     {name: (False, remote.stock[name]) for name in external_ids},
                     "every listing recorded as the channel shows it",
                 )
+
+    def _cron_order_import(self, external_ids, adapter=None):
+        """The order import as the cron runs it, the channel answering ``external_ids``:
+        {external id: (state, its sale order's transaction start or None)}, and the
+        channel's watermark."""
+        adapter = adapter or type("OrderAdapter", (FakeAdapter,), {"remote": self.remote, "acknowledges_orders": True})
+        self.remote.orders = [self._data(external_id) for external_id in external_ids]
+        self.addCleanup(setattr, self.remote, "orders", [])
+        with patch.object(self.channel_class, "_adapter_class", lambda channel: adapter), self.db.cursor() as cr:
+            channel = self._env(cr)["multichannel.channel"].browse(self.channel_id)
+            channel._run_isolated("order", lambda c: c._import_orders(auto_commit=True))
+        with self.db.cursor() as cr:
+            cr.execute(
+                """
+                SELECT o.external_id, o.state, s.create_date
+                  FROM multichannel_order o
+                  LEFT JOIN sale_order s ON s.id = o.sale_order_id
+                 WHERE o.channel_id = %s AND o.external_id = ANY(%s)
+                """,
+                [self.channel_id, external_ids],
+            )
+            imported = {external_id: (state, at) for external_id, state, at in cr.fetchall()}
+            cr.execute("SELECT order_watermark FROM multichannel_channel WHERE id = %s", [self.channel_id])
+            return imported, cr.fetchone()[0]
+
+    def test_a_fast_channel_s_orders_are_committed_together(self):
+        """Each commit empties Odoo's cache, which the next order then reads again: orders
+        of a channel that answers fast are imported in one transaction, each in its own
+        savepoint; slower than the commit interval, each is committed on its own."""
+        for interval, transactions, external_ids in ((3600, 1, ["T-1", "T-2", "T-3"]), (0, 3, ["T-4", "T-5", "T-6"])):
+            with (
+                self.subTest(commit_every=interval),
+                patch.object(order_import_module, "ORDER_COMMIT_SECONDS", interval),
+            ):
+                imported, _watermark = self._cron_order_import(external_ids)
+                self.assertEqual([state for state, _at in imported.values()], ["done"] * 3)
+                self.assertEqual(len({at for _state, at in imported.values()}), transactions)
+
+    def _set_watermark(self, watermark):
+        with self.db.cursor() as cr:
+            cr.execute(
+                "UPDATE multichannel_channel SET order_watermark = %s WHERE id = %s", [watermark, self.channel_id]
+            )
+
+    def test_an_order_import_failing_midway_reads_again_what_it_had_not_committed(self):
+        """Two orders imported, then the run fails: what was not committed is rolled back,
+        the watermark with it, so the next run reads those orders again, asks the channel to
+        acknowledge them again and imports each once."""
+        order_class = type(self.env["multichannel.order"])
+        receive = order_class._receive
+        for interval, kept, names in ((3600, [], ["F-1", "F-2", "F-3"]), (0, ["F-4", "F-5"], ["F-4", "F-5", "F-6"])):
+            with (
+                self.subTest(commit_every=interval),
+                patch.object(order_import_module, "ORDER_COMMIT_SECONDS", interval),
+            ):
+                self.remote.acknowledged.clear()
+                received = []
+
+                def receive_then_fail(orders, channel, data, received=received):
+                    if len(received) == 2:
+                        raise RuntimeError("the worker failed after two orders")
+                    received.append(data["external_id"])
+                    return receive(orders, channel, data)
+
+                self._set_watermark("before the run")
+                with (
+                    patch.object(order_class, "_receive", receive_then_fail),
+                    self.assertLogs(cron_module._logger.name, "WARNING"),
+                ):
+                    imported, watermark_after = self._cron_order_import(names)
+                self.assertEqual(sorted(imported), kept, "only what was committed")
+                self.assertEqual(watermark_after, "before the run")
+                self.assertEqual(self.remote.acknowledged, names[:2])
+
+                imported, watermark_after = self._cron_order_import(names)
+                self.assertEqual({name: state for name, (state, _at) in imported.items()}, dict.fromkeys(names, "done"))
+                self.assertEqual(
+                    self._count(
+                        "sale.order",
+                        [("multichannel_external_ref", "in", names), ("multichannel_channel_id", "=", self.channel_id)],
+                    ),
+                    3,
+                )
+                self.assertEqual(self.remote.acknowledged, names[:2] + [name for name in names if name not in kept])
+                self.assertEqual(watermark_after, "3")
+
+    def test_an_order_import_losing_its_channel_at_a_commit_leaves_the_rest_to_the_other_worker(self):
+        """At a commit of the import another worker, waiting for the channel's order lock,
+        takes it: the import stops there and writes no watermark, so the other worker reads
+        the remaining orders from the last one committed."""
+        db, lock_key = self.db, self.env["multichannel.channel"]._lock_key("order", self.channel_id)
+        taken, release, waiting = threading.Event(), threading.Event(), []
+
+        def other_worker():
+            with db.cursor() as cr:
+                cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", lock_key)
+                taken.set()
+                release.wait(30)
+
+        class AnotherWorkerWaits(FakeAdapter):
+            remote, acknowledges_orders = self.remote, True
+
+            def acknowledge_order(self, external_id):
+                if not waiting:  # the first order: another worker now waits for the channel
+                    waiting.append(threading.Thread(target=other_worker))
+                    waiting[0].start()
+                    with db.cursor() as cr:
+                        for _attempt in range(300):
+                            cr.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                            if cr.fetchone():
+                                break
+                            time.sleep(0.01)
+                return FakeAdapter.acknowledge_order(self, external_id)
+
+        self._set_watermark("before the run")
+        try:
+            with patch.object(order_import_module, "ORDER_COMMIT_SECONDS", 0):
+                imported, watermark_after = self._cron_order_import(["W-1", "W-2"], AnotherWorkerWaits)
+        finally:
+            release.set()
+            if waiting:
+                waiting[0].join(timeout=30)
+        self.assertTrue(taken.is_set())
+        self.assertEqual({name: state for name, (state, _at) in imported.items()}, {"W-1": "done"})
+        self.assertEqual(watermark_after, "before the run")
 
     def test_a_stock_push_and_a_price_push_of_the_same_listing_never_abort_each_other(self):
         """The price push waits for the channel's answer while the stock push settles the
