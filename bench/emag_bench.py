@@ -1,6 +1,7 @@
 """eMAG benchmark: offers pushed and orders imported per second against the simulator.
 
     python3 bench/emag_bench.py [--offers 2000] [--orders 200] [--limited 0] [--rounds 5] [--contacts 0]
+                                [--bare-batched 0]
 
 Creates a throw-away database with the addons, then measures in one run:
 - the simulator's own cost: raw HTTP calls of 50-offer batches, no Odoo;
@@ -9,8 +10,10 @@ Creates a throw-away database with the addons, then measures in one run:
   Odoo's own cost; ``--limited 0`` skips the runs under the real limit);
 - importing M new orders (acknowledge, re-read, sale order confirmed), the same two ways;
 - Odoo's bare ``sale.order.create`` + ``action_confirm`` of the same orders (same
-  customers, lines, prices and taxes, one commit each, as the import): the baseline of
-  the import, measured in ``--rounds`` blocks alternating with the unthrottled import's.
+  customers, lines, prices and taxes, one commit each, as a user's requests would): the
+  baseline of the import, measured in ``--rounds`` blocks alternating with the
+  unthrottled import's. ``--bare-batched 1`` commits it as the import commits (every
+  ``ORDER_COMMIT_SECONDS``), to see the import's own extra work alone.
 ``--contacts N``: N contacts in Odoo before the orders come (a marketplace's past
 customers, inserted in SQL), for what looking each order's customer up costs at that
 size. Prints the figures and their ratios to the simulator's cost and to the baseline, Odoo's
@@ -80,9 +83,13 @@ def measure(registry, args):
 
     import odoo
     from odoo import Command, api
+    from odoo.addons.stock_multichannel.const import ORDER_COMMIT_SECONDS
     from odoo.addons.stock_multichannel_emag.api import ratelimit
     from odoo.addons.stock_multichannel_emag.simulator.emag_simulator import EmagSimulator
 
+    # the baseline commits each order, or as the import does (--bare-batched 1)
+    bare_commit_seconds = ORDER_COMMIT_SECONDS if args.bare_batched else 0
+    bare_commits = f"a commit every {ORDER_COMMIT_SECONDS:g} s" if args.bare_batched else "one commit each"
     sim = EmagSimulator(username="bench", password="bench-pw").start()
     unlimited = 10**6
 
@@ -255,9 +262,13 @@ def measure(registry, args):
             env.invalidate_all()
 
             def create_and_confirm():
+                committed_at = time.monotonic()
                 for values in copies:
                     env["sale.order"].create(values).action_confirm()
-                    cr.commit()
+                    if time.monotonic() - committed_at >= bare_commit_seconds:
+                        cr.commit()
+                        committed_at = time.monotonic()
+                cr.commit()
 
             if args.profile:
                 _result, elapsed = harness.profiled("bare create + confirm", create_and_confirm)
@@ -341,7 +352,7 @@ def measure(registry, args):
         f"simulator's own share per order (3 order calls): {100 * 3 * raw_order_call * free_orders[0]:.1f}%"
     )
     print(
-        f"  Odoo's bare create + confirm of the same orders {bare:6.1f} orders/s: the import takes "
+        f"  Odoo's bare create + confirm of the same orders, {bare_commits}: {bare:.1f} orders/s; the import takes "
         f"{bare / free_orders[0]:.2f}x its time ({1000 / free_orders[0] - 1000 / bare:+.1f} ms per order)"
     )
     if len(block_ratios) > 1:
@@ -368,10 +379,13 @@ def measure(registry, args):
         f"    full push <= 0.2 ms per listing in Odoo: {1000 * odoo_per_listing:.3f} ms "
         f"{'met' if odoo_per_listing <= 0.0002 else 'NOT met'}"
     )
-    print(
-        f"    order import <= 1.10x the bare create + confirm: {bare / free_orders[0]:.2f}x "
-        f"{'met' if bare / free_orders[0] <= 1.10 else 'NOT met'}"
-    )
+    if args.bare_batched:
+        print("    order import <= 1.10x the bare create + confirm: not measured (its baseline commits each order)")
+    else:
+        print(
+            f"    order import <= 1.10x the bare create + confirm: {bare / free_orders[0]:.2f}x "
+            f"{'met' if bare / free_orders[0] <= 1.10 else 'NOT met'}"
+        )
     print(
         f"    order import >= 10 orders/s: {free_orders[0]:.1f} {'met' if free_orders[0] >= 10 else 'NOT met'} "
         f"(the bare create + confirm alone: {bare:.1f}/s)"
@@ -379,5 +393,7 @@ def measure(registry, args):
 
 
 if __name__ == "__main__":
-    options = harness.parse(__doc__, offers=2000, orders=200, limited=1, profile=0, rounds=5, contacts=0)
+    options = harness.parse(
+        __doc__, offers=2000, orders=200, limited=1, profile=0, rounds=5, contacts=0, bare_batched=0
+    )
     harness.run(__file__, options, "stock_multichannel_emag", measure)
