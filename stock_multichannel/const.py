@@ -47,8 +47,27 @@ PUSH_COMMIT_SECONDS = 0.5
 SLOW_CALL_SECONDS = 0.1
 # an order import commits what it imported this often, not after each order: a commit
 # empties Odoo's cache, which the next order then reads again (its channel, pricelist,
-# company, taxes, products: a fifth of an order's own time with a fast channel)
-ORDER_COMMIT_SECONDS = 0.5
+# company, taxes, rules). An order taking longer (a slow channel's calls) is committed on
+# its own, so the next order's calls never hold its rows; and well under the 0.5 s a push
+# waits to take the wake-ups the import's transaction holds (WAKEUP_TAKE_WAIT_MS)
+ORDER_COMMIT_SECONDS = 0.25
+# what other transactions write while an import goes on, forgotten between two orders of
+# one commit (the fields named, or all): stock and reservations, the products' quantities,
+# orders and listings; what the import only reads (the channel, pricelist, taxes, rules,
+# products' names and routes, contacts) stays
+STOCK_QUANTITY_FIELDS = ("qty_available", "virtual_available", "free_qty", "incoming_qty", "outgoing_qty")
+ORDER_SHARED_FIELDS = {
+    "stock.quant": None,
+    "stock.move": None,
+    "stock.move.line": None,
+    "stock.picking": None,
+    "product.product": STOCK_QUANTITY_FIELDS,
+    "product.template": STOCK_QUANTITY_FIELDS,
+    "sale.order": None,
+    "sale.order.line": None,
+    "multichannel.order": None,
+    "multichannel.product.binding": None,
+}
 
 # listings
 LISTING_STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]

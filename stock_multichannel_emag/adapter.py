@@ -297,7 +297,18 @@ class EmagAdapter(ChannelAdapter):
         return _lt("%(name)s attached to eMAG order %(order)s", name=name, order=external_id)
 
     def acknowledge_order(self, external_id):
-        self.client.call(f"order/acknowledge/{int(external_id)}")
+        try:
+            self.client.call(f"order/acknowledge/{int(external_id)}")
+        except ChannelError as refusal:
+            # acknowledged already (by a run rolled back after its call, say), which eMAG may
+            # refuse to do again: the order as read now says whether the seller has it
+            try:
+                order = self._read_order(external_id)
+            except ChannelError:
+                order = {}
+            if translate.order_status(order) not in translate.ACKNOWLEDGED:
+                raise refusal from None
+            return self.normalized_order(order)
         return self.normalized_order(self._read_order(external_id))  # the customer may have cancelled meanwhile
 
     def send_order_status(self, external_id, status, payload):

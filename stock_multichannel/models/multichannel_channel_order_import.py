@@ -61,21 +61,38 @@ class MultichannelChannel(models.Model):
         """Store and import each of ``orders`` on its own (a savepoint each), committing
         what was imported every ``ORDER_COMMIT_SECONDS``.
 
-        A run failing between two commits loses only the record of the orders imported
-        since: the watermark is written after them, so the next run reads them again
-        (their acknowledgement on the channel is asked for again, which changes nothing).
-        False when, at a commit, another worker took the channel's order lock.
+        The stock changes of the orders between two commits are queued in one statement
+        just before the commit, which wakes the push: the push never waits for this
+        transaction's wake-up while it imports. A run failing between two commits loses
+        only the record of the orders imported since: the watermark is written after
+        them, so the next run reads them again and asks the channel to acknowledge them
+        again (an order the channel shows taken already counts as acknowledged). False
+        when, at a commit, another worker took the channel's order lock.
         """
+        orders = iter(orders)
+        while True:
+            with self.env["multichannel.sync.request"]._holding_stock():
+                all_received = self._receive_until_due(orders, auto_commit)
+            if all_received:
+                return True
+            self._commit(auto_commit)
+            if not self._try_lock("order"):
+                _logger.info("%s: another worker goes on with the orders", self.name)
+                return False
+
+    def _receive_until_due(self, orders, auto_commit):
+        """Receive the next ``orders`` until a commit is due (all of them without
+        ``auto_commit``: one transaction in REPEATABLE READ, which a concurrent write
+        aborts); between two of them, forget what other transactions write
+        (``_forget_what_others_write``). Whether none is left."""
         Order = self.env["multichannel.order"].sudo()
-        committed_at = time.monotonic()
+        started = time.monotonic()
         for data in orders:
             Order._receive(self, data)
-            if auto_commit and time.monotonic() - committed_at >= ORDER_COMMIT_SECONDS:
-                self._commit(auto_commit)
-                if not self._try_lock("order"):
-                    _logger.info("%s: another worker goes on with the orders", self.name)
+            if auto_commit:
+                if time.monotonic() - started >= ORDER_COMMIT_SECONDS:
                     return False
-                committed_at = time.monotonic()
+                Order._forget_what_others_write()
         return True
 
     def action_preview_order_import(self):

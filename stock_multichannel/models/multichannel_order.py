@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..const import ORDER_OPEN_STATES, ORDER_STATES
+from ..const import ORDER_OPEN_STATES, ORDER_SHARED_FIELDS, ORDER_STATES
 from ..lib.orders import OrderDataError, normalize_order, order_summary, without_nul
 from ..lib.transactions import CONCURRENT_ERRORS
 
@@ -191,6 +191,22 @@ class MultichannelOrder(models.Model):
             yield
         finally:
             del _INSERTED[cr]
+
+    @api.model
+    def _forget_what_others_write(self):
+        """Drop from the cache what other transactions write while an import goes on.
+
+        The import runs in READ COMMITTED and commits only now and then: what an order read
+        stays in Odoo's cache for the next ones, and Odoo writes some of it back as read
+        (a quant's reserved quantity plus the new reservation). Between two orders it
+        forgets stock, the products' quantities, listings and orders
+        (``ORDER_SHARED_FIELDS``); what the import only reads stays.
+        """
+        self.env.flush_all()
+        for model, fnames in ORDER_SHARED_FIELDS.items():
+            if model in self.env:
+                Model = self.env[model]
+                Model.invalidate_model(fnames and [name for name in fnames if name in Model._fields], flush=False)
 
     def _receive_held(self, channel, data):
         external_id = str(data.get("external_id") or "").strip() if isinstance(data, dict) else ""

@@ -88,13 +88,13 @@ class TestConcurrency(TransactionCase):
             cr.execute("UPDATE multichannel_channel SET active = false WHERE id = %s", (cls.channel_id,))
         super().tearDownClass()
 
-    def _data(self, external_id):
+    def _data(self, external_id, listing="cc-1"):
         return order_data(
             external_id,
             currency="EUR",
             total=None,
             shipping=[],
-            lines=[{"listing_external_id": "cc-1", "quantity": 1, "unit_price": 50.0, "tax_rate": None}],
+            lines=[{"listing_external_id": listing, "quantity": 1, "unit_price": 50.0, "tax_rate": None}],
         )
 
     @staticmethod
@@ -419,12 +419,12 @@ class TestConcurrency(TransactionCase):
                     "every listing recorded as the channel shows it",
                 )
 
-    def _cron_order_import(self, external_ids, adapter=None):
-        """The order import as the cron runs it, the channel answering ``external_ids``:
-        {external id: (state, its sale order's transaction start or None)}, and the
-        channel's watermark."""
+    def _cron_order_import(self, external_ids, adapter=None, listing="cc-1"):
+        """The order import as the cron runs it, the channel answering ``external_ids``
+        (an order of one unit of ``listing`` each): {external id: (state, its sale order's
+        transaction start or None)}, and the channel's watermark."""
         adapter = adapter or type("OrderAdapter", (FakeAdapter,), {"remote": self.remote, "acknowledges_orders": True})
-        self.remote.orders = [self._data(external_id) for external_id in external_ids]
+        self.remote.orders = [self._data(external_id, listing) for external_id in external_ids]
         self.addCleanup(setattr, self.remote, "orders", [])
         with patch.object(self.channel_class, "_adapter_class", lambda channel: adapter), self.db.cursor() as cr:
             channel = self._env(cr)["multichannel.channel"].browse(self.channel_id)
@@ -455,6 +455,47 @@ class TestConcurrency(TransactionCase):
                 imported, _watermark = self._cron_order_import(external_ids)
                 self.assertEqual([state for state, _at in imported.values()], ["done"] * 3)
                 self.assertEqual(len({at for _state, at in imported.values()}), transactions)
+
+    def test_stock_another_transaction_changed_between_two_orders_of_one_commit_is_read_again(self):
+        """Odoo reserves by writing a quant's reserved quantity as read plus the new units; the
+        import runs in READ COMMITTED and keeps its cache between orders of one commit. A
+        reservation another transaction committed between two orders, on a quant the first
+        order read but did not take, is not written over by the second."""
+        with self.db.cursor() as cr:
+            env = self._env(cr)
+            warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+            shelf = env["stock.location"].create({"name": "Shelf 2", "location_id": warehouse.lot_stock_id.id})
+            product = env["product.product"].create({"name": "Two-shelf chair", "is_storable": True})
+            Quant = env["stock.quant"]
+            # the first quant (oldest) holds one unit: the first order takes it, the second the shelf's
+            Quant._update_available_quantity(product, warehouse.lot_stock_id, 1, in_date=datetime(2020, 1, 1))
+            Quant._update_available_quantity(product, shelf, 5, in_date=datetime(2021, 1, 1))
+            env["multichannel.product.binding"].create(
+                {"channel_id": self.channel_id, "product_id": product.id, "external_id": "shelves-1"}
+            )
+            shelf_id = shelf.id
+        db, other_reservations = self.db, []
+
+        class AnotherDeliveryReservesBetween(FakeAdapter):
+            remote, acknowledges_orders = self.remote, True
+
+            def acknowledge_order(self, external_id):
+                if external_id == "Q-2":  # the first order reserved; another delivery reserves 2 on the shelf
+                    with db.cursor() as cr:
+                        cr.execute(
+                            "UPDATE stock_quant SET reserved_quantity = reserved_quantity + 2 WHERE location_id = %s",
+                            [shelf_id],
+                        )
+                        other_reservations.append(cr.rowcount)
+                return FakeAdapter.acknowledge_order(self, external_id)
+
+        with patch.object(order_import_module, "ORDER_COMMIT_SECONDS", 3600):  # both orders in one commit
+            imported, _watermark = self._cron_order_import(["Q-1", "Q-2"], AnotherDeliveryReservesBetween, "shelves-1")
+        self.assertEqual(other_reservations, [1])
+        self.assertEqual(len({at for _state, at in imported.values()}), 1, "one transaction")
+        with self.db.cursor() as cr:
+            cr.execute("SELECT reserved_quantity FROM stock_quant WHERE location_id = %s", [shelf_id])
+            self.assertEqual(cr.fetchone()[0], 3, "the other delivery's 2 and the second order's 1")
 
     def _set_watermark(self, watermark):
         with self.db.cursor() as cr:

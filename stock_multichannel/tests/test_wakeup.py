@@ -157,6 +157,21 @@ class TestWakeUp(MultichannelCase):
         self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
         self.assertEqual(len(self._listing_requests()), 3, "one request per listing of the ordered product")
 
+    def test_orders_imported_in_one_commit_queue_their_stock_in_one_statement(self):
+        """The orders an import commits together queue their stock changes once, just before
+        the commit: the push is woken once, and never waits for the import's wake-up."""
+
+        def receive():
+            self.channel._receive_orders([order_data("W-3"), order_data("W-4")], auto_commit=False)
+
+        counts, triggers, notifications = self._cost(receive)
+        orders = self.env["multichannel.order"].search(
+            [("channel_id", "=", self.channel.id), ("external_id", "in", ["W-3", "W-4"])]
+        )
+        self.assertEqual(orders.mapped("state"), ["done", "done"])
+        self.assertEqual(counts["statements"], 1, "one statement for the two orders")
+        self.assertEqual((triggers, len(notifications)), (1, 1))
+
     def test_one_order_imported_from_a_channel_that_lowers_its_own_stock(self):
         """A marketplace lowers what it shows by itself when it sells: that channel's
         listings are re-sent whatever they show, so they are asked for one by one."""

@@ -11,6 +11,7 @@ STATUS_NAMES = {0: "canceled", 1: "new", 2: "in progress", 3: "prepared", 4: "fi
 CORE_STATUS = {0: "cancelled", 1: "open", 2: "open", 3: "open", 4: "closed", 5: "closed"}
 PAYMENT_MODES = {1: "cash on delivery", 2: "bank transfer", 3: "card"}
 FINALIZED, CANCELED = 4, 0
+ACKNOWLEDGED = (2, 3, 4, 5)  # in progress and after: the seller took the order
 # order types: 3 fulfilled by the seller (the merchant ships it: imported), 2 fulfilled
 # by eMAG from eMAG's own warehouse (never imported: the merchant's stock is not involved)
 FULFILLED_BY_SELLER, FULFILLED_BY_EMAG = 3, 2

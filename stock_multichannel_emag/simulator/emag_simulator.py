@@ -97,6 +97,10 @@ class EmagSimulator:
             # {order id: changes}: the order changes right when it is acknowledged, so the
             # re-read after the acknowledgement differs from the list read before it
             self.acknowledge_changes = {}
+            # eMAG's documentation makes acknowledging the only way from new to in progress
+            # and says nothing of acknowledging again: accepted (nothing changes), or refused
+            # with strict_acknowledge
+            self.strict_acknowledge = False
             self.callback_log = []  # one dict per callback the simulator made
             self.log = []  # one dict per API request
             self.windows = {}
@@ -577,6 +581,8 @@ class EmagSimulator:
         order = self.orders[int(rest[0])]
         if order["status"] == CANCELED:
             raise ApiError(f"Order {order['id']} was canceled and cannot be acknowledged")
+        if order["status"] != NEW and self.strict_acknowledge:
+            raise ApiError(f"Order {order['id']} is not new and cannot be acknowledged")
         if order["status"] == NEW:
             self._set_order_status(order, IN_PROGRESS)
         order.update(deepcopy(self.acknowledge_changes.pop(order["id"], {})))

@@ -110,6 +110,21 @@ class TestEmagOrders(EmagCase):
         self.channel._import_orders()
         self.assertEqual(order.state, "skipped")
 
+    def test_an_order_acknowledged_by_a_run_rolled_back_is_imported_by_the_next(self):
+        """A run acknowledged the order on eMAG, then was rolled back before its commit: the
+        next run reads the order in progress and imports it, whether eMAG takes a second
+        acknowledgement or refuses it."""
+        for strict in (False, True):
+            with self.subTest(strict_acknowledge=strict):
+                self.sim.strict_acknowledge = strict
+                placed = self.sim.place_order([(1001, 1)])
+                self.sim.order_acknowledge([str(placed["id"])], {})  # the rolled-back run's call
+                self.channel._import_orders()
+                order = self._orders(placed["id"])
+                self.assertEqual(order.state, "done", order.error)
+                self.assertEqual(order.sale_order_id.state, "sale")
+                self.assertEqual(self.sim.orders[placed["id"]]["status"], 2)
+
     def test_an_unknown_offer_is_staged_with_its_error(self):
         self.sim.add_offer(1999, "GHOST", stock=5)
         placed = self.sim.place_order([(1999, 1), (1001, 1)])
