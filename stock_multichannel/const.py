@@ -47,10 +47,10 @@ PUSH_COMMIT_SECONDS = 0.5
 SLOW_CALL_SECONDS = 0.1
 # an order import commits what it imported this often, not after each order: a commit
 # empties Odoo's cache, which the next order then reads again (its channel, pricelist,
-# company, taxes, rules). An order taking longer (a slow channel's calls) is committed on
-# its own, so the next order's calls never hold its rows; and well under the 0.5 s a push
-# waits to take the wake-ups the import's transaction holds (WAKEUP_TAKE_WAIT_MS)
-ORDER_COMMIT_SECONDS = 0.25
+# company, taxes, rules); an order whose calls to the channel took SLOW_CALL_SECONDS is
+# committed at once (a real marketplace's: order by order), so the next order's calls
+# never hold its rows
+ORDER_COMMIT_SECONDS = 0.5
 # what other transactions write while an import goes on, forgotten between two orders of
 # one commit (the fields named, or all): stock and reservations, the products' quantities,
 # orders and listings; what the import only reads (the channel, pricelist, taxes, rules,

@@ -1,6 +1,8 @@
 """Talking to the channel: its connector chosen by type, the per-channel locks, retries and back-off."""
 
 import logging
+import time
+import weakref
 import zlib
 from datetime import timedelta
 
@@ -13,6 +15,9 @@ from ..lib.messages import translated
 from ..lib.retry import call_with_retry
 
 _logger = logging.getLogger(__name__)
+
+# seconds each cursor's transactions have waited on channels (see _seconds_on_calls)
+_SECONDS_ON_CALLS = weakref.WeakKeyDictionary()
 
 
 class MultichannelChannel(models.Model):
@@ -76,15 +81,26 @@ class MultichannelChannel(models.Model):
         slow channel never holds a worker nor delays the other channels.
         """
         self.ensure_one()
-        if self.env.context.get("multichannel_cron"):
-            return func(*args)
+        started = time.monotonic()
+        try:
+            if self.env.context.get("multichannel_cron"):
+                return func(*args)
 
-        def log_retry(attempt, error, wait):
-            _logger.info("%s: temporary fault (%s), try %s again in %.1fs", self.name, error, attempt + 1, wait)
+            def log_retry(attempt, error, wait):
+                _logger.info("%s: temporary fault (%s), try %s again in %.1fs", self.name, error, attempt + 1, wait)
 
-        return call_with_retry(
-            func, *args, attempts=max(1, self.retry_attempts), base_delay=self.retry_delay, on_retry=log_retry
-        )
+            return call_with_retry(
+                func, *args, attempts=max(1, self.retry_attempts), base_delay=self.retry_delay, on_retry=log_retry
+            )
+        finally:
+            cr = self.env.cr
+            _SECONDS_ON_CALLS[cr] = _SECONDS_ON_CALLS.get(cr, 0.0) + time.monotonic() - started
+
+    @api.model
+    def _seconds_on_calls(self):
+        """How long this cursor has waited on channels so far: the difference between two
+        readings is what the work between them spent in calls."""
+        return _SECONDS_ON_CALLS.get(self.env.cr, 0.0)
 
     def _note_error(self, message):
         self.sudo().write({"last_error": message, "last_error_at": fields.Datetime.now()})

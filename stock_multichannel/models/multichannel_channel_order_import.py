@@ -6,7 +6,7 @@ import time
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..const import ORDER_COMMIT_SECONDS
+from ..const import ORDER_COMMIT_SECONDS, SLOW_CALL_SECONDS
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, TransportError
 from ..lib.messages import translated
 from ..lib.orders import import_preview
@@ -81,16 +81,20 @@ class MultichannelChannel(models.Model):
                 return False
 
     def _receive_until_due(self, orders, auto_commit):
-        """Receive the next ``orders`` until a commit is due (all of them without
-        ``auto_commit``: one transaction in REPEATABLE READ, which a concurrent write
-        aborts); between two of them, forget what other transactions write
-        (``_forget_what_others_write``). Whether none is left."""
+        """Receive the next ``orders`` until a commit is due: ``ORDER_COMMIT_SECONDS`` after
+        the last one, or right after an order whose calls to the channel took
+        ``SLOW_CALL_SECONDS`` or more (the next order's calls would hold its rows as long).
+        All of them without ``auto_commit`` (one transaction in REPEATABLE READ, which a
+        concurrent write aborts). Between two orders of one commit, forget what other
+        transactions write (``_forget_what_others_write``). Whether none is left."""
         Order = self.env["multichannel.order"].sudo()
         started = time.monotonic()
         for data in orders:
+            on_calls = self._seconds_on_calls()
             Order._receive(self, data)
             if auto_commit:
-                if time.monotonic() - started >= ORDER_COMMIT_SECONDS:
+                slow_calls = self._seconds_on_calls() - on_calls >= SLOW_CALL_SECONDS
+                if slow_calls or time.monotonic() - started >= ORDER_COMMIT_SECONDS:
                     return False
                 Order._forget_what_others_write()
         return True

@@ -446,11 +446,19 @@ class TestConcurrency(TransactionCase):
     def test_a_fast_channel_s_orders_are_committed_together(self):
         """Each commit empties Odoo's cache, which the next order then reads again: orders
         of a channel that answers fast are imported in one transaction, each in its own
-        savepoint; slower than the commit interval, each is committed on its own."""
-        for interval, transactions, external_ids in ((3600, 1, ["T-1", "T-2", "T-3"]), (0, 3, ["T-4", "T-5", "T-6"])):
+        savepoint. Past the commit interval, or after an order whose calls to the channel
+        were slow (its rows would be held through the next order's calls), each order is
+        committed on its own."""
+        cases = (
+            ("fast", 3600, 3600, 1, ["T-1", "T-2", "T-3"]),
+            ("past the interval", 0, 3600, 3, ["T-4", "T-5", "T-6"]),
+            ("slow calls", 3600, 0, 3, ["T-7", "T-8", "T-9"]),
+        )
+        for case, interval, slow_call, transactions, external_ids in cases:
             with (
-                self.subTest(commit_every=interval),
+                self.subTest(case),
                 patch.object(order_import_module, "ORDER_COMMIT_SECONDS", interval),
+                patch.object(order_import_module, "SLOW_CALL_SECONDS", slow_call),
             ):
                 imported, _watermark = self._cron_order_import(external_ids)
                 self.assertEqual([state for state, _at in imported.values()], ["done"] * 3)
