@@ -72,7 +72,12 @@ class MultichannelChannel(models.Model):
         orders = iter(orders)
         while True:
             with self.env["multichannel.sync.request"]._holding_stock():
-                all_received = self._receive_until_due(orders, auto_commit)
+                all_received, failure = self._receive_until_due(orders, auto_commit)
+            if failure:
+                # an order that could not even be stored fails the run, as it did when each
+                # order was committed on its own: the orders before it are kept
+                self._commit(auto_commit)
+                raise failure
             if all_received:
                 return True
             self._commit(auto_commit)
@@ -86,18 +91,28 @@ class MultichannelChannel(models.Model):
         ``SLOW_CALL_SECONDS`` or more (the next order's calls would hold its rows as long).
         All of them without ``auto_commit`` (one transaction in REPEATABLE READ, which a
         concurrent write aborts). Between two orders of one commit, forget what other
-        transactions write (``_forget_what_others_write``). Whether none is left."""
+        transactions write (``_forget_what_others_write``).
+
+        Returns (whether none is left, the error of an order that failed the run): such an
+        order is rolled back alone, in a savepoint of its own.
+        """
         Order = self.env["multichannel.order"].sudo()
         started = time.monotonic()
         for data in orders:
+            if not auto_commit:
+                Order._receive(self, data)
+                continue
             on_calls = self._seconds_on_calls()
-            Order._receive(self, data)
-            if auto_commit:
-                slow_calls = self._seconds_on_calls() - on_calls >= SLOW_CALL_SECONDS
-                if slow_calls or time.monotonic() - started >= ORDER_COMMIT_SECONDS:
-                    return False
-                Order._forget_what_others_write()
-        return True
+            try:
+                with self.env.cr.savepoint():
+                    Order._receive(self, data)
+            except Exception as error:  # noqa: BLE001 - raised again once the orders before it are kept
+                return False, error
+            slow_calls = self._seconds_on_calls() - on_calls >= SLOW_CALL_SECONDS
+            if slow_calls or time.monotonic() - started >= ORDER_COMMIT_SECONDS:
+                return False, None
+            Order._forget_what_others_write()
+        return True, None
 
     def action_preview_order_import(self):
         """Read what an order import would bring now, and say it, without storing anything."""

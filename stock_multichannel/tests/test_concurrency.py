@@ -512,28 +512,28 @@ class TestConcurrency(TransactionCase):
             )
 
     def test_an_order_import_failing_midway_reads_again_what_it_had_not_committed(self):
-        """Two orders imported, then the run fails: what was not committed is rolled back,
-        the watermark with it, so the next run reads those orders again, asks the channel to
-        acknowledge them again and imports each once."""
-        order_class = type(self.env["multichannel.order"])
-        receive = order_class._receive
+        """Two orders imported, then the run fails (between orders: the worker, not an
+        order): what was not committed is rolled back, the watermark with it, so the next
+        run reads those orders again, asks the channel to acknowledge them again and
+        imports each once."""
+        seconds_on_calls = self.channel_class._seconds_on_calls
         for interval, kept, names in ((3600, [], ["F-1", "F-2", "F-3"]), (0, ["F-4", "F-5"], ["F-4", "F-5", "F-6"])):
             with (
                 self.subTest(commit_every=interval),
                 patch.object(order_import_module, "ORDER_COMMIT_SECONDS", interval),
             ):
                 self.remote.acknowledged.clear()
-                received = []
+                readings = []
 
-                def receive_then_fail(orders, channel, data, received=received):
-                    if len(received) == 2:
+                def failing_before_the_third_order(channel, readings=readings):
+                    readings.append(1)
+                    if len(readings) == 5:  # read before and after each order
                         raise RuntimeError("the worker failed after two orders")
-                    received.append(data["external_id"])
-                    return receive(orders, channel, data)
+                    return seconds_on_calls(channel)
 
                 self._set_watermark("before the run")
                 with (
-                    patch.object(order_class, "_receive", receive_then_fail),
+                    patch.object(self.channel_class, "_seconds_on_calls", failing_before_the_third_order),
                     self.assertLogs(cron_module._logger.name, "WARNING"),
                 ):
                     imported, watermark_after = self._cron_order_import(names)
@@ -552,6 +552,32 @@ class TestConcurrency(TransactionCase):
                 )
                 self.assertEqual(self.remote.acknowledged, names[:2] + [name for name in names if name not in kept])
                 self.assertEqual(watermark_after, "3")
+
+    def test_an_order_failing_the_import_keeps_the_orders_before_it(self):
+        """An order that cannot even be stored fails the run, as it did when each order was
+        committed on its own: the orders imported before it in the same commit are kept,
+        the watermark stays, and the next run goes on from there."""
+        order_class = type(self.env["multichannel.order"])
+        receive = order_class._receive
+
+        def failing_on_the_second(orders, channel, data):
+            if data["external_id"] == "P-2":
+                raise RuntimeError("an order nothing can store")
+            return receive(orders, channel, data)
+
+        names = ["P-1", "P-2", "P-3"]
+        self._set_watermark("before the run")
+        with (
+            patch.object(order_import_module, "ORDER_COMMIT_SECONDS", 3600),
+            patch.object(order_class, "_receive", failing_on_the_second),
+            self.assertLogs(cron_module._logger.name, "WARNING"),
+        ):
+            imported, watermark_after = self._cron_order_import(names)
+        self.assertEqual({name: state for name, (state, _at) in imported.items()}, {"P-1": "done"})
+        self.assertEqual(watermark_after, "before the run")
+        imported, watermark_after = self._cron_order_import(names)
+        self.assertEqual({name: state for name, (state, _at) in imported.items()}, dict.fromkeys(names, "done"))
+        self.assertEqual(watermark_after, "3")
 
     def test_an_order_import_losing_its_channel_at_a_commit_leaves_the_rest_to_the_other_worker(self):
         """At a commit of the import another worker, waiting for the channel's order lock,
