@@ -66,7 +66,9 @@ class TestConcurrency(TransactionCase):
                 }
             )
             warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
-            env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 20)
+            env["stock.quant"]._update_available_quantity(
+                product, warehouse.lot_stock_id, 100
+            )  # never oversold: no incident for the reports
             pricelist = env["product.pricelist"].create({"name": "Concurrency EUR", "currency_id": euro.id})
             channel = env["multichannel.channel"].create(
                 {
