@@ -133,6 +133,15 @@ class MultichannelChannel(models.Model):
         if auto_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
+    def _commit_keeping_lock(self, kind, auto_commit):
+        """Commit the work done so far and take the channel's ``kind`` lock again (the commit
+        released it): False when another worker took it in between (that worker goes on).
+        Nothing without ``auto_commit`` (a user's button: one transaction)."""
+        if not auto_commit:
+            return True
+        self._commit(auto_commit)
+        return self._try_lock(kind)
+
     def action_test_connection(self):
         self._check_operator_rights()
         self.ensure_one()

@@ -80,8 +80,7 @@ class MultichannelChannel(models.Model):
                 raise failure
             if all_received:
                 return True
-            self._commit(auto_commit)
-            if not self._try_lock("order"):
+            if not self._commit_keeping_lock("order", auto_commit):
                 _logger.info("%s: another worker goes on with the orders", self.name)
                 return False
 

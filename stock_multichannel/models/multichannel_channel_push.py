@@ -48,10 +48,10 @@ class HeldListings:
         (a user's button: one transaction)."""
         if not self.auto_commit:
             return True
-        self.channel._commit(self.auto_commit)
+        kept = self.channel._commit_keeping_lock(self.kind, self.auto_commit)
         self.held, self.highest = set(), 0
         self.committed_at = time.monotonic()
-        return self.channel._try_lock(self.kind)
+        return kept
 
 
 class MultichannelChannel(models.Model):
