@@ -301,12 +301,13 @@ class EmagAdapter(ChannelAdapter):
             self.client.call(f"order/acknowledge/{int(external_id)}")
         except ChannelError as refusal:
             # acknowledged already (by a run rolled back after its call, say), which eMAG may
-            # refuse to do again: the order as read now says whether the seller has it
+            # refuse to do again, or cancelled by the customer since it was read: the order as
+            # read now says whether the seller has it, or that nobody does
             try:
                 order = self._read_order(external_id)
             except ChannelError:
                 order = {}
-            if translate.order_status(order) not in translate.ACKNOWLEDGED:
+            if translate.order_status(order) not in (*translate.ACKNOWLEDGED, translate.CANCELED):
                 raise refusal from None
             return self.normalized_order(order)
         return self.normalized_order(self._read_order(external_id))  # the customer may have cancelled meanwhile

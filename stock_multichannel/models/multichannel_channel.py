@@ -215,15 +215,21 @@ class MultichannelChannel(models.Model):
         except (AccessError, MissingError):
             raise refused from None
 
-    def _run_and_report(self, work, success):
+    def _run_and_report(self, work, success, kinds):
         """Run a button's ``work`` and say what really happened: the channel's error if one
-        was noted meanwhile, listings that went to error, or ``success``."""
+        was noted meanwhile, its ``kinds`` of run skipped because another worker was doing
+        them, listings that went to error, or ``success``."""
         errors_before = {channel.id: channel.last_error_at for channel in self}
-        work()
+        with self._noting_busy() as busy:
+            work()
         self.invalidate_recordset()
         failed = self.filtered(lambda c: c.last_error_at and c.last_error_at != errors_before[c.id])
-        if failed:
-            return self._notify("\n".join(f"{c.name}: {c.last_error}" for c in failed), kind="warning")
+        skipped = self._busy_message(busy, kinds)
+        if failed or skipped:
+            return self._notify(
+                "\n".join([*(f"{c.name}: {c.last_error}" for c in failed), *([skipped] if skipped else [])]),
+                kind="warning",
+            )
         in_error = self.env["multichannel.product.binding"].search_count(
             [("channel_id", "in", self.ids), ("state", "=", "error")]
         )

@@ -169,7 +169,11 @@ class MultichannelChannel(models.Model):
     def action_audit(self):
         """Compare with the channel now, as far as a short budget goes; the cron finishes it."""
         self._check_operator_rights()
-        unfinished = self._audit(budget_seconds=20)
+        with self._noting_busy() as busy:
+            unfinished = self._audit(budget_seconds=20)
+        skipped = self._busy_message(busy, {"audit"})
+        if skipped:
+            return self._notify(skipped, kind="warning")
         if unfinished:
             self._trigger_realtime("audit")
             return self._notify(

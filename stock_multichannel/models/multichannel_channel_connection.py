@@ -4,6 +4,7 @@ import logging
 import time
 import weakref
 import zlib
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -18,6 +19,8 @@ _logger = logging.getLogger(__name__)
 
 # seconds each cursor's transactions have waited on channels (see _seconds_on_calls)
 _SECONDS_ON_CALLS = weakref.WeakKeyDictionary()
+# the (channel id, kind) locks each cursor found held by another worker (see _noting_busy)
+_FOUND_BUSY = weakref.WeakKeyDictionary()
 
 
 class MultichannelChannel(models.Model):
@@ -66,7 +69,40 @@ class MultichannelChannel(models.Model):
         """
         self.ensure_one()
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", self._lock_key(kind, self.id))
-        return self.env.cr.fetchone()[0]
+        taken = self.env.cr.fetchone()[0]
+        if not taken and self.env.cr in _FOUND_BUSY:
+            _FOUND_BUSY[self.env.cr].add((self.id, kind))
+        return taken
+
+    @contextmanager
+    def _noting_busy(self):
+        """Within the block, collect the (channel id, kind) pairs whose lock another worker
+        held, so that a button says its work was skipped instead of claiming it done."""
+        found = _FOUND_BUSY[self.env.cr] = set()
+        try:
+            yield found
+        finally:
+            _FOUND_BUSY.pop(self.env.cr, None)
+
+    def _busy_message(self, found, kinds):
+        """What a user reads about the runs of ``kinds`` skipped because another worker ran them."""
+        what = {
+            "stock": self.env._("stock push"),
+            "price": self.env._("price push"),
+            "order": self.env._("order import"),
+            "audit": self.env._("comparison with the channel"),
+        }
+        return "\n".join(
+            self.env._(
+                "%(channel)s: not done now, another %(what)s of this channel (the schedule's or another "
+                "user's) is still going on. What was waiting goes with it or with the next run; try again in a "
+                "moment.",
+                channel=self.browse(channel_id).name,
+                what=what.get(kind, kind),
+            )
+            for channel_id, kind in sorted(found)
+            if kind in kinds
+        )
 
     @api.model
     def _lock_key(self, kind, channel_id):

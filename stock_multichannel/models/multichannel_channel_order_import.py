@@ -139,4 +139,4 @@ class MultichannelChannel(models.Model):
 
     def action_import_orders(self):
         self._check_operator_rights()
-        return self._run_and_report(self._import_orders, self.env._("Orders imported."))
+        return self._run_and_report(self._import_orders, self.env._("Orders imported."), kinds={"order"})

@@ -332,15 +332,21 @@ class MultichannelChannel(models.Model):
 
     def action_push_stock(self):
         self._check_operator_rights()
-        return self._run_and_report(lambda: self._push("stock", cause="manual"), self.env._("Stock pushed."))
+        return self._run_and_report(
+            lambda: self._push("stock", cause="manual"), self.env._("Stock pushed."), kinds={"stock"}
+        )
 
     def action_push_prices(self):
         self._check_operator_rights()
-        return self._run_and_report(lambda: self._push("price", cause="manual"), self.env._("Prices pushed."))
+        return self._run_and_report(
+            lambda: self._push("price", cause="manual"), self.env._("Prices pushed."), kinds={"price"}
+        )
 
     def action_reconcile(self):
         self._check_operator_rights()
-        return self._run_and_report(self._reconcile, self.env._("Every listing was sent again."))
+        return self._run_and_report(
+            self._reconcile, self.env._("Every listing was sent again."), kinds={"stock", "price"}
+        )
 
     def _reconcile(self, auto_commit=False):
         """Send every listing's quantity and price again, changed or not.

@@ -208,6 +208,35 @@ class TestConcurrency(TransactionCase):
             self.assertIn("cc-1", remote.stock)
             second.rollback()
 
+    def test_a_button_says_when_another_worker_was_doing_its_work(self):
+        remote = FakeRemote()
+        adapter = type("BusyButtonAdapter", (FakeAdapter,), {"remote": remote})
+        with (
+            patch.object(self.channel_class, "_adapter_class", lambda channel: adapter),
+            self.db.cursor() as scheduled,
+            self.db.cursor() as user,
+        ):
+            scheduled_worker = self._env(scheduled)["multichannel.channel"].browse(self.channel_id)
+            user_channel = self._env(user)["multichannel.channel"].browse(self.channel_id)
+            for kind in ("stock", "price", "order", "audit"):
+                self.assertTrue(scheduled_worker._try_lock(kind))
+            for action, skipped in (
+                ("action_push_stock", "another stock push"),
+                ("action_push_prices", "another price push"),
+                ("action_reconcile", "another stock push"),
+                ("action_import_orders", "another order import"),
+                ("action_audit", "another comparison with the channel"),
+            ):
+                params = getattr(user_channel, action)()["params"]
+                self.assertEqual(params["type"], "warning", action)
+                self.assertIn(f"Concurrency Channel: not done now, {skipped}", params["message"], action)
+            self.assertEqual(remote.calls, [], "nothing was sent while the scheduled runs held the channel")
+            scheduled.rollback()  # the scheduled runs are over
+            params = user_channel.action_reconcile()["params"]
+            self.assertEqual((params["type"], params["message"]), ("success", "Every listing was sent again."))
+            self.assertEqual(remote.calls, [("stock", 1), ("price", 1)])
+            user.rollback()
+
     def test_the_push_cron_commits_what_it_pushed(self):
         self.remote.calls.clear()
         with self.db.cursor() as cr:
