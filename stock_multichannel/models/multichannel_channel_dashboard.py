@@ -112,19 +112,28 @@ class MultichannelChannel(models.Model):
                 ["__count"],
             )
         )
-        last_ok = dict(
-            self.env["multichannel.ledger"]._read_group(
-                [("channel_id", "in", self.ids), ("kind", "in", ("stock", "price")), ("result", "=", "ok")],
-                ["channel_id"],
-                ["create_date:max"],
+        last_ok = {}
+        if self.ids:
+            # each channel's newest lines first, through the (channel, date) index: it stops at
+            # the first accepted push instead of grouping the channel's whole history
+            self.env.cr.execute(
+                """
+                SELECT c.id, last.create_date
+                  FROM unnest(%s::int[]) AS c(id)
+                  CROSS JOIN LATERAL (
+                        SELECT create_date FROM multichannel_ledger
+                         WHERE channel_id = c.id AND kind IN ('stock', 'price') AND result = 'ok'
+                         ORDER BY create_date DESC LIMIT 1) AS last
+                """,
+                (self.ids,),
             )
-        )
+            last_ok = dict(self.env.cr.fetchall())
         for channel in self:
             p50, p95 = stats.get(channel.id, (0, 0))
             channel.latency_p50_ms = int(p50 or 0)
             channel.latency_p95_ms = int(p95 or 0)
             channel.orders_today = orders.get(channel, 0)
-            channel.last_push_ok_at = last_ok.get(channel)
+            channel.last_push_ok_at = last_ok.get(channel.id)
 
     def _open(self, model, domain, name):
         return {

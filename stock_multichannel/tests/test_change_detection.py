@@ -1,5 +1,6 @@
 import statistics
 
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import MultichannelCase
@@ -144,6 +145,20 @@ class TestChangeDetection(MultichannelCase):
         self.assertIn(self.channel, Channel._cron_channels("order"))
         self.channel._import_orders()
         self.assertNotIn(self.channel, Channel._cron_channels("order"), "imported a moment ago")
+
+    def test_the_last_accepted_push_is_the_newest_stock_or_price_line_accepted(self):
+        Ledger = self.env["multichannel.ledger"]
+        lines = {
+            ("stock", "ok"): "2030-01-01 10:00:00",
+            ("price", "ok"): "2030-01-02 10:00:00",  # the newest accepted push
+            ("stock", "refused"): "2030-01-03 10:00:00",
+            ("order", "ok"): "2030-01-04 10:00:00",
+        }
+        for (kind, result), when in lines.items():
+            line = Ledger._insert_lines(self.channel, kind, [{"result": result, "answer": "", "new_value": "1"}], 5)
+            self.env.cr.execute("UPDATE multichannel_ledger SET create_date = %s WHERE id = %s", (when, line.id))
+        self.channel.invalidate_recordset()
+        self.assertEqual(fields.Datetime.to_string(self.channel.last_push_ok_at), "2030-01-02 10:00:00")
 
     def test_push_latency_is_measured_from_the_change(self):
         self._set_stock(self.desk, 2)
