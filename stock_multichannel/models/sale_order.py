@@ -1,20 +1,19 @@
 from odoo import fields, models
 from odoo.tools import float_compare
+from odoo.tools.sql import create_index, drop_index
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
-    multichannel_channel_id = fields.Many2one(
-        "multichannel.channel", "Sales Channel", readonly=True, index=True, copy=False
-    )
-    multichannel_external_ref = fields.Char("Channel Order ID", readonly=True, copy=False, index=True)
+    # the three indexed in init(), for the channels' orders only
+    multichannel_channel_id = fields.Many2one("multichannel.channel", "Sales Channel", readonly=True, copy=False)
+    multichannel_external_ref = fields.Char("Channel Order ID", readonly=True, copy=False)
     multichannel_order_id = fields.Many2one("multichannel.order", "Channel Order", readonly=True, copy=False)
     multichannel_oversold = fields.Boolean(
         "Oversold",
         readonly=True,
         copy=False,
-        index=True,
         help="The order could not be fully reserved when it was imported.",
     )
     multichannel_oversold_qty = fields.Float("Oversold Quantity", readonly=True, copy=False)
@@ -34,6 +33,21 @@ class SaleOrder(models.Model):
             "This channel order was already imported.",
         ),
     ]
+
+    def init(self):
+        super().init()
+        # Partial indexes, which Odoo's own sale orders (no channel) never enter: a sale order
+        # made in Odoo pays nothing for them. The channel's orders are looked up by channel and
+        # date (the dashboard's orders of the day, without reading the channel's whole history),
+        # and the oversold ones, few, have an index of their own.
+        for column in ("multichannel_channel_id", "multichannel_external_ref", "multichannel_oversold"):
+            drop_index(self.env.cr, f"{self._table}__{column}_index", self._table)
+        for name, columns, where in (
+            ("channel_date", ["multichannel_channel_id", "create_date"], "multichannel_channel_id IS NOT NULL"),
+            ("external_ref", ["multichannel_external_ref"], "multichannel_external_ref IS NOT NULL"),
+            ("oversold", ["multichannel_channel_id"], "multichannel_oversold"),
+        ):
+            create_index(self.env.cr, f"{self._table}_multichannel_{name}_index", self._table, columns, where=where)
 
     def _prepare_confirmation_values(self):
         values = super()._prepare_confirmation_values()
