@@ -77,6 +77,25 @@ class TestChannelSetup(MultichannelCase):
         self.assertEqual(self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)]), lines[1])
 
 
+    def test_odoo_own_sale_orders_enter_no_index_of_the_addon(self):
+        """Every index the addon puts on sale orders is partial (the channels' orders only),
+        but for the unique constraint's; the ledger's is by channel and date."""
+        self.env.cr.execute(
+            """
+            SELECT indexname, indexdef FROM pg_indexes
+             WHERE tablename = 'sale_order' AND indexdef LIKE '%%multichannel%%'
+               AND indexname <> 'sale_order_multichannel_external_uniq'
+            """
+        )
+        indexes = dict(self.env.cr.fetchall())
+        self.assertEqual(len(indexes), 3, indexes)
+        self.assertEqual([name for name, definition in indexes.items() if " WHERE " not in definition], [])
+        self.env.cr.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'multichannel_ledger'")
+        definitions = sorted(row[0].split(" USING ")[1] for row in self.env.cr.fetchall())
+        self.assertEqual(definitions, ["btree (channel_id, create_date)", "btree (id)", "btree (product_id)"])
+        # an oversold order of a channel is counted through its own index
+        self.assertIn("sale_order_multichannel_oversold_index", indexes)
+
 @tagged("post_install", "-at_install")
 class TestAccess(MultichannelCase):
     def test_other_company_users_do_not_see_the_channel(self):
