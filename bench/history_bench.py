@@ -3,9 +3,10 @@ own sale orders and the dashboard.
 
     python3 bench/history_bench.py [--rows 2000000] [--orders 300000] [--rounds 20]
 
-Creates a throw-away database with 3 channels listing 2,000 products each, a ledger of
-``rows`` lines spread over the last 90 days (the channels' default retention: stock,
-price and order lines, a few refused) and ``orders`` sale orders of the channels over a
+Creates a throw-away database with 4 channels listing 2,000 products each, a ledger of
+``rows`` lines spread over the last 90 days on 3 of them (the channels' default
+retention: stock, price and order lines, a few refused) and a sixth as many on the
+fourth, all refused (no accepted push to find) and ``orders`` sale orders of the channels over a
 year (1 in 500 oversold) beside as many of Odoo's own. Then times, in the same run,
 under the former indexes (the ledger's on the channel, the kind and the result each;
 the sale orders' on the channel, the channel's order id and the oversold flag, each
@@ -16,7 +17,7 @@ date; partial ones on the channels' sale orders only), alternating the two sets 
   ``_compute_dashboard``: before, Odoo's ``_read_group`` of the newest accepted ledger
   line, as it asked for it; now, what it runs);
 - a push's ledger lines, 50 listings in one statement (what every push batch writes);
-- the retention's clean-up finding what is past 90 days (nothing: counted, not deleted);
+- the retention's clean-up (nothing is past 90 days; rolled back);
 - one of Odoo's own sale orders inserted (a copy of one, no channel), rolled back.
 Prints the medians and the ratios now / before.
 """
@@ -26,7 +27,7 @@ import time
 
 import harness
 
-# name: (table, columns, condition)
+# name: (table, columns, condition; "UNIQUE" first for a unique index)
 FORMER_INDEXES = {
     "multichannel_ledger__channel_id_index": ("multichannel_ledger", "channel_id", ""),
     "multichannel_ledger__kind_index": ("multichannel_ledger", "kind", ""),
@@ -34,9 +35,18 @@ FORMER_INDEXES = {
     "sale_order__multichannel_channel_id_index": ("sale_order", "multichannel_channel_id", ""),
     "sale_order__multichannel_external_ref_index": ("sale_order", "multichannel_external_ref", ""),
     "sale_order__multichannel_oversold_index": ("sale_order", "multichannel_oversold", ""),
+    "sale_order_multichannel_external_uniq": (
+        "sale_order",
+        "multichannel_channel_id, multichannel_external_ref, multichannel_order_id",
+        "UNIQUE",
+    ),
 }
 CURRENT_INDEXES = {
-    "multichannel_ledger_channel_date_index": ("multichannel_ledger", "channel_id, create_date", ""),
+    "multichannel_ledger_channel_kind_result_date_index": (
+        "multichannel_ledger",
+        "channel_id, kind, result, create_date",
+        "",
+    ),
     "sale_order_multichannel_channel_date_index": (
         "sale_order",
         "multichannel_channel_id, create_date",
@@ -48,6 +58,11 @@ CURRENT_INDEXES = {
         "multichannel_external_ref IS NOT NULL",
     ),
     "sale_order_multichannel_oversold_index": ("sale_order", "multichannel_channel_id", "multichannel_oversold"),
+    "sale_order_multichannel_external_unique_index": (
+        "sale_order",
+        "multichannel_channel_id, multichannel_external_ref, multichannel_order_id",
+        "UNIQUE multichannel_channel_id IS NOT NULL",
+    ),
 }
 
 
@@ -55,8 +70,10 @@ def use_indexes(cr, wanted, unwanted):
     for name in unwanted:
         cr.execute(f"DROP INDEX IF EXISTS {name}")
     for name, (table, columns, condition) in wanted.items():
+        unique = condition.startswith("UNIQUE")
+        condition = condition.removeprefix("UNIQUE").strip()
         where = f" WHERE {condition}" if condition else ""
-        cr.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns}){where}")
+        cr.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {name} ON {table} ({columns}){where}")
     cr.execute("ANALYZE multichannel_ledger; ANALYZE sale_order")
     cr.commit()
 
@@ -90,8 +107,9 @@ def fill_sale_orders(cr, template_id, channel_ids, orders):
     cr.commit()
 
 
-def fill_ledger(cr, channel_ids, rows):
-    """``rows`` lines over the last 90 days, newest last, as pushes and imports write them."""
+def fill_ledger(cr, channel_ids, rows, refused_every=50):
+    """``rows`` lines over the last 90 days, newest last, as pushes and imports write them,
+    1 in ``refused_every`` refused."""
     cr.execute(
         """
         INSERT INTO multichannel_ledger (channel_id, company_id, kind, binding_id, product_id, old_value,
@@ -100,17 +118,17 @@ def fill_ledger(cr, channel_ids, rows):
         SELECT c.id, c.company_id,
                CASE WHEN n %% 10 < 6 THEN 'stock' WHEN n %% 10 < 9 THEN 'price' ELSE 'order' END,
                b.id, b.product_id, '4', '5', 'stock change',
-               CASE WHEN n %% 50 = 0 THEN 'refused' ELSE 'ok' END, '', 40, 200 + n %% 1500,
+               CASE WHEN n %% %(refused_every)s = 0 THEN 'refused' ELSE 'ok' END, '', 40, 200 + n %% 1500,
                1, at, 1, at
           FROM generate_series(1, %(rows)s) AS n
           CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE 'UTC') - interval '90 days'
                                      + (interval '90 days') * n / %(rows)s AS at) AS t
-          JOIN multichannel_channel c ON c.id = (%(channels)s::int[])[1 + n %% 3]
+          JOIN multichannel_channel c ON c.id = (%(channels)s::int[])[1 + n %% %(count)s]
           JOIN (SELECT channel_id, min(id) AS first_id FROM multichannel_product_binding GROUP BY channel_id) AS f
             ON f.channel_id = c.id
           JOIN multichannel_product_binding b ON b.id = f.first_id + n %% 2000
         """,
-        {"rows": rows, "channels": channel_ids},
+        {"rows": rows, "channels": channel_ids, "count": len(channel_ids), "refused_every": refused_every},
     )
     cr.commit()
 
@@ -119,7 +137,10 @@ def former_dashboard(env, channels):
     """The dashboard's figures as ``_compute_dashboard`` asked for them before: the latency
     statement and the orders of the day (both unchanged), and Odoo's grouped maximum of
     the accepted lines."""
+    from odoo import fields
+
     since = env.cr.now()
+    today = fields.Datetime.to_datetime(fields.Date.context_today(channels))
     env.cr.execute(
         """
         SELECT channel_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)
@@ -132,7 +153,7 @@ def former_dashboard(env, channels):
     )
     env.cr.fetchall()
     env["sale.order"].sudo()._read_group(  # unchanged, as _compute_dashboard does it
-        [("multichannel_channel_id", "in", channels.ids), ("create_date", ">=", since)],
+        [("multichannel_channel_id", "in", channels.ids), ("create_date", ">=", today)],
         ["multichannel_channel_id"],
         ["__count"],
     )
@@ -162,8 +183,10 @@ def own_sale_order(cr, template_id):
 
 
 def measure(registry, args):
+    from datetime import timedelta
+
     import odoo
-    from odoo import Command, api
+    from odoo import Command, api, fields
 
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
@@ -171,8 +194,9 @@ def measure(registry, args):
         products = env["product.product"].create(
             [{"name": f"Bench {i}", "default_code": f"LB{i}", "is_storable": True} for i in range(2000)]
         )
+        # the fourth channel's pushes were all refused: no accepted push to find in its history
         channels = env["multichannel.channel"].create(
-            [{"name": f"Bench {i}", "warehouse_ids": [Command.set(warehouse.ids)]} for i in range(3)]
+            [{"name": f"Bench {i}", "warehouse_ids": [Command.set(warehouse.ids)]} for i in range(4)]
         )
         for channel in channels:
             env["multichannel.product.binding"].create(
@@ -181,8 +205,9 @@ def measure(registry, args):
         template = env["sale.order"].create({"partner_id": env["res.partner"].create({"name": "Bench"}).id})
         cr.commit()
         started = time.perf_counter()
-        fill_ledger(cr, channels.ids, args.rows)
-        fill_sale_orders(cr, template.id, channels.ids, args.orders)
+        fill_ledger(cr, channels[:3].ids, args.rows)
+        fill_ledger(cr, channels[3:].ids, args.rows // 6, refused_every=1)
+        fill_sale_orders(cr, template.id, channels[:3].ids, args.orders)
         cr.execute(
             "SELECT pg_size_pretty(pg_total_relation_size('multichannel_ledger')), "
             "pg_size_pretty(pg_total_relation_size('sale_order'))"
@@ -191,7 +216,7 @@ def measure(registry, args):
         print(
             f"\nHistory benchmark: {args.rows:,} ledger lines over 90 days ({ledger_size} with its indexes), "
             f"{args.orders:,} channel sale orders over a year beside {args.orders:,} of Odoo's own ({orders_size}), "
-            f"3 channels; filled in {time.perf_counter() - started:.0f} s"
+            f"4 channels; filled in {time.perf_counter() - started:.0f} s"
         )
         listings = env["multichannel.product.binding"].search([("channel_id", "=", channels[0].id)], limit=50)
         push_lines = [
@@ -225,19 +250,22 @@ def measure(registry, args):
                 channels._compute_counters()
                 last_ok = dashboard(env, channels)
                 times[(setup, "dashboard")].append(time.perf_counter() - started)
-                answers[setup] = [(c.oversell_count, c.order_count, last_ok[c]) for c in channels]
+                answers[setup] = [(c.oversell_count, c.order_count, last_ok.get(c) or False) for c in channels]
                 started = time.perf_counter()
                 Ledger._insert_lines(channels[0], "stock", push_lines, 40)
                 times[(setup, "push")].append(time.perf_counter() - started)
                 cr.rollback()
                 started = time.perf_counter()
-                cr.execute(
-                    "SELECT count(*) FROM multichannel_ledger WHERE channel_id = %s "
-                    "AND create_date < (now() AT TIME ZONE 'UTC') - interval '91 days'",
-                    (channels[0].id,),
-                )
-                cr.fetchone()
+                if setup == "now":
+                    Ledger._clean_up()
+                else:  # the clean-up's former statement, each channel
+                    for channel in channels:
+                        cr.execute(
+                            "DELETE FROM multichannel_ledger WHERE channel_id = %s AND create_date < %s",
+                            (channel.id, fields.Datetime.now() - timedelta(days=channel.ledger_retention_days)),
+                        )
                 times[(setup, "clean-up")].append(time.perf_counter() - started)
+                cr.rollback()
                 started = time.perf_counter()
                 cr.execute(insert_own_order)
                 times[(setup, "own order")].append(time.perf_counter() - started)
@@ -249,9 +277,9 @@ def measure(registry, args):
         print("| step | before | now | now / before |")
         print("|---|---|---|---|")
         for step, label in (
-            ("dashboard", "the dashboard's figures, 3 channels"),
+            ("dashboard", "the dashboard's figures, 4 channels"),
             ("push", "a push batch's 50 ledger lines"),
-            ("clean-up", "the retention clean-up's lookup, one channel"),
+            ("clean-up", "the retention's clean-up, 4 channels (nothing past 90 days)"),
             ("own order", "one of Odoo's own sale orders inserted"),
         ):
             before = statistics.median(times[("before", step)]) * 1000

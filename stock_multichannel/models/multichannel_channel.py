@@ -215,7 +215,7 @@ class MultichannelChannel(models.Model):
         except (AccessError, MissingError):
             raise refused from None
 
-    def _run_and_report(self, work, success, kinds):
+    def _run_and_report(self, work, success, kinds, forced=False):
         """Run a button's ``work`` and say what really happened: the channel's error if one
         was noted meanwhile, its ``kinds`` of run skipped because another worker was doing
         them, listings that went to error, or ``success``."""
@@ -224,7 +224,7 @@ class MultichannelChannel(models.Model):
             work()
         self.invalidate_recordset()
         failed = self.filtered(lambda c: c.last_error_at and c.last_error_at != errors_before[c.id])
-        skipped = self._busy_message(busy, kinds)
+        skipped = self._busy_message(busy, kinds, forced=forced)
         if failed or skipped:
             return self._notify(
                 "\n".join([*(f"{c.name}: {c.last_error}" for c in failed), *([skipped] if skipped else [])]),

@@ -171,11 +171,12 @@ class MultichannelChannel(models.Model):
         self._check_operator_rights()
         with self._noting_busy() as busy:
             unfinished = self._audit(budget_seconds=20)
+        if unfinished:
+            self._trigger_realtime("audit")
         skipped = self._busy_message(busy, {"audit"})
         if skipped:
             return self._notify(skipped, kind="warning")
         if unfinished:
-            self._trigger_realtime("audit")
             return self._notify(
                 self.env._(
                     "%(read)s listings compared so far, %(drift)s differ; the rest is compared in the background.",

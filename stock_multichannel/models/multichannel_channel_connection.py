@@ -78,28 +78,40 @@ class MultichannelChannel(models.Model):
     def _noting_busy(self):
         """Within the block, collect the (channel id, kind) pairs whose lock another worker
         held, so that a button says its work was skipped instead of claiming it done."""
-        found = _FOUND_BUSY[self.env.cr] = set()
+        cr = self.env.cr
+        outer = _FOUND_BUSY.get(cr)
+        found = _FOUND_BUSY[cr] = set()
         try:
             yield found
         finally:
-            _FOUND_BUSY.pop(self.env.cr, None)
+            if outer is None:
+                _FOUND_BUSY.pop(cr, None)
+            else:  # a block inside another: what it found is the outer block's too
+                outer.update(found)
+                _FOUND_BUSY[cr] = outer
 
-    def _busy_message(self, found, kinds):
-        """What a user reads about the runs of ``kinds`` skipped because another worker ran them."""
+    def _busy_message(self, found, kinds, forced=False):
+        """What a user reads about the runs of ``kinds`` skipped because another worker ran
+        them; ``forced``: the user asked to send everything again, which that run does not."""
         what = {
             "stock": self.env._("stock push"),
             "price": self.env._("price push"),
             "order": self.env._("order import"),
             "audit": self.env._("comparison with the channel"),
         }
-        return "\n".join(
-            self.env._(
+        if forced:
+            message = self.env._(
+                "%(channel)s: nothing sent again, another %(what)s of this channel (the schedule's or another "
+                "user's) is still going on and sends only what changed. Try again once it is over."
+            )
+        else:
+            message = self.env._(
                 "%(channel)s: not done now, another %(what)s of this channel (the schedule's or another "
                 "user's) is still going on. What was waiting goes with it or with the next run; try again in a "
-                "moment.",
-                channel=self.browse(channel_id).name,
-                what=what.get(kind, kind),
+                "moment."
             )
+        return "\n".join(
+            message % {"channel": self.browse(channel_id).name, "what": what.get(kind, kind)}
             for channel_id, kind in sorted(found)
             if kind in kinds
         )

@@ -114,16 +114,18 @@ class MultichannelChannel(models.Model):
         )
         last_ok = {}
         if self.ids:
-            # each channel's newest lines first, through the (channel, date) index: it stops at
-            # the first accepted push instead of grouping the channel's whole history
+            # the newest accepted line of each channel and kind, one probe of the ledger's
+            # (channel, kind, result, date) index each, however long the history
             self.env.cr.execute(
                 """
-                SELECT c.id, last.create_date
+                SELECT c.id, max(last.create_date)
                   FROM unnest(%s::int[]) AS c(id)
-                  CROSS JOIN LATERAL (
+                 CROSS JOIN unnest(ARRAY['stock', 'price']) AS k(kind)
+                 CROSS JOIN LATERAL (
                         SELECT create_date FROM multichannel_ledger
-                         WHERE channel_id = c.id AND kind IN ('stock', 'price') AND result = 'ok'
+                         WHERE channel_id = c.id AND kind = k.kind AND result = 'ok'
                          ORDER BY create_date DESC LIMIT 1) AS last
+                 GROUP BY c.id
                 """,
                 (self.ids,),
             )

@@ -345,7 +345,7 @@ class MultichannelChannel(models.Model):
     def action_reconcile(self):
         self._check_operator_rights()
         return self._run_and_report(
-            self._reconcile, self.env._("Every listing was sent again."), kinds={"stock", "price"}
+            self._reconcile, self.env._("Every listing was sent again."), kinds={"stock", "price"}, forced=True
         )
 
     def _reconcile(self, auto_commit=False):

@@ -6,7 +6,7 @@ from odoo.tools.sql import create_index, drop_index
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
-    # the three indexed in init(), for the channels' orders only
+    # indexed in init(), for the channels' orders only
     multichannel_channel_id = fields.Many2one("multichannel.channel", "Sales Channel", readonly=True, copy=False)
     multichannel_external_ref = fields.Char("Channel Order ID", readonly=True, copy=False)
     multichannel_order_id = fields.Many2one("multichannel.order", "Channel Order", readonly=True, copy=False)
@@ -24,16 +24,6 @@ class SaleOrder(models.Model):
         help="Odoo's total differs from the total the channel sent.",
     )
 
-    # one sale order per stored channel order; an id the channel sent again with other content and
-    # imported as a new order has two, each from its own stored order
-    _sql_constraints = [
-        (
-            "multichannel_external_uniq",
-            "unique(multichannel_channel_id, multichannel_external_ref, multichannel_order_id)",
-            "This channel order was already imported.",
-        ),
-    ]
-
     def init(self):
         super().init()
         # Partial indexes, which Odoo's own sale orders (no channel) never enter: a sale order
@@ -42,6 +32,18 @@ class SaleOrder(models.Model):
         # and the oversold ones, few, have an index of their own.
         for column in ("multichannel_channel_id", "multichannel_external_ref", "multichannel_oversold"):
             drop_index(self.env.cr, f"{self._table}__{column}_index", self._table)
+        # One sale order per stored channel order; an id the channel sent again with other
+        # content and imported as a new order has two, each from its own stored order. A
+        # unique index of the channels' orders only: a row whose channel is empty never
+        # conflicts, so Odoo's own sale orders had entries in the former constraint's for nothing.
+        self.env.cr.execute("ALTER TABLE sale_order DROP CONSTRAINT IF EXISTS sale_order_multichannel_external_uniq")
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS sale_order_multichannel_external_unique_index
+                ON sale_order (multichannel_channel_id, multichannel_external_ref, multichannel_order_id)
+             WHERE multichannel_channel_id IS NOT NULL
+            """
+        )
         for name, columns, where in (
             ("channel_date", ["multichannel_channel_id", "create_date"], "multichannel_channel_id IS NOT NULL"),
             ("external_ref", ["multichannel_external_ref"], "multichannel_external_ref IS NOT NULL"),

@@ -159,6 +159,11 @@ class TestChangeDetection(MultichannelCase):
             self.env.cr.execute("UPDATE multichannel_ledger SET create_date = %s WHERE id = %s", (when, line.id))
         self.channel.invalidate_recordset()
         self.assertEqual(fields.Datetime.to_string(self.channel.last_push_ok_at), "2030-01-02 10:00:00")
+        # a channel whose pushes were all refused, its orders accepted: no accepted push
+        other = self.env["multichannel.channel"].create({"name": "Refused so far"})
+        for kind, result in (("stock", "refused"), ("price", "failed"), ("order", "ok")):
+            Ledger._insert_lines(other, kind, [{"result": result, "answer": "", "new_value": "1"}], 5)
+        self.assertFalse(other.last_push_ok_at)
 
     def test_push_latency_is_measured_from_the_change(self):
         self._set_stock(self.desk, 2)

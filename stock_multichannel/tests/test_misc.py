@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
-from .common import MultichannelCase
+from .common import MultichannelCase, order_data
 
 
 @tagged("post_install", "-at_install")
@@ -76,25 +76,45 @@ class TestChannelSetup(MultichannelCase):
         self.env["multichannel.ledger"]._clean_up()
         self.assertEqual(self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)]), lines[1])
 
-
     def test_odoo_own_sale_orders_enter_no_index_of_the_addon(self):
         """Every index the addon puts on sale orders is partial (the channels' orders only),
-        but for the unique constraint's; the ledger's is by channel and date."""
+        its unique one included; the ledger's is by channel, kind, result and date."""
         self.env.cr.execute(
-            """
-            SELECT indexname, indexdef FROM pg_indexes
-             WHERE tablename = 'sale_order' AND indexdef LIKE '%%multichannel%%'
-               AND indexname <> 'sale_order_multichannel_external_uniq'
-            """
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'sale_order' AND indexdef LIKE '%%multichannel%%'"
         )
         indexes = dict(self.env.cr.fetchall())
-        self.assertEqual(len(indexes), 3, indexes)
+        self.assertEqual(len(indexes), 4, indexes)
         self.assertEqual([name for name, definition in indexes.items() if " WHERE " not in definition], [])
+        self.assertIn("CREATE UNIQUE INDEX", indexes["sale_order_multichannel_external_unique_index"])
         self.env.cr.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'multichannel_ledger'")
         definitions = sorted(row[0].split(" USING ")[1] for row in self.env.cr.fetchall())
-        self.assertEqual(definitions, ["btree (channel_id, create_date)", "btree (id)", "btree (product_id)"])
-        # an oversold order of a channel is counted through its own index
-        self.assertIn("sale_order_multichannel_oversold_index", indexes)
+        self.assertEqual(
+            definitions, ["btree (channel_id, kind, result, create_date)", "btree (id)", "btree (product_id)"]
+        )
+
+    def test_a_channel_order_is_imported_once_whatever_the_other_sale_orders(self):
+        self.remote.orders = [order_data("7001")]
+        self.channel._import_orders()
+        sale = self.env["sale.order"].search([("multichannel_external_ref", "=", "7001")])
+        self.assertEqual(len(sale), 1)
+        with (
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            self.env.cr.savepoint(),
+            self.assertLogs("odoo.sql_db", "ERROR"),
+        ):
+            sale.copy(
+                {
+                    "multichannel_channel_id": sale.multichannel_channel_id.id,
+                    "multichannel_external_ref": "7001",
+                    "multichannel_order_id": sale.multichannel_order_id.id,
+                }
+            )
+            self.env.flush_all()
+        # Odoo's own sale orders, all without a channel, never conflict
+        self.env["sale.order"].create([{"partner_id": self.env.user.partner_id.id} for _i in range(2)])
+        self.env.flush_all()
+
 
 @tagged("post_install", "-at_install")
 class TestAccess(MultichannelCase):
