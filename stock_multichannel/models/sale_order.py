@@ -25,7 +25,7 @@ class SaleOrder(models.Model):
     )
 
     def init(self):
-        super().init()
+        result = super().init()
         # Partial indexes, which Odoo's own sale orders (no channel) never enter: a sale order
         # made in Odoo pays nothing for them. The channel's orders are looked up by channel and
         # date (the dashboard's orders of the day, without reading the channel's whole history),
@@ -50,6 +50,7 @@ class SaleOrder(models.Model):
             ("oversold", ["multichannel_channel_id"], "multichannel_oversold"),
         ):
             create_index(self.env.cr, f"{self._table}_multichannel_{name}_index", self._table, columns, where=where)
+        return result
 
     def _prepare_confirmation_values(self):
         values = super()._prepare_confirmation_values()
