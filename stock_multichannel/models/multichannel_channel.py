@@ -224,12 +224,12 @@ class MultichannelChannel(models.Model):
             work()
         self.invalidate_recordset()
         failed = self.filtered(lambda c: c.last_error_at and c.last_error_at != errors_before[c.id])
+        problems = [f"{c.name}: {c.last_error}" for c in failed]
         skipped = self._busy_message(busy, kinds, forced=forced)
-        if failed or skipped:
-            return self._notify(
-                "\n".join([*(f"{c.name}: {c.last_error}" for c in failed), *([skipped] if skipped else [])]),
-                kind="warning",
-            )
+        if skipped:
+            problems.append(skipped)
+        if problems:
+            return self._notify("\n".join(problems), kind="warning")
         in_error = self.env["multichannel.product.binding"].search_count(
             [("channel_id", "in", self.ids), ("state", "=", "error")]
         )

@@ -49,8 +49,8 @@ class MultichannelLedger(models.Model):
         # reading the channel's history. Indexes on the channel, the kind and the result
         # each made every push pay three entries per line for lookups that read half or
         # all of a channel's lines.
-        for name in ("_channel_id", "_kind", "_result", "channel_date"):
-            drop_index(self.env.cr, f"{self._table}_{name}_index", self._table)
+        for column in ("channel_id", "kind", "result"):
+            drop_index(self.env.cr, f"{self._table}__{column}_index", self._table)
         create_index(
             self.env.cr,
             f"{self._table}_channel_kind_result_date_index",
