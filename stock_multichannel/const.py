@@ -42,6 +42,8 @@ PUSH_CHUNK_SIZE = 1000
 # a push's results are committed this often: each commit empties Odoo's cache, which then
 # reads the listings and the channel again (a batch's worth of work when the channel is fast)
 PUSH_COMMIT_SECONDS = 0.5
+# the cause of a listing pushed again once a call that got no answer can no longer arrive
+UNANSWERED_CALL_CAUSE = "unanswered call"
 # after a call this slow the push commits at once: its next call would hold the listings it
 # wrote meanwhile (waited for by the other kind's push, a user's edit) as long
 SLOW_CALL_SECONDS = 0.1

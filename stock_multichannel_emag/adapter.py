@@ -67,6 +67,11 @@ class EmagAdapter(ChannelAdapter):
         self.client = channel._emag_client()
         self.settings = channel._emag_settings()
 
+    @property
+    def late_arrival_seconds(self):
+        # a call eMAG kept for the whole timeout without answering may be on its way as long again
+        return 2 * self.client.timeout
+
     # ------------------------------------------------------------------
     # offers
     # ------------------------------------------------------------------

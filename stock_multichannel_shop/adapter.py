@@ -106,6 +106,11 @@ class WooCommerceAdapter(ChannelAdapter):
         super().__init__(channel)
         self.client = channel._woo_client()
 
+    @property
+    def late_arrival_seconds(self):
+        # PHP goes on with a batch after the client gave up on it: for about as long again
+        return 2 * self.client.timeout
+
     # ------------------------------------------------------------------
     # products
     # ------------------------------------------------------------------

@@ -20,12 +20,16 @@ class TransportError(Exception):
     The engine retries with back-off and, if the fault persists, keeps the work
     pending for the next run. ``retry_after`` (seconds) is the channel's own hint;
     ``rate_limited``: the channel only asked to slow down (HTTP 429), it is not failing.
+    ``maybe_applied``: the request may have reached the channel, which may still apply
+    it later (a timeout, an answer lost or unreadable, a server error); False only when
+    it certainly did not (refused before being read, never sent).
     """
 
-    def __init__(self, message, retry_after=None, rate_limited=False):
+    def __init__(self, message, retry_after=None, rate_limited=False, maybe_applied=None):
         super().__init__(message)
         self.retry_after = retry_after
         self.rate_limited = rate_limited
+        self.maybe_applied = not rate_limited if maybe_applied is None else maybe_applied
 
 
 class ChannelError(Exception):
@@ -127,6 +131,10 @@ class ChannelAdapter:
     #: order (so the next push re-sends Odoo's target), and imports the channel's orders
     #: right before each stock push (so a push never overwrites a sale Odoo has not seen).
     lowers_stock_on_order = False
+    #: how long after a call that got no answer the channel may still apply it: a
+    #: request delayed on its way, or still being worked on, overwrites what was sent
+    #: after it. The push sends such a call's listings once more after this long.
+    late_arrival_seconds = 120.0
 
     def __init__(self, channel):
         self.channel = channel

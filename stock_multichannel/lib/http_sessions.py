@@ -23,7 +23,7 @@ import time
 from http.client import RemoteDisconnected
 
 import requests
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 IDLE_SECONDS = 4.0
 
@@ -92,6 +92,18 @@ def dropped(error):
         return None
     reason = cause.args[-1] if len(cause.args) > 1 else None
     return type(reason).__name__ if isinstance(reason, DROPS) else None
+
+
+def never_sent(error):
+    """Whether a ``requests`` error certainly happened before the request left: no
+    connection could be opened (refused, name not found, the connect timed out). Any
+    other failure may have reached the server, which may apply the request yet."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    cause = error.args[0] if error.args else None
+    if isinstance(cause, MaxRetryError):
+        cause = cause.reason
+    return isinstance(cause, NewConnectionError)
 
 
 def sent_again_if_dropped(session, send, idempotent):

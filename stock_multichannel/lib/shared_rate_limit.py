@@ -99,10 +99,14 @@ class SharedAnswerWindow:
                 )
                 return cr.fetchone()
         except psycopg2.errors.LockNotAvailable:
-            raise TransportError(_lt("the shared request window of the channel's account is busy")) from None
+            raise TransportError(
+                _lt("the shared request window of the channel's account is busy"), maybe_applied=False
+            ) from None
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
             if lost:
-                raise TransportError(_lt("the database connection of the shared request window was lost")) from None
+                raise TransportError(
+                    _lt("the database connection of the shared request window was lost"), maybe_applied=False
+                ) from None
             # a kept connection the server closed (a restart, an idle timeout): once more on a new one
             return self._take(lost=True)
 

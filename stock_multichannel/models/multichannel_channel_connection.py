@@ -121,12 +121,14 @@ class MultichannelChannel(models.Model):
         """The two keys of channel ``channel_id``'s ``kind`` lock, as PostgreSQL's advisory locks take them."""
         return zlib.crc32(f"multichannel.{kind}".encode()) & 0x7FFFFFFF, channel_id
 
-    def _call(self, func, *args):
+    def _call(self, func, *args, on_unanswered=None):
         """Call the adapter, retrying temporary faults with back-off.
 
         Inside a cron it tries once and never sleeps: a temporary fault sets the channel's
         "retry after" for that kind (see _back_off) and the cron comes back then, so one
         slow channel never holds a worker nor delays the other channels.
+        ``on_unanswered(error)``: called for each try that failed and may still reach the
+        channel, when another try follows (the last one's fault is raised).
         """
         self.ensure_one()
         started = time.monotonic()
@@ -136,6 +138,8 @@ class MultichannelChannel(models.Model):
 
             def log_retry(attempt, error, wait):
                 _logger.info("%s: temporary fault (%s), try %s again in %.1fs", self.name, error, attempt + 1, wait)
+                if on_unanswered and getattr(error, "maybe_applied", False):
+                    on_unanswered(error)
 
             return call_with_retry(
                 func, *args, attempts=max(1, self.retry_attempts), base_delay=self.retry_delay, on_retry=log_retry

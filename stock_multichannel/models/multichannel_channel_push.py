@@ -7,8 +7,15 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.tools import SQL, float_compare, split_every
 
-from ..const import BUSY_RETRY_SECONDS, PUSH_CHUNK_SIZE, PUSH_COMMIT_SECONDS, SLOW_CALL_SECONDS
+from ..const import (
+    BUSY_RETRY_SECONDS,
+    PUSH_CHUNK_SIZE,
+    PUSH_COMMIT_SECONDS,
+    SLOW_CALL_SECONDS,
+    UNANSWERED_CALL_CAUSE,
+)
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, PriceUpdate, StockUpdate, TransportError
+from ..lib.clock import utc_now
 from ..lib.messages import translated
 
 _logger = logging.getLogger(__name__)
@@ -101,7 +108,8 @@ class MultichannelChannel(models.Model):
                 """
                 SELECT EXISTS(SELECT 1 FROM multichannel_sync_request r
                                 JOIN multichannel_product_binding b ON b.id = r.binding_id
-                               WHERE b.channel_id = %(channel)s AND r.kind = %(kind)s)
+                               WHERE b.channel_id = %(channel)s AND r.kind = %(kind)s
+                                 AND (r.due_at IS NULL OR r.due_at <= %(now)s))
                     OR EXISTS(SELECT 1 FROM multichannel_product_binding
                                WHERE channel_id = %(channel)s AND active AND %(sync)s AND %(pending)s)
                 """,
@@ -109,6 +117,7 @@ class MultichannelChannel(models.Model):
                 kind=kind,
                 sync=SQL.identifier(f"{kind}_sync"),
                 pending=SQL.identifier(f"{kind}_pending"),
+                now=utc_now(),
             )
         )
         return self.env.cr.fetchone()[0]
@@ -284,8 +293,9 @@ class MultichannelChannel(models.Model):
                 if not batch:
                     return True
         started = time.monotonic()
+        unanswered = []  # tries the channel may still apply, over what is sent after them
         try:
-            results = self._call(send, updates)
+            results = self._call(send, updates, on_unanswered=unanswered.append)
         except (TransportError, ChannelError) as error:
             duration = int((time.monotonic() - started) * 1000)
             message = self.env._(
@@ -294,7 +304,11 @@ class MultichannelChannel(models.Model):
             self._note_error(message)
             if isinstance(error, TransportError):
                 self._back_off(kind, error)
+                if error.maybe_applied:
+                    unanswered.append(error)
             self.env["multichannel.ledger"]._log_push(self, kind, batch, {}, cause, duration, failure=str(error))
+            if unanswered:
+                self._push_again_once_arrived(kind, batch, adapter)
             return False
         except TRANSLATION_ERRORS as error:
             # the connector could not translate one of the listings (an external id typed by
@@ -323,12 +337,27 @@ class MultichannelChannel(models.Model):
             )
             return True
         duration = int((time.monotonic() - started) * 1000)
+        if unanswered:  # a try before the one answered
+            self._push_again_once_arrived(kind, batch, adapter)
         by_key = {result.key: result for result in results}
         self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
         if not held.hold(batch_ids):
             return False  # sent, not recorded: pending still, for the worker that took the channel
         self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
         return True
+
+    def _push_again_once_arrived(self, kind, batch, adapter):
+        """A call of this batch got no answer: the channel may still apply it, later than
+        what is sent after it (a request delayed on its way, still being worked on), and
+        show its older values while Odoo takes them as replaced. The batch's listings are
+        pushed once more when such a call can no longer arrive (the connector's
+        ``late_arrival_seconds``), whatever the channel is thought to show then. The
+        retry after the fault comes first, as usual."""
+        due = utc_now() + timedelta(seconds=adapter.late_arrival_seconds)
+        self.env["multichannel.sync.request"].sudo()._queue_again_at(
+            kind, [listing.id for listing, _target in batch], due, UNANSWERED_CALL_CAUSE
+        )
+        self._wake_at(kind, due)
 
     def action_push_stock(self):
         self._check_operator_rights()

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..lib.clock import utc_now
 from ..lib.transactions import CONCURRENT_ERRORS
 
 # stock changes collected while a block holds them (see _holding_stock), by database cursor
@@ -37,8 +38,13 @@ class MultichannelSyncRequest(models.Model):
     cause = fields.Char()
     requested_at = fields.Datetime(help="When the change was committed: the start of the push latency.")
     channel_moved = fields.Boolean(
-        help="The channel changed this listing's stock by itself (an order): what it shows is no longer "
-        "what Odoo last sent."
+        help="What the channel shows of this listing is no longer known to be what Odoo last sent (an "
+        "order on the channel, a call that got no answer): it is sent again whatever it was."
+    )
+    due_at = fields.Datetime(
+        "Not Before",
+        help="Not pushed before then: a listing sent again once a call that got no answer can no longer "
+        "reach the channel.",
     )
 
     def init(self):
@@ -105,7 +111,7 @@ class MultichannelSyncRequest(models.Model):
                       FROM requested q
                      WHERE NOT EXISTS (
                             SELECT 1 FROM multichannel_sync_request r
-                             WHERE r.binding_id = q.id AND r.kind = %(kind)s
+                             WHERE r.binding_id = q.id AND r.kind = %(kind)s AND r.due_at IS NULL
                                AND r.transaction_id = txid_current() AND (r.channel_moved OR NOT q.moved))
                     RETURNING binding_id
                 )
@@ -169,6 +175,24 @@ class MultichannelSyncRequest(models.Model):
         )
         if self.env.cr.fetchone()[0]:
             Channel._notify_cron_workers_after_commit()
+
+    @api.model
+    def _queue_again_at(self, kind, binding_ids, due_at, cause):
+        """Push ``kind`` of these listings again at ``due_at``, whatever the channel is
+        thought to show then (no wake-up: the caller asks for one then)."""
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO multichannel_sync_request
+                            (binding_id, kind, cause, requested_at, channel_moved, transaction_id, due_at)
+                SELECT id, %(kind)s, %(cause)s, %(due)s, true, txid_current(), %(due)s FROM unnest(%(ids)s::int[]) id
+                """,
+                kind=kind,
+                cause=cause,
+                due=due_at,
+                ids=sorted(binding_ids),
+            )
+        )
 
     @api.model
     def _fan_out_stock_changes(self):
@@ -283,7 +307,8 @@ class MultichannelSyncRequest(models.Model):
 
     @api.model
     def _drain(self, channel, kind):
-        """Turn the queued requests of a channel into pending listings."""
+        """Turn the queued requests of a channel into pending listings (those due later,
+        see ``_queue_again_at``, wait for their time)."""
         if kind == "stock":
             self._fan_out_stock_changes()
         Binding = self.env["multichannel.product.binding"]
@@ -294,9 +319,10 @@ class MultichannelSyncRequest(models.Model):
             DELETE FROM multichannel_sync_request r
              USING multichannel_product_binding b
              WHERE b.id = r.binding_id AND b.channel_id = %s AND r.kind = %s
+               AND (r.due_at IS NULL OR r.due_at <= %s)
             RETURNING r.binding_id, r.cause, r.requested_at, r.channel_moved
             """,
-            (channel.id, kind),
+            (channel.id, kind, utc_now()),
         )
         causes, oldest, moved = {}, {}, set()
         for binding_id, cause, requested_at, channel_moved in self.env.cr.fetchall():
@@ -316,7 +342,7 @@ class MultichannelSyncRequest(models.Model):
                        %(cause)s = (%(causes)s::jsonb ->> id::text),
                        %(requested_at)s = LEAST(%(requested_at)s, (%(oldest)s::jsonb ->> id::text)::timestamp),
                        state = CASE WHEN state = 'error' THEN state ELSE 'pending' END,
-                       stock_moved_by_channel = stock_moved_by_channel OR id = ANY(%(moved)s)
+                       %(forget_shown)s
                  WHERE id = ANY(%(ids)s)
                 """,
                 pending=SQL.identifier(f"{kind}_pending"),
@@ -324,11 +350,22 @@ class MultichannelSyncRequest(models.Model):
                 requested_at=SQL.identifier(f"{kind}_requested_at"),
                 causes=json.dumps({str(k): v for k, v in causes.items()}),
                 oldest=json.dumps({str(k): v.isoformat() for k, v in oldest.items()}),
-                moved=list(moved),
+                # what the channel shows of the moved ones is not known: they are sent whatever it was
+                forget_shown=(
+                    SQL("stock_moved_by_channel = stock_moved_by_channel OR id = ANY(%s)", list(moved))
+                    if kind == "stock"
+                    else SQL("price_pushed_at = CASE WHEN id = ANY(%s) THEN NULL ELSE price_pushed_at END", list(moved))
+                ),
                 ids=list(causes),
             )
         )
         Binding.invalidate_model(
-            [f"{kind}_pending", f"{kind}_cause", f"{kind}_requested_at", "state", "stock_moved_by_channel"],
+            [
+                f"{kind}_pending",
+                f"{kind}_cause",
+                f"{kind}_requested_at",
+                "state",
+                "stock_moved_by_channel" if kind == "stock" else "price_pushed_at",
+            ],
             flush=False,
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
-from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session, sent_again_if_dropped
+from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session, never_sent, sent_again_if_dropped
 from odoo.addons.stock_multichannel.lib.messages import translatable
 from odoo.addons.stock_multichannel.lib.retry import call_with_retry
 
@@ -97,9 +97,10 @@ class EmagClient:
                     auth=self._auth,
                     timeout=self.timeout,
                 )
-        except requests.Timeout:
+        except requests.Timeout as error:
             raise TransportError(
-                _lt("eMAG did not answer %(path)s within %(seconds)ss", path=path, seconds=f"{self.timeout:g}")
+                _lt("eMAG did not answer %(path)s within %(seconds)ss", path=path, seconds=f"{self.timeout:g}"),
+                maybe_applied=not never_sent(error),
             ) from None
 
     def _unreachable(self, path, error):
@@ -114,7 +115,8 @@ class EmagClient:
                 url=self.base_url,
                 path=path,
                 error=type(error).__name__,
-            )
+            ),
+            maybe_applied=not never_sent(error),
         )
 
     def _parse(self, path, response):

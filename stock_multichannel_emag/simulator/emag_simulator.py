@@ -249,7 +249,8 @@ class EmagSimulator:
         offer["stock"][0]["value"] = max(0, min(MAX_STOCK, offer["stock"][0]["value"] + delta))
 
     def add_fault(self, kind, resource="*", count=1, **extra):
-        """kind: timeout (delay=s; after_processing=True: applied, then answered late), 500,
+        """kind: timeout (delay=s, or held=a threading.Event: on its way until that is set,
+        then applied; after_processing=True: applied, then answered late), 500,
         503, 429, malformed, reject_batch (offer_id=...), doc_error, message (text=...: a
         message naming no offer added to a successful answer), wrong_type (``results`` an
         object where a list is documented)."""
@@ -374,7 +375,10 @@ class EmagSimulator:
             entry["status"] = 200
             return 200, {}, b"<html><head><title>Maintenance</title></head>"
         if fault and fault["kind"] == "timeout" and not fault.get("after_processing"):
-            time.sleep(fault.get("delay", 3.0))
+            if fault.get("held"):
+                fault["held"].wait(fault.get("delay", 30.0))
+            else:
+                time.sleep(fault.get("delay", 3.0))
         try:
             payload = json.loads(body or b"{}")
         except ValueError:

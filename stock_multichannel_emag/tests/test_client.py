@@ -1,3 +1,4 @@
+import socket
 import time
 
 from odoo.addons.stock_multichannel.lib.adapter import TransportError
@@ -56,6 +57,31 @@ class TestEmagClient(LocalSimulatorMixin, BaseCase):
         self.sim.add_fault("timeout", "vat/read", delay=1.0)
         with self.assertRaisesRegex(TransportError, "did not answer"):
             self.client(timeout=0.3).call("vat/read")
+
+    def test_a_fault_says_whether_the_request_may_still_reach_emag(self):
+        """What a push must send again later (see ``_push_again_once_arrived``): only
+        faults of a request that certainly never reached eMAG say it was not applied."""
+
+        def fault(client):
+            with self.assertRaises(TransportError) as caught:
+                client.call("vat/read")
+            return caught.exception
+
+        may_reach = {}
+        for kind, extra in (("timeout", {"delay": 0.6}), ("500", {}), ("503", {}), ("malformed", {}), ("429", {})):
+            self.sim.add_fault(kind, "vat/read", **extra)
+            may_reach[kind] = fault(self.client(timeout=0.3)).maybe_applied
+        self.assertEqual(
+            may_reach, {"timeout": True, "500": True, "503": True, "malformed": True, "429": False}, may_reach
+        )
+        # nothing listens there: the connection is refused before anything is sent
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        closed = EmagClient(f"http://127.0.0.1:{port}", "client-test", "pw-client")
+        refused = fault(closed)
+        self.assertRegex(str(refused), "could not reach")
+        self.assertFalse(refused.maybe_applied)
 
     def test_refused_items_inside_a_successful_answer(self):
         self.sim.add_offer(7, stock=1)

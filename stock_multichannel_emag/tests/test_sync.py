@@ -1,6 +1,10 @@
+import threading
+import time
+from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import Command
+from odoo.addons.stock_multichannel.lib.clock import utc_now
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -123,6 +127,114 @@ class TestEmagStockAndPrices(EmagCase):
         self.channel._push("stock")
         self.assertEqual((self.sim.stock_of(1001), self.sim.stock_of(1002)), (100, 10))
         self.assertFalse((self.chair_listing | self.desk_listing).filtered("stock_pending"))
+
+    def _wait_until(self, condition, seconds=5.0):
+        deadline = time.monotonic() + seconds
+        while not condition():
+            self.assertLess(time.monotonic(), deadline, "waited in vain")
+            time.sleep(0.02)
+
+    def _pushed_again_later(self, listing, kind="stock"):
+        return self.env["multichannel.sync.request"].search(
+            [("binding_id", "=", listing.id), ("kind", "=", kind), ("due_at", "!=", False)]
+        )
+
+    def test_a_call_that_got_no_answer_cannot_undo_what_was_sent_after_it(self):
+        """eMAG applies an offer/save Odoo gave up on after the retry that followed it:
+        the desk shows the older quantity while Odoo takes the newer one as shown. The
+        listing is sent again once such a call can no longer arrive."""
+        self.channel.write({"emag_timeout": 0.5})
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(1002), 10)
+        cron = self.channel.with_context(multichannel_cron=True)
+        self._set_stock(self.desk, -1)
+        on_its_way = threading.Event()
+        self.sim.add_fault("timeout", "offer/save", held=on_its_way)  # applied once the event is set
+        self.addCleanup(on_its_way.set)
+        gave_up_at = utc_now()
+        cron._push("stock")
+        self.assertTrue(self.desk_listing.stock_pending)
+        again = self._pushed_again_later(self.desk_listing)
+        self.assertEqual(len(again), 1)
+        self.assertTrue(again.channel_moved)
+        self.assertEqual(again.cause, "unanswered call")
+        # once the call can no longer arrive: twice the timeout after Odoo gave up on it
+        self.assertAlmostEqual((again.due_at - gave_up_at).total_seconds(), 1.5, delta=0.3)
+        stock_cron = self.env.ref("stock_multichannel.ir_cron_push_stock")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", stock_cron.id), ("call_at", ">=", again.due_at)]),
+            "the stock push is woken then",
+        )
+        # the retry sends the newer quantity; then the call Odoo gave up on lands
+        self._set_stock(self.desk, -1)
+        cron._push("stock")
+        self.assertEqual(self.sim.stock_of(1002), 8)
+        on_its_way.set()
+        self._wait_until(lambda: self.sim.stock_of(1002) == 9)
+        self.assertFalse(self.desk_listing.stock_pending)
+        self.assertEqual(self.desk_listing.pushed_qty, 8, "Odoo takes 8 as shown")
+        # once due, the desk is sent again though Odoo thinks eMAG shows its quantity
+        self._wait_until(lambda: utc_now() >= again.due_at)
+        self.sim.log.clear()
+        cron._push("stock")
+        self.assertEqual(self.sim.stock_of(1002), 8)
+        self.assertEqual(self._offer_saves(), [1], "only the desk")
+        self.assertFalse(self._pushed_again_later(self.desk_listing))
+        line = self.env["multichannel.ledger"].search(
+            [("binding_id", "=", self.desk_listing.id), ("kind", "=", "stock")], order="id desc", limit=1
+        )
+        self.assertEqual((line.cause, line.result, line.new_value), ("unanswered call", "ok", "8"))
+
+    def test_a_listing_pushed_again_later_waits_for_its_time(self):
+        """A listing to push again is left alone until it is due, then sent whatever the
+        channel is thought to show (stock and price alike); a change queued meanwhile is
+        sent at once."""
+        self.channel._push("stock")
+        self.channel._push("price")
+        Request = self.env["multichannel.sync.request"]
+        self.sim.log.clear()
+        for kind in ("stock", "price"):
+            Request._queue_again_at(kind, self.chair_listing.ids, utc_now() + timedelta(hours=1), "unanswered call")
+            self.channel._push(kind)
+        self.assertEqual(self.sim.log, [], "not due: nothing sent")
+        self.assertEqual(len(self._pushed_again_later(self.chair_listing, "stock")), 1)
+        self.assertEqual(self.chair_listing.sync_status, "pending", "a push is still to come")
+        self._set_stock(self.chair, -1)
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(1001), 99, "a change is not held back by a later push")
+        self.assertEqual(len(self._pushed_again_later(self.chair_listing, "stock")), 1)
+        self.sim.offers[1001]["sale_price"] = 480.0  # what eMAG shows, unknown to Odoo
+        self.sim.offers[1001]["stock"][0]["value"] = 3
+        self.env.cr.execute("UPDATE multichannel_sync_request SET due_at = now() at time zone 'UTC' - interval '1s'")
+        self.sim.log.clear()
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual((self.sim.stock_of(1001), self.sim.offers[1001]["sale_price"]), (99, 500.0))
+        self.assertEqual(self._offer_saves(), [1, 1])
+        self.assertFalse(
+            self._pushed_again_later(self.chair_listing, "stock")
+            | self._pushed_again_later(self.chair_listing, "price")
+        )
+        self.chair_listing.invalidate_recordset(["sync_status"])  # computed from the queue, read before
+        self.assertEqual(self.chair_listing.sync_status, "synced")
+
+    def test_a_retried_call_is_pushed_again_later_too(self):
+        """A user's push retries within the call: the try that timed out may land after
+        the one answered."""
+        self.channel._push("stock")
+        self._set_stock(self.desk, -1)
+        self.channel.write({"emag_timeout": 0.3, "retry_attempts": 3, "retry_delay": 0.05})
+        self.sim.add_fault("timeout", "offer/save", delay=0.5)
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(1002), 9)
+        self.assertEqual(len(self._pushed_again_later(self.desk_listing)), 1)
+        self.assertEqual(len(self._pushed_again_later(self.chair_listing)), 0, "the chair did not change")
+
+    def test_no_push_again_when_the_call_never_reached_emag(self):
+        self.sim.add_fault("429", "offer/save")
+        self.channel.with_context(multichannel_cron=True)._push("stock")
+        self.assertTrue(self.desk_listing.stock_pending)
+        self.assertFalse(self._pushed_again_later(self.desk_listing))
 
     def test_an_outage_loses_nothing(self):
         self.sim.add_fault("503", "offer/save", count=20)

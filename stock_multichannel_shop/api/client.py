@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
-from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session, sent_again_if_dropped
+from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session, never_sent, sent_again_if_dropped
 from odoo.addons.stock_multichannel.lib.messages import translatable
 
 _lt = translatable(__name__)
@@ -197,13 +197,14 @@ class WooClient:
             return self.session.request(
                 method, url, params=params, json=payload, auth=auth, headers=self.headers, timeout=self.timeout
             )
-        except requests.Timeout:
+        except requests.Timeout as error:
             raise TransportError(
                 _lt(
                     "the shop did not answer %(request)s within %(seconds)ss",
                     request=f"{method} {path}",
                     seconds=f"{self.timeout:g}",
-                )
+                ),
+                maybe_applied=not never_sent(error),
             ) from None
 
     def _unreachable(self, method, path, error):
@@ -216,7 +217,8 @@ class WooClient:
                 )
             )
         return TransportError(
-            _lt("could not reach the shop for %(path)s: %(error)s", path=path, error=type(error).__name__)
+            _lt("could not reach the shop for %(path)s: %(error)s", path=path, error=type(error).__name__),
+            maybe_applied=not never_sent(error),
         )
 
     def _parse(self, method, path, response):

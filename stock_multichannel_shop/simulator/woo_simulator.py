@@ -396,8 +396,9 @@ class WooSimulator:
                 holder["stock_quantity"] += sign * line["quantity"]
 
     def add_fault(self, kind, path="*", count=1, **extra):
-        """kind: timeout (delay=s; after_processing=True: applied, then answered late),
-        429 (retry_after=s), 500, 503, malformed."""
+        """kind: timeout (delay=s, or held=a threading.Event: on its way until that is set,
+        then applied; after_processing=True: applied, then answered late), 429
+        (retry_after=s), 500, 503, malformed."""
         with self.lock:
             self.faults.append(dict(extra, kind=kind, path=path, count=count))
 
@@ -613,6 +614,8 @@ class WooSimulator:
             kind = fault["kind"]
             if kind == "timeout" and fault.get("after_processing"):
                 late = fault.get("delay", 3.0)
+            elif kind == "timeout" and fault.get("held"):
+                fault["held"].wait(fault.get("delay", 30.0))
             elif kind == "timeout":
                 time.sleep(fault.get("delay", 3.0))
             elif kind == "429":

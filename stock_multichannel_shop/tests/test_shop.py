@@ -1,6 +1,9 @@
 import logging
+import threading
+import time
 from datetime import timedelta
 
+from odoo.addons.stock_multichannel.lib.clock import utc_now
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
@@ -75,6 +78,33 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.channel._push("stock")
         self.assertEqual(self.sim.stock_of(self.chair_id), 20)
         self.assertFalse(self.chair_listing.stock_pending)
+
+    def test_a_batch_the_shop_applies_after_odoo_gave_up_is_undone(self):
+        """The shop finishes a batch Odoo gave up on after the retry that followed it:
+        the chair is sent again once such a batch can no longer arrive."""
+        self.channel.write({"woo_timeout": 0.5})
+        self.channel._push("stock")
+        cron = self.channel.with_context(multichannel_cron=True)
+        self._set_stock(self.chair, -1)
+        on_its_way = threading.Event()
+        self.sim.add_fault("timeout", "products/batch", held=on_its_way)
+        self.addCleanup(on_its_way.set)
+        cron._push("stock")
+        again = self.env["multichannel.sync.request"].search(
+            [("binding_id", "=", self.chair_listing.id), ("due_at", "!=", False)]
+        )
+        self.assertEqual((len(again), again.kind, again.channel_moved), (1, "stock", True))
+        self._set_stock(self.chair, -1)
+        cron._push("stock")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 18)
+        on_its_way.set()
+        deadline = time.monotonic() + 5
+        while self.sim.stock_of(self.chair_id) != 19 or utc_now() < again.due_at:
+            self.assertLess(time.monotonic(), deadline, "the late batch never landed")
+            time.sleep(0.02)
+        self.assertEqual(self.chair_listing.pushed_qty, 18, "Odoo takes 18 as shown")
+        cron._push("stock")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 18)
 
     def test_a_push_never_undoes_a_shop_order(self):
         self.channel._push("stock")
