@@ -136,8 +136,8 @@ class TestIsolatedPushes(MultichannelCase):
         self.assertGreater(self.channel.stock_retry_at, self.channel.last_error_at)
         self.assertFalse(self.channel._is_due("stock"))
         cron = self.env.ref("stock_multichannel.ir_cron_push_stock")
-        trigger = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)], order="call_at desc", limit=1)
-        self.assertEqual(trigger.call_at, self.channel.stock_retry_at, "the cron comes back for it then")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertIn(self.channel.stock_retry_at, triggers.mapped("call_at"), "the cron comes back for it then")
         self.assertTrue(self.chair_listing.stock_pending, "nothing lost")
         self.channel.stock_retry_at = False
         self.env["multichannel.channel"]._cron_push_stock()
