@@ -135,60 +135,6 @@ class PhaseTimer:
         return False
 
 
-class CpuClock:
-    """CPU time, in seconds, spent by this process (every thread) and by the PostgreSQL
-    server's processes (the backends of every connection, Odoo's and the addons' kept
-    ones, and the server's own workers such as the WAL writer), between ``start`` and
-    ``stop``. Unlike the wall clock, it leaves out waiting (for the disk, for the other
-    core, for another process) and so moves less with the machine's load. A server
-    process started during the window (an autovacuum worker) is not counted. Linux only:
-    the server's processes are found, and read, in ``/proc`` (their ``schedstat``, in
-    nanoseconds) outside the measured window."""
-
-    def __init__(self, server_name="postgres"):
-        self.server_name = server_name
-        self._started = None
-
-    def _server_processes(self):
-        pids = []
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    with open(f"/proc/{entry.name}/comm") as comm:
-                        if comm.read().strip() == self.server_name:
-                            pids.append(entry.name)
-                except OSError:  # gone meanwhile
-                    continue
-        return pids
-
-    @staticmethod
-    def _run_times(pids):
-        spent = {}
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/schedstat") as stat:
-                    spent[pid] = int(stat.read().split()[0])
-            except OSError:
-                continue
-        return spent
-
-    def start(self):
-        import time
-
-        pids = self._server_processes()
-        server = self._run_times(pids)
-        self._started = (pids, server, time.process_time_ns())
-
-    def stop(self):
-        import time
-
-        own = time.process_time_ns()
-        pids, server_before, own_before = self._started
-        server_after = self._run_times(pids)
-        server = sum(after - server_before[pid] for pid, after in server_after.items() if pid in server_before)
-        return (own - own_before + server) / 1e9
-
-
 def median_interval(values, confidence=0.95, resamples=2000):
     """The median of ``values`` and its ``confidence`` interval, by bootstrap (the values
     drawn again with replacement ``resamples`` times, a fixed seed: the same run prints
