@@ -15,7 +15,6 @@ from ..const import (
     UNANSWERED_CALL_CAUSE,
 )
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, PriceUpdate, StockUpdate, TransportError
-from ..lib.clock import utc_now
 from ..lib.messages import translated
 
 _logger = logging.getLogger(__name__)
@@ -82,10 +81,13 @@ class MultichannelChannel(models.Model):
         for channel in self:
             try:
                 orders_known = True
+                # one "now" for the requests due later: one that falls due between the
+                # look for pending work and the drain would be sent with no import before it
+                due_by = self.env["multichannel.sync.request"]._due_by()
                 if (
                     kind == "stock"
                     and channel._adapter_class().lowers_stock_on_order
-                    and (force or channel._has_pending("stock"))
+                    and (force or channel._has_pending("stock", due_by))
                 ):
                     orders_known = channel._import_orders(auto_commit=auto_commit)
                 if not channel._try_lock(kind):
@@ -94,13 +96,14 @@ class MultichannelChannel(models.Model):
                         # that push may have drained before what this run was woken for
                         channel._wake_at(kind, fields.Datetime.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
                     continue
-                channel._push_channel(kind, force, auto_commit, cause, only_lower=not orders_known)
+                channel._push_channel(kind, force, auto_commit, cause, only_lower=not orders_known, due_by=due_by)
             except ChannelError as error:  # no connector installed for the channel's type
                 channel._note_error(translated(self.env, error))
             channel._commit(auto_commit)
 
-    def _has_pending(self, kind):
-        """Whether a push of ``kind`` has anything to look at: queued requests or pending listings."""
+    def _has_pending(self, kind, due_by):
+        """Whether a push of ``kind`` has anything to look at: queued requests (due by
+        ``due_by``) or pending listings."""
         self.ensure_one()
         self.env["multichannel.product.binding"].flush_model()
         self.env.cr.execute(
@@ -117,20 +120,21 @@ class MultichannelChannel(models.Model):
                 kind=kind,
                 sync=SQL.identifier(f"{kind}_sync"),
                 pending=SQL.identifier(f"{kind}_pending"),
-                now=utc_now(),
+                now=due_by,
             )
         )
         return self.env.cr.fetchone()[0]
 
-    def _push_channel(self, kind, force, auto_commit, cause, only_lower=False):
+    def _push_channel(self, kind, force, auto_commit, cause, only_lower=False, due_by=None):
         """Push one channel's pending listings of ``kind``.
 
         ``only_lower``: the channel's latest orders could not be read, so a quantity it
         lowered by itself may be unknown to Odoo; only quantities going down are sent
         (they can never undo such a sale), the rest waits for the next run.
+        ``due_by``: requests due later than that wait (see ``_drain``).
         """
         Binding = self.env["multichannel.product.binding"].sudo()
-        self.env["multichannel.sync.request"].sudo()._drain(self, kind)
+        self.env["multichannel.sync.request"].sudo()._drain(self, kind, due_by)
         held = HeldListings(self, kind, auto_commit)
         # before the first call: the listings the drain marked pending stay locked until a
         # commit, and the requests it made for the other channels unseen by their pushes
@@ -353,9 +357,12 @@ class MultichannelChannel(models.Model):
         pushed once more when such a call can no longer arrive (the connector's
         ``late_arrival_seconds``), whatever the channel is thought to show then. The
         retry after the fault comes first, as usual."""
-        due = utc_now() + timedelta(seconds=adapter.late_arrival_seconds)
-        self.env["multichannel.sync.request"].sudo()._queue_again_at(
-            kind, [listing.id for listing, _target in batch], due, UNANSWERED_CALL_CAUSE
+        due = (
+            self.env["multichannel.sync.request"]
+            .sudo()
+            ._queue_again_in(
+                kind, [listing.id for listing, _target in batch], adapter.late_arrival_seconds, UNANSWERED_CALL_CAUSE
+            )
         )
         self._wake_at(kind, due)
 

@@ -5,7 +5,6 @@ from contextlib import contextmanager
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..lib.clock import utc_now
 from ..lib.transactions import CONCURRENT_ERRORS
 
 # stock changes collected while a block holds them (see _holding_stock), by database cursor
@@ -177,22 +176,34 @@ class MultichannelSyncRequest(models.Model):
             Channel._notify_cron_workers_after_commit()
 
     @api.model
-    def _queue_again_at(self, kind, binding_ids, due_at, cause):
-        """Push ``kind`` of these listings again at ``due_at``, whatever the channel is
-        thought to show then (no wake-up: the caller asks for one then)."""
+    def _queue_again_in(self, kind, binding_ids, seconds, cause):
+        """Push ``kind`` of these listings again in ``seconds``, whatever the channel is
+        thought to show then; returns when (no wake-up: the caller asks for one then).
+        Due times are read off the database's clock, as Odoo's cron triggers are, so
+        that servers whose clocks differ agree on them."""
         self.env.cr.execute(
             SQL(
                 """
+                WITH due AS (SELECT clock_timestamp() AT TIME ZONE 'UTC' + make_interval(secs => %(seconds)s) AS at)
                 INSERT INTO multichannel_sync_request
                             (binding_id, kind, cause, requested_at, channel_moved, transaction_id, due_at)
-                SELECT id, %(kind)s, %(cause)s, %(due)s, true, txid_current(), %(due)s FROM unnest(%(ids)s::int[]) id
+                SELECT id, %(kind)s, %(cause)s, due.at, true, txid_current(), due.at
+                  FROM unnest(%(ids)s::int[]) id, due
+                RETURNING due_at
                 """,
                 kind=kind,
                 cause=cause,
-                due=due_at,
+                seconds=seconds,
                 ids=sorted(binding_ids),
             )
         )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _due_by(self):
+        """The moment a run takes as now for the requests due later (the database's clock)."""
+        self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def _fan_out_stock_changes(self):
@@ -306,9 +317,9 @@ class MultichannelSyncRequest(models.Model):
         self.env.flush_all()
 
     @api.model
-    def _drain(self, channel, kind):
-        """Turn the queued requests of a channel into pending listings (those due later,
-        see ``_queue_again_at``, wait for their time)."""
+    def _drain(self, channel, kind, due_by=None):
+        """Turn the queued requests of a channel into pending listings; those due after
+        ``due_by`` (default: now, see ``_due_by``) wait for their time (``_queue_again_in``)."""
         if kind == "stock":
             self._fan_out_stock_changes()
         Binding = self.env["multichannel.product.binding"]
@@ -322,7 +333,7 @@ class MultichannelSyncRequest(models.Model):
                AND (r.due_at IS NULL OR r.due_at <= %s)
             RETURNING r.binding_id, r.cause, r.requested_at, r.channel_moved
             """,
-            (channel.id, kind, utc_now()),
+            (channel.id, kind, due_by or self._due_by()),
         )
         causes, oldest, moved = {}, {}, set()
         for binding_id, cause, requested_at, channel_moved in self.env.cr.fetchall():
