@@ -104,17 +104,4 @@ class MultichannelChannel(models.Model):
             return True
         # listings to push again once a call that got no answer can no longer arrive: what
         # the channel shows may be wrong until then, so they do not wait for the schedule
-        return kind in ("stock", "price") and self._push_again_due(kind)
-
-    def _push_again_due(self, kind):
-        self.env["multichannel.sync.request"].flush_model()
-        self.env.cr.execute(
-            """
-            SELECT EXISTS(SELECT 1 FROM multichannel_sync_request r
-                            JOIN multichannel_product_binding b ON b.id = r.binding_id
-                           WHERE b.channel_id = %s AND r.kind = %s
-                             AND r.due_at <= clock_timestamp() AT TIME ZONE 'UTC')
-            """,
-            (self.id, kind),
-        )
-        return self.env.cr.fetchone()[0]
+        return kind in ("stock", "price") and self.env["multichannel.sync.request"]._has_due_again(self, kind)

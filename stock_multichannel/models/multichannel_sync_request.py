@@ -200,6 +200,21 @@ class MultichannelSyncRequest(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
+    def _has_due_again(self, channel, kind):
+        """Whether listings of ``channel`` queued by ``_queue_again_in`` are due for ``kind``."""
+        self.flush_model()
+        self.env.cr.execute(
+            """
+            SELECT EXISTS(SELECT 1 FROM multichannel_sync_request r
+                            JOIN multichannel_product_binding b ON b.id = r.binding_id
+                           WHERE b.channel_id = %s AND r.kind = %s
+                             AND r.due_at <= clock_timestamp() AT TIME ZONE 'UTC')
+            """,
+            (channel.id, kind),
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
     def _due_by(self):
         """The moment a run takes as now for the requests due later (the database's clock)."""
         self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
