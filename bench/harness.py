@@ -19,12 +19,15 @@ def parse(doc, **options):
     return parser.parse_args()
 
 
-def run(script, args, addons, measure):
+def run(script, args, addons, measure, inside_runs=None):
     """From plain python3: make the database(s) and re-run ``script`` inside them.
 
     ``addons``: the addon to install (one database; inside, ``measure(registry, args)``),
     or a list of them, one database each, made the same way (inside,
-    ``measure([registry, ...], args)`` in the same order)."""
+    ``measure([registry, ...], args)`` in the same order). ``inside_runs(run_inside)``,
+    when given, runs ``script`` inside as it needs: ``run_inside(prefix=(), **options)``
+    runs it once, after ``prefix`` (a command that runs Python) and with ``options``
+    replacing the benchmark's own; by default it runs once, as it was called."""
     several = not isinstance(addons, str)
     if args.inside:
         import odoo
@@ -46,16 +49,21 @@ def run(script, args, addons, measure):
                 odoo_command(env, database, "-i", addon, "--stop-after-init", "--without-demo=all", "--log-level=warn"),
                 check=True,
             )
-        options = [
-            f"--{key.replace('_', '-')}={value}"
-            for key, value in vars(args).items()
-            if key not in ("inside", "addons_path")
-        ]
-        subprocess.run(
-            [env["python"], script, "--inside", ",".join(databases), "--addons-path", env["addons_path"], *options],
-            check=True,
-            env=dict(os.environ, PYTHONPATH=env["odoo_src"]),
-        )
+
+        def run_inside(prefix=(), **overrides):
+            options = [
+                f"--{key.replace('_', '-')}={value}"
+                for key, value in dict(vars(args), **overrides).items()
+                if key not in ("inside", "addons_path")
+            ]
+            subprocess.run(
+                [*prefix, env["python"], script, "--inside", ",".join(databases), "--addons-path", env["addons_path"]]
+                + options,
+                check=True,
+                env=dict(os.environ, PYTHONPATH=env["odoo_src"]),
+            )
+
+        (inside_runs or (lambda run_once: run_once()))(run_inside)
     finally:
         for database in databases:
             drop_database(env, database)

@@ -21,12 +21,24 @@ asks for its own wake-up. Prints medians and the ratios, against the
 goal of #14 (at most 1.03x), and the SQL statements each operation sent (counted work,
 which the machine's load does not move). Then compares the two ways of waking a cron (the inbox's):
 Odoo's ``ir.cron._trigger`` and the addons' ``_trigger_realtime``.
+
+``--instructions N`` counts instead of timing (``counted_work.py``: valgrind's callgrind;
+needs valgrind and gcc): the databases are made in a PostgreSQL server of the benchmark's
+own, which is then restarted under callgrind, and the operations run in N paired rounds
+in an Odoo process under callgrind. Prints the instructions each operation cost in
+Odoo's process and in the server, with and without the addons, and their ratio: the
+same figures on a busy or an idle machine. The cyclic garbage collector runs between
+the operations, not during them (its full passes walk every object of the process, and
+land in one operation or another by chance).
 """
 
+import gc
+import os
 import statistics
 import sys
 import time
 
+import counted_work
 import harness
 
 OPERATIONS = [
@@ -99,6 +111,11 @@ def prepare(env, args, with_addons):
         env.cr.execute(
             "UPDATE multichannel_product_binding SET stock_pending = false, price_pending = false, state = 'synced'"
         )
+        # as after each cron's first run: its wake-ups taken, so that a wake-up asked for
+        # afterwards is one the next operations can count on while it is pending (before
+        # any run, none is ever counted on: every operation asked for its own)
+        for kind in ("stock", "price", "order", "inbox"):
+            env["multichannel.channel"]._consume_wakeups(kind)
     env.cr.execute("DELETE FROM ir_cron_trigger")
 
 
@@ -200,10 +217,14 @@ def measure(registries, args):
     import odoo
     from odoo import api
 
+    if args.stage == COUNTING:
+        return count(registries, args)
     for registry, with_addons in zip(registries, (False, True), strict=True):
         with registry.cursor() as cr:
             env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
             prepare(env, args, with_addons)
+    if args.stage == PREPARING:
+        return None
 
     def run_once(registry, name, round_index, pending):
         with registry.cursor() as cr:
@@ -309,6 +330,117 @@ def measure(registries, args):
     )
 
 
+PREPARING, COUNTING = 1, 2  # --stage, inside, with --instructions
+
+
+def count(registries, args):
+    """Inside an Odoo process under callgrind, with the server under callgrind too (the
+    data made by the PREPARING stage): each operation's instructions, in paired rounds."""
+    import odoo
+    from odoo import api
+    from odoo.addons.stock_multichannel.lib import cron_wakeup, kept_connections
+
+    counts_dir = os.environ["SMC_COUNTS_DIR"]
+    counter = counted_work.Counter(counts_dir)
+    markers = {}  # backend pid -> SELECT pg_sleep(0) sent to it so far
+
+    def mark(connection):
+        with connection.cursor() as marker:
+            marker.execute(f"SELECT {counted_work.SERVER_MARKER}(0)")
+        pid = connection.info.backend_pid
+        markers[pid] = markers.get(pid, 0) + 1
+        return pid, markers[pid]
+
+    def connections(cr):
+        notify = kept_connections._kept.get(("postgres", True, ""), (None, None))[1]
+        return [cr._cnx] + ([notify] if notify is not None and not notify.closed else [])
+
+    def notified():
+        """The notifier thread done with what the commit asked of it (it runs on its own)."""
+        while cron_wakeup._to_notify:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        with cron_wakeup._lock:
+            pass
+
+    def count_once(registry, name, round_index, pending):
+        with registry.cursor() as cr:
+            if not pending:
+                cr.execute("DELETE FROM ir_cron_trigger")
+                if "multichannel.sync.request" in registry:
+                    cr.execute("DELETE FROM multichannel_sync_request; DELETE FROM multichannel_stock_change")
+                cr.commit()
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            operations = Operations(env, round_index)
+            gc.collect()
+            gc.disable()
+            for connection in connections(cr):
+                mark(connection)
+            counter.zero()
+            statements = cr.sql_log_count
+            getattr(operations, name)()
+            cr.commit()
+            notified()
+            python = counter.dump()
+            statements = cr.sql_log_count - statements
+            server = 0
+            for connection in connections(cr):
+                server += counted_work.backend_count(counts_dir, *mark(connection)) or 0
+            gc.enable()
+            return python, server, statements
+
+    def rounds(pending, count_, offset):
+        counts = {(name, which): [] for name, _label in OPERATIONS for which in ("without", "with")}
+        for index in range(count_):
+            order = [("without", registries[0]), ("with", registries[1])]
+            if index % 2:
+                order.reverse()
+            for name, _label in OPERATIONS:
+                for which, registry in order:
+                    counts[name, which].append(count_once(registry, name, offset + index, pending))
+        return counts
+
+    def report(title, counts):
+        print(f"\n{title}")
+        print(
+            "| Odoo's own operation | instructions without | with addons | ratio | in Odoo's process "
+            "| in PostgreSQL | statements | goal <= 1.03x |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for name, label in OPERATIONS:
+            medians = {
+                which: [statistics.median(c[part] for c in counts[name, which]) for part in range(3)]
+                for which in ("without", "with")
+            }
+            (py_o, pg_o, st_o), (py_w, pg_w, st_w) = medians["without"], medians["with"]
+            ratio = (py_w + pg_w) / (py_o + pg_o)
+            pairs = zip(counts[name, "with"], counts[name, "without"], strict=True)
+            spread = [(w[0] + w[1]) / (o[0] + o[1]) for w, o in pairs]
+            print(
+                f"| {label} | {(py_o + pg_o) / 1e6:.1f} M | {(py_w + pg_w) / 1e6:.1f} M | {ratio:.3f}x "
+                f"(rounds {min(spread):.3f}-{max(spread):.3f}) | {py_o / 1e6:.1f} → {py_w / 1e6:.1f} M "
+                f"| {pg_o / 1e6:.1f} → {pg_w / 1e6:.1f} M | {st_o:g} → {st_w:g} "
+                f"| {'met' if ratio <= 1.03 else 'NOT met'} |"
+            )
+
+    counter.start()
+    # each table after a round of warm-up: the counted server's new backends, the
+    # process's caches; the first deletes of the wake-ups and queue the other table makes
+    rounds(True, 2, 5000)
+    report(
+        f"Odoo overhead, counted: {args.products} products, 3 real-time channels listing each, "
+        f"{args.instructions} paired rounds (wake-ups pending, as while a push runs)",
+        rounds(True, args.instructions, 6000),
+    )
+    if args.no_pending:
+        rounds(False, 1, 7000)
+        report(
+            "Same, every pending wake-up and queued request deleted before each operation (a cron worker keeping up)",
+            rounds(False, args.instructions, 8000),
+        )
+    return None
+
+
 def wake_ups(registry, count):
     """A wake-up of the inbox cron asked for and committed, Odoo's way (``ir.cron._trigger``:
     a trigger, and a NOTIFY on a new connection to ``postgres`` after the commit) and the
@@ -348,9 +480,30 @@ def wake_ups(registry, count):
 
 
 def main():
-    args = harness.parse(__doc__, products=2000, rounds=40, no_pending=0, profile=0)
+    args = harness.parse(__doc__, products=2000, rounds=40, no_pending=0, profile=0, instructions=0, stage=0)
     # the same data in both: Odoo's sale_stock alone, and with the addons and their channels
-    return harness.run(__file__, args, ["sale_stock", "stock_multichannel_emag,stock_multichannel_shop"], measure)
+    addons = ["sale_stock", "stock_multichannel_emag,stock_multichannel_shop"]
+    if not args.instructions or args.inside:
+        return harness.run(__file__, args, addons, measure)
+    try:
+        counted_work.check_tools()
+    except counted_work.CountingUnavailable as exc:
+        sys.exit(f"[bench] cannot count instructions: {exc}")
+    cluster = counted_work.PrivateCluster()
+    try:
+        cluster.init()
+        cluster.start()
+        os.environ.update(cluster.environ(), SMC_COUNTS_DIR=str(cluster.counts))
+
+        def stages(run_inside):
+            run_inside(stage=PREPARING)
+            cluster.stop()
+            cluster.start(counted=True)
+            run_inside(counted_work.callgrind_command(cluster.counts), stage=COUNTING)
+
+        return harness.run(__file__, args, addons, measure, inside_runs=stages)
+    finally:
+        cluster.remove()
 
 
 if __name__ == "__main__":
