@@ -37,6 +37,7 @@ import os
 import statistics
 import sys
 import time
+from functools import partial
 
 import counted_work
 import harness
@@ -213,6 +214,28 @@ class Operations:
         picking.button_validate()
 
 
+def as_after_a_run(registry, cr):
+    """What a cron worker keeping up leaves: no wake-up pending, nothing queued (committed)."""
+    cr.execute("DELETE FROM ir_cron_trigger")
+    if "multichannel.sync.request" in registry:
+        cr.execute("DELETE FROM multichannel_sync_request; DELETE FROM multichannel_stock_change")
+    cr.commit()
+
+
+def paired_rounds(registries, measure_once, pending, count, offset):
+    """``measure_once(registry, operation, round, pending)`` of every operation in both
+    databases, ``count`` times, the database going first alternating from round to round."""
+    results = {(name, which): [] for name, _label in OPERATIONS for which in ("without", "with")}
+    for index in range(count):
+        order = [("without", registries[0]), ("with", registries[1])]
+        if index % 2:
+            order.reverse()
+        for name, _label in OPERATIONS:
+            for which, registry in order:
+                results[name, which].append(measure_once(registry, name, offset + index, pending))
+    return results
+
+
 def measure(registries, args):
     import odoo
     from odoo import api
@@ -229,10 +252,7 @@ def measure(registries, args):
     def run_once(registry, name, round_index, pending):
         with registry.cursor() as cr:
             if not pending:
-                cr.execute("DELETE FROM ir_cron_trigger")
-                if "multichannel.sync.request" in registry:
-                    cr.execute("DELETE FROM multichannel_sync_request; DELETE FROM multichannel_stock_change")
-                cr.commit()
+                as_after_a_run(registry, cr)
             env = api.Environment(cr, odoo.SUPERUSER_ID, {})
             operations = Operations(env, round_index)
             statements = cr.sql_log_count
@@ -241,16 +261,7 @@ def measure(registries, args):
             cr.commit()
             return time.perf_counter() - started, cr.sql_log_count - statements
 
-    def rounds(pending, count, offset):
-        timings = {(name, which): [] for name, _label in OPERATIONS for which in ("without", "with")}
-        for index in range(count):
-            order = [("without", registries[0]), ("with", registries[1])]
-            if index % 2:
-                order.reverse()
-            for name, _label in OPERATIONS:
-                for which, registry in order:
-                    timings[name, which].append(run_once(registry, name, offset + index, pending))
-        return timings
+    rounds = partial(paired_rounds, registries, run_once)
 
     def report(title, timings):
         print(f"\n{title}")
@@ -366,10 +377,7 @@ def count(registries, args):
     def count_once(registry, name, round_index, pending):
         with registry.cursor() as cr:
             if not pending:
-                cr.execute("DELETE FROM ir_cron_trigger")
-                if "multichannel.sync.request" in registry:
-                    cr.execute("DELETE FROM multichannel_sync_request; DELETE FROM multichannel_stock_change")
-                cr.commit()
+                as_after_a_run(registry, cr)
             env = api.Environment(cr, odoo.SUPERUSER_ID, {})
             operations = Operations(env, round_index)
             gc.collect()
@@ -389,16 +397,7 @@ def count(registries, args):
             gc.enable()
             return python, server, statements
 
-    def rounds(pending, count_, offset):
-        counts = {(name, which): [] for name, _label in OPERATIONS for which in ("without", "with")}
-        for index in range(count_):
-            order = [("without", registries[0]), ("with", registries[1])]
-            if index % 2:
-                order.reverse()
-            for name, _label in OPERATIONS:
-                for which, registry in order:
-                    counts[name, which].append(count_once(registry, name, offset + index, pending))
-        return counts
+    rounds = partial(paired_rounds, registries, count_once)
 
     def report(title, counts):
         print(f"\n{title}")
