@@ -49,10 +49,14 @@ def check_tools():
 
 
 def callgrind_total(path):
-    """The instructions (Ir) counted in one callgrind dump file."""
+    """The instructions (Ir) counted in one callgrind dump file: its ``totals:`` line,
+    the sum of the cost table, which a zero request clears for every thread. (The
+    ``summary:`` line adds up each thread's count since that thread's own last dump or
+    zero: a thread that never asks, such as Odoo's cron notifier, would bring in
+    everything it did since it started.)"""
     with open(path) as dump:
         for line in dump:
-            if line.startswith(("summary:", "totals:")):
+            if line.startswith("totals:"):
                 return int(line.split()[1])
     raise ValueError(f"no total in {path}")
 
@@ -64,13 +68,15 @@ def _free_port():
 
 
 class PrivateCluster:
-    """A PostgreSQL 15 server in a temporary directory, reached through its own socket
-    directory and port (``environ()``); autovacuum off, so that nothing but the
-    benchmark's statements runs in it."""
+    """A PostgreSQL server (``pg_config``'s) in a temporary directory, reached through its
+    own socket directory and port (``environ()``); autovacuum off, so that nothing but
+    the benchmark's statements runs in it."""
 
     def __init__(self):
         bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
         self.bin = Path(bindir)
+        if not (self.bin / "initdb").is_file():
+            raise CountingUnavailable(f"no PostgreSQL server in {bindir} (Debian package postgresql).")
         self.root = Path(tempfile.mkdtemp(prefix="smc_counted_"))
         self.data = self.root / "data"
         self.counts = self.root / "counts"
@@ -90,8 +96,7 @@ class PrivateCluster:
 
     def init(self):
         subprocess.run(
-            [*self.owner, self.bin / "initdb", "-D", self.data, "-U", self.role, "--auth=trust", "-E", "UTF8"]
-            + ["--locale=C.UTF-8"],
+            [*self.owner, self.bin / "initdb", "-D", self.data, "-U", self.role, "--auth=trust", "--locale=C.UTF-8"],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -107,7 +112,6 @@ class PrivateCluster:
                 "valgrind",
                 "--quiet",
                 "--tool=callgrind",
-                "--trace-children=yes",  # and so into every backend, which it forks
                 "--vgdb=no",
                 f"--dump-before={SERVER_MARKER}",
                 f"--callgrind-out-file={self.counts}/backend.%p",
@@ -127,30 +131,49 @@ class PrivateCluster:
             if self.process.poll() is not None:
                 break
             time.sleep(0.5)
-        raise CountingUnavailable(f"the private PostgreSQL did not start: see {self.root / 'server.log'}")
+        raise CountingUnavailable(f"the private PostgreSQL did not start:\n{self.log_tail()}")
+
+    def log_tail(self, lines=20):
+        try:
+            return "\n".join((self.root / "server.log").read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            subprocess.run(
-                [*self.owner, self.bin / "pg_ctl", "-D", self.data, "stop", "-m", "fast", "-w", "-t", "300"],
-                check=False,
-                stdout=subprocess.DEVNULL,
-            )
-            self.process.wait(timeout=300)
+        if self.process:
+            for mode in ("fast", "immediate"):
+                if self.process.poll() is not None:
+                    break
+                subprocess.run(
+                    [*self.owner, self.bin / "pg_ctl", "-D", self.data, "stop", "-m", mode, "-w", "-t", "120"],
+                    check=False,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                try:
+                    self.process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    continue
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
             self._log.close()
         self.process = None
 
     def remove(self):
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def backend_count(counts_dir, pid, number):
     """What backend ``pid`` of a server started with ``counted`` did between its
-    (``number`` - 1)-th and ``number``-th ``SELECT pg_sleep(0)``; None if it dumped no
-    such count."""
+    (``number`` - 1)-th and ``number``-th ``SELECT pg_sleep(0)``."""
     path = Path(counts_dir) / f"backend.{pid}.{number}"
-    return callgrind_total(path) if path.exists() else None
+    if not path.exists():
+        raise CountingUnavailable(f"backend {pid} dumped no count {number}: does this server export {SERVER_MARKER}?")
+    return callgrind_total(path)
 
 
 def callgrind_command(counts_dir):

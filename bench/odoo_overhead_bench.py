@@ -35,7 +35,9 @@ land in one operation or another by chance).
 import gc
 import os
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from functools import partial
 
@@ -350,13 +352,38 @@ def count(registries, args):
     import odoo
     from odoo import api
     from odoo.addons.stock_multichannel.lib import cron_wakeup, kept_connections
+    from odoo.addons.stock_multichannel.models import multichannel_channel_cron
 
     counts_dir = os.environ["SMC_COUNTS_DIR"]
     counter = counted_work.Counter(counts_dir)
     markers = {}  # backend pid -> SELECT pg_sleep(0) sent to it so far
+    notifications = {"asked": 0, "sent": 0, "changed": threading.Condition()}
+
+    def track(function, key):
+        def tracked(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            finally:
+                with notifications["changed"]:
+                    notifications[key] += 1
+                    notifications["changed"].notify_all()
+
+        return tracked
+
+    # the notifier thread works on its own: each operation waits until it sent what it was
+    # asked (once per transaction, one operation at a time: never two asks sent as one)
+    cron_module = multichannel_channel_cron
+    cron_module.notify_cron_workers_soon = track(cron_module.notify_cron_workers_soon, "asked")
+    cron_wakeup.notify_cron_workers = track(cron_wakeup.notify_cron_workers, "sent")
+    warming_up = [True]
+
+    def notified():
+        with notifications["changed"]:
+            if not notifications["changed"].wait_for(lambda: notifications["sent"] >= notifications["asked"], 300):
+                raise counted_work.CountingUnavailable("the cron notifier never sent its notification")
 
     def mark(connection):
-        with connection.cursor() as marker:
+        with cron_wakeup._lock, connection.cursor() as marker:  # the notifier's connection: in its turn
             marker.execute(f"SELECT {counted_work.SERVER_MARKER}(0)")
         pid = connection.info.backend_pid
         markers[pid] = markers.get(pid, 0) + 1
@@ -366,14 +393,6 @@ def count(registries, args):
         notify = kept_connections._kept.get(("postgres", True, ""), (None, None))[1]
         return [cr._cnx] + ([notify] if notify is not None and not notify.closed else [])
 
-    def notified():
-        """The notifier thread done with what the commit asked of it (it runs on its own)."""
-        while cron_wakeup._to_notify:
-            time.sleep(0.01)
-        time.sleep(0.05)
-        with cron_wakeup._lock:
-            pass
-
     def count_once(registry, name, round_index, pending):
         with registry.cursor() as cr:
             if not pending:
@@ -382,8 +401,7 @@ def count(registries, args):
             operations = Operations(env, round_index)
             gc.collect()
             gc.disable()
-            for connection in connections(cr):
-                mark(connection)
+            before = {connection: mark(connection) for connection in connections(cr)}
             counter.zero()
             statements = cr.sql_log_count
             getattr(operations, name)()
@@ -393,7 +411,11 @@ def count(registries, args):
             statements = cr.sql_log_count - statements
             server = 0
             for connection in connections(cr):
-                server += counted_work.backend_count(counts_dir, *mark(connection)) or 0
+                pid, number = mark(connection)
+                if before.get(connection) != (pid, number - 1) and not warming_up[0]:
+                    # opened or replaced during the operation: its first count holds its start
+                    raise counted_work.CountingUnavailable("a connection changed during an operation: count again")
+                server += counted_work.backend_count(counts_dir, pid, number)
             gc.enable()
             return python, server, statements
 
@@ -426,6 +448,7 @@ def count(registries, args):
     # each table after a round of warm-up: the counted server's new backends, the
     # process's caches; the first deletes of the wake-ups and queue the other table makes
     rounds(True, 2, 5000)
+    warming_up[0] = False
     report(
         f"Odoo overhead, counted: {args.products} products, 3 real-time channels listing each, "
         f"{args.instructions} paired rounds (wake-ups pending, as while a push runs)",
@@ -488,11 +511,13 @@ def main():
         counted_work.check_tools()
     except counted_work.CountingUnavailable as exc:
         sys.exit(f"[bench] cannot count instructions: {exc}")
-    cluster = counted_work.PrivateCluster()
+    cluster = None
     try:
+        cluster = counted_work.PrivateCluster()
         cluster.init()
         cluster.start()
-        os.environ.update(cluster.environ(), SMC_COUNTS_DIR=str(cluster.counts))
+        # the same hashes in every run: Python's sets and dicts iterate the same way
+        os.environ.update(cluster.environ(), SMC_COUNTS_DIR=str(cluster.counts), PYTHONHASHSEED="0")
 
         def stages(run_inside):
             run_inside(stage=PREPARING)
@@ -501,8 +526,12 @@ def main():
             run_inside(counted_work.callgrind_command(cluster.counts), stage=COUNTING)
 
         return harness.run(__file__, args, addons, measure, inside_runs=stages)
+    except (counted_work.CountingUnavailable, OSError, subprocess.CalledProcessError) as exc:
+        tail = cluster.log_tail() if cluster else ""
+        sys.exit(f"[bench] counting failed: {exc}" + (f"\nthe private server's log ends with:\n{tail}" if tail else ""))
     finally:
-        cluster.remove()
+        if cluster:
+            cluster.remove()
 
 
 if __name__ == "__main__":
