@@ -414,7 +414,11 @@ def count(registries, args):
                 pid, number = mark(connection)
                 if before.get(connection) != (pid, number - 1) and not warming_up[0]:
                     # opened or replaced during the operation: its first count holds its start
-                    raise counted_work.CountingUnavailable("a connection changed during an operation: count again")
+                    which = "the operation's" if connection is cr._cnx else "the cron notifier's"
+                    raise counted_work.CountingUnavailable(
+                        f"{which} connection changed during {name}: backend and marker {before.get(connection)} "
+                        f"before, {(pid, number)} after"
+                    )
                 server += counted_work.backend_count(counts_dir, pid, number)
             gc.enable()
             return python, server, statements
@@ -455,7 +459,9 @@ def count(registries, args):
         rounds(True, args.instructions, 6000),
     )
     if args.no_pending:
+        warming_up[0] = True
         rounds(False, 1, 7000)
+        warming_up[0] = False
         report(
             "Same, every pending wake-up and queued request deleted before each operation (a cron worker keeping up)",
             rounds(False, args.instructions, 8000),
