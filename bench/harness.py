@@ -63,7 +63,10 @@ def run(script, args, addons, measure, inside_runs=None):
                 env=dict(os.environ, PYTHONPATH=env["odoo_src"]),
             )
 
-        (inside_runs or (lambda run_once: run_once()))(run_inside)
+        if inside_runs:
+            inside_runs(run_inside)
+        else:
+            run_inside()
     finally:
         for database in databases:
             drop_database(env, database)

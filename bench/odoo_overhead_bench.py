@@ -375,7 +375,7 @@ def count(registries, args):
     cron_module = multichannel_channel_cron
     cron_module.notify_cron_workers_soon = track(cron_module.notify_cron_workers_soon, "asked")
     cron_wakeup.notify_cron_workers = track(cron_wakeup.notify_cron_workers, "sent")
-    warming_up = [True]
+    warming_up = True  # read by count_once when it runs: a table's warm-up round tolerates new connections
 
     def notified():
         with notifications["changed"]:
@@ -412,7 +412,7 @@ def count(registries, args):
             server = 0
             for connection in connections(cr):
                 pid, number = mark(connection)
-                if before.get(connection) != (pid, number - 1) and not warming_up[0]:
+                if before.get(connection) != (pid, number - 1) and not warming_up:
                     # opened or replaced during the operation: its first count holds its start
                     which = "the operation's" if connection is cr._cnx else "the cron notifier's"
                     raise counted_work.CountingUnavailable(
@@ -452,16 +452,16 @@ def count(registries, args):
     # each table after a round of warm-up: the counted server's new backends, the
     # process's caches; the first deletes of the wake-ups and queue the other table makes
     rounds(True, 2, 5000)
-    warming_up[0] = False
+    warming_up = False
     report(
         f"Odoo overhead, counted: {args.products} products, 3 real-time channels listing each, "
         f"{args.instructions} paired rounds (wake-ups pending, as while a push runs)",
         rounds(True, args.instructions, 6000),
     )
     if args.no_pending:
-        warming_up[0] = True
+        warming_up = True
         rounds(False, 1, 7000)
-        warming_up[0] = False
+        warming_up = False
         report(
             "Same, every pending wake-up and queued request deleted before each operation (a cron worker keeping up)",
             rounds(False, args.instructions, 8000),
