@@ -318,6 +318,7 @@ def measure(registries, args):
             hooks = {key: 1000 * value / args.profile for key, value in phases.spent.items() if value}
             print(f"  {name}: without {spent['without']:.1f} ms, with {spent['with']:.1f} ms; hooks: {hooks}")
             phases.spent = dict.fromkeys(phases.spent, 0.0)
+        queue_statement(registries[1], run_once, args.profile)
         return
     report(
         f"Odoo overhead benchmark: {args.products} products, 3 real-time channels listing each, "
@@ -467,6 +468,98 @@ def count(registries, args):
             rounds(False, args.instructions, 8000),
         )
     return None
+
+
+QUEUE_METHODS = [("multichannel.sync.request", "_queue_stock_changes"), ("multichannel.sync.request", "_queue")]
+
+
+def queue_statement(registry, run_once, runs):
+    """What the one statement the addons add to Odoo's operations costs inside them (the
+    queue statement, sent at commit): in every other run it is sent under ``EXPLAIN
+    (ANALYZE, SUMMARY)`` for the server's planning and execution, in the others timed
+    from Odoo's ``execute`` until its answer, beside a trivial statement on the same
+    cursor (the floor of any statement). Then the wake-up function, called twice on a
+    cursor of Odoo's pool: every borrowed connection is reset (psycopg2's ``DISCARD
+    ALL``), which drops the plans the function's statements kept."""
+    import odoo
+    from odoo import api
+    from odoo.tools import SQL
+
+    with registry.cursor() as cr:
+        classes = [type(api.Environment(cr, odoo.SUPERUSER_ID, {})[model]) for model, _name in QUEUE_METHODS]
+    inside = {"queue": False}
+    figures = {}
+
+    def flagged(original):
+        def queue(*args, **kwargs):
+            inside["queue"] = True
+            try:
+                return original(*args, **kwargs)
+            finally:
+                inside["queue"] = False
+
+        return queue
+
+    def watched(cr, explain):
+        execute = cr.execute
+
+        def watched_execute(query, params=None, log_exceptions=True):
+            if not inside["queue"] or not isinstance(query, SQL) or "INSERT" not in query.code:
+                return execute(query, params, log_exceptions)
+            if explain:
+                execute(SQL("EXPLAIN (ANALYZE, SUMMARY, FORMAT JSON) %s", query))
+                plan = cr.fetchone()[0][0]
+                figures.setdefault("planned", []).append(plan["Planning Time"])
+                figures.setdefault("run", []).append(plan["Execution Time"])
+                return execute("SELECT false")  # its answer read: no wake-up notified
+            started = time.perf_counter()
+            execute("SELECT 1")
+            figures.setdefault("a trivial statement", []).append(1000 * (time.perf_counter() - started))
+            started = time.perf_counter()
+            result = execute(query, params, log_exceptions)
+            figures.setdefault("round trip", []).append(1000 * (time.perf_counter() - started))
+            return result
+
+        return watched_execute
+
+    saved = [(cls, name) for cls, (_model, name) in zip(classes, QUEUE_METHODS, strict=True)]
+    for cls, name in saved:
+        setattr(cls, name, flagged(getattr(cls, name)))
+    original_cursor = registry.cursor
+    try:
+        print("\nthe queue statement inside Odoo's operations, ms (median; wake-ups pending):")
+        for name, _label in OPERATIONS:
+            figures.clear()
+            for index in range(runs):
+
+                def cursor(_explain=index % 2 == 1):
+                    cr = original_cursor()
+                    cr.execute = watched(cr, _explain)
+                    return cr
+
+                registry.cursor = cursor
+                run_once(registry, name, 5000 + index, True)
+                registry.cursor = original_cursor
+            medians = (f"{key} {statistics.median(values):.3f}" for key, values in figures.items())
+            print(f"  {name}: " + ", ".join(medians))
+    finally:
+        registry.cursor = original_cursor
+        for cls, name in saved:
+            delattr(cls, name)
+    calls = {"first": [], "second": []}
+    for _index in range(runs):
+        with registry.cursor() as cr:
+            cron_id = api.Environment(cr, odoo.SUPERUSER_ID, {})["multichannel.channel"]._cron_id("stock")
+            for which in calls:
+                started = time.perf_counter()
+                cr.execute("SELECT multichannel_wake_cron(%s, %s)", [cron_id, odoo.SUPERUSER_ID])
+                cr.fetchone()
+                calls[which].append(1000 * (time.perf_counter() - started))
+            cr.rollback()
+    print(
+        "  the wake-up function on a borrowed connection, a wake-up pending: first call "
+        f"{statistics.median(calls['first']):.3f}, second {statistics.median(calls['second']):.3f}"
+    )
 
 
 def wake_ups(registry, count):
