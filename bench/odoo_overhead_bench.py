@@ -476,11 +476,13 @@ QUEUE_METHODS = [("multichannel.sync.request", "_queue_stock_changes"), ("multic
 def queue_statement(registry, run_once, runs):
     """What the one statement the addons add to Odoo's operations costs inside them (the
     queue statement, sent at commit): in every other run it is sent under ``EXPLAIN
-    (ANALYZE, SUMMARY)`` for the server's planning and execution, in the others timed
-    from Odoo's ``execute`` until its answer, beside a trivial statement on the same
-    cursor (the floor of any statement). Then the wake-up function, called twice on a
-    cursor of Odoo's pool: every borrowed connection is reset (psycopg2's ``DISCARD
-    ALL``), which drops the plans the function's statements kept."""
+    (ANALYZE, TIMING OFF, SUMMARY)`` for the server's planning and execution, in the
+    others timed from Odoo's ``execute`` until its answer, after a trivial statement on
+    the same cursor (the floor of any statement). Then the wake-up function, a wake-up
+    pending, on a connection borrowed from Odoo's pool (which psycopg2's ``reset()``
+    cleared with ``DISCARD ALL``: the plans the server kept for it are gone): its first
+    and second call in that transaction, and its first call in the next transaction on
+    the same connection (not reset), each once the transaction's ``BEGIN`` was sent."""
     import odoo
     from odoo import api
     from odoo.tools import SQL
@@ -507,7 +509,7 @@ def queue_statement(registry, run_once, runs):
             if not inside["queue"] or not isinstance(query, SQL) or "INSERT" not in query.code:
                 return execute(query, params, log_exceptions)
             if explain:
-                execute(SQL("EXPLAIN (ANALYZE, SUMMARY, FORMAT JSON) %s", query))
+                execute(SQL("EXPLAIN (ANALYZE, TIMING OFF, SUMMARY, FORMAT JSON) %s", query))
                 plan = cr.fetchone()[0][0]
                 figures.setdefault("planned", []).append(plan["Planning Time"])
                 figures.setdefault("run", []).append(plan["Execution Time"])
@@ -517,16 +519,16 @@ def queue_statement(registry, run_once, runs):
             figures.setdefault("a trivial statement", []).append(1000 * (time.perf_counter() - started))
             started = time.perf_counter()
             result = execute(query, params, log_exceptions)
-            figures.setdefault("round trip", []).append(1000 * (time.perf_counter() - started))
+            figures.setdefault("sent and answered", []).append(1000 * (time.perf_counter() - started))
             return result
 
         return watched_execute
 
-    saved = [(cls, name) for cls, (_model, name) in zip(classes, QUEUE_METHODS, strict=True)]
-    for cls, name in saved:
-        setattr(cls, name, flagged(getattr(cls, name)))
+    saved = [(cls, name, cls.__dict__.get(name)) for cls, (_model, name) in zip(classes, QUEUE_METHODS, strict=True)]
     original_cursor = registry.cursor
     try:
+        for cls, name, _own in saved:
+            setattr(cls, name, flagged(getattr(cls, name)))
         print("\nthe queue statement inside Odoo's operations, ms (median; wake-ups pending):")
         for name, _label in OPERATIONS:
             figures.clear()
@@ -539,27 +541,36 @@ def queue_statement(registry, run_once, runs):
 
                 registry.cursor = cursor
                 run_once(registry, name, 5000 + index, True)
-                registry.cursor = original_cursor
             medians = (f"{key} {statistics.median(values):.3f}" for key, values in figures.items())
             print(f"  {name}: " + ", ".join(medians))
     finally:
-        registry.cursor = original_cursor
-        for cls, name in saved:
-            delattr(cls, name)
-    calls = {"first": [], "second": []}
+        vars(registry).pop("cursor", None)
+        for cls, name, own in reversed(saved):
+            if own is None:
+                if name in vars(cls):
+                    delattr(cls, name)
+            else:
+                setattr(cls, name, own)
+    calls = {"first after the reset": [], "second": [], "first in the next transaction": []}
+
+    def call(cr, which, cron_id):
+        started = time.perf_counter()
+        cr.execute("SELECT multichannel_wake_cron(%s, %s)", [cron_id, odoo.SUPERUSER_ID])
+        cr.fetchone()
+        calls[which].append(1000 * (time.perf_counter() - started))
+
     for _index in range(runs):
         with registry.cursor() as cr:
             cron_id = api.Environment(cr, odoo.SUPERUSER_ID, {})["multichannel.channel"]._cron_id("stock")
-            for which in calls:
-                started = time.perf_counter()
-                cr.execute("SELECT multichannel_wake_cron(%s, %s)", [cron_id, odoo.SUPERUSER_ID])
-                cr.fetchone()
-                calls[which].append(1000 * (time.perf_counter() - started))
+            cr.execute("SELECT 1")  # the transaction's BEGIN sent
+            call(cr, "first after the reset", cron_id)
+            call(cr, "second", cron_id)
             cr.rollback()
-    print(
-        "  the wake-up function on a borrowed connection, a wake-up pending: first call "
-        f"{statistics.median(calls['first']):.3f}, second {statistics.median(calls['second']):.3f}"
-    )
+            cr.execute("SELECT 1")
+            call(cr, "first in the next transaction", cron_id)
+            cr.rollback()
+    medians = (f"{which} {statistics.median(values):.3f}" for which, values in calls.items())
+    print("  the wake-up function on a borrowed connection, a wake-up pending: " + ", ".join(medians))
 
 
 def wake_ups(registry, count):
