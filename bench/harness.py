@@ -5,6 +5,7 @@ import argparse
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "setup"))
@@ -104,6 +105,25 @@ def profiled(title, function, *args, **kwargs):
     return result, elapsed
 
 
+@contextmanager
+def patched_methods(registry, methods, wrap):
+    """Each ``(model, method name)`` of ``methods`` replaced on the registry's model class by
+    ``wrap(original, "model.method")`` while the block runs, then put back as it was."""
+    saved = []
+    try:
+        for model, name in methods:
+            cls = registry[model]
+            saved.append((cls, name, cls.__dict__.get(name)))
+            setattr(cls, name, wrap(getattr(cls, name), f"{model}.{name}"))
+        yield
+    finally:
+        for cls, name, own in reversed(saved):
+            if own is None:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, own)
+
+
 class PhaseTimer:
     """Wall time spent in some ORM methods, cumulated per method (inclusive: a method
     called inside another counts in both), by patching the registry's model classes
@@ -114,35 +134,31 @@ class PhaseTimer:
 
         self.clock = time.perf_counter
         self.env, self.methods = env, methods  # [(model, method name)]
-        self.spent, self.calls, self._saved = {}, {}, []
+        self.spent, self.calls = {}, {}
+        self._patched = None
+
+    def _timed(self, original, key):
+        self.spent.setdefault(key, 0.0)
+        self.calls.setdefault(key, 0)
+
+        def timed(*args, **kwargs):
+            started = self.clock()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.spent[key] += self.clock() - started
+                self.calls[key] += 1
+
+        return timed
 
     def __enter__(self):
-        for model, name in self.methods:
-            cls = type(self.env[model])
-            original = getattr(cls, name)
-            key = f"{model}.{name}"
-            self.spent.setdefault(key, 0.0)
-            self.calls.setdefault(key, 0)
-
-            def timed(*args, _original=original, _key=key, **kwargs):
-                started = self.clock()
-                try:
-                    return _original(*args, **kwargs)
-                finally:
-                    self.spent[_key] += self.clock() - started
-                    self.calls[_key] += 1
-
-            self._saved.append((cls, name, cls.__dict__.get(name)))
-            setattr(cls, name, timed)
+        self._patched = patched_methods(self.env.registry, self.methods, self._timed)
+        self._patched.__enter__()
         return self
 
     def __exit__(self, *exc):
-        for cls, name, own in reversed(self._saved):
-            if own is None:
-                delattr(cls, name)
-            else:
-                setattr(cls, name, own)
-        self._saved = []
+        self._patched.__exit__(*exc)
+        self._patched = None
         return False
 
 

@@ -487,12 +487,10 @@ def queue_statement(registry, run_once, runs):
     from odoo import api
     from odoo.tools import SQL
 
-    with registry.cursor() as cr:
-        classes = [type(api.Environment(cr, odoo.SUPERUSER_ID, {})[model]) for model, _name in QUEUE_METHODS]
     inside = {"queue": False}
     figures = {}
 
-    def flagged(original):
+    def flagged(original, _key):
         def queue(*args, **kwargs):
             inside["queue"] = True
             try:
@@ -524,33 +522,25 @@ def queue_statement(registry, run_once, runs):
 
         return watched_execute
 
-    saved = [(cls, name, cls.__dict__.get(name)) for cls, (_model, name) in zip(classes, QUEUE_METHODS, strict=True)]
     original_cursor = registry.cursor
     try:
-        for cls, name, _own in saved:
-            setattr(cls, name, flagged(getattr(cls, name)))
-        print("\nthe queue statement inside Odoo's operations, ms (median; wake-ups pending):")
-        for name, _label in OPERATIONS:
-            figures.clear()
-            for index in range(runs):
+        with harness.patched_methods(registry, QUEUE_METHODS, flagged):
+            print("\nthe queue statement inside Odoo's operations, ms (median; wake-ups pending):")
+            for name, _label in OPERATIONS:
+                figures.clear()
+                for index in range(runs):
 
-                def cursor(_explain=index % 2 == 1):
-                    cr = original_cursor()
-                    cr.execute = watched(cr, _explain)
-                    return cr
+                    def cursor(_explain=index % 2 == 1):
+                        cr = original_cursor()
+                        cr.execute = watched(cr, _explain)
+                        return cr
 
-                registry.cursor = cursor
-                run_once(registry, name, 5000 + index, True)
-            medians = (f"{key} {statistics.median(values):.3f}" for key, values in figures.items())
-            print(f"  {name}: " + ", ".join(medians))
+                    registry.cursor = cursor
+                    run_once(registry, name, 5000 + index, True)
+                medians = (f"{key} {statistics.median(values):.3f}" for key, values in figures.items())
+                print(f"  {name}: " + ", ".join(medians))
     finally:
         vars(registry).pop("cursor", None)
-        for cls, name, own in reversed(saved):
-            if own is None:
-                if name in vars(cls):
-                    delattr(cls, name)
-            else:
-                setattr(cls, name, own)
     calls = {"first after the reset": [], "second": [], "first in the next transaction": []}
 
     def call(cr, which, cron_id):
