@@ -21,11 +21,11 @@ from odoo.addons.stock_multichannel.lib.adapter import (
 from odoo.addons.stock_multichannel.lib.messages import translatable
 
 from .api import translate
+from .api.client import CHANGE_STAMP as GMT
 from .const import SAFE_PORTS, SHOP_STATUS, TOPICS, WEBHOOK_NAME
 
 _lt = translatable(__name__)
 
-GMT = "%Y-%m-%dT%H:%M:%S"
 OVERLAP = timedelta(minutes=2)
 FIRST_LOOK_BACK = timedelta(days=1)
 
@@ -210,10 +210,7 @@ class WooCommerceAdapter(ChannelAdapter):
     def fetch_orders(self, watermark):
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         since = datetime.strptime(watermark, GMT) - OVERLAP if watermark else now - FIRST_LOOK_BACK
-        orders = self.client.get_all(
-            "orders",
-            {"modified_after": since.strftime(GMT), "dates_are_gmt": "true", "orderby": "modified", "order": "asc"},
-        )
+        orders = self.client.get_changed("orders", since.strftime(GMT))
         newest = max((translate.modified(o) for o in orders), default="") or watermark
         # checkout drafts are not orders yet: never handed to the core (never held, never
         # imported); when the customer places one, it comes back with its real status

@@ -19,6 +19,7 @@ import logging
 import re
 import secrets
 import time
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -30,6 +31,9 @@ from odoo.addons.stock_multichannel.lib.messages import translatable
 _lt = translatable(__name__)
 MAX_BATCH = 100
 PER_PAGE = 100
+# the end of WooCommerce's error code for an id it has no record of (woocommerce_rest_shop_order_invalid_id)
+NO_SUCH_RECORD = "_invalid_id"
+CHANGE_STAMP = "%Y-%m-%dT%H:%M:%S"  # date_modified_gmt, and modified_after as sent
 _SECRET_IN_URL = re.compile(r"((?:consumer_(?:key|secret)|oauth_signature|oauth_consumer_key)=)[^&\s\"']+")
 AUTH_MODES = ("auto", "basic", "query", "oauth")
 
@@ -60,6 +64,17 @@ class WooRefused(ChannelError):
 
 class WooAccessError(WooRefused):
     """401 / 403: keys wrong, not allowed, or the server strips the Authorization header."""
+
+
+def _changed_at(record):
+    return str(record.get("date_modified_gmt") or "") if isinstance(record, dict) else ""
+
+
+def _second_before(stamp):
+    try:
+        return (datetime.strptime(stamp[:19], CHANGE_STAMP) - timedelta(seconds=1)).strftime(CHANGE_STAMP)
+    except ValueError:
+        return ""
 
 
 def _encode(value):
@@ -289,12 +304,48 @@ class WooClient:
                 return records
             page += 1
 
+    def get_changed(self, path, since):
+        """Every record of ``path`` changed after ``since`` (GMT, "%Y-%m-%dT%H:%M:%S"),
+        the earliest change first, each once (its latest version read).
+
+        Paged by the change stamp, not by page number: a record changed while the pages
+        are read moves to the end of the list, and a page number would then skip the
+        record it pushes back onto a page already read. Each page starts one second
+        before the last stamp read (``modified_after`` is exclusive and stamps keep whole
+        seconds); only a page whose records all changed within that second is followed by
+        page number."""
+        records, cursor, page = {}, since, 1
+        while True:
+            query = {"modified_after": cursor, "dates_are_gmt": "true", "orderby": "modified", "order": "asc"}
+            body, headers = self.request("GET", path, dict(query, per_page=PER_PAGE, page=page))
+            if not isinstance(body, list):
+                raise TransportError(_lt("the shop sent no list for GET %(path)s", path=path))
+            for record in body:
+                if not isinstance(record, dict):
+                    continue
+                kept = records.get(record.get("id"))
+                if kept is None or _changed_at(record) >= _changed_at(kept):
+                    records[record.get("id")] = record
+            try:
+                pages = int(headers.get("X-WP-TotalPages") or 0)
+            except ValueError:
+                pages = 0
+            if not body or page >= pages:
+                return sorted(records.values(), key=lambda r: (_changed_at(r), str(r.get("id"))))
+            following = _second_before(_changed_at(body[-1])) or cursor
+            if following > cursor:
+                cursor, page = following, 1
+            else:
+                page += 1
+
     def get_one(self, path):
-        """One record, or None when the shop answers 404 (deleted, or never there)."""
+        """One record, or None when the shop says it has no such record (deleted, or
+        never there). Any other 404 (``rest_no_route``: WooCommerce paused, a plugin
+        or a proxy answering for it) says nothing of the record and is raised."""
         try:
             body, _headers = self.request("GET", path)
         except WooRefused as error:
-            if error.status == 404:
+            if error.status == 404 and error.code.endswith(NO_SUCH_RECORD):
                 return None
             raise
         return body

@@ -9,7 +9,7 @@ from odoo.addons.stock_multichannel.lib.transactions import read_committed
 from odoo.exceptions import AccessError, UserError
 
 from ..adapter import ShopOffer, WooCommerceAdapter, delivery_url_problem
-from ..api.client import WooClient
+from ..api.client import WooAccessError, WooClient, WooRefused
 from ..const import LOCAL_HOSTS, PING_PARAM, RECHECK_AFTER, RECHECK_BATCH, TOPICS
 
 _logger = logging.getLogger(__name__)
@@ -248,6 +248,12 @@ class MultichannelChannel(models.Model):
                 raw = self._call(adapter.read_order, order.external_id)
             except (ChannelError, TransportError) as error:
                 _logger.info("%s: re-reading order %s failed: %s", self.name, order.name, error)
+                # to the back of the line: an order the shop cannot answer for never
+                # stops the others from being re-read
+                order.woo_checked_at = fields.Datetime.now()
+                self._commit(auto_commit)
+                if self._woo_refused_this_order_only(error):
+                    continue
                 return
             order.woo_checked_at = fields.Datetime.now()
             if raw is None:
@@ -263,6 +269,12 @@ class MultichannelChannel(models.Model):
                 if not isinstance(previous, dict) or previous.get("status") != raw.get("status"):
                     Order._receive(self, data)
             self._commit(auto_commit)
+
+    @api.model
+    def _woo_refused_this_order_only(self, error):
+        """Whether the shop refused one order's read (the next ones may be read), rather
+        than being unreachable, refusing the keys or answering for no route at all."""
+        return isinstance(error, WooRefused) and not isinstance(error, WooAccessError) and error.code != "rest_no_route"
 
     # ------------------------------------------------------------------
     # variations sharing their parent's stock

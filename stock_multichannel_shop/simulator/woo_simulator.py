@@ -51,6 +51,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 PREFIX = "/wp-json/wc/v3/"
 REDUCING = {"processing", "on-hold", "completed"}
+NO_ROUTE = "No route was found matching the URL and request method."
 RESTORING = {"cancelled", "refunded", "failed"}
 MAX_BATCH = 100
 DRAFTS = {"checkout-draft", "auto-draft"}
@@ -398,7 +399,8 @@ class WooSimulator:
     def add_fault(self, kind, path="*", count=1, **extra):
         """kind: timeout (delay=s, or held=a threading.Event: on its way until that is set,
         then applied; after_processing=True: applied, then answered late), 429
-        (retry_after=s), 500, 503, malformed."""
+        (retry_after=s), 500, 503, malformed, no_route (WordPress's 404 for a path
+        nothing answers, as when WooCommerce is paused)."""
         with self.lock:
             self.faults.append(dict(extra, kind=kind, path=path, count=count))
 
@@ -624,6 +626,8 @@ class WooSimulator:
                 return int(kind), {}, b"<html>Service Unavailable</html>"
             elif kind == "malformed":
                 return 200, {}, b"<html><body>Cache error</body></html>"
+            elif kind == "no_route":  # WordPress up, WooCommerce paused or deactivated
+                return 404, {}, json.dumps(WooError(404, "rest_no_route", NO_ROUTE).body()).encode()
         error = self.auth_error(method, path, query, headers)
         if error:
             return error.status, {}, json.dumps(error.body()).encode()
@@ -681,7 +685,7 @@ class WooSimulator:
             return self._webhooks(method, parts[1:], query, data)
         if method == "GET" and parts == ["system_status"]:
             return 200, {}, {"environment": {"version": "9.2.5", "site_url": self.url if self.server else ""}}
-        raise WooError(404, "rest_no_route", "No route was found matching the URL and request method.")
+        raise WooError(404, "rest_no_route", NO_ROUTE)
 
     @staticmethod
     def _sorted(records, query, default):
@@ -849,7 +853,7 @@ class WooSimulator:
                     raise WooError(501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.")
                 del self.webhooks[webhook["id"]]
                 return 200, {}, self._webhook_view(webhook)
-        raise WooError(404, "rest_no_route", "No route was found matching the URL and request method.")
+        raise WooError(404, "rest_no_route", NO_ROUTE)
 
     def _create_webhook(self, data):
         webhook_id = self._new_id()

@@ -269,6 +269,30 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.channel._woo_recheck_open_orders()
         self.assertFalse(self.sim.requests_to("GET", r"orders/\d+"))
 
+    def test_a_shop_that_cannot_answer_closes_no_order(self):
+        placed = [self.sim.place_order([(self.chair_id, 0, 1, 100.0)], status="pending") for _ in range(3)]
+        self.channel._import_orders()
+        Order = self.env["multichannel.order"]
+        orders = [Order.search([("external_id", "=", str(p["id"]))]) for p in placed]
+        self.assertEqual([o.state for o in orders], ["pending"] * 3)
+        everything = timedelta(seconds=-5)
+        cron = self.channel.with_context(multichannel_cron=True)  # tries once, as the cron does
+        # WooCommerce paused: WordPress answers 404 rest_no_route, which says nothing of the order
+        self.sim.add_fault("no_route", path=f"orders/{placed[0]['id']}")
+        cron._woo_recheck_open_orders(older_than=everything)
+        self.assertEqual([o.state for o in orders], ["pending"] * 3, "nothing closed, still held")
+        self.assertEqual(self.channel._available_quantities(self.chair)[self.chair.id], 17)
+        self.assertEqual(len(self.sim.requests_to("GET", r"orders/\d+")), 1, "the shop is away: stopped there")
+        # one order the shop fails on (a plugin's fatal error) does not stop the others for good
+        self.sim.log.clear()
+        self.sim.add_fault("500", path=f"orders/{placed[1]['id']}")
+        cron._woo_recheck_open_orders(older_than=everything)
+        self.sim.log.clear()
+        cron._woo_recheck_open_orders(older_than=everything)
+        read = [e["path"] for e in self.sim.requests_to("GET", r"orders/\d+")]
+        self.assertEqual(read, [f"orders/{p['id']}" for p in (placed[2], placed[0], placed[1])], "the failed ones last")
+        self.assertEqual([o.state for o in orders], ["pending"] * 3)
+
 
 @tagged("post_install", "-at_install")
 class TestShopTranslate(TransactionCase):

@@ -14,7 +14,7 @@ from odoo.addons.stock_multichannel.lib.adapter import ChannelError, ListingExtr
 from odoo.addons.stock_multichannel.lib.orders import normalize_order as core_check
 from odoo.addons.stock_multichannel_shop.adapter import WooCommerceAdapter, delivery_url_problem
 from odoo.addons.stock_multichannel_shop.api import translate
-from odoo.addons.stock_multichannel_shop.api.client import WooClient
+from odoo.addons.stock_multichannel_shop.api.client import WooClient, WooRefused
 from odoo.addons.stock_multichannel_shop.controllers.webhook import signature_ok
 
 CENT = Decimal("0.01")
@@ -169,6 +169,16 @@ def test_an_order_gone_from_the_shop_reads_as_none(replay):
     assert adapter.read_order("25") is None
     assert adapter.read_order("21")["id"] == 21
     assert adapter.read_order("27") is None, "a draft is not an order yet"
+
+
+def test_a_404_for_no_route_is_not_an_order_gone(replay):
+    # WordPress's own 404 (WooCommerce paused or deactivated) says nothing of the order
+    no_route = row(97)
+    assert (no_route["status"], no_route["body"]["code"]) == (404, "rest_no_route")
+    _server, _client, adapter = replay(no_route)
+    with pytest.raises(WooRefused) as refused:
+        adapter.read_order("21")
+    assert (refused.value.status, refused.value.code) == (404, "rest_no_route")
 
 
 def test_batch_item_errors_are_isolated(replay):
