@@ -177,6 +177,17 @@ class MultichannelChannel(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if (
+            not self.env.su
+            and self._sends_credentials_elsewhere(vals)
+            and not self.env.user.has_group("base.group_system")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only a Settings administrator can change where the channel's credentials are sent: they go "
+                    "with every call to that address."
+                )
+            )
         result = super().write(vals)
         # what the channel shows moves with its policy, its sources and its pricelist, not only
         # with stock and prices: its listings are looked at again (only those that moved are sent)
@@ -185,6 +196,11 @@ class MultichannelChannel(models.Model):
             if moving.intersection(vals) or vals.get("active"):
                 self.env["multichannel.sync.request"]._queue(kind, "channel settings change", channel_ids=self.ids)
         return result
+
+    def _sends_credentials_elsewhere(self, vals):
+        """Whether ``vals`` change the address a connector sends these channels'
+        credentials to (a connector says which field that is)."""
+        return False
 
     def _default_pricelist(self, company):
         pricelist = self.env["product.pricelist"].search(

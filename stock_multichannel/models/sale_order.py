@@ -1,6 +1,11 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import float_compare
 from odoo.tools.sql import create_index, drop_index
+
+# what ties a sale order to the channel's order: a cancel or a delivery of the sale order
+# is sent to the channel as that order's, so only the import sets them
+CHANNEL_LINK_FIELDS = {"multichannel_channel_id", "multichannel_external_ref", "multichannel_order_id"}
 
 
 class SaleOrder(models.Model):
@@ -51,6 +56,26 @@ class SaleOrder(models.Model):
         ):
             create_index(self.env.cr, f"{self._table}_multichannel_{name}_index", self._table, columns, where=where)
         return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(CHANNEL_LINK_FIELDS.intersection(vals) for vals in vals_list):
+            self._multichannel_check_link_written_by_import()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if CHANNEL_LINK_FIELDS.intersection(vals):
+            self._multichannel_check_link_written_by_import()
+        return super().write(vals)
+
+    def _multichannel_check_link_written_by_import(self):
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "A sale order is linked to a channel's order by the import only: cancelling or delivering "
+                    "it is sent to the channel as that order's."
+                )
+            )
 
     def _prepare_confirmation_values(self):
         values = super()._prepare_confirmation_values()

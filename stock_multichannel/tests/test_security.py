@@ -144,6 +144,27 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         self.assertIsNone(error, "a salesman may retry: the import creates what they could create")
         self.assertEqual(stored.state, "error", "the stored payload still has no line")
 
+    def test_a_sale_order_is_linked_to_a_channel_order_by_the_import_only(self):
+        stored = self.env["multichannel.order"]._receive(self.channel, order_data("SEC-LINK", total=None))
+        self.assertEqual(stored.state, "done", stored.error)
+        link = {"multichannel_order_id": stored.id, "multichannel_channel_id": self.channel.id}
+        customer = self.env["res.partner"].create({"name": "Walk-in"})
+        quotation, error = self._rpc("salesman", "sale.order", "create", {"partner_id": customer.id})
+        self.assertIsNone(error)
+        for role in ("salesman", "mc_manager"):
+            with self.subTest(role=role):
+                _result, error = self._rpc(role, "sale.order", "write", [quotation], link)
+                self.assertEqual(error, "AccessError")
+                _result, error = self._rpc(role, "sale.order", "create", dict(link, partner_id=customer.id))
+                self.assertEqual(error, "AccessError")
+        # so cancelling one's own quotation sends no cancel of somebody else's channel order
+        _result, error = self._rpc("salesman", "sale.order", "action_cancel", [quotation])
+        self.assertIsNone(error)
+        stored.invalidate_recordset()
+        self.assertFalse(stored.status_to_send)
+        self.assertFalse(self.env["sale.order"].browse(quotation).multichannel_order_id)
+        self.assertEqual(stored.sale_order_id.multichannel_order_id, stored, "the import's own link is there")
+
     def test_only_who_may_create_sale_orders_imports_a_changed_order_as_new(self):
         Order = self.env["multichannel.order"]
         stored = Order._receive(self.channel, order_data("SEC-2", total=None))

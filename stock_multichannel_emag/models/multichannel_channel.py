@@ -63,6 +63,14 @@ class MultichannelChannel(models.Model):
         channels._emag_ensure_callback_token()
         return channels
 
+    def _sends_credentials_elsewhere(self, vals):
+        official = {platform[1] for platform in PLATFORMS.values()}
+        return super()._sends_credentials_elsewhere(vals) or (
+            "emag_base_url" in vals
+            and vals["emag_base_url"] not in official
+            and any(channel.emag_base_url != vals["emag_base_url"] for channel in self)
+        )
+
     def write(self, vals):
         result = super().write(vals)
         if vals.get("channel_type") == "emag":

@@ -343,6 +343,22 @@ class TestEmagStockAndPrices(EmagCase):
         with self.assertRaises(AccessError):
             channel.read(["emag_password"])
 
+    def test_only_a_settings_administrator_points_the_credentials_elsewhere(self):
+        seller = self.env["res.users"].create(
+            {
+                "name": "Seller",
+                "login": "emag-url-seller",
+                "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_manager").id])],
+            }
+        )
+        channel = self.channel.with_user(seller)
+        url = self.channel.emag_base_url
+        with self.assertRaises(AccessError):
+            channel.write({"emag_base_url": "https://collector.example/api-3"})
+        self.assertEqual(self.channel.emag_base_url, url)
+        channel.write({"emag_base_url": "https://marketplace-api.emag.ro/api-3"})  # as choosing the platform does
+        self.assertEqual(self.channel.emag_base_url, "https://marketplace-api.emag.ro/api-3", "eMAG's own address")
+
     def test_test_connection_messages(self):
         action = self.channel.action_test_connection()
         self.assertIn("21% (id 1)", action["params"]["message"])

@@ -148,7 +148,14 @@ class MultichannelChannel(models.Model):
         return action
 
     def action_register_webhooks_new_secret(self):
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only a Settings administrator can give the shop a new webhook secret."))
         return self.with_context(woo_new_secret=True).action_register_webhooks()
+
+    def _sends_credentials_elsewhere(self, vals):
+        return super()._sends_credentials_elsewhere(vals) or (
+            "woo_url" in vals and any(channel.woo_url != vals["woo_url"] for channel in self)
+        )
 
     def _woo_pinged(self, ids):
         """Whether the creation pings of webhooks ``ids`` reached the controller.

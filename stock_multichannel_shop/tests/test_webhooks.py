@@ -105,6 +105,36 @@ class TestShopWebhooks(ShopSetup, HttpCase):
             self.channel.with_user(user).action_register_webhooks()
         self.assertEqual(len(self.sim.webhooks), 2, "nothing registered by the refused call")
 
+    def test_where_the_keys_go_is_for_a_settings_administrator(self):
+        manager = self.env["res.users"].create(
+            {
+                "name": "Channel manager",
+                "login": "shop_manager",
+                "password": "shop_manager-password",
+                "groups_id": [Command.set([self.env.ref("stock_multichannel.group_multichannel_manager").id])],
+            }
+        )
+
+        def rpc(method, *args):
+            login = [self.env.cr.dbname, manager.id, "shop_manager-password"]
+            params = [*login, "multichannel.channel", method, list(args)]
+            payload = {"jsonrpc": "2.0", "method": "call", "params": {"service": "object", "method": "execute_kw"}}
+            payload["params"]["args"] = params
+            answer = self.url_open("/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"})
+            error = answer.json().get("error")
+            return error and error["data"]["name"].rsplit(".", 1)[-1]
+
+        url, secret = self.channel.woo_url, self.channel.sudo().woo_webhook_secret
+        # the keys and the webhook secret would go with the next call to that address
+        self.assertEqual(rpc("write", [self.channel.id], {"woo_url": "https://collector.example"}), "AccessError")
+        self.assertEqual(rpc("action_register_webhooks_new_secret", [self.channel.id]), "AccessError")
+        self.channel.invalidate_recordset()
+        self.assertEqual((self.channel.woo_url, self.channel.sudo().woo_webhook_secret), (url, secret))
+        self.assertIsNone(rpc("write", [self.channel.id], {"woo_url": url, "stock_max": 5}), "the same address")
+        manager.groups_id = [Command.link(self.env.ref("base.group_system").id)]
+        self.assertIsNone(rpc("write", [self.channel.id], {"woo_url": url + "/"}))
+        self.assertEqual(self.channel.woo_url, url + "/")
+
     def test_registration_is_idempotent_and_keeps_the_secret(self):
         secret = self.channel.sudo().woo_webhook_secret
         first = set(self.sim.webhooks)
