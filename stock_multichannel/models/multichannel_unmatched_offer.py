@@ -59,5 +59,6 @@ class MultichannelUnmatchedOffer(models.Model):
                     "external_parent_id": offer.external_parent_id or False,
                 }
             )
-        self.unlink()
+        # linked: no longer an offer to match (who may list it may see it leave the list)
+        self.sudo().unlink()
         return True

@@ -165,6 +165,26 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         self.assertFalse(self.env["sale.order"].browse(quotation).multichannel_order_id)
         self.assertEqual(stored.sale_order_id.multichannel_order_id, stored, "the import's own link is there")
 
+    def test_a_multichannel_user_matches_an_offer_and_nobody_erases_the_ledger(self):
+        sofa = self.env["product.product"].create({"name": "Sofa", "is_storable": True})
+        offer = self.env["multichannel.unmatched.offer"].create(
+            {"channel_id": self.channel.id, "external_id": "ext-sofa", "name": "Sofa", "product_id": sofa.id}
+        )
+        _result, error = self._rpc("mc_user", "multichannel.unmatched.offer", "action_link", [offer.id])
+        self.assertIsNone(error)
+        self.assertFalse(offer.exists())
+        listing = self.env["multichannel.product.binding"].search([("external_id", "=", "ext-sofa")])
+        self.assertEqual(listing.product_id, sofa)
+        stored = self.env["multichannel.order"]._receive(self.channel, order_data("SEC-LEDGER", total=None))
+        self.env["multichannel.ledger"]._log_order(stored, "order", "ok", "kept")
+        ledger = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)])
+        self.assertTrue(ledger)
+        for role in ("mc_user", "mc_manager"):
+            with self.subTest(role=role):
+                _result, error = self._rpc(role, "multichannel.ledger", "unlink", ledger.ids)
+                self.assertEqual(error, "AccessError")
+        self.assertTrue(ledger.exists())
+
     def test_only_who_may_create_sale_orders_imports_a_changed_order_as_new(self):
         Order = self.env["multichannel.order"]
         stored = Order._receive(self.channel, order_data("SEC-2", total=None))
