@@ -181,6 +181,9 @@ class MultichannelProductBinding(models.Model):
 
     def write(self, vals):
         self._check_engine_fields(vals)
+        if "channel_id" in vals and any(listing.channel_id.id != vals["channel_id"] for listing in self):
+            # its offer id, its pushes and its ledger are the channel's: the product is listed anew there
+            raise UserError(self.env._("A listing stays on its channel: list the product on the other channel."))
         # switching sync back on, or moving the listing, asks for a fresh push
         # (a listing archived meanwhile was left out of the changes queued since)
         address = [name for name in ("external_id", "external_parent_id") if name in vals]

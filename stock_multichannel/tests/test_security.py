@@ -185,6 +185,28 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
                 self.assertEqual(error, "AccessError")
         self.assertTrue(ledger.exists())
 
+    def test_another_companys_channel_is_out_of_reach(self):
+        theirs = self.env["multichannel.channel"].create(
+            {"name": "Their channel", "company_id": self.other_company.id, "pricelist_id": False}
+        )
+        _result, error = self._rpc(
+            "mc_manager", "multichannel.product.binding", "write", self.chair_listing.ids, {"channel_id": theirs.id}
+        )
+        self.assertIn(error, ("AccessError", "UserError"))
+        self.assertEqual(self.chair_listing.channel_id, self.channel)
+        with self.assertRaises(UserError):  # even for someone who sees both companies
+            self.chair_listing.write({"channel_id": theirs.id})
+        self.env["multichannel.sync.request"]._queue("stock", "test", product_ids=self.chair.ids)
+        self.env["multichannel.inbox"].sudo().create({"channel_id": self.channel.id, "order_ref": "SEC-INBOX"})
+        for model in ("multichannel.sync.request", "multichannel.inbox"):
+            with self.subTest(model=model):
+                self.assertTrue(self.env[model].search([]))
+                ids, error = self._rpc("other_company_manager", model, "search", [])
+                self.assertIsNone(error)
+                self.assertEqual(ids, [], "the other company's queue and notifications are not theirs")
+                ids, error = self._rpc("mc_manager", model, "search", [])
+                self.assertTrue(ids)
+
     def test_only_who_may_create_sale_orders_imports_a_changed_order_as_new(self):
         Order = self.env["multichannel.order"]
         stored = Order._receive(self.channel, order_data("SEC-2", total=None))
