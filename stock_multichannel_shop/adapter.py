@@ -22,6 +22,7 @@ from odoo.addons.stock_multichannel.lib.messages import translatable
 
 from .api import translate
 from .api.client import CHANGE_STAMP as GMT
+from .api.client import total_pages
 from .const import SAFE_PORTS, SHOP_STATUS, TOPICS, WEBHOOK_NAME
 
 _lt = translatable(__name__)
@@ -193,10 +194,7 @@ class WooCommerceAdapter(ChannelAdapter):
                 if product.get("type") == "variable":
                     items += [_shown(v) for v in self.client.get_all(f"products/{product['id']}/variations")]
                 items.append(_shown(product))
-            try:
-                pages = int(headers.get("X-WP-TotalPages") or 0)
-            except ValueError:
-                pages = 0
+            pages = total_pages(headers)
             following = str(page + 1) if products and page < pages else None
             if wanted is None:
                 return ShownPage(items, following)

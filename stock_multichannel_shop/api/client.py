@@ -28,6 +28,8 @@ from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportEr
 from odoo.addons.stock_multichannel.lib.http_sessions import dropped, kept_session, never_sent, sent_again_if_dropped
 from odoo.addons.stock_multichannel.lib.messages import translatable
 
+from .translate import modified
+
 _lt = translatable(__name__)
 MAX_BATCH = 100
 PER_PAGE = 100
@@ -66,8 +68,12 @@ class WooAccessError(WooRefused):
     """401 / 403: keys wrong, not allowed, or the server strips the Authorization header."""
 
 
-def _changed_at(record):
-    return str(record.get("date_modified_gmt") or "") if isinstance(record, dict) else ""
+def total_pages(headers):
+    """The pages of a list, as X-WP-TotalPages says ("0" for an empty list; 0 if unreadable)."""
+    try:
+        return int(headers.get("X-WP-TotalPages") or 0)
+    except ValueError:
+        return 0
 
 
 def _second_before(stamp):
@@ -296,10 +302,7 @@ class WooClient:
             if not isinstance(body, list):
                 raise TransportError(_lt("the shop sent no list for GET %(path)s", path=path))
             records.extend(body)
-            try:
-                pages = int(headers.get("X-WP-TotalPages") or 0)
-            except ValueError:
-                pages = 0
+            pages = total_pages(headers)
             if not body or page >= pages:
                 return records
             page += 1
@@ -324,15 +327,12 @@ class WooClient:
                 if not isinstance(record, dict):
                     continue
                 kept = records.get(record.get("id"))
-                if kept is None or _changed_at(record) >= _changed_at(kept):
+                if kept is None or modified(record) >= modified(kept):
                     records[record.get("id")] = record
-            try:
-                pages = int(headers.get("X-WP-TotalPages") or 0)
-            except ValueError:
-                pages = 0
+            pages = total_pages(headers)
             if not body or page >= pages:
-                return sorted(records.values(), key=lambda r: (_changed_at(r), str(r.get("id"))))
-            following = _second_before(_changed_at(body[-1])) or cursor
+                return sorted(records.values(), key=lambda r: (modified(r), str(r.get("id"))))
+            following = _second_before(modified(body[-1])) or cursor
             if following > cursor:
                 cursor, page = following, 1
             else:

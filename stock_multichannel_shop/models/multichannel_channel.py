@@ -251,18 +251,17 @@ class MultichannelChannel(models.Model):
             return
         adapter = self._get_adapter()
         for order in orders:
+            # to the back of the line, answered or not: an order the shop cannot answer
+            # for never stops the others from being re-read
+            order.woo_checked_at = fields.Datetime.now()
             try:
                 raw = self._call(adapter.read_order, order.external_id)
             except (ChannelError, TransportError) as error:
                 _logger.info("%s: re-reading order %s failed: %s", self.name, order.name, error)
-                # to the back of the line: an order the shop cannot answer for never
-                # stops the others from being re-read
-                order.woo_checked_at = fields.Datetime.now()
                 self._commit(auto_commit)
                 if self._woo_refused_this_order_only(error):
                     continue
                 return
-            order.woo_checked_at = fields.Datetime.now()
             if raw is None:
                 message = self.env._(
                     "No longer on the shop (deleted, or a checkout draft that was never placed): not imported, "
