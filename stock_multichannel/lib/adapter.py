@@ -23,13 +23,22 @@ class TransportError(Exception):
     ``maybe_applied``: the request may have reached the channel, which may still apply
     it later (a timeout, an answer lost or unreadable, a server error); False only when
     it certainly did not (refused before being read, never sent).
+    ``http_status``: the channel's HTTP status, when it answered one.
     """
 
-    def __init__(self, message, retry_after=None, rate_limited=False, maybe_applied=None):
+    def __init__(self, message, retry_after=None, rate_limited=False, maybe_applied=None, http_status=None):
         super().__init__(message)
         self.retry_after = retry_after
         self.rate_limited = rate_limited
         self.maybe_applied = not rate_limited if maybe_applied is None else maybe_applied
+        self.http_status = http_status
+
+    @property
+    def may_be_one_item(self):
+        """The channel failed while working on the call (HTTP 500), not before it: one item
+        of a batch can be the cause (a shop plugin's fatal error on saving one product).
+        Gateways and maintenance (502, 503, 504) fail every call alike."""
+        return self.http_status == 500
 
 
 class ChannelError(Exception):

@@ -60,6 +60,19 @@ class HeldListings:
         return kept
 
 
+class OneItemFaults:
+    """A push's search for listings that alone make the channel fail a whole batch (a shop
+    plugin's fatal error on saving one product answers HTTP 500 for its batch).
+
+    Such a batch is sent again by halves. A listing failing alone is one of them only when
+    the channel answered another call of the push; a second listing failing alone before
+    any answer means the channel fails every call, and the push stops as for any fault."""
+
+    def __init__(self):
+        self.answered = False
+        self.suspect = None  # (listing, error): failed alone before the channel answered anything
+
+
 class MultichannelChannel(models.Model):
     _inherit = "multichannel.channel"
 
@@ -135,7 +148,7 @@ class MultichannelChannel(models.Model):
         """
         Binding = self.env["multichannel.product.binding"].sudo()
         self.env["multichannel.sync.request"].sudo()._drain(self, kind, due_by)
-        held = HeldListings(self, kind, auto_commit)
+        held, faults = HeldListings(self, kind, auto_commit), OneItemFaults()
         # before the first call: the listings the drain marked pending stay locked until a
         # commit, and the requests it made for the other channels unseen by their pushes
         if not held.commit():
@@ -168,7 +181,7 @@ class MultichannelChannel(models.Model):
                 listings = Binding.browse(ids[start : start + size]).with_prefetch(ids[start:])
                 batch = list(zip(listings, (target for _listing, target in to_send[start : start + size]), strict=True))
                 called_at = time.monotonic()
-                if not self._push_batch(kind, adapter, batch, cause, regular, held):
+                if not self._push_batch(kind, adapter, batch, cause, regular, held, faults):
                     return False
                 # what the channel accepted is recorded this often and when the push ends (a
                 # run failing in between rolls back only the record of what it sent since:
@@ -180,6 +193,9 @@ class MultichannelChannel(models.Model):
                 if self._over_budget():
                     self._trigger_realtime(kind)  # the next run goes on with what is left
                     return False
+        if faults.suspect:  # its call was the only one, and failed
+            self._stop_on_fault(kind, faults.suspect[1])
+            return False
         if not only_lower:
             self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
         self._recovered(kind)
@@ -264,10 +280,10 @@ class MultichannelChannel(models.Model):
             and float_compare(binding.pushed_regular_price, regular, precision_rounding=rounding) == 0
         )
 
-    def _push_batch(self, kind, adapter, batch, cause, regular_prices, held):
+    def _push_batch(self, kind, adapter, batch, cause, regular_prices, held, faults):
         """Send one batch and write the channel's answers; ``held``: the push's
         :class:`HeldListings`, which takes the batch's listings before anything of them is
-        written. False when the push must stop here."""
+        written; ``faults``: its :class:`OneItemFaults`. False when the push must stop here."""
         batch_ids = [listing.id for listing, _target in batch]
         extras = self.env["multichannel.product.binding"].union(*(b for b, _t in batch))._extras(kind)
         if kind == "stock":
@@ -302,17 +318,23 @@ class MultichannelChannel(models.Model):
             results = self._call(send, updates, on_unanswered=unanswered.append)
         except (TransportError, ChannelError) as error:
             duration = int((time.monotonic() - started) * 1000)
-            message = self.env._(
-                "%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=translated(self.env, error)
-            )
-            self._note_error(message)
-            if isinstance(error, TransportError):
-                self._back_off(kind, error)
-                if error.maybe_applied:
-                    unanswered.append(error)
+            if isinstance(error, TransportError) and error.maybe_applied:
+                unanswered.append(error)
             self.env["multichannel.ledger"]._log_push(self, kind, batch, {}, cause, duration, failure=str(error))
             if unanswered:
                 self._push_again_once_arrived(kind, batch, adapter)
+            if isinstance(error, TransportError) and error.may_be_one_item:
+                if len(batch) > 1:
+                    middle = len(batch) // 2
+                    return self._push_batch(
+                        kind, adapter, batch[:middle], cause, regular_prices, held, faults
+                    ) and self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held, faults)
+                if faults.answered:
+                    return self._failed_alone(kind, batch[0][0], error, held)
+                if not faults.suspect:  # held now, in the order of ids, written once the channel answers
+                    faults.suspect = (batch[0][0], error)
+                    return held.hold(batch_ids)
+            self._stop_on_fault(kind, error)
             return False
         except TRANSLATION_ERRORS as error:
             # the connector could not translate one of the listings (an external id typed by
@@ -321,8 +343,8 @@ class MultichannelChannel(models.Model):
                 middle = len(batch) // 2
                 return all(
                     [
-                        self._push_batch(kind, adapter, batch[:middle], cause, regular_prices, held),
-                        self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held),
+                        self._push_batch(kind, adapter, batch[:middle], cause, regular_prices, held, faults),
+                        self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held, faults),
                     ]
                 )
             listing = batch[0][0]
@@ -348,6 +370,39 @@ class MultichannelChannel(models.Model):
         if not held.hold(batch_ids):
             return False  # sent, not recorded: pending still, for the worker that took the channel
         self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
+        faults.answered = True
+        if faults.suspect:
+            (suspect, suspect_error), faults.suspect = faults.suspect, None
+            return self._failed_alone(kind, suspect, suspect_error, held)
+        return True
+
+    def _stop_on_fault(self, kind, error):
+        """The channel failed a call of ``kind``'s push: say so and, for a temporary fault,
+        come back later."""
+        self._note_error(
+            self.env._("%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=translated(self.env, error))
+        )
+        if isinstance(error, TransportError):
+            self._back_off(kind, error)
+
+    def _failed_alone(self, kind, listing, error, held):
+        """The channel fails every call carrying ``listing``, and answers the others: it goes
+        to error. It stays pending: each push sends it again and looks for it by halves, until
+        the product is mended on the channel or its sync switched off. False when the push
+        must stop here."""
+        if not held.hold([listing.id]):
+            return False
+        _logger.warning("%s: the channel fails every %s call carrying listing %s", self.name, kind, listing.id)
+        listing.write(
+            {
+                "state": "error",
+                "last_error": self.env._(
+                    "The channel failed on this listing alone (%(error)s) and took the others: look at this "
+                    "product on the channel (an extension's error when saving it, say).",
+                    error=translated(self.env, error),
+                ),
+            }
+        )
         return True
 
     def _push_again_once_arrived(self, kind, batch, adapter):

@@ -126,7 +126,9 @@ class EmagClient:
                 _lt("eMAG rate limit exceeded on %(path)s (HTTP 429)", path=path), retry_after=1.0, rate_limited=True
             )
         if status >= 500:
-            raise TransportError(_lt("eMAG answered HTTP %(status)s on %(path)s", status=status, path=path))
+            raise TransportError(
+                _lt("eMAG answered HTTP %(status)s on %(path)s", status=status, path=path), http_status=status
+            )
         body = self._json(response)
         raw_messages = (body.get("messages") or []) if isinstance(body, dict) else []
         raw_messages = raw_messages if isinstance(raw_messages, list) else [raw_messages]

@@ -246,10 +246,15 @@ class WooClient:
         status = response.status_code
         if status == 429 or status >= 500:
             retry_after = _seconds(response.headers.get("Retry-After"))
+            request = f"{method} {path}"
+            said = _server_message(response)
             raise TransportError(
-                _lt("the shop answered HTTP %(status)s on %(request)s", status=status, request=f"{method} {path}"),
+                _lt("the shop answered HTTP %(status)s on %(request)s: %(said)s", status=status, request=request, said=said)
+                if said
+                else _lt("the shop answered HTTP %(status)s on %(request)s", status=status, request=request),
                 retry_after=retry_after,
                 rate_limited=status == 429,
+                http_status=status,
             )
         try:
             body = response.json()
@@ -363,3 +368,17 @@ def _seconds(value):
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _server_message(response, limit=200):
+    """What WordPress said with a server error (its fatal error handler answers JSON with
+    an HTML message), as plain text; empty for anything else (a proxy's error page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, str):
+        return ""
+    text = " ".join(re.sub(r"<[^>]*>", " ", message).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

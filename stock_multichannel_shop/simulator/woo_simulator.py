@@ -18,6 +18,8 @@ Plain Python, standard library only, no Odoo. It answers like a real WooCommerce
   ``"13"``; block-checkout drafts (``checkout-draft``) listed and fired as
   ``order.updated``, deleted later without a webhook;
 - batches of at most 100 items (413 beyond) with per-item errors inside a 200 answer;
+  a product in ``fatal_ids`` crashes the whole batch (HTTP 500, WordPress's critical
+  error) after the items before it were saved, as a plugin's fatal error does;
   pagination headers (``X-WP-TotalPages: "0"`` for an empty list, ``Link``);
 - webhooks signed with HMAC-SHA256, delivery ids of 32 hex characters, never retried,
   disabled after more than 5 failed deliveries; ``webhook_delivery = "queued"``
@@ -52,6 +54,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 PREFIX = "/wp-json/wc/v3/"
 REDUCING = {"processing", "on-hold", "completed"}
 NO_ROUTE = "No route was found matching the URL and request method."
+# WordPress's answer to a REST request that hit a PHP fatal error (its fatal error handler)
+CRITICAL_ERROR = (
+    "<p>There has been a critical error on this website.</p><p><a href=\"https://wordpress.org/documentation/"
+    "article/faq-troubleshooting/\">Learn more about troubleshooting WordPress.</a></p>"
+)
 RESTORING = {"cancelled", "refunded", "failed"}
 MAX_BATCH = 100
 DRAFTS = {"checkout-draft", "auto-draft"}
@@ -131,6 +138,7 @@ class WooSimulator:
             self.deliveries = []
             self.next_id = 5000
             self.locked_ids = set()  # products whose updates fail per item
+            self.fatal_ids = set()  # products whose saving crashes a plugin: the whole request fails
             self._delivery_threads = []
             self.queue = {}  # (webhook id, order id) -> topic, waiting for the cron
             self.nonces = set()
@@ -796,6 +804,8 @@ class WooSimulator:
                     }
                 )
                 continue
+            if record["id"] in self.fatal_ids:  # the items before it stay saved
+                raise WooError(500, "internal_server_error", CRITICAL_ERROR)
             if parent_id and record.get("parent_id") != parent_id:
                 # the real shop does not refuse it: the variation moves to that parent and
                 # loses its attributes

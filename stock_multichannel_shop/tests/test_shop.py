@@ -69,6 +69,61 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.assertEqual(self.sim.stock_of(self.shirt_id, self.shirt_s_id), 5)
         self.assertFalse(self.shirt_s_listing.stock_pending)
 
+    def _more_simple_listings(self, count):
+        """``count`` more products on the shop, each with 3 in stock in Odoo and listed."""
+        listings = self.env["multichannel.product.binding"]
+        for number in range(count):
+            product = self._product(f"Lamp {number}", f"LAMP-{number}", 30.0, 3)
+            listings |= self._listing(product, self.sim.add_product(f"LAMP-{number}", "30.00", stock=0))
+        return listings
+
+    def test_a_product_the_shop_crashes_on_goes_to_error_alone(self):
+        """A plugin's fatal error on saving one product fails its whole batch (HTTP 500):
+        the batch is sent again by halves; that listing alone goes to error, the others
+        reach the shop and the channel is not taken as failing."""
+        (self.shirt_s_listing | self.shirt_m_listing).stock_sync = False
+        lamps = self._more_simple_listings(6)
+        self.sim.fatal_ids.add(self.chair_id)  # the first of its batch: it fails before anything answered
+        cron = self.channel.with_context(multichannel_cron=True)
+        cron._push("stock")
+        self.assertEqual(self.chair_listing.state, "error")
+        self.assertIn("alone", self.chair_listing.last_error)
+        self.assertIn("critical error", self.chair_listing.last_error)
+        self.assertTrue(self.chair_listing.stock_pending, "sent again by the next push")
+        self.assertEqual([self.sim.stock_of(int(lamp.external_id)) for lamp in lamps], [3] * 6)
+        self.assertFalse(any(lamps.mapped("stock_pending")))
+        self.assertEqual((self.channel.stock_failures, self.channel.stock_retry_at), (0, False))
+        # 7 products: the whole batch, its first half of 3, the chair alone, the other 2, the last 4
+        self.assertEqual(self._batches("products/batch"), [7, 3, 1, 2, 4])
+        failed = self.env["multichannel.ledger"].search(
+            [("binding_id", "=", self.chair_listing.id), ("result", "=", "failed")]
+        )
+        self.assertEqual(len(failed), 3, "each call that carried it is in the ledger")
+        # mended on the shop: the next push sends it and nothing else
+        self.sim.fatal_ids.clear()
+        self.sim.log.clear()
+        cron._push("stock")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+        self.assertFalse(self.chair_listing.stock_pending)
+        self.assertFalse(self.chair_listing.last_error)
+        self.assertEqual(self._batches("products/batch"), [1])
+
+    def test_a_shop_failing_every_call_blames_no_listing(self):
+        """Every batch answers HTTP 500: a few halves are tried, then the push stops and comes
+        back later, as for any fault; no listing is taken for the cause."""
+        (self.shirt_s_listing | self.shirt_m_listing).stock_sync = False
+        self._more_simple_listings(30)
+        self.sim.add_fault("500", "products/batch", count=1000)
+        cron = self.channel.with_context(multichannel_cron=True)
+        cron._push("stock")
+        listings = self.env["multichannel.product.binding"].search([("channel_id", "=", self.channel.id)])
+        self.assertFalse(listings.filtered(lambda listing: listing.state == "error"))
+        self.assertTrue(all(listings.mapped("stock_pending")))
+        self.assertEqual(self.channel.stock_failures, 1)
+        self.assertIn("HTTP 500", self.channel.last_error)
+        # 31 products: 31, 15, 7, 3, the first alone, the next 2, the second alone: nothing answers
+        self.assertEqual(len(self.sim.requests_to("POST", "products/batch")), 7)
+
     def test_recovery_after_faults(self):
         self.sim.add_fault("429", "products/batch", retry_after=0.2)
         self.sim.add_fault("503", "products/batch")
