@@ -53,7 +53,12 @@ def _shown(record):
         price = float(price) if price not in (None, "") else None
     except (TypeError, ValueError):
         price = None
-    return ShownItem(str(record.get("id")), None if quantity is None else int(quantity), price)
+    return ShownItem(
+        str(record.get("id")),
+        None if quantity is None else int(quantity),
+        price,
+        unlimited=translate.allows_backorders(record),
+    )
 
 
 def _ours(hook, delivery_url):

@@ -105,8 +105,9 @@ class ShownItem:
     """What the channel shows of one listing now, as read back for the drift audit."""
 
     external_id: str
-    quantity: int = None  # None: the channel does not keep a quantity for it
+    quantity: int = None  # None: the channel keeps no quantity for it (sells it whatever Odoo has)
     price: float = None
+    unlimited: bool = False  # the channel sells it past its quantity (backorders allowed)
 
 
 @dataclass

@@ -98,6 +98,13 @@ class MultichannelChannel(models.Model):
             if time.monotonic() >= deadline:
                 return False
 
+    @staticmethod
+    def _shown_quantity_label(item):
+        """What the ledger says the channel showed (the ledger stays in English)."""
+        if item.quantity is None:
+            return "no stock kept"
+        return f"{item.quantity} (backorders allowed)" if item.unlimited else item.quantity
+
     def _compare_shown(self, items):
         """Compare what the channel shows with Odoo's targets; queue and record what differs.
 
@@ -122,8 +129,9 @@ class MultichannelChannel(models.Model):
         for listing in listings:
             item = shown[listing.external_id]
             drift = {}
-            if listing.stock_sync and item.quantity is not None and item.quantity != quantities[listing.id]:
-                drift["stock"] = (quantities[listing.id], item.quantity)
+            if listing.stock_sync and (item.quantity is None or item.unlimited or item.quantity != quantities[listing.id]):
+                # a channel keeping no quantity, or selling past it, sells what Odoo does not have
+                drift["stock"] = (quantities[listing.id], self._shown_quantity_label(item))
             if (
                 listing.price_sync
                 and item.price is not None

@@ -58,7 +58,15 @@ def _decimal(value):
 
 
 def stock_item(item_id, quantity):
-    return {"id": item_id, "manage_stock": True, "stock_quantity": max(0, int(quantity))}
+    """Odoo owns the stock: the shop keeps the quantity sent and sells no more of it
+    (backorders allowed on the shop would sell past a pushed 0)."""
+    return {"id": item_id, "manage_stock": True, "stock_quantity": max(0, int(quantity)), "backorders": "no"}
+
+
+def allows_backorders(record):
+    """The shop sells ``record`` past its quantity (a variation keeping its stock on its
+    parent reports the parent's setting)."""
+    return record.get("backorders") not in (None, "no")
 
 
 def price_item(item_id, price, regular_price):

@@ -7,7 +7,8 @@ Plain Python, standard library only, no Odoo. It answers like a real WooCommerce
   ``401 woocommerce_rest_cannot_view``; only OAuth 1.0a one-legged signatures
   (HMAC-SHA1 / HMAC-SHA256, key ``secret&``) work. ``https = True`` makes it behave
   as a shop reached over https (Basic and query keys accepted, OAuth refused);
-- products and variations (stock on the variation or ``manage_stock: "parent"``),
+- products and variations (stock on the variation or ``manage_stock: "parent"``;
+  ``backorders`` with the ``stock_status`` it gives at 0: ``onbackorder``),
   newest first unless ``orderby``/``order`` are given; a variation updated under
   another parent is moved there and loses its attributes; stock as a string, negative
   stock and stock on a variable parent are accepted;
@@ -61,6 +62,7 @@ CRITICAL_ERROR = (
 )
 RESTORING = {"cancelled", "refunded", "failed"}
 MAX_BATCH = 100
+BACKORDERS = ("no", "notify", "yes")
 DRAFTS = {"checkout-draft", "auto-draft"}
 ORDER_STATUSES = (
     "auto-draft",
@@ -150,7 +152,7 @@ class WooSimulator:
         self.next_id += 1
         return self.next_id
 
-    def add_product(self, sku, price="10.00", stock=0, manage_stock=True, product_id=None):
+    def add_product(self, sku, price="10.00", stock=0, manage_stock=True, product_id=None, backorders="no"):
         with self.lock:
             product_id = product_id or self._new_id()
             self.products[product_id] = {
@@ -163,6 +165,7 @@ class WooSimulator:
                 "sale_price": "",
                 "manage_stock": manage_stock,
                 "stock_quantity": stock if manage_stock else None,
+                "backorders": backorders,
                 "variations": [],
             }
             return product_id
@@ -183,6 +186,7 @@ class WooSimulator:
                     "sale_price": "",
                     "manage_stock": "parent" if stock_on_parent is not None else True,
                     "stock_quantity": None if stock_on_parent is not None else stock,
+                    "backorders": "no",
                     "attributes": [{"id": 0, "name": "Option", "option": variation_sku}],
                 }
                 self.products[parent]["variations"].append(variation_id)
@@ -712,16 +716,33 @@ class WooSimulator:
 
     def _product_view(self, product):
         view = deepcopy(product)
-        view["stock_status"] = "instock" if (product["stock_quantity"] or 0) > 0 else "outofstock"
+        self._stock_view(view, product)
         return view
 
     def _variation_view(self, variation):
         view = deepcopy(variation)
         if variation["manage_stock"] == "parent":
-            # the shop shows the parent's quantity on a variation using the parent's stock
-            view["stock_quantity"] = self.products[variation["parent_id"]]["stock_quantity"]
+            # the shop shows the parent's quantity and backorders on a variation using the parent's stock
+            self._stock_view(view, self.products[variation["parent_id"]])
+        else:
+            self._stock_view(view, variation)
         view["type"] = "variation"
         return view
+
+    @staticmethod
+    def _stock_view(view, holder):
+        """The stock fields the shop derives from the record keeping the stock: sold out at 0
+        unless backorders are allowed, then "on backorder"."""
+        allowed = holder["backorders"] != "no"
+        view["stock_quantity"] = holder["stock_quantity"]
+        view["backorders"], view["backorders_allowed"] = holder["backorders"], allowed
+        if (holder["stock_quantity"] or 0) > 0:
+            view["stock_status"] = "instock"
+        elif holder["manage_stock"] is True and allowed:
+            view["stock_status"] = "onbackorder"
+        else:
+            view["stock_status"] = "outofstock"
+        view["backordered"] = view["stock_status"] == "onbackorder"
 
     def _order_view(self, order):
         return {k: deepcopy(v) for k, v in order.items() if k != "stock_reduced"}
@@ -815,6 +836,23 @@ class WooSimulator:
                 self.products[parent_id]["variations"].append(record["id"])
                 record["parent_id"] = parent_id
                 record["attributes"] = []
+            if item.get("backorders", "no") not in BACKORDERS:
+                answers.append(
+                    {
+                        "id": record["id"],
+                        "error": {
+                            "code": "rest_invalid_param",
+                            "message": "Invalid parameter(s): backorders",
+                            "data": {
+                                "status": 400,
+                                "params": {"backorders": "backorders is not one of no, notify, and yes."},
+                            },
+                        },
+                    }
+                )
+                continue
+            if "backorders" in item:
+                record["backorders"] = item["backorders"]
             if "manage_stock" in item:
                 record["manage_stock"] = item["manage_stock"]
             if "stock_quantity" in item and record.get("manage_stock") is True:

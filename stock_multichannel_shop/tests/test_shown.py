@@ -89,6 +89,31 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self._push()
         self.assertEqual(self.sim.stock_of(self.chair_id), 20)
 
+    def test_a_shop_selling_past_the_stock_odoo_sent_is_set_back(self):
+        """Backorders allowed, or the stock no longer kept, in the shop's admin: the shop
+        would sell chairs Odoo does not have. The audit finds it at the same quantity and
+        the push makes the shop keep Odoo's quantity again, without backorders."""
+        (self.chair_listing | self.shirt_s_listing | self.shirt_m_listing).price_sync = False  # stock only
+        chair = self.sim.products[self.chair_id]
+        shirt_s = self.sim.variations[self.shirt_s_id]
+        chair["backorders"] = "notify"
+        shirt_s.update(manage_stock=False, stock_quantity=None)
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        drift = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id), ("kind", "=", "drift")])
+        found = {line.binding_id: (line.old_value, line.new_value) for line in drift}
+        self.assertEqual(found[self.chair_listing], ("20", "20 (backorders allowed)"))
+        self.assertEqual(found[self.shirt_s_listing], ("5", "no stock kept"))
+        self.assertNotIn(self.shirt_m_listing, found)
+        self._push()
+        self.assertEqual((chair["backorders"], chair["stock_quantity"]), ("no", 20))
+        self.assertEqual((shirt_s["manage_stock"], shirt_s["stock_quantity"], shirt_s["backorders"]), (True, 5, "no"))
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertEqual(
+            self.env["multichannel.ledger"].search_count([("channel_id", "=", self.channel.id), ("kind", "=", "drift")]),
+            2,
+            "nothing drifts any more",
+        )
+
     def test_a_zero_price_never_reaches_the_shop(self):
         self.chair.lst_price = 0.0
         self.channel._push("price")

@@ -270,6 +270,43 @@ def test_variations_on_the_parent_stock_like_the_real_shop(sim):
     assert (offers["MUG-S"].parent_id, offers["MUG-S"].stock_on_parent) == (str(mug), True)
 
 
+STOCK_FIELDS = ("manage_stock", "stock_quantity", "stock_status", "backorders", "backorders_allowed", "backordered")
+
+
+def test_stock_fields_and_backorders_like_the_real_shop(sim):
+    """The stock fields the drift audit reads are sent as the real shop sends them; the
+    stock push sends ``backorders: "no"`` with every quantity; a product allowing
+    backorders is read back as selling past its quantity."""
+    chair = sim.add_product("CHAIR", stock=0, backorders="yes")
+    mug, (small, _large) = sim.add_variable("MUG", [("MUG-S", 0), ("MUG-L", 0)], stock_on_parent=3)
+    products = {p["sku"]: p for p in raw(sim, "GET", "products", https=True).json()}
+    variation = raw(sim, "GET", f"products/{mug}/variations", https=True).json()[0]
+    recorded_product = next(p for p in row(13)["body"] if p["sku"] == "CHAIR")
+    recorded_variation = row(15)["body"][0]
+    for simulated, recorded in ((products["CHAIR"], recorded_product), (variation, recorded_variation)):
+        assert set(STOCK_FIELDS) <= set(simulated) and set(STOCK_FIELDS) <= set(recorded)
+        same_types(recorded, simulated, STOCK_FIELDS)
+    assert (products["CHAIR"]["stock_status"], products["CHAIR"]["backordered"]) == ("onbackorder", True)
+    assert (products["MUG"]["stock_status"], variation["backorders"]) == ("instock", "no")
+
+    adapter = adapter_for(sim)
+    shown = {item.external_id: item for item in adapter.read_shown().items}
+    assert (shown[str(chair)].quantity, shown[str(chair)].unlimited) == (0, True)
+    assert (shown[str(small)].quantity, shown[str(small)].unlimited) == (3, False)
+    results = adapter.push_stock([StockUpdate(1, str(chair), "CHAIR", 4)])
+    assert results[0].ok
+    sent = sim.requests_to("POST", "products/batch")[-1]
+    assert sim.products[chair]["backorders"] == "no"
+    assert sent["items"] == 1
+    shown = {item.external_id: item for item in adapter.read_shown().items}
+    assert (shown[str(chair)].quantity, shown[str(chair)].unlimited) == (4, False)
+
+    refused = raw(sim, "POST", "products/batch", https=True, json={"update": [{"id": chair, "backorders": "maybe"}]})
+    error = refused.json()["update"][0]["error"]
+    assert (refused.status_code, error["code"], error["data"]["status"]) == (200, "rest_invalid_param", 400)
+    assert sim.products[chair]["backorders"] == "no"
+
+
 def test_batch_answers_like_the_real_shop(sim):
     lamp = sim.add_product("LAMP", stock=0)
     chair = sim.add_product("CHAIR", stock=0)
