@@ -53,7 +53,8 @@ _lt = translatable(__name__)
 
 OVERLAP = timedelta(minutes=5)
 FIRST_LOOK_BACK = timedelta(days=1)
-MAX_WINDOW = timedelta(days=30)
+MAX_WINDOW = timedelta(days=28)  # "at most one month": the shortest month
+MAX_WINDOWS_PER_FETCH = 13  # a year of changes per fetch; the next fetch goes on from there
 
 
 class EmagAdapter(ChannelAdapter):
@@ -118,7 +119,11 @@ class EmagAdapter(ChannelAdapter):
                     ItemResult(update.key, False, _lt("%(id)r is not an eMAG offer id", id=update.external_id))
                 )
             elif isinstance(update.extra, EmagListingExtra) and update.extra.new_offer:
-                creations.append((update, self._creation_item(offer, update.extra)))
+                problem = self._creation_problem(offer, update.extra.new_offer)
+                if problem:
+                    results.append(ItemResult(update.key, False, problem))
+                else:
+                    creations.append((update, self._creation_item(offer, update.extra)))
             else:
                 existing.append((update, build(offer, update)))
         if existing:
@@ -126,6 +131,28 @@ class EmagAdapter(ChannelAdapter):
         if creations:
             results += self._save_offers("product_offer", creations)
         return results
+
+    def _creation_problem(self, offer, new):
+        """Why the offer ``offer`` must not be created from ``new``, or None.
+
+        A creation goes out with the stock push, so a missing price is refused here as the
+        price push refuses it. ``product_offer/save`` on an id eMAG already has updates that
+        offer: one of another product (another part number) would get this product's price
+        and stock.
+        """
+        if not new.price or new.price <= 0:
+            return _lt("the product has no price above 0 in the channel's pricelist: the offer is not created")
+        found = self.client.call("product_offer/read", {"id": offer}).results or []
+        existing = found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else None
+        if existing and str(existing.get("part_number") or "") != new.part_number:
+            return _lt(
+                "eMAG already has an offer %(id)s, of another product (part number %(part)r, %(name)s): set another "
+                "offer id on this listing, or link that offer to its own product",
+                id=offer,
+                part=str(existing.get("part_number") or ""),
+                name=str(existing.get("name") or ""),
+            )
+        return None
 
     def _creation_item(self, offer, extra):
         settings, new = self.settings, extra.new_offer
@@ -240,22 +267,30 @@ class EmagAdapter(ChannelAdapter):
         """
         now = datetime.now(ZoneInfo(self.settings["timezone"])).replace(tzinfo=None)  # eMAG's local time
         since = datetime.strptime(watermark, translate.DATE) - OVERLAP if watermark else now - FIRST_LOOK_BACK
-        since = max(since, now - MAX_WINDOW)
         seller = translate.FULFILLED_BY_SELLER
         orders = {}
         for order in self.client.read_all("order", status=1, type=seller):
             orders[order.get("id")] = order
-        modified = self.client.read_all(
-            "order",
-            type=seller,
-            modifiedAfter=since.strftime(translate.DATE),
-            modifiedBefore=(now + timedelta(minutes=1)).strftime(translate.DATE),
-        )
-        for order in modified:
-            orders[order.get("id")] = order
+        # eMAG reads at most a month of changes per request: a longer gap (a channel paused
+        # for weeks) is read window after window, the watermark following the last one read
+        end = now + timedelta(minutes=1)
+        for _window in range(MAX_WINDOWS_PER_FETCH):
+            before = min(since + MAX_WINDOW, end)
+            modified = self.client.read_all(
+                "order",
+                type=seller,
+                modifiedAfter=since.strftime(translate.DATE),
+                modifiedBefore=before.strftime(translate.DATE),
+            )
+            for order in modified:
+                orders[order.get("id")] = order
+            if before == end:
+                reached = now
+                break
+            since = reached = before
         return FetchedOrders(
             [self.normalized_order(order) for order in orders.values() if not self._emag_fulfilled(order)],
-            watermark=now.strftime(translate.DATE),
+            watermark=reached.strftime(translate.DATE),
         )
 
     @staticmethod

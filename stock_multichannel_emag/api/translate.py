@@ -7,8 +7,11 @@ from zoneinfo import ZoneInfo
 
 MAX_STOCK = 65535
 STATUS_NAMES = {0: "canceled", 1: "new", 2: "in progress", 3: "prepared", 4: "finalized", 5: "returned"}
-# eMAG status -> the core's normalised order status
-CORE_STATUS = {0: "cancelled", 1: "open", 2: "open", 3: "open", 4: "closed", 5: "closed"}
+# eMAG status -> the core's normalised order status. Finalized (4) is set by eMAG itself
+# when the seller issues the AWB in eMAG's screens: the units left the seller's shelf, so
+# an order Odoo first sees finalized is still a sale to import ("open"); only a returned
+# one (5) gave its units back and is not imported
+CORE_STATUS = {0: "cancelled", 1: "open", 2: "open", 3: "open", 4: "open", 5: "closed"}
 PAYMENT_MODES = {1: "cash on delivery", 2: "bank transfer", 3: "card"}
 FINALIZED, CANCELED = 4, 0
 ACKNOWLEDGED = (2, 3, 4, 5)  # in progress and after: the seller took the order

@@ -22,6 +22,7 @@ methods; other processes use the ``/_sim/...`` control endpoints.
 
 import argparse
 import base64
+import calendar
 import contextlib
 import json
 import threading
@@ -52,6 +53,13 @@ PLATFORM_TIMEZONE = "Europe/Bucharest"
 def platform_now():
     """eMAG dates are the platform's local time, without a zone."""
     return datetime.now(ZoneInfo(PLATFORM_TIMEZONE)).replace(tzinfo=None)
+
+
+def one_month_after(moment):
+    """The same day and time a calendar month later (the month's last day when it has no
+    such day): the longest window eMAG reads orders over."""
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 def now_text():
@@ -384,6 +392,7 @@ class EmagSimulator:
         except ValueError:
             entry["status"] = 400
             return 400, {}, envelope_bytes(True, ["Request body is not valid JSON"])
+        entry["payload"] = payload
         try:
             with self.lock:
                 results, messages = self.dispatch(resource, action, parts[2:], payload, entry)
@@ -464,6 +473,8 @@ class EmagSimulator:
             return f"Stock cannot be changed during the campaign '{offer['campaign']}'"
         merged = dict(offer, **{k: v for k, v in item.items() if v is not None})
         sale, low, high = merged.get("sale_price"), merged.get("min_sale_price"), merged.get("max_sale_price")
+        if sale is not None and sale <= 0:
+            return "sale_price must be greater than 0"
         if sale is not None and low is not None and high is not None and not low <= sale <= high:
             return f"sale_price {sale} must lie between min_sale_price {low} and max_sale_price {high}"
         recommended = item.get("recommended_price")
@@ -567,7 +578,7 @@ class EmagSimulator:
             if after:
                 start = parse_date(after, f"{field}After")
                 end = parse_date(before, f"{field}Before") if before else platform_now()
-                if end - start > timedelta(days=31):
+                if end > one_month_after(start):
                     raise ApiError(f"The {field} window may be one month at most")
                 key = "date" if field == "created" else "modified"
                 orders = [o for o in orders if start <= datetime.strptime(o[key], DATE) <= end]

@@ -1,6 +1,6 @@
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from odoo.tests import tagged
@@ -73,7 +73,9 @@ class TestEmagOrders(EmagCase):
     def test_cancelled_on_emag_after_import(self):
         placed = self.sim.place_order([(1002, 2)])
         self.channel._import_orders()
-        sale = self._orders(placed["id"]).sale_order_id
+        order = self._orders(placed["id"])
+        order.payload = dict(order.payload, modified=weeks_ago)  # imported then, as eMAG showed it then
+        sale = order.sale_order_id
         self.assertEqual(sale.state, "sale")
         self.sim.customer_cancel(placed["id"])
         self.channel._import_orders()
@@ -89,6 +91,56 @@ class TestEmagOrders(EmagCase):
         order = self._orders(placed["id"])
         self.assertEqual(order.state, "skipped")
         self.assertFalse(order.sale_order_id)
+
+    def test_an_order_first_seen_finalized_is_still_a_sale(self):
+        """The warehouse acknowledged the order and issued its AWB in eMAG's screens while
+        Odoo's order cron was away: eMAG finalized it (4). The units left the shelf, so
+        Odoo imports it and counts them; nothing is sent back to eMAG. A returned one (5)
+        gave its units back and is not imported."""
+        shipped = self.sim.place_order([(1002, 2)])
+        returned = self.sim.place_order([(1001, 1)])
+        for placed in (shipped, returned):
+            self.sim.orders[placed["id"]]["status"] = 2
+            self.sim._set_order_status(self.sim.orders[placed["id"]], 4)
+        self.sim.customer_return(returned["id"])
+        self.channel._import_orders()
+        order = self._orders(shipped["id"])
+        self.assertEqual((order.state, order.sale_order_id.state), ("done", "sale"))
+        self.assertEqual(self.desk.free_qty, 8, "its 2 desks are reserved in Odoo")
+        self.assertEqual(self.sim.orders[shipped["id"]]["status"], 4)
+        self.assertEqual(self._orders(returned["id"]).state, "skipped")
+        self.assertFalse(self._orders(returned["id"]).sale_order_id)
+        self.env["multichannel.order"]._send_statuses()
+        self.assertFalse(self.sim.requests_to("order/save"), "eMAG is there already")
+
+    def test_a_cancellation_weeks_old_is_still_read(self):
+        """The channel's order import was off for six weeks; meanwhile the customer cancelled
+        an imported order. eMAG reads at most a month of changes per request: the gap is
+        read window after window, none longer than a month, and the Odoo order is cancelled."""
+        now = datetime.now(ZoneInfo("Europe/Bucharest")).replace(tzinfo=None)
+        self.channel.order_import_since = now - timedelta(days=60)
+        placed = self.sim.place_order([(1002, 1)])
+        weeks_ago = (now - timedelta(days=41)).strftime("%Y-%m-%d %H:%M:%S")
+        self.sim.orders[placed["id"]].update(date=weeks_ago, modified=weeks_ago)
+        self.channel._import_orders()
+        order = self._orders(placed["id"])
+        order.payload = dict(order.payload, modified=weeks_ago)  # imported then, as eMAG showed it then
+        sale = order.sale_order_id
+        self.assertEqual(sale.state, "sale")
+        self.sim.customer_cancel(placed["id"])
+        self.sim.orders[placed["id"]]["modified"] = (now - timedelta(days=35)).strftime("%Y-%m-%d %H:%M:%S")
+        self.channel.order_watermark = (now - timedelta(days=42)).strftime("%Y-%m-%d %H:%M:%S")
+        self.sim.log.clear()
+        self.channel._import_orders()
+        self.assertEqual(sale.state, "cancel")
+        windows = [
+            (entry["payload"]["modifiedAfter"], entry["payload"]["modifiedBefore"])
+            for entry in self.sim.requests_to("order/read")
+            if "modifiedAfter" in entry["payload"]
+        ]
+        self.assertEqual(len(windows), 2)
+        self.assertEqual(windows[0][1], windows[1][0], "the second window starts where the first ended")
+        self.assertGreaterEqual(self.channel.order_watermark, now.strftime("%Y-%m-%d %H:%M"))
 
     def test_cancelled_by_the_customer_before_acknowledge(self):
         placed = self.sim.place_order([(1001, 1)])

@@ -272,6 +272,37 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertFalse(listing.emag_create_offer)
         self.assertEqual(len(self.sim.requests_to("product_offer/save")), 1)
 
+    def test_a_new_offer_never_overwrites_another_products_offer(self):
+        """The seller has offer <stool's id> for another product already: creating the stool
+        there would give that offer the stool's price and stock. The listing goes to error;
+        the other offer is left as it was, and the rest of the push goes on."""
+        stool = self._product("Stool", "STOOL", 10.0, 40)
+        self.sim.add_offer(stool.id, "OTHER-PN", stock=2, sale_price=999.0, name="Other product")
+        listing = self._listing(stool, False, emag_create_offer=True)
+        self.channel._push("stock")
+        other = self.sim.offers[stool.id]
+        self.assertEqual((other["sale_price"], self.sim.stock_of(stool.id)), (999.0, 2))
+        self.assertEqual(listing.state, "error")
+        self.assertIn("OTHER-PN", listing.last_error)
+        self.assertTrue(listing.emag_create_offer)
+        self.assertEqual(self.sim.stock_of(1001), 100, "the chair's offer still sent")
+        # the same product's offer (an earlier creation whose answer was lost) is saved again
+        self.sim.offers[stool.id]["part_number"] = "STOOL"
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(stool.id), 40)
+        self.assertFalse(listing.emag_create_offer)
+
+    def test_a_new_offer_without_a_price_is_not_created(self):
+        """A creation goes with the stock push: a product priced 0 is refused there, as a
+        price push refuses it, and no live offer at 0 appears on eMAG."""
+        stool = self._product("Stool", "STOOL", 0.0, 4)
+        listing = self._listing(stool, False, emag_create_offer=True)
+        self.channel._push("stock")
+        self.assertNotIn(stool.id, self.sim.offers)
+        self.assertEqual(listing.state, "error")
+        self.assertIn("no price above 0", listing.last_error)
+        self.assertFalse(self.sim.requests_to("product_offer/save"))
+
     def test_a_new_offer_moved_while_its_batch_was_on_the_way_is_created_where_it_is_now(self):
         """A user set another offer id while the new offer was being created at the old one:
         the listing is not settled, and still creates its offer at its new id."""
