@@ -218,7 +218,8 @@ class MultichannelChannel(models.Model):
         """Refuse, on the server, a caller who may not change these channels or talk to them.
 
         Buttons are only hidden in the views; every action reachable by RPC that pushes,
-        imports or calls the channel runs this first. Unknown ids and channels of other
+        imports or calls the channel runs this first (but sending an order's status
+        again, which the order's Multichannel users may do). Unknown ids and channels of other
         companies get the same answer, so ids cannot be probed.
         """
         if self.env.su:

@@ -3,6 +3,7 @@
 import time
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..const import ORDER_STATUSES
 from ..lib.adapter import ChannelError, TransportError
@@ -78,5 +79,7 @@ class MultichannelOrder(models.Model):
 
     def action_send_status(self):
         self._check_can_handle()
+        if self.sudo().channel_id.filtered(lambda channel: not channel.active):
+            raise UserError(self.env._("The channel is archived: it sends nothing to the channel any more."))
         self.sudo().filtered("status_pending")._send_status()
         return True

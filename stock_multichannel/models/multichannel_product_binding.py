@@ -221,8 +221,11 @@ class MultichannelProductBinding(models.Model):
         return {listing.id: ListingExtra(parent_id=listing.external_parent_id or "") for listing in self}
 
     def action_compare_with_channel(self):
-        """Read these listings back from their channels; re-send those that differ."""
+        """Read these listings back from their channels; re-send those that differ.
+
+        It calls the channels: for their operators, as every call from a button is."""
         self.check_access("write")
+        self.channel_id._check_operator_rights()
         drifted = 0
         for channel in self.channel_id:
             listings = self.filtered(lambda b, c=channel: b.channel_id == c and b.external_id)

@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..lib.adapter import ChannelError, TransportError
@@ -27,6 +28,16 @@ class TestOrderStatus(MultichannelCase):
         self.assertEqual((ledger.result, ledger.new_value), ("ok", "shipped"))
         self.env["multichannel.order"]._send_statuses()
         self.assertEqual(len(self.remote.statuses), 1, "sent once")
+
+    def test_an_archived_channel_sends_no_status_even_from_the_button(self):
+        order = self._import("7009")
+        order.sale_order_id._action_cancel()
+        self.channel.active = False
+        with self.assertRaisesRegex(UserError, "archived"):
+            order.action_send_status()
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.remote.statuses, [])
+        self.assertTrue(order.status_pending)
 
     def test_multi_step_delivery_reports_when_the_customer_gets_it(self):
         self.warehouse.delivery_steps = "pick_ship"

@@ -97,6 +97,22 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         called = {method for method, _size in self.remote.calls}
         self.assertTrue({"stock", "price", "orders", "test", "offers"} <= called, called)
 
+    def test_only_a_channels_operators_compare_a_listing_with_it(self):
+        """Compare with Channel calls the channel, as the channel's buttons do."""
+        for role in ("mc_user", "other_company_manager"):
+            with self.subTest(role=role):
+                _result, error = self._rpc(
+                    role, "multichannel.product.binding", "action_compare_with_channel", [self.chair_listing.id]
+                )
+                self.assertEqual(error, "AccessError")
+                self.assertEqual(self.remote.calls, [], "the channel was not called")
+        result, error = self._rpc(
+            "mc_manager", "multichannel.product.binding", "action_compare_with_channel", [self.chair_listing.id]
+        )
+        self.assertIsNone(error)
+        self.assertEqual(result["tag"], "display_notification")
+        self.assertIn("shown", {method for method, _size in self.remote.calls})
+
     def test_ids_cannot_be_probed(self):
         missing_id = self.channel.search([], order="id desc", limit=1).id + 1000
         for role in ("mc_user", "other_company_manager"):
