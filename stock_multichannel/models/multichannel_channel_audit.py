@@ -129,8 +129,9 @@ class MultichannelChannel(models.Model):
         for listing in listings:
             item = shown[listing.external_id]
             drift = {}
-            if listing.stock_sync and (item.quantity is None or item.unlimited or item.quantity != quantities[listing.id]):
-                # a channel keeping no quantity, or selling past it, sells what Odoo does not have
+            # a channel keeping no quantity, or selling past it, sells what Odoo does not have
+            shown_wrong = item.quantity is None or item.unlimited or item.quantity != quantities.get(listing.id)
+            if listing.stock_sync and shown_wrong:
                 drift["stock"] = (quantities[listing.id], self._shown_quantity_label(item))
             if (
                 listing.price_sync

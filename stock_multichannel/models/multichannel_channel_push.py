@@ -379,9 +379,10 @@ class MultichannelChannel(models.Model):
     def _stop_on_fault(self, kind, error):
         """The channel failed a call of ``kind``'s push: say so and, for a temporary fault,
         come back later."""
-        self._note_error(
-            self.env._("%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=translated(self.env, error))
+        message = self.env._(
+            "%(kind)s push failed: %(error)s", kind=self._kind_label(kind), error=translated(self.env, error)
         )
+        self._note_error(message)
         if isinstance(error, TransportError):
             self._back_off(kind, error)
 

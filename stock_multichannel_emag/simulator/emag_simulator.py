@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 from collections import deque
 from copy import deepcopy
-from datetime import datetime, timedelta
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 

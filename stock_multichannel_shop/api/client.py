@@ -248,10 +248,18 @@ class WooClient:
             retry_after = _seconds(response.headers.get("Retry-After"))
             request = f"{method} {path}"
             said = _server_message(response)
-            raise TransportError(
-                _lt("the shop answered HTTP %(status)s on %(request)s: %(said)s", status=status, request=request, said=said)
+            message = (
+                _lt(
+                    "the shop answered HTTP %(status)s on %(request)s: %(said)s",
+                    status=status,
+                    request=request,
+                    said=said,
+                )
                 if said
-                else _lt("the shop answered HTTP %(status)s on %(request)s", status=status, request=request),
+                else _lt("the shop answered HTTP %(status)s on %(request)s", status=status, request=request)
+            )
+            raise TransportError(
+                message,
                 retry_after=retry_after,
                 rate_limited=status == 429,
                 http_status=status,

@@ -57,8 +57,8 @@ REDUCING = {"processing", "on-hold", "completed"}
 NO_ROUTE = "No route was found matching the URL and request method."
 # WordPress's answer to a REST request that hit a PHP fatal error (its fatal error handler)
 CRITICAL_ERROR = (
-    "<p>There has been a critical error on this website.</p><p><a href=\"https://wordpress.org/documentation/"
-    "article/faq-troubleshooting/\">Learn more about troubleshooting WordPress.</a></p>"
+    '<p>There has been a critical error on this website.</p><p><a href="https://wordpress.org/documentation/'
+    'article/faq-troubleshooting/">Learn more about troubleshooting WordPress.</a></p>'
 )
 RESTORING = {"cancelled", "refunded", "failed"}
 MAX_BATCH = 100
