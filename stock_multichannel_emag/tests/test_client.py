@@ -170,7 +170,7 @@ class TestTranslate(BaseCase):
         self.assertEqual(data["payment_method"], "cash on delivery")
 
     def test_statuses(self):
-        for status, expected in ((0, "cancelled"), (1, "open"), (3, "open"), (4, "closed"), (5, "closed")):
+        for status, expected in ((0, "cancelled"), (1, "open"), (3, "open"), (4, "open"), (5, "closed")):
             self.assertEqual(translate.normalize_order({"id": 1, "status": status}, "RON", 21)["status"], expected)
 
 
