@@ -110,6 +110,22 @@ class EmagAdapter(ChannelAdapter):
 
         return self._push(updates, item)
 
+    def price_problem(self, update):
+        return self._vat_problem(update.extra)
+
+    def _vat_problem(self, extra):
+        """A product taxed at a rate other than the channel's, whose eMAG vat_id is unknown,
+        would be sold with the offer's VAT on a net price computed with its own: refused
+        until Test Connection read eMAG's rates."""
+        vat = self._listing_vat(extra)
+        if not vat or vat.vat_id or round(vat.rate, 2) == round(self.settings["vat_rate"], 2):
+            return ""
+        return _lt(
+            "eMAG's id of the %(rate)s%% VAT rate is not known: run Test Connection on the channel (it reads "
+            "eMAG's VAT rates), then push again",
+            rate=f"{vat.rate:g}",
+        )
+
     def _push(self, updates, build):
         results, existing, creations = [], [], []
         for update in updates:
@@ -119,7 +135,7 @@ class EmagAdapter(ChannelAdapter):
                     ItemResult(update.key, False, _lt("%(id)r is not an eMAG offer id", id=update.external_id))
                 )
             elif isinstance(update.extra, EmagListingExtra) and update.extra.new_offer:
-                problem = self._creation_problem(offer, update.extra.new_offer)
+                problem = self._creation_problem(offer, update.extra)
                 if problem:
                     results.append(ItemResult(update.key, False, problem))
                 else:
@@ -132,16 +148,19 @@ class EmagAdapter(ChannelAdapter):
             results += self._save_offers("product_offer", creations)
         return results
 
-    def _creation_problem(self, offer, new):
-        """Why the offer ``offer`` must not be created from ``new``, or None.
+    def _creation_problem(self, offer, extra):
+        """Why the offer ``offer`` must not be created from ``extra``, or None.
 
         A creation goes out with the stock push, so a missing price is refused here as the
         price push refuses it. ``product_offer/save`` on an id eMAG already has updates that
         offer: one of another product (another part number) would get this product's price
         and stock.
         """
+        new = extra.new_offer
         if not new.price or new.price <= 0:
             return _lt("the product has no price above 0 in the channel's pricelist: the offer is not created")
+        if problem := self._vat_problem(extra):
+            return problem
         found = self.client.call("product_offer/read", {"id": offer}).results or []
         existing = found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else None
         if existing and str(existing.get("part_number") or "") != new.part_number:
