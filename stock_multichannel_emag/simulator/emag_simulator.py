@@ -4,7 +4,9 @@ Plain Python, standard library only, no Odoo. It behaves like the documented API
 POST with JSON bodies, HTTP Basic auth, the ``{"isError", "messages", "results"}``
 envelope, at most 50 entities per save, 12 req/s for order resources and 3 req/s for
 everything else per account (HTTP 429 beyond), order statuses and transitions,
-acknowledge, whole-order ``order/save``, refused items inside a successful answer,
+acknowledge, whole-order ``order/save``, refused items inside a successful answer
+(a price outside its band), a stock change during a campaign refused with HTTP 400
+for the whole request, ``sale_price`` above 0, order windows of a month at most,
 order types (3 fulfilled by the seller, 2 fulfilled by eMAG), invoice attachments
 (``order/attachments/save``: the URL is fetched and must serve a PDF), the seller's
 callback URLs (``GET url?order_id=…`` on a new order, a cancellation and a return),
@@ -402,13 +404,15 @@ class EmagSimulator:
             if fault and fault["kind"] == "message":
                 messages = [*messages, fault.get("text", "Some offers could not be saved")]
         except ApiError as error:
-            results, messages, is_error = [], error.messages, True
+            results, messages, is_error, status = [], error.messages, True, error.status
+        else:
+            status = 200
         if fault and fault["kind"] == "wrong_type" and not is_error:
             results = {"results": results}  # an object where the documentation says a list
         if fault and fault["kind"] == "timeout" and fault.get("after_processing"):
             time.sleep(fault.get("delay", 3.0))
-        entry["status"] = 200
-        return 200, {}, envelope_bytes(is_error, messages, results)
+        entry["status"] = status
+        return status, {}, envelope_bytes(is_error, messages, results)
 
     def dispatch(self, resource, action, rest, payload, entry):
         route = {
@@ -447,6 +451,15 @@ class EmagSimulator:
             for stock in item.get("stock") or []:
                 if not isinstance(stock.get("value"), int) or not 0 <= stock["value"] <= MAX_STOCK:
                     raise ApiError("Invalid data in request: stock value must be an integer 0..65535")
+        for item in items:
+            # eMAG's documentation: a stock change refused during a campaign is an HTTP 400
+            # naming the campaign, for the whole request
+            offer = self.offers.get(item["id"])
+            if offer and offer.get("campaign") and "stock" in item:
+                raise ApiError(
+                    f"Offer {item['id']}: stock cannot be changed during the campaign '{offer['campaign']}'",
+                    status=400,
+                )
         return items
 
     def offer_save(self, payload, entry):
@@ -469,8 +482,6 @@ class EmagSimulator:
         return True
 
     def _offer_refusal(self, offer, item):
-        if "stock" in item and offer.get("campaign"):
-            return f"Stock cannot be changed during the campaign '{offer['campaign']}'"
         merged = dict(offer, **{k: v for k, v in item.items() if v is not None})
         sale, low, high = merged.get("sale_price"), merged.get("min_sale_price"), merged.get("max_sale_price")
         if sale is not None and sale <= 0:

@@ -85,14 +85,14 @@ class TestEmagClient(LocalSimulatorMixin, BaseCase):
 
     def test_refused_items_inside_a_successful_answer(self):
         self.sim.add_offer(7, stock=1)
-        self.sim.add_offer(8, stock=1, campaign="Black Friday")
+        self.sim.add_offer(8, stock=1, sale_price=100.0)  # allowed between 50 and 200
         envelope = self.client().save(
-            "offer", [translate.stock_item(7, 5, 1), translate.stock_item(8, 5, 1), translate.stock_item(9, 5, 1)]
+            "offer", [translate.stock_item(7, 5, 1), {"id": 8, "sale_price": 900.0}, translate.stock_item(9, 5, 1)]
         )
         refused, unattributed = translate.refused_items(envelope.raw_messages, [7, 8, 9], envelope.results)
         self.assertEqual(sorted(refused), [8, 9])
         self.assertEqual(unattributed, [])
-        self.assertIn("Black Friday", refused[8])
+        self.assertIn("must lie between", refused[8])
         self.assertIn("does not exist", refused[9])
         self.assertEqual(self.sim.stock_of(7), 5)
 

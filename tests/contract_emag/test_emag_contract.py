@@ -143,12 +143,27 @@ def test_item_level_results_win():
 
 def test_a_message_naming_no_offer_is_kept_apart(sim):
     sim.add_offer(1, stock=0)
-    sim.add_offer(2, stock=0, campaign="Black Friday")
+    sim.add_offer(2, stock=0, sale_price=100.0)
     sim.add_fault("message", "offer/save", text="Warehouse 1 is being re-indexed")
-    envelope = client_for(sim).save("offer", [translate.stock_item(1, 5, 1), translate.stock_item(2, 5, 1)])
+    envelope = client_for(sim).save("offer", [translate.stock_item(1, 5, 1), {"id": 2, "sale_price": 900.0}])
     refused, unattributed = translate.refused_items(envelope.raw_messages, [1, 2], envelope.results)
-    assert list(refused) == [2] and "Black Friday" in refused[2]
+    assert list(refused) == [2] and "must lie between" in refused[2]
     assert unattributed == ["Warehouse 1 is being re-indexed"]
+
+
+def test_a_stock_change_during_a_campaign_is_a_400_naming_it(sim):
+    """As eMAG documents it: HTTP 400, the message names the campaign, nothing of the
+    request is saved; the connector's client reads it as a refusal, not a fault."""
+    from odoo.addons.stock_multichannel_emag.api.client import EmagApiError
+
+    sim.add_offer(1, stock=0)
+    sim.add_offer(2, stock=0, campaign="Black Friday")
+    with pytest.raises(EmagApiError, match="Black Friday"):
+        client_for(sim).save("offer", [translate.stock_item(1, 5, 1), translate.stock_item(2, 5, 1)])
+    assert sim.requests_to("offer/save")[-1]["status"] == 400
+    assert (sim.stock_of(1), sim.stock_of(2)) == (0, 0)
+    client_for(sim).save("offer", [{"id": 2, "sale_price": 110.0}])  # a price alone is not a stock change
+    assert sim.offers[2]["sale_price"] == 110.0
 
 
 # ----------------------------------------------------------------------
