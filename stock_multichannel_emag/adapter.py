@@ -349,8 +349,16 @@ class EmagAdapter(ChannelAdapter):
 
         eMAG counts an attachment of type 1 as the order's invoice; a credit note (storno
         invoice) is an invoice document too and goes with the same type, under its own name.
-        Not retried here: the caller's cron tries again later.
+        Not retried here: the caller's cron tries again later, and finds it attached when a
+        try whose answer was lost attached it (order/read shows the order's attachments).
         """
+        # a try whose answer was lost may have attached it: eMAG would show it twice
+        for attachment in self._read_order(external_id).get("attachments") or []:
+            if isinstance(attachment, dict) and (
+                attachment.get("url") == url
+                or (attachment.get("name") == name and attachment.get("type") == translate.INVOICE_ATTACHMENT)
+            ):
+                return _lt("%(name)s is attached to eMAG order %(order)s already", name=name, order=external_id)
         item = {"order_id": int(external_id), "name": name, "url": url, "type": translate.INVOICE_ATTACHMENT}
         self.client.save("order/attachments", [item], retry=False)
         return _lt("%(name)s attached to eMAG order %(order)s", name=name, order=external_id)

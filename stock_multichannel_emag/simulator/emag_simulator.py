@@ -648,7 +648,8 @@ class EmagSimulator:
                 if problem:
                     raise ApiError(f"Order {order['id']}: the attachment could not be downloaded: {problem}")
             attachment = {"name": item["name"], "url": item["url"], "type": item["type"]}
-            order["attachments"] = [a for a in order.get("attachments", []) if a["url"] != item["url"]] + [attachment]
+            # eMAG's documentation does not say that saving one again replaces it: kept twice
+            order["attachments"] = [*order.get("attachments", []), attachment]
         return [], []
 
     @staticmethod

@@ -98,6 +98,23 @@ class TestEmagInvoices(EmagCase, HttpCase):
         self.assertIn("attached to eMAG order", channel_order.message_ids[:1].body)
         self.assertEqual(len(self.sim.orders[self.placed["id"]]["attachments"]), 1)
 
+    def test_an_attachment_whose_answer_was_lost_is_not_sent_twice(self):
+        """eMAG attached the invoice but its answer came after Odoo gave up: the next run
+        reads the order, finds the invoice there and sends nothing (eMAG keeps both
+        attachments of a second save: the customer would see the invoice twice)."""
+        invoice = self._invoice()
+        self.channel.emag_timeout = 0.5
+        self.sim.add_fault("timeout", "order/attachments/save", delay=1.2, after_processing=True)
+        self._send()
+        self.assertEqual(invoice.emag_invoice_state, "error")
+        self.assertEqual(len(self.sim.orders[self.placed["id"]]["attachments"]), 1, "eMAG has it")
+        invoice.sudo().emag_invoice_next_try = fields.Datetime.now()
+        self._send()
+        self.assertEqual(invoice.emag_invoice_state, "sent", invoice.emag_invoice_error)
+        self.assertEqual(len(self.sim.orders[self.placed["id"]]["attachments"]), 1)
+        self.assertEqual(len(self.sim.requests_to("order/attachments/save")), 1)
+        self.assertIn("already", self.sale.multichannel_order_id.message_ids[:1].body)
+
     def test_sending_again_needs_a_multichannel_administrator(self):
         invoice = self._invoice()
         accountant = self.env["res.users"].create(
