@@ -110,22 +110,6 @@ class EmagAdapter(ChannelAdapter):
 
         return self._push(updates, item)
 
-    def price_problem(self, update):
-        return self._vat_problem(update.extra)
-
-    def _vat_problem(self, extra):
-        """A product taxed at a rate other than the channel's, whose eMAG vat_id is unknown,
-        would be sold with the offer's VAT on a net price computed with its own: refused
-        until Test Connection read eMAG's rates."""
-        vat = self._listing_vat(extra)
-        if not vat or vat.vat_id or round(vat.rate, 2) == round(self.settings["vat_rate"], 2):
-            return ""
-        return _lt(
-            "eMAG's id of the %(rate)s%% VAT rate is not known: run Test Connection on the channel (it reads "
-            "eMAG's VAT rates), then push again",
-            rate=f"{vat.rate:g}",
-        )
-
     def _push(self, updates, build):
         results, existing, creations = [], [], []
         for update in updates:
@@ -159,8 +143,6 @@ class EmagAdapter(ChannelAdapter):
         new = extra.new_offer
         if not new.price or new.price <= 0:
             return _lt("the product has no price above 0 in the channel's pricelist: the offer is not created")
-        if problem := self._vat_problem(extra):
-            return problem
         found = self.client.call("product_offer/read", {"id": offer}).results or []
         existing = found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else None
         if existing and str(existing.get("part_number") or "") != new.part_number:

@@ -28,6 +28,7 @@ from .const import SAFE_PORTS, SHOP_STATUS, TOPICS, WEBHOOK_NAME
 _lt = translatable(__name__)
 
 OVERLAP = timedelta(minutes=2)
+UNSTOCKED_TYPES = ("external", "grouped")  # products WooCommerce never keeps a quantity for
 FIRST_LOOK_BACK = timedelta(days=1)
 
 
@@ -196,6 +197,8 @@ class WooCommerceAdapter(ChannelAdapter):
                 "GET", "products", {"per_page": 100, "page": page, "orderby": "id", "order": "asc"}
             )
             for product in products or []:
+                if product.get("type") in UNSTOCKED_TYPES:
+                    continue  # the shop keeps no stock for them, whatever is sent: no drift to fix
                 if product.get("type") == "variable":
                     items += [_shown(v) for v in self.client.get_all(f"products/{product['id']}/variations")]
                 items.append(_shown(product))

@@ -21,8 +21,9 @@ class TransportError(Exception):
     pending for the next run. ``retry_after`` (seconds) is the channel's own hint;
     ``rate_limited``: the channel only asked to slow down (HTTP 429), it is not failing.
     ``maybe_applied``: the request may have reached the channel, which may still apply
-    it later (a timeout, an answer lost or unreadable, a server error); False only when
-    it certainly did not (refused before being read, never sent).
+    it later (a timeout, an answer lost or unreadable, a gateway's 502/503/504); False
+    when it certainly did not (refused before being read, never sent) or the channel
+    itself finished with it (HTTP 500: what it did is done).
     ``http_status``: the channel's HTTP status, when it answered one.
     """
 
@@ -30,7 +31,10 @@ class TransportError(Exception):
         super().__init__(message)
         self.retry_after = retry_after
         self.rate_limited = rate_limited
-        self.maybe_applied = not rate_limited if maybe_applied is None else maybe_applied
+        if maybe_applied is None:
+            # a server error is the channel's last word on the request: nothing of it comes later
+            maybe_applied = not rate_limited and http_status != 500
+        self.maybe_applied = maybe_applied
         self.http_status = http_status
 
     @property

@@ -64,13 +64,19 @@ class OneItemFaults:
     """A push's search for listings that alone make the channel fail a whole batch (a shop
     plugin's fatal error on saving one product answers HTTP 500 for its batch).
 
-    Such a batch is sent again by halves. A listing failing alone is one of them only when
-    the channel answered another call of the push; a second listing failing alone before
-    any answer means the channel fails every call, and the push stops as for any fault."""
+    Such a batch is sent again by halves; a listing failing alone is a suspect. Suspects
+    are the cause only once the channel answers a call made after them (else the channel
+    may have started failing every call): then they go to error. ``MAX_UNANSWERED`` failed
+    calls in a row mean the channel fails every call, and the push stops as for any fault;
+    suspects left at the end of the push are settled by sending again the last listing
+    the channel took (``known_good``)."""
+
+    MAX_UNANSWERED = 20  # a descent to one listing and back is about 2·log2(100) calls
 
     def __init__(self):
-        self.answered = False
-        self.suspect = None  # (listing, error): failed alone before the channel answered anything
+        self.unanswered = 0  # server errors since the channel last answered
+        self.suspects = []  # (listing, error): failed alone, not confirmed yet
+        self.known_good = None  # (listing, target) of the last batch the channel took
 
 
 class MultichannelChannel(models.Model):
@@ -193,9 +199,16 @@ class MultichannelChannel(models.Model):
                 if self._over_budget():
                     self._trigger_realtime(kind)  # the next run goes on with what is left
                     return False
-        if faults.suspect:  # its call was the only one, and failed
-            self._stop_on_fault(kind, faults.suspect[1])
-            return False
+        if faults.suspects:
+            # failed alone after the channel last answered: does it answer now?
+            if faults.known_good:
+                probe = [faults.known_good]
+                probe_regular = self._regular_prices(probe[0][0]) if kind == "price" else {}
+                if not self._push_batch(kind, adapter, probe, cause, probe_regular, held, faults):
+                    return False
+            if faults.suspects:
+                self._stop_on_fault(kind, faults.suspects[-1][1])
+                return False
         if not only_lower:
             self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
         self._recovered(kind)
@@ -324,15 +337,15 @@ class MultichannelChannel(models.Model):
             if unanswered:
                 self._push_again_once_arrived(kind, batch, adapter)
             if isinstance(error, TransportError) and error.may_be_one_item:
-                if len(batch) > 1:
-                    middle = len(batch) // 2
-                    return self._push_batch(
-                        kind, adapter, batch[:middle], cause, regular_prices, held, faults
-                    ) and self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held, faults)
-                if faults.answered:
-                    return self._failed_alone(kind, batch[0][0], error, held)
-                if not faults.suspect:  # held now, in the order of ids, written once the channel answers
-                    faults.suspect = (batch[0][0], error)
+                faults.unanswered += 1
+                if faults.unanswered < faults.MAX_UNANSWERED:
+                    if len(batch) > 1:
+                        middle = len(batch) // 2
+                        return self._push_batch(
+                            kind, adapter, batch[:middle], cause, regular_prices, held, faults
+                        ) and self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held, faults)
+                    # held now, in the order of ids; written once the channel answers a later call
+                    faults.suspects.append((batch[0][0], error))
                     return held.hold(batch_ids)
             self._stop_on_fault(kind, error)
             return False
@@ -341,12 +354,9 @@ class MultichannelChannel(models.Model):
             # hand, say): find it by halves; it alone goes to error, the others are sent
             if len(batch) > 1:
                 middle = len(batch) // 2
-                return all(
-                    [
-                        self._push_batch(kind, adapter, batch[:middle], cause, regular_prices, held, faults),
-                        self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held, faults),
-                    ]
-                )
+                return self._push_batch(
+                    kind, adapter, batch[:middle], cause, regular_prices, held, faults
+                ) and self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held, faults)
             listing = batch[0][0]
             _logger.warning("%s: listing %s cannot be sent", self.name, listing.display_name, exc_info=True)
             if not held.hold([listing.id]):
@@ -370,11 +380,9 @@ class MultichannelChannel(models.Model):
         if not held.hold(batch_ids):
             return False  # sent, not recorded: pending still, for the worker that took the channel
         self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
-        faults.answered = True
-        if faults.suspect:
-            (suspect, suspect_error), faults.suspect = faults.suspect, None
-            return self._failed_alone(kind, suspect, suspect_error, held)
-        return True
+        faults.unanswered, faults.known_good = 0, batch[-1]
+        suspects, faults.suspects = faults.suspects, []
+        return all(self._failed_alone(kind, listing, suspect_error, held) for listing, suspect_error in suspects)
 
     def _stop_on_fault(self, kind, error):
         """The channel failed a call of ``kind``'s push: say so and, for a temporary fault,

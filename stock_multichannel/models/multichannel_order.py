@@ -324,8 +324,9 @@ class MultichannelOrder(models.Model):
 
     def _reopened_by(self, payload):
         """An order left aside because it arrived cancelled comes back to life on the channel
-        (a failed payment paid after all): it is imported after all. Not when a human skipped it."""
-        if self.state != "skipped" or self.skipped_by_user:
+        (a failed payment paid after all): it is imported after all. Not when a human skipped it,
+        nor one that arrived done on the channel (closed): that one was handled outside Odoo."""
+        if self.state != "skipped" or self.skipped_by_user or self.channel_status == "closed":
             return False
         try:
             return normalize_order(payload)["status"] in ("open", "pending")

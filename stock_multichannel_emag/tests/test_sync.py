@@ -84,21 +84,6 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertEqual(len(self.sim.requests_to("offer/save")), 1, "sent again")
         self.assertEqual(offers[1003]["sale_price"], 80.0, "still the product's taxes that decide")
 
-    def test_a_rate_whose_emag_vat_id_is_unknown_is_not_priced(self):
-        """A book at 11% on a channel at 21% whose VAT ids Test Connection never read: its
-        net price would be sold with the offer's own VAT (21%), 9% too dear. It waits in
-        error, the others are priced; after Test Connection it goes with its vat_id."""
-        self.channel.emag_vat_ids = False
-        self.desk.write({"list_price": 1110.0, "taxes_id": [Command.set(self._tax(11.0, True).ids)]})
-        self.chair.write({"list_price": 605.0, "taxes_id": [Command.set(self._tax(21.0, True).ids)]})
-        self.channel._push("price")
-        self.assertEqual(self.sim.offers[1001]["sale_price"], 500.0, "the channel's own rate needs no id")
-        self.assertEqual((self.sim.offers[1002]["sale_price"], self.desk_listing.state), (1200.0, "error"))
-        self.assertIn("Test Connection", self.desk_listing.last_error)
-        self.channel.action_test_connection()
-        self.channel._push("price")
-        self.assertEqual((self.sim.offers[1002]["sale_price"], self.sim.offers[1002]["vat_id"]), (1000.0, 2))
-
     def test_a_message_naming_no_offer_confirms_nothing(self):
         self.sim.add_fault("message", "offer/save", text="Warehouse 1 could not be updated")
         self.channel._push("stock")

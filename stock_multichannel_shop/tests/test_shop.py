@@ -121,8 +121,35 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.assertTrue(all(listings.mapped("stock_pending")))
         self.assertEqual(self.channel.stock_failures, 1)
         self.assertIn("HTTP 500", self.channel.last_error)
-        # 31 products: 31, 15, 7, 3, the first alone, the next 2, the second alone: nothing answers
-        self.assertEqual(len(self.sim.requests_to("POST", "products/batch")), 7)
+        self.assertEqual(len(self.sim.requests_to("POST", "products/batch")), 20, "OneItemFaults.MAX_UNANSWERED")
+
+    def test_a_shop_failing_every_call_after_answering_blames_no_listing(self):
+        """The shop takes the first batch, then fails every call: the search stops after a
+        bounded number of calls, no listing is blamed, the channel is backed off."""
+        (self.shirt_s_listing | self.shirt_m_listing).stock_sync = False
+        self.patch(WooCommerceAdapter, "batch_size", 4)
+        lamps = self._more_simple_listings(31)
+        self.sim.add_fault("none", "products/batch")  # the first batch goes through
+        self.sim.add_fault("500", "products/batch", count=1000)
+        self.channel.with_context(multichannel_cron=True)._push("stock")
+        self.assertFalse((self.chair_listing | lamps).filtered(lambda listing: listing.state == "error"))
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20, "the first batch")
+        self.assertTrue(all(lamps[3:].mapped("stock_pending")))
+        self.assertEqual(self.channel.stock_failures, 1)
+        self.assertEqual(len(self.sim.requests_to("POST", "products/batch")), 21)
+
+    def test_a_product_the_shop_crashes_on_found_last_is_confirmed_by_a_call_after_it(self):
+        """The crashing product is the last one sent: whether the shop still answers is
+        asked by sending again the last listing it took; it does, so the lamp goes to error."""
+        (self.shirt_s_listing | self.shirt_m_listing).stock_sync = False
+        lamps = self._more_simple_listings(6)
+        self.sim.fatal_ids.add(int(lamps[-1].external_id))
+        self.channel.with_context(multichannel_cron=True)._push("stock")
+        self.assertEqual(lamps[-1].state, "error")
+        self.assertFalse((self.chair_listing | lamps[:-1]).filtered(lambda listing: listing.state == "error"))
+        # 7 products: all, the first 3, the last 4, 2 of them, the last 2, the 6th, the 7th, the 6th again
+        self.assertEqual(self._batches("products/batch"), [7, 3, 4, 2, 2, 1, 1, 1])
+        self.assertEqual((self.channel.stock_failures, self.channel.stock_retry_at), (0, False))
 
     def test_recovery_after_faults(self):
         self.sim.add_fault("429", "products/batch", retry_after=0.2)
