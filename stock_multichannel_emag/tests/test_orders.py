@@ -131,7 +131,7 @@ class TestEmagOrders(EmagCase):
         self.assertEqual((order.state, order.channel_status), ("skipped", "closed"))
         changed = self.sim.orders[placed["id"]]["modified"] = now_text()  # changed on eMAG since
         self.channel._import_orders()
-        self.assertEqual(order.payload["modified"], changed, "read again")
+        self.assertEqual(order.payload["modified"], translate.utc_date(changed, "Europe/Bucharest"), "read again")
         self.assertEqual(order.state, "skipped")
         self.assertFalse(order.sale_order_id)
 
