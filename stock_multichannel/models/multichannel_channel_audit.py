@@ -130,8 +130,9 @@ class MultichannelChannel(models.Model):
             item = shown[listing.external_id]
             drift = {}
             # a channel keeping no quantity, or selling past it, sells what Odoo does not have
-            shown_wrong = item.quantity is None or item.unlimited or item.quantity != quantities.get(listing.id)
-            if listing.stock_sync and shown_wrong:
+            if listing.stock_sync and (
+                item.quantity is None or item.unlimited or item.quantity != quantities[listing.id]
+            ):
                 drift["stock"] = (quantities[listing.id], self._shown_quantity_label(item))
             if (
                 listing.price_sync

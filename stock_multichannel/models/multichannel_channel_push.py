@@ -340,10 +340,7 @@ class MultichannelChannel(models.Model):
                 faults.unanswered += 1
                 if faults.unanswered < faults.MAX_UNANSWERED:
                     if len(batch) > 1:
-                        middle = len(batch) // 2
-                        return self._push_batch(
-                            kind, adapter, batch[:middle], cause, regular_prices, held, faults
-                        ) and self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held, faults)
+                        return self._push_by_halves(kind, adapter, batch, cause, regular_prices, held, faults)
                     # held now, in the order of ids; written once the channel answers a later call
                     faults.suspects.append((batch[0][0], error))
                     return held.hold(batch_ids)
@@ -353,10 +350,7 @@ class MultichannelChannel(models.Model):
             # the connector could not translate one of the listings (an external id typed by
             # hand, say): find it by halves; it alone goes to error, the others are sent
             if len(batch) > 1:
-                middle = len(batch) // 2
-                return self._push_batch(
-                    kind, adapter, batch[:middle], cause, regular_prices, held, faults
-                ) and self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held, faults)
+                return self._push_by_halves(kind, adapter, batch, cause, regular_prices, held, faults)
             listing = batch[0][0]
             _logger.warning("%s: listing %s cannot be sent", self.name, listing.display_name, exc_info=True)
             if not held.hold([listing.id]):
@@ -383,6 +377,14 @@ class MultichannelChannel(models.Model):
         faults.unanswered, faults.known_good = 0, batch[-1]
         suspects, faults.suspects = faults.suspects, []
         return all(self._failed_alone(kind, listing, suspect_error, held) for listing, suspect_error in suspects)
+
+    def _push_by_halves(self, kind, adapter, batch, cause, regular_prices, held, faults):
+        """Send ``batch`` again as two batches, to find the listing that fails it; the second
+        waits for the first (False: the push stops there)."""
+        middle = len(batch) // 2
+        return self._push_batch(
+            kind, adapter, batch[:middle], cause, regular_prices, held, faults
+        ) and self._push_batch(kind, adapter, batch[middle:], cause, regular_prices, held, faults)
 
     def _stop_on_fault(self, kind, error):
         """The channel failed a call of ``kind``'s push: say so and, for a temporary fault,
