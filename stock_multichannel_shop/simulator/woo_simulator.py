@@ -115,6 +115,14 @@ class WooError(Exception):
         return {"code": self.code, "message": self.message, "data": {"status": self.status}}
 
 
+def item_error(item_id, error, **data):
+    """One item's refusal inside a batch's 200 answer: the error as the shop sends it for
+    a whole request, under the item's id (``data``: extra keys of its ``data``)."""
+    body = error.body()
+    body["data"].update(data)
+    return {"id": item_id, "error": body}
+
+
 class WooSimulator:
     def __init__(self, key="ck_test", secret="cs_test"):
         self.key, self.secret = key, secret
@@ -806,24 +814,14 @@ class WooSimulator:
             record = store.get(item.get("id")) if isinstance(item, dict) else None
             if record is None:
                 code = f"woocommerce_rest_product{'_variation' if parent_id else ''}_invalid_id"
-                answers.append(
-                    {
-                        "id": item.get("id") if isinstance(item, dict) else None,
-                        "error": {"code": code, "message": "Invalid ID.", "data": {"status": 400}},
-                    }
-                )
+                item_id = item.get("id") if isinstance(item, dict) else None
+                answers.append(item_error(item_id, WooError(400, code, "Invalid ID.")))
                 continue
             if record["id"] in self.locked_ids:
-                answers.append(
-                    {
-                        "id": record["id"],
-                        "error": {
-                            "code": "woocommerce_rest_cannot_edit",
-                            "message": "Sorry, you are not allowed to edit this resource.",
-                            "data": {"status": 403},
-                        },
-                    }
+                refusal = WooError(
+                    403, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
                 )
+                answers.append(item_error(record["id"], refusal))
                 continue
             if record["id"] in self.fatal_ids:  # the items before it stay saved
                 raise WooError(500, "internal_server_error", CRITICAL_ERROR)
@@ -837,19 +835,9 @@ class WooSimulator:
                 record["parent_id"] = parent_id
                 record["attributes"] = []
             if item.get("backorders", "no") not in BACKORDERS:
-                answers.append(
-                    {
-                        "id": record["id"],
-                        "error": {
-                            "code": "rest_invalid_param",
-                            "message": "Invalid parameter(s): backorders",
-                            "data": {
-                                "status": 400,
-                                "params": {"backorders": "backorders is not one of no, notify, and yes."},
-                            },
-                        },
-                    }
-                )
+                invalid = WooError(400, "rest_invalid_param", "Invalid parameter(s): backorders")
+                params = {"backorders": "backorders is not one of no, notify, and yes."}
+                answers.append(item_error(record["id"], invalid, params=params))
                 continue
             if "backorders" in item:
                 record["backorders"] = item["backorders"]
