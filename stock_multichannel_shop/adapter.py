@@ -22,7 +22,7 @@ from odoo.addons.stock_multichannel.lib.messages import translatable
 
 from .api import translate
 from .api.client import CHANGE_STAMP as GMT
-from .api.client import total_pages
+from .api.client import WooAccessError, total_pages
 from .const import SAFE_PORTS, SHOP_STATUS, TOPICS, WEBHOOK_NAME
 
 _lt = translatable(__name__)
@@ -37,6 +37,15 @@ class ShopListingExtra(ListingExtra):
     """A shop listing: a variation may keep its stock on its parent product."""
 
     stock_on_parent: bool = False
+
+
+@dataclass(frozen=True)
+class ShopPricing:
+    """How the shop prices: its currency, and whether the prices entered in it are what
+    customers pay, tax included."""
+
+    currency: str
+    with_tax: bool
 
 
 @dataclass
@@ -112,6 +121,8 @@ class WooCommerceAdapter(ChannelAdapter):
     def __init__(self, channel):
         super().__init__(channel)
         self.client = channel._woo_client()
+        self._pricing = None
+        self._pricing_refused = False
 
     @property
     def late_arrival_seconds(self):
@@ -138,13 +149,56 @@ class WooCommerceAdapter(ChannelAdapter):
         return self._send(groups)
 
     def push_prices(self, updates):
+        """Prices in the shop's own terms: its currency (a pricelist in another one is
+        refused, nothing sent), with tax or without as the shop's prices are entered."""
+        pricing = self.pricing()
+        for update in updates:
+            self._check_currency(pricing, update.currency)
         groups = defaultdict(dict)
         for update in updates:
             parent = update.extra.parent_id
             path = f"products/{int(parent)}/variations" if parent else "products"
             item_id = int(update.external_id)
-            groups[path][item_id] = (translate.price_item(item_id, update.price, update.regular_price), [update])
+            price = self._shop_price(update.price, update.extra, pricing)
+            regular = self._shop_price(update.regular_price, update.extra, pricing)
+            groups[path][item_id] = (translate.price_item(item_id, price, regular), [update])
         return self._send(groups)
+
+    def pricing(self):
+        """The shop's :class:`ShopPricing`, read once per adapter (a push, an audit, a test).
+
+        Needs three small reads of the shop's settings (two when it charges no tax)."""
+        if self._pricing is None:
+            currency = str(self.client.setting("general", "woocommerce_currency") or "")
+            taxes_on = self.client.setting("general", "woocommerce_calc_taxes") == "yes"
+            # a shop that charges no tax sells at the price it shows: that price holds the tax
+            with_tax = not taxes_on or self.client.setting("tax", "woocommerce_prices_include_tax") == "yes"
+            self._pricing = ShopPricing(currency, with_tax)
+        return self._pricing
+
+    @staticmethod
+    def _check_currency(pricing, currency):
+        if currency != pricing.currency:
+            raise ChannelError(
+                _lt(
+                    "the shop sells in %(shop)s and the channel's pricelist is in %(odoo)s: no price is sent "
+                    "until the channel has a pricelist in %(shop)s.",
+                    shop=pricing.currency or "?",
+                    odoo=currency,
+                )
+            )
+
+    @staticmethod
+    def _shop_price(price, extra, pricing):
+        tax = extra.tax
+        if not tax:
+            return price
+        return tax.with_tax(price) if pricing.with_tax else tax.without_tax(price)
+
+    def price_as_shown(self, price, extra):
+        if self._pricing is None:
+            return None  # the shop's terms could not be read (see read_shown): not compared
+        return float(translate.money(self._shop_price(price, extra, self._pricing)))
 
     def _send(self, groups):
         results = []
@@ -191,6 +245,11 @@ class WooCommerceAdapter(ChannelAdapter):
         """What the shop shows now (for the drift audit): one page of products with
         their variations; the cursor is the next page number."""
         wanted = {str(i) for i in external_ids} if external_ids is not None else None
+        if self._pricing is None and not self._pricing_refused:
+            try:
+                self.pricing()  # the terms of the prices read, to compare them with Odoo's
+            except WooAccessError:
+                self._pricing_refused = True  # a key that may not read settings: quantities only
         page, items = int(cursor or 1), []
         while True:
             products, headers = self.client.request(
@@ -265,12 +324,21 @@ class WooCommerceAdapter(ChannelAdapter):
         status, _headers = self.client.request("GET", "system_status")
         version = (status or {}).get("environment", {}).get("version", "?")
         self.client.request("GET", "orders", {"per_page": 1})  # the key may read orders
+        pricing = self.pricing()  # the key may read the shop's terms of its prices
+        if self.channel.pricelist_id:
+            self._check_currency(pricing, self.channel.pricelist_id.currency_id.name)
         how = {
             "basic": _lt("HTTPS with Basic auth"),
             "query": _lt("keys in the query string"),
             "oauth": _lt("OAuth 1.0a signatures over plain http"),
         }[self.client.auth_mode]
-        return _lt("Connected to the shop (WooCommerce %(version)s, %(how)s).", version=version, how=how)
+        return _lt(
+            "Connected to the shop (WooCommerce %(version)s, %(how)s). Prices in %(currency)s, %(terms)s.",
+            version=version,
+            how=how,
+            currency=pricing.currency,
+            terms=_lt("sent with tax") if pricing.with_tax else _lt("sent without tax"),
+        )
 
     # ------------------------------------------------------------------
     # webhooks

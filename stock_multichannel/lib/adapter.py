@@ -52,6 +52,21 @@ class ChannelError(Exception):
     """
 
 
+@dataclass(frozen=True)
+class ProductTax:
+    """A product's own percent sales taxes in the channel's company: what turns Odoo's
+    price of it into a price with, or without, tax."""
+
+    rate: float  # percent
+    price_includes_tax: bool  # whether Odoo's price of the product includes it
+
+    def with_tax(self, price):
+        return price if self.price_includes_tax else price * (1 + self.rate / 100)
+
+    def without_tax(self, price):
+        return price / (1 + self.rate / 100) if self.price_includes_tax else price
+
+
 @dataclass
 class ListingExtra:
     """What a connector needs to send one listing besides its ids and values, read by
@@ -59,6 +74,7 @@ class ListingExtra:
     own fields."""
 
     parent_id: str = ""  # the parent product on the channel, for variations
+    tax: ProductTax = None  # prices only: the product's sales tax (None: it has none)
 
 
 @dataclass
@@ -225,6 +241,12 @@ class ChannelAdapter:
     def price_problem(self, update):
         """Why the channel would refuse this :class:`PriceUpdate` (its own rules), or ''."""
         return ""
+
+    def price_as_shown(self, price, extra):
+        """The price the channel shows once Odoo's ``price`` of a listing (``extra``: its
+        :class:`ListingExtra` for prices) is saved, in the channel's own terms (with or
+        without tax): what the drift audit compares with what it reads back."""
+        return price
 
     def test_connection(self):
         """Return a short human message, or raise ChannelError / TransportError."""

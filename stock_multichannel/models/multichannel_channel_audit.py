@@ -81,7 +81,7 @@ class MultichannelChannel(models.Model):
             self._import_orders(auto_commit)  # a sale Odoo has not seen yet is no drift
         while True:
             page = self._call(adapter.read_shown, channel.audit_cursor or None)
-            drifted = self._compare_shown(page.items)
+            drifted = self._compare_shown(page.items, adapter)
             channel.write(
                 {
                     "audit_cursor": page.cursor or False,
@@ -105,10 +105,11 @@ class MultichannelChannel(models.Model):
             return "no stock kept"
         return f"{item.quantity} (backorders allowed)" if item.unlimited else item.quantity
 
-    def _compare_shown(self, items):
+    def _compare_shown(self, items, adapter):
         """Compare what the channel shows with Odoo's targets; queue and record what differs.
 
-        Returns the number of listings that drifted.
+        Prices are compared in the channel's own terms (``adapter.price_as_shown``: with
+        or without tax). Returns the number of listings that drifted.
         """
         self.ensure_one()
         shown = {str(item.external_id): item for item in items}
@@ -121,7 +122,13 @@ class MultichannelChannel(models.Model):
             return 0
         quantities = self._shown_stock_targets(listings.filtered("stock_sync"))
         price_listings = listings.filtered("price_sync")
-        prices = self._price_targets(price_listings) if price_listings else {}
+        prices = {}
+        if price_listings:
+            extras = price_listings._extras("price")
+            prices = {
+                listing_id: adapter.price_as_shown(price, extras[listing_id])
+                for listing_id, price in self._price_targets(price_listings).items()
+            }
         rounding = self.pricelist_id.currency_id.rounding
         now = fields.Datetime.now()
         drifted = listings.browse()
@@ -137,6 +144,7 @@ class MultichannelChannel(models.Model):
             if (
                 listing.price_sync
                 and item.price is not None
+                and prices[listing.id] is not None
                 and float_compare(item.price, prices[listing.id], precision_rounding=rounding) != 0
             ):
                 drift["price"] = (prices[listing.id], item.price)

@@ -4,7 +4,7 @@ from odoo.tools import SQL
 from odoo.tools.sql import create_index, drop_index
 
 from ..const import ENGINE_FIELDS, LISTING_STATES
-from ..lib.adapter import ListingExtra
+from ..lib.adapter import ListingExtra, ProductTax
 from ..lib.messages import translated
 
 
@@ -217,8 +217,32 @@ class MultichannelProductBinding(models.Model):
         """What the connector needs to send these listings' ``kind`` ('stock' or 'price')
         besides ids and values, by listing id (the ``extra`` of their updates). One call
         per batch: a connector extending it reads what it needs for the whole batch at
-        once, and only what that kind needs."""
-        return {listing.id: ListingExtra(parent_id=listing.external_parent_id or "") for listing in self}
+        once, and only what that kind needs. For prices, each product's sales tax."""
+        taxes = self._product_taxes() if kind == "price" else {}
+        return {
+            listing.id: ListingExtra(parent_id=listing.external_parent_id or "", tax=taxes.get(listing.product_id.id))
+            for listing in self
+        }
+
+    def _product_taxes(self):
+        """Each product's own percent sales taxes in its channel's company, as one
+        :class:`ProductTax` by product id; a product without any is left out."""
+        taxes_by_product, by_taxes = {}, {}
+        for company in self.channel_id.company_id:
+            company_domain = self.env["account.tax"]._check_company_domain(company)
+            listings = self.filtered(lambda b, company=company: b.channel_id.company_id == company)
+            for product in listings.product_id.sudo():
+                # the template's taxes (read for the whole batch at once, where the variant's
+                # related field is computed product by product), looked at once per set of taxes
+                taxes = product.product_tmpl_id.taxes_id
+                if (company, taxes) not in by_taxes:
+                    percent = taxes.filtered_domain(company_domain).filtered(lambda tax: tax.amount_type == "percent")
+                    by_taxes[company, taxes] = percent and ProductTax(
+                        rate=sum(percent.mapped("amount")), price_includes_tax=any(percent.mapped("price_include"))
+                    )
+                if by_taxes[company, taxes]:
+                    taxes_by_product[product.id] = by_taxes[company, taxes]
+        return taxes_by_product
 
     def action_compare_with_channel(self):
         """Read these listings back from their channels; re-send those that differ.
@@ -229,8 +253,9 @@ class MultichannelProductBinding(models.Model):
         drifted = 0
         for channel in self.channel_id:
             listings = self.filtered(lambda b, c=channel: b.channel_id == c and b.external_id)
-            page = channel._call(channel.sudo()._get_adapter().read_shown, None, listings.mapped("external_id"))
-            drifted += channel.sudo()._compare_shown(page.items)
+            adapter = channel.sudo()._get_adapter()
+            page = channel._call(adapter.read_shown, None, listings.mapped("external_id"))
+            drifted += channel.sudo()._compare_shown(page.items, adapter)
         return self.channel_id[:1]._notify(
             self.env._(
                 "%(drift)s of %(count)s listings differed on the channel: sent again.", drift=drifted, count=len(self)

@@ -31,37 +31,30 @@ class MultichannelProductBinding(models.Model):
         for listing in self.filtered(lambda b: b.emag_create_offer and not b.external_id):
             listing.external_id = str(listing.product_id.id)
 
-    def _emag_vat_by_product(self):
-        """Each product's own VAT for eMAG's net prices: its percent sales taxes in the
-        channel's company, by product id; a product without any is left out (the
-        channel's rate applies then)."""
-        channel = self.channel_id
-        company_domain = self.env["account.tax"]._check_company_domain(channel.company_id)
-        vat, by_taxes = {}, {}
-        for product in self.product_id.sudo():
-            # the template's taxes (read for the whole batch at once, where the variant's
-            # related field is computed product by product), looked at once per set of taxes
-            taxes = product.product_tmpl_id.taxes_id
-            if taxes not in by_taxes:
-                percent = taxes.filtered_domain(company_domain).filtered(lambda tax: tax.amount_type == "percent")
-                rate = sum(percent.mapped("amount"))
-                by_taxes[taxes] = percent and EmagVat(
-                    rate=rate,
-                    price_includes_tax=any(percent.mapped("price_include")),
-                    vat_id=channel._emag_vat_id(rate),
-                )
-            if by_taxes[taxes]:
-                vat[product.id] = by_taxes[taxes]
-        return vat
+    @api.model
+    def _emag_vat(self, channel, taxes):
+        """eMAG's VAT of products, by product id, from their sales taxes (``taxes``: a
+        :class:`ProductTax` by product id), each with eMAG's id of its rate on ``channel``;
+        a product without any sales tax is left out (the channel's rate applies then)."""
+        vat_ids = {rate: channel._emag_vat_id(rate) for rate in {tax.rate for tax in taxes.values() if tax}}
+        return {
+            product_id: EmagVat(rate=tax.rate, price_includes_tax=tax.price_includes_tax, vat_id=vat_ids[tax.rate])
+            for product_id, tax in taxes.items()
+            if tax
+        }
 
     def _extras(self, kind):
         extras = super()._extras(kind)
         for channel in self.channel_id.filtered(lambda c: c.channel_type == "emag"):
             listings = self.filtered(lambda b, channel=channel: b.channel_id == channel)
             created = listings.filtered("emag_create_offer")
-            # each product's VAT: for its net prices, sent with a price or a new offer only
-            needs_vat = listings if kind == "price" else created
-            vat = needs_vat._emag_vat_by_product() if needs_vat else {}
+            # each product's VAT: for its net prices, sent with a price (its tax read by the
+            # core) or a new offer only
+            if kind == "price":
+                taxes = {listing.product_id.id: extras[listing.id].tax for listing in listings}
+            else:
+                taxes = created._product_taxes()
+            vat = self._emag_vat(channel, taxes)
             if created:
                 # a new offer is created with its quantity and prices: one read for the batch
                 quantities = channel._stock_targets(created)
@@ -70,6 +63,7 @@ class MultichannelProductBinding(models.Model):
             for listing in listings:
                 extras[listing.id] = EmagListingExtra(
                     parent_id=extras[listing.id].parent_id,
+                    tax=extras[listing.id].tax,
                     vat=vat.get(listing.product_id.id),
                     new_offer=NewEmagOffer(
                         quantity=quantities[listing.id],

@@ -363,6 +363,30 @@ class WooClient:
             raise
         return body
 
+    def setting(self, group, setting_id):
+        """The value of one of the shop's settings (``GET settings/<group>/<id>``).
+
+        Reading settings needs the key's WordPress user to manage WooCommerce (a Shop
+        manager or an Administrator), which products and orders alone do not."""
+        try:
+            body, _headers = self.request("GET", f"settings/{group}/{setting_id}")
+        except WooAccessError as error:
+            raise WooAccessError(
+                _lt(
+                    "the shop refused to show its setting %(setting)s (HTTP %(status)s %(code)s): the REST key's "
+                    "WordPress user must be a Shop manager or an Administrator for Odoo to read the shop's currency "
+                    "and whether its prices are entered with tax.",
+                    setting=setting_id,
+                    status=error.status,
+                    code=error.code,
+                ),
+                error.status,
+                error.code,
+            ) from None
+        if not isinstance(body, dict) or "value" not in body:
+            raise TransportError(_lt("the shop sent no value for its setting %(setting)s", setting=setting_id))
+        return body["value"]
+
     def batch_update(self, path, items):
         if len(items) > MAX_BATCH:
             raise ValueError(f"a WooCommerce batch holds at most {MAX_BATCH} items")

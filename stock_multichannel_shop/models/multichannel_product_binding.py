@@ -13,5 +13,7 @@ class MultichannelProductBinding(models.Model):
     def _extras(self, kind):
         extras = super()._extras(kind)
         for listing in self.filtered("external_stock_on_parent"):
-            extras[listing.id] = ShopListingExtra(parent_id=extras[listing.id].parent_id, stock_on_parent=True)
+            extras[listing.id] = ShopListingExtra(
+                parent_id=extras[listing.id].parent_id, tax=extras[listing.id].tax, stock_on_parent=True
+            )
         return extras

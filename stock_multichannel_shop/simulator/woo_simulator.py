@@ -28,6 +28,9 @@ Plain Python, standard library only, no Odoo. It answers like a real WooCommerce
   webhook and order merged, the body built at send time, ``order.updated`` before
   ``order.created``); ``check_delivery_urls`` refuses loopback / private hosts and
   ports other than 80, 443, 8080 as WordPress does (the webhook is still created);
+- the settings the connector reads (``settings``: currency, taxes on, prices entered
+  with tax), refused with ``401 woocommerce_rest_cannot_view`` to a key whose user may
+  not manage WooCommerce (``settings_readable = False``);
 - injectable faults.
 
 Standalone: ``python3 woo_simulator.py --port 8902``. Tests start it in-process.
@@ -79,6 +82,17 @@ MAX_FAILURES = 5
 SAFE_PORTS = (80, 443, 8080)
 RATE = Decimal("19")
 CENT = Decimal("0.01")
+# the settings the shop connector reads: label, type, default, options (as WooCommerce shows them)
+SETTINGS = {
+    "woocommerce_currency": ("Currency", "select", "USD", {"EUR": "Euro (&euro;)", "RON": "Romanian leu (lei)"}),
+    "woocommerce_calc_taxes": ("Enable taxes", "checkbox", "no", None),
+    "woocommerce_prices_include_tax": (
+        "Prices entered with tax",
+        "radio",
+        "no",
+        {"yes": "Yes, I will enter prices inclusive of tax", "no": "No, I will enter prices exclusive of tax"},
+    ),
+}
 TAX_LINE = {"rate_code": "RO-TVA-1", "rate_id": 1, "label": "TVA", "compound": False, "rate_percent": 19}
 
 
@@ -149,6 +163,12 @@ class WooSimulator:
             self.next_id = 5000
             self.locked_ids = set()  # products whose updates fail per item
             self.fatal_ids = set()  # products whose saving crashes a plugin: the whole request fails
+            # the recorded shop's settings: prices in EUR, taxes on, prices entered without tax
+            self.settings = {
+                "general": {"woocommerce_currency": "EUR", "woocommerce_calc_taxes": "yes"},
+                "tax": {"woocommerce_prices_include_tax": "no"},
+            }
+            self.settings_readable = True  # False: the key's WordPress user may not manage WooCommerce
             self._delivery_threads = []
             self.queue = {}  # (webhook id, order id) -> topic, waiting for the cron
             self.nonces = set()
@@ -703,9 +723,27 @@ class WooSimulator:
             return 200, {}, self._order_view(order)
         if parts[0] == "webhooks":
             return self._webhooks(method, parts[1:], query, data)
+        if method == "GET" and len(parts) == 3 and parts[0] == "settings":
+            return 200, {}, self._setting(*parts[1:])
         if method == "GET" and parts == ["system_status"]:
             return 200, {}, {"environment": {"version": "9.2.5", "site_url": self.url if self.server else ""}}
         raise WooError(404, "rest_no_route", NO_ROUTE)
+
+    def _setting(self, group, setting_id):
+        """One setting as ``GET settings/<group>/<id>`` shows it (reading settings needs the
+        manage_woocommerce capability, which a key of a plain editor lacks)."""
+        if not self.settings_readable:
+            raise WooError(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        if group not in self.settings:
+            raise WooError(404, "rest_setting_setting_group_invalid", "Invalid setting group.")
+        if setting_id not in self.settings[group]:
+            raise WooError(404, "rest_setting_setting_invalid", "Invalid setting.")
+        label, kind, default, options = SETTINGS[setting_id]
+        setting = {"id": setting_id, "label": label, "description": "", "type": kind, "default": default}
+        if options:
+            setting["options"] = options
+        setting["value"] = self.settings[group][setting_id]
+        return setting
 
     @staticmethod
     def _sorted(records, query, default):

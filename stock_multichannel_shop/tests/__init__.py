@@ -1,1 +1,1 @@
-from . import test_shop, test_shown, test_webhooks
+from . import test_prices, test_shop, test_shown, test_webhooks

@@ -12,8 +12,14 @@ import pytest
 import requests
 from recordings import deliveries, order, row
 
-from odoo.addons.stock_multichannel.lib.adapter import ChannelError, ListingExtra, StockUpdate
-from odoo.addons.stock_multichannel_shop.adapter import WooCommerceAdapter
+from odoo.addons.stock_multichannel.lib.adapter import (
+    ChannelError,
+    ListingExtra,
+    PriceUpdate,
+    ProductTax,
+    StockUpdate,
+)
+from odoo.addons.stock_multichannel_shop.adapter import ShopPricing, WooCommerceAdapter
 from odoo.addons.stock_multichannel_shop.api import translate
 from odoo.addons.stock_multichannel_shop.api.client import WooClient
 from odoo.addons.stock_multichannel_shop.simulator.woo_simulator import WooSimulator
@@ -478,6 +484,67 @@ def test_the_ping_is_unsigned_and_form_encoded(sim, receiver):
     pings = [(h, b) for h, b in hook.got if b.startswith(b"webhook_id=")]
     assert len(pings) == 2 and all(h.get("X-WC-Webhook-Signature") is None for h, _b in pings)
     assert base64  # signatures of order deliveries are checked in test_woo_recordings
+
+
+def test_settings_read_like_a_real_shop(sim):
+    """``GET settings/<group>/<id>`` as WooCommerce's setting options controller answers it."""
+    answer = raw(sim, "GET", "settings/tax/woocommerce_prices_include_tax", https=True)
+    assert answer.status_code == 200
+    setting = answer.json()
+    assert {"id", "label", "description", "type", "default", "value"} <= set(setting)
+    assert (setting["id"], setting["type"], setting["default"], setting["value"]) == (
+        "woocommerce_prices_include_tax",
+        "radio",
+        "no",
+        "no",
+    )
+    assert set(setting["options"]) == {"yes", "no"}
+    assert raw(sim, "GET", "settings/general/woocommerce_currency", https=True).json()["value"] == "EUR"
+    unknown = raw(sim, "GET", "settings/general/no_such_setting", https=True)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "rest_setting_setting_invalid")
+    unknown = raw(sim, "GET", "settings/no_such_group/woocommerce_currency", https=True)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "rest_setting_setting_group_invalid")
+    sim.settings_readable = False  # a key of a user who may not manage WooCommerce
+    refused = raw(sim, "GET", "settings/general/woocommerce_currency", https=True)
+    assert (refused.status_code, refused.json()["code"]) == (401, "woocommerce_rest_cannot_view")
+
+
+def test_the_shops_terms_of_its_prices(sim):
+    assert adapter_for(sim).pricing() == ShopPricing("EUR", with_tax=False)
+    sim.settings["tax"]["woocommerce_prices_include_tax"] = "yes"
+    assert adapter_for(sim).pricing() == ShopPricing("EUR", with_tax=True)
+    sim.settings["tax"]["woocommerce_prices_include_tax"] = "no"
+    sim.settings["general"]["woocommerce_calc_taxes"] = "no"  # no tax charged: the price shown is paid
+    assert adapter_for(sim).pricing() == ShopPricing("EUR", with_tax=True)
+    sim.settings_readable = False
+    with pytest.raises(ChannelError, match="Shop manager or an Administrator"):
+        adapter_for(sim).pricing()
+
+
+def test_prices_sent_in_the_shops_terms(sim):
+    chair = sim.add_product("CHAIR", "10.00")
+    lamp = sim.add_product("LAMP", "10.00")
+    net, gross = ProductTax(19.0, price_includes_tax=False), ProductTax(19.0, price_includes_tax=True)
+    updates = [
+        PriceUpdate(1, str(chair), "", 90.0, "EUR", 100.0, ListingExtra(tax=net)),
+        PriceUpdate(2, str(lamp), "", 119.0, "EUR", 119.0, ListingExtra(tax=gross)),
+    ]
+    adapter = adapter_for(sim)
+    assert all(result.ok for result in adapter.push_prices(updates))
+    assert (sim.products[chair]["regular_price"], sim.products[chair]["sale_price"]) == ("100.00", "90.00")
+    assert (sim.products[lamp]["regular_price"], sim.products[lamp]["sale_price"]) == ("100.00", "")
+    assert adapter.price_as_shown(119.0, ListingExtra(tax=gross)) == 100.0
+    sim.settings["tax"]["woocommerce_prices_include_tax"] = "yes"
+    adapter = adapter_for(sim)
+    adapter.push_prices(updates)
+    assert (sim.products[chair]["regular_price"], sim.products[chair]["sale_price"]) == ("119.00", "107.10")
+    assert sim.products[lamp]["regular_price"] == "119.00"
+    assert adapter.price_as_shown(90.0, ListingExtra(tax=net)) == 107.1
+    assert adapter.price_as_shown(90.0, ListingExtra()) == 90.0, "a product without tax: as Odoo prices it"
+    calls = len(sim.log)
+    with pytest.raises(ChannelError, match="the shop sells in EUR and the channel's pricelist is in RON"):
+        adapter.push_prices([PriceUpdate(1, str(chair), "", 5.0, "RON", 5.0)])
+    assert len(sim.log) == calls, "nothing sent in a currency the shop does not sell in"
 
 
 def test_what_the_shop_shows_is_read_back_for_the_audit(sim):

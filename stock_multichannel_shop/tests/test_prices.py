@@ -1,0 +1,108 @@
+"""The shop gets Odoo's prices in its own terms: its currency, with tax or without as its
+prices are entered (WooCommerce > Settings > Tax > Prices entered with tax), as the
+simulator's settings say (read over ``GET settings/<group>/<id>``, as a real shop answers)."""
+
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from .common import ShopSetup
+
+
+@tagged("post_install", "-at_install")
+class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
+    def setUp(self):
+        super().setUp()
+        self.channel._push("stock")  # the shop shows Odoo's quantities: only prices can drift
+
+    def _drift_lines(self):
+        return self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id), ("kind", "=", "drift")])
+
+    def _settings_read(self):
+        return [entry["path"] for entry in self.sim.log if "settings/" in entry["path"]]
+
+    def test_a_shop_entering_prices_with_tax_gets_them_with_tax(self):
+        self.sim.settings["tax"]["woocommerce_prices_include_tax"] = "yes"
+        self._price_rule(self.chair, percent_off=10.0)
+        self.channel._push("price")
+        chair = self.sim.products[self.chair_id]
+        # 100 and 90 before the 19% VAT Odoo adds to them
+        self.assertEqual((chair["regular_price"], chair["sale_price"]), ("119.00", "107.10"))
+        self.assertEqual(self.sim.variations[self.shirt_s_id]["regular_price"], "23.80")
+        self.assertEqual(len(self._settings_read()), 3, "the shop's terms read once for the whole push")
+        # the audit compares in the shop's terms: nothing drifted
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertFalse(self._drift_lines())
+        chair["sale_price"] = "99.00"  # edited in the shop's admin
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        drift = self._drift_lines()
+        self.assertEqual((drift.binding_id, drift.old_value, drift.new_value), (self.chair_listing, "107.1", "99.0"))
+        self.channel._push("price")
+        self.assertEqual(chair["sale_price"], "107.10")
+
+    def test_odoo_prices_with_tax_reach_a_shop_entering_them_without_tax(self):
+        included = self.env["account.tax"].create(
+            {
+                "name": "VAT 19% included (test)",
+                "amount": 19.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "company_id": self.company.id,
+            }
+        )
+        lamp = self._product("Lamp", "LAMP", 119.0, 3, taxes_id=[(6, 0, included.ids)])
+        lamp_id = self.sim.add_product("LAMP", "50.00", stock=0)
+        lamp_listing = self._listing(lamp, lamp_id)
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual(self.sim.products[lamp_id]["regular_price"], "100.00")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "100.00", "a net price stays net")
+        self.assertEqual(lamp_listing.pushed_price, 119.0, "Odoo's price is what the ledger and listing keep")
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertFalse(self._drift_lines())
+
+    def test_a_shop_charging_no_tax_gets_what_customers_pay(self):
+        self.sim.settings["general"]["woocommerce_calc_taxes"] = "no"
+        self.channel._push("price")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "119.00")
+        self.assertNotIn("settings/tax/woocommerce_prices_include_tax", self._settings_read())
+
+    def test_a_shop_selling_in_another_currency_gets_no_price(self):
+        self.sim.settings["general"]["woocommerce_currency"] = "RON"
+        self.chair.lst_price = 150.0
+        self._set_stock(self.chair, 1)
+        self.env.cr.flush()  # the commit of the stock change: its sync request is queued
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual(self.sim.stock_of(self.chair_id), 21, "the stock is pushed all the same")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "100.00", "no price in euros sent")
+        batches = self.sim.requests_to("POST", r"products(/\d+/variations)?/batch")
+        self.assertEqual(sum(entry["items"] for entry in batches), 4, "stock only: 3 items, then the chair")
+        self.assertTrue(self.chair_listing.price_pending, "sent once the pricelist is right")
+        self.assertIn("the shop sells in RON and the channel's pricelist is in EUR", self.channel.last_error)
+        with self.assertRaisesRegex(UserError, "the shop sells in RON"):
+            self.channel.action_test_connection()
+        self.sim.settings["general"]["woocommerce_currency"] = "EUR"
+        self.channel._push("price")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "150.00")
+        self.assertFalse(self.chair_listing.price_pending)
+
+    def test_a_key_that_may_not_read_the_shops_settings(self):
+        """A key of a WordPress user who may edit products but not manage WooCommerce: no
+        price is sent (its terms are unknown), and the audit still compares quantities."""
+        self.sim.settings_readable = False
+        self.channel._push("price")
+        self.assertTrue(self.chair_listing.price_pending)
+        self.assertIn("Shop manager or an Administrator", self.channel.last_error)
+        chair = self.sim.products[self.chair_id]
+        chair.update(stock_quantity=2, regular_price="55.00")  # edited in the shop's admin
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        drift = self._drift_lines()
+        self.assertEqual((drift.binding_id, drift.old_value, drift.new_value), (self.chair_listing, "20", "2"))
+
+    def test_the_connection_test_says_how_prices_are_sent(self):
+        message = self.channel.action_test_connection()["params"]["message"]
+        self.assertIn("Prices in EUR, sent without tax.", message)
+        self.sim.settings["tax"]["woocommerce_prices_include_tax"] = "yes"
+        message = self.channel.action_test_connection()["params"]["message"]
+        self.assertIn("Prices in EUR, sent with tax.", message)
