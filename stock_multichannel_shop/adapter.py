@@ -2,6 +2,7 @@
 
 import ipaddress
 import json
+import logging
 import socket
 from collections import defaultdict
 from dataclasses import dataclass
@@ -17,15 +18,17 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     ListingExtra,
     ShownItem,
     ShownPage,
+    TransportError,
 )
 from odoo.addons.stock_multichannel.lib.messages import translatable
 
 from .api import translate
 from .api.client import CHANGE_STAMP as GMT
-from .api.client import WooAccessError, total_pages
+from .api.client import total_pages
 from .const import SAFE_PORTS, SHOP_STATUS, TOPICS, WEBHOOK_NAME
 
 _lt = translatable(__name__)
+_logger = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=2)
 UNSTOCKED_TYPES = ("external", "grouped")  # products WooCommerce never keeps a quantity for
@@ -151,7 +154,12 @@ class WooCommerceAdapter(ChannelAdapter):
     def push_prices(self, updates):
         """Prices in the shop's own terms: its currency (a pricelist in another one is
         refused, nothing sent), with tax or without as the shop's prices are entered."""
-        pricing = self.pricing()
+        try:
+            pricing = self.pricing()
+        except TransportError as error:
+            # nothing of the batch was sent: no late arrival to wait for, no listing to blame
+            message = error.args[0] if error.args else str(error)
+            raise TransportError(message, retry_after=error.retry_after, maybe_applied=False) from None
         for update in updates:
             self._check_currency(pricing, update.currency)
         groups = defaultdict(dict)
@@ -196,9 +204,10 @@ class WooCommerceAdapter(ChannelAdapter):
         return tax.with_tax(price) if pricing.with_tax else tax.without_tax(price)
 
     def price_as_shown(self, price, extra):
-        if self._pricing is None:
-            return None  # the shop's terms could not be read (see read_shown): not compared
-        return float(translate.money(self._shop_price(price, extra, self._pricing)))
+        pricing = self._pricing
+        if pricing is None or pricing.currency != self.channel.pricelist_id.currency_id.name:
+            return None  # the shop's terms unknown (see read_shown), or no price sent: not compared
+        return float(translate.money(self._shop_price(price, extra, pricing)))
 
     def _send(self, groups):
         results = []
@@ -248,8 +257,10 @@ class WooCommerceAdapter(ChannelAdapter):
         if self._pricing is None and not self._pricing_refused:
             try:
                 self.pricing()  # the terms of the prices read, to compare them with Odoo's
-            except WooAccessError:
-                self._pricing_refused = True  # a key that may not read settings: quantities only
+            except (ChannelError, TransportError) as error:
+                # settings refused (a security plugin, a key's rights) or failing: quantities only
+                _logger.info("%s: prices not compared, the shop's settings unread: %s", self.channel.name, error)
+                self._pricing_refused = True
         page, items = int(cursor or 1), []
         while True:
             products, headers = self.client.request(

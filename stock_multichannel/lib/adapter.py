@@ -12,6 +12,7 @@ The adapter gets the channel record only to read its settings and credentials.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 
 class TransportError(Exception):
@@ -60,11 +61,14 @@ class ProductTax:
     rate: float  # percent
     price_includes_tax: bool  # whether Odoo's price of the product includes it
 
+    # in decimals: a float's 997.5 * 1.19 = 1187.0249999… would round a cent down
     def with_tax(self, price):
-        return price if self.price_includes_tax else price * (1 + self.rate / 100)
+        price = Decimal(str(price))
+        return price if self.price_includes_tax else price * (1 + Decimal(str(self.rate)) / 100)
 
     def without_tax(self, price):
-        return price / (1 + self.rate / 100) if self.price_includes_tax else price
+        price = Decimal(str(price))
+        return price / (1 + Decimal(str(self.rate)) / 100) if self.price_includes_tax else price
 
 
 @dataclass

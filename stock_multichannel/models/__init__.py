@@ -1,5 +1,6 @@
 from . import (
     account_move,
+    account_tax,
     multichannel_channel,
     multichannel_channel_audit,
     multichannel_channel_connection,

@@ -121,7 +121,8 @@ class MultichannelChannel(models.Model):
         if not listings:
             return 0
         quantities = self._shown_stock_targets(listings.filtered("stock_sync"))
-        price_listings = listings.filtered("price_sync")
+        # only where the channel shows a price (eMAG's read-back carries none)
+        price_listings = listings.filtered(lambda b: b.price_sync and shown[b.external_id].price is not None)
         prices = {}
         if price_listings:
             extras = price_listings._extras("price")
@@ -142,9 +143,7 @@ class MultichannelChannel(models.Model):
             ):
                 drift["stock"] = (quantities[listing.id], self._shown_quantity_label(item))
             if (
-                listing.price_sync
-                and item.price is not None
-                and prices[listing.id] is not None
+                prices.get(listing.id) is not None
                 and float_compare(item.price, prices[listing.id], precision_rounding=rounding) != 0
             ):
                 drift["price"] = (prices[listing.id], item.price)

@@ -10,7 +10,9 @@ class MultichannelOrder(models.Model):
     _inherit = "multichannel.order"
 
     def _apply_channel_update(self, payload):
-        """A later read of an imported order: follow a cancellation made on the channel.
+        """A later read of an imported order: follow a cancellation made on the channel;
+        any change re-sends the order's listings (a refund that put units back on the
+        channel's shelf, say, which Odoo has not received back).
 
         The same id with other products, customer or date is not an update but another
         order (an id the channel reused) or one edited after it was imported: it is kept
@@ -21,8 +23,13 @@ class MultichannelOrder(models.Model):
         if difference:
             self._flag_changed(payload, difference)
             return
-        if payload != stored:  # else read again unchanged (the overlap of two polls): nothing to write
+        # read again unchanged (the overlap of two polls), the order moved nothing; else what the
+        # channel shows of its products may have moved with it (a refund restocking units, a
+        # status giving them back): they are sent again
+        moved = payload != stored
+        if moved:
             self.payload = payload
+            self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)
         try:
             status = normalize_order(payload)["status"]
         except OrderDataError:
@@ -30,7 +37,8 @@ class MultichannelOrder(models.Model):
         if status == self.channel_status:
             return
         self.channel_status = status
-        self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)  # it may give units back
+        if not moved:  # a status change the order stored already (handled by a human since)
+            self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)
         if status != "cancelled" or self.state != "done":
             return
         sale = self.sale_order_id

@@ -229,14 +229,15 @@ class MultichannelProductBinding(models.Model):
         :class:`ProductTax` by product id; a product without any is left out."""
         taxes_by_product, by_taxes = {}, {}
         for company in self.channel_id.company_id:
-            company_domain = self.env["account.tax"]._check_company_domain(company)
             listings = self.filtered(lambda b, company=company: b.channel_id.company_id == company)
             for product in listings.product_id.sudo():
                 # the template's taxes (read for the whole batch at once, where the variant's
                 # related field is computed product by product), looked at once per set of taxes
                 taxes = product.product_tmpl_id.taxes_id
                 if (company, taxes) not in by_taxes:
-                    percent = taxes.filtered_domain(company_domain).filtered(lambda tax: tax.amount_type == "percent")
+                    # as a sale order of the company takes them: its own (or its parent's), groups opened
+                    applied = taxes._filter_taxes_by_company(company).flatten_taxes_hierarchy()
+                    percent = applied.filtered(lambda tax: tax.amount_type == "percent")
                     by_taxes[company, taxes] = percent and ProductTax(
                         rate=sum(percent.mapped("amount")), price_includes_tax=any(percent.mapped("price_include"))
                     )

@@ -132,6 +132,16 @@ class MultichannelSyncRequest(models.Model):
             Channel._notify_cron_workers_after_commit()
 
     @api.model
+    def _queue_prices_again(self, product_ids, cause):
+        """Send these products' prices again wherever they are listed, whatever was sent:
+        their taxes changed, so the same price in Odoo may be another price on a channel
+        (the shop's price with tax, eMAG's net price and VAT)."""
+        listings = self.env["multichannel.product.binding"].sudo().search([("product_id", "in", list(product_ids))])
+        moved = {(listing.channel_id.id, listing.product_id.id) for listing in listings}
+        if moved:
+            self._queue("price", cause, product_ids=sorted({p for _c, p in moved}), channel_moved_ids=moved)
+
+    @api.model
     def _stock_products(self, product_ids):
         """The products whose listings a stock change of ``product_ids`` moves (a
         connector or kits add theirs)."""

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-PRICE_FIELDS = {"list_price", "lst_price", "taxes_id"}
+PRICE_FIELDS = {"list_price", "lst_price"}
 
 
 class ProductTemplate(models.Model):
@@ -17,8 +17,9 @@ class ProductTemplate(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if PRICE_FIELDS.intersection(vals):
-            self.env["multichannel.sync.request"]._queue(
-                "price", "price change", product_ids=self.with_context(active_test=False).product_variant_ids.ids
-            )
+        products = self.with_context(active_test=False).product_variant_ids
+        if "taxes_id" in vals:
+            self.env["multichannel.sync.request"]._queue_prices_again(products.ids, "tax change")
+        elif PRICE_FIELDS.intersection(vals):
+            self.env["multichannel.sync.request"]._queue("price", "price change", product_ids=products.ids)
         return result

@@ -367,10 +367,13 @@ class WooClient:
         """The value of one of the shop's settings (``GET settings/<group>/<id>``).
 
         Reading settings needs the key's WordPress user to manage WooCommerce (a Shop
-        manager or an Administrator), which products and orders alone do not."""
+        manager or an Administrator): a key authenticated without that right is answered
+        403 ``woocommerce_rest_cannot_view``."""
         try:
             body, _headers = self.request("GET", f"settings/{group}/{setting_id}")
         except WooAccessError as error:
+            if (error.status, error.code) != (403, "woocommerce_rest_cannot_view"):
+                raise  # the keys themselves refused: said as for any call
             raise WooAccessError(
                 _lt(
                     "the shop refused to show its setting %(setting)s (HTTP %(status)s %(code)s): the REST key's "

@@ -13,7 +13,9 @@ Plain Python, standard library only, no Odoo. It answers like a real WooCommerce
   another parent is moved there and loses its attributes; stock as a string, negative
   stock and stock on a variable parent are accepted;
 - orders whose status lowers the stock (processing / on-hold / completed) or gives it
-  back (cancelled / refunded / failed); line ``price`` a JSON number, totals strings,
+  back (cancelled / pending: not refunded nor failed); refunds (:meth:`refund`) putting
+  back the units they restock, the whole total making the order ``refunded``; line
+  ``price`` a JSON number, totals strings,
   tax rounded per line with the exact per-rate amounts in ``taxes`` and the rates in
   ``tax_lines``; coupons spread over the lines, codes lower-cased, ``discount`` as
   ``"13"``; block-checkout drafts (``checkout-draft``) listed and fired as
@@ -29,8 +31,8 @@ Plain Python, standard library only, no Odoo. It answers like a real WooCommerce
   ``order.created``); ``check_delivery_urls`` refuses loopback / private hosts and
   ports other than 80, 443, 8080 as WordPress does (the webhook is still created);
 - the settings the connector reads (``settings``: currency, taxes on, prices entered
-  with tax), refused with ``401 woocommerce_rest_cannot_view`` to a key whose user may
-  not manage WooCommerce (``settings_readable = False``);
+  with tax), refused with ``403 woocommerce_rest_cannot_view`` when
+  ``settings_readable`` is False;
 - injectable faults.
 
 Standalone: ``python3 woo_simulator.py --port 8902``. Tests start it in-process.
@@ -63,7 +65,10 @@ CRITICAL_ERROR = (
     '<p>There has been a critical error on this website.</p><p><a href="https://wordpress.org/documentation/'
     'article/faq-troubleshooting/">Learn more about troubleshooting WordPress.</a></p>'
 )
-RESTORING = {"cancelled", "refunded", "failed"}
+# WooCommerce gives the stock back on these statuses only (wc_maybe_increase_stock_levels):
+# a refunded or failed order keeps it reduced (the recorded refunded order #31 still
+# carries its lines' _reduced_stock); a refund puts back what it restocks, line by line
+RESTORING = {"cancelled", "pending"}
 MAX_BATCH = 100
 BACKORDERS = ("no", "notify", "yes")
 DRAFTS = {"checkout-draft", "auto-draft"}
@@ -168,7 +173,9 @@ class WooSimulator:
                 "general": {"woocommerce_currency": "EUR", "woocommerce_calc_taxes": "yes"},
                 "tax": {"woocommerce_prices_include_tax": "no"},
             }
-            self.settings_readable = True  # False: the key's WordPress user may not manage WooCommerce
+            # False: the settings refused (403), as a plugin blocking them or a key's user who may not
+            # manage WooCommerce would have them (the latter also loses the system status)
+            self.settings_readable = True
             self._delivery_threads = []
             self.queue = {}  # (webhook id, order id) -> topic, waiting for the cron
             self.nonces = set()
@@ -391,9 +398,28 @@ class WooSimulator:
             "shipping_lines": shipping_lines,
             "fee_lines": [],
             "coupon_lines": coupon_lines,
+            "refunds": [],
             "stock_reduced": False,
         }
         return order
+
+    def refund(self, order_id, amount, restock=None, reason=""):
+        """A refund made in the shop's admin (``POST orders/<id>/refunds``): ``restock``
+        {line item id: quantity} puts those units back in stock ("Restock refunded
+        items"); refunding the whole total makes the order ``refunded``, which gives no
+        stock back by itself."""
+        with self.lock:
+            order = self.orders[order_id]
+            refund_id = self._new_id()
+            order["refunds"].append({"id": refund_id, "reason": reason, "total": wc_money(-Decimal(str(amount)))})
+            for line in order["line_items"]:
+                self._restock(line, min((restock or {}).get(line["id"], 0), self._reduced_on(line)))
+            refunded = -sum(Decimal(r["total"]) for r in order["refunds"])
+            if refunded >= Decimal(order["total"]):
+                order["status"] = "refunded"
+            order["date_modified_gmt"] = gmt_now()
+            self._fire("order.updated", order)
+            return refund_id
 
     @staticmethod
     def _spread(items, amount):
@@ -431,10 +457,34 @@ class WooSimulator:
         self._fire(topic, order)
 
     def _move_stock(self, order, sign):
+        """Lower the stock by each line's quantity, noted in the line's ``_reduced_stock``
+        meta as WooCommerce does, or give back what that meta still holds."""
         for line in order["line_items"]:
-            holder = self._stock_holder(line["product_id"], line["variation_id"])
-            if holder.get("manage_stock") is True and holder["stock_quantity"] is not None:
-                holder["stock_quantity"] += sign * line["quantity"]
+            quantity = line["quantity"] if sign < 0 else self._reduced_on(line)
+            self._restock(line, -quantity if sign < 0 else quantity)
+
+    @staticmethod
+    def _reduced_on(line):
+        return sum(int(m["value"]) for m in line["meta_data"] if m["key"] == "_reduced_stock")
+
+    def _restock(self, line, quantity):
+        """Put ``quantity`` of the line back on the shelf (lower it when negative)."""
+        holder = self._stock_holder(line["product_id"], line["variation_id"])
+        if not quantity or holder.get("manage_stock") is not True or holder["stock_quantity"] is None:
+            return
+        holder["stock_quantity"] += quantity
+        reduced = self._reduced_on(line) - quantity
+        line["meta_data"] = [m for m in line["meta_data"] if m["key"] != "_reduced_stock"]
+        if reduced > 0:
+            line["meta_data"].append(
+                {
+                    "id": line["id"] * 10,
+                    "key": "_reduced_stock",
+                    "value": str(reduced),
+                    "display_key": "_reduced_stock",
+                    "display_value": str(reduced),
+                }
+            )
 
     def add_fault(self, kind, path="*", count=1, **extra):
         """kind: timeout (delay=s, or held=a threading.Event: on its way until that is set,
@@ -733,7 +783,8 @@ class WooSimulator:
         """One setting as ``GET settings/<group>/<id>`` shows it (reading settings needs the
         manage_woocommerce capability, which a key of a plain editor lacks)."""
         if not self.settings_readable:
-            raise WooError(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+            # rest_authorization_required_code(): 403 to a request authenticated by its key
+            raise WooError(403, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
         if group not in self.settings:
             raise WooError(404, "rest_setting_setting_group_invalid", "Invalid setting group.")
         if setting_id not in self.settings[group]:

@@ -82,6 +82,9 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
         self.assertIn("the shop sells in RON and the channel's pricelist is in EUR", self.channel.last_error)
         with self.assertRaisesRegex(UserError, "the shop sells in RON"):
             self.channel.action_test_connection()
+        self.sim.products[self.chair_id]["regular_price"] = "500.00"  # in lei, as the shop sells
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertFalse(self._drift_lines(), "prices in another currency are not compared")
         self.sim.settings["general"]["woocommerce_currency"] = "EUR"
         self.channel._push("price")
         self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "150.00")
@@ -99,6 +102,37 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
         self.assertFalse(self.channel._audit(budget_seconds=60))
         drift = self._drift_lines()
         self.assertEqual((drift.binding_id, drift.old_value, drift.new_value), (self.chair_listing, "20", "2"))
+
+    def test_a_new_vat_rate_or_another_tax_reaches_the_shop(self):
+        """The same price in Odoo is another price in a shop entering prices with tax once
+        the product's tax changes: it is sent again, whatever was sent before."""
+        self.sim.settings["tax"]["woocommerce_prices_include_tax"] = "yes"
+        self.channel._push("price")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "119.00")
+        self.vat19.amount = 21.0  # the country's VAT rises
+        self.channel._push("price")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "121.00")
+        self.assertEqual(self.sim.variations[self.shirt_s_id]["regular_price"], "24.20")
+        reduced = self.env["account.tax"].create(
+            {"name": "VAT 9% (test)", "amount": 9.0, "type_tax_use": "sale", "company_id": self.company.id}
+        )
+        self.chair.taxes_id = reduced
+        self.channel._push("price")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "109.00")
+        causes = self.env["multichannel.ledger"].search([("binding_id", "=", self.chair_listing.id)]).mapped("cause")
+        self.assertIn("tax change", causes)
+
+    def test_a_shop_failing_on_its_settings_blames_no_listing(self):
+        self.sim.add_fault("500", path="settings/general/woocommerce_currency", count=50)
+        self.chair.lst_price = 150.0
+        self.channel._push("price")
+        self.assertFalse(self.sim.requests_to("POST", r"products(/\d+/variations)?/batch")[3:], "no price sent")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "100.00")
+        listings = self.chair_listing | self.shirt_s_listing | self.shirt_m_listing
+        self.assertNotIn("error", listings.mapped("state"), "no listing blamed for the shop's fault")
+        self.assertTrue(self.chair_listing.price_pending)
+        self.assertIn("HTTP 500", self.channel.last_error)
+        self.assertTrue(self.channel.price_retry_at, "backed off as for any fault of the shop")
 
     def test_the_connection_test_says_how_prices_are_sent(self):
         message = self.channel.action_test_connection()["params"]["message"]

@@ -39,6 +39,35 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self.assertEqual(self.sim.stock_of(self.chair_id), 20)
         self.assertEqual(self.chair_listing.target_qty, 20)
 
+    def test_a_refund_restocking_a_unit_in_the_shop_is_set_back(self):
+        """The shop's admin refunds one of two chairs and ticks "Restock refunded items":
+        the shop counts the chair back on its shelf, while Odoo has not received it back
+        (the return is made in Odoo when it arrives). The order stays processing."""
+        placed = self.sim.place_order([(self.chair_id, 0, 2, 100.0)])
+        self.channel._import_orders()
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 18)
+        self.sim.refund(placed["id"], "119.00", restock={placed["line_items"][0]["id"]: 1})
+        self.assertEqual(self.sim.stock_of(self.chair_id), 19)
+        self.assertEqual(self.sim.orders[placed["id"]]["status"], "processing")
+        self.channel._import_orders()
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 18, "what Odoo has")
+        self.assertEqual(self._sale_of(placed).state, "sale", "a partial refund cancels nothing")
+
+    def test_a_refunded_order_keeps_its_units_off_the_shop_and_gives_them_back_in_odoo(self):
+        """Refunding the whole order makes it refunded, which gives no stock back in the
+        shop (as the real shop does); Odoo cancels the sale, and the push shows the units again."""
+        placed = self.sim.place_order([(self.chair_id, 0, 2, 100.0)])
+        self.channel._import_orders()
+        self.sim.refund(placed["id"], placed["total"])
+        self.assertEqual(self.sim.stock_of(self.chair_id), 18)
+        self.assertEqual(self.sim.orders[placed["id"]]["status"], "refunded")
+        self.channel._import_orders()
+        self.assertEqual(self._sale_of(placed).state, "cancel")
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+
     def test_maximum_shown(self):
         self.channel.stock_max = 5
         self._push()

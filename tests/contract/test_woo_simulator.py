@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -36,6 +37,9 @@ def sim():
 
 
 class FakeChannel:
+    name = "Shop"
+    pricelist_id = SimpleNamespace(currency_id=SimpleNamespace(name="EUR"))
+
     def __init__(self, client):
         self.client = client
 
@@ -486,6 +490,29 @@ def test_the_ping_is_unsigned_and_form_encoded(sim, receiver):
     assert base64  # signatures of order deliveries are checked in test_woo_recordings
 
 
+def test_a_refund_gives_no_stock_back_by_itself_like_the_real_shop(sim):
+    """The recorded order #31, refunded in full without restocking, still has its lines'
+    stock reduced (``_reduced_stock``): the ``refunded`` status gives nothing back."""
+    recorded = row(109)["body"]
+    assert (recorded["status"], [r["total"] for r in recorded["refunds"]]) == ("refunded", ["-297.49"])
+    reduced = [m["value"] for m in recorded["line_items"][0]["meta_data"] if m["key"] == "_reduced_stock"]
+    assert reduced == ["1"]
+    chair = sim.add_product("CHAIR", stock=5)
+    placed = sim.place_order([(chair, 0, 1, 100.0)])
+    assert sim.stock_of(chair) == 4
+    sim.refund(placed["id"], placed["total"], reason="customer changed mind")
+    shown = raw(sim, "GET", f"orders/{placed['id']}", https=True).json()
+    assert shape(shown["refunds"]) == shape(recorded["refunds"])
+    assert (shown["status"], sim.stock_of(chair)) == ("refunded", 4)
+    assert shape(shown["line_items"][0]["meta_data"]) == shape(recorded["line_items"][0]["meta_data"])
+    assert shown["line_items"][0]["meta_data"][0]["value"] == "1"
+    other = sim.place_order([(chair, 0, 2, 100.0)])
+    sim.refund(other["id"], "119.00", restock={other["line_items"][0]["id"]: 1})  # "Restock refunded items"
+    assert (sim.orders[other["id"]]["status"], sim.stock_of(chair)) == ("processing", 3)
+    sim.set_order_status(other["id"], "cancelled")  # gives back what the order still holds: 1
+    assert sim.stock_of(chair) == 4
+
+
 def test_settings_read_like_a_real_shop(sim):
     """``GET settings/<group>/<id>`` as WooCommerce's setting options controller answers it."""
     answer = raw(sim, "GET", "settings/tax/woocommerce_prices_include_tax", https=True)
@@ -506,7 +533,7 @@ def test_settings_read_like_a_real_shop(sim):
     assert (unknown.status_code, unknown.json()["code"]) == (404, "rest_setting_setting_group_invalid")
     sim.settings_readable = False  # a key of a user who may not manage WooCommerce
     refused = raw(sim, "GET", "settings/general/woocommerce_currency", https=True)
-    assert (refused.status_code, refused.json()["code"]) == (401, "woocommerce_rest_cannot_view")
+    assert (refused.status_code, refused.json()["code"]) == (403, "woocommerce_rest_cannot_view")
 
 
 def test_the_shops_terms_of_its_prices(sim):
@@ -541,6 +568,7 @@ def test_prices_sent_in_the_shops_terms(sim):
     assert sim.products[lamp]["regular_price"] == "119.00"
     assert adapter.price_as_shown(90.0, ListingExtra(tax=net)) == 107.1
     assert adapter.price_as_shown(90.0, ListingExtra()) == 90.0, "a product without tax: as Odoo prices it"
+    assert adapter.price_as_shown(997.5, ListingExtra(tax=net)) == 1187.03, "half a cent up, as Odoo rounds"
     calls = len(sim.log)
     with pytest.raises(ChannelError, match="the shop sells in EUR and the channel's pricelist is in RON"):
         adapter.push_prices([PriceUpdate(1, str(chair), "", 5.0, "RON", 5.0)])
