@@ -20,6 +20,8 @@ class MultichannelOrder(models.Model):
         """
         stored = self.payload
         difference = self.sale_order_id and content_difference(stored, payload)
+        if not difference and self._reopened_after_cancel(stored, payload):
+            difference = self.env._("the order open again after its sale order was cancelled (paid late, say)")
         if difference:
             self._flag_changed(payload, difference)
             return
@@ -53,6 +55,18 @@ class MultichannelOrder(models.Model):
             sale.activity_schedule(
                 "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
             )
+
+    def _reopened_after_cancel(self, stored, payload):
+        """The channel sells again an order whose cancellation Odoo followed (a payment that
+        came after all): its units are the channel's again, for a human to import anew (once:
+        a human who marked it handled took the reopened order as the stored one)."""
+        if self.state != "cancelled" or self.sale_order_id.state != "cancel":
+            return False
+        try:
+            before, now = normalize_order(stored)["status"], normalize_order(payload)["status"]
+        except OrderDataError:
+            return False
+        return before == "cancelled" and now in ("open", "pending")
 
     def _flag_changed(self, payload, difference):
         if self.content_changed and self.changed_payload == payload:

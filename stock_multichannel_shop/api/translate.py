@@ -17,7 +17,7 @@ _lt = translatable(__name__)
 
 CORE_STATUS = {
     "processing": "open",
-    "on-hold": "open",
+    "on-hold": "pending",  # awaiting payment (a bank transfer, a cheque): held, shipped once paid
     "completed": "open",
     "pending": "pending",
     "cancelled": "cancelled",

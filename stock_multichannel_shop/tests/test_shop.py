@@ -217,7 +217,7 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.channel._push("stock")
         unknown = self._product("Unlisted", "UNLISTED", 5.0, 0)
         self.assertTrue(unknown)
-        self.sim.place_order([(self.chair_id, 0, 2, 100.0)], status="on-hold", coupon=None)
+        self.sim.place_order([(self.chair_id, 0, 2, 100.0)], coupon=None)
         self.sim.orders[max(self.sim.orders)]["currency"] = "USD"  # cannot be imported: wrong currency
         self._set_stock(self.chair, 1)
         self.channel._push("stock")
@@ -388,7 +388,7 @@ class TestShopTranslate(TransactionCase):
     def test_statuses(self):
         for status, expected in (
             ("processing", "open"),
-            ("on-hold", "open"),
+            ("on-hold", "pending"),
             ("completed", "open"),
             ("pending", "pending"),
             ("refunded", "cancelled"),

@@ -68,6 +68,43 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self._push()
         self.assertEqual(self.sim.stock_of(self.chair_id), 20)
 
+    def test_an_order_reopened_after_its_cancellation_keeps_its_units_off_the_shop(self):
+        """A bank transfer not paid in time: cancelled in the shop, and in Odoo; then paid
+        after all, the shop sells it again and takes its chair back off the shelf. Odoo
+        holds the chair again and asks a human to import the order anew."""
+        placed = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+        self.channel._import_orders()
+        sale = self._sale_of(placed)
+        self.sim.set_order_status(placed["id"], "cancelled")
+        self.channel._import_orders()
+        self._push()
+        self.assertEqual((sale.state, self.sim.stock_of(self.chair_id)), ("cancel", 20))
+        self.sim.set_order_status(placed["id"], "processing")  # paid late
+        self.assertEqual(self.sim.stock_of(self.chair_id), 19)
+        self.channel._import_orders()
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 19, "the paid chair is not sold twice")
+        order = self.env["multichannel.order"].search([("external_id", "=", str(placed["id"]))])
+        self.assertTrue(order.content_changed)
+        self.assertIn("open again after its sale order was cancelled", order.error)
+        order.action_import_as_new_order()
+        self.assertEqual(order.replaced_by_id.sale_order_id.state, "sale")
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 19)
+
+    def test_an_order_awaiting_its_bank_transfer_is_held_not_shipped(self):
+        placed = self.sim.place_order([(self.chair_id, 0, 2, 100.0)], status="on-hold")
+        self.channel._import_orders()
+        order = self.env["multichannel.order"].search([("external_id", "=", str(placed["id"]))])
+        self.assertEqual((order.state, order.sale_order_id), ("pending", self.env["sale.order"]))
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 18, "its units counted while it waits")
+        self.sim.set_order_status(placed["id"], "processing")  # the transfer arrived
+        self.channel._import_orders()
+        self.assertEqual(order.state, "done", order.error)
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 18)
+
     def test_maximum_shown(self):
         self.channel.stock_max = 5
         self._push()
