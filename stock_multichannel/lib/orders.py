@@ -216,6 +216,9 @@ def normalize_order(data):
         "total": _number(data.get("total"), "total", problems, minimum=0, required=False),
         "payment_method": _text(data.get("payment_method")),
         "note": _text(data.get("note")),
+        # what of the order moved the channel's stock besides its status (refunds restocking
+        # units, say): when it changes, the order's listings are sent again
+        "stock_marks": _text(data.get("stock_marks")),
     }
     if problems:
         raise OrderDataError(problems)

@@ -10,9 +10,9 @@ class MultichannelOrder(models.Model):
     _inherit = "multichannel.order"
 
     def _apply_channel_update(self, payload):
-        """A later read of an imported order: follow a cancellation made on the channel;
-        any change re-sends the order's listings (a refund that put units back on the
-        channel's shelf, say, which Odoo has not received back).
+        """A later read of an imported order: follow a cancellation made on the channel; a
+        status or stock marks that moved (a refund that put units back on the channel's
+        shelf, say, which Odoo has not received back) re-send the order's listings.
 
         The same id with other products, customer or date is not an update but another
         order (an id the channel reused) or one edited after it was imported: it is kept
@@ -25,22 +25,21 @@ class MultichannelOrder(models.Model):
         if difference:
             self._flag_changed(payload, difference)
             return
-        # read again unchanged (the overlap of two polls), the order moved nothing; else what the
-        # channel shows of its products may have moved with it (a refund restocking units, a
-        # status giving them back): they are sent again
-        moved = payload != stored
-        if moved:
+        if self.content_changed:
+            self._unflag_changed()  # the channel went back to what the sale order was made from
+        if payload != stored:  # else read again unchanged (the overlap of two polls): nothing to write
             self.payload = payload
-            self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)
         try:
             status = normalize_order(payload)["status"]
+            marks_moved = normalize_order(payload)["stock_marks"] != self._stock_marks(stored)
         except OrderDataError:
             return
         if status == self.channel_status:
+            if marks_moved:
+                self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)
             return
         self.channel_status = status
-        if not moved:  # a status change the order stored already (handled by a human since)
-            self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)
+        self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)  # it may give units back
         if status != "cancelled" or self.state != "done":
             return
         sale = self.sale_order_id
@@ -56,17 +55,32 @@ class MultichannelOrder(models.Model):
                 "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
             )
 
+    @staticmethod
+    def _stock_marks(payload):
+        try:
+            return normalize_order(payload)["stock_marks"]
+        except OrderDataError:
+            return ""
+
     def _reopened_after_cancel(self, stored, payload):
-        """The channel sells again an order whose cancellation Odoo followed (a payment that
-        came after all): its units are the channel's again, for a human to import anew (once:
-        a human who marked it handled took the reopened order as the stored one)."""
-        if self.state != "cancelled" or self.sale_order_id.state != "cancel":
+        """The channel sells again an order cancelled there and in Odoo (a payment that came
+        after all): its units are the channel's again, for a human to import anew (once: a
+        human who marked it handled took the reopened order as the stored one)."""
+        if self.state not in ("done", "cancelled") or self.sale_order_id.state not in (False, "cancel"):
             return False
         try:
             before, now = normalize_order(stored)["status"], normalize_order(payload)["status"]
         except OrderDataError:
             return False
         return before == "cancelled" and now in ("open", "pending")
+
+    def _unflag_changed(self):
+        """The channel sends the order as it was imported again (a reopened order cancelled
+        again, an edit undone): nothing is left for a human, the units it held are freed."""
+        previous = set((self.pending_quantities or {}).keys())
+        self.write({"content_changed": False, "changed_payload": False, "error": False, "pending_quantities": False})
+        self._request_stock_sync(previous | set(self._ordered_quantities()), channel_moved=True)
+        self.message_post(body=self.env._("The channel sends the order as it was imported again: nothing to handle."))
 
     def _flag_changed(self, payload, difference):
         if self.content_changed and self.changed_payload == payload:

@@ -289,8 +289,23 @@ def normalize_order(order):
         "total": order.get("total"),
         "payment_method": order.get("payment_method_title") or order.get("payment_method") or "",
         "note": order.get("customer_note") or "",
+        "stock_marks": stock_marks(order),
         "raw": order,
     }
+
+
+def stock_marks(order):
+    """What of the order moved the shop's stock besides its status: its refunds, and the
+    units each line still holds (``_reduced_stock``, which a refund restocking units lowers)."""
+    refunds = sorted(str(r.get("id")) for r in order.get("refunds") or [] if isinstance(r, dict))
+    held = sorted(
+        f"{line.get('id')}:{meta.get('value')}"
+        for line in order.get("line_items") or []
+        if isinstance(line, dict)
+        for meta in line.get("meta_data") or []
+        if isinstance(meta, dict) and meta.get("key") == "_reduced_stock"
+    )
+    return f"refunds {','.join(refunds)}; held {','.join(held)}"
 
 
 def modified(order):

@@ -92,6 +92,22 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self._push()
         self.assertEqual(self.sim.stock_of(self.chair_id), 19)
 
+    def test_an_order_reopened_then_cancelled_again_frees_its_units(self):
+        """Reopened as pending to send the customer a payment link, never paid, cancelled again."""
+        placed = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+        self.channel._import_orders()
+        self.sim.set_order_status(placed["id"], "cancelled")
+        self.channel._import_orders()
+        self.sim.set_order_status(placed["id"], "pending")
+        self.channel._import_orders()
+        order = self.env["multichannel.order"].search([("external_id", "=", str(placed["id"]))])
+        self.assertEqual((order.content_changed, order.pending_quantities), (True, {str(self.chair.id): 1.0}))
+        self.sim.set_order_status(placed["id"], "cancelled")
+        self.channel._import_orders()
+        self.assertEqual((order.content_changed, order.pending_quantities, order.error), (False, False, False))
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+
     def test_an_order_awaiting_its_bank_transfer_is_held_not_shipped(self):
         placed = self.sim.place_order([(self.chair_id, 0, 2, 100.0)], status="on-hold")
         self.channel._import_orders()
