@@ -233,10 +233,14 @@ class WooCommerceAdapter(ChannelAdapter):
                     # always the parent the shop reports: a variation sent under another
                     # parent id is moved there by the shop, not refused
                     parent = variation.get("parent_id") or product["id"]
+                    # a variation without a SKU of its own shows its parent's: no SKU to match it by
+                    sku = variation.get("sku") or ""
+                    if sku == (product.get("sku") or ""):
+                        sku = ""
                     offers.append(
                         ShopOffer(
                             external_id=str(variation["id"]),
-                            sku=variation.get("sku") or "",
+                            sku=sku,
                             name=f"{product.get('name')} / {variation.get('sku') or variation['id']}",
                             parent_id=str(parent),
                             stock_on_parent=translate.stock_on_parent(variation),

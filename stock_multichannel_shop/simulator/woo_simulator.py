@@ -288,17 +288,16 @@ class WooSimulator:
         order_id = self._new_id()
         items = []
         for index, (product_id, variation_id, quantity, price) in enumerate(lines, 1):
-            holder = self.variations[variation_id] if variation_id else self.products[product_id]
             subtotal = (Decimal(str(quantity)) * Decimal(str(price))).quantize(CENT, rounding=ROUND_HALF_UP)
             items.append(
                 {
                     "id": order_id * 10 + index,
-                    "name": f"Item {holder['sku']}",
+                    "name": f"Item {self._sku_shown(product_id, variation_id)}",
                     "product_id": product_id,
                     "variation_id": variation_id,
                     "quantity": quantity,
                     "tax_class": "",
-                    "sku": holder["sku"],
+                    "sku": self._sku_shown(product_id, variation_id),
                     "_subtotal": subtotal,
                     "_total": subtotal,
                 }
@@ -816,8 +815,17 @@ class WooSimulator:
         self._stock_view(view, product)
         return view
 
+    def _sku_shown(self, product_id, variation_id):
+        """A variation without a SKU of its own shows its parent's (WC_Product_Variation::get_sku
+        in the 'view' context), in its own record and in order lines."""
+        if variation_id:
+            variation = self.variations[variation_id]
+            return variation["sku"] or self.products[variation["parent_id"]]["sku"]
+        return self.products[product_id]["sku"]
+
     def _variation_view(self, variation):
         view = deepcopy(variation)
+        view["sku"] = self._sku_shown(variation["parent_id"], variation["id"])
         if variation["manage_stock"] == "parent":
             # the shop shows the parent's quantity and backorders on a variation using the parent's stock
             self._stock_view(view, self.products[variation["parent_id"]])

@@ -280,6 +280,18 @@ def test_variations_on_the_parent_stock_like_the_real_shop(sim):
     assert (offers["MUG-S"].parent_id, offers["MUG-S"].stock_on_parent) == (str(mug), True)
 
 
+def test_a_variation_without_its_own_sku_shows_its_parents_and_is_matched_by_none(sim):
+    """WooCommerce's variation shows its parent's SKU when it has none of its own, in its
+    record and in order lines: listing import must not bind it to the parent's product."""
+    tee, (small, large) = sim.add_variable("TEE", [("TEE-S", 0), ("", 0)])
+    listed = {v["id"]: v["sku"] for v in raw(sim, "GET", f"products/{tee}/variations", https=True).json()}
+    assert listed == {small: "TEE-S", large: "TEE"}
+    placed = sim.place_order([(tee, large, 1, 10.0)])
+    assert placed["line_items"][0]["sku"] == "TEE"
+    offers = {o.external_id: o.sku for o in adapter_for(sim).fetch_offers()}
+    assert (offers[str(small)], offers[str(large)]) == ("TEE-S", "")
+
+
 STOCK_FIELDS = ("manage_stock", "stock_quantity", "stock_status", "backorders", "backorders_allowed", "backordered")
 
 
