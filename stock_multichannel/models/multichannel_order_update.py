@@ -30,17 +30,16 @@ class MultichannelOrder(models.Model):
         if payload != stored:  # else read again unchanged (the overlap of two polls): nothing to write
             self.payload = payload
         try:
-            status = normalize_order(payload)["status"]
-            marks_moved = normalize_order(payload)["stock_marks"] != self._stock_marks(stored)
+            normalized = normalize_order(payload)
         except OrderDataError:
             return
-        if status == self.channel_status:
-            if marks_moved:
-                self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)
-            return
-        self.channel_status = status
-        self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)  # it may give units back
-        if status != "cancelled" or self.state != "done":
+        status = normalized["status"]
+        status_moved = status != self.channel_status
+        if status_moved:
+            self.channel_status = status
+        if status_moved or normalized["stock_marks"] != self._stock_marks(stored):
+            self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)  # it may give units back
+        if not status_moved or status != "cancelled" or self.state != "done":
             return
         sale = self.sale_order_id
         shipped = sale.picking_ids.filtered(lambda p: p.state == "done" and p.location_dest_id.usage == "customer")

@@ -17,9 +17,10 @@ class ProductTemplate(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        products = self.with_context(active_test=False).product_variant_ids
         if "taxes_id" in vals:
+            products = self.with_context(active_test=False).product_variant_ids
             self.env["multichannel.sync.request"]._queue_prices_again(products.ids, "tax change")
         elif PRICE_FIELDS.intersection(vals):
+            products = self.with_context(active_test=False).product_variant_ids
             self.env["multichannel.sync.request"]._queue("price", "price change", product_ids=products.ids)
         return result

@@ -459,8 +459,7 @@ class WooSimulator:
         """Lower the stock by each line's quantity, noted in the line's ``_reduced_stock``
         meta as WooCommerce does, or give back what that meta still holds."""
         for line in order["line_items"]:
-            quantity = line["quantity"] if sign < 0 else self._reduced_on(line)
-            self._restock(line, -quantity if sign < 0 else quantity)
+            self._restock(line, -line["quantity"] if sign < 0 else self._reduced_on(line))
 
     @staticmethod
     def _reduced_on(line):
