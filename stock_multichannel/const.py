@@ -109,5 +109,6 @@ ORDER_STATES = [
 ]
 ORDER_OPEN_STATES = ("received", "pending", "error")
 # what a human must look at: an import that failed, or an imported order the channel sent again different
-TO_FIX_DOMAIN = ["|", ("state", "=", "error"), ("content_changed", "=", True)]
+# (and an order held too long, or held for a reason the connector could not read)
+TO_FIX_DOMAIN = ["|", "|", ("state", "=", "error"), ("content_changed", "=", True), ("hold_attention", "=", True)]
 ORDER_STATUSES = [("shipped", "Shipped"), ("cancelled", "Cancelled")]

@@ -52,13 +52,21 @@ class ShopPricing:
 
 
 @dataclass
+class ShopShownItem(ShownItem):
+    """What the shop shows of a variation: whether it keeps its stock on its parent now
+    (the shop's admin may switch it either way)."""
+
+    stock_on_parent: bool = False
+
+
+@dataclass
 class ShopOffer(ExternalOffer):
     """A shop product or variation; a variation may keep its stock on its parent product."""
 
     stock_on_parent: bool = False
 
 
-def _shown(record):
+def _shown(record, variation=False):
     manage = record.get("manage_stock")
     quantity = record.get("stock_quantity") if manage in (True, "parent") else None
     price = record.get("sale_price") or record.get("regular_price")
@@ -66,12 +74,15 @@ def _shown(record):
         price = float(price) if price not in (None, "") else None
     except (TypeError, ValueError):
         price = None
-    return ShownItem(
-        str(record.get("id")),
-        None if quantity is None else int(quantity),
-        price,
-        unlimited=translate.allows_backorders(record),
-    )
+    shown = {
+        "external_id": str(record.get("id")),
+        "quantity": None if quantity is None else int(quantity),
+        "price": price,
+        "unlimited": translate.allows_backorders(record),
+    }
+    if variation:
+        return ShopShownItem(**shown, stock_on_parent=translate.stock_on_parent(record))
+    return ShownItem(**shown)
 
 
 def _ours(hook, delivery_url):
@@ -274,7 +285,8 @@ class WooCommerceAdapter(ChannelAdapter):
                 if product.get("type") in UNSTOCKED_TYPES:
                     continue  # the shop keeps no stock for them, whatever is sent: no drift to fix
                 if product.get("type") == "variable":
-                    items += [_shown(v) for v in self.client.get_all(f"products/{product['id']}/variations")]
+                    variations = self.client.get_all(f"products/{product['id']}/variations")
+                    items += [_shown(v, variation=True) for v in variations]
                 items.append(_shown(product))
             pages = total_pages(headers)
             following = str(page + 1) if products and page < pages else None

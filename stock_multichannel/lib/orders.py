@@ -27,6 +27,8 @@ Shape (``?`` = optional)::
     discounts?       [{name?, amount, tax_rate?}]   amount > 0 reduces the order
     total?           the channel's order total, checked against Odoo's
     payment_method?, note?
+    hold_note?       why a "pending" order is held when it is not a plain wait for payment
+                     (a status unknown to the connector): it is listed for a human at once
     error?           set by the connector when it could not read the channel's order:
                      the order is stored with this error, for a human
 """
@@ -219,6 +221,7 @@ def normalize_order(data):
         # what of the order moved the channel's stock besides its status (refunds restocking
         # units, say): when it changes, the order's listings are sent again
         "stock_marks": _text(data.get("stock_marks")),
+        "hold_note": _text(data.get("hold_note")),
     }
     if problems:
         raise OrderDataError(problems)

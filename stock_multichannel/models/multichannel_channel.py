@@ -65,6 +65,13 @@ class MultichannelChannel(models.Model):
         help="Every order of this channel belongs to this team (created when left empty).",
     )
     order_auto_confirm = fields.Boolean("Confirm Orders", default=True)
+    hold_warning_days = fields.Integer(
+        "Held Orders to Fix After (days)",
+        default=7,
+        help="An order held because it is not paid yet (a bank transfer, a payment link) keeps its units off "
+        "every channel. Held longer than this, it is listed in Orders to Fix, for someone to cancel it on the "
+        "channel or never import it. 0: never listed.",
+    )
     order_import_since = fields.Datetime(
         "Import Orders Placed Since",
         default=fields.Datetime.now,

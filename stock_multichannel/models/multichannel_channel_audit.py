@@ -120,6 +120,8 @@ class MultichannelChannel(models.Model):
         )
         if not listings:
             return 0
+        # before the targets: how the channel keeps a listing's stock decides its target
+        keeping = self._follow_shown_stock_keeping(listings, shown)
         quantities = self._shown_stock_targets(listings.filtered("stock_sync"))
         # only where the channel shows a price (eMAG's read-back carries none)
         price_listings = listings.filtered(lambda b: b.price_sync and shown[b.external_id].price is not None)
@@ -137,6 +139,8 @@ class MultichannelChannel(models.Model):
         for listing in listings:
             item = shown[listing.external_id]
             drift = {}
+            if listing.id in keeping and listing.stock_sync:
+                drift["stock keeping"] = keeping[listing.id]
             # a channel keeping no quantity, or selling past it, sells what Odoo does not have
             if listing.stock_sync and (
                 item.quantity is None or item.unlimited or item.quantity != quantities[listing.id]
@@ -151,13 +155,25 @@ class MultichannelChannel(models.Model):
                 continue
             drifted |= listing
             values = {"drift_found_at": now, "drift_fixed": False, "state": "pending"}
-            if "stock" in drift:
+            if "stock" in drift or "stock keeping" in drift:
                 values.update(stock_pending=True, stock_moved_by_channel=True, stock_cause="audit")
             if "price" in drift:
                 # the channel's price differs from what was sent: forget it, so it is sent again
                 values.update(price_pending=True, price_pushed_at=False, price_cause="audit")
             listing.write(values)
             for kind, (expected, found) in drift.items():
+                answer = (
+                    self.env._(
+                        "How the channel keeps the stock changed: %(old)s, now %(new)s.", old=expected, new=found
+                    )
+                    if kind == "stock keeping"
+                    else self.env._(
+                        "%(kind)s: the channel shows %(found)s, Odoo expects %(expected)s.",
+                        kind=self._kind_label(kind),
+                        found=found,
+                        expected=expected,
+                    )
+                )
                 ledger.append(
                     {
                         "channel_id": self.id,
@@ -168,12 +184,7 @@ class MultichannelChannel(models.Model):
                         "new_value": str(found),
                         "cause": "audit",
                         "result": "ok",
-                        "answer": self.env._(
-                            "%(kind)s: the channel shows %(found)s, Odoo expects %(expected)s.",
-                            kind=self._kind_label(kind),
-                            found=found,
-                            expected=expected,
-                        ),
+                        "answer": answer,
                     }
                 )
         if ledger:
@@ -182,6 +193,12 @@ class MultichannelChannel(models.Model):
                 if self[f"{kind}_schedule"] == "realtime":
                     self._trigger_realtime(kind)
         return len(drifted)
+
+    def _follow_shown_stock_keeping(self, listings, shown):
+        """Record how the channel now keeps the stock of ``listings`` where its read-back
+        (``shown``: {external id: ShownItem}) says it changed, so that the targets and the
+        next push follow it (a connector's): {listing id: (as recorded, as shown)}."""
+        return {}
 
     def action_audit(self):
         """Compare with the channel now, as far as a short budget goes; the cron finishes it."""

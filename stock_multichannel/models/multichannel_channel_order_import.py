@@ -2,6 +2,7 @@
 
 import logging
 import time
+from datetime import timedelta
 
 from odoo import fields, models
 from odoo.exceptions import UserError
@@ -9,7 +10,8 @@ from odoo.exceptions import UserError
 from ..const import ORDER_COMMIT_SECONDS, SLOW_CALL_SECONDS
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, TransportError
 from ..lib.messages import translated
-from ..lib.orders import import_preview
+from ..lib.orders import OrderDataError, import_preview
+from ..lib.transactions import CONCURRENT_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -54,8 +56,42 @@ class MultichannelChannel(models.Model):
                 }
             )
             channel._recovered("order")
+            channel._list_long_holds()
             channel._commit(auto_commit)
         return all_read
+
+    def _list_long_holds(self):
+        """Orders held unpaid for longer than the channel allows go to Orders to Fix (an
+        abandoned bank transfer would keep its units off every channel for ever)."""
+        self.ensure_one()
+        if self.hold_warning_days <= 0:
+            return
+        limit = fields.Datetime.now() - timedelta(days=self.hold_warning_days)
+        held = (
+            self.env["multichannel.order"]
+            .sudo()
+            .search(
+                [
+                    ("channel_id", "=", self.id),
+                    ("state", "=", "pending"),
+                    ("hold_attention", "=", False),
+                    "|",
+                    ("order_date", "<", limit),
+                    "&",
+                    ("order_date", "=", False),
+                    ("create_date", "<", limit),
+                ]
+            )
+        )
+        for order in held:
+            try:
+                with self.env.cr.savepoint():
+                    order._lock()
+                    order._hold(order._normalized())
+            except CONCURRENT_ERRORS:
+                continue  # another worker imports it right now: listed at the next run if still held
+            except OrderDataError:
+                continue  # held with data it can no longer read: left as it is
 
     def _receive_orders(self, orders, auto_commit):
         """Store and import each of ``orders`` on its own (a savepoint each), committing

@@ -44,6 +44,13 @@ class MultichannelOrder(models.Model):
     attempts = fields.Integer(readonly=True)
     acknowledged = fields.Boolean(readonly=True)
     skipped_by_user = fields.Boolean(readonly=True, copy=False)
+    hold_attention = fields.Boolean(
+        "Held: Needs a Look",
+        readonly=True,
+        copy=False,
+        help="Held (not paid yet) for longer than the channel allows, or for a reason the connector could not "
+        "read: its units are kept off every channel until it is paid, cancelled or never imported.",
+    )
     pending_quantities = fields.Json(readonly=True, help="{product id: quantity} while not reserved in Odoo.")
     sale_order_id = fields.Many2one("sale.order", readonly=True, index=True, ondelete="set null")
     oversold = fields.Boolean(related="sale_order_id.multichannel_oversold")
@@ -384,4 +391,4 @@ class MultichannelOrder(models.Model):
     def _close(self, state, **values):
         """Leave the open states: the order no longer counts as pending stock."""
         self._request_stock_sync((self.pending_quantities or {}).keys())
-        self.write(dict(values, state=state, pending_quantities=False))
+        self.write(dict(values, state=state, pending_quantities=False, hold_attention=False))

@@ -4,6 +4,7 @@ import logging
 import time
 import weakref
 from contextlib import contextmanager
+from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -92,7 +93,7 @@ class MultichannelOrder(models.Model):
             )
             return
         if data["status"] == "pending":
-            self.write({"state": "pending", "error": False, "channel_status": data["status"]})
+            self._hold(data)
             return
         if data["status"] in ("cancelled", "closed"):
             self._close(
@@ -137,8 +138,42 @@ class MultichannelOrder(models.Model):
         )
 
     def _fail(self, message):
-        self.write({"state": "error", "error": message, "attempts": self.attempts + 1})
+        self.write({"state": "error", "error": message, "attempts": self.attempts + 1, "hold_attention": False})
         self.env["multichannel.ledger"]._log_order(self, "order", "refused", message)
+
+    def _hold(self, data):
+        """Hold an order not paid yet: its units count against stock until it is paid (then
+        imported) or cancelled. Held for a reason the connector could not read, or for longer
+        than its channel allows, it is listed for a human (Orders to Fix)."""
+        reason = self._hold_reason(data)
+        if reason and not self.hold_attention:
+            self.message_post(body=reason)
+        self.write(
+            {
+                "state": "pending",
+                "error": reason or False,
+                "hold_attention": bool(reason),
+                "channel_status": data["status"],
+            }
+        )
+
+    def _hold_reason(self, data):
+        if data.get("hold_note"):
+            return self.env._(
+                "Held: %(note)s. Its units are kept off every channel until the channel's order is paid or "
+                "cancelled: look at it on the channel.",
+                note=data["hold_note"],
+            )
+        days = self.channel_id.hold_warning_days
+        since = self.order_date or self.create_date
+        if days > 0 and since and since < fields.Datetime.now() - timedelta(days=days):
+            return self.env._(
+                "Held unpaid since %(since)s, more than %(days)s days: its units are kept off every channel. "
+                "Cancel it on the channel if it will not be paid (Odoo follows), or Never Import it here.",
+                since=fields.Datetime.to_string(since),
+                days=days,
+            )
+        return ""
 
     def _acknowledge(self):
         """Acknowledge on channels that want it; the answer may be a fresher order."""

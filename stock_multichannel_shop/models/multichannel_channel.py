@@ -8,7 +8,7 @@ from odoo.addons.stock_multichannel.lib.messages import translated
 from odoo.addons.stock_multichannel.lib.transactions import read_committed
 from odoo.exceptions import AccessError, UserError
 
-from ..adapter import ShopOffer, WooCommerceAdapter, delivery_url_problem
+from ..adapter import ShopOffer, ShopShownItem, WooCommerceAdapter, delivery_url_problem
 from ..api.client import WooAccessError, WooClient, WooRefused
 from ..const import LOCAL_HOSTS, PING_PARAM, RECHECK_AFTER, RECHECK_BATCH, TOPICS
 
@@ -308,6 +308,22 @@ class MultichannelChannel(models.Model):
         )
         shared = siblings.sorted(lambda b: (b.external_parent_id, b.id))
         return shared | (bindings - shared)
+
+    def _follow_shown_stock_keeping(self, listings, shown):
+        """A variation the shop's admin switched to its own stock, or to its parent's, is
+        pushed where the shop now keeps it: else its own quantity, or the parent's, would
+        never be set again (the push writing to the other one)."""
+        changed = super()._follow_shown_stock_keeping(listings, shown)
+        for listing in listings.filtered("external_parent_id"):
+            item = shown[listing.external_id]
+            if not isinstance(item, ShopShownItem) or item.stock_on_parent == listing.external_stock_on_parent:
+                continue
+            changed[listing.id] = tuple(
+                f"stock on product {listing.external_parent_id}" if on_parent else "stock of its own"
+                for on_parent in (listing.external_stock_on_parent, item.stock_on_parent)
+            )
+            listing.external_stock_on_parent = item.stock_on_parent
+        return changed
 
     def _shown_stock_targets(self, bindings):
         """A variation whose stock the shop keeps on its parent shows the scarcest of every

@@ -2,6 +2,7 @@
 which lowers its stock when an order is processing and restores it on a cancellation, as
 WooCommerce does)."""
 
+from odoo.addons.stock_multichannel.const import TO_FIX_DOMAIN
 from odoo.tests import TransactionCase, tagged
 
 from .common import ShopSetup
@@ -121,6 +122,51 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self._push()
         self.assertEqual(self.sim.stock_of(self.chair_id), 18)
 
+    def _to_fix(self):
+        return self.env["multichannel.order"].search([("channel_id", "=", self.channel.id), *TO_FIX_DOMAIN])
+
+    def test_an_order_held_unpaid_too_long_is_listed_to_fix(self):
+        """A bank transfer never paid would keep its chairs off every channel for ever: past
+        the channel's limit the held order is listed for a human, once, until it moves."""
+        placed = self.sim.place_order([(self.chair_id, 0, 2, 100.0)], status="on-hold")
+        self.sim.orders[placed["id"]]["date_created_gmt"] = "2026-01-05T10:00:00"  # a while ago
+        self.channel.order_import_since = "2026-01-01 00:00:00"
+        self.channel.hold_warning_days = 0
+        self.channel._import_orders()
+        order = self.env["multichannel.order"].search([("external_id", "=", str(placed["id"]))])
+        self.assertEqual((order.state, order.hold_attention, order.error), ("pending", False, False))
+        self.assertNotIn(order, self._to_fix())
+        self.channel.hold_warning_days = 7
+        self.channel._import_orders()  # nothing new on the shop: the run still looks at its held orders
+        self.assertEqual((order.state, order.hold_attention), ("pending", True))
+        self.assertIn(order, self._to_fix())
+        self.assertIn("Held unpaid since 2026-01-05 10:00:00, more than 7 days", order.error)
+        messages = order.message_ids.filtered(lambda m: "Held unpaid" in (m.body or ""))
+        self.channel._import_orders()
+        self.assertEqual(order.message_ids.filtered(lambda m: "Held unpaid" in (m.body or "")), messages, "said once")
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 18, "still held: the customer may pay yet")
+        self.sim.set_order_status(placed["id"], "processing")  # paid after all
+        self.channel._import_orders()
+        self.assertEqual((order.state, order.hold_attention, order.error), ("done", False, False))
+        self.assertNotIn(order, self._to_fix())
+
+    def test_an_order_held_in_a_plugins_status_is_listed_to_fix_at_once(self):
+        placed = self.sim.place_order([(self.chair_id, 0, 1, 100.0)], status="pending")
+        self.sim.set_order_status(placed["id"], "partial-payment")  # a deposit plugin's status
+        self.channel._import_orders()
+        order = self.env["multichannel.order"].search([("external_id", "=", str(placed["id"]))])
+        self.assertEqual((order.state, order.hold_attention), ("pending", True))
+        self.assertIn("'partial-payment'", order.error)
+        self.assertIn(order, self._to_fix())
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 19, "its unit held meanwhile")
+        order.action_skip()  # a human decides it is no sale
+        self.assertEqual((order.state, order.hold_attention), ("skipped", False))
+        self.assertNotIn(order, self._to_fix())
+        self._push()
+        self.assertEqual(self.sim.stock_of(self.chair_id), 20)
+
     def test_maximum_shown(self):
         self.channel.stock_max = 5
         self._push()
@@ -161,6 +207,50 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self._push()
         self.assertEqual(self.sim.stock_of(polo_id), 7)
         self.assertEqual(set(listings.mapped("pushed_qty")), {7})
+
+    def test_a_variation_switched_to_its_own_stock_is_pushed_there(self):
+        """The shop's admin gives the small polo its own stock (9 typed in by hand): the
+        push to the parent would never set it again. The audit sees the switch, and the
+        push sets the variation's own quantity, and the parent's to the medium ones'."""
+        polo_id, _polo_s, _polo_m, (s_listing, m_listing) = self._polo_sharing_its_parents_stock()
+        self.channel.binding_ids.price_sync = False  # stock only
+        self._push()
+        self.assertEqual(self.sim.stock_of(polo_id), 5)
+        s_id = int(s_listing.external_id)
+        self.sim.variations[s_id].update(manage_stock=True, stock_quantity=9)
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertFalse(s_listing.external_stock_on_parent)
+        self.assertTrue(m_listing.external_stock_on_parent)
+        drift = self.env["multichannel.ledger"].search(
+            [("channel_id", "=", self.channel.id), ("kind", "=", "drift"), ("binding_id", "=", s_listing.id)]
+        )
+        self.assertEqual(
+            sorted((line.old_value, line.new_value) for line in drift),
+            [("5", "9"), (f"stock on product {polo_id}", "stock of its own")],
+        )
+        self._push()
+        self.assertEqual(self.sim.stock_of(polo_id, s_id), 5, "the small polos Odoo has, on the variation itself")
+        self.assertEqual(self.sim.stock_of(polo_id), 7, "the parent now shows the medium ones only")
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertEqual(self.channel.audit_drift_count, 0)
+
+    def test_a_variation_switched_to_its_parents_stock_is_pushed_there(self):
+        """The other way round: the small shirt now uses its parent's stock (3 typed in on the
+        parent). The push sends the parent the shirt's quantity instead of giving the
+        variation its own stock back."""
+        self.channel.binding_ids.price_sync = False  # stock only
+        shirt = self.sim.products[self.shirt_id]
+        shirt.update(manage_stock=True, stock_quantity=3)
+        self.sim.variations[self.shirt_s_id].update(manage_stock="parent", stock_quantity=None)
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertTrue(self.shirt_s_listing.external_stock_on_parent)
+        self.assertFalse(self.shirt_m_listing.external_stock_on_parent)
+        self._push()
+        self.assertEqual(self.sim.variations[self.shirt_s_id]["manage_stock"], "parent", "as the shop keeps it")
+        self.assertEqual(self.sim.stock_of(self.shirt_id), 5)
+        self.assertEqual(self.sim.stock_of(self.shirt_id, self.shirt_m_id), 7)
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertEqual(self.channel.audit_drift_count, 0)
 
     def test_the_audit_finds_a_hand_edit_and_fixes_it(self):
         self.sim.products[self.chair_id]["stock_quantity"] = 2  # edited in the shop's admin
