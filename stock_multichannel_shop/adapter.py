@@ -180,7 +180,8 @@ class WooCommerceAdapter(ChannelAdapter):
             item_id = int(update.external_id)
             price = self._shop_price(update.price, update.extra, pricing)
             regular = self._shop_price(update.regular_price, update.extra, pricing)
-            groups[path][item_id] = (translate.price_item(item_id, price, regular), [update])
+            places = self._price_places(update.extra, pricing)
+            groups[path][item_id] = (translate.price_item(item_id, price, regular, places), [update])
         return self._send(groups)
 
     def pricing(self):
@@ -214,11 +215,18 @@ class WooCommerceAdapter(ChannelAdapter):
             return price
         return tax.with_tax(price) if pricing.with_tax else tax.without_tax(price)
 
+    @staticmethod
+    def _price_places(extra, pricing):
+        """A net price Odoo worked out from one with tax is sent with 4 decimals: the shop adds
+        the tax back to it, and from 2 it would show a cent off (9.99 → 8.39 → 9.98; from 8.3950,
+        9.99), as WooCommerce advises for prices entered without tax."""
+        return 4 if extra.tax and extra.tax.price_includes_tax and not pricing.with_tax else 2
+
     def price_as_shown(self, price, extra):
         pricing = self._pricing
         if pricing is None or pricing.currency != self.channel.pricelist_id.currency_id.name:
             return None  # the shop's terms unknown (see read_shown), or no price sent: not compared
-        return float(translate.money(self._shop_price(price, extra, pricing)))
+        return float(translate.money(self._shop_price(price, extra, pricing), self._price_places(extra, pricing)))
 
     def _send(self, groups):
         results = []

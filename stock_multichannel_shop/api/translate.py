@@ -54,8 +54,13 @@ def hold_note(shop_status):
     )
 
 
-def money(value):
-    return f"{Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)}"
+def money(value, places=2):
+    """``value`` rounded to ``places`` decimals, written with no more than it needs past
+    the cents: 8.3950 as "8.395", 100.0000 as "100.00"."""
+    whole, _dot, cents = (
+        f"{Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)}".partition(".")
+    )
+    return f"{whole}.{cents.rstrip('0').ljust(2, '0')}" if cents else whole
 
 
 def _decimal(value):
@@ -80,12 +85,13 @@ def allows_backorders(record):
     return record.get("backorders") not in (None, "no")
 
 
-def price_item(item_id, price, regular_price):
-    """Regular price, and the sale price only when the pricelist gives less (else cleared)."""
+def price_item(item_id, price, regular_price, places=2):
+    """Regular price, and the sale price only when the pricelist gives less (else cleared),
+    with ``places`` decimals (the shop keeps a price as sent, rounding only what it shows)."""
     regular = max(Decimal(str(regular_price or 0)), Decimal(str(price)))
-    item = {"id": item_id, "regular_price": money(regular), "sale_price": ""}
+    item = {"id": item_id, "regular_price": money(regular, places), "sale_price": ""}
     if Decimal(str(price)) < regular:
-        item["sale_price"] = money(price)
+        item["sale_price"] = money(price, places)
     return item
 
 

@@ -2,6 +2,8 @@
 prices are entered (WooCommerce > Settings > Tax > Prices entered with tax), as the
 simulator's settings say (read over ``GET settings/<group>/<id>``, as a real shop answers)."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
@@ -58,6 +60,33 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
         self.assertEqual(self.sim.products[lamp_id]["regular_price"], "100.00")
         self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "100.00", "a net price stays net")
         self.assertEqual(lamp_listing.pushed_price, 119.0, "Odoo's price is what the ledger and listing keep")
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertFalse(self._drift_lines())
+
+    def test_a_net_price_worked_out_from_odoos_keeps_the_shops_price_with_tax_to_the_cent(self):
+        """9.99 with 19% is 8.3949… without: sent as 8.39, the shop would add the tax back
+        and show 9.98 (WooCommerce's wc_get_price_including_tax: the net price plus its tax,
+        rounded to the cent). Sent with up to 4 decimals (8.395), which the shop keeps as sent, it shows 9.99."""
+        included = self.env["account.tax"].create(
+            {
+                "name": "VAT 19% included (test)",
+                "amount": 19.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "company_id": self.company.id,
+            }
+        )
+        pen = self._product("Pen", "PEN", 9.99, 3, taxes_id=[(6, 0, included.ids)])
+        pen_id = self.sim.add_product("PEN", "5.00", stock=0)
+        self._listing(pen, pen_id)
+        self.channel._push("stock")
+        self.channel._push("price")
+        sent = self.sim.products[pen_id]["regular_price"]
+        self.assertEqual(sent, "8.395")
+        shown = (Decimal(sent) * Decimal("1.19")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        self.assertEqual(shown, Decimal("9.99"), "what the shop's customers pay is Odoo's price")
+        self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "100.00", "Odoo's net price as it is")
         self.assertFalse(self.channel._audit(budget_seconds=60))
         self.assertFalse(self._drift_lines())
 
