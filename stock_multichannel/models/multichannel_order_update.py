@@ -1,6 +1,7 @@
 """An order the channel sends again: its status followed (a cancellation), different content flagged for a human."""
 
 from odoo import models
+from odoo.exceptions import UserError
 
 from ..lib.messages import translated
 from ..lib.orders import OrderDataError, content_difference, normalize_order
@@ -105,6 +106,15 @@ class MultichannelOrder(models.Model):
         """A human settled an order the channel sent again different: its new content is now the stored one."""
         self._check_can_import()
         for order in self.sudo().filtered("content_changed"):
+            if order._reopened_after_cancel(order.payload, order.changed_payload):
+                # its units would be freed while the channel sells the order: sold twice
+                raise UserError(
+                    self.env._(
+                        "Order %s is open again on the channel and no sale order of Odoo holds its products: "
+                        "Import it as a New Order, or confirm its cancelled sale order again first.",
+                        order.name,
+                    )
+                )
             order._request_stock_sync((order.pending_quantities or {}).keys())
             order.write(
                 {

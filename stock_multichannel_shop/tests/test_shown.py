@@ -3,6 +3,7 @@ which lowers its stock when an order is processing and restores it on a cancella
 WooCommerce does)."""
 
 from odoo.addons.stock_multichannel.const import TO_FIX_DOMAIN
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
 from .common import ShopSetup
@@ -88,6 +89,9 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         order = self.env["multichannel.order"].search([("external_id", "=", str(placed["id"]))])
         self.assertTrue(order.content_changed)
         self.assertIn("open again after its sale order was cancelled", order.error)
+        with self.assertRaisesRegex(UserError, "no sale order of Odoo holds its products"):
+            order.action_mark_handled()  # would free the paid chair for another customer
+        self.assertEqual(order.pending_quantities, {str(self.chair.id): 1.0})
         order.action_import_as_new_order()
         self.assertEqual(order.replaced_by_id.sale_order_id.state, "sale")
         self._push()
