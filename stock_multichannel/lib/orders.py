@@ -27,6 +27,9 @@ Shape (``?`` = optional)::
     discounts?       [{name?, amount, tax_rate?}]   amount > 0 reduces the order
     total?           the channel's order total, checked against Odoo's
     payment_method?, note?
+    refunds?         [{external_id, amount, reason?}] money the channel gave back (amount
+                     > 0): a new one is told to the sale order's people (no credit note
+                     is made by itself: which lines, and whether goods came back, is theirs)
     hold_note?       why a "pending" order is held when it is not a plain wait for payment
                      (a status unknown to the connector): it is listed for a human at once
     error?           set by the connector when it could not read the channel's order:
@@ -222,10 +225,29 @@ def normalize_order(data):
         # units, say): when it changes, the order's listings are sent again
         "stock_marks": _text(data.get("stock_marks")),
         "hold_note": _text(data.get("hold_note")),
+        "refunds": _refunds(data.get("refunds")),
     }
     if problems:
         raise OrderDataError(problems)
     return order
+
+
+def _refunds(value):
+    """The refunds as far as they can be read (they only inform people: never a reason to
+    refuse the order)."""
+    refunds = []
+    for refund in value if isinstance(value, list) else []:
+        if not isinstance(refund, dict) or not _text(refund.get("external_id")):
+            continue
+        amount = _loose_number(refund.get("amount"))
+        refunds.append(
+            {
+                "external_id": _text(refund["external_id"]),
+                "amount": abs(amount) if amount is not None else None,
+                "reason": _text(refund.get("reason")),
+            }
+        )
+    return refunds
 
 
 def _loose_number(value):

@@ -92,6 +92,8 @@ class MultichannelChannel(models.Model):
                 continue  # another worker imports it right now: listed at the next run if still held
             except OrderDataError:
                 continue  # held with data it can no longer read: left as it is
+            except Exception:  # noqa: BLE001 - one order never keeps the others, or other channels, from their run
+                _logger.warning("%s: held order %s could not be looked at", self.name, order.name, exc_info=True)
 
     def _receive_orders(self, orders, auto_commit):
         """Store and import each of ``orders`` on its own (a savepoint each), committing

@@ -40,6 +40,7 @@ class MultichannelOrder(models.Model):
             self.channel_status = status
         if status_moved or normalized["stock_marks"] != self._stock_marks(stored):
             self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)  # it may give units back
+        self._tell_new_refunds(stored, normalized)
         if not status_moved or status != "cancelled" or self.state != "done":
             return
         sale = self.sale_order_id
@@ -54,6 +55,38 @@ class MultichannelOrder(models.Model):
             sale.activity_schedule(
                 "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
             )
+
+    def _tell_new_refunds(self, stored, normalized):
+        """Money the channel gave back since the order was last read: said on the sale order,
+        with an activity for the channel's responsible, who makes the credit note (which
+        lines, and whether the goods came back, Odoo cannot know)."""
+        sale = self.sale_order_id
+        if not sale:
+            return
+        try:
+            known = {refund["external_id"] for refund in normalize_order(stored)["refunds"]}
+        except OrderDataError:
+            known = set()
+        for refund in normalized["refunds"]:
+            if refund["external_id"] in known:
+                continue
+            message = self.env._(
+                "The channel refunded %(amount)s %(currency)s of order %(ref)s (refund %(refund)s%(reason)s). "
+                "No credit note was made: make one for what was given back.",
+                amount="?" if refund["amount"] is None else f"{refund['amount']:.2f}",
+                currency=normalized["currency"],
+                ref=self.name,
+                refund=refund["external_id"],
+                reason=f": {refund['reason']}" if refund["reason"] else "",
+            )
+            sale.message_post(body=message)
+            sale.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Refund on the channel: make the credit note"),
+                note=message,
+                user_id=(self.channel_id.user_id or self.env.user).id,
+            )
+            self.env["multichannel.ledger"]._log_order(self, "order", "ok", message)
 
     @staticmethod
     def _stock_marks(payload):

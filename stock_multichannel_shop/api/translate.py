@@ -308,6 +308,11 @@ def normalize_order(order):
         "note": order.get("customer_note") or "",
         "stock_marks": stock_marks(order),
         "hold_note": hold_note(order.get("status")),
+        "refunds": [
+            {"external_id": str(r.get("id") or ""), "amount": r.get("total"), "reason": r.get("reason") or ""}
+            for r in order.get("refunds") or []
+            if isinstance(r, dict)
+        ],
         "raw": order,
     }
 

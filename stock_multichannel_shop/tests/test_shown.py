@@ -49,13 +49,24 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self.channel._import_orders()
         self._push()
         self.assertEqual(self.sim.stock_of(self.chair_id), 18)
-        self.sim.refund(placed["id"], "119.00", restock={placed["line_items"][0]["id"]: 1})
+        refund_id = self.sim.refund(
+            placed["id"], "119.00", restock={placed["line_items"][0]["id"]: 1}, reason="one chair scratched"
+        )
         self.assertEqual(self.sim.stock_of(self.chair_id), 19)
         self.assertEqual(self.sim.orders[placed["id"]]["status"], "processing")
         self.channel._import_orders()
         self._push()
         self.assertEqual(self.sim.stock_of(self.chair_id), 18, "what Odoo has")
-        self.assertEqual(self._sale_of(placed).state, "sale", "a partial refund cancels nothing")
+        sale = self._sale_of(placed)
+        self.assertEqual(sale.state, "sale", "a partial refund cancels nothing")
+        # the money went back to the customer: the people of the sale order are told, once
+        order = self.env["multichannel.order"].search([("external_id", "=", str(placed["id"]))])
+        told = f"refunded 119.00 EUR of order {order.name} (refund {refund_id}: one chair scratched)"
+        self.assertEqual(len(sale.message_ids.filtered(lambda m: told in (m.body or ""))), 1)
+        self.assertEqual(sale.activity_ids.summary, "Refund on the channel: make the credit note")
+        self.channel._import_orders()  # read again (the polls' overlap): nothing said twice
+        self.assertEqual(len(sale.message_ids.filtered(lambda m: told in (m.body or ""))), 1)
+        self.assertEqual(len(sale.activity_ids), 1)
 
     def test_a_refunded_order_keeps_its_units_off_the_shop_and_gives_them_back_in_odoo(self):
         """Refunding the whole order makes it refunded, which gives no stock back in the

@@ -84,6 +84,11 @@ def test_refunded_order_from_the_log_cancels():
     assert translate.normalize_order(refunded)["status"] == "cancelled"
 
 
+def test_the_recorded_refund_reaches_the_core_as_money_given_back():
+    recorded = core_check(translate.normalize_order(row(109)["body"]))["refunds"]
+    assert recorded == [{"external_id": "32", "amount": 297.49, "reason": "customer changed mind"}]
+
+
 def test_number_types_as_the_real_shop_sends_them():
     recorded = order(30, "processing")
     prices = [line["price"] for line in recorded["line_items"]]
