@@ -108,6 +108,9 @@ ORDER_STATES = [
     ("cancelled", "Cancelled by Channel"),
 ]
 ORDER_OPEN_STATES = ("received", "pending", "error")
+# held orders looked at after one import run (the rest at the next runs): a first run after
+# an upgrade never posts on thousands of orders in one transaction
+LONG_HOLDS_PER_RUN = 200
 # what a human must look at: an import that failed, or an imported order the channel sent again different
 # (and an order held too long, or held for a reason the connector could not read)
 TO_FIX_DOMAIN = ["|", "|", ("state", "=", "error"), ("content_changed", "=", True), ("hold_attention", "=", True)]

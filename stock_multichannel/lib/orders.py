@@ -30,8 +30,9 @@ Shape (``?`` = optional)::
     refunds?         [{external_id, amount, reason?}] money the channel gave back (amount
                      > 0): a new one is told to the sale order's people (no credit note
                      is made by itself: which lines, and whether goods came back, is theirs)
-    hold_note?       why a "pending" order is held when it is not a plain wait for payment
-                     (a status unknown to the connector): it is listed for a human at once
+    unknown_status?  the channel's own status of a "pending" order when the connector
+                     does not know it (a plugin's): the order is held and listed for a
+                     human at once
     error?           set by the connector when it could not read the channel's order:
                      the order is stored with this error, for a human
 """
@@ -224,7 +225,7 @@ def normalize_order(data):
         # what of the order moved the channel's stock besides its status (refunds restocking
         # units, say): when it changes, the order's listings are sent again
         "stock_marks": _text(data.get("stock_marks")),
-        "hold_note": _text(data.get("hold_note")),
+        "unknown_status": _text(data.get("unknown_status")),
         "refunds": _refunds(data.get("refunds")),
     }
     if problems:

@@ -3,7 +3,7 @@ import time
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import float_compare
+from odoo.tools import float_compare, float_round
 
 from ..lib.adapter import ChannelError, TransportError
 from ..lib.messages import translated
@@ -99,6 +99,15 @@ class MultichannelChannel(models.Model):
                 return False
 
     @staticmethod
+    def _shown_price_differs(shown, expected, rounding):
+        """To the currency's cent, or to 4 decimals where the channel is sent a price finer
+        than the cent (a net price a shop adds the tax back to: 84.03 for 84.0252 would
+        make its customers pay a cent more)."""
+        if float_compare(expected, float_round(expected, precision_rounding=rounding), precision_digits=6):
+            return float_compare(shown, expected, precision_digits=4) != 0
+        return float_compare(shown, expected, precision_rounding=rounding) != 0
+
+    @staticmethod
     def _shown_quantity_label(item):
         """What the ledger says the channel showed (the ledger stays in English)."""
         if item.quantity is None:
@@ -146,9 +155,8 @@ class MultichannelChannel(models.Model):
                 item.quantity is None or item.unlimited or item.quantity != quantities[listing.id]
             ):
                 drift["stock"] = (quantities[listing.id], self._shown_quantity_label(item))
-            if (
-                prices.get(listing.id) is not None
-                and float_compare(item.price, prices[listing.id], precision_rounding=rounding) != 0
+            if prices.get(listing.id) is not None and self._shown_price_differs(
+                item.price, prices[listing.id], rounding
             ):
                 drift["price"] = (prices[listing.id], item.price)
             if not drift:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..const import ORDER_COMMIT_SECONDS, SLOW_CALL_SECONDS
+from ..const import LONG_HOLDS_PER_RUN, ORDER_COMMIT_SECONDS, SLOW_CALL_SECONDS
 from ..lib.adapter import TRANSLATION_ERRORS, ChannelError, TransportError
 from ..lib.messages import translated
 from ..lib.orders import OrderDataError, import_preview
@@ -62,11 +62,13 @@ class MultichannelChannel(models.Model):
 
     def _list_long_holds(self):
         """Orders held unpaid for longer than the channel allows go to Orders to Fix (an
-        abandoned bank transfer would keep its units off every channel for ever)."""
+        abandoned bank transfer would keep its units off every channel for ever); those
+        listed already are looked at again (the limit may have been raised or set to 0)."""
         self.ensure_one()
-        if self.hold_warning_days <= 0:
-            return
-        limit = fields.Datetime.now() - timedelta(days=self.hold_warning_days)
+        overdue = [("id", "=", 0)]
+        if self.hold_warning_days > 0:
+            limit = fields.Datetime.now() - timedelta(days=self.hold_warning_days)
+            overdue = ["|", ("order_date", "<", limit), "&", ("order_date", "=", False), ("create_date", "<", limit)]
         held = (
             self.env["multichannel.order"]
             .sudo()
@@ -74,20 +76,26 @@ class MultichannelChannel(models.Model):
                 [
                     ("channel_id", "=", self.id),
                     ("state", "=", "pending"),
-                    ("hold_attention", "=", False),
                     "|",
-                    ("order_date", "<", limit),
-                    "&",
-                    ("order_date", "=", False),
-                    ("create_date", "<", limit),
-                ]
+                    ("hold_attention", "=", True),
+                    *overdue,
+                ],
+                order="id",
+                limit=LONG_HOLDS_PER_RUN,
             )
         )
         for order in held:
             try:
                 with self.env.cr.savepoint():
                     order._lock()
-                    order._hold(order._normalized())
+                    # read again under the lock: another worker (a webhook, a button) may
+                    # have imported or settled it since the search
+                    order.invalidate_recordset()
+                    if order.state != "pending":
+                        continue
+                    data = order._normalized()
+                    if data["status"] == "pending":
+                        order._hold(data)
             except CONCURRENT_ERRORS:
                 continue  # another worker imports it right now: listed at the next run if still held
             except OrderDataError:

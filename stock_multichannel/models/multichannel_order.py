@@ -391,4 +391,6 @@ class MultichannelOrder(models.Model):
     def _close(self, state, **values):
         """Leave the open states: the order no longer counts as pending stock."""
         self._request_stock_sync((self.pending_quantities or {}).keys())
+        if self.state == "pending":
+            values.setdefault("error", False)  # a held order's error only ever says why it is held
         self.write(dict(values, state=state, pending_quantities=False, hold_attention=False))

@@ -128,6 +128,7 @@ class MultichannelOrder(models.Model):
             "done", sale_order_id=sale.id, error=False, channel_status=data["status"], attempts=self.attempts + 1
         )
         sale._multichannel_check_after_import(self, data)
+        self._tell_new_refunds(data)  # refunded in part before it was imported
         self.env["multichannel.ledger"]._log_order(
             self,
             "order",
@@ -158,17 +159,18 @@ class MultichannelOrder(models.Model):
         )
 
     def _hold_reason(self, data):
-        if data.get("hold_note"):
+        if data.get("unknown_status"):
             return self.env._(
-                "Held: %(note)s. Its units are kept off every channel until the channel's order is paid or "
-                "cancelled: look at it on the channel.",
-                note=data["hold_note"],
+                "Held: the channel shows this order in the status %(status)s, which its connector does not know (a "
+                "plugin's, say). Its units are kept off every channel until the order is paid or cancelled: look at "
+                "it on the channel.",
+                status=repr(data["unknown_status"]),
             )
         days = self.channel_id.hold_warning_days
         since = self.order_date or self.create_date
         if days > 0 and since and since < fields.Datetime.now() - timedelta(days=days):
             return self.env._(
-                "Held unpaid since %(since)s, more than %(days)s days: its units are kept off every channel. "
+                "Held unpaid since %(since)s (UTC), more than %(days)s days: its units are kept off every channel. "
                 "Cancel it on the channel if it will not be paid (Odoo follows), or Never Import it here.",
                 since=fields.Datetime.to_string(since),
                 days=days,

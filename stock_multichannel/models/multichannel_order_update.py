@@ -20,6 +20,12 @@ class MultichannelOrder(models.Model):
         aside for a human, never written over what the sale order was made from.
         """
         stored = self.payload
+        try:
+            normalized = normalize_order(payload)
+        except OrderDataError:
+            normalized = None
+        if normalized:  # told whatever else happens to the order (flagged for a human, say)
+            self._tell_new_refunds(normalized, known=(stored, self.changed_payload))
         difference = self.sale_order_id and content_difference(stored, payload)
         if not difference and self._reopened_after_cancel(stored, payload):
             difference = self.env._("the order open again after its sale order was cancelled (paid late, say)")
@@ -30,9 +36,7 @@ class MultichannelOrder(models.Model):
             self._unflag_changed()  # the channel went back to what the sale order was made from
         if payload != stored:  # else read again unchanged (the overlap of two polls): nothing to write
             self.payload = payload
-        try:
-            normalized = normalize_order(payload)
-        except OrderDataError:
+        if not normalized:
             return
         status = normalized["status"]
         status_moved = status != self.channel_status
@@ -40,7 +44,6 @@ class MultichannelOrder(models.Model):
             self.channel_status = status
         if status_moved or normalized["stock_marks"] != self._stock_marks(stored):
             self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)  # it may give units back
-        self._tell_new_refunds(stored, normalized)
         if not status_moved or status != "cancelled" or self.state != "done":
             return
         sale = self.sale_order_id
@@ -56,19 +59,21 @@ class MultichannelOrder(models.Model):
                 "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
             )
 
-    def _tell_new_refunds(self, stored, normalized):
-        """Money the channel gave back since the order was last read: said on the sale order,
-        with an activity for the channel's responsible, who makes the credit note (which
-        lines, and whether the goods came back, Odoo cannot know)."""
+    def _tell_new_refunds(self, normalized, known=()):
+        """Money the channel gave back that none of the ``known`` payloads had: said on the
+        sale order, with an activity for the channel's responsible, who makes the credit
+        note (which lines, and whether the goods came back, Odoo cannot know)."""
         sale = self.sale_order_id
         if not sale:
             return
-        try:
-            known = {refund["external_id"] for refund in normalize_order(stored)["refunds"]}
-        except OrderDataError:
-            known = set()
+        told = set()
+        for payload in known:
+            try:
+                told |= {refund["external_id"] for refund in normalize_order(payload)["refunds"]} if payload else set()
+            except OrderDataError:
+                continue
         for refund in normalized["refunds"]:
-            if refund["external_id"] in known:
+            if refund["external_id"] in told:
                 continue
             message = self.env._(
                 "The channel refunded %(amount)s %(currency)s of order %(ref)s (refund %(refund)s%(reason)s). "

@@ -43,15 +43,12 @@ def core_status(shop_status):
     return CORE_STATUS.get(shop_status, "pending")
 
 
-def hold_note(shop_status):
-    """Why an order is held when its status is none of WooCommerce's own (a plugin's): it
-    may be paid, or not, and nobody would know; '' for WooCommerce's own statuses."""
+def unknown_status(shop_status):
+    """A status that is none of WooCommerce's own (a plugin's): the order may be paid, or
+    not, and nobody would know; '' for WooCommerce's own statuses."""
     if shop_status in CORE_STATUS or shop_status in DRAFT_STATUSES:
         return ""
-    return (
-        f"the shop shows it in the status {str(shop_status)!r}, which is not one of WooCommerce's own "
-        "(a plugin's, say): it is held until it is processing or completed"
-    )
+    return str(shop_status)
 
 
 def money(value, places=2):
@@ -307,7 +304,7 @@ def normalize_order(order):
         "payment_method": order.get("payment_method_title") or order.get("payment_method") or "",
         "note": order.get("customer_note") or "",
         "stock_marks": stock_marks(order),
-        "hold_note": hold_note(order.get("status")),
+        "unknown_status": unknown_status(order.get("status")),
         "refunds": [
             {"external_id": str(r.get("id") or ""), "amount": r.get("total"), "reason": r.get("reason") or ""}
             for r in order.get("refunds") or []

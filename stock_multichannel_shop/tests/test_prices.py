@@ -89,6 +89,13 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
         self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "100.00", "Odoo's net price as it is")
         self.assertFalse(self.channel._audit(budget_seconds=60))
         self.assertFalse(self._drift_lines())
+        # re-typed with 2 decimals in the shop's admin (or sent so by an earlier version):
+        # 8.40 is 10.00 with tax, a cent more than Odoo's price
+        self.sim.products[pen_id]["regular_price"] = "8.40"
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertEqual(self._drift_lines().mapped("new_value"), ["8.4"])
+        self.channel._push("price")
+        self.assertEqual(self.sim.products[pen_id]["regular_price"], "8.395")
 
     def test_a_shop_charging_no_tax_gets_what_customers_pay(self):
         self.sim.settings["general"]["woocommerce_calc_taxes"] = "no"
