@@ -30,6 +30,8 @@ Shape (``?`` = optional)::
     refunds?         [{external_id, amount, reason?}] money the channel gave back (amount
                      > 0): a new one is told to the sale order's people (no credit note
                      is made by itself: which lines, and whether goods came back, is theirs)
+    cancel_requested?  what the channel says of a customer's request to cancel the order
+                     ('' when none): told to the sale order's people once
     unknown_status?  the channel's own status of a "pending" order when the connector
                      does not know it (a plugin's): the order is held and listed for a
                      human at once
@@ -226,11 +228,33 @@ def normalize_order(data):
         # units, say): when it changes, the order's listings are sent again
         "stock_marks": _text(data.get("stock_marks")),
         "unknown_status": _text(data.get("unknown_status")),
+        "cancel_requested": _text(data.get("cancel_requested")),
         "refunds": _refunds(data.get("refunds")),
     }
     if problems:
         raise OrderDataError(problems)
     return order
+
+
+def readable_lines(data):
+    """The lines of an order that failed its checks, as far as they can be read (a listing
+    id or SKU, and a quantity): an order waiting to be fixed still holds the units it
+    names, else every other channel would sell them meanwhile. None of a cancelled one."""
+    if not isinstance(data, dict) or data.get("status") in ("cancelled", "closed"):
+        return []
+    lines = []
+    for line in data.get("lines") if isinstance(data.get("lines"), list) else []:
+        if not isinstance(line, dict):
+            continue
+        quantity = _loose_number(line.get("quantity"))
+        clean = {
+            "listing_external_id": _text(line.get("listing_external_id")),
+            "sku": _text(line.get("sku")),
+            "quantity": quantity,
+        }
+        if quantity and quantity > 0 and (clean["listing_external_id"] or clean["sku"]):
+            lines.append(clean)
+    return lines
 
 
 def _refunds(value):

@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..const import ORDER_OPEN_STATES, ORDER_SHARED_FIELDS, ORDER_STATES
-from ..lib.orders import OrderDataError, normalize_order, order_summary, without_nul
+from ..lib.orders import OrderDataError, normalize_order, order_summary, readable_lines, without_nul
 from ..lib.transactions import CONCURRENT_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -355,10 +355,11 @@ class MultichannelOrder(models.Model):
         """{product id (str): quantity} of the order's lines that match a product of its
         channel (or ``channel``'s, for an order not stored yet)."""
         quantities = defaultdict(float)
+        payload = self.payload if payload is None else payload
         try:
-            data = normalize_order(self.payload if payload is None else payload)
+            data = normalize_order(payload)
         except OrderDataError:
-            data = {"lines": []}
+            data = {"lines": readable_lines(payload)}
         for line, product in zip(data["lines"], self._find_products(data["lines"], channel), strict=True):
             if product:
                 quantities[str(product.id)] += line["quantity"]

@@ -128,7 +128,7 @@ class MultichannelOrder(models.Model):
             "done", sale_order_id=sale.id, error=False, channel_status=data["status"], attempts=self.attempts + 1
         )
         sale._multichannel_check_after_import(self, data)
-        self._tell_new_refunds(data)  # refunded in part before it was imported
+        self._tell_channel_news(data)  # refunded in part, or a cancellation asked, before it was imported
         self.env["multichannel.ledger"]._log_order(
             self,
             "order",

@@ -25,7 +25,7 @@ class MultichannelOrder(models.Model):
         except OrderDataError:
             normalized = None
         if normalized:  # told whatever else happens to the order (flagged for a human, say)
-            self._tell_new_refunds(normalized, known=(stored, self.changed_payload))
+            self._tell_channel_news(normalized, known=(stored, self.changed_payload))
         difference = self.sale_order_id and content_difference(stored, payload)
         if not difference and self._reopened_after_cancel(stored, payload):
             difference = self.env._("the order open again after its sale order was cancelled (paid late, say)")
@@ -59,19 +59,23 @@ class MultichannelOrder(models.Model):
                 "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
             )
 
-    def _tell_new_refunds(self, normalized, known=()):
-        """Money the channel gave back that none of the ``known`` payloads had: said on the
-        sale order, with an activity for the channel's responsible, who makes the credit
-        note (which lines, and whether the goods came back, Odoo cannot know)."""
+    def _tell_channel_news(self, normalized, known=()):
+        """What the channel did with the order that none of the ``known`` payloads had, said
+        on the sale order with an activity for the channel's responsible: money given back
+        (the credit note is theirs: which lines, and whether the goods came back, Odoo cannot
+        know), a customer's request to cancel (ship it or not is theirs too)."""
         sale = self.sale_order_id
         if not sale:
             return
-        told = set()
+        told, cancel_asked = set(), False
         for payload in known:
             try:
-                told |= {refund["external_id"] for refund in normalize_order(payload)["refunds"]} if payload else set()
+                before = normalize_order(payload) if payload else None
             except OrderDataError:
                 continue
+            if before:
+                told |= {refund["external_id"] for refund in before["refunds"]}
+                cancel_asked = cancel_asked or bool(before["cancel_requested"])
         for refund in normalized["refunds"]:
             if refund["external_id"] in told:
                 continue
@@ -84,14 +88,28 @@ class MultichannelOrder(models.Model):
                 refund=refund["external_id"],
                 reason=f": {refund['reason']}" if refund["reason"] else "",
             )
-            sale.message_post(body=message)
-            sale.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("Refund on the channel: make the credit note"),
-                note=message,
-                user_id=(self.channel_id.user_id or self.env.user).id,
+            self._tell_sale(self.env._("Refund on the channel: make the credit note"), message)
+        still_sold = normalized["status"] in ("open", "pending") and sale.state != "cancel"
+        if normalized["cancel_requested"] and not cancel_asked and still_sold:
+            message = self.env._(
+                "The customer asked to cancel order %(ref)s on the channel (%(request)s). Cancel sale order "
+                "%(sale)s if it is not shipped yet (the channel is told), or answer the request on the channel.",
+                ref=self.name,
+                request=normalized["cancel_requested"],
+                sale=sale.name,
             )
-            self.env["multichannel.ledger"]._log_order(self, "order", "ok", message)
+            self._tell_sale(self.env._("Cancellation asked on the channel"), message)
+
+    def _tell_sale(self, summary, message):
+        sale = self.sale_order_id
+        sale.message_post(body=message)
+        sale.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=summary,
+            note=message,
+            user_id=(self.channel_id.user_id or self.env.user).id,
+        )
+        self.env["multichannel.ledger"]._log_order(self, "order", "ok", message)
 
     @staticmethod
     def _stock_marks(payload):

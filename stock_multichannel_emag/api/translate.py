@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from ..const import CANCEL_REASONS
+
 MAX_STOCK = 65535
 STATUS_NAMES = {0: "canceled", 1: "new", 2: "in progress", 3: "prepared", 4: "finalized", 5: "returned"}
 # eMAG status -> the core's normalised order status. Finalized (4) is set by eMAG itself
@@ -257,8 +259,27 @@ def normalize_order(order, currency, default_vat_rate, timezone="Europe/Buchares
         "total": float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if lines else None,
         "payment_method": PAYMENT_MODES.get(order.get("payment_mode_id"), _text(order.get("payment_mode_id"))),
         "note": _text(order.get("observation")),
+        "cancel_requested": cancel_request(order),
         "raw": order,
     }
+
+
+def cancel_request(order):
+    """The customer's request to cancel an order eMAG still shows open ('' when none): its
+    reason when eMAG gives one, else what ``cancellation_request`` says."""
+    request = order.get("cancellation_request")
+    if request in (None, "", 0, "0", False) or request == [] or request == {}:
+        return ""
+    reason = order.get("reason_cancellation")
+    if isinstance(reason, dict):
+        reason = reason.get("name") or reason.get("id")
+    if _text(reason).isdigit():
+        reason = dict(CANCEL_REASONS).get(_text(reason), f"eMAG reason {_text(reason)}")
+    if isinstance(request, dict):
+        request = request.get("reason") or request.get("name")
+    if isinstance(request, (bool, int, float)):
+        request = ""
+    return _text(reason) or _text(request) or "requested"
 
 
 def _decimal(value):

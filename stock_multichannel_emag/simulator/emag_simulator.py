@@ -211,6 +211,17 @@ class EmagSimulator:
             order["reason_cancellation"] = 24
         self.call_back("cancellation", order_id)
 
+    def customer_asks_to_cancel(self, order_id):
+        """The customer asks to cancel an order the seller already took (status 2 or 3): eMAG
+        flags it and leaves the decision to the seller. The docs name the fields only; the
+        flag's shape (1) is a guess, the reason is eMAG's code 24 (customer request)."""
+        with self.lock:
+            order = self.orders[int(order_id)]
+            order["cancellation_request"] = 1
+            order["reason_cancellation"] = 24
+            order["modified"] = now_text()
+        self.call_back("cancellation", order_id)
+
     def customer_return(self, order_id):
         """The customer returns a finalized order (4 -> 5)."""
         with self.lock:

@@ -85,6 +85,24 @@ class TestEmagOrders(EmagCase):
         self.env["multichannel.order"]._send_statuses()
         self.assertFalse(self.sim.requests_to("order/save"), "nothing to tell eMAG")
 
+    def test_a_customers_request_to_cancel_is_put_to_the_seller(self):
+        """eMAG leaves a request to cancel an order already taken to the seller: it must not
+        be shipped unseen. Said once on the sale order, with an activity."""
+        placed = self.sim.place_order([(1002, 2)])
+        self.channel._import_orders()
+        sale = self._orders(placed["id"]).sale_order_id
+        self.sim.customer_asks_to_cancel(placed["id"])
+        self.channel._import_orders()
+        self.assertEqual(sale.state, "sale", "the seller decides")
+        self.assertEqual(sale.activity_ids.summary, "Cancellation asked on the channel")
+        self.assertIn("asked to cancel order", sale.activity_ids.note)
+        self.assertIn("(Customer request)", sale.activity_ids.note)
+        self.channel._import_orders()  # read again (the windows overlap): said once
+        self.assertEqual(len(sale.activity_ids), 1)
+        sale._action_cancel()  # the seller agrees: eMAG is told
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.sim.orders[placed["id"]]["status"], 0)
+
     def test_an_order_arriving_cancelled_is_not_created(self):
         placed = self.sim.place_order([(1001, 1)])
         self.sim.customer_cancel(placed["id"])
@@ -225,6 +243,13 @@ class TestEmagOrders(EmagCase):
         self.assertIn("date: not a date ('2026-02-31 25:61:00')", order.error)
         self.assertFalse(order.sale_order_id)
         self.assertEqual(self._orders(good["id"]).state, "done")
+        # while it waits to be fixed, its unit stays off every channel: else they would sell it
+        listing = self.env["multichannel.product.binding"].search(
+            [("channel_id", "=", self.channel.id), ("external_id", "=", "1001")]
+        )
+        self.assertEqual(order.pending_quantities, {str(listing.product_id.id): 1.0})
+        order.action_skip()
+        self.assertFalse(order.pending_quantities)
 
     def test_nul_characters_in_the_re_read_after_acknowledging_are_dropped(self):
         placed = self.sim.place_order([(1001, 1)])
