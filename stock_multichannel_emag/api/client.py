@@ -23,6 +23,8 @@ _logger = logging.getLogger(__name__)
 _lt = translatable(__name__)
 
 ITEMS_PER_PAGE = 100
+# answers refusing what was sent, whatever their body (not a fault of the URL or of the channel)
+REFUSAL_STATUSES = (400, 409, 422)
 
 
 class EmagApiError(ChannelError):
@@ -149,6 +151,11 @@ class EmagClient:
                 )
             )
         if body is None or not isinstance(body, dict) or "isError" not in body:
+            if status in REFUSAL_STATUSES:
+                # refused for what was sent (a campaign, bad data), in a body without eMAG's
+                # envelope: a refusal the push isolates, not a fault of the channel
+                said = body.get("message") or body.get("error") if isinstance(body, dict) else None
+                raise EmagApiError([message_text(said) if said else f"HTTP {status}"])
             if status >= 400:
                 raise ChannelError(_lt("eMAG answered HTTP %(status)s on %(path)s", status=status, path=path))
             raise TransportError(_lt("eMAG sent an unreadable answer on %(path)s", path=path))

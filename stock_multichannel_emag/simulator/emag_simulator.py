@@ -80,6 +80,9 @@ class EmagSimulator:
         self.accounts = {username: password}
         self.rates = {"order": order_rate, "other": other_rate}
         self.max_batch = max_batch
+        # eMAG's documentation gives no body for its 400s; its 429 comes without the usual
+        # envelope ({"message": …}): with this set, the 400s come so too
+        self.bare_http_errors = False
         self.api_rights = True
         self.allowed_ips = None  # None: every IP is whitelisted
         self.lock = threading.RLock()
@@ -423,6 +426,8 @@ class EmagSimulator:
         if fault and fault["kind"] == "timeout" and fault.get("after_processing"):
             time.sleep(fault.get("delay", 3.0))
         entry["status"] = status
+        if status >= 400 and self.bare_http_errors:
+            return status, {}, json.dumps({"message": "; ".join(str(m) for m in messages)}).encode()
         return status, {}, envelope_bytes(is_error, messages, results)
 
     def dispatch(self, resource, action, rest, payload, entry):

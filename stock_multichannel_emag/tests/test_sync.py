@@ -104,6 +104,18 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertTrue(self.desk_listing.stock_pending)
         self.assertEqual(self.chair_listing.pushed_qty, 100)
 
+    def test_a_refusal_without_emags_envelope_stops_no_other_offer(self):
+        """A 400 in a body without eMAG's envelope (as its 429 comes) once stopped the whole
+        push, on every run: the other offers were never sent."""
+        self.sim.bare_http_errors = True
+        self.sim.offers[1002]["campaign"] = "Black Friday"
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(1001), 100)
+        self.assertEqual(self.chair_listing.pushed_qty, 100)
+        self.assertEqual(self.desk_listing.state, "error")
+        self.assertIn("Black Friday", self.desk_listing.last_error)
+        self.assertFalse(self.channel.last_error)
+
     def test_a_batch_refused_as_a_whole_is_split(self):
         lamps = [self._product(f"Lamp {i}", f"LAMP{i}", 50.0, 3) for i in range(6)]
         for index, product in enumerate(lamps):

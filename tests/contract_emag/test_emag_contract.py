@@ -166,6 +166,18 @@ def test_a_stock_change_during_a_campaign_is_a_400_naming_it(sim):
     assert sim.offers[2]["sale_price"] == 110.0
 
 
+def test_a_refusal_without_emags_envelope_is_still_a_refusal(sim):
+    """Which body a 400 has is not documented (eMAG's 429 has no envelope): read either way,
+    it stays a refusal of what was sent, naming the campaign, which the push isolates."""
+    from odoo.addons.stock_multichannel_emag.api.client import EmagApiError
+
+    sim.bare_http_errors = True
+    sim.add_offer(2, stock=0, campaign="Black Friday")
+    with pytest.raises(EmagApiError, match="Black Friday"):
+        client_for(sim).save("offer", [translate.stock_item(2, 5, 1)])
+    assert sim.requests_to("offer/save")[-1]["status"] == 400
+
+
 # ----------------------------------------------------------------------
 # dates and types
 # ----------------------------------------------------------------------
