@@ -95,6 +95,24 @@ class EmagAdapter(ChannelAdapter):
             return vat.rate, vat.price_includes_tax
         return self.settings["vat_rate"], False
 
+    def price_problem(self, update):
+        """A price netted at a VAT rate the platform does not have would be sold with eMAG's
+        own rate on top of it (a 21% Romanian product on eMAG Hungary: 27% added, the
+        customer paying 5% more than the pricelist says): refused, the stock still sent.
+        Not checked before Test Connection read the platform's rates."""
+        rates = self.settings["vat_ids"]
+        rate, _included = self._vat(update.extra)
+        if not rates or f"{round(rate, 2):g}" in rates:
+            return ""
+        return _lt(
+            "%(platform)s has no VAT rate of %(rate)s%% (its rates: %(rates)s): the price would be netted at "
+            "that rate and eMAG would add its own. Give the product a sales tax at one of these rates (or, "
+            "without a sales tax, the channel's VAT rate).",
+            platform=self.settings["platform"],
+            rate=f"{rate:g}",
+            rates=", ".join(f"{r}%" for r in sorted(rates, key=float, reverse=True)),
+        )
+
     def push_prices(self, updates):
         settings = self.settings
 

@@ -173,6 +173,8 @@ class MultichannelChannel(models.Model):
             "handling_time": self.emag_handling_time,
             "vat_rate": self.emag_vat_rate,
             "vat_id": self.emag_vat_id,
+            "vat_ids": self.emag_vat_ids or {},
+            "platform": PLATFORMS[self.emag_platform or "ro"][0],
             "min_percent": self.emag_min_price_percent,
             "max_percent": self.emag_max_price_percent,
             "cancel_reason": int(self.emag_cancel_reason or 31),

@@ -63,6 +63,24 @@ class TestEmagStockAndPrices(EmagCase):
             }
         )
 
+    def test_a_vat_rate_the_platform_does_not_have_sends_no_price(self):
+        """A Romanian 21% product on a platform whose rates are 27/18/5/0 (eMAG Hungary):
+        netted at 21%, eMAG would add 27% on top. Refused with the platform's rates, the
+        other products' prices and every stock sent."""
+        self.sim.vat_rates = [{"vat_id": 7 + i, "vat_rate": r} for i, r in enumerate((0.27, 0.18, 0.05, 0.0))]
+        self.channel.emag_vat_rate = 27.0
+        self.channel.action_test_connection()
+        self.chair.write({"list_price": 605.0, "taxes_id": [Command.set(self._tax(21.0, True).ids)]})
+        self.desk.write({"list_price": 1270.0, "taxes_id": [Command.set(self._tax(27.0, True).ids)]})
+        before = self.sim.offers[1001]["sale_price"]
+        self.channel._push("price")
+        self.assertEqual(self.sim.offers[1001]["sale_price"], before, "no price netted at the wrong rate")
+        self.assertEqual(self.chair_listing.state, "error")
+        self.assertIn("has no VAT rate of 21% (its rates: 27%, 18%, 5%, 0%)", self.chair_listing.last_error)
+        self.assertEqual((self.sim.offers[1002]["sale_price"], self.sim.offers[1002]["vat_id"]), (1000.0, 7))
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(1001), 100)
+
     def test_net_prices_from_each_products_own_taxes(self):
         """Each product's own sales tax says whether its price includes VAT and at which
         rate; the channel's order flag plays no part."""
