@@ -250,7 +250,8 @@ class EmagAdapter(ChannelAdapter):
 
     def read_shown(self, cursor=None, external_ids=None):
         """What eMAG shows now (for the drift audit): one page of product_offer/read, its
-        stock as the seller set it and eMAG lowered it on orders (``general_stock``)."""
+        stock as the seller set it and eMAG lowered it on orders (``general_stock``), and
+        its net sale price."""
         if external_ids is not None:
             offers = []
             for offer_id in external_ids:
@@ -268,7 +269,16 @@ class EmagAdapter(ChannelAdapter):
         stock = offer.get("general_stock")
         if stock is None:
             stock = sum(int(line.get("value") or 0) for line in offer.get("stock") or [] if isinstance(line, dict))
-        return ShownItem(str(offer.get("id")), int(stock))
+        try:
+            price = float(offer["sale_price"]) if offer.get("sale_price") not in (None, "") else None
+        except (TypeError, ValueError):
+            price = None
+        return ShownItem(str(offer.get("id")), int(stock), price)
+
+    def price_as_shown(self, price, extra):
+        """eMAG shows the net price sent (up to 4 decimals), VAT taken off as the push does."""
+        rate, included = self._vat(extra)
+        return translate.without_vat(price, rate, included)
 
     # ------------------------------------------------------------------
     # orders

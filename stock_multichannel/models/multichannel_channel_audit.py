@@ -132,7 +132,7 @@ class MultichannelChannel(models.Model):
         # before the targets: how the channel keeps a listing's stock decides its target
         keeping = self._follow_shown_stock_keeping(listings, shown)
         quantities = self._shown_stock_targets(listings.filtered("stock_sync"))
-        # only where the channel shows a price (eMAG's read-back carries none)
+        # only where the channel shows a price (a read-back may carry none)
         price_listings = listings.filtered(lambda b: b.price_sync and shown[b.external_id].price is not None)
         prices = {}
         if price_listings:

@@ -70,6 +70,7 @@ class TestEmagShowsOdoosAvailability(EmagCase):
         self._assert_shown()
 
     def test_the_audit_finds_a_hand_edit_and_fixes_it(self):
+        self.channel._push("price")  # eMAG shows Odoo's prices: only the stock drifts
         self.sim.offers[1001]["stock"][0]["value"] = 3  # edited in eMAG's seller centre
         self.assertFalse(self.channel._audit(budget_seconds=60))
         drift = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id), ("kind", "=", "drift")])
@@ -78,6 +79,20 @@ class TestEmagShowsOdoosAvailability(EmagCase):
         self.channel._push("stock")
         self.assertEqual(self.sim.stock_of(1001), 100)
         self.assertEqual(self.channel.audit_fixed_count, 1)
+
+    def test_the_audit_finds_a_price_edited_on_emag_and_sets_it_back(self):
+        """A sale price changed in eMAG's seller centre (or a product offer saved in part)
+        was never read back: eMAG sold at it until Odoo's price changed."""
+        self.channel._push("price")
+        sent = self.sim.offers[1001]["sale_price"]
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        self.assertEqual(self.channel.audit_drift_count, 0, "eMAG's net prices compare with Odoo's")
+        self.sim.offers[1001]["sale_price"] = 399.0
+        self.assertFalse(self.channel._audit(budget_seconds=60))
+        drift = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id), ("kind", "=", "drift")])
+        self.assertEqual((drift.binding_id, drift.new_value), (self.chair_listing, "399.0"))
+        self.channel._push("price")
+        self.assertEqual(self.sim.offers[1001]["sale_price"], sent)
 
     def test_a_zero_price_never_reaches_emag(self):
         self.chair.lst_price = 0.0
