@@ -96,12 +96,15 @@ class EmagAdapter(ChannelAdapter):
         return self.settings["vat_rate"], False
 
     def price_problem(self, update):
+        return self._vat_problem(update.extra)
+
+    def _vat_problem(self, extra):
         """A price netted at a VAT rate the platform does not have would be sold with eMAG's
         own rate on top of it (a 21% Romanian product on eMAG Hungary: 27% added, the
         customer paying 5% more than the pricelist says): refused, the stock still sent.
         Not checked before Test Connection read the platform's rates."""
         rates = self.settings["vat_ids"]
-        rate, _included = self._vat(update.extra)
+        rate, _included = self._vat(extra)
         if not rates or f"{round(rate, 2):g}" in rates:
             return ""
         return _lt(
@@ -161,6 +164,9 @@ class EmagAdapter(ChannelAdapter):
         new = extra.new_offer
         if not new.price or new.price <= 0:
             return _lt("the product has no price above 0 in the channel's pricelist: the offer is not created")
+        vat_problem = self._vat_problem(extra)
+        if vat_problem:
+            return vat_problem
         found = self.client.call("product_offer/read", {"id": offer}).results or []
         existing = found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else None
         if existing and str(existing.get("part_number") or "") != new.part_number:

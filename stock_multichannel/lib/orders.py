@@ -236,12 +236,17 @@ def normalize_order(data):
     return order
 
 
-def readable_lines(data):
+def readable_lines(data, since=None):
     """The lines of an order that failed its checks, as far as they can be read (a listing
     id or SKU, and a quantity): an order waiting to be fixed still holds the units it
-    names, else every other channel would sell them meanwhile. None of a cancelled one."""
+    names, else every other channel would sell them meanwhile. None of a cancelled one,
+    nor of one placed before ``since`` (the channel's history) as far as its date says."""
     if not isinstance(data, dict) or data.get("status") in ("cancelled", "closed"):
         return []
+    if since and data.get("date"):
+        placed = _date(data.get("date"), "date", [])
+        if placed and placed < since.strftime("%Y-%m-%d %H:%M:%S"):
+            return []
     lines = []
     for line in data.get("lines") if isinstance(data.get("lines"), list) else []:
         if not isinstance(line, dict):

@@ -65,24 +65,16 @@ class MultichannelChannel(models.Model):
         abandoned bank transfer would keep its units off every channel for ever); those
         listed already are looked at again (the limit may have been raised or set to 0)."""
         self.ensure_one()
-        overdue = [("id", "=", 0)]
+        Order = self.env["multichannel.order"].sudo()
+        mine = [("channel_id", "=", self.id), ("state", "=", "pending")]
+        held = Order.browse()
         if self.hold_warning_days > 0:
             limit = fields.Datetime.now() - timedelta(days=self.hold_warning_days)
             overdue = ["|", ("order_date", "<", limit), "&", ("order_date", "=", False), ("create_date", "<", limit)]
-        held = (
-            self.env["multichannel.order"]
-            .sudo()
-            .search(
-                [
-                    ("channel_id", "=", self.id),
-                    ("state", "=", "pending"),
-                    "|",
-                    ("hold_attention", "=", True),
-                    *overdue,
-                ],
-                order="id",
-                limit=LONG_HOLDS_PER_RUN,
-            )
+            held = Order.search([*mine, ("hold_attention", "=", False), *overdue], order="id", limit=LONG_HOLDS_PER_RUN)
+        # then those listed already, the least recently looked at first (each look writes them)
+        held |= Order.search(
+            [*mine, ("hold_attention", "=", True)], order="write_date, id", limit=LONG_HOLDS_PER_RUN - len(held)
         )
         for order in held:
             try:

@@ -359,7 +359,8 @@ class MultichannelOrder(models.Model):
         try:
             data = normalize_order(payload)
         except OrderDataError:
-            data = {"lines": readable_lines(payload)}
+            since = (channel or self.channel_id).order_import_since
+            data = {"lines": readable_lines(payload, since)}
         for line, product in zip(data["lines"], self._find_products(data["lines"], channel), strict=True):
             if product:
                 quantities[str(product.id)] += line["quantity"]

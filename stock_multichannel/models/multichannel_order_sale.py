@@ -128,7 +128,9 @@ class MultichannelOrder(models.Model):
             "done", sale_order_id=sale.id, error=False, channel_status=data["status"], attempts=self.attempts + 1
         )
         sale._multichannel_check_after_import(self, data)
-        self._tell_channel_news(data)  # refunded in part, or a cancellation asked, before it was imported
+        # refunded in part, or a cancellation asked, before it was imported (or told already
+        # on the sale order of the order it replaces)
+        self._tell_channel_news(data, known=[o.payload for o in self.replaced_ids])
         self.env["multichannel.ledger"]._log_order(
             self,
             "order",

@@ -151,11 +151,12 @@ class EmagClient:
                 )
             )
         if body is None or not isinstance(body, dict) or "isError" not in body:
-            if status in REFUSAL_STATUSES:
+            said = (body.get("message") or body.get("error")) if isinstance(body, dict) else None
+            if status in REFUSAL_STATUSES and said:
                 # refused for what was sent (a campaign, bad data), in a body without eMAG's
-                # envelope: a refusal the push isolates, not a fault of the channel
-                said = body.get("message") or body.get("error") if isinstance(body, dict) else None
-                raise EmagApiError([message_text(said) if said else f"HTTP {status}"])
+                # envelope: a refusal the push isolates; with nothing said (a proxy's page),
+                # a fault of the channel, not of every offer by halves
+                raise EmagApiError([message_text(said)])
             if status >= 400:
                 raise ChannelError(_lt("eMAG answered HTTP %(status)s on %(path)s", status=status, path=path))
             raise TransportError(_lt("eMAG sent an unreadable answer on %(path)s", path=path))

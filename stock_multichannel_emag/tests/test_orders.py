@@ -250,6 +250,14 @@ class TestEmagOrders(EmagCase):
         self.assertEqual(order.pending_quantities, {str(listing.product_id.id): 1.0})
         order.action_skip()
         self.assertFalse(order.pending_quantities)
+        # one of the account's history (placed before the channel's orders were imported)
+        # holds nothing, readable or not
+        self.channel.order_import_since = "2026-06-01 00:00:00"
+        old = self.sim.place_order([(1001, 1)])
+        self.sim.orders[old["id"]].update(date="2026-01-10 10:00:00", customer=None)
+        self.channel._import_orders()
+        self.assertEqual(self._orders(old["id"]).state, "error")
+        self.assertFalse(self._orders(old["id"]).pending_quantities)
 
     def test_nul_characters_in_the_re_read_after_acknowledging_are_dropped(self):
         placed = self.sim.place_order([(1001, 1)])

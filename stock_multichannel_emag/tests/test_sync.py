@@ -70,7 +70,8 @@ class TestEmagStockAndPrices(EmagCase):
         self.sim.vat_rates = [{"vat_id": 7 + i, "vat_rate": r} for i, r in enumerate((0.27, 0.18, 0.05, 0.0))]
         self.channel.emag_vat_rate = 27.0
         self.channel.action_test_connection()
-        self.chair.write({"list_price": 605.0, "taxes_id": [Command.set(self._tax(21.0, True).ids)]})
+        vat21 = self._tax(21.0, True)
+        self.chair.write({"list_price": 605.0, "taxes_id": [Command.set(vat21.ids)]})
         self.desk.write({"list_price": 1270.0, "taxes_id": [Command.set(self._tax(27.0, True).ids)]})
         before = self.sim.offers[1001]["sale_price"]
         self.channel._push("price")
@@ -80,6 +81,13 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertEqual((self.sim.offers[1002]["sale_price"], self.sim.offers[1002]["vat_id"]), (1000.0, 7))
         self.channel._push("stock")
         self.assertEqual(self.sim.stock_of(1001), 100)
+        # nor is an offer created at such a price (a creation goes with the stock push)
+        stool = self._product("Stool", "STOOL", 121.0, 4, taxes_id=[Command.set(vat21.ids)])
+        listing = self._listing(stool, False, emag_create_offer=True)
+        self.channel._push("stock")
+        self.assertNotIn(stool.id, self.sim.offers)
+        self.assertIn("has no VAT rate of 21%", listing.last_error)
+        self.assertEqual(self.sim.stock_of(1001), 100, "the rest of the push goes on")
 
     def test_net_prices_from_each_products_own_taxes(self):
         """Each product's own sales tax says whether its price includes VAT and at which

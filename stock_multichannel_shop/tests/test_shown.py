@@ -185,6 +185,23 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self.assertEqual((order.state, order.hold_attention, order.error), ("done", False, False))
         self.assertNotIn(order, self._to_fix())
 
+    def test_held_orders_past_one_runs_share_are_listed_at_the_next_runs(self):
+        from odoo.addons.stock_multichannel.models import multichannel_channel_order_import
+
+        self.patch(multichannel_channel_order_import, "LONG_HOLDS_PER_RUN", 1)
+        self.channel.order_import_since = "2026-01-01 00:00:00"
+        self.channel.hold_warning_days = 0
+        placed = [self.sim.place_order([(self.chair_id, 0, 1, 100.0)], status="on-hold") for _i in range(2)]
+        for order in placed:
+            self.sim.orders[order["id"]]["date_created_gmt"] = "2026-01-05T10:00:00"
+        self.channel._import_orders()
+        orders = self.env["multichannel.order"].search([("external_id", "in", [str(o["id"]) for o in placed])])
+        self.channel.hold_warning_days = 7
+        self.channel._list_long_holds()
+        self.assertEqual(len(orders.filtered("hold_attention")), 1)
+        self.channel._list_long_holds()
+        self.assertEqual(len(orders.filtered("hold_attention")), 2, "the one listed already does not take the turn")
+
     def test_a_held_order_imported_meanwhile_by_another_worker_is_left_alone(self):
         """The look at long holds searches, then locks each order: an order another worker
         (a webhook, a button) imported in between must not be set back to held."""
