@@ -41,8 +41,8 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
         self.channel._push("price")
         self.assertEqual(chair["sale_price"], "107.10")
 
-    def test_odoo_prices_with_tax_reach_a_shop_entering_them_without_tax(self):
-        included = self.env["account.tax"].create(
+    def _vat_19_included(self):
+        return self.env["account.tax"].create(
             {
                 "name": "VAT 19% included (test)",
                 "amount": 19.0,
@@ -52,6 +52,9 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
                 "company_id": self.company.id,
             }
         )
+
+    def test_odoo_prices_with_tax_reach_a_shop_entering_them_without_tax(self):
+        included = self._vat_19_included()
         lamp = self._product("Lamp", "LAMP", 119.0, 3, taxes_id=[(6, 0, included.ids)])
         lamp_id = self.sim.add_product("LAMP", "50.00", stock=0)
         lamp_listing = self._listing(lamp, lamp_id)
@@ -67,16 +70,7 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
         """9.99 with 19% is 8.3949… without: sent as 8.39, the shop would add the tax back
         and show 9.98 (WooCommerce's wc_get_price_including_tax: the net price plus its tax,
         rounded to the cent). Sent with up to 4 decimals (8.395), which the shop keeps as sent, it shows 9.99."""
-        included = self.env["account.tax"].create(
-            {
-                "name": "VAT 19% included (test)",
-                "amount": 19.0,
-                "amount_type": "percent",
-                "type_tax_use": "sale",
-                "price_include_override": "tax_included",
-                "company_id": self.company.id,
-            }
-        )
+        included = self._vat_19_included()
         pen = self._product("Pen", "PEN", 9.99, 3, taxes_id=[(6, 0, included.ids)])
         pen_id = self.sim.add_product("PEN", "5.00", stock=0)
         self._listing(pen, pen_id)
