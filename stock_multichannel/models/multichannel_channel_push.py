@@ -120,6 +120,21 @@ class MultichannelChannel(models.Model):
                 channel._note_error(translated(self.env, error))
             channel._commit(auto_commit)
 
+    @staticmethod
+    def _batch_bounds(to_send, size):
+        """``to_send`` reordered, and the (start, end) of each batch of at most ``size``:
+        listings the channel refused last time (in error) go in batches of their own, after
+        the others. A batch refused as a whole is searched by halves; with a listing that is
+        still refused (a marketplace campaign, a product the channel crashes on) in it, the
+        good listings would be sent over and over at every push, and wait for it."""
+        good = [pair for pair in to_send if pair[0].state != "error"]
+        refused = [pair for pair in to_send if pair[0].state == "error"]
+        bounds = [(start, min(start + size, len(good))) for start in range(0, len(good), size)]
+        bounds += [
+            (len(good) + start, len(good) + min(start + size, len(refused))) for start in range(0, len(refused), size)
+        ]
+        return good + refused, bounds
+
     def _has_pending(self, kind, due_by):
         """Whether a push of ``kind`` has anything to look at: queued requests (due by
         ``due_by``) or pending listings."""
@@ -179,13 +194,13 @@ class MultichannelChannel(models.Model):
             to_send = self._refuse_missing_prices(to_send, held) if kind == "price" else to_send
             if to_send is None:
                 return False
+            to_send, bounds = self._batch_bounds(to_send, adapter.batch_size if adapter else 1)
             ids = [listing.id for listing, _target in to_send]
-            size = adapter.batch_size if adapter else 1
-            for start in range(0, len(to_send), size):
+            for start, end in bounds:
                 # after a commit (which empties the cache) the listings still to send are
                 # read again together, not batch by batch
-                listings = Binding.browse(ids[start : start + size]).with_prefetch(ids[start:])
-                batch = list(zip(listings, (target for _listing, target in to_send[start : start + size]), strict=True))
+                listings = Binding.browse(ids[start:end]).with_prefetch(ids[start:])
+                batch = list(zip(listings, (target for _listing, target in to_send[start:end]), strict=True))
                 called_at = time.monotonic()
                 if not self._push_batch(kind, adapter, batch, cause, regular, held, faults):
                     return False

@@ -156,6 +156,15 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertEqual([self.sim.stock_of(o) for o in good], [3] * 5)
         self.assertEqual(self.sim.stock_of(1001), 100)
         self.assertGreater(len(self._offer_saves()), 2, "split into smaller batches")
+        # still refused at the next push: the good offers are not searched by halves with it
+        # again (they went in one call, the refused one in a batch of its own)
+        for product in lamps:
+            self._set_stock(product, 1)
+        self.env.cr.flush()
+        saves = len(self._offer_saves())
+        self.channel._push("stock")
+        self.assertEqual([self.sim.stock_of(o) for o in good], [4] * 5)
+        self.assertEqual(len(self._offer_saves()) - saves, 2)
 
     def test_recovery_after_faults(self):
         for kind in ("503", "malformed", "429"):
