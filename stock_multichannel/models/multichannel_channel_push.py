@@ -129,11 +129,11 @@ class MultichannelChannel(models.Model):
         good listings would be sent over and over at every push, and wait for it."""
         good = [pair for pair in to_send if pair[0].state != "error"]
         refused = [pair for pair in to_send if pair[0].state == "error"]
-        bounds = [(start, min(start + size, len(good))) for start in range(0, len(good), size)]
-        bounds += [
-            (len(good) + start, len(good) + min(start + size, len(refused))) for start in range(0, len(refused), size)
-        ]
-        return good + refused, bounds
+
+        def spans(offset, count):
+            return [(offset + start, offset + min(start + size, count)) for start in range(0, count, size)]
+
+        return good + refused, spans(0, len(good)) + spans(len(good), len(refused))
 
     def _has_pending(self, kind, due_by):
         """Whether a push of ``kind`` has anything to look at: queued requests (due by

@@ -130,7 +130,7 @@ class MultichannelOrder(models.Model):
         sale._multichannel_check_after_import(self, data)
         # refunded in part, or a cancellation asked, before it was imported (or told already
         # on the sale order of the order it replaces)
-        self._tell_channel_news(data, known=[o.payload for o in self.replaced_ids])
+        self._tell_channel_news(data, known=[self._normalized_or_none(o.payload) for o in self.replaced_ids])
         self.env["multichannel.ledger"]._log_order(
             self,
             "order",

@@ -20,12 +20,9 @@ class MultichannelOrder(models.Model):
         aside for a human, never written over what the sale order was made from.
         """
         stored = self.payload
-        try:
-            normalized = normalize_order(payload)
-        except OrderDataError:
-            normalized = None
+        normalized, before = self._normalized_or_none(payload), self._normalized_or_none(stored)
         if normalized:  # told whatever else happens to the order (flagged for a human, say)
-            self._tell_channel_news(normalized, known=(stored, self.changed_payload))
+            self._tell_channel_news(normalized, known=(before, self._normalized_or_none(self.changed_payload)))
         difference = self.sale_order_id and content_difference(stored, payload)
         if not difference and self._reopened_after_cancel(stored, payload):
             difference = self.env._("the order open again after its sale order was cancelled (paid late, say)")
@@ -42,7 +39,7 @@ class MultichannelOrder(models.Model):
         status_moved = status != self.channel_status
         if status_moved:
             self.channel_status = status
-        if status_moved or normalized["stock_marks"] != self._stock_marks(stored):
+        if status_moved or normalized["stock_marks"] != (before["stock_marks"] if before else ""):
             self._request_stock_sync(set(self._ordered_quantities()), channel_moved=True)  # it may give units back
         if not status_moved or status != "cancelled" or self.state != "done":
             return
@@ -60,22 +57,17 @@ class MultichannelOrder(models.Model):
             )
 
     def _tell_channel_news(self, normalized, known=()):
-        """What the channel did with the order that none of the ``known`` payloads had, said
+        """What the channel did with the order that none of the ``known`` orders (normalised,
+        or None) had, said
         on the sale order with an activity for the channel's responsible: money given back
         (the credit note is theirs: which lines, and whether the goods came back, Odoo cannot
         know), a customer's request to cancel (ship it or not is theirs too)."""
         sale = self.sale_order_id
         if not sale:
             return
-        told, cancel_asked = set(), False
-        for payload in known:
-            try:
-                before = normalize_order(payload) if payload else None
-            except OrderDataError:
-                continue
-            if before:
-                told |= {refund["external_id"] for refund in before["refunds"]}
-                cancel_asked = cancel_asked or bool(before["cancel_requested"])
+        known = [before for before in known if before]
+        told = {refund["external_id"] for before in known for refund in before["refunds"]}
+        cancel_asked = any(before["cancel_requested"] for before in known)
         for refund in normalized["refunds"]:
             if refund["external_id"] in told:
                 continue
@@ -112,11 +104,14 @@ class MultichannelOrder(models.Model):
         self.env["multichannel.ledger"]._log_order(self, "order", "ok", message)
 
     @staticmethod
-    def _stock_marks(payload):
+    def _normalized_or_none(payload):
+        """``payload`` normalised, or None when there is none or it cannot be read."""
+        if not payload:
+            return None
         try:
-            return normalize_order(payload)["stock_marks"]
+            return normalize_order(payload)
         except OrderDataError:
-            return ""
+            return None
 
     def _reopened_after_cancel(self, stored, payload):
         """The channel sells again an order cancelled there and in Odoo (a payment that came

@@ -268,7 +268,7 @@ def cancel_request(order):
     """The customer's request to cancel an order eMAG still shows open ('' when none): its
     reason when eMAG gives one, else what ``cancellation_request`` says."""
     request = order.get("cancellation_request")
-    if request in (None, "", 0, "0", False) or request == [] or request == {}:
+    if not request or request == "0":
         return ""
     reason = order.get("reason_cancellation")
     if isinstance(reason, dict):
