@@ -61,25 +61,52 @@ class MultichannelChannel(models.Model):
         ):
             for product_id, quantity in (order.pending_quantities or {}).items():
                 pending[int(product_id)] += quantity
-        # draft channel sale orders: one grouped query, the products passed as one array
-        self.env["sale.order.line"].flush_model(["order_id", "product_id", "product_uom_qty", "state"])
+        # channel sale orders Odoo has not reserved yet, one grouped query each: those still
+        # in draft (their lines, in the product's unit), and those confirmed whose delivery
+        # does not hold the units (reserved by hand or by date, unreserved, delivered from a
+        # warehouse without them): free stock counts those units, sold already
+        self.env["sale.order.line"].flush_model(["order_id", "product_id", "product_uom", "product_uom_qty", "state"])
         self.env["sale.order"].flush_model(["multichannel_channel_id", "company_id"])
+        self.env["stock.move"].flush_model(
+            ["sale_line_id", "product_id", "product_qty", "product_uom_qty", "quantity", "state", "move_orig_ids"]
+        )
         self.env.cr.execute(
             SQL(
                 """
-                SELECT l.product_id, SUM(l.product_uom_qty)
+                SELECT l.product_id, SUM(l.product_uom_qty / line_uom.factor * product_uom.factor)
                   FROM sale_order_line l
                   JOIN sale_order o ON o.id = l.order_id
-                 WHERE l.product_id = ANY(%s) AND l.state IN ('draft', 'sent')
-                   AND o.multichannel_channel_id IS NOT NULL AND o.company_id = %s
+                  JOIN uom_uom line_uom ON line_uom.id = l.product_uom
+                  JOIN product_product p ON p.id = l.product_id
+                  JOIN product_template t ON t.id = p.product_tmpl_id
+                  JOIN uom_uom product_uom ON product_uom.id = t.uom_id
+                 WHERE l.product_id = ANY(%(products)s) AND l.state IN ('draft', 'sent')
+                   AND o.multichannel_channel_id IS NOT NULL AND o.company_id = %(company)s
                  GROUP BY l.product_id
+                 UNION ALL
+                -- each delivery move whose units are in its source (none of the moves
+                -- bringing them is open: one still open counts them itself), its demand less
+                -- what it holds, in the product's unit; one made to order waits for its purchase
+                SELECT m.product_id,
+                       SUM(GREATEST(m.product_qty - m.quantity * m.product_qty / NULLIF(m.product_uom_qty, 0), 0))
+                  FROM stock_move m
+                  JOIN sale_order_line l ON l.id = m.sale_line_id
+                  JOIN sale_order o ON o.id = l.order_id
+                  JOIN stock_location source ON source.id = m.location_id
+                 WHERE m.product_id = ANY(%(products)s)
+                   AND m.state IN ('confirmed', 'partially_available') AND source.usage = 'internal'
+                   AND NOT EXISTS (
+                       SELECT 1 FROM stock_move_move_rel r JOIN stock_move origin ON origin.id = r.move_orig_id
+                        WHERE r.move_dest_id = m.id AND origin.state NOT IN ('done', 'cancel'))
+                   AND o.multichannel_channel_id IS NOT NULL AND o.company_id = %(company)s
+                 GROUP BY m.product_id
                 """,
-                products.ids,
-                self.company_id.id,
+                products=products.ids,
+                company=self.company_id.id,
             )
         )
         for product_id, quantity in self.env.cr.fetchall():
-            pending[product_id] += quantity
+            pending[product_id] += quantity or 0.0
         return pending
 
     def _available_quantities(self, products):

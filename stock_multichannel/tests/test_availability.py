@@ -90,6 +90,81 @@ class TestAvailability(MultichannelCase):
         self.assertEqual(self._target(self.chair_listing), 94)
         self.assertEqual(self._odoo_free_qty(self.chair), 100, "Odoo itself has reserved nothing yet")
 
+    def _channel_sale(self, external_id, product_code, quantity):
+        """A channel order imported and confirmed: its sale order."""
+        order = self.env["multichannel.order"]._receive(
+            self.channel,
+            order_data(
+                external_id,
+                lines=[{"listing_external_id": f"ext-{product_code}", "quantity": quantity, "unit_price": 100}],
+                shipping=[],
+                total=100.0 * quantity,
+            ),
+        )
+        self.assertTrue(order.sale_order_id, order.error)
+        self.assertEqual(order.sale_order_id.state, "sale")
+        return order.sale_order_id
+
+    def test_a_channel_sale_reserved_by_hand_still_takes_its_units(self):
+        """A delivery type reserving by hand (or by date) leaves a confirmed channel order's
+        units free in Odoo: every channel would sell them again."""
+        self.warehouse.out_type_id.reservation_method = "manual"
+        sale = self._channel_sale("MANUAL-1", "chair", 2)
+        self.assertFalse(sale.picking_ids.move_ids.quantity, "nothing reserved yet")
+        self.assertEqual(self._odoo_free_qty(self.chair), 100)
+        self.assertEqual(self._target(self.chair_listing), 98)
+        sale.picking_ids.action_assign()
+        self.assertEqual(self._target(self.chair_listing), 98, "reserved now: counted once")
+        sale.picking_ids.do_unreserve()
+        self.assertEqual(self._target(self.chair_listing), 98, "unreserved: still sold")
+        sale.picking_ids.action_assign()
+        sale.picking_ids.move_ids.quantity = 2
+        sale.picking_ids.button_validate()
+        self.assertEqual(self._target(self.chair_listing), 98)
+
+    def test_a_channel_sale_delivered_from_a_warehouse_without_the_units_takes_them(self):
+        second = self.env["stock.warehouse"].create({"name": "Second", "code": "WH2"})
+        lamp = self._product("Lamp", "LAMP", 40.0)
+        lamp_listing = self._listing(lamp, "ext-lamp")
+        self._set_stock(lamp, 5, second.lot_stock_id)
+        self.channel.warehouse_ids = [Command.link(second.id)]
+        self.assertEqual(self._target(lamp_listing), 5)
+        sale = self._channel_sale("WH2-1", "lamp", 1)
+        self.assertEqual(sale.warehouse_id, self.warehouse, "delivered from the channel's first warehouse")
+        self.assertEqual(sale.picking_ids.move_ids.state, "confirmed", "no lamp there to reserve")
+        self.assertEqual(self._target(lamp_listing), 4)
+
+    def test_a_later_delivery_step_is_not_counted_twice(self):
+        self.warehouse.delivery_steps = "pick_ship"
+        self.warehouse.pick_type_id.reservation_method = "manual"
+        sale = self._channel_sale("STEPS-1", "chair", 3)
+        pick = sale.picking_ids.filtered(lambda p: p.picking_type_id == self.warehouse.pick_type_id)
+        self.assertEqual(self._target(self.chair_listing), 97)
+        pick.action_assign()
+        pick.move_ids.quantity = 3
+        pick.button_validate()
+        ship = sale.picking_ids - pick
+        self.assertEqual(ship.move_ids.move_orig_ids, pick.move_ids)
+        self.assertEqual(self._target(self.chair_listing), 97, "waiting in the output, reserved for the shipment")
+        ship.do_unreserve()
+        self.assertEqual(ship.move_ids.state, "confirmed", "unreserved")
+        self.assertEqual(self._target(self.chair_listing), 97, "the shipment's units are in the output, not sold twice")
+
+    def test_a_draft_channel_sale_counts_in_the_products_unit(self):
+        self.channel.order_auto_confirm = False
+        dozen = self.env.ref("uom.product_uom_dozen")
+        order = self.env["multichannel.order"]._receive(
+            self.channel,
+            order_data(
+                "DOZEN-1",
+                lines=[{"listing_external_id": "ext-chair", "quantity": 1, "unit_price": 100}],
+                shipping=[],
+                total=100.0,
+            ),
+        )
+        order.sale_order_id.order_line.product_uom = dozen
+        self.assertEqual(self._target(self.chair_listing), 88)
+
     def test_policy_on_top(self):
         self.channel.write({"stock_held_back": 10, "stock_percent": 50.0, "stock_max": 40})
         self.assertEqual(self._target(self.chair_listing), 40)
