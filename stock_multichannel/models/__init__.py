@@ -30,6 +30,7 @@ from . import (
     res_config_settings,
     res_partner,
     sale_order,
+    stock_location,
     stock_picking,
     stock_quant,
 )

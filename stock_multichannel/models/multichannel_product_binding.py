@@ -184,17 +184,22 @@ class MultichannelProductBinding(models.Model):
         if "channel_id" in vals and any(listing.channel_id.id != vals["channel_id"] for listing in self):
             # its offer id, its pushes and its ledger are the channel's: the product is listed anew there
             raise UserError(self.env._("A listing stays on its channel: list the product on the other channel."))
-        # switching sync back on, or moving the listing, asks for a fresh push
-        # (a listing archived meanwhile was left out of the changes queued since)
-        address = [name for name in ("external_id", "external_parent_id") if name in vals]
+        # switching sync back on, moving the listing or matching it to another product asks
+        # for a fresh push (a listing archived meanwhile was left out of the changes queued since)
+        address = [name for name in ("external_id", "external_parent_id", "product_id") if name in vals]
         moved = (
-            self.filtered(lambda listing: any((vals[name] or "") != (listing[name] or "") for name in address))
+            self.filtered(
+                lambda listing: any(
+                    (vals[name] or "") != (listing[name].id if name == "product_id" else listing[name] or "")
+                    for name in address
+                )
+            )
             if address
             else self.browse()
         )
         if moved and moved != self:  # the same values written, some listings moved by them
             return moved.write(dict(vals)) and (self - moved).write(dict(vals))
-        if moved:  # what the channel shows at the new address is not known: sent whatever it was
+        if moved:  # what the channel shows at the new address, or for the new product, is not known: sent whatever it was
             vals.update(stock_pushed_at=False, price_pushed_at=False)
         if vals.get("stock_sync") or moved or vals.get("active"):
             vals.setdefault("stock_pending", True)

@@ -17,6 +17,12 @@ class ProductTemplate(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
+        if "is_storable" in vals:
+            # a kit's component tracked from now on (or no longer) changes what the kit can
+            # make; the product's own quantity is nil either way (Odoo allows the switch
+            # only then)
+            products = self.with_context(active_test=False).product_variant_ids
+            self.env["multichannel.sync.request"]._queue_stock_at_commit(products.ids)
         if "taxes_id" in vals:
             products = self.with_context(active_test=False).product_variant_ids
             self.env["multichannel.sync.request"]._queue_prices_again(products.ids, "tax change")

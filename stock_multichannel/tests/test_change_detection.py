@@ -67,6 +67,38 @@ class TestChangeDetection(MultichannelCase):
         self.assertFalse(self.desk_listing.stock_cause)
         self.assertEqual(self.desk_listing.state, "synced")
 
+    def test_a_location_moved_into_the_warehouse_brings_its_stock(self):
+        """Odoo moves a location under another parent without writing its quants."""
+        elsewhere = self.env["stock.location"].create({"name": "Rented shelf", "usage": "internal"})
+        self._set_stock(self.desk, 5, elsewhere)
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 10, "outside the channel's warehouse")
+        elsewhere.location_id = self.stock_location
+        self.assertFalse(self._requests(self.desk_listing), "queued only when the transaction commits")
+        self._changes_committed()
+        self.assertTrue(self._requests(self.desk_listing))
+        self.assertFalse(self._requests(self.chair_listing))
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 15)
+        elsewhere.location_id = False
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 10, "moved out again")
+
+    def test_a_listing_matched_to_another_product_sends_that_product(self):
+        lamp = self._product("Lamp", "LAMP", 40.0, quantity=3)
+        self.chair_listing.product_id = lamp
+        self.assertTrue(self.chair_listing.stock_pending)
+        self.assertTrue(self.chair_listing.price_pending)
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual(self.remote.stock["ext-chair"], 3)
+        self.assertEqual(self.remote.prices["ext-chair"], 40.0)
+        self.remote.calls.clear()
+        self.chair_listing.product_id = lamp
+        self.assertFalse(self.chair_listing.stock_pending, "the same product written: nothing to send")
+
     def test_stock_sync_off_is_left_alone(self):
         self.desk_listing.stock_sync = False
         self._set_stock(self.desk, 5)

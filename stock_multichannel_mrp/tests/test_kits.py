@@ -111,6 +111,21 @@ class TestKits(MultichannelCase):
         self.assertIn("SET", self._requested())
         self.assertEqual(self._targets()["SET"], 5)
 
+    def test_a_component_tracked_from_now_on_queues_its_kits(self):
+        """A new component, added to the bill while untracked (Odoo's default), counts
+        for nothing; tracked, it has no stock yet: the kit can make none."""
+        manual = self._product("Assembly manual", "MANUAL", 0.0, is_storable=False)
+        self._kit(self.lamp, [(manual, 1)])
+        lamp_listing = self._listing(self.lamp, "ext-lamp")
+        self.assertEqual(self.channel._stock_targets(lamp_listing)[lamp_listing.id], 0, "a kit of nothing tracked")
+        self._forget_requests()
+        manual.is_storable = True
+        self._changes_committed()
+        self.assertIn("LAMP", self._requested())
+        self.assertEqual(self._targets()["LAMP"], 0)
+        self._set_stock(manual, 7)
+        self.assertEqual(self._targets()["LAMP"], 7)
+
     def test_kits_ordered_but_not_reserved_take_their_components(self):
         self._forget_requests()
         lines = [{"listing_external_id": "ext-set", "quantity": 3, "unit_price": 500, "tax_rate": 19}]
