@@ -30,6 +30,7 @@ from . import (
     res_config_settings,
     res_partner,
     sale_order,
+    sale_order_line,
     stock_location,
     stock_picking,
     stock_quant,

@@ -66,7 +66,18 @@ class SaleOrder(models.Model):
     def write(self, vals):
         if CHANNEL_LINK_FIELDS.intersection(vals):
             self._multichannel_check_link_written_by_import()
+        if "state" in vals:
+            # a draft channel order cancelled (or sent back to draft) gives back (or takes)
+            # the units its lines held; confirmed, its delivery takes them
+            self.order_line._multichannel_request_sync()
+            result = super().write(vals)
+            self.order_line._multichannel_request_sync()
+            return result
         return super().write(vals)
+
+    def unlink(self):
+        self.order_line._multichannel_request_sync()
+        return super().unlink()
 
     def _multichannel_check_link_written_by_import(self):
         if not self.env.su:

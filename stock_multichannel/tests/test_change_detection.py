@@ -1,9 +1,9 @@
 import statistics
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import tagged
 
-from .common import MultichannelCase
+from .common import MultichannelCase, order_data
 
 
 @tagged("post_install", "-at_install")
@@ -98,6 +98,49 @@ class TestChangeDetection(MultichannelCase):
         self.remote.calls.clear()
         self.chair_listing.product_id = lamp
         self.assertFalse(self.chair_listing.stock_pending, "the same product written: nothing to send")
+
+    def test_a_draft_channel_sale_edited_cancelled_or_deleted_moves_the_channels(self):
+        """Not confirmed, a channel's sale order holds its units without Odoo reserving
+        any: its edits move no quant."""
+        self.channel.order_auto_confirm = False
+        order = self.env["multichannel.order"]._receive(
+            self.channel,
+            order_data(
+                "DRAFT-1",
+                lines=[{"listing_external_id": "ext-desk", "quantity": 1, "unit_price": 250}],
+                shipping=[],
+                total=250.0,
+            ),
+        )
+        sale = order.sale_order_id
+        self.assertEqual(sale.state, "draft")
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 9)
+        sale.order_line.product_uom_qty = 4
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 6)
+        sale.order_line = [Command.create({"product_id": self.chair.id, "product_uom_qty": 5})]
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock, {"ext-chair": 95, "ext-desk": 6})
+        sale.order_line.filtered(lambda line: line.product_id == self.desk).unlink()
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock, {"ext-chair": 95, "ext-desk": 10})
+        sale.with_context(disable_cancel_warning=True).action_cancel()
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock, {"ext-chair": 100, "ext-desk": 10})
+        sale.action_draft()
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-chair"], 95, "back to draft: held again")
+        sale.unlink()
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-chair"], 100)
 
     def test_stock_sync_off_is_left_alone(self):
         self.desk_listing.stock_sync = False
