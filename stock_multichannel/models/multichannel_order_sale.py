@@ -403,7 +403,9 @@ class MultichannelOrder(models.Model):
             sale._message_log(body=body)
 
     def _line_command(self, product, quantity, price, tax_rate, include_tax, name, problems, taxes=None):
-        values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price}
+        # the price the customer paid, whole: no discount of the pricelist's taken off it again
+        # (Odoo shows a percentage rule as a discount when its Discounts setting is on)
+        values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price, "discount": 0.0}
         if name:
             values["name"] = name if name != product.name else product.display_name
         if tax_rate is not None:

@@ -100,6 +100,44 @@ class TestOrderImport(MultichannelCase):
         self.assertTrue(sale.partner_id.is_company)
         self.assertEqual((sale.partner_id.name, sale.partner_id.vat), ("Birouri SRL", "RO123456"))
 
+    def test_a_company_customer_whose_vat_number_odoo_would_refuse_is_imported(self):
+        """eMAG takes a customer's VAT code as typed: Odoo's VAT check (base_vat, in every
+        European company's Odoo) would refuse it, and the order would never come in."""
+        base_vat = self.env["ir.module.module"].search([("name", "=", "base_vat")])
+        self.assertEqual(base_vat.state, "installed", "the test run installs it (setup/test.py)")
+        sale = self._receive(
+            order_data(
+                "1005-VAT",
+                customer={
+                    "name": "Ion Ionescu",
+                    "company": "Ateliere SRL",
+                    "is_company": True,
+                    "vat": "RO1234567890123",
+                    "street": "Str. Fabricii 5",
+                    "city": "Iasi",
+                    "country_code": "RO",
+                },
+            )
+        ).sale_order_id
+        self.assertEqual((sale.partner_id.name, sale.partner_id.vat), ("Ateliere SRL", "RO1234567890123"))
+
+    def test_a_percentage_rule_of_the_pricelist_is_not_taken_off_again(self):
+        """With Odoo's Discounts setting on, a percentage rule shows as a line discount:
+        the channel's price is already the discounted one."""
+        self.env.user.groups_id += self.env.ref("sale.group_discount_per_so_line")
+        self._price_rule(self.chair, percent_off=10)
+        sale = self._receive(
+            order_data(
+                "1005-DISCOUNT",
+                lines=[{"listing_external_id": "ext-chair", "quantity": 2, "unit_price": 90.0, "tax_rate": 19.0}],
+                shipping=[],
+                total=214.2,
+            )
+        ).sale_order_id
+        self.assertEqual((sale.order_line.price_unit, sale.order_line.discount), (90.0, 0.0))
+        self.assertAlmostEqual(sale.amount_total, 214.2)
+        self.assertFalse(sale.multichannel_total_mismatch)
+
     def test_lines_found_by_sku_when_the_listing_id_is_unknown(self):
         order = self._receive(
             order_data(
