@@ -79,6 +79,14 @@ class MultichannelChannel(models.Model):
         help="Orders placed on the channel before this moment are its history: kept for reference, never "
         "created as new sales and never counted against stock. Set when the channel is connected.",
     )
+    fiscal_position_id = fields.Many2one(
+        "account.fiscal.position",
+        "Fiscal Position",
+        check_company=True,
+        help="The taxes of this channel's customers, mapped from the products' own (a Romanian company "
+        "selling on eMAG Bulgaria under OSS: Bulgarian VAT). Prices are sent with, or net of, the mapped "
+        "rates; an imported order takes it when Odoo finds no fiscal position for its customer.",
+    )
     prices_include_tax = fields.Boolean(
         "Channel Prices Include Tax",
         help="Used when an order does not say whether its prices include tax.",
@@ -202,6 +210,9 @@ class MultichannelChannel(models.Model):
         for kind, moving in (("stock", STOCK_POLICY_FIELDS), ("price", PRICE_POLICY_FIELDS)):
             if moving.intersection(vals) or vals.get("active"):
                 self.env["multichannel.sync.request"]._queue(kind, "channel settings change", channel_ids=self.ids)
+        if "fiscal_position_id" in vals:
+            # other taxes: the same price in Odoo is another price on the channel, whatever was sent
+            self.env["multichannel.sync.request"]._queue_prices_again_on(self, "tax change")
         return result
 
     def _sends_credentials_elsewhere(self, vals):

@@ -300,8 +300,19 @@ class MultichannelOrder(models.Model):
             )
         include_tax = channel.prices_include_tax if data["prices_include_tax"] is None else data["prices_include_tax"]
         problems = []
+        partner, delivery = self._customer_partners(data, problems)
+        # the customer's, as Odoo would give the sale order (OSS by country, say); else the channel's
+        positions = (
+            self.env["account.fiscal.position"]
+            .sudo()
+            .with_company(channel.company_id)
+            ._get_fiscal_position(partner, delivery)
+            if partner
+            else self.env["account.fiscal.position"]
+        )
+        fiscal_position = positions or channel.fiscal_position_id
+        taxes = LineTaxes(self, include_tax, fiscal_position, problems)
         line_commands = []
-        taxes = {}  # the company's sales taxes, searched once per order
         for index, (line, product) in enumerate(zip(data["lines"], self._find_products(data["lines"]), strict=True), 1):
             if not product:
                 problems.append(
@@ -316,16 +327,7 @@ class MultichannelOrder(models.Model):
                 )
                 continue
             line_commands.append(
-                self._line_command(
-                    product,
-                    line["quantity"],
-                    line["unit_price"],
-                    line["tax_rate"],
-                    include_tax,
-                    line["name"],
-                    problems,
-                    taxes,
-                )
+                self._line_command(product, line["quantity"], line["unit_price"], line["tax_rate"], line["name"], taxes)
             )
         for shipping in data["shipping"]:
             line_commands.append(
@@ -334,9 +336,7 @@ class MultichannelOrder(models.Model):
                     1,
                     shipping["amount"],
                     shipping["tax_rate"],
-                    include_tax,
                     shipping["name"] or channel.shipping_product_id.name,
-                    problems,
                     taxes,
                 )
             )
@@ -347,13 +347,10 @@ class MultichannelOrder(models.Model):
                     1,
                     -discount["amount"],
                     discount["tax_rate"],
-                    include_tax,
                     discount["name"] or channel.discount_product_id.name,
-                    problems,
                     taxes,
                 )
             )
-        partner, delivery = self._customer_partners(data, problems)
         if problems:
             raise UserError("\n".join(problems))
         sale = (
@@ -367,6 +364,7 @@ class MultichannelOrder(models.Model):
                     "partner_shipping_id": delivery.id,
                     "company_id": channel.company_id.id,
                     "pricelist_id": channel.pricelist_id.id,
+                    "fiscal_position_id": fiscal_position.id,
                     # delivered from where the channel sells: its first warehouse
                     **({"warehouse_id": channel.warehouse_ids[0].id} if channel.warehouse_ids else {}),
                     "team_id": channel.team_id.id,
@@ -402,48 +400,75 @@ class MultichannelOrder(models.Model):
             # a note logged as message_post would, without looking for followers to notify
             sale._message_log(body=body)
 
-    def _line_command(self, product, quantity, price, tax_rate, include_tax, name, problems, taxes=None):
+    def _line_command(self, product, quantity, price, tax_rate, name, taxes):
         # the price the customer paid, whole: no discount of the pricelist's taken off it again
         # (Odoo shows a percentage rule as a discount when its Discounts setting is on)
         values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price, "discount": 0.0}
         if name:
             values["name"] = name if name != product.name else product.display_name
         if tax_rate is not None:
-            values["tax_id"] = [fields.Command.set(self._tax_for(tax_rate, include_tax, problems, taxes).ids)]
+            values["tax_id"] = [fields.Command.set(taxes.of(product, tax_rate).ids)]
         return fields.Command.create(values)
 
-    def _tax_for(self, rate, include_tax, problems, taxes=None):
-        """The company's sales tax of ``rate`` percent, priced as the channel prices.
 
-        ``taxes``: a dict kept by the caller for one order, so that the company's sales
-        taxes are searched once per order, not once per line.
-        """
+class LineTaxes:
+    """The sales taxes of one order's lines: the rate the channel charged, priced as the
+    channel prices (tax included or not), in the taxes that apply to it in Odoo.
+
+    The line's product's own taxes, mapped by the order's fiscal position (or, failing
+    that, the channel's), when they make that rate: a company with several taxes of one
+    rate (goods and services, cash-basis VAT, another country's OSS VAT) gets the one its
+    product says. Else the company's (or its parent's) sales tax of that rate, the fiscal
+    positions' own first, then by sequence. The company's taxes are searched once per
+    order, not once per line.
+    """
+
+    def __init__(self, order, include_tax, fiscal_position, problems):
+        self.order, self.include_tax, self.problems = order, include_tax, problems
+        self.company = order.channel_id.company_id
+        self.positions = fiscal_position | order.channel_id.sudo().fiscal_position_id
+        self._company_taxes = None
+
+    def of(self, product, rate):
+        Tax = self.order.env["account.tax"].sudo()
+        own = product.sudo().taxes_id._filter_taxes_by_company(self.company)
+        for mapped in [position.map_tax(own) for position in self.positions] or [own]:
+            if mapped and self._make(mapped, rate):
+                return mapped
         if not rate:
-            return self.env["account.tax"]
-        company = self.channel_id.company_id
-        taxes = {} if taxes is None else taxes
-        if include_tax not in taxes:
-            taxes[include_tax] = (
-                self.env["account.tax"]
-                .sudo()
-                .with_company(company)
-                .search(
-                    [
-                        ("type_tax_use", "=", "sale"),
-                        ("amount_type", "=", "percent"),
-                        ("company_id", "=", company.id),
-                        ("price_include", "=", include_tax),
-                    ]
-                )
-            )
-        taxes = taxes[include_tax].filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
-        if not taxes:
-            problems.append(
-                self.env._(
+            return Tax
+        found = self.company_taxes().filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
+        if not found:
+            env = self.order.env
+            self.problems.append(
+                env._(
                     "No sales tax of %(rate)s%% (%(kind)s) in %(company)s: create one.",
                     rate=rate,
-                    kind=self.env._("price included") if include_tax else self.env._("price excluded"),
-                    company=company.name,
+                    kind=env._("price included") if self.include_tax else env._("price excluded"),
+                    company=self.company.name,
                 )
             )
-        return taxes[:1]
+            return Tax
+        mapped_to = self.positions.tax_ids.tax_dest_id
+        return found.sorted(lambda tax: (tax not in mapped_to, tax.sequence, tax.id))[:1]
+
+    def _make(self, taxes, rate):
+        """Whether ``taxes`` charge ``rate`` percent, priced as the channel prices."""
+        flat = taxes.flatten_taxes_hierarchy()
+        return (
+            all(tax.amount_type == "percent" and (tax.price_include == self.include_tax or not rate) for tax in flat)
+            and float_compare(sum(flat.mapped("amount")), rate or 0.0, precision_digits=4) == 0
+        )
+
+    def company_taxes(self):
+        if self._company_taxes is None:
+            Tax = self.order.env["account.tax"].sudo().with_company(self.company)
+            self._company_taxes = Tax.search(
+                [
+                    *Tax._check_company_domain(self.company),
+                    ("type_tax_use", "=", "sale"),
+                    ("amount_type", "=", "percent"),
+                    ("price_include", "=", self.include_tax),
+                ]
+            )
+        return self._company_taxes

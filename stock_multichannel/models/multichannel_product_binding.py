@@ -199,7 +199,7 @@ class MultichannelProductBinding(models.Model):
         )
         if moved and moved != self:  # the same values written, some listings moved by them
             return moved.write(dict(vals)) and (self - moved).write(dict(vals))
-        if moved:  # what the channel shows at the new address, or for the new product, is not known: sent whatever it was
+        if moved:  # what the channel shows at the new address, or of the new product, is unknown: sent anyway
             vals.update(stock_pushed_at=False, price_pushed_at=False)
         if vals.get("stock_sync") or moved or vals.get("active"):
             vals.setdefault("stock_pending", True)
@@ -230,24 +230,27 @@ class MultichannelProductBinding(models.Model):
         }
 
     def _product_taxes(self):
-        """Each product's own percent sales taxes in its channel's company, as one
-        :class:`ProductTax` by product id; a product without any is left out."""
+        """Each product's own percent sales taxes in its channel's company, mapped by the
+        channel's fiscal position, as one :class:`ProductTax` by product id; a product
+        without any is left out."""
         taxes_by_product, by_taxes = {}, {}
-        for company in self.channel_id.company_id:
-            listings = self.filtered(lambda b, company=company: b.channel_id.company_id == company)
+        for channel in self.channel_id.sudo():
+            company, position = channel.company_id, channel.fiscal_position_id
+            listings = self.filtered(lambda b, channel=channel: b.channel_id == channel)
             for product in listings.product_id.sudo():
                 # the template's taxes (read for the whole batch at once, where the variant's
                 # related field is computed product by product), looked at once per set of taxes
                 taxes = product.product_tmpl_id.taxes_id
-                if (company, taxes) not in by_taxes:
-                    # as a sale order of the company takes them: its own (or its parent's), groups opened
-                    applied = taxes._filter_taxes_by_company(company).flatten_taxes_hierarchy()
+                if (company, position, taxes) not in by_taxes:
+                    # as a sale order of the company takes them: its own (or its parent's), mapped
+                    # to the channel's customers', groups opened
+                    applied = position.map_tax(taxes._filter_taxes_by_company(company)).flatten_taxes_hierarchy()
                     percent = applied.filtered(lambda tax: tax.amount_type == "percent")
-                    by_taxes[company, taxes] = percent and ProductTax(
+                    by_taxes[company, position, taxes] = percent and ProductTax(
                         rate=sum(percent.mapped("amount")), price_includes_tax=any(percent.mapped("price_include"))
                     )
-                if by_taxes[company, taxes]:
-                    taxes_by_product[product.id] = by_taxes[company, taxes]
+                if by_taxes[company, position, taxes]:
+                    taxes_by_product[product.id] = by_taxes[company, position, taxes]
         return taxes_by_product
 
     def action_compare_with_channel(self):

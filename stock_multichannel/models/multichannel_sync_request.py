@@ -142,6 +142,14 @@ class MultichannelSyncRequest(models.Model):
             self._queue("price", cause, product_ids=sorted({p for _c, p in moved}), channel_moved_ids=moved)
 
     @api.model
+    def _queue_prices_again_on(self, channels, cause):
+        """Send every price of these channels again, whatever was sent (their taxes changed)."""
+        listings = self.env["multichannel.product.binding"].sudo().search([("channel_id", "in", channels.ids)])
+        moved = {(listing.channel_id.id, listing.product_id.id) for listing in listings}
+        if moved:
+            self._queue("price", cause, channel_ids=channels.ids, channel_moved_ids=moved)
+
+    @api.model
     def _stock_products(self, product_ids):
         """The products whose listings a stock change of ``product_ids`` moves (a
         connector or kits add theirs)."""

@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import MultichannelCase, order_data
@@ -137,6 +138,102 @@ class TestOrderImport(MultichannelCase):
         self.assertEqual((sale.order_line.price_unit, sale.order_line.discount), (90.0, 0.0))
         self.assertAlmostEqual(sale.amount_total, 214.2)
         self.assertFalse(sale.multichannel_total_mismatch)
+
+    def _sale_tax(self, name, rate, **values):
+        return self.env["account.tax"].create(
+            dict(
+                {
+                    "name": name,
+                    "amount": rate,
+                    "amount_type": "percent",
+                    "type_tax_use": "sale",
+                    "price_include_override": "tax_excluded",
+                },
+                **values,
+            )
+        )
+
+    def test_a_line_takes_its_products_own_tax_of_the_rate(self):
+        """Several taxes of one rate (goods and services, cash-basis VAT): the product's."""
+        self._sale_tax("VAT 19% services", 19.0, sequence=0)
+        cash_basis = self._sale_tax("VAT 19% cash basis", 19.0, sequence=50)
+        self.chair.taxes_id = cash_basis
+        sale = self._receive(order_data("TAX-OWN", total=249.9)).sale_order_id
+        chair_line = sale.order_line.filtered(lambda line: line.product_id == self.chair)
+        self.assertEqual(chair_line.tax_id, cash_basis)
+        self.assertFalse(sale.multichannel_total_mismatch)
+
+    def test_oss_a_foreign_customer_gets_the_taxes_of_the_fiscal_position(self):
+        """A Bulgarian customer under OSS: eMAG charged 20%. Odoo's OSS makes a 20% tax per
+        country (Austria's before Bulgaria's): the line takes the product's tax mapped by
+        the customer's fiscal position, the shipping (no tax of its own) that position's 20%."""
+        austria = self._sale_tax("20% AT VAT", 20.0, sequence=1000)
+        bulgaria = self._sale_tax("20% BG VAT", 20.0, sequence=1000)
+        self.assertLess(austria.id, bulgaria.id)
+        oss_bg = self.env["account.fiscal.position"].create(
+            {
+                "name": "OSS B2C Bulgaria",
+                "auto_apply": True,
+                "country_id": self.env.ref("base.bg").id,
+                "tax_ids": [Command.create({"tax_src_id": self.tax19.id, "tax_dest_id": bulgaria.id})],
+            }
+        )
+        self.chair.taxes_id = self.tax19
+        customer = dict(order_data()["customer"], country_code="BG", city="Sofia", email="ivan@example.com")
+        lines = [dict(order_data()["lines"][0], tax_rate=20.0)]
+        sale = self._receive(
+            order_data(
+                "TAX-OSS",
+                customer=customer,
+                lines=lines,
+                shipping=[{"name": "Courier", "amount": 10.0, "tax_rate": 20.0}],
+                total=252.0,
+            )
+        ).sale_order_id
+        self.assertEqual(sale.fiscal_position_id, oss_bg)
+        self.assertEqual(sale.order_line.mapped("tax_id"), bulgaria)
+        self.assertAlmostEqual(sale.amount_total, 252.0)
+
+    def test_the_channels_fiscal_position_when_odoo_finds_none_for_the_customer(self):
+        bulgaria = self._sale_tax("20% BG VAT", 20.0, sequence=1000)
+        self._sale_tax("20% services", 20.0, sequence=1)
+        position = self.env["account.fiscal.position"].create(
+            {
+                "name": "eMAG Bulgaria",
+                "tax_ids": [Command.create({"tax_src_id": self.tax19.id, "tax_dest_id": bulgaria.id})],
+            }
+        )
+        self.channel.fiscal_position_id = position
+        self.chair.taxes_id = self.tax19
+        lines = [dict(order_data()["lines"][0], tax_rate=20.0)]
+        sale = self._receive(
+            order_data(
+                "TAX-CHANNEL",
+                lines=lines,
+                shipping=[{"name": "Courier", "amount": 10.0, "tax_rate": 20.0}],
+                total=252.0,
+            )
+        ).sale_order_id
+        self.assertEqual(sale.fiscal_position_id, position)
+        self.assertEqual(sale.order_line.mapped("tax_id"), bulgaria)
+
+    def test_a_channel_of_a_branch_uses_its_parent_companys_taxes(self):
+        """Odoo 18's branches use their parent company's taxes."""
+        branch = self.env["res.company"].create({"name": "Cluj branch", "parent_id": self.company.id})
+        self.env.user.company_ids += branch
+        channel = self._channel(
+            "Branch shop",
+            "manual",
+            company_id=branch.id,
+            pricelist_id=self.pricelist.copy({"company_id": branch.id}).id,
+            warehouse_ids=[Command.set(self.env["stock.warehouse"].search([("company_id", "=", branch.id)]).ids)],
+        )
+        self._listing(self.chair, "branch-chair", channel=channel)
+        order = self.env["multichannel.order"]._receive(
+            channel, order_data("BRANCH-1", lines=[dict(order_data()["lines"][0], listing_external_id="branch-chair")])
+        )
+        self.assertEqual(order.state, "done", order.error)
+        self.assertEqual(order.sale_order_id.order_line.mapped("tax_id"), self.tax19)
 
     def test_lines_found_by_sku_when_the_listing_id_is_unknown(self):
         order = self._receive(

@@ -89,6 +89,31 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertIn("has no VAT rate of 21%", listing.last_error)
         self.assertEqual(self.sim.stock_of(1001), 100, "the rest of the push goes on")
 
+    def test_the_channels_fiscal_position_maps_the_vat_the_platform_charges(self):
+        """A Romanian company selling on eMAG Hungary under OSS: its 21% products are
+        sold with Hungarian VAT. The channel's fiscal position maps the products' taxes,
+        so the price goes net of 27% with eMAG's 27% id, and changing it re-sends every
+        price."""
+        self.sim.vat_rates = [{"vat_id": 7 + i, "vat_rate": r} for i, r in enumerate((0.27, 0.18, 0.05, 0.0))]
+        self.channel.action_test_connection()
+        vat21, vat27 = self._tax(21.0, False), self._tax(27.0, False)
+        self.chair.write({"list_price": 500.0, "taxes_id": [Command.set(vat21.ids)]})
+        self.channel._push("price")
+        self.assertEqual(self.chair_listing.state, "error", "21% is no Hungarian rate")
+        oss = self.env["account.fiscal.position"].create(
+            {"name": "OSS B2C Hungary", "tax_ids": [Command.create({"tax_src_id": vat21.id, "tax_dest_id": vat27.id})]}
+        )
+        self.channel.fiscal_position_id = oss
+        self.assertTrue(self.chair_listing.price_pending)
+        self.channel._push("price")
+        self.assertFalse(self.chair_listing.price_pending or self.chair_listing.last_error)
+        self.assertEqual((self.sim.offers[1001]["sale_price"], self.sim.offers[1001]["vat_id"]), (500.0, 7))
+        self.channel.fiscal_position_id = False
+        request = self.env["multichannel.sync.request"].search(
+            [("binding_id", "=", self.chair_listing.id), ("kind", "=", "price")]
+        )
+        self.assertTrue(request.channel_moved, "other taxes: sent again whatever was sent")
+
     def test_net_prices_from_each_products_own_taxes(self):
         """Each product's own sales tax says whether its price includes VAT and at which
         rate; the channel's order flag plays no part."""
