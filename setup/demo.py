@@ -156,6 +156,8 @@ def main():
                 "demo-bg",
                 "--password",
                 "demo-bg-pw",
+                "--platform",
+                "bg",
             ]
         ),
         subprocess.Popen(

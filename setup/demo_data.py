@@ -156,13 +156,31 @@ def seed(registry, emag_ro, emag_bg, shop, odoo_url=None):
                 common, name="eMAG Romania", channel_type="emag", emag_platform="ro", pricelist_id=pricelists["RON"].id
             ),
         )
+        # a Romanian company's sales to Bulgarians carry Bulgarian VAT (OSS): its 21% products
+        # are sold at 20% there, the rate eMAG Bulgaria has
+        oss_bg = ref_or_create(
+            env,
+            "fiscal_position_oss_bg",
+            "account.fiscal.position",
+            {
+                "name": "eMAG Bulgaria (OSS)",
+                "country_id": env.ref("base.bg").id,
+                "tax_ids": [Command.create({"tax_src_id": taxes[21].id, "tax_dest_id": taxes[20].id})],
+            },
+        )
         bg = channel(
             env,
             "channel_emag_bg",
             dict(
-                common, name="eMAG Bulgaria", channel_type="emag", emag_platform="bg", pricelist_id=pricelists["BGN"].id
+                common,
+                name="eMAG Bulgaria",
+                channel_type="emag",
+                emag_platform="bg",
+                pricelist_id=pricelists["BGN"].id,
+                fiscal_position_id=oss_bg.id,
             ),
         )
+        bg.fiscal_position_id = bg.fiscal_position_id or oss_bg  # a demo database made before it
         web = channel(
             env,
             "channel_shop",

@@ -109,8 +109,9 @@ class EmagAdapter(ChannelAdapter):
             return ""
         return _lt(
             "%(platform)s has no VAT rate of %(rate)s%% (its rates: %(rates)s): the price would be netted at "
-            "that rate and eMAG would add its own. Give the product a sales tax at one of these rates (or, "
-            "without a sales tax, the channel's VAT rate).",
+            "that rate and eMAG would add its own. Give the product a sales tax at one of these rates, or map "
+            "its tax to one in the channel's Fiscal Position (or, without a sales tax, give the channel one of "
+            "these VAT rates).",
             platform=self.settings["platform"],
             rate=f"{rate:g}",
             rates=", ".join(f"{r}%" for r in sorted(rates, key=float, reverse=True)),

@@ -455,7 +455,7 @@ def outcome(odoo_registry, tmp_path_factory, request):
     servers = [Server(name, database, logs / f"odoo-{name}.log") for name in ("A", "B")]
     sims = (
         EmagSimulator(*demo_data.CREDENTIALS["emag_ro"]).start(),
-        EmagSimulator(*demo_data.CREDENTIALS["emag_bg"]).start(),
+        EmagSimulator(*demo_data.CREDENTIALS["emag_bg"], platform="bg").start(),
         WooSimulator(*demo_data.CREDENTIALS["shop"]).start(),
     )
     ro, bg, shop = sims

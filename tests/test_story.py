@@ -23,7 +23,7 @@ def story(odoo_registry):
     from odoo.addons.stock_multichannel_shop.simulator.woo_simulator import WooSimulator
 
     ro = EmagSimulator(*demo_data.CREDENTIALS["emag_ro"]).start()
-    bg = EmagSimulator(*demo_data.CREDENTIALS["emag_bg"]).start()
+    bg = EmagSimulator(*demo_data.CREDENTIALS["emag_bg"], platform="bg").start()
     shop = WooSimulator(*demo_data.CREDENTIALS["shop"]).start()
     demo_data.seed(odoo_registry, ro.base_url, bg.base_url, shop.url)
 
@@ -90,6 +90,13 @@ def test_every_channel_shows_all_the_stock_then_what_is_left(story):
         )
     )
     assert orders == 3
+
+    def bg_sale(env):
+        sale = env["sale.order"].search([("multichannel_channel_id.name", "=", "eMAG Bulgaria")])
+        return sale.fiscal_position_id.name, sale.order_line.filtered("product_id.is_storable").tax_id.mapped("amount")
+
+    # a Romanian company's sale to a Bulgarian: Bulgarian VAT, as eMAG Bulgaria charged it
+    assert story["env"](bg_sale) == ("eMAG Bulgaria (OSS)", [20.0])
 
 
 def test_the_demos_totals_name_the_same_tax_as_its_lines(story):

@@ -75,9 +75,20 @@ class ApiError(Exception):
         self.status = status
 
 
+# the standard, reduced and nil rates of each platform's country (eMAG's vat/read gives
+# them with its own ids; which ids is not documented)
+PLATFORM_VAT_RATES = {
+    "ro": (0.21, 0.11, 0.0),
+    "bg": (0.20, 0.09, 0.0),
+    "hu": (0.27, 0.18, 0.05, 0.0),
+    "fd_ro": (0.21, 0.11, 0.0),
+}
+
+
 class EmagSimulator:
-    def __init__(self, username="seller", password="secret", order_rate=12, other_rate=3, max_batch=50):
+    def __init__(self, username="seller", password="secret", order_rate=12, other_rate=3, max_batch=50, platform="ro"):
         self.accounts = {username: password}
+        self.platform = platform  # each platform has its country's VAT rates
         self.rates = {"order": order_rate, "other": other_rate}
         self.max_batch = max_batch
         # eMAG's documentation gives no body for its 400s; its 429 comes without the usual
@@ -101,9 +112,7 @@ class EmagSimulator:
             self.offers = {}
             self.orders = {}
             self.vat_rates = [
-                {"vat_id": 1, "vat_rate": 0.21},
-                {"vat_id": 2, "vat_rate": 0.11},
-                {"vat_id": 3, "vat_rate": 0.0},
+                {"vat_id": vat_id, "vat_rate": rate} for vat_id, rate in enumerate(PLATFORM_VAT_RATES[self.platform], 1)
             ]
             self.faults = []
             self.transit_delays = []  # (path or "*", seconds): a request delayed on its way in
@@ -841,8 +850,9 @@ def main():
     parser.add_argument("--username", default="seller")
     parser.add_argument("--password", default="secret")
     parser.add_argument("--callback-url", help="the seller's callback URL, for new orders, cancellations and returns")
+    parser.add_argument("--platform", choices=sorted(PLATFORM_VAT_RATES), default="ro", help="whose VAT rates")
     args = parser.parse_args()
-    simulator = EmagSimulator(args.username, args.password).start(args.port)
+    simulator = EmagSimulator(args.username, args.password, platform=args.platform).start(args.port)
     if args.callback_url:
         simulator.callback_urls = dict.fromkeys(CALLBACK_EVENTS, args.callback_url)
     print(f"eMAG simulator on {simulator.base_url} (Ctrl-C stops)", flush=True)  # pylint: disable=print-used
