@@ -44,11 +44,12 @@ class ShopListingExtra(ListingExtra):
 
 @dataclass(frozen=True)
 class ShopPricing:
-    """How the shop prices: its currency, and whether the prices entered in it are what
-    customers pay, tax included."""
+    """How the shop prices: its currency, whether the prices entered in it are what
+    customers pay, tax included, and whether it charges tax at all."""
 
     currency: str
     with_tax: bool
+    charges_tax: bool = True
 
 
 @dataclass
@@ -193,7 +194,7 @@ class WooCommerceAdapter(ChannelAdapter):
             taxes_on = self.client.setting("general", "woocommerce_calc_taxes") == "yes"
             # a shop that charges no tax sells at the price it shows: that price holds the tax
             with_tax = not taxes_on or self.client.setting("tax", "woocommerce_prices_include_tax") == "yes"
-            self._pricing = ShopPricing(currency, with_tax)
+            self._pricing = ShopPricing(currency, with_tax, charges_tax=taxes_on)
         return self._pricing
 
     @staticmethod
@@ -329,7 +330,19 @@ class WooCommerceAdapter(ChannelAdapter):
         return order
 
     def translate_order(self, order):
-        return translate.normalize_order(order)
+        return translate.normalize_order(order, self._charges_tax())
+
+    def _charges_tax(self):
+        """Whether the shop charges tax (its *Enable taxes*): read with its prices' terms,
+        once per adapter; taken as charging when its settings cannot be read (each order
+        then says its own rates)."""
+        if self._pricing is None and not self._pricing_refused:
+            try:
+                self.pricing()
+            except (ChannelError, TransportError) as error:
+                _logger.info("%s: the shop's tax setting unread: %s", self.channel.name, error)
+                self._pricing_refused = True
+        return self._pricing.charges_tax if self._pricing else True
 
     def read_notified_order(self, order_ref, body=None):
         """A signed webhook carries the order itself: translated as delivered (a body

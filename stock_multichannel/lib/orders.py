@@ -22,8 +22,9 @@ Shape (``?`` = optional)::
     shipping_address?  same keys as customer, when it differs from the billing one
     lines            [{external_id?, listing_external_id?, sku?, name?, quantity,
                        unit_price, tax_rate?}]   tax_rate in percent, None: the
-                      product's own taxes
-    shipping?        [{name?, amount, tax_rate?}]
+                      product's own taxes (their rate, priced as the order prices:
+                      a shop charging no tax sells at prices that hold it)
+    shipping?        [{name?, amount, tax_rate?}]   tax_rate None: the highest of the lines'
     discounts?       [{name?, amount, tax_rate?}]   amount > 0 reduces the order
     total?           the channel's order total, checked against Odoo's
     payment_method?, note?

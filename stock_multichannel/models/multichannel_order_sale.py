@@ -406,14 +406,16 @@ class MultichannelOrder(models.Model):
         values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price, "discount": 0.0}
         if name:
             values["name"] = name if name != product.name else product.display_name
-        if tax_rate is not None:
-            values["tax_id"] = [fields.Command.set(taxes.of(product, tax_rate).ids)]
+        values["tax_id"] = [fields.Command.set(taxes.of(product, tax_rate).ids)]
         return fields.Command.create(values)
 
 
 class LineTaxes:
     """The sales taxes of one order's lines: the rate the channel charged, priced as the
-    channel prices (tax included or not), in the taxes that apply to it in Odoo.
+    channel prices (tax included or not), in the taxes that apply to it in Odoo. A line
+    whose rate the channel does not say (``None``: a shop charging no tax sells at prices
+    that hold it) takes its product's own rate; a shipping, fee or discount line then the
+    highest of the order's lines (an accessory follows the goods).
 
     The line's product's own taxes, mapped by the order's fiscal position (or, failing
     that, the channel's), when they make that rate: a company with several taxes of one
@@ -428,11 +430,18 @@ class LineTaxes:
         self.company = order.channel_id.company_id
         self.positions = fiscal_position | order.channel_id.sudo().fiscal_position_id
         self._company_taxes = None
+        self.highest_rate = 0.0  # of the product lines so far
 
     def of(self, product, rate):
         Tax = self.order.env["account.tax"].sudo()
         own = product.sudo().taxes_id._filter_taxes_by_company(self.company)
-        for mapped in [position.map_tax(own) for position in self.positions] or [own]:
+        candidates = [position.map_tax(own) for position in self.positions] or [own]
+        if rate is None:
+            percent = candidates[0].flatten_taxes_hierarchy().filtered(lambda tax: tax.amount_type == "percent")
+            rate = sum(percent.mapped("amount")) if own else self.highest_rate
+        if own:
+            self.highest_rate = max(self.highest_rate, rate)
+        for mapped in candidates:
             if mapped and self._make(mapped, rate):
                 return mapped
         if not rate:

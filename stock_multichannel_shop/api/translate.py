@@ -183,7 +183,7 @@ def _address(data, email="", phone=""):
     }
 
 
-def _discounts(order, line_rates, include):
+def _discounts(order, line_rates, include, charges_tax=True):
     """Coupons as discounts, each with the tax rate of the lines it reduced.
 
     The shop spreads a coupon over the lines (``subtotal`` - ``total``); when the
@@ -213,7 +213,9 @@ def _discounts(order, line_rates, include):
     discounts = []
     for coupon in coupons:
         amount = _decimal(coupon.get("discount")) + (_decimal(coupon.get("discount_tax")) if include else 0)
-        if rate is None:
+        if not charges_tax:
+            coupon_rate = None  # the lines' own
+        elif rate is None:
             coupon_rate = _ratio_rate(coupon.get("discount"), coupon.get("discount_tax"))
         else:
             coupon_rate = rate
@@ -231,17 +233,22 @@ def _rate_label(rate):
     return f"{rate.normalize():f}" if rate is not None else "?"
 
 
-def normalize_order(order):
+def normalize_order(order, charges_tax=True):
     """A WooCommerce order as the core's normalised order (see stock_multichannel.lib.orders).
 
     Lines go by variation id, then product id (the listing's external id), then SKU;
     unit prices come from the line subtotal (before coupons), coupons become discounts,
     fees with a positive amount are charged like shipping and negative ones discount.
-    Tax rates come from the order's own per-rate data, never from rounded amounts.
+    Tax rates come from the order's own per-rate data, never from rounded amounts. A shop
+    charging no tax (``charges_tax`` False, its *Enable taxes* off) sells at the prices it
+    shows, which hold the tax its merchant owes: prices with tax, at no rate of the shop's
+    (each product's own rate applies in Odoo).
     """
     if not isinstance(order, dict):
         return {"external_id": "", "raw": order}
-    include = bool(order.get("prices_include_tax"))
+    if not charges_tax:
+        order = _without_tax_data(order)
+    include = bool(order.get("prices_include_tax")) or not charges_tax
     rates = tax_rates(order)
     lines, line_rates = [], []
     for line in order.get("line_items") or []:
@@ -272,7 +279,7 @@ def normalize_order(order):
         for s in order.get("shipping_lines") or []
         if isinstance(s, dict)
     ]
-    discounts = _discounts(order, line_rates, include)
+    discounts = _discounts(order, line_rates, include, charges_tax)
     for fee in order.get("fee_lines") or []:
         if not isinstance(fee, dict):
             continue
@@ -312,6 +319,21 @@ def normalize_order(order):
         ],
         "raw": order,
     }
+
+
+def _without_tax_data(order):
+    """The order as the core reads it from a shop charging no tax: no line says a rate (a
+    rate of 0 would be a tax of 0), whatever an extension wrote."""
+    order = dict(order)
+    for key in ("line_items", "shipping_lines", "fee_lines", "coupon_lines"):
+        order[key] = [
+            {k: v for k, v in item.items() if k not in ("taxes", "subtotal_tax", "total_tax", "discount_tax")}
+            if isinstance(item, dict)
+            else item
+            for item in order.get(key) or []
+        ]
+    order["tax_lines"] = []
+    return order
 
 
 def stock_marks(order):

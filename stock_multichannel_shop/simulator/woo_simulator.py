@@ -286,6 +286,10 @@ class WooSimulator:
 
     def _new_order(self, lines, prices_include_tax, coupon, shipping, code):
         order_id = self._new_id()
+        # a shop with its taxes off (Enable taxes unticked) charges none: no rate, no tax line
+        taxed = self.settings["general"].get("woocommerce_calc_taxes") == "yes"
+        rate = RATE if taxed else Decimal(0)
+        prices_include_tax = prices_include_tax and taxed
         items = []
         for index, (product_id, variation_id, quantity, price) in enumerate(lines, 1):
             subtotal = (Decimal(str(quantity)) * Decimal(str(price))).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -305,7 +309,7 @@ class WooSimulator:
         coupon_lines = []
         if coupon:
             self._spread(items, Decimal(str(coupon)).quantize(CENT))
-            discount_tax = sum((i["_subtotal"] - i["_total"]) * RATE / 100 for i in items)
+            discount_tax = sum((i["_subtotal"] - i["_total"]) * rate / 100 for i in items)
             coupon_lines.append(
                 {
                     "id": order_id * 10 + 9,
@@ -320,7 +324,7 @@ class WooSimulator:
         item_tax = Decimal(0)
         for item in items:
             subtotal, total = item.pop("_subtotal"), item.pop("_total")
-            exact_subtotal_tax, exact_tax = subtotal * RATE / 100, total * RATE / 100
+            exact_subtotal_tax, exact_tax = subtotal * rate / 100, total * rate / 100
             tax = exact_tax.quantize(CENT, rounding=ROUND_HALF_UP)
             item_tax += tax
             item.update(
@@ -328,14 +332,16 @@ class WooSimulator:
                 subtotal_tax=wc_money(exact_subtotal_tax),
                 total=wc_money(total),
                 total_tax=wc_money(tax),
-                taxes=[{"id": 1, "total": wc_decimal(exact_tax), "subtotal": wc_decimal(exact_subtotal_tax)}],
+                taxes=[{"id": 1, "total": wc_decimal(exact_tax), "subtotal": wc_decimal(exact_subtotal_tax)}]
+                if taxed
+                else [],
                 meta_data=[],
                 price=wc_number(total / Decimal(str(item["quantity"]))),
             )
         shipping_total = Decimal(str(shipping or 0))
         shipping_lines, shipping_tax = [], Decimal(0)
         if shipping_total:
-            shipping_tax = (shipping_total * RATE / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+            shipping_tax = (shipping_total * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
             shipping_lines.append(
                 {
                     "id": order_id * 10 + 8,
@@ -343,7 +349,9 @@ class WooSimulator:
                     "method_id": "flat_rate",
                     "total": wc_money(shipping_total),
                     "total_tax": wc_money(shipping_tax),
-                    "taxes": [{"id": 1, "total": wc_decimal(shipping_total * RATE / 100), "subtotal": ""}],
+                    "taxes": [{"id": 1, "total": wc_decimal(shipping_total * rate / 100), "subtotal": ""}]
+                    if taxed
+                    else [],
                 }
             )
         lines_total = sum(Decimal(i["total"]) for i in items)
@@ -393,7 +401,9 @@ class WooSimulator:
                     tax_total=wc_money(item_tax),
                     shipping_tax_total=wc_money(shipping_tax),
                 )
-            ],
+            ]
+            if taxed
+            else [],
             "shipping_lines": shipping_lines,
             "fee_lines": [],
             "coupon_lines": coupon_lines,

@@ -97,6 +97,22 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
         self.assertEqual(self.sim.products[self.chair_id]["regular_price"], "119.00")
         self.assertNotIn("settings/tax/woocommerce_prices_include_tax", self._settings_read())
 
+    def test_a_shop_charging_no_tax_is_paid_prices_that_hold_the_tax(self):
+        """Its taxes off, the shop sells at the prices it shows (sent with the tax Odoo adds)
+        and its orders say no tax: the merchant still owes the VAT inside what customers
+        paid. The sale order takes each product's own rate out of the prices, the shipping
+        the lines' rate, and comes to what the customer paid."""
+        self.sim.settings["general"]["woocommerce_calc_taxes"] = "no"
+        self._vat_19_included()
+        placed = self.sim.place_order([(self.chair_id, 0, 2, 119.0)], shipping="11.90", coupon=23.8)
+        self.assertEqual((placed["tax_lines"], placed["total_tax"], placed["total"]), ([], "0.00", "226.10"))
+        self.channel._import_orders()
+        sale = self.env["sale.order"].search([("multichannel_external_ref", "=", str(placed["id"]))])
+        self.assertEqual(sale.state, "sale", sale.multichannel_order_id.error)
+        self.assertEqual(set(sale.order_line.tax_id.mapped("amount")), {19.0})
+        self.assertEqual((sale.amount_untaxed, sale.amount_tax, sale.amount_total), (190.0, 36.1, 226.1))
+        self.assertFalse(sale.multichannel_total_mismatch)
+
     def test_a_shop_selling_in_another_currency_gets_no_price(self):
         self.sim.settings["general"]["woocommerce_currency"] = "RON"
         self.chair.lst_price = 150.0
