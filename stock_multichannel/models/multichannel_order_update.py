@@ -49,6 +49,23 @@ class MultichannelOrder(models.Model):
             sale.with_context(multichannel_from_channel=True, disable_cancel_warning=True)._action_cancel()
             self.write({"state": "cancelled"})
             self.message_post(body=self.env._("Cancelled on the channel: sale order %s cancelled.", sale.name))
+            # Odoo cancels the draft invoices only: a posted one still declares the sale
+            invoiced = sale.invoice_ids.filtered(
+                lambda move: (
+                    move.move_type == "out_invoice" and move.state == "posted" and move.payment_state != "reversed"
+                )
+            )
+            if invoiced:
+                self._tell_sale(
+                    self.env._("Cancelled on the channel after invoicing: make the credit note"),
+                    self.env._(
+                        "Order %(ref)s was cancelled on the channel after it was invoiced: sale order %(sale)s is "
+                        "cancelled, invoice %(invoices)s is still posted. Make its credit note.",
+                        ref=self.name,
+                        sale=sale.name,
+                        invoices=", ".join(invoiced.mapped("name")),
+                    ),
+                )
         elif shipped:
             message = self.env._("Cancelled on the channel after it was shipped: handle the return.")
             self.warning = message

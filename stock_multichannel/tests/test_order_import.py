@@ -402,6 +402,28 @@ class TestOrderImport(MultichannelCase):
         self.assertEqual(order.state, "cancelled")
         self.assertFalse(order.status_to_send, "the channel knows already: nothing to send back")
 
+    def test_cancelled_on_the_channel_after_invoicing_asks_for_the_credit_note(self):
+        """Odoo cancels a sale order's draft invoices only: a posted one would go on
+        declaring a sale that never happened."""
+        order = self._receive(order_data("4003-INV"))
+        sale = order.sale_order_id
+        invoice = sale._create_invoices()
+        invoice.action_post()
+        self._receive(order_data("4003-INV", status="cancelled"))
+        self.assertEqual((sale.state, order.state, invoice.state), ("cancel", "cancelled", "posted"))
+        activity = sale.activity_ids.filtered(lambda a: "credit note" in (a.summary or ""))
+        self.assertEqual(activity.summary, "Cancelled on the channel after invoicing: make the credit note")
+        self.assertIn(invoice.name, activity.note)
+        credit_note = invoice._reverse_moves()
+        credit_note.action_post()
+        self.assertEqual(invoice.payment_state, "reversed")
+        # cancelled before any invoice was posted: nothing to ask
+        plain = self._receive(order_data("4003-DRAFT"))
+        draft = plain.sale_order_id._create_invoices()
+        self._receive(order_data("4003-DRAFT", status="cancelled"))
+        self.assertEqual(draft.state, "cancel")
+        self.assertFalse(plain.sale_order_id.activity_ids)
+
     def test_cancelled_on_the_channel_after_shipping_is_flagged(self):
         order = self._receive(order_data("4004"))
         sale = order.sale_order_id
