@@ -38,7 +38,8 @@ class MultichannelOrder(models.Model):
         else is a new contact: merging two people would hand one the other's orders,
         invoices and address.
         """
-        name = (customer.get("company") if customer.get("is_company") else customer.get("name")) or ""
+        is_company = bool(customer.get("is_company") and customer.get("company"))
+        name = (customer.get("company") if is_company else customer.get("name")) or ""
         return (
             self.env["res.partner"]
             .sudo()
@@ -48,6 +49,7 @@ class MultichannelOrder(models.Model):
                 vat=(customer.get("vat") or "").strip(),
                 phone=(customer.get("phone") or "").strip(),
                 name=name.strip(),
+                is_company=is_company,
             )
         )
 

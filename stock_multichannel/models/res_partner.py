@@ -20,19 +20,23 @@ class ResPartner(models.Model):
             create_index(self.env.cr, name, self._table, [expression], where="parent_id IS NULL")
         return result
 
-    def _multichannel_customer(self, company, email="", vat="", phone="", name=""):
+    def _multichannel_customer(self, company, email="", vat="", phone="", name="", is_company=False):
         """The company's (or a shared) contact without a parent that is this customer: the
         same e-mail address, case aside; else the same VAT number; else the same phone
-        *and* the same name, case aside. Among several, the first in Odoo's order."""
-        self.flush_model(["email", "vat", "phone", "name", "complete_name", "parent_id", "active", "company_id"])
-        for query in self._multichannel_customer_queries(company, email, vat, phone, name):
+        *and* the same name, case aside. Among several, the first in Odoo's order. A
+        company only for a company's order, a person only for a person's: one who bought
+        privately and now buys for their firm is invoiced to the firm, and back."""
+        self.flush_model(
+            ["email", "vat", "phone", "name", "complete_name", "parent_id", "active", "company_id", "is_company"]
+        )
+        for query in self._multichannel_customer_queries(company, email, vat, phone, name, is_company):
             self.env.cr.execute(query)
             row = self.env.cr.fetchone()
             if row:
                 return self.browse(row[0])
         return self.browse()
 
-    def _multichannel_customer_queries(self, company, email, vat, phone, name):
+    def _multichannel_customer_queries(self, company, email, vat, phone, name, is_company=False):
         """One indexed query per criterion given, in the order they are tried."""
         criteria = []
         if email:
@@ -49,11 +53,13 @@ class ResPartner(models.Model):
                 WITH matching AS MATERIALIZED (
                     SELECT id, complete_name FROM res_partner
                      WHERE %s AND parent_id IS NULL AND active AND (company_id = %s OR company_id IS NULL)
+                       AND is_company = %s
                 )
                 SELECT id FROM matching ORDER BY complete_name, id DESC LIMIT 1
                 """,
                 criterion,
                 company.id,
+                bool(is_company),
             )
             for criterion in criteria
         ]

@@ -101,6 +101,22 @@ class TestOrderImport(MultichannelCase):
         self.assertTrue(sale.partner_id.is_company)
         self.assertEqual((sale.partner_id.name, sale.partner_id.vat), ("Birouri SRL", "RO123456"))
 
+    def test_a_customer_buying_for_their_firm_is_invoiced_to_the_firm(self):
+        """eMAG hashes a customer's e-mail: the same person buying privately, then for their
+        firm (legal entity, VAT code), then privately again."""
+        private = self._receive(order_data("1005-P1")).sale_order_id
+        firm_customer = dict(order_data()["customer"], company="Pop Consult SRL", is_company=True, vat="RO7654321")
+        firm = self._receive(order_data("1005-F1", customer=firm_customer)).sale_order_id
+        self.assertNotEqual(firm.partner_invoice_id, private.partner_invoice_id)
+        self.assertEqual(
+            (firm.partner_invoice_id.name, firm.partner_invoice_id.vat, firm.partner_invoice_id.is_company),
+            ("Pop Consult SRL", "RO7654321", True),
+        )
+        self.assertEqual(
+            self._receive(order_data("1005-F2", customer=firm_customer)).sale_order_id.partner_id, firm.partner_id
+        )
+        self.assertEqual(self._receive(order_data("1005-P2")).sale_order_id.partner_id, private.partner_id)
+
     def test_a_company_customer_whose_vat_number_odoo_would_refuse_is_imported(self):
         """eMAG takes a customer's VAT code as typed: Odoo's VAT check (base_vat, in every
         European company's Odoo) would refuse it, and the order would never come in."""
