@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, float_round
 
 from ..const import ORDER_OPEN_STATES
 from ..lib.adapter import ChannelError, TransportError
@@ -403,10 +403,11 @@ class MultichannelOrder(models.Model):
     def _line_command(self, product, quantity, price, tax_rate, name, taxes):
         # the price the customer paid, whole: no discount of the pricelist's taken off it again
         # (Odoo shows a percentage rule as a discount when its Discounts setting is on)
+        line_taxes, price = taxes.priced(product, tax_rate, price)
         values = {"product_id": product.id, "product_uom_qty": quantity, "price_unit": price, "discount": 0.0}
         if name:
             values["name"] = name if name != product.name else product.display_name
-        values["tax_id"] = [fields.Command.set(taxes.of(product, tax_rate).ids)]
+        values["tax_id"] = [fields.Command.set(line_taxes.ids)]
         return fields.Command.create(values)
 
 
@@ -429,11 +430,25 @@ class LineTaxes:
         self.order, self.include_tax, self.problems = order, include_tax, problems
         self.company = order.channel_id.company_id
         self.positions = fiscal_position | order.channel_id.sudo().fiscal_position_id
-        self._company_taxes = None
+        self.currency = order.channel_id.sudo().pricelist_id.currency_id
+        self.price_digits = order.env["decimal.precision"].precision_get("Product Price")
+        self._company_taxes = {}
         self.highest_rate = 0.0  # of the product lines so far
 
-    def of(self, product, rate):
-        Tax = self.order.env["account.tax"].sudo()
+    def priced(self, product, rate, price):
+        """(taxes, unit price) of one line. A net price finer than Odoo keeps its prices
+        (eMAG's 82.6364 for 99.99 with 21% VAT) would be rounded (82.64: 5 of them 499.97,
+        where the customer paid 499.95): it goes as the price the customer paid, with the
+        company's tax of that rate included in the price, when it has one."""
+        own, candidates, rate = self._own(product, rate)
+        fine = float_compare(price, float_round(price, precision_digits=self.price_digits), precision_digits=6)
+        if rate and not self.include_tax and fine:
+            included = self._find(candidates, rate, include=True)
+            if included:
+                return included, self.currency.round(price * (1 + rate / 100))
+        return self._find(candidates, rate, self.include_tax, required=True), price
+
+    def _own(self, product, rate):
         own = product.sudo().taxes_id._filter_taxes_by_company(self.company)
         candidates = [position.map_tax(own) for position in self.positions] or [own]
         if rate is None:
@@ -441,43 +456,51 @@ class LineTaxes:
             rate = sum(percent.mapped("amount")) if own else self.highest_rate
         if own:
             self.highest_rate = max(self.highest_rate, rate)
+        return own, candidates, rate
+
+    def _find(self, candidates, rate, include, required=False):
+        Tax = self.order.env["account.tax"].sudo()
         for mapped in candidates:
-            if mapped and self._make(mapped, rate):
+            if mapped and self._make(mapped, rate, include):
                 return mapped
         if not rate:
             return Tax
-        found = self.company_taxes().filtered(lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0)
+        found = self._company_taxes_priced(include).filtered(
+            lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0
+        )
         if not found:
-            env = self.order.env
-            self.problems.append(
-                env._(
-                    "No sales tax of %(rate)s%% (%(kind)s) in %(company)s: create one.",
-                    rate=rate,
-                    kind=env._("price included") if self.include_tax else env._("price excluded"),
-                    company=self.company.name,
+            if required:
+                env = self.order.env
+                self.problems.append(
+                    env._(
+                        "No sales tax of %(rate)s%% (%(kind)s) in %(company)s: create one.",
+                        rate=rate,
+                        kind=env._("price included") if include else env._("price excluded"),
+                        company=self.company.name,
+                    )
                 )
-            )
             return Tax
         mapped_to = self.positions.tax_ids.tax_dest_id
         return found.sorted(lambda tax: (tax not in mapped_to, tax.sequence, tax.id))[:1]
 
-    def _make(self, taxes, rate):
-        """Whether ``taxes`` charge ``rate`` percent, priced as the channel prices."""
+    @staticmethod
+    def _make(taxes, rate, include):
+        """Whether ``taxes`` charge ``rate`` percent, included in the price or not."""
         flat = taxes.flatten_taxes_hierarchy()
         return (
-            all(tax.amount_type == "percent" and (tax.price_include == self.include_tax or not rate) for tax in flat)
+            all(tax.amount_type == "percent" and (tax.price_include == include or not rate) for tax in flat)
             and float_compare(sum(flat.mapped("amount")), rate or 0.0, precision_digits=4) == 0
         )
 
-    def company_taxes(self):
-        if self._company_taxes is None:
+    def _company_taxes_priced(self, include):
+        if include not in self._company_taxes:
             Tax = self.order.env["account.tax"].sudo().with_company(self.company)
-            self._company_taxes = Tax.search(
+            self._company_taxes[include] = Tax.search(
                 [
                     *Tax._check_company_domain(self.company),
                     ("type_tax_use", "=", "sale"),
                     ("amount_type", "=", "percent"),
-                    ("price_include", "=", self.include_tax),
+                    ("price_include", "=", include),
                 ]
             )
-        return self._company_taxes
+        return self._company_taxes[include]

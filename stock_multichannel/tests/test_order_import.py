@@ -169,6 +169,25 @@ class TestOrderImport(MultichannelCase):
             )
         )
 
+    def test_net_prices_finer_than_a_cent_come_to_what_the_customer_paid(self):
+        """eMAG sells 99.99 with 19% VAT as a net 84.0252 (4 decimals, so the price with VAT
+        is exact): rounded to Odoo's 84.03, five of them make 499.98, where the customer
+        paid 499.95. With a tax of that rate included in the price, the line is the price
+        paid, and the order comes to the channel's total."""
+        lines = [dict(order_data()["lines"][0], quantity=5, unit_price=84.0252, tax_rate=19.0)]
+        shipping = [{"name": "Courier", "amount": 13.437, "tax_rate": 19.0}]  # 15.99 with VAT
+        rounded = self._receive(order_data("FINE-1", lines=lines, shipping=shipping, total=515.94)).sale_order_id
+        self.assertEqual(rounded.order_line.mapped("price_unit"), [84.03, 13.44])
+        self.assertTrue(rounded.multichannel_total_mismatch, "no tax included in prices: rounded, and flagged")
+        included = self._sale_tax("VAT 19% included", 19.0, price_include_override="tax_included")
+        sale = self._receive(order_data("FINE-2", lines=lines, shipping=shipping, total=515.94)).sale_order_id
+        self.assertEqual(sale.order_line.mapped("price_unit"), [99.99, 15.99])
+        self.assertEqual(sale.order_line.tax_id, included)
+        self.assertAlmostEqual(sale.amount_total, 515.94)
+        self.assertFalse(sale.multichannel_total_mismatch)
+        whole = self._receive(order_data("FINE-3", total=249.9)).sale_order_id
+        self.assertEqual(whole.order_line.tax_id, self.tax19, "a price in cents keeps its tax")
+
     def test_a_line_takes_its_products_own_tax_of_the_rate(self):
         """Several taxes of one rate (goods and services, cash-basis VAT): the product's."""
         self._sale_tax("VAT 19% services", 19.0, sequence=0)
@@ -195,7 +214,14 @@ class TestOrderImport(MultichannelCase):
             }
         )
         self.chair.taxes_id = self.tax19
-        customer = dict(order_data()["customer"], country_code="BG", city="Sofia", email="ivan@example.com")
+        customer = dict(
+            order_data()["customer"],
+            name="Ivan Petrov",
+            phone="+359 800 000 001",
+            country_code="BG",
+            city="Sofia",
+            email="ivan@example.com",
+        )
         lines = [dict(order_data()["lines"][0], tax_rate=20.0)]
         sale = self._receive(
             order_data(
