@@ -292,6 +292,8 @@ def normalize_order(order, charges_tax=True):
         (charges if amount >= 0 else discounts).append(entry)
     billing = order.get("billing") if isinstance(order.get("billing"), dict) else {}
     customer = _address(billing)
+    # a company named at checkout is who buys: the invoice is the company's
+    customer["is_company"] = bool(str(customer["company"]).strip())
     shipping = _address(order.get("shipping"))
     same = all(shipping[k] == customer[k] for k in ("street", "city", "zip", "name"))
     return {

@@ -225,6 +225,22 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.assertEqual(order.state, "error")
         self.assertEqual(self.sim.stock_of(self.chair_id), 19, "21 in Odoo minus the 2 of the stuck order")
 
+    def test_a_company_named_at_checkout_is_the_customer(self):
+        private = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+        firm = self.sim.place_order([(self.chair_id, 0, 1, 100.0)])
+        self.sim.orders[firm["id"]]["billing"]["company"] = "Ateliere Iasi SRL"
+        self.channel._import_orders()
+        sales = {
+            order_id: self.env["sale.order"].search([("multichannel_external_ref", "=", str(order_id))])
+            for order_id in (private["id"], firm["id"])
+        }
+        self.assertEqual(
+            (sales[firm["id"]].partner_invoice_id.name, sales[firm["id"]].partner_invoice_id.is_company),
+            ("Ateliere Iasi SRL", True),
+        )
+        self.assertFalse(sales[private["id"]].partner_invoice_id.is_company)
+        self.assertNotEqual(sales[firm["id"]].partner_id, sales[private["id"]].partner_id, "the same e-mail")
+
     def test_order_statuses(self):
         processing = self.sim.place_order([(self.chair_id, 0, 2, 100.0)], coupon=10.0)
         pending = self.sim.place_order([(self.shirt_id, self.shirt_s_id, 1, 20.0)], status="pending")
