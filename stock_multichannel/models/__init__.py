@@ -32,6 +32,7 @@ from . import (
     sale_order,
     sale_order_line,
     stock_location,
+    stock_move,
     stock_picking,
     stock_quant,
 )

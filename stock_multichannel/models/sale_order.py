@@ -66,17 +66,17 @@ class SaleOrder(models.Model):
     def write(self, vals):
         if CHANNEL_LINK_FIELDS.intersection(vals):
             self._multichannel_check_link_written_by_import()
-        if "state" in vals:
-            # a draft channel order cancelled (or sent back to draft) gives back (or takes)
-            # the units its lines held; confirmed, its delivery takes them
-            self.order_line._multichannel_request_sync()
+        channel_orders = self.filtered("multichannel_channel_id") if "state" in vals else self.browse()
+        if channel_orders:
+            # a channel order cancelled (its unreserved delivery too, no quant written) or set
+            # back to draft gives back, or takes, the units it held
             result = super().write(vals)
-            self.order_line._multichannel_request_sync()
+            channel_orders.order_line._multichannel_request_sync(any_state=True)
             return result
         return super().write(vals)
 
     def unlink(self):
-        self.order_line._multichannel_request_sync()
+        self.filtered("multichannel_channel_id").order_line._multichannel_request_sync(any_state=True)
         return super().unlink()
 
     def _multichannel_check_link_written_by_import(self):

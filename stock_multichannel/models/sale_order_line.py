@@ -25,11 +25,13 @@ class SaleOrderLine(models.Model):
         self._multichannel_request_sync()
         return super().unlink()
 
-    def _multichannel_request_sync(self):
-        """A draft channel sale order holds its lines' units until confirmed (see the
-        channels' pending quantities): its edits move what every channel may sell."""
-        pending = self.filtered(
-            lambda line: line.order_id.multichannel_channel_id and line.order_id.state in ("draft", "sent")
+    def _multichannel_request_sync(self, any_state=False):
+        """A channel sale order holds its lines' units until its delivery does (see the
+        channels' pending quantities), draft or confirmed: its edits move what every channel
+        may sell, and no quant is written for them. ``any_state``: a cancelled one too (the
+        order's state is what changes)."""
+        held = self.sudo().filtered(
+            lambda line: line.order_id.multichannel_channel_id and (any_state or line.order_id.state != "cancel")
         )
-        if pending:
-            self.env["multichannel.sync.request"]._queue_stock_at_commit(pending.product_id.ids)
+        if held:
+            self.env["multichannel.sync.request"]._queue_stock_at_commit(held.product_id.ids)

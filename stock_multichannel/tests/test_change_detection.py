@@ -142,6 +142,44 @@ class TestChangeDetection(MultichannelCase):
         self.channel._push("stock")
         self.assertEqual(self.remote.stock["ext-chair"], 100)
 
+    def test_a_confirmed_channel_sale_not_reserved_edited_or_cancelled_moves_the_channels(self):
+        """Reserving by hand, a confirmed channel order holds its units through its delivery
+        move alone: its edits and its cancellation write no quant."""
+        self.warehouse.out_type_id.reservation_method = "manual"
+        order = self.env["multichannel.order"]._receive(
+            self.channel,
+            order_data(
+                "MANUAL-2",
+                lines=[{"listing_external_id": "ext-desk", "quantity": 2, "unit_price": 250}],
+                shipping=[],
+                total=500.0,
+            ),
+        )
+        sale = order.sale_order_id
+        self.assertEqual(sale.state, "sale")
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 8)
+        sale.order_line.product_uom_qty = 5  # Odoo raises the delivery's demand
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 5)
+        sale.picking_ids.move_ids.product_uom_qty = 3  # the delivery's demand edited
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 7)
+        salesman = self.env["res.users"].create(
+            {
+                "name": "Salesman",
+                "login": "salesman-cancel",
+                "groups_id": [Command.set(self.env.ref("sales_team.group_sale_salesman_all_leads").ids)],
+            }
+        )
+        sale.with_user(salesman).with_context(disable_cancel_warning=True).action_cancel()
+        self._changes_committed()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 10)
+
     def test_stock_sync_off_is_left_alone(self):
         self.desk_listing.stock_sync = False
         self._set_stock(self.desk, 5)
