@@ -23,9 +23,13 @@ class ResPartner(models.Model):
     def _multichannel_customer(self, company, email="", vat="", phone="", name="", is_company=False):
         """The company's (or a shared) contact without a parent that is this customer: the
         same e-mail address, case aside; else the same VAT number; else the same phone
-        *and* the same name, case aside. Among several, the first in Odoo's order. A
-        company only for a company's order, a person only for a person's: one who bought
-        privately and now buys for their firm is invoiced to the firm, and back."""
+        *and* the same name, case aside. Among several, the first in Odoo's order.
+
+        A VAT number names a legal entity: a company's order with one looks for it first,
+        and a contact holding another one is never taken for it (one person's e-mail,
+        buying for two firms). By e-mail or phone, a company only for a company's order
+        and a person only for a person's: one who bought privately and now buys for their
+        firm is invoiced to the firm, and back."""
         self.flush_model(
             ["email", "vat", "phone", "name", "complete_name", "parent_id", "active", "company_id", "is_company"]
         )
@@ -38,13 +42,16 @@ class ResPartner(models.Model):
 
     def _multichannel_customer_queries(self, company, email, vat, phone, name, is_company=False):
         """One indexed query per criterion given, in the order they are tried."""
-        criteria = []
+        kind = SQL("is_company") if is_company else SQL("is_company IS NOT TRUE")
+        same_vat = SQL("(vat IS NULL OR vat = '' OR vat = %s)", vat) if vat else SQL("true")
+        by_vat = [SQL("vat = %s", vat)] if vat else []
+        criteria = by_vat if is_company else []
         if email:
-            criteria.append(SQL("lower(email) = lower(%s)", email))
-        if vat:
-            criteria.append(SQL("vat = %s", vat))
+            criteria.append(SQL("lower(email) = lower(%s) AND %s AND %s", email, kind, same_vat))
+        if not is_company:
+            criteria += by_vat
         if phone and name:
-            criteria.append(SQL("phone = %s AND lower(name) = lower(%s)", phone, name))
+            criteria.append(SQL("phone = %s AND lower(name) = lower(%s) AND %s AND %s", phone, name, kind, same_vat))
         # the few contacts matching first, then Odoo's order among them: a planner offered
         # the order and a limit of 1 may walk every contact by name instead
         return [
@@ -53,13 +60,11 @@ class ResPartner(models.Model):
                 WITH matching AS MATERIALIZED (
                     SELECT id, complete_name FROM res_partner
                      WHERE %s AND parent_id IS NULL AND active AND (company_id = %s OR company_id IS NULL)
-                       AND is_company = %s
                 )
                 SELECT id FROM matching ORDER BY complete_name, id DESC LIMIT 1
                 """,
                 criterion,
                 company.id,
-                bool(is_company),
             )
             for criterion in criteria
         ]

@@ -116,6 +116,18 @@ class TestOrderImport(MultichannelCase):
             self._receive(order_data("1005-F2", customer=firm_customer)).sale_order_id.partner_id, firm.partner_id
         )
         self.assertEqual(self._receive(order_data("1005-P2")).sale_order_id.partner_id, private.partner_id)
+        # the same person buying for another firm: that firm, never the first one
+        other_firm = dict(firm_customer, company="Alfa Trade SRL", vat="RO1112223")
+        alfa = self._receive(order_data("1005-F3", customer=other_firm)).sale_order_id.partner_id
+        self.assertEqual((alfa.name, alfa.vat), ("Alfa Trade SRL", "RO1112223"))
+        # a contact made by hand as a person, holding the firm's VAT number: the firm is it
+        by_hand = (
+            self.env["res.partner"]
+            .with_context(no_vat_validation=True)
+            .create({"name": "Beta (typed by hand)", "vat": "RO9998887"})
+        )
+        beta = dict(firm_customer, company="Beta SRL", vat="RO9998887", email="beta@example.com")
+        self.assertEqual(self._receive(order_data("1005-F4", customer=beta)).sale_order_id.partner_id, by_hand)
 
     def test_a_company_customer_whose_vat_number_odoo_would_refuse_is_imported(self):
         """eMAG takes a customer's VAT code as typed: Odoo's VAT check (base_vat, in every
