@@ -418,39 +418,52 @@ class LineTaxes:
     that hold it) takes its product's own rate; a shipping, fee or discount line then the
     highest of the order's lines (an accessory follows the goods).
 
-    The line's product's own taxes, mapped by the order's fiscal position (or, failing
-    that, the channel's), when they make that rate: a company with several taxes of one
-    rate (goods and services, cash-basis VAT, another country's OSS VAT) gets the one its
-    product says. Else the company's (or its parent's) sales tax of that rate, the fiscal
-    positions' own first, then by sequence. The company's taxes are searched once per
-    order, not once per line.
+    The line's product's own taxes, mapped by the sale order's fiscal position, when they
+    make that rate: a company with several taxes of one rate (goods and services,
+    cash-basis VAT, another country's OSS VAT) gets the one its product says. Else the
+    company's (or its parent's) sales tax of that rate in the country the position
+    declares in (its foreign VAT's, else the company's: Odoo refuses an invoice mixing
+    them), the position's own first, then by sequence. The company's taxes are searched
+    once per order, not once per line.
     """
 
     def __init__(self, order, include_tax, fiscal_position, problems):
         self.order, self.include_tax, self.problems = order, include_tax, problems
         self.company = order.channel_id.company_id
-        self.positions = fiscal_position | order.channel_id.sudo().fiscal_position_id
+        self.position = fiscal_position
+        self.tax_country = (
+            fiscal_position.country_id if fiscal_position.foreign_vat else self.company.account_fiscal_country_id
+        )
         self.currency = order.channel_id.sudo().pricelist_id.currency_id
         self.price_digits = order.env["decimal.precision"].precision_get("Product Price")
         self._company_taxes = {}
         self.highest_rate = 0.0  # of the product lines so far
 
     def priced(self, product, rate, price):
-        """(taxes, unit price) of one line. A net price finer than Odoo keeps its prices
-        (eMAG's 82.6364 for 99.99 with 21% VAT) would be rounded (82.64: 5 of them 499.97,
-        where the customer paid 499.95): it goes as the price the customer paid, with the
-        company's tax of that rate included in the price, when it has one."""
-        own, candidates, rate = self._own(product, rate)
+        """(taxes, unit price) of one line, in the taxes of its rate priced as the channel
+        prices; else in those priced the other way, the price turned so (a shop's prices
+        with tax, where the company's taxes exclude it: no order kept out for it). A net
+        price finer than Odoo keeps its prices (eMAG's 82.6364 for 99.99 with 21% VAT) would
+        be rounded (82.64: 5 of them 499.97, where the customer paid 499.95): it goes as
+        the price the customer paid, with a tax included in the price, when there is one."""
+        _own, candidates, rate = self._own(product, rate)
+        if not rate:
+            return self._find(candidates, rate, self.include_tax), price
         fine = float_compare(price, float_round(price, precision_digits=self.price_digits), precision_digits=6)
-        if rate and not self.include_tax and fine:
-            included = self._find(candidates, rate, include=True)
-            if included:
-                return included, self.currency.round(price * (1 + rate / 100))
+        ways = (True, False) if fine and not self.include_tax else (self.include_tax, not self.include_tax)
+        for include in ways:
+            taxes = self._find(candidates, rate, include)
+            if taxes:
+                if include == self.include_tax:
+                    return taxes, price
+                if include:  # a net price, with the tax added
+                    return taxes, self.currency.round(price * (1 + rate / 100))
+                return taxes, price / (1 + rate / 100)  # a price with tax, without it
         return self._find(candidates, rate, self.include_tax, required=True), price
 
     def _own(self, product, rate):
         own = product.sudo().taxes_id._filter_taxes_by_company(self.company)
-        candidates = [position.map_tax(own) for position in self.positions] or [own]
+        candidates = [self.position.map_tax(own)]  # no position: the product's own
         if rate is None:
             percent = candidates[0].flatten_taxes_hierarchy().filtered(lambda tax: tax.amount_type == "percent")
             rate = sum(percent.mapped("amount")) if own else self.highest_rate
@@ -466,7 +479,10 @@ class LineTaxes:
         if not rate:
             return Tax
         found = self._company_taxes_priced(include).filtered(
-            lambda tax: float_compare(tax.amount, rate, precision_digits=4) == 0
+            lambda tax: (
+                float_compare(tax.amount, rate, precision_digits=4) == 0
+                and (not self.tax_country or tax.country_id == self.tax_country)
+            )
         )
         if not found:
             if required:
@@ -480,7 +496,7 @@ class LineTaxes:
                     )
                 )
             return Tax
-        mapped_to = self.positions.tax_ids.tax_dest_id
+        mapped_to = self.position.tax_ids.tax_dest_id
         return found.sorted(lambda tax: (tax not in mapped_to, tax.sequence, tax.id))[:1]
 
     @staticmethod

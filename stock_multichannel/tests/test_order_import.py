@@ -248,6 +248,35 @@ class TestOrderImport(MultichannelCase):
         self.assertEqual(sale.order_line.mapped("tax_id"), bulgaria)
         self.assertAlmostEqual(sale.amount_total, 252.0)
 
+    def test_prices_with_tax_where_the_companys_taxes_exclude_it(self):
+        """A shop's prices with tax, and the company's 19% excluding it (a Romanian chart):
+        the line goes without the tax, not kept out of Odoo."""
+        lines = [dict(order_data()["lines"][0], unit_price=119.0)]
+        shipping = [{"name": "Courier", "amount": 11.9, "tax_rate": 19.0}]
+        order = self._receive(
+            order_data("TAX-TURNED", lines=lines, shipping=shipping, prices_include_tax=True, total=249.9)
+        )
+        self.assertEqual(order.state, "done", order.error)
+        sale = order.sale_order_id
+        self.assertEqual(sale.order_line.mapped("price_unit"), [100.0, 10.0])
+        self.assertEqual(sale.order_line.tax_id, self.tax19)
+        self.assertAlmostEqual(sale.amount_total, 249.9)
+
+    def test_a_tax_of_another_country_than_the_positions_is_never_taken(self):
+        """Odoo refuses an invoice whose taxes are of another country than the one its
+        fiscal position declares in (its foreign VAT's, else the company's)."""
+        bulgaria = self.env.ref("base.bg")
+        group = self.env["account.tax.group"].create({"name": "BG VAT", "country_id": bulgaria.id})
+        self._sale_tax("20% BG (registered there)", 20.0, country_id=bulgaria.id, tax_group_id=group.id, sequence=0)
+        lines = [dict(order_data()["lines"][0], tax_rate=20.0)]
+        order = self._receive(order_data("TAX-COUNTRY", lines=lines, shipping=[], total=240.0))
+        self.assertEqual(order.state, "error")
+        self.assertIn("No sales tax of 20.0% (price excluded)", order.error)
+        domestic = self._sale_tax("20% domestic", 20.0, sequence=50)
+        self.assertEqual(domestic.country_id, self.company.account_fiscal_country_id)
+        order.action_retry()
+        self.assertEqual(order.sale_order_id.order_line.tax_id, domestic)
+
     def test_the_channels_fiscal_position_when_odoo_finds_none_for_the_customer(self):
         bulgaria = self._sale_tax("20% BG VAT", 20.0, sequence=1000)
         self._sale_tax("20% services", 20.0, sequence=1)
