@@ -246,8 +246,11 @@ def normalize_order(order, charges_tax=True):
     """
     if not isinstance(order, dict):
         return {"external_id": "", "raw": order}
-    if not charges_tax:
+    # an order that carries tax was placed while the shop charged it, whatever it does now
+    if not charges_tax and not _carries_tax(order):
         order = _without_tax_data(order)
+    else:
+        charges_tax = True
     include = bool(order.get("prices_include_tax")) or not charges_tax
     rates = tax_rates(order)
     lines, line_rates = [], []
@@ -321,6 +324,10 @@ def normalize_order(order, charges_tax=True):
         ],
         "raw": order,
     }
+
+
+def _carries_tax(order):
+    return bool(order.get("tax_lines")) or bool(_decimal(order.get("total_tax")))
 
 
 def _without_tax_data(order):

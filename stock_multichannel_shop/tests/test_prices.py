@@ -102,6 +102,7 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
         and its orders say no tax: the merchant still owes the VAT inside what customers
         paid. The sale order takes each product's own rate out of the prices, the shipping
         the lines' rate, and comes to what the customer paid."""
+        earlier = self.sim.place_order([(self.chair_id, 0, 1, 100.0)], status="on-hold")  # taxes on then
         self.sim.settings["general"]["woocommerce_calc_taxes"] = "no"
         self._vat_19_included()
         placed = self.sim.place_order([(self.chair_id, 0, 2, 119.0)], shipping="11.90", coupon=23.8)
@@ -112,6 +113,12 @@ class TestShopPricesInTheShopsTerms(ShopSetup, TransactionCase):
         self.assertEqual(set(sale.order_line.tax_id.mapped("amount")), {19.0})
         self.assertEqual((sale.amount_untaxed, sale.amount_tax, sale.amount_total), (190.0, 36.1, 226.1))
         self.assertFalse(sale.multichannel_total_mismatch)
+        # placed while the shop charged tax: its own rates, whatever the shop does now
+        self.sim.orders[earlier["id"]]["status"] = "processing"
+        self.sim.orders[earlier["id"]]["date_modified_gmt"] = placed["date_modified_gmt"]
+        self.channel._import_orders()
+        sale = self.env["sale.order"].search([("multichannel_external_ref", "=", str(earlier["id"]))])
+        self.assertEqual((sale.amount_untaxed, sale.amount_total), (110.0, 130.9))
 
     def test_a_shop_selling_in_another_currency_gets_no_price(self):
         self.sim.settings["general"]["woocommerce_currency"] = "RON"
