@@ -1,4 +1,5 @@
 from . import (
+    account_fiscal_position,
     account_move,
     account_tax,
     multichannel_channel,

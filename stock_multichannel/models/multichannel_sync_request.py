@@ -144,8 +144,9 @@ class MultichannelSyncRequest(models.Model):
     @api.model
     def _queue_prices_again_on(self, channels, cause):
         """Send every price of these channels again, whatever was sent (their taxes changed)."""
-        listings = self.env["multichannel.product.binding"].sudo().search([("channel_id", "in", channels.ids)])
-        moved = {(listing.channel_id.id, listing.product_id.id) for listing in listings}
+        Binding = self.env["multichannel.product.binding"].sudo()
+        rows = Binding.search_read([("channel_id", "in", channels.ids)], ["channel_id", "product_id"], load=None)
+        moved = {(row["channel_id"], row["product_id"]) for row in rows}
         if moved:
             self._queue("price", cause, channel_ids=channels.ids, channel_moved_ids=moved)
 

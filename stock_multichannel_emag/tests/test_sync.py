@@ -108,11 +108,15 @@ class TestEmagStockAndPrices(EmagCase):
         self.channel._push("price")
         self.assertFalse(self.chair_listing.price_pending or self.chair_listing.last_error)
         self.assertEqual((self.sim.offers[1001]["sale_price"], self.sim.offers[1001]["vat_id"]), (500.0, 7))
-        self.channel.fiscal_position_id = False
-        request = self.env["multichannel.sync.request"].search(
-            [("binding_id", "=", self.chair_listing.id), ("kind", "=", "price")]
-        )
+        Request = self.env["multichannel.sync.request"]
+        oss.tax_ids.tax_dest_id = self._tax(18.0, False)  # the mapping edited: 18% now
+        request = Request.search([("binding_id", "=", self.chair_listing.id), ("kind", "=", "price")])
         self.assertTrue(request.channel_moved, "other taxes: sent again whatever was sent")
+        self.channel._push("price")
+        self.assertEqual(self.sim.offers[1001]["vat_id"], 8)
+        self.channel.fiscal_position_id = False
+        request = Request.search([("binding_id", "=", self.chair_listing.id), ("kind", "=", "price")])
+        self.assertTrue(request.channel_moved)
 
     def test_net_prices_from_each_products_own_taxes(self):
         """Each product's own sales tax says whether its price includes VAT and at which
