@@ -67,6 +67,9 @@ class MultichannelChannel(models.Model):
         # warehouse without them): free stock counts those units, sold already
         self.env["sale.order.line"].flush_model(["order_id", "product_id", "product_uom", "product_uom_qty", "state"])
         self.env["sale.order"].flush_model(["multichannel_channel_id", "company_id"])
+        self.env["product.template"].flush_model(["uom_id"])
+        self.env["uom.uom"].flush_model(["factor"])
+        self.env["stock.location"].flush_model(["usage"])
         self.env["stock.move"].flush_model(
             ["sale_line_id", "product_id", "product_qty", "product_uom_qty", "quantity", "state", "move_orig_ids"]
         )

@@ -1,4 +1,5 @@
 from odoo import models
+from odoo.tools import SQL
 
 
 class StockLocation(models.Model):
@@ -9,6 +10,11 @@ class StockLocation(models.Model):
         if "location_id" in vals:
             # under another parent, a location takes its stock into a channel's sources or out
             # of them, and no quant is written (Odoo rewrites the locations' parent_path only)
-            quants = self.env["stock.quant"].sudo().search([("location_id", "child_of", self.ids)])
-            self.env["multichannel.sync.request"]._queue_stock_at_commit(quants.product_id.ids)
+            locations = self.env["stock.location"].sudo()._search([("id", "child_of", self.ids)])
+            self.env["stock.quant"].flush_model(["product_id", "location_id"])
+            self.env.cr.execute(
+                SQL("SELECT DISTINCT product_id FROM stock_quant WHERE location_id IN %s", locations.subselect())
+            )
+            products = [product_id for (product_id,) in self.env.cr.fetchall()]
+            self.env["multichannel.sync.request"]._queue_stock_at_commit(products)
         return result
