@@ -4,16 +4,21 @@ from odoo import api, models
 class AccountFiscalPosition(models.Model):
     _inherit = "account.fiscal.position"
 
-    def write(self, vals):
-        result = super().write(vals)
-        if "tax_ids" in vals:
-            self._multichannel_resend_prices()
+    def unlink(self):
+        # the channels' field is emptied by the database, the mappings deleted with it
+        channels = self._multichannel_channels()
+        result = super().unlink()
+        if channels:
+            self.env["multichannel.sync.request"]._queue_prices_again_on(channels, "tax change")
         return result
+
+    def _multichannel_channels(self):
+        return self.env["multichannel.channel"].sudo().search([("fiscal_position_id", "in", self.ids)])
 
     def _multichannel_resend_prices(self):
         """A channel's position maps its products' taxes: the same price in Odoo is another
         price on the channel once the mapping changes."""
-        channels = self.env["multichannel.channel"].sudo().search([("fiscal_position_id", "in", self.ids)])
+        channels = self._multichannel_channels()
         if channels:
             self.env["multichannel.sync.request"]._queue_prices_again_on(channels, "tax change")
 

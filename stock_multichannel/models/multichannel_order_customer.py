@@ -40,17 +40,18 @@ class MultichannelOrder(models.Model):
         """
         is_company = bool(customer.get("is_company") and customer.get("company"))
         name = (customer.get("company") if is_company else customer.get("name")) or ""
-        return (
-            self.env["res.partner"]
-            .sudo()
-            ._multichannel_customer(
-                self.channel_id.company_id,
-                email=(customer.get("email") or "").strip(),
-                vat=(customer.get("vat") or "").strip(),
-                phone=(customer.get("phone") or "").strip(),
-                name=name.strip(),
-                is_company=is_company,
-            )
+        Partner = self.env["res.partner"].sudo()
+        vat = (customer.get("vat") or "").strip()
+        if vat and hasattr(Partner, "_fix_vat_number"):
+            # as Odoo's VAT module stores it ("ro 123" as "RO123"), so that it is found again
+            vat = Partner._fix_vat_number(vat, self._country(customer).id)
+        return Partner._multichannel_customer(
+            self.channel_id.company_id,
+            email=(customer.get("email") or "").strip(),
+            vat=vat,
+            phone=(customer.get("phone") or "").strip(),
+            name=name.strip(),
+            is_company=is_company,
         )
 
     def _country(self, address):

@@ -496,8 +496,12 @@ class LineTaxes:
                     )
                 )
             return Tax
-        mapped_to = self.position.tax_ids.tax_dest_id
-        return found.sorted(lambda tax: (tax not in mapped_to, tax.sequence, tax.id))[:1]
+        # the position's own first, then of the product's tax group (the same VAT priced the
+        # other way, not a retail tax of other accounts)
+        mapped_to, groups = self.position.tax_ids.tax_dest_id, candidates[0].tax_group_id
+        return found.sorted(lambda tax: (tax not in mapped_to, tax.tax_group_id not in groups, tax.sequence, tax.id))[
+            :1
+        ]
 
     @staticmethod
     def _make(taxes, rate, include):

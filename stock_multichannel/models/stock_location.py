@@ -12,9 +12,9 @@ class StockLocation(models.Model):
             # of them, and no quant is written (Odoo rewrites the locations' parent_path only)
             locations = self.env["stock.location"].sudo()._search([("id", "child_of", self.ids)])
             self.env["stock.quant"].flush_model(["product_id", "location_id"])
-            self.env.cr.execute(
+            rows = self.env.execute_query(
                 SQL("SELECT DISTINCT product_id FROM stock_quant WHERE location_id IN %s", locations.subselect())
             )
-            products = [product_id for (product_id,) in self.env.cr.fetchall()]
+            products = [product_id for (product_id,) in rows]
             self.env["multichannel.sync.request"]._queue_stock_at_commit(products)
         return result

@@ -116,6 +116,11 @@ class TestOrderImport(MultichannelCase):
             self._receive(order_data("1005-F2", customer=firm_customer)).sale_order_id.partner_id, firm.partner_id
         )
         self.assertEqual(self._receive(order_data("1005-P2")).sale_order_id.partner_id, private.partner_id)
+        # its VAT code typed otherwise: the same firm (Odoo's VAT module stores it compacted)
+        typed = dict(firm_customer, vat="ro 7654321")
+        self.assertEqual(
+            self._receive(order_data("1005-F2b", customer=typed)).sale_order_id.partner_id, firm.partner_id
+        )
         # the same person buying for another firm: that firm, never the first one
         other_firm = dict(firm_customer, company="Alfa Trade SRL", vat="RO1112223")
         alfa = self._receive(order_data("1005-F3", customer=other_firm)).sale_order_id.partner_id

@@ -117,6 +117,12 @@ class TestEmagStockAndPrices(EmagCase):
         self.channel.fiscal_position_id = False
         request = Request.search([("binding_id", "=", self.chair_listing.id), ("kind", "=", "price")])
         self.assertTrue(request.channel_moved)
+        self.channel.fiscal_position_id = oss
+        self.channel._push("price")
+        oss.unlink()  # the channel's field emptied by the database: no write of it
+        self.assertFalse(self.channel.fiscal_position_id)
+        request = Request.search([("binding_id", "=", self.chair_listing.id), ("kind", "=", "price")])
+        self.assertTrue(request.channel_moved, "deleted: sent again at the product's own rate")
 
     def test_net_prices_from_each_products_own_taxes(self):
         """Each product's own sales tax says whether its price includes VAT and at which
