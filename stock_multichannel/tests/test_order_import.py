@@ -205,6 +205,14 @@ class TestOrderImport(MultichannelCase):
         whole = self._receive(order_data("FINE-3", total=249.9)).sale_order_id
         self.assertEqual(whole.order_line.tax_id, self.tax19, "a price in cents keeps its tax")
 
+    def _receive_at_20_percent(self, external_id, **overrides):
+        """Two chairs and the shipping, the channel charging 20%: the sale order."""
+        lines = [dict(order_data()["lines"][0], tax_rate=20.0)]
+        shipping = [{"name": "Courier", "amount": 10.0, "tax_rate": 20.0}]
+        return self._receive(
+            order_data(external_id, lines=lines, shipping=shipping, total=252.0, **overrides)
+        ).sale_order_id
+
     def test_a_line_takes_its_products_own_tax_of_the_rate(self):
         """Several taxes of one rate (goods and services, cash-basis VAT): the product's."""
         self._sale_tax("VAT 19% services", 19.0, sequence=0)
@@ -239,16 +247,7 @@ class TestOrderImport(MultichannelCase):
             city="Sofia",
             email="ivan@example.com",
         )
-        lines = [dict(order_data()["lines"][0], tax_rate=20.0)]
-        sale = self._receive(
-            order_data(
-                "TAX-OSS",
-                customer=customer,
-                lines=lines,
-                shipping=[{"name": "Courier", "amount": 10.0, "tax_rate": 20.0}],
-                total=252.0,
-            )
-        ).sale_order_id
+        sale = self._receive_at_20_percent("TAX-OSS", customer=customer)
         self.assertEqual(sale.fiscal_position_id, oss_bg)
         self.assertEqual(sale.order_line.mapped("tax_id"), bulgaria)
         self.assertAlmostEqual(sale.amount_total, 252.0)
@@ -293,15 +292,7 @@ class TestOrderImport(MultichannelCase):
         )
         self.channel.fiscal_position_id = position
         self.chair.taxes_id = self.tax19
-        lines = [dict(order_data()["lines"][0], tax_rate=20.0)]
-        sale = self._receive(
-            order_data(
-                "TAX-CHANNEL",
-                lines=lines,
-                shipping=[{"name": "Courier", "amount": 10.0, "tax_rate": 20.0}],
-                total=252.0,
-            )
-        ).sale_order_id
+        sale = self._receive_at_20_percent("TAX-CHANNEL")
         self.assertEqual(sale.fiscal_position_id, position)
         self.assertEqual(sale.order_line.mapped("tax_id"), bulgaria)
 
