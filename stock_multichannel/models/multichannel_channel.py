@@ -81,7 +81,6 @@ class MultichannelChannel(models.Model):
     )
     fiscal_position_id = fields.Many2one(
         "account.fiscal.position",
-        "Fiscal Position",
         check_company=True,
         help="The taxes of this channel's customers, mapped from the products' own (a Romanian company "
         "selling on eMAG Bulgaria under OSS: Bulgarian VAT). Prices are sent with, or net of, the mapped "
