@@ -126,6 +126,26 @@ class TestKits(MultichannelCase):
         self._set_stock(manual, 7)
         self.assertEqual(self._targets()["LAMP"], 7)
 
+    def test_a_units_ratio_changed_where_only_kits_use_it_queues_them(self):
+        """Odoo lets a unit's ratio change while only bills of materials use it."""
+        pack = self.env["uom.uom"].create(
+            {
+                "name": "Pack (test)",
+                "category_id": self.env.ref("uom.product_uom_categ_unit").id,
+                "uom_type": "bigger",
+                "factor_inv": 4.0,
+            }
+        )
+        lamps = self._product("Lamp set", "LAMPSET", 90.0)
+        self._kit(lamps, [(self.lamp, 1)]).bom_line_ids.product_uom_id = pack  # a pack of 4 lamps
+        self._listing(lamps, "ext-lampset")
+        self.assertEqual(self._targets()["LAMPSET"], 10, "40 lamps: 10 packs of 4")
+        self._forget_requests()
+        pack.factor_inv = 5.0
+        self._changes_committed()
+        self.assertIn("LAMPSET", self._requested())
+        self.assertEqual(self._targets()["LAMPSET"], 8)
+
     def test_kits_ordered_but_not_reserved_take_their_components(self):
         self._forget_requests()
         lines = [{"listing_external_id": "ext-set", "quantity": 3, "unit_price": 500, "tax_rate": 19}]
