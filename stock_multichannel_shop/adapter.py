@@ -278,13 +278,8 @@ class WooCommerceAdapter(ChannelAdapter):
         """What the shop shows now (for the drift audit): one page of products with
         their variations; the cursor is the next page number."""
         wanted = {str(i) for i in external_ids} if external_ids is not None else None
-        if self._pricing is None and not self._pricing_refused:
-            try:
-                self.pricing()  # the terms of the prices read, to compare them with Odoo's
-            except (ChannelError, TransportError) as error:
-                # settings refused (a security plugin, a key's rights) or failing: quantities only
-                _logger.info("%s: prices not compared, the shop's settings unread: %s", self.channel.name, error)
-                self._pricing_refused = True
+        # the terms of the prices read, to compare them with Odoo's; unread: quantities only
+        self._readable_pricing("%s: prices not compared, the shop's settings unread: %s")
         page, items = int(cursor or 1), []
         while True:
             products, headers = self.client.request(
@@ -336,13 +331,20 @@ class WooCommerceAdapter(ChannelAdapter):
         """Whether the shop charges tax (its *Enable taxes*): read with its prices' terms,
         once per adapter; taken as charging when its settings cannot be read (each order
         then says its own rates)."""
+        pricing = self._readable_pricing("%s: the shop's tax setting unread: %s")
+        return pricing.charges_tax if pricing else True
+
+    def _readable_pricing(self, unread_message):
+        """:meth:`pricing`, or None when the shop's settings cannot be read (a security
+        plugin, a key's rights, a failure), tried once per adapter; ``unread_message``
+        (channel, error) says what goes without them."""
         if self._pricing is None and not self._pricing_refused:
             try:
                 self.pricing()
             except (ChannelError, TransportError) as error:
-                _logger.info("%s: the shop's tax setting unread: %s", self.channel.name, error)
+                _logger.info(unread_message, self.channel.name, error)
                 self._pricing_refused = True
-        return self._pricing.charges_tax if self._pricing else True
+        return self._pricing
 
     def read_notified_order(self, order_ref, body=None):
         """A signed webhook carries the order itself: translated as delivered (a body

@@ -8,8 +8,7 @@ class AccountFiscalPosition(models.Model):
         # the channels' field is emptied by the database, the mappings deleted with it
         channels = self._multichannel_channels()
         result = super().unlink()
-        if channels:
-            self.env["multichannel.sync.request"]._queue_prices_again_on(channels, "tax change")
+        self.env["multichannel.sync.request"]._queue_prices_again_on(channels, "tax change")
         return result
 
     def _multichannel_channels(self):
@@ -18,9 +17,7 @@ class AccountFiscalPosition(models.Model):
     def _multichannel_resend_prices(self):
         """A channel's position maps its products' taxes: the same price in Odoo is another
         price on the channel once the mapping changes."""
-        channels = self._multichannel_channels()
-        if channels:
-            self.env["multichannel.sync.request"]._queue_prices_again_on(channels, "tax change")
+        self.env["multichannel.sync.request"]._queue_prices_again_on(self._multichannel_channels(), "tax change")
 
 
 class AccountFiscalPositionTax(models.Model):

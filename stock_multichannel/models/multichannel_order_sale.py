@@ -446,36 +446,36 @@ class LineTaxes:
         price finer than Odoo keeps its prices (eMAG's 82.6364 for 99.99 with 21% VAT) would
         be rounded (82.64: 5 of them 499.97, where the customer paid 499.95): it goes as
         the price the customer paid, with a tax included in the price, when there is one."""
-        _own, candidates, rate = self._own(product, rate)
+        mapped, rate = self._mapped(product, rate)
         if not rate:
-            return self._find(candidates, rate, self.include_tax), price
+            return self._find(mapped, rate, self.include_tax), price
         fine = float_compare(price, float_round(price, precision_digits=self.price_digits), precision_digits=6)
         ways = (True, False) if fine and not self.include_tax else (self.include_tax, not self.include_tax)
         for include in ways:
-            taxes = self._find(candidates, rate, include)
+            taxes = self._find(mapped, rate, include)
             if taxes:
                 if include == self.include_tax:
                     return taxes, price
                 if include:  # a net price, with the tax added
                     return taxes, self.currency.round(price * (1 + rate / 100))
                 return taxes, price / (1 + rate / 100)  # a price with tax, without it
-        return self._find(candidates, rate, self.include_tax, required=True), price
+        return self._find(mapped, rate, self.include_tax, required=True), price
 
-    def _own(self, product, rate):
+    def _mapped(self, product, rate):
+        """(the product's own taxes mapped by the position, the line's rate)."""
         own = product.sudo().taxes_id._filter_taxes_by_company(self.company)
-        candidates = [self.position.map_tax(own)]  # no position: the product's own
+        mapped = self.position.map_tax(own)  # no position: the product's own
         if rate is None:
-            percent = candidates[0].flatten_taxes_hierarchy().filtered(lambda tax: tax.amount_type == "percent")
+            percent = mapped.flatten_taxes_hierarchy().filtered(lambda tax: tax.amount_type == "percent")
             rate = sum(percent.mapped("amount")) if own else self.highest_rate
         if own:
             self.highest_rate = max(self.highest_rate, rate)
-        return own, candidates, rate
+        return mapped, rate
 
-    def _find(self, candidates, rate, include, required=False):
+    def _find(self, mapped, rate, include, required=False):
         Tax = self.order.env["account.tax"].sudo()
-        for mapped in candidates:
-            if mapped and self._make(mapped, rate, include):
-                return mapped
+        if mapped and self._make(mapped, rate, include):
+            return mapped
         if not rate:
             return Tax
         found = self._company_taxes_priced(include).filtered(
@@ -498,7 +498,7 @@ class LineTaxes:
             return Tax
         # the position's own first, then of the product's tax group (the same VAT priced the
         # other way, not a retail tax of other accounts)
-        mapped_to, groups = self.position.tax_ids.tax_dest_id, candidates[0].tax_group_id
+        mapped_to, groups = self.position.tax_ids.tax_dest_id, mapped.tax_group_id
         return found.sorted(lambda tax: (tax not in mapped_to, tax.tax_group_id not in groups, tax.sequence, tax.id))[
             :1
         ]

@@ -136,19 +136,24 @@ class MultichannelSyncRequest(models.Model):
         """Send these products' prices again wherever they are listed, whatever was sent:
         their taxes changed, so the same price in Odoo may be another price on a channel
         (the shop's price with tax, eMAG's net price and VAT)."""
-        listings = self.env["multichannel.product.binding"].sudo().search([("product_id", "in", list(product_ids))])
-        moved = {(listing.channel_id.id, listing.product_id.id) for listing in listings}
+        moved = self._listed_pairs([("product_id", "in", list(product_ids))])
         if moved:
             self._queue("price", cause, product_ids=sorted({p for _c, p in moved}), channel_moved_ids=moved)
 
     @api.model
     def _queue_prices_again_on(self, channels, cause):
         """Send every price of these channels again, whatever was sent (their taxes changed)."""
-        Binding = self.env["multichannel.product.binding"].sudo()
-        rows = Binding.search_read([("channel_id", "in", channels.ids)], ["channel_id", "product_id"], load=None)
-        moved = {(row["channel_id"], row["product_id"]) for row in rows}
+        moved = self._listed_pairs([("channel_id", "in", channels.ids)])
         if moved:
             self._queue("price", cause, channel_ids=channels.ids, channel_moved_ids=moved)
+
+    @api.model
+    def _listed_pairs(self, domain):
+        """{(channel id, product id)} of the listings matching ``domain``."""
+        rows = (
+            self.env["multichannel.product.binding"].sudo().search_read(domain, ["channel_id", "product_id"], load=None)
+        )
+        return {(row["channel_id"], row["product_id"]) for row in rows}
 
     @api.model
     def _stock_products(self, product_ids):
