@@ -11,5 +11,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 RECHECK_AFTER = timedelta(hours=1)
 RECHECK_BATCH = 50
 PING_PARAM = "stock_multichannel_shop.woo_ping.%s"
+#: while a registration runs: the unsigned pings it makes the shop send are noted until then
+PING_WINDOW_PARAM = "stock_multichannel_shop.woo_ping_window.%s"
+PING_WINDOW = timedelta(minutes=5)
 #: an order is a few kB; a body above this is refused before any signature is computed
 MAX_BODY = 1024 * 1024

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError
 
 
 class AccountMove(models.Model):
@@ -7,3 +8,9 @@ class AccountMove(models.Model):
     multichannel_channel_id = fields.Many2one(
         "multichannel.channel", "Sales Channel", readonly=True, index="btree_not_null"
     )
+
+    def write(self, vals):
+        # set from the sale order when the invoice is made: Invoice Analysis groups by it
+        if "multichannel_channel_id" in vals and not self.env.su:
+            raise AccessError(self.env._("An invoice's sales channel is its sale order's: it is not changed by hand."))
+        return super().write(vals)

@@ -2,7 +2,7 @@ import logging
 from functools import partial
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, MissingError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
 from ..const import PRICE_POLICY_FIELDS, SCHEDULES, STOCK_POLICY_FIELDS
 from ..lib import shared_rate_limit
@@ -180,15 +180,33 @@ class MultichannelChannel(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            if not self.env.su and company not in self.env.user.company_ids:
+                raise AccessError(self.env._("A channel is created in one of your own companies."))
             if not vals.get("warehouse_ids") and not vals.get("location_ids"):
                 warehouse = self.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
                 vals["warehouse_ids"] = [fields.Command.set(warehouse.ids)]
+            # the channel's own Sales Team and pricelist come with it: a Multichannel
+            # Administrator need not be a Sales Administrator to get them
             if not vals.get("pricelist_id"):
-                vals["pricelist_id"] = self._default_pricelist(company).id
+                vals["pricelist_id"] = self.sudo()._default_pricelist(company).id
             if not vals.get("team_id"):
-                team = self.env["crm.team"].create({"name": vals.get("name"), "company_id": company.id})
+                team = self.env["crm.team"].sudo().create({"name": vals.get("name"), "company_id": company.id})
                 vals["team_id"] = team.id
         return super().create(vals_list)
+
+    def unlink(self):
+        # the ledger is the channel's history for accountants and support: it goes with
+        # the channel only if there is none (its orders' sale orders keep the channel too)
+        history = self.env["multichannel.ledger"].sudo().search_count([("channel_id", "in", self.ids)], limit=1)
+        orders = self.env["multichannel.order"].sudo().search_count([("channel_id", "in", self.ids)], limit=1)
+        if history or orders:
+            raise UserError(
+                self.env._(
+                    "A channel that has pushed or imported anything keeps its ledger and its orders: archive it "
+                    "instead of deleting it."
+                )
+            )
+        return super().unlink()
 
     def write(self, vals):
         if (

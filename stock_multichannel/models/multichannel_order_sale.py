@@ -208,8 +208,9 @@ class MultichannelOrder(models.Model):
         return True
 
     def action_skip(self):
-        """A human decides this order will never be imported."""
-        self._check_can_handle()
+        """A human decides this order will never be imported: its units go back on sale on
+        every channel, for good. A sales decision, as a retry is."""
+        self._check_can_import()
         user = self.env.user
         for order in self.sudo().filtered(lambda o: o.state in ORDER_OPEN_STATES):
             order._close("skipped", warning=self.env._("Skipped by %s", user.name), skipped_by_user=True)

@@ -4,8 +4,16 @@ from odoo.tools import float_compare
 from odoo.tools.sql import create_index, drop_index
 
 # what ties a sale order to the channel's order: a cancel or a delivery of the sale order
-# is sent to the channel as that order's, so only the import sets them
-CHANNEL_LINK_FIELDS = {"multichannel_channel_id", "multichannel_external_ref", "multichannel_order_id"}
+# is sent to the channel as that order's, so only the import sets them; and what the import
+# found (the oversell incidents and totals the dashboard and reports count)
+CHANNEL_LINK_FIELDS = {
+    "multichannel_channel_id",
+    "multichannel_external_ref",
+    "multichannel_order_id",
+    "multichannel_oversold",
+    "multichannel_oversold_qty",
+    "multichannel_total_mismatch",
+}
 
 
 class SaleOrder(models.Model):
@@ -84,7 +92,8 @@ class SaleOrder(models.Model):
             raise AccessError(
                 self.env._(
                     "A sale order is linked to a channel's order by the import only: cancelling or delivering "
-                    "it is sent to the channel as that order's."
+                    "it is sent to the channel as that order's. What the import found (oversold, a total that "
+                    "differs) is the import's too."
                 )
             )
 

@@ -38,6 +38,7 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
             "mc_user": cls._user("rpc-mc-user", [ref("stock_multichannel.group_multichannel_user")]),
             "mc_manager": cls._user("rpc-mc-manager", [ref("stock_multichannel.group_multichannel_manager")]),
             "portal": cls._user("rpc-portal", [ref("base.group_portal")]),
+            "billing": cls._user("rpc-billing", [ref("account.group_account_invoice")]),
             "other_company_manager": cls._user(
                 "rpc-other-manager", [ref("stock_multichannel.group_multichannel_manager")], cls.other_company
             ),
@@ -180,6 +181,101 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         self.assertFalse(stored.status_to_send)
         self.assertFalse(self.env["sale.order"].browse(quotation).multichannel_order_id)
         self.assertEqual(stored.sale_order_id.multichannel_order_id, stored, "the import's own link is there")
+
+    def test_only_who_may_sell_never_imports_an_order(self):
+        """Never Import gives the order's units back to every channel, for good."""
+        stored = self.env["multichannel.order"]._receive(self.channel, order_data("SEC-SKIP", total=None, lines=[]))
+        self.assertEqual(stored.state, "error")
+        for role in ("mc_user", "inventory", "other_company_manager"):
+            with self.subTest(role=role):
+                _result, error = self._rpc(role, "multichannel.order", "action_skip", [stored.id])
+                self.assertEqual(error, "AccessError")
+                stored.invalidate_recordset()
+                self.assertEqual(stored.state, "error")
+        _result, error = self._rpc("salesman", "multichannel.order", "action_skip", [stored.id])
+        self.assertIsNone(error)
+        self.assertEqual((stored.state, stored.skipped_by_user), ("skipped", True))
+
+    def test_channel_orders_and_a_channels_history_are_never_deleted(self):
+        Order = self.env["multichannel.order"]
+        stored = Order._receive(self.channel, order_data("SEC-DEL", total=None))
+        self.assertEqual(stored.state, "done", stored.error)
+        for role in ("mc_user", "mc_manager", "salesman"):
+            with self.subTest(role=role):
+                _result, error = self._rpc(role, "multichannel.order", "unlink", [stored.id])
+                self.assertEqual(error, "AccessError")
+        self.assertTrue(stored.exists())
+        Order._receive(self.channel, order_data("SEC-DEL", total=None))  # the channel sends it again
+        self.assertEqual(
+            self.env["sale.order"].search_count([("multichannel_external_ref", "=", "SEC-DEL")]), 1, "imported once"
+        )
+        ledger = self.env["multichannel.ledger"].search([("channel_id", "=", self.channel.id)])
+        self.assertTrue(ledger)
+        _result, error = self._rpc("mc_manager", "multichannel.channel", "unlink", [self.channel.id])
+        self.assertEqual(error, "UserError", "archived instead")
+        self.assertTrue(self.channel.exists() and ledger.exists())
+        # a channel with no history yet (made by mistake) goes
+        new_id, error = self._rpc("mc_manager", "multichannel.channel", "create", {"name": "Made by mistake"})
+        self.assertIsNone(error)
+        _result, error = self._rpc("mc_manager", "multichannel.channel", "unlink", [new_id])
+        self.assertIsNone(error)
+        self.assertFalse(self.env["multichannel.channel"].browse(new_id).exists())
+
+    def test_a_multichannel_administrator_creates_a_channel_with_its_team_and_pricelist(self):
+        """Odoo lets only Sales Administrators create Sales Teams and pricelists: the
+        channel's own come with it."""
+        self.env["product.pricelist"].search([("company_id", "in", (self.company.id, False))]).active = False
+        new_id, error = self._rpc("mc_manager", "multichannel.channel", "create", {"name": "Outlet shop"})
+        self.assertIsNone(error)
+        channel = self.env["multichannel.channel"].browse(new_id)
+        self.assertEqual((channel.team_id.name, channel.company_id), ("Outlet shop", self.company))
+        self.assertEqual(channel.pricelist_id.currency_id, self.company.currency_id)
+        _result, error = self._rpc(
+            "mc_manager", "multichannel.channel", "create", {"name": "Theirs", "company_id": self.other_company.id}
+        )
+        self.assertEqual(error, "AccessError", "not in another company")
+        self.assertFalse(self.env["crm.team"].search([("name", "=", "Theirs")]), "nothing made for it")
+
+    def test_whoever_reads_a_channel_opens_it(self):
+        """A salesman opens the channel of a sale order, a warehouse user the channel of a
+        delivery: the form's counters are counts, not the listings or orders themselves."""
+        self.env["multichannel.order"]._receive(self.channel, order_data("SEC-OPEN", total=None))
+        for role in ("salesman", "inventory", "mc_user", "mc_manager"):
+            with self.subTest(role=role):
+                # as the web client opens the form: the fields of the form the user is shown
+                views, error = self._rpc(role, "multichannel.channel", "get_views", [[False, "form"]])
+                self.assertIsNone(error)
+                shown = views["models"]["multichannel.channel"]["fields"]
+                result, error = self._rpc(
+                    role, "multichannel.channel", "web_read", [self.channel.id], specification=dict.fromkeys(shown, {})
+                )
+                self.assertIsNone(error)
+                counts = {"order_count": 1, "listing_count": self.channel.listing_count}
+                self.assertEqual(
+                    {k: result[0][k] for k in counts if k in shown}, {k: v for k, v in counts.items() if k in shown}
+                )
+        shown = views["models"]["multichannel.channel"]["fields"]
+        self.assertTrue({"order_count", "listing_count"} <= set(shown), "a Multichannel Administrator sees both")
+
+    def test_what_the_import_found_is_not_rewritten_by_hand(self):
+        lines = [{"listing_external_id": "ext-chair", "quantity": 1000, "unit_price": 100.0, "tax_rate": 19.0}]
+        sale = self.env["multichannel.order"]._receive(self.channel, order_data("SEC-OVER", lines=lines)).sale_order_id
+        self.assertTrue(sale.multichannel_oversold)
+        for vals in ({"multichannel_oversold": False}, {"multichannel_total_mismatch": False}):
+            with self.subTest(vals=vals):
+                _result, error = self._rpc("salesman", "sale.order", "write", [sale.id], vals)
+                self.assertEqual(error, "AccessError")
+        self.assertTrue(sale.multichannel_oversold)
+        _result, error = self._rpc("salesman", "sale.order", "write", [sale.id], {"client_order_ref": "PO-7"})
+        self.assertIsNone(error, "the rest of the sale order is theirs as before")
+        invoice = self.env["account.move"].create(
+            {"move_type": "out_invoice", "partner_id": sale.partner_id.id, "multichannel_channel_id": self.channel.id}
+        )
+        _result, error = self._rpc("billing", "account.move", "write", [invoice.id], {"multichannel_channel_id": False})
+        self.assertEqual(error, "AccessError", "Invoice Analysis groups by it")
+        self.assertEqual(invoice.multichannel_channel_id, self.channel)
+        _result, error = self._rpc("billing", "account.move", "write", [invoice.id], {"ref": "checked"})
+        self.assertIsNone(error)
 
     def test_a_multichannel_user_matches_an_offer_and_nobody_erases_the_ledger(self):
         sofa = self.env["product.product"].create({"name": "Sofa", "is_storable": True})

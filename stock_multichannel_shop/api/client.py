@@ -149,8 +149,17 @@ class WooClient:
                 _lt("The shop URL %(url)r is not an http(s) address such as https://shop.example.com.", url=shop_url)
             )
         if auth_mode == "auto":
-            if query_string_auth:
-                auth_mode = "query"  # asked for; over plain http the shop refuses it, and says so
+            if query_string_auth and url.scheme == "https":
+                auth_mode = "query"
+            elif query_string_auth:
+                # the shop would refuse them, after they crossed the network in clear
+                raise ChannelError(
+                    _lt(
+                        "The shop's address is plain http: keys in the query string would travel unencrypted "
+                        "(and WooCommerce refuses them there). Use the shop's https:// address, or switch off "
+                        "Keys in Query String: over http the requests are then signed with OAuth 1.0a."
+                    )
+                )
             elif url.scheme == "https":
                 auth_mode = "basic"
             elif allow_http_oauth:

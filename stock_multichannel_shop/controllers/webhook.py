@@ -4,11 +4,11 @@ import hmac
 import json
 import logging
 
-from odoo import http
+from odoo import fields, http
 from odoo.http import request
 
 from ..api import translate
-from ..const import MAX_BODY, PING_PARAM, TOPICS
+from ..const import MAX_BODY, PING_PARAM, PING_WINDOW_PARAM, TOPICS
 
 _logger = logging.getLogger(__name__)
 REFUSED = ("bad signature", 401)  # the same answer for an unknown channel and a bad signature
@@ -84,8 +84,17 @@ class WooCommerceWebhook(http.Controller):
 
     @staticmethod
     def _note_ping(channel, webhook_id):
+        """Noted only while a registration of the channel's webhooks waits for it: anyone
+        can send an unsigned ping, and a note at every one would write (and empty every
+        worker's caches) for whoever asks."""
         webhook_id = str(webhook_id).strip()
         if not webhook_id.isdigit():
+            return
+        # read in the database, not through the parameters' cache: the registration
+        # opened the window in another worker
+        request.env.cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [PING_WINDOW_PARAM % channel.id])
+        row = request.env.cr.fetchone()
+        if not row or not row[0] or fields.Datetime.to_datetime(row[0]) < fields.Datetime.now():
             return
         params = request.env["ir.config_parameter"].sudo()
         key = PING_PARAM % channel.id

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..adapter import ShopOffer, ShopShownItem, WooCommerceAdapter, delivery_url_problem
 from ..api.client import WooAccessError, WooClient, WooRefused
-from ..const import LOCAL_HOSTS, PING_PARAM, RECHECK_AFTER, RECHECK_BATCH, TOPICS
+from ..const import LOCAL_HOSTS, PING_PARAM, PING_WINDOW, PING_WINDOW_PARAM, RECHECK_AFTER, RECHECK_BATCH, TOPICS
 
 _logger = logging.getLogger(__name__)
 
@@ -119,12 +119,15 @@ class MultichannelChannel(models.Model):
         secret = channel.woo_webhook_secret
         if not secret or self.env.context.get("woo_new_secret"):
             secret = secrets.token_urlsafe(32)
+        channel._woo_ping_window(open_=True)
         try:
             ids = channel._get_adapter().register_webhooks(url, secret)
+            pinged = channel._woo_pinged(ids)
         except (ChannelError, TransportError) as error:
             raise UserError(self.env._("Registering the webhooks failed: %s", translated(self.env, error))) from None
+        finally:
+            channel._woo_ping_window(open_=False)
         channel.write({"woo_webhook_secret": secret, "woo_webhook_ids": ", ".join(ids)})
-        pinged = channel._woo_pinged(ids)
         if pinged:
             channel.write(
                 {
@@ -153,9 +156,22 @@ class MultichannelChannel(models.Model):
         return self.with_context(woo_new_secret=True).action_register_webhooks()
 
     def _sends_credentials_elsewhere(self, vals):
-        return super()._sends_credentials_elsewhere(vals) or (
-            "woo_url" in vals and any(channel.woo_url != vals["woo_url"] for channel in self)
+        # the keys in the query string land in the shop's and its proxies' access logs
+        return super()._sends_credentials_elsewhere(vals) or any(
+            field in vals and any(channel[field] != vals[field] for channel in self)
+            for field in ("woo_url", "woo_query_auth")
         )
+
+    def _woo_ping_window(self, open_):
+        """Open (or close) the time in which the webhook controller notes the creation
+        pings of this channel's webhooks; committed at once, through a cursor of its own,
+        for the controller's transaction to see it while the registration still runs."""
+        with self.env.registry.cursor() as cr:
+            params = self.env(cr=cr)["ir.config_parameter"].sudo()
+            until = fields.Datetime.to_string(fields.Datetime.now() + PING_WINDOW) if open_ else False
+            params.set_param(PING_WINDOW_PARAM % self.id, until)
+            if not open_:
+                params.set_param(PING_PARAM % self.id, False)
 
     def _woo_pinged(self, ids):
         """Whether the creation pings of webhooks ``ids`` reached the controller.

@@ -300,11 +300,16 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.assertTrue(answers)
         self.assertFalse([a for a in answers if a and (SECRET in a or KEY in a)], "no key in the ledger")
 
-    def test_keys_sent_in_clear_over_http_get_a_message_saying_what_to_do(self):
-        # the real shop refuses keys in the query string over plain http (not an auth error code)
+    def test_keys_in_the_query_string_never_leave_over_http(self):
+        # the real shop refuses them over plain http, once they have crossed the network in clear
         self.channel.woo_query_auth = True
-        with self.assertRaisesRegex(UserError, "https:// address, or OAuth"):
+        with self.assertRaisesRegex(UserError, "would travel unencrypted.*switch off Keys in Query String"):
             self.channel.action_test_connection()
+        self.assertFalse([e for e in self.sim.log if "consumer_secret" in e["query"]], "nothing was sent")
+        self.channel.woo_query_auth = False
+        self.channel.action_test_connection()
+        self.assertTrue(self.sim.log)
+        self.assertTrue(all("oauth_signature" in e["query"] for e in self.sim.log))
 
     def test_plain_http_is_refused_when_the_channel_says_so(self):
         self.channel.write({"woo_url": "http://shop.example.com", "woo_http_oauth": False})

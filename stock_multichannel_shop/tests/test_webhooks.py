@@ -8,7 +8,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
-from ..const import MAX_BODY
+from ..const import MAX_BODY, PING_PARAM, PING_WINDOW_PARAM
 from .common import KEY, SECRET, ShopSetup
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "tests" / "contract" / "fixtures" / "woocommerce-9.2.5"
@@ -128,12 +128,29 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         # the keys and the webhook secret would go with the next call to that address
         self.assertEqual(rpc("write", [self.channel.id], {"woo_url": "https://collector.example"}), "AccessError")
         self.assertEqual(rpc("action_register_webhooks_new_secret", [self.channel.id]), "AccessError")
+        # in the query string, the keys land in the access logs of the shop and its proxies
+        self.assertEqual(rpc("write", [self.channel.id], {"woo_query_auth": True}), "AccessError")
         self.channel.invalidate_recordset()
         self.assertEqual((self.channel.woo_url, self.channel.sudo().woo_webhook_secret), (url, secret))
+        self.assertFalse(self.channel.woo_query_auth)
         self.assertIsNone(rpc("write", [self.channel.id], {"woo_url": url, "stock_max": 5}), "the same address")
         manager.groups_id = [Command.link(self.env.ref("base.group_system").id)]
         self.assertIsNone(rpc("write", [self.channel.id], {"woo_url": url + "/"}))
         self.assertEqual(self.channel.woo_url, url + "/")
+
+    def test_an_unsigned_ping_is_noted_only_while_a_registration_waits_for_it(self):
+        """Anyone can send one: noting each would write the system parameters (and empty
+        every worker's caches) for whoever asks, and could fake a registration's ping."""
+        Params = self.env["ir.config_parameter"].sudo()
+        key = PING_PARAM % self.channel.id
+        before = Params.get_param(key)
+        for webhook_id in range(900001, 900006):
+            self.assertEqual(self._post(f"webhook_id={webhook_id}".encode()).status_code, 200)
+        self.assertEqual(Params.get_param(key), before)
+        self.assertFalse(Params.get_param(PING_WINDOW_PARAM % self.channel.id), "no registration waits")
+        self.channel.action_register_webhooks()  # the shop's own pings, during it, are seen
+        self.assertEqual(self.channel.woo_webhook_status, "active")
+        self.assertFalse(Params.get_param(PING_WINDOW_PARAM % self.channel.id), "closed after it")
 
     def test_registration_is_idempotent_and_keeps_the_secret(self):
         secret = self.channel.sudo().woo_webhook_secret
