@@ -304,9 +304,17 @@ class EmagAdapter(ChannelAdapter):
         now = datetime.now(ZoneInfo(self.settings["timezone"])).replace(tzinfo=None)  # eMAG's local time
         since = datetime.strptime(watermark, translate.DATE) - OVERLAP if watermark else now - FIRST_LOOK_BACK
         seller = translate.FULFILLED_BY_SELLER
-        orders = {}
+        orders, unidentified = {}, []  # an item without an id (or not an order at all) is kept as it came
+
+        def keep(order):
+            order_id = order.get("id") if isinstance(order, dict) else None
+            if order_id is None:
+                unidentified.append(order)
+            else:
+                orders[order_id] = order
+
         for order in self.client.read_all("order", status=1, type=seller):
-            orders[order.get("id")] = order
+            keep(order)
         # eMAG reads at most a month of changes per request: a longer gap (a channel paused
         # for weeks) is read window after window, the watermark following the last one read
         end = now + timedelta(minutes=1)
@@ -319,13 +327,17 @@ class EmagAdapter(ChannelAdapter):
                 modifiedBefore=before.strftime(translate.DATE),
             )
             for order in modified:
-                orders[order.get("id")] = order
+                keep(order)
             if before == end:
                 reached = now
                 break
             since = reached = before
         return FetchedOrders(
-            [self.normalized_order(order) for order in orders.values() if not self._emag_fulfilled(order)],
+            [
+                self.normalized_order(order)
+                for order in [*orders.values(), *unidentified]
+                if not self._emag_fulfilled(order)
+            ],
             watermark=reached.strftime(translate.DATE),
         )
 

@@ -305,9 +305,14 @@ class WooCommerceAdapter(ChannelAdapter):
     # ------------------------------------------------------------------
     def fetch_orders(self, watermark):
         now = datetime.now(timezone.utc).replace(tzinfo=None)
-        since = datetime.strptime(watermark, GMT) - OVERLAP if watermark else now - FIRST_LOOK_BACK
+        last = _stamp(watermark)
+        since = last - OVERLAP if last else now - FIRST_LOOK_BACK
         orders = self.client.get_changed("orders", since.strftime(GMT))
-        newest = max((translate.modified(o) for o in orders), default="") or watermark
+        # never past now: an order stamped in the future (a clock set back, a plugin's time
+        # zone) would make every poll until then read nothing, orders changed meanwhile too
+        stamps = [stamp for stamp in map(_stamp, map(translate.modified, orders)) if stamp]
+        newest = max(stamps, default=last)
+        newest = min(newest, now).strftime(GMT) if newest else None
         # checkout drafts are not orders yet: never handed to the core (never held, never
         # imported); when the customer places one, it comes back with its real status
         real = [order for order in orders if not translate.is_draft(order)]
@@ -432,3 +437,12 @@ class WooCommerceAdapter(ChannelAdapter):
                 status = f"reactivated (was {status})" if hook.get("status") == "active" else hook.get("status")
             statuses.setdefault(hook.get("topic") or "?", status)
         return statuses
+
+
+def _stamp(text):
+    """A GMT stamp of the shop's (or the watermark kept from one) as a datetime; None when
+    it is none (an empty or unreadable one is never taken as the newest)."""
+    try:
+        return datetime.strptime(text, GMT) if text else None
+    except (TypeError, ValueError):
+        return None

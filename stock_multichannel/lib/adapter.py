@@ -14,6 +14,10 @@ The adapter gets the channel record only to read its settings and credentials.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .messages import translatable
+
+_lt = translatable(__name__)
+
 
 class TransportError(Exception):
     """A temporary fault: timeout, connection error, HTTP 429 or 5xx.
@@ -150,6 +154,18 @@ class FetchedOrders:
 
 # what malformed channel data makes a translation raise
 TRANSLATION_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, ArithmeticError)
+# what a call about one record (an order's status, an invoice, a page) may raise: that
+# record fails, with the error noted on it, and the run goes on with the others
+CALL_ERRORS = (TransportError, ChannelError, *TRANSLATION_ERRORS)
+
+
+def as_channel_error(error):
+    """``error`` (one of ``CALL_ERRORS``) as the channel's: an answer the connector could
+    not read (a 200 with ``null`` where an order was, say) becomes a refusal saying so."""
+    if isinstance(error, TransportError | ChannelError):
+        return error
+    unreadable = f"{type(error).__name__}: {error}"
+    return ChannelError(_lt("the channel's answer could not be read (%(error)s)", error=unreadable))
 
 
 class ChannelAdapter:

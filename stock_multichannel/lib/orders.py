@@ -241,8 +241,12 @@ def readable_lines(data, since=None):
     """The lines of an order that failed its checks, as far as they can be read (a listing
     id or SKU, and a quantity): an order waiting to be fixed still holds the units it
     names, else every other channel would sell them meanwhile. None of a cancelled one,
-    nor of one placed before ``since`` (the channel's history) as far as its date says."""
+    nor of one placed before ``since`` (the channel's history) as far as its date says,
+    nor of one without an id: it can never be imported nor told apart from a second
+    read of it, so the units it names would be held for good, once per read."""
     if not isinstance(data, dict) or data.get("status") in ("cancelled", "closed"):
+        return []
+    if not _text(data.get("external_id")):
         return []
     if since and data.get("date"):
         placed = _date(data.get("date"), "date", [])

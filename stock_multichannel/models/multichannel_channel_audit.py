@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import float_compare, float_round
 
-from ..lib.adapter import ChannelError, TransportError
+from ..lib.adapter import CALL_ERRORS, as_channel_error
 from ..lib.messages import translated
 from ..lib.transactions import read_committed
 
@@ -61,8 +61,9 @@ class MultichannelChannel(models.Model):
                 continue  # another worker audits it now
             try:
                 finished = channel._audit_pages(deadline, auto_commit)
-            except (TransportError, ChannelError) as error:
+            except CALL_ERRORS as error:
                 # resumed at the next daily run, not retried at once
+                error = as_channel_error(error)
                 channel._note_error(self.env._("Comparing with the channel failed: %s", translated(self.env, error)))
                 finished = True
             channel._commit(auto_commit)

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import logging
 import weakref
@@ -241,7 +242,8 @@ class MultichannelOrder(models.Model):
     def _store(self, channel, external_id, data):
         channel = channel.with_env(self.env)  # read as the import reads (a user's button: sudo)
         payload = without_nul(data if isinstance(data, (dict, list)) else {"unreadable": str(data)})
-        external_id = without_nul(external_id)
+        # an order the channel sent without its id is stored once per content, not at every read
+        external_id = without_nul(external_id) or self._unidentified_key(payload)
         existing = external_id and self._stored(channel, external_id)
         if not existing:
             order = self._insert(channel, external_id, payload)
@@ -266,6 +268,11 @@ class MultichannelOrder(models.Model):
             return existing
         existing._apply_channel_update(payload)
         return None
+
+    @api.model
+    def _unidentified_key(self, payload):
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+        return f"no-id:{digest[:16]}"
 
     def _stored(self, channel, external_id):
         """The channel's order ``external_id`` as stored already (one indexed lookup)."""

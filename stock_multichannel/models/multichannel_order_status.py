@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..const import ORDER_STATUSES
-from ..lib.adapter import ChannelError, TransportError
+from ..lib.adapter import CALL_ERRORS, TransportError, as_channel_error
 from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS
 
@@ -36,7 +36,9 @@ class MultichannelOrder(models.Model):
     def _send_statuses(self, auto_commit=False):
         # an archived channel (or one switched off on a database copy) sends nothing
         orders = self.sudo().search([("status_pending", "=", True), ("channel_id.active", "=", True)], order="id")
-        orders._send_status(auto_commit)
+        # the channel refused the last try of some (an order it shows in another state): they
+        # go after the others, which a pile of them would otherwise keep waiting for the budget
+        orders.sorted(lambda order: bool(order.status_error))._send_status(auto_commit)
 
     def _send_status(self, auto_commit=False):
         unreachable = self.env["multichannel.channel"]  # after a temporary fault, the channel's next orders wait
@@ -55,9 +57,10 @@ class MultichannelOrder(models.Model):
                 answer = channel._call(
                     channel._get_adapter().send_order_status, order.external_id, status, order.payload
                 )
-            except (TransportError, ChannelError) as error:
+            except CALL_ERRORS as error:
                 if isinstance(error, TransportError):
                     unreachable |= channel
+                error = as_channel_error(error)
                 order.status_error = self.env._(
                     "Sending status %(status)s failed: %(error)s", status=status, error=translated(self.env, error)
                 )

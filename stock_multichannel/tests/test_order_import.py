@@ -419,6 +419,18 @@ class TestOrderImport(MultichannelCase):
         self.assertIn("external_id: missing", order.error)
         self.assertEqual(order.payload["lines"], "garbage")
 
+    def test_an_order_without_id_read_again_is_stored_once_and_holds_nothing(self):
+        """It can never be imported nor told apart from a second read: each read held its
+        units anew, and every channel's stock fell at every poll."""
+        available = self.channel._available_quantities(self.chair)[self.chair.id]
+        data = order_data("")
+        first, again = self._receive(data), self._receive(dict(data))
+        self.assertEqual(first, again, "stored once")
+        self.assertEqual(first.state, "error")
+        self.assertIn("external_id: missing", first.error)
+        self.assertFalse(first.pending_quantities)
+        self.assertEqual(self.channel._available_quantities(self.chair)[self.chair.id], available)
+
     def test_total_mismatch_is_flagged(self):
         order = self._receive(order_data("2007", total=999.0))
         self.assertEqual(order.state, "done")

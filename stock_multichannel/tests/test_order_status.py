@@ -55,6 +55,23 @@ class TestOrderStatus(MultichannelCase):
         self.env["multichannel.order"]._send_statuses()
         self.assertEqual(self.remote.statuses, [("7003", "cancelled")])
 
+    def test_an_unreadable_answer_fails_its_order_alone_and_refused_ones_go_last(self):
+        first, second = self._import("7101"), self._import("7102")
+        for order in (first, second):
+            order.sale_order_id._action_cancel()
+        self.remote.faults = [AttributeError("'NoneType' object has no attribute 'get'")]
+        self.env["multichannel.order"]._send_statuses()  # the cron goes on
+        self.assertIn("AttributeError", first.status_error)
+        self.assertTrue(first.status_pending)
+        self.assertEqual(self.remote.statuses, [("7102", "cancelled")], "the next order was sent")
+        third = self._import("7103")
+        third.sale_order_id._action_cancel()
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(
+            self.remote.statuses[1:], [("7103", "cancelled"), ("7101", "cancelled")], "the one refused last time last"
+        )
+        self.assertFalse(first.status_error)
+
     def test_a_failed_status_stays_visible_and_is_retried(self):
         self.channel.retry_attempts = 2
         order = self._import("7004")

@@ -283,10 +283,18 @@ def cancel_request(order):
 
 
 def _decimal(value):
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except ArithmeticError:
+    """An amount of eMAG's; an absent one is 0. Anything else that is not a number is
+    refused (the order is kept to fix): read as 0, the order would be booked without its
+    shipping or voucher, and its total, computed from the same values, would agree."""
+    if value in (None, ""):
         return Decimal(0)
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return number
 
 
 def _rate(value):

@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.adapter import CALL_ERRORS, as_channel_error
 from odoo.addons.stock_multichannel.lib.messages import translated
 from odoo.exceptions import AccessError, UserError
 
@@ -98,8 +98,8 @@ class AccountMove(models.Model):
         for order in move._emag_orders().filtered(lambda o: o.external_id not in done):
             try:
                 answer = order.channel_id._get_adapter().send_invoice(order.external_id, move.name, url)
-            except (TransportError, ChannelError) as error:
-                errors.append((order, f"{order.name}: {translated(self.env, error)}"))
+            except CALL_ERRORS as error:
+                errors.append((order, f"{order.name}: {translated(self.env, as_channel_error(error))}"))
                 continue
             done.add(order.external_id)
             order.message_post(body=answer)

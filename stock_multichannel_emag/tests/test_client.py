@@ -171,6 +171,20 @@ class TestTranslate(BaseCase):
         self.assertEqual(data["customer"]["country_code"], "RO")
         self.assertEqual(data["payment_method"], "cash on delivery")
 
+    def test_an_amount_that_is_no_number_keeps_the_order_to_fix(self):
+        """Read as 0, the shipping or voucher was left out, and the total (computed from the
+        same values) agreed: the order was booked without them, with no warning."""
+        sim = EmagSimulator()
+        sim.add_offer(11, "CHAIR", sale_price=100.0)
+        good = sim.place_order([(11, 1)], shipping_tax=19.99)
+        self.assertEqual(translate.normalize_order(good, "RON", 21.0)["shipping"][0]["amount"], 16.5207)
+        comma = dict(good, shipping_tax="19,99")
+        with self.assertRaisesRegex(ValueError, r"not an amount: '19,99'"):
+            translate.normalize_order(comma, "RON", 21.0)
+        voucher = {"voucher_name": "-10", "sale_price": "-10,00", "sale_price_vat": "-2.10", "vat": "0.21"}
+        with self.assertRaisesRegex(ValueError, "not an amount"):
+            translate.normalize_order(dict(good, vouchers=[voucher]), "RON", 21.0)
+
     def test_statuses(self):
         for status, expected in ((0, "cancelled"), (1, "open"), (3, "open"), (4, "open"), (5, "closed")):
             self.assertEqual(translate.normalize_order({"id": 1, "status": status}, "RON", 21)["status"], expected)

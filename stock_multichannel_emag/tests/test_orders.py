@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from odoo.tests import tagged
 
 from ..api import translate
+from ..api.client import EmagClient
 from ..simulator.emag_simulator import now_text
 from .common import EmagCase
 
@@ -258,6 +259,26 @@ class TestEmagOrders(EmagCase):
         self.channel._import_orders()
         self.assertEqual(self._orders(old["id"]).state, "error")
         self.assertFalse(self._orders(old["id"]).pending_quantities)
+
+    def test_an_item_of_the_list_that_is_no_order_stops_no_other(self):
+        good = self.sim.place_order([(1001, 1)])
+        nameless = dict(self.sim.orders[good["id"]], id=None)
+        read_all = EmagClient.read_all
+
+        def with_odd_items(client, resource, **filters):
+            items = read_all(client, resource, **filters)
+            return [None, nameless, *items] if filters.get("status") == 1 else items
+
+        with patch.object(EmagClient, "read_all", with_odd_items):
+            self.channel._import_orders()
+            self.channel._import_orders()  # read again: stored once each
+        self.assertEqual(self._orders(good["id"]).state, "done")
+        Order = self.env["multichannel.order"]
+        odd = Order.search([("channel_id", "=", self.channel.id), ("external_id", "=like", "no-id:%")])
+        self.assertEqual(len(odd), 2, "the null and the order without id, each stored once for a human")
+        self.assertEqual(set(odd.mapped("state")), {"error"})
+        self.assertFalse(any(odd.mapped("pending_quantities")), "they hold nothing they could never release")
+        self.assertFalse(self.channel.last_error)
 
     def test_nul_characters_in_the_re_read_after_acknowledging_are_dropped(self):
         placed = self.sim.place_order([(1001, 1)])

@@ -370,6 +370,10 @@ class WooClient:
             if error.status == 404 and error.code.endswith(NO_SUCH_RECORD):
                 return None
             raise
+        if not isinstance(body, dict):
+            # a 200 with null, a list or a page (a cache or a security plugin in front of
+            # the shop): it says nothing of the record, certainly not that it is gone
+            raise TransportError(_lt("the shop sent no record for GET %(path)s", path=path), maybe_applied=False)
         return body
 
     def setting(self, group, setting_id):

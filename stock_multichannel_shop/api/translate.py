@@ -61,13 +61,41 @@ def money(value, places=2):
 
 
 def _decimal(value):
+    """An amount of the shop's ("12.50"); an absent one is 0. Anything else that is not a
+    number is refused (the order is kept to fix): read as 0, an order would be booked
+    without its shipping or its coupon, or a line at no price."""
     if value in (None, "") or isinstance(value, bool):
         return Decimal(0)
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        return Decimal(0)
-    return number if number.is_finite() else Decimal(0)
+        number = None
+    if number is None or not number.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return number
+
+
+def _is_amount(value):
+    try:
+        _decimal(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _sum_or_sent(*values):
+    """The sum of these amounts (a Decimal), or the first that is no number as it was
+    sent: handed to the core, which refuses the order naming the field."""
+    total = Decimal(0)
+    for value in values:
+        if not _is_amount(value):
+            return value
+        total += _decimal(value)
+    return total
+
+
+def _as_float(amount):
+    return float(amount) if isinstance(amount, Decimal) else amount
 
 
 def stock_item(item_id, quantity):
@@ -257,9 +285,13 @@ def normalize_order(order, charges_tax=True):
     for line in order.get("line_items") or []:
         if not isinstance(line, dict):
             continue
-        quantity = _decimal(line.get("quantity"))
-        subtotal, tax = _decimal(line.get("subtotal")), _decimal(line.get("subtotal_tax"))
-        gross = subtotal + tax if include else subtotal
+        # a quantity or price that is no number goes to the core as sent, which refuses it by name
+        quantity = _decimal(line.get("quantity")) if _is_amount(line.get("quantity")) else Decimal(0)
+        gross = _sum_or_sent(line.get("subtotal"), line.get("subtotal_tax") if include else None)
+        if not isinstance(gross, Decimal):
+            unit_price = gross
+        else:
+            unit_price = float(gross / quantity) if quantity else line.get("price")
         rate = _line_rate(line, rates)
         line_rates.append((line, rate))
         lines.append(
@@ -269,7 +301,7 @@ def normalize_order(order, charges_tax=True):
                 "sku": line.get("sku") or "",
                 "name": line.get("name") or "",
                 "quantity": line.get("quantity"),
-                "unit_price": float(gross / quantity) if quantity else line.get("price"),
+                "unit_price": unit_price,
                 "tax_rate": _float(rate),
             }
         )
@@ -277,7 +309,7 @@ def normalize_order(order, charges_tax=True):
         {
             "name": s.get("method_title") or "Shipping",
             "tax_rate": _float(_line_rate(s, rates, "total")),
-            "amount": float(_decimal(s.get("total")) + (_decimal(s.get("total_tax")) if include else 0)),
+            "amount": _as_float(_sum_or_sent(s.get("total"), s.get("total_tax") if include else None)),
         }
         for s in order.get("shipping_lines") or []
         if isinstance(s, dict)
@@ -286,13 +318,13 @@ def normalize_order(order, charges_tax=True):
     for fee in order.get("fee_lines") or []:
         if not isinstance(fee, dict):
             continue
-        amount = _decimal(fee.get("total")) + (_decimal(fee.get("total_tax")) if include else 0)
+        amount = _sum_or_sent(fee.get("total"), fee.get("total_tax") if include else None)
         entry = {
             "name": fee.get("name") or "Fee",
             "tax_rate": _float(_line_rate(fee, rates, "total")),
-            "amount": float(abs(amount)),
+            "amount": _as_float(abs(amount) if isinstance(amount, Decimal) else amount),
         }
-        (charges if amount >= 0 else discounts).append(entry)
+        (discounts if isinstance(amount, Decimal) and amount < 0 else charges).append(entry)
     billing = order.get("billing") if isinstance(order.get("billing"), dict) else {}
     customer = _address(billing)
     # a company named at checkout is who buys: the invoice is the company's

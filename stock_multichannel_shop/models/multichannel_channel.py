@@ -3,7 +3,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
-from odoo.addons.stock_multichannel.lib.adapter import ChannelError, TransportError
+from odoo.addons.stock_multichannel.lib.adapter import CALL_ERRORS, ChannelError, TransportError, as_channel_error
 from odoo.addons.stock_multichannel.lib.messages import translated
 from odoo.addons.stock_multichannel.lib.transactions import read_committed
 from odoo.exceptions import AccessError, UserError
@@ -204,11 +204,11 @@ class MultichannelChannel(models.Model):
                     ids = adapter.register_webhooks(url, channel.woo_webhook_secret)
                     channel.woo_webhook_ids = ", ".join(ids)
                     statuses = dict.fromkeys(TOPICS, "registered again")
-            except (ChannelError, TransportError) as error:
+            except CALL_ERRORS as error:
                 channel.write(
                     {
                         "woo_webhook_problem": self.env._(
-                            "Checking the webhooks failed: %s", translated(self.env, error)
+                            "Checking the webhooks failed: %s", translated(self.env, as_channel_error(error))
                         ),
                         "woo_webhook_checked_at": fields.Datetime.now(),
                     }

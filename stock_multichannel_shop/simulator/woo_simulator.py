@@ -497,7 +497,7 @@ class WooSimulator:
     def add_fault(self, kind, path="*", count=1, **extra):
         """kind: timeout (delay=s, or held=a threading.Event: on its way until that is set,
         then applied; after_processing=True: applied, then answered late), 429
-        (retry_after=s), 500, 503, malformed, no_route (WordPress's 404 for a path
+        (retry_after=s), 500, 503, malformed, null (a 200 with JSON null), no_route (WordPress's 404 for a path
         nothing answers, as when WooCommerce is paused)."""
         with self.lock:
             self.faults.append(dict(extra, kind=kind, path=path, count=count))
@@ -724,6 +724,8 @@ class WooSimulator:
                 return int(kind), {}, b"<html>Service Unavailable</html>"
             elif kind == "malformed":
                 return 200, {}, b"<html><body>Cache error</body></html>"
+            elif kind == "null":  # a cache or a security plugin answering for the shop
+                return 200, {"Content-Type": "application/json"}, b"null"
             elif kind == "no_route":  # WordPress up, WooCommerce paused or deactivated
                 return 404, {}, json.dumps(WooError(404, "rest_no_route", NO_ROUTE).body()).encode()
         error = self.auth_error(method, path, query, headers)
