@@ -92,6 +92,7 @@ ENGINE_FIELDS = frozenset(
         "price_pushed_at",
         "state",
         "last_error",
+        "error_kind",
         "stock_moved_by_channel",
         "drift_found_at",
         "drift_fixed",

@@ -237,6 +237,22 @@ def normalize_order(data):
     return order
 
 
+def decimal_amount(value):
+    """A channel's amount as a Decimal: 0 when absent (None or ""), None when it is no
+    number ("12,50", "Infinity", a list). A connector hands such a value to the core as
+    sent, which refuses the order naming the field: read as 0, an order would be booked
+    without its shipping or discount, or a line at no price."""
+    if value in (None, ""):
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
 def readable_lines(data, since=None):
     """The lines of an order that failed its checks, as far as they can be read (a listing
     id or SKU, and a quantity): an order waiting to be fixed still holds the units it

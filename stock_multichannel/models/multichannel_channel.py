@@ -196,8 +196,13 @@ class MultichannelChannel(models.Model):
 
     def unlink(self):
         # the ledger is the channel's history for accountants and support: it goes with
-        # the channel only if there is none (its orders' sale orders keep the channel too)
-        history = self.env["multichannel.ledger"].sudo().search_count([("channel_id", "in", self.ids)], limit=1)
+        # the channel only if the channel never answered (a channel set up with wrong keys
+        # and deleted has only failed tries)
+        history = (
+            self.env["multichannel.ledger"]
+            .sudo()
+            .search_count([("channel_id", "in", self.ids), ("result", "!=", "failed")], limit=1)
+        )
         orders = self.env["multichannel.order"].sudo().search_count([("channel_id", "in", self.ids)], limit=1)
         if history or orders:
             raise UserError(

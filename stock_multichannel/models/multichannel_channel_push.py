@@ -121,14 +121,14 @@ class MultichannelChannel(models.Model):
             channel._commit(auto_commit)
 
     @staticmethod
-    def _batch_bounds(to_send, size):
+    def _batch_bounds(kind, to_send, size):
         """``to_send`` reordered, and the (start, end) of each batch of at most ``size``:
         listings the channel refused last time (in error) go in batches of their own, after
         the others. A batch refused as a whole is searched by halves; with a listing that is
         still refused (a marketplace campaign, a product the channel crashes on) in it, the
         good listings would be sent over and over at every push, and wait for it."""
-        good = [pair for pair in to_send if pair[0].state != "error"]
-        refused = [pair for pair in to_send if pair[0].state == "error"]
+        good = [pair for pair in to_send if not pair[0]._refused_for(kind)]
+        refused = [pair for pair in to_send if pair[0]._refused_for(kind)]
 
         def spans(offset, count):
             return [(offset + start, offset + min(start + size, count)) for start in range(0, count, size)]
@@ -194,7 +194,7 @@ class MultichannelChannel(models.Model):
             to_send = self._refuse_missing_prices(to_send, held) if kind == "price" else to_send
             if to_send is None:
                 return False
-            to_send, bounds = self._batch_bounds(to_send, adapter.batch_size if adapter else 1)
+            to_send, bounds = self._batch_bounds(kind, to_send, adapter.batch_size if adapter else 1)
             ids = [listing.id for listing, _target in to_send]
             for start, end in bounds:
                 # after a commit (which empties the cache) the listings still to send are
@@ -251,7 +251,11 @@ class MultichannelChannel(models.Model):
         to_send, unchanged = [], bindings.browse()
         for binding in bindings:
             target = targets[binding.id]
-            if not force and binding.state != "error" and self._shown(kind, binding, target, regular.get(binding.id)):
+            if (
+                not force
+                and not binding._refused_for(kind)
+                and self._shown(kind, binding, target, regular.get(binding.id))
+            ):
                 unchanged |= binding
             else:
                 to_send.append((binding, target))
@@ -277,17 +281,15 @@ class MultichannelChannel(models.Model):
         if refused and not held.hold([listing.id for listing, _target in refused]):
             return None
         for listing, target in refused:
-            listing.write(
-                {
-                    "state": "error",
-                    "last_error": self.env._(
-                        "No price to send: the channel pricelist gives %(price)s %(currency)s for %(product)s. "
-                        "Set a sale price or a pricelist rule.",
-                        price=target,
-                        currency=currency.name,
-                        product=listing.product_id.display_name,
-                    ),
-                }
+            listing._refused(
+                "price",
+                self.env._(
+                    "No price to send: the channel pricelist gives %(price)s %(currency)s for %(product)s. "
+                    "Set a sale price or a pricelist rule.",
+                    price=target,
+                    currency=currency.name,
+                    product=listing.product_id.display_name,
+                ),
             )
         return good
 
@@ -335,7 +337,7 @@ class MultichannelChannel(models.Model):
                     return False
                 for listing, _target in batch:
                     if problems[listing.id]:
-                        listing.write({"state": "error", "last_error": translated(self.env, problems[listing.id])})
+                        listing._refused(kind, translated(self.env, problems[listing.id]))
                 batch = [(listing, target) for listing, target in batch if not problems[listing.id]]
                 updates = [update for update in updates if not problems[update.key]]
                 if not batch:
@@ -370,15 +372,13 @@ class MultichannelChannel(models.Model):
             _logger.warning("%s: listing %s cannot be sent", self.name, listing.display_name, exc_info=True)
             if not held.hold([listing.id]):
                 return False
-            listing.write(
-                {
-                    "state": "error",
-                    "last_error": self.env._(
-                        "This listing cannot be sent to the channel (%(type)s: %(error)s): check its external ID.",
-                        type=type(error).__name__,
-                        error=error,
-                    ),
-                }
+            listing._refused(
+                kind,
+                self.env._(
+                    "This listing cannot be sent to the channel (%(type)s: %(error)s): check its external ID.",
+                    type=type(error).__name__,
+                    error=error,
+                ),
             )
             return True
         duration = int((time.monotonic() - started) * 1000)
@@ -419,15 +419,13 @@ class MultichannelChannel(models.Model):
         if not held.hold([listing.id]):
             return False
         _logger.warning("%s: the channel fails every %s call carrying listing %s", self.name, kind, listing.id)
-        listing.write(
-            {
-                "state": "error",
-                "last_error": self.env._(
-                    "The channel failed on this listing alone (%(error)s) and took the others: look at this "
-                    "product on the channel (an extension's error when saving it, say).",
-                    error=translated(self.env, error),
-                ),
-            }
+        listing._refused(
+            kind,
+            self.env._(
+                "The channel failed on this listing alone (%(error)s) and took the others: look at this "
+                "product on the channel (an extension's error when saving it, say).",
+                error=translated(self.env, error),
+            ),
         )
         return True
 

@@ -69,6 +69,14 @@ class MultichannelProductBinding(models.Model):
     )
     drift_fixed = fields.Boolean(readonly=True, copy=False, help="Sent again since the audit found the drift.")
     last_error = fields.Text(readonly=True, copy=False)
+    error_kind = fields.Selection(
+        [("stock", "Stock"), ("price", "Price")],
+        "Refused Push",
+        readonly=True,
+        copy=False,
+        help="The push the channel refused: its error stays until that push is accepted (the other one's "
+        "success does not clear it).",
+    )
 
     queued = fields.Boolean(
         "Change Queued",
@@ -276,8 +284,18 @@ class MultichannelProductBinding(models.Model):
 
     def action_mark_pending(self):
         self.check_access("write")
-        self.sudo().write({"stock_pending": True, "price_pending": True, "state": "pending"})
+        self.sudo().write({"stock_pending": True, "price_pending": True, "state": "pending", "error_kind": False})
         return True
+
+    def _refused(self, kind, message):
+        """The channel (or Odoo, before sending) refused these listings' ``kind``: in error
+        until a push of that kind is accepted."""
+        self.write({"state": "error", "last_error": message, "error_kind": kind})
+
+    def _refused_for(self, kind):
+        """Whether the channel refused this listing's ``kind`` last (an error of before the
+        kinds were told apart counts for both)."""
+        return self.state == "error" and self.error_kind in (kind, False)
 
     def _mark_settled(self, kind, values=None):
         """The channel shows these listings' ``kind`` as Odoo wants it: nothing waits any more.
@@ -292,17 +310,21 @@ class MultichannelProductBinding(models.Model):
                 f"{kind}_pending": False,
                 f"{kind}_cause": False,
                 f"{kind}_requested_at": False,
-                "last_error": False,
                 "drift_fixed": True,
             },
         )
         if kind == "stock":
             settled["stock_moved_by_channel"] = False
-        waiting = self.filtered(f"{other}_pending")
+        # the other kind's refusal stays, while that kind still waits
+        refused = self.filtered(lambda b: b.state == "error" and b.error_kind == other and b[f"{other}_pending"])
+        if refused:
+            refused.write(settled)
+        waiting = self.filtered(f"{other}_pending") - refused
+        cleared = dict(settled, last_error=False, error_kind=False)
         if waiting:
-            waiting.write(dict(settled, state="pending"))
-        if self - waiting:
-            (self - waiting).write(dict(settled, state="synced"))
+            waiting.write(dict(cleared, state="pending"))
+        if self - waiting - refused:
+            (self - waiting - refused).write(dict(cleared, state="synced"))
 
     @api.model
     def _apply_push_results(self, kind, batch, results, regular_prices=None):
@@ -321,7 +343,7 @@ class MultichannelProductBinding(models.Model):
                     if result
                     else self.env._("The channel did not answer for this item.")
                 )
-                listing.write({"state": "error", "last_error": message})
+                listing._refused(kind, message)
         return self._settle_pushed(kind, accepted) if accepted else self.browse()
 
     @api.model
@@ -341,6 +363,7 @@ class MultichannelProductBinding(models.Model):
             f"{kind}_cause",
             f"{kind}_requested_at",
             "last_error",
+            "error_kind",
             "drift_fixed",
             "state",
         ]
@@ -361,9 +384,12 @@ class MultichannelProductBinding(models.Model):
                        %(pending)s = false,
                        %(cause)s = NULL,
                        %(requested_at)s = NULL,
-                       last_error = NULL,
+                       -- the other kind's refusal stays, while that kind still waits
+                       last_error = CASE WHEN %(other_refused)s THEN b.last_error END,
+                       error_kind = CASE WHEN %(other_refused)s THEN b.error_kind END,
                        drift_fixed = true,
-                       state = CASE WHEN b.%(other_pending)s THEN 'pending' ELSE 'synced' END,
+                       state = CASE WHEN %(other_refused)s THEN 'error'
+                                    WHEN b.%(other_pending)s THEN 'pending' ELSE 'synced' END,
                        write_uid = %(uid)s,
                        write_date = %(now)s,
                        %(extra)s
@@ -380,6 +406,9 @@ class MultichannelProductBinding(models.Model):
                 cause=SQL.identifier(f"{kind}_cause"),
                 requested_at=SQL.identifier(f"{kind}_requested_at"),
                 other_pending=SQL.identifier(f"{other}_pending"),
+                other_refused=SQL(
+                    "(b.state = 'error' AND b.error_kind = %s AND b.%s)", other, SQL.identifier(f"{other}_pending")
+                ),
                 now=fields.Datetime.now(),
                 uid=self.env.uid,
                 extra=SQL(", ").join(extra),

@@ -116,6 +116,31 @@ class TestPush(MultichannelCase):
         self.assertEqual(self.remote.stock["ext-desk"], 10)
         self.assertFalse(self.desk_listing.last_error)
 
+    def test_a_refusal_stays_until_its_own_push_is_accepted(self):
+        """Stock and price share one state and error: the other push's success cleared a
+        refusal, and the listing left the Error filter while the channel still refused it."""
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.remote.refuse["ext-desk"] = "Price outside the allowed band"
+        self.desk.list_price += 5
+        self.desk_listing.price_pending = True
+        self.channel._push("price")
+        self.assertEqual((self.desk_listing.state, self.desk_listing.error_kind), ("error", "price"))
+        del self.remote.refuse["ext-desk"]  # accepted for stock, still refused for its price below
+        self.env["stock.quant"]._update_available_quantity(self.desk, self.warehouse.lot_stock_id, 1)
+        self.desk_listing.stock_pending = True
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 11)
+        self.assertEqual(self.desk_listing.state, "error", "the price refusal stays")
+        self.assertIn("allowed band", self.desk_listing.last_error)
+        self.assertTrue(self.desk_listing.price_pending)
+        self.remote.calls.clear()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.calls, [], "nothing resent for stock: its stock was accepted")
+        self.channel._push("price")
+        self.assertEqual((self.desk_listing.state, self.desk_listing.last_error), ("synced", False))
+        self.assertFalse(self.desk_listing.error_kind)
+
     def test_a_temporary_fault_is_retried(self):
         self.remote.faults = [TransportError("read timeout"), TransportError("HTTP 503")]
         self.channel._push("stock")

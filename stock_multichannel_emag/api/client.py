@@ -181,6 +181,8 @@ class EmagClient:
         while True:
             batch = self.call(f"{resource}/read", dict(filters, currentPage=page, itemsPerPage=ITEMS_PER_PAGE)).results
             batch = batch or []
+            if not isinstance(batch, list):  # an answer of another shape: not a page of records
+                raise TransportError(_lt("eMAG sent no list for %(resource)s/read", resource=resource))
             records.extend(batch)
             if len(batch) < ITEMS_PER_PAGE:
                 return records

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from odoo.addons.stock_multichannel.lib.orders import decimal_amount
+
 from ..const import CANCEL_REASONS
 
 MAX_STOCK = 65535
@@ -218,8 +220,14 @@ def normalize_order(order, currency, default_vat_rate, timezone="Europe/Buchares
         total += _product(line.get("quantity"), line.get("sale_price"), rate)
     shipping_rate = rates[0] if rates else default_vat_rate
     shipping = []
-    shipping_with_vat = _decimal(order.get("shipping_tax"))
-    if shipping_with_vat:
+    # an amount that is no number goes to the core as sent, which refuses the order naming
+    # it: read as 0, the order was booked without it, and its total computed here agreed
+    readable = True
+    shipping_with_vat = decimal_amount(order.get("shipping_tax"))
+    if shipping_with_vat is None:
+        readable = False
+        shipping.append({"name": "eMAG shipping", "tax_rate": shipping_rate, "amount": order.get("shipping_tax")})
+    elif shipping_with_vat:
         shipping.append(
             {
                 "name": "eMAG shipping",
@@ -232,15 +240,16 @@ def normalize_order(order, currency, default_vat_rate, timezone="Europe/Buchares
     for voucher in order.get("vouchers") or []:
         if not isinstance(voucher, dict):
             continue
-        amount = -_decimal(voucher.get("sale_price"))  # eMAG gives vouchers as negative amounts
-        discounts.append(
-            {
-                "name": _text(voucher.get("voucher_name")) or "eMAG voucher",
-                "amount": float(amount),
-                "tax_rate": _rate(voucher.get("vat")),
-            }
-        )
-        total -= amount - _decimal(voucher.get("sale_price_vat"))
+        sale_price, vat = decimal_amount(voucher.get("sale_price")), decimal_amount(voucher.get("sale_price_vat"))
+        name = _text(voucher.get("voucher_name")) or "eMAG voucher"
+        if sale_price is None or vat is None:
+            readable = False
+            unread = voucher.get("sale_price") if sale_price is None else voucher.get("sale_price_vat")
+            discounts.append({"name": name, "amount": unread, "tax_rate": _rate(voucher.get("vat"))})
+            continue
+        amount = -sale_price  # eMAG gives vouchers as negative amounts
+        discounts.append({"name": name, "amount": float(amount), "tax_rate": _rate(voucher.get("vat"))})
+        total -= amount - vat
     status = order_status(order)
     shipping_address = _address(customer, "shipping", "shipping_contact")
     return {
@@ -256,7 +265,7 @@ def normalize_order(order, currency, default_vat_rate, timezone="Europe/Buchares
         "lines": lines,
         "shipping": shipping,
         "discounts": discounts,
-        "total": float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if lines else None,
+        "total": float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if lines and readable else None,
         "payment_method": PAYMENT_MODES.get(order.get("payment_mode_id"), _text(order.get("payment_mode_id"))),
         "note": _text(order.get("observation")),
         "cancel_requested": cancel_request(order),
@@ -280,21 +289,6 @@ def cancel_request(order):
     if isinstance(request, (bool, int, float)):
         request = ""
     return _text(reason) or _text(request) or "requested"
-
-
-def _decimal(value):
-    """An amount of eMAG's; an absent one is 0. Anything else that is not a number is
-    refused (the order is kept to fix): read as 0, the order would be booked without its
-    shipping or voucher, and its total, computed from the same values, would agree."""
-    if value in (None, ""):
-        return Decimal(0)
-    try:
-        number = Decimal(str(value).strip())
-    except ArithmeticError:
-        number = None
-    if number is None or not number.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
-    return number
 
 
 def _rate(value):

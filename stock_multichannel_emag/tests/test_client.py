@@ -2,6 +2,7 @@ import socket
 import time
 
 from odoo.addons.stock_multichannel.lib.adapter import TransportError
+from odoo.addons.stock_multichannel.lib.orders import OrderDataError
 from odoo.addons.stock_multichannel.lib.orders import normalize_order as core_normalize
 from odoo.addons.stock_multichannel.tests.common import LocalSimulatorMixin
 from odoo.tests import BaseCase, tagged
@@ -178,12 +179,13 @@ class TestTranslate(BaseCase):
         sim.add_offer(11, "CHAIR", sale_price=100.0)
         good = sim.place_order([(11, 1)], shipping_tax=19.99)
         self.assertEqual(translate.normalize_order(good, "RON", 21.0)["shipping"][0]["amount"], 16.5207)
-        comma = dict(good, shipping_tax="19,99")
-        with self.assertRaisesRegex(ValueError, r"not an amount: '19,99'"):
-            translate.normalize_order(comma, "RON", 21.0)
+        comma = translate.normalize_order(dict(good, shipping_tax="19,99"), "RON", 21.0)
+        with self.assertRaisesRegex(OrderDataError, r"shipping\[1\]\.amount: not a number \('19,99'\)"):
+            core_normalize(comma)
+        self.assertEqual(len(comma["lines"]), 1, "its lines read: it holds its units while it waits")
         voucher = {"voucher_name": "-10", "sale_price": "-10,00", "sale_price_vat": "-2.10", "vat": "0.21"}
-        with self.assertRaisesRegex(ValueError, "not an amount"):
-            translate.normalize_order(dict(good, vouchers=[voucher]), "RON", 21.0)
+        with self.assertRaisesRegex(OrderDataError, r"discounts\[1\]\.amount: not a number \('-10,00'\)"):
+            core_normalize(translate.normalize_order(dict(good, vouchers=[voucher]), "RON", 21.0))
 
     def test_statuses(self):
         for status, expected in ((0, "cancelled"), (1, "open"), (3, "open"), (4, "open"), (5, "closed")):

@@ -9,9 +9,10 @@ codes are lower-cased.
 """
 
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from odoo.addons.stock_multichannel.lib.messages import translatable
+from odoo.addons.stock_multichannel.lib.orders import decimal_amount
 
 _lt = translatable(__name__)
 
@@ -61,26 +62,21 @@ def money(value, places=2):
 
 
 def _decimal(value):
-    """An amount of the shop's ("12.50"); an absent one is 0. Anything else that is not a
-    number is refused (the order is kept to fix): read as 0, an order would be booked
-    without its shipping or its coupon, or a line at no price."""
-    if value in (None, "") or isinstance(value, bool):
-        return Decimal(0)
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        number = None
-    if number is None or not number.is_finite():
+    """An amount of the shop's ("12.50"); an absent one is 0, one that is no number is
+    refused (see ``decimal_amount``: where it can, the translation hands it on as sent)."""
+    number = Decimal(0) if isinstance(value, bool) else decimal_amount(value)
+    if number is None:
         raise ValueError(f"not an amount: {value!r}")
     return number
 
 
+def _loose(value):
+    """An amount, or None when it is no number (the field it came from is handed on as sent)."""
+    return Decimal(0) if isinstance(value, bool) else decimal_amount(value)
+
+
 def _is_amount(value):
-    try:
-        _decimal(value)
-    except ValueError:
-        return False
-    return True
+    return _loose(value) is not None
 
 
 def _sum_or_sent(*values):
@@ -155,8 +151,8 @@ def _ratio_rate(amount, tax):
     Derived from the exact per-rate amount (4 decimals), it is right to 0.01%; derived
     from rounded amounts (3 x 9.99 = 29.97 with tax 5.69) it is not, hence the
     rounding to the nearest 0.01% of an exact per-rate amount only."""
-    amount, tax = _decimal(amount), _decimal(tax)
-    if not amount:
+    amount, tax = _loose(amount), _loose(tax)
+    if not amount or tax is None:
         return None
     return (tax / amount * 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -174,7 +170,7 @@ def _line_rate(item, rates, base_key="subtotal"):
         for tax in taxes:
             if not isinstance(tax, dict):
                 continue
-            amount = _decimal(tax.get(base_key)) or _decimal(tax.get("total"))
+            amount = _loose(tax.get(base_key)) or _loose(tax.get("total")) or Decimal(0)
             rate = rates.get(str(tax.get("id")))
             if rate is None:
                 # a rate deleted from the shop since: derived from the exact amount
@@ -222,9 +218,11 @@ def _discounts(order, line_rates, include, charges_tax=True):
         return []
     per_rate = defaultdict(Decimal)
     for line, rate in line_rates:
-        reduced = _decimal(line.get("subtotal")) - _decimal(line.get("total"))
-        if include:
-            reduced += _decimal(line.get("subtotal_tax")) - _decimal(line.get("total_tax"))
+        keys = ("subtotal", "total", "subtotal_tax", "total_tax") if include else ("subtotal", "total")
+        amounts = [_loose(line.get(key)) for key in keys]
+        if None in amounts:
+            continue  # its price goes to the core as sent, which refuses the order for it
+        reduced = sum(amounts[0::2], Decimal(0)) - sum(amounts[1::2], Decimal(0))
         if reduced:
             per_rate[rate] += reduced
     codes = ", ".join(str(c.get("code") or "").strip() for c in coupons if c.get("code"))
@@ -240,7 +238,7 @@ def _discounts(order, line_rates, include, charges_tax=True):
     rate = next(iter(per_rate)) if per_rate else None
     discounts = []
     for coupon in coupons:
-        amount = _decimal(coupon.get("discount")) + (_decimal(coupon.get("discount_tax")) if include else 0)
+        amount = _sum_or_sent(coupon.get("discount"), coupon.get("discount_tax") if include else None)
         if not charges_tax:
             coupon_rate = None  # the lines' own
         elif rate is None:
@@ -251,7 +249,7 @@ def _discounts(order, line_rates, include, charges_tax=True):
             {
                 "name": f"Coupon {coupon.get('code') or ''}".strip(),
                 "tax_rate": _float(coupon_rate),
-                "amount": float(amount),
+                "amount": _as_float(amount),
             }
         )
     return discounts
@@ -359,7 +357,8 @@ def normalize_order(order, charges_tax=True):
 
 
 def _carries_tax(order):
-    return bool(order.get("tax_lines")) or bool(_decimal(order.get("total_tax")))
+    total_tax = _loose(order.get("total_tax"))
+    return bool(order.get("tax_lines")) or total_tax is None or bool(total_tax)
 
 
 def _without_tax_data(order):

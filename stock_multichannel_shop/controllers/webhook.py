@@ -94,7 +94,7 @@ class WooCommerceWebhook(http.Controller):
         # opened the window in another worker
         request.env.cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [PING_WINDOW_PARAM % channel.id])
         row = request.env.cr.fetchone()
-        if not row or not row[0] or fields.Datetime.to_datetime(row[0]) < fields.Datetime.now():
+        if not row or not row[0] or fields.Datetime.to_datetime(row[0].split("|")[0]) < fields.Datetime.now():
             return
         params = request.env["ir.config_parameter"].sudo()
         key = PING_PARAM % channel.id

@@ -119,14 +119,14 @@ class MultichannelChannel(models.Model):
         secret = channel.woo_webhook_secret
         if not secret or self.env.context.get("woo_new_secret"):
             secret = secrets.token_urlsafe(32)
-        channel._woo_ping_window(open_=True)
+        window = channel._woo_open_ping_window()
         try:
             ids = channel._get_adapter().register_webhooks(url, secret)
             pinged = channel._woo_pinged(ids)
         except (ChannelError, TransportError) as error:
             raise UserError(self.env._("Registering the webhooks failed: %s", translated(self.env, error))) from None
         finally:
-            channel._woo_ping_window(open_=False)
+            channel._woo_close_ping_window(window)
         channel.write({"woo_webhook_secret": secret, "woo_webhook_ids": ", ".join(ids)})
         if pinged:
             channel.write(
@@ -162,15 +162,23 @@ class MultichannelChannel(models.Model):
             for field in ("woo_url", "woo_query_auth")
         )
 
-    def _woo_ping_window(self, open_):
-        """Open (or close) the time in which the webhook controller notes the creation
-        pings of this channel's webhooks; committed at once, through a cursor of its own,
-        for the controller's transaction to see it while the registration still runs."""
+    def _woo_open_ping_window(self):
+        """Open the time in which the webhook controller notes the creation pings of this
+        channel's webhooks; committed at once, through a cursor of its own, for the
+        controller's transaction to see it while the registration still runs. Returns the
+        window's value: a registration started meanwhile opens its own, which this one's
+        end leaves open."""
+        until = fields.Datetime.now() + PING_WINDOW
+        window = f"{fields.Datetime.to_string(until)}|{secrets.token_hex(8)}"
+        with self.env.registry.cursor() as cr:
+            self.env(cr=cr)["ir.config_parameter"].sudo().set_param(PING_WINDOW_PARAM % self.id, window)
+        return window
+
+    def _woo_close_ping_window(self, window):
         with self.env.registry.cursor() as cr:
             params = self.env(cr=cr)["ir.config_parameter"].sudo()
-            until = fields.Datetime.to_string(fields.Datetime.now() + PING_WINDOW) if open_ else False
-            params.set_param(PING_WINDOW_PARAM % self.id, until)
-            if not open_:
+            if params.get_param(PING_WINDOW_PARAM % self.id) == window:
+                params.set_param(PING_WINDOW_PARAM % self.id, False)
                 params.set_param(PING_PARAM % self.id, False)
 
     def _woo_pinged(self, ids):
@@ -255,6 +263,7 @@ class MultichannelChannel(models.Model):
                 ("channel_id", "=", self.id),
                 ("state", "in", ("received", "pending", "error")),
                 ("external_id", "!=", False),
+                ("external_id", "not like", "no-id:%"),  # stored without the shop's id: nothing to read
                 ("create_date", "<", limit),
                 "|",
                 ("woo_checked_at", "=", False),
