@@ -194,7 +194,8 @@ class MultichannelChannel(models.Model):
                 vals["team_id"] = team.id
         return super().create(vals_list)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_with_history(self):
         # the ledger is the channel's history for accountants and support: it goes with
         # the channel only if the channel never answered (a channel set up with wrong keys
         # and deleted has only failed tries)
@@ -211,7 +212,6 @@ class MultichannelChannel(models.Model):
                     "instead of deleting it."
                 )
             )
-        return super().unlink()
 
     def write(self, vals):
         if (
