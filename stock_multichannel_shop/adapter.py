@@ -31,7 +31,7 @@ _lt = translatable(__name__)
 _logger = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=2)
-#: how far ahead of Odoo's clock an order's stamp is still taken as the shop's time
+#: an order's stamp further ahead of Odoo's clock than this is not taken at all
 STAMP_AHEAD = timedelta(hours=1)
 UNSTOCKED_TYPES = ("external", "grouped")  # products WooCommerce never keeps a quantity for
 FIRST_LOOK_BACK = timedelta(days=1)
@@ -310,13 +310,14 @@ class WooCommerceAdapter(ChannelAdapter):
         last = _stamp(watermark)
         since = last - OVERLAP if last else now - FIRST_LOOK_BACK
         orders = self.client.get_changed("orders", since.strftime(GMT))
-        # a stamp far in the future (a clock set back, a plugin's time zone) is not taken: every
-        # poll until then would read nothing, orders changed meanwhile too; a shop whose clock
-        # is a little ahead of Odoo's is followed
+        # never past now: an order stamped in the future (a clock set back, a plugin's time
+        # zone) would make the polls skip the orders changed meanwhile; one far ahead is not
+        # taken at all. A shop whose clock runs ahead has its last minutes read again (each
+        # order imported once), never skipped
         latest = now + STAMP_AHEAD
         stamps = [stamp for stamp in map(_stamp, map(translate.modified, orders)) if stamp and stamp <= latest]
         newest = max(stamps, default=last)
-        newest = newest.strftime(GMT) if newest else None
+        newest = min(newest, now).strftime(GMT) if newest else None
         # checkout drafts are not orders yet: never handed to the core (never held, never
         # imported); when the customer places one, it comes back with its real status
         real = [order for order in orders if not translate.is_draft(order)]

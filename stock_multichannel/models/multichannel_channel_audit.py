@@ -137,7 +137,7 @@ class MultichannelChannel(models.Model):
         # nor for a listing in error: refused, it is sent again at every push anyway (a daily
         # drift of what the channel refuses would only say it again)
         price_listings = listings.filtered(
-            lambda b: b.price_sync and b.state != "error" and shown[b.external_id].price is not None
+            lambda b: b.price_sync and not b._refused_for("price") and shown[b.external_id].price is not None
         )
         prices = {}
         if price_listings:

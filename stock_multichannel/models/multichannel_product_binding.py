@@ -315,8 +315,10 @@ class MultichannelProductBinding(models.Model):
         )
         if kind == "stock":
             settled["stock_moved_by_channel"] = False
-        # the other kind's refusal stays, while that kind still waits
-        refused = self.filtered(lambda b: b.state == "error" and b.error_kind == other and b[f"{other}_pending"])
+        # the other kind's refusal stays, while that kind still waits (and is synced at all)
+        refused = self.filtered(
+            lambda b: b.state == "error" and b.error_kind == other and b[f"{other}_pending"] and b[f"{other}_sync"]
+        )
         if refused:
             refused.write(settled)
         waiting = self.filtered(f"{other}_pending") - refused
@@ -407,7 +409,10 @@ class MultichannelProductBinding(models.Model):
                 requested_at=SQL.identifier(f"{kind}_requested_at"),
                 other_pending=SQL.identifier(f"{other}_pending"),
                 other_refused=SQL(
-                    "(b.state = 'error' AND b.error_kind = %s AND b.%s)", other, SQL.identifier(f"{other}_pending")
+                    "(b.state = 'error' AND b.error_kind = %s AND b.%s AND b.%s)",
+                    other,
+                    SQL.identifier(f"{other}_pending"),
+                    SQL.identifier(f"{other}_sync"),
                 ),
                 now=fields.Datetime.now(),
                 uid=self.env.uid,

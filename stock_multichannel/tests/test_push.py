@@ -141,6 +141,22 @@ class TestPush(MultichannelCase):
         self.assertEqual((self.desk_listing.state, self.desk_listing.last_error), ("synced", False))
         self.assertFalse(self.desk_listing.error_kind)
 
+    def test_a_refusal_of_what_is_no_longer_synced_does_not_stay(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.remote.refuse["ext-desk"] = "Price outside the allowed band"
+        self.desk.list_price += 5
+        self.desk_listing.price_pending = True
+        self.channel._push("price")
+        self.assertEqual(self.desk_listing.error_kind, "price")
+        del self.remote.refuse["ext-desk"]
+        self.desk_listing.price_sync = False  # the merchant's answer to a refused price
+        self.env["stock.quant"]._update_available_quantity(self.desk, self.warehouse.lot_stock_id, 1)
+        self.desk_listing.stock_pending = True
+        self.channel._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 11)
+        self.assertNotEqual(self.desk_listing.state, "error", "no price push will ever clear it")
+
     def test_a_temporary_fault_is_retried(self):
         self.remote.faults = [TransportError("read timeout"), TransportError("HTTP 503")]
         self.channel._push("stock")

@@ -170,7 +170,10 @@ def _line_rate(item, rates, base_key="subtotal"):
         for tax in taxes:
             if not isinstance(tax, dict):
                 continue
-            amount = _loose(tax.get(base_key)) or _loose(tax.get("total")) or Decimal(0)
+            amount = _loose(tax.get(base_key))
+            if amount is None:
+                return tax.get(base_key)  # no number: handed on as the line's rate, which the core refuses
+            amount = amount or _loose(tax.get("total")) or Decimal(0)
             rate = rates.get(str(tax.get("id")))
             if rate is None:
                 # a rate deleted from the shop since: derived from the exact amount
@@ -186,7 +189,8 @@ def _line_rate(item, rates, base_key="subtotal"):
 
 
 def _float(value):
-    return None if value is None else float(value)
+    """A rate as the core takes it; one that is no number as sent, which the core refuses."""
+    return None if value is None else float(value) if isinstance(value, Decimal | int | float) else value
 
 
 def _address(data, email="", phone=""):
@@ -216,16 +220,18 @@ def _discounts(order, line_rates, include, charges_tax=True):
     coupons = [c for c in order.get("coupon_lines") or [] if isinstance(c, dict)]
     if not coupons:
         return []
+    codes = ", ".join(str(c.get("code") or "").strip() for c in coupons if c.get("code"))
     per_rate = defaultdict(Decimal)
     for line, rate in line_rates:
         keys = ("subtotal", "total", "subtotal_tax", "total_tax") if include else ("subtotal", "total")
         amounts = [_loose(line.get(key)) for key in keys]
         if None in amounts:
-            continue  # its price goes to the core as sent, which refuses the order for it
+            # how the coupons spread over the rates is unknown: handed on as sent, refused
+            unread = line.get(keys[amounts.index(None)])
+            return [{"name": f"Coupon {codes}".strip(), "tax_rate": None, "amount": unread}]
         reduced = sum(amounts[0::2], Decimal(0)) - sum(amounts[1::2], Decimal(0))
         if reduced:
             per_rate[rate] += reduced
-    codes = ", ".join(str(c.get("code") or "").strip() for c in coupons if c.get("code"))
     if len(per_rate) > 1:
         return [
             {

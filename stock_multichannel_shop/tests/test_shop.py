@@ -398,6 +398,11 @@ class TestShopSync(ShopSetup, TransactionCase):
         self.channel._import_orders()
         order = self.env["multichannel.order"].search([("external_id", "=", str(later["id"]))])
         self.assertEqual(order.state, "done", "read by the next poll")
+        ahead = fields.Datetime.now() + timedelta(minutes=30)  # a shop's clock a little ahead
+        self.sim.orders[later["id"]]["date_modified_gmt"] = ahead.strftime("%Y-%m-%dT%H:%M:%S")
+        self.channel._import_orders()
+        now = fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+        self.assertLessEqual(self.channel.order_watermark, now, "never past now: nothing changed meanwhile skipped")
         self.sim.orders[later["id"]]["date_modified_gmt"] = "soon"  # unreadable: never the newest
         self.channel._import_orders()
         self.channel._import_orders()
