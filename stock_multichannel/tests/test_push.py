@@ -116,9 +116,8 @@ class TestPush(MultichannelCase):
         self.assertEqual(self.remote.stock["ext-desk"], 10)
         self.assertFalse(self.desk_listing.last_error)
 
-    def test_a_refusal_stays_until_its_own_push_is_accepted(self):
-        """Stock and price share one state and error: the other push's success cleared a
-        refusal, and the listing left the Error filter while the channel still refused it."""
+    def _desk_price_refused_then_stock_accepted(self, price_sync=True):
+        """The channel refuses the desk's new price, then accepts its new stock."""
         self.channel._push("stock")
         self.channel._push("price")
         self.remote.refuse["ext-desk"] = "Price outside the allowed band"
@@ -126,10 +125,16 @@ class TestPush(MultichannelCase):
         self.desk_listing.price_pending = True
         self.channel._push("price")
         self.assertEqual((self.desk_listing.state, self.desk_listing.error_kind), ("error", "price"))
-        del self.remote.refuse["ext-desk"]  # accepted for stock, still refused for its price below
+        del self.remote.refuse["ext-desk"]
+        self.desk_listing.price_sync = price_sync
         self.env["stock.quant"]._update_available_quantity(self.desk, self.warehouse.lot_stock_id, 1)
         self.desk_listing.stock_pending = True
         self.channel._push("stock")
+
+    def test_a_refusal_stays_until_its_own_push_is_accepted(self):
+        """Stock and price share one state and error: the other push's success cleared a
+        refusal, and the listing left the Error filter while the channel still refused it."""
+        self._desk_price_refused_then_stock_accepted()
         self.assertEqual(self.remote.stock["ext-desk"], 11)
         self.assertEqual(self.desk_listing.state, "error", "the price refusal stays")
         self.assertIn("allowed band", self.desk_listing.last_error)
@@ -142,18 +147,7 @@ class TestPush(MultichannelCase):
         self.assertFalse(self.desk_listing.error_kind)
 
     def test_a_refusal_of_what_is_no_longer_synced_does_not_stay(self):
-        self.channel._push("stock")
-        self.channel._push("price")
-        self.remote.refuse["ext-desk"] = "Price outside the allowed band"
-        self.desk.list_price += 5
-        self.desk_listing.price_pending = True
-        self.channel._push("price")
-        self.assertEqual(self.desk_listing.error_kind, "price")
-        del self.remote.refuse["ext-desk"]
-        self.desk_listing.price_sync = False  # the merchant's answer to a refused price
-        self.env["stock.quant"]._update_available_quantity(self.desk, self.warehouse.lot_stock_id, 1)
-        self.desk_listing.stock_pending = True
-        self.channel._push("stock")
+        self._desk_price_refused_then_stock_accepted(price_sync=False)  # the merchant's answer to a refusal
         self.assertEqual(self.remote.stock["ext-desk"], 11)
         self.assertNotEqual(self.desk_listing.state, "error", "no price push will ever clear it")
 
