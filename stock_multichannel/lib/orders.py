@@ -78,12 +78,8 @@ def _number(value, where, problems, minimum=None, strictly_positive=False, requi
         if required:
             problems.append(_lt("%(where)s: missing", where=where))
         return None
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        problems.append(_lt("%(where)s: not a number (%(value)r)", where=where, value=value))
-        return None
-    if not number.is_finite():
+    number = decimal_amount(value)
+    if number is None:
         problems.append(_lt("%(where)s: not a number (%(value)r)", where=where, value=value))
         return None
     if abs(number) > LARGEST_NUMBER:

@@ -64,7 +64,7 @@ def money(value, places=2):
 def _decimal(value):
     """An amount of the shop's ("12.50"); an absent one is 0, one that is no number is
     refused (see ``decimal_amount``: where it can, the translation hands it on as sent)."""
-    number = Decimal(0) if isinstance(value, bool) else decimal_amount(value)
+    number = _loose(value)
     if number is None:
         raise ValueError(f"not an amount: {value!r}")
     return number
@@ -75,18 +75,15 @@ def _loose(value):
     return Decimal(0) if isinstance(value, bool) else decimal_amount(value)
 
 
-def _is_amount(value):
-    return _loose(value) is not None
-
-
 def _sum_or_sent(*values):
     """The sum of these amounts (a Decimal), or the first that is no number as it was
     sent: handed to the core, which refuses the order naming the field."""
     total = Decimal(0)
     for value in values:
-        if not _is_amount(value):
+        number = _loose(value)
+        if number is None:
             return value
-        total += _decimal(value)
+        total += number
     return total
 
 
@@ -290,7 +287,7 @@ def normalize_order(order, charges_tax=True):
         if not isinstance(line, dict):
             continue
         # a quantity or price that is no number goes to the core as sent, which refuses it by name
-        quantity = _decimal(line.get("quantity")) if _is_amount(line.get("quantity")) else Decimal(0)
+        quantity = _loose(line.get("quantity")) or Decimal(0)
         gross = _sum_or_sent(line.get("subtotal"), line.get("subtotal_tax") if include else None)
         if not isinstance(gross, Decimal):
             unit_price = gross
