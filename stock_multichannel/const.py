@@ -72,6 +72,12 @@ ORDER_SHARED_FIELDS = {
 }
 
 # listings
+# a listing the channel refused is sent again by the scheduled pushes once its value moves,
+# or this long after the refusal (a campaign ended, a product mended on the channel); each
+# try of one that is still refused costs calls (eMAG's campaign refusal fails its whole call)
+REFUSED_RETRY_SECONDS = 3600
+REFUSED_VALUE = {"stock": "refused_qty", "price": "refused_price"}
+OTHER_KIND = {"stock": "price", "price": "stock"}
 LISTING_STATES = [("pending", "Pending"), ("synced", "Synced"), ("error", "Error")]
 # waiting for a push: marked so by the engine, or a change queued since (its schedule not come yet)
 PENDING_DOMAIN = ["|", "|", ("stock_pending", "=", True), ("price_pending", "=", True), ("queued", "=", True)]
@@ -93,6 +99,12 @@ ENGINE_FIELDS = frozenset(
         "state",
         "last_error",
         "error_kind",
+        "stock_error",
+        "price_error",
+        "refused_qty",
+        "refused_price",
+        "stock_retry_at",
+        "price_retry_at",
         "stock_moved_by_channel",
         "drift_found_at",
         "drift_fixed",

@@ -134,8 +134,8 @@ class MultichannelChannel(models.Model):
         keeping = self._follow_shown_stock_keeping(listings, shown)
         quantities = self._shown_stock_targets(listings.filtered("stock_sync"))
         # only where the channel shows a price (a read-back may carry none)
-        # nor for a listing in error: refused, it is sent again at every push anyway (a daily
-        # drift of what the channel refuses would only say it again)
+        # nor for a listing whose price is refused: it is sent again within the hour anyway
+        # (a daily drift of what the channel refuses would only say it again)
         price_listings = listings.filtered(
             lambda b: b.price_sync and not b._refused_for("price") and shown[b.external_id].price is not None
         )

@@ -217,6 +217,26 @@ class MultichannelChannel(models.Model):
             self._trigger_realtime(kind)
 
     @api.model
+    def _wake_by(self, kind, at):
+        """Have the ``kind`` cron run by ``at`` (a time well ahead): a trigger for then,
+        unless one comes before it. No notification: the workers' poll, a minute at most,
+        is soon enough, and each push asking again adds nothing."""
+        cron_id = self._cron_id(kind)
+        if not cron_id:
+            return
+        self.env["ir.cron.trigger"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at > %s AND call_at <= %s LIMIT 1",
+                cron_id,
+                fields.Datetime.now(),
+                at,
+            )
+        )
+        if not self.env.cr.fetchone():
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger(at)
+
+    @api.model
     def _consume_wakeups(self, kind, auto_commit=False):
         """A run of the ``kind`` cron starts: the wake-ups asked for until now are taken.
 

@@ -75,7 +75,7 @@ class OneItemFaults:
 
     def __init__(self):
         self.unanswered = 0  # server errors since the channel last answered
-        self.suspects = []  # (listing, error): failed alone, not confirmed yet
+        self.suspects = []  # (listing, target, error): failed alone, not confirmed yet
         self.known_good = None  # (listing, target) of the last batch the channel took
 
 
@@ -87,8 +87,9 @@ class MultichannelChannel(models.Model):
 
         Only listings marked pending (or all with ``force``) whose target differs from
         what the channel shows are sent. Results are written per listing; a refused
-        listing keeps its error and stays pending; a persistent transport fault stops
-        this channel's run with everything still pending.
+        listing keeps its error and stays pending (a scheduled push sends it again once its
+        value moves or an hour later, see ``_without_standing_refusals``); a persistent
+        transport fault stops this channel's run with everything still pending.
         """
         if kind == "stock":
             left = self.env["multichannel.sync.request"].sudo()._fan_out_stock_changes()
@@ -187,6 +188,8 @@ class MultichannelChannel(models.Model):
             if not held.hold(unchanged.ids):
                 return False
             unchanged._mark_settled(kind)
+            if not force and self.env.context.get("multichannel_cron"):
+                to_send = self._without_standing_refusals(kind, to_send)
             if only_lower:
                 to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
             if to_send and adapter is None:
@@ -222,7 +225,7 @@ class MultichannelChannel(models.Model):
                 if not self._push_batch(kind, adapter, probe, cause, probe_regular, held, faults):
                     return False
             if faults.suspects:
-                self._stop_on_fault(kind, faults.suspects[-1][1])
+                self._stop_on_fault(kind, faults.suspects[-1][-1])
                 return False
         if not only_lower:
             self.sudo()[f"{kind}_pushed_at"] = fields.Datetime.now()
@@ -261,6 +264,21 @@ class MultichannelChannel(models.Model):
                 to_send.append((binding, target))
         return to_send, unchanged, regular
 
+    def _without_standing_refusals(self, kind, to_send):
+        """``to_send`` less the listings the channel refused lately with the same value: a
+        scheduled push would only be refused again (and find each of them by halves, at a
+        call each). They stay pending and in error; the cron wakes when the first is due again."""
+        now = fields.Datetime.now()
+        standing = {
+            listing.id: listing[f"{kind}_retry_at"]
+            for listing, target in to_send
+            if listing._refusal_stands(kind, target, now)
+        }
+        if not standing:
+            return to_send
+        self._wake_by(kind, min(standing.values()))
+        return [(listing, target) for listing, target in to_send if listing.id not in standing]
+
     def _shown_stock_targets(self, bindings):
         """{listing id: quantity the channel should show}, for many listings at once: the
         policy's target (see ``_with_shared_stock`` for channels that share one quantity)."""
@@ -290,6 +308,7 @@ class MultichannelChannel(models.Model):
                     currency=currency.name,
                     product=listing.product_id.display_name,
                 ),
+                target,
             )
         return good
 
@@ -335,9 +354,9 @@ class MultichannelChannel(models.Model):
             if any(problems.values()):
                 if not held.hold(batch_ids):
                     return False
-                for listing, _target in batch:
+                for listing, target in batch:
                     if problems[listing.id]:
-                        listing._refused(kind, translated(self.env, problems[listing.id]))
+                        listing._refused(kind, translated(self.env, problems[listing.id]), target)
                 batch = [(listing, target) for listing, target in batch if not problems[listing.id]]
                 updates = [update for update in updates if not problems[update.key]]
                 if not batch:
@@ -359,7 +378,7 @@ class MultichannelChannel(models.Model):
                     if len(batch) > 1:
                         return self._push_by_halves(kind, adapter, batch, cause, regular_prices, held, faults)
                     # held now, in the order of ids; written once the channel answers a later call
-                    faults.suspects.append((batch[0][0], error))
+                    faults.suspects.append((*batch[0], error))
                     return held.hold(batch_ids)
             self._stop_on_fault(kind, error)
             return False
@@ -368,7 +387,7 @@ class MultichannelChannel(models.Model):
             # hand, say): find it by halves; it alone goes to error, the others are sent
             if len(batch) > 1:
                 return self._push_by_halves(kind, adapter, batch, cause, regular_prices, held, faults)
-            listing = batch[0][0]
+            listing, target = batch[0]
             _logger.warning("%s: listing %s cannot be sent", self.name, listing.display_name, exc_info=True)
             if not held.hold([listing.id]):
                 return False
@@ -379,6 +398,7 @@ class MultichannelChannel(models.Model):
                     type=type(error).__name__,
                     error=error,
                 ),
+                target,
             )
             return True
         duration = int((time.monotonic() - started) * 1000)
@@ -391,7 +411,7 @@ class MultichannelChannel(models.Model):
         self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
         faults.unanswered, faults.known_good = 0, batch[-1]
         suspects, faults.suspects = faults.suspects, []
-        return all(self._failed_alone(kind, listing, suspect_error, held) for listing, suspect_error in suspects)
+        return all(self._failed_alone(kind, listing, target, error, held) for listing, target, error in suspects)
 
     def _push_by_halves(self, kind, adapter, batch, cause, regular_prices, held, faults):
         """Send ``batch`` again as two batches, to find the listing that fails it; the second
@@ -411,11 +431,11 @@ class MultichannelChannel(models.Model):
         if isinstance(error, TransportError):
             self._back_off(kind, error)
 
-    def _failed_alone(self, kind, listing, error, held):
-        """The channel fails every call carrying ``listing``, and answers the others: it goes
-        to error. It stays pending: each push sends it again and looks for it by halves, until
-        the product is mended on the channel or its sync switched off. False when the push
-        must stop here."""
+    def _failed_alone(self, kind, listing, target, error, held):
+        """The channel fails every call carrying ``listing`` (sending ``target``), and answers
+        the others: it goes to error. It stays pending: the pushes send it again (see
+        ``_refused``) and look for it by halves, until the product is mended on the channel or
+        its sync switched off. False when the push must stop here."""
         if not held.hold([listing.id]):
             return False
         _logger.warning("%s: the channel fails every %s call carrying listing %s", self.name, kind, listing.id)
@@ -426,6 +446,7 @@ class MultichannelChannel(models.Model):
                 "product on the channel (an extension's error when saving it, say).",
                 error=translated(self.env, error),
             ),
+            target,
         )
         return True
 

@@ -1,9 +1,11 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare
 from odoo.tools.sql import create_index, drop_index
 
-from ..const import ENGINE_FIELDS, LISTING_STATES
+from ..const import ENGINE_FIELDS, LISTING_STATES, OTHER_KIND, REFUSED_RETRY_SECONDS, REFUSED_VALUE
 from ..lib.adapter import ListingExtra, ProductTax
 from ..lib.messages import translated
 
@@ -70,12 +72,33 @@ class MultichannelProductBinding(models.Model):
     drift_fixed = fields.Boolean(readonly=True, copy=False, help="Sent again since the audit found the drift.")
     last_error = fields.Text(readonly=True, copy=False)
     error_kind = fields.Selection(
-        [("stock", "Stock"), ("price", "Price")],
+        [("stock", "Stock"), ("price", "Price"), ("both", "Stock and Price")],
         "Refused Push",
         readonly=True,
         copy=False,
         help="The push the channel refused: its error stays until that push is accepted (the other one's "
         "success does not clear it).",
+    )
+    # each kind's refusal apart: one push's success, or refusal, leaves the other's as it is
+    stock_error = fields.Text("Stock Refused", readonly=True, copy=False)
+    price_error = fields.Text("Price Refused", readonly=True, copy=False)
+    refused_qty = fields.Integer(readonly=True, copy=False, help="The quantity the channel refused, as sent.")
+    refused_price = fields.Float(
+        readonly=True, copy=False, digits="Product Price", help="The price the channel refused, as sent."
+    )
+    stock_retry_at = fields.Datetime(
+        "Quantity Sent Again At",
+        readonly=True,
+        copy=False,
+        help="The scheduled pushes send a refused quantity again at this time, or as soon as it moves; a push "
+        "started by hand sends it at once.",
+    )
+    price_retry_at = fields.Datetime(
+        "Price Sent Again At",
+        readonly=True,
+        copy=False,
+        help="The scheduled pushes send a refused price again at this time, or as soon as it moves; a push "
+        "started by hand sends it at once.",
     )
 
     queued = fields.Boolean(
@@ -284,18 +307,63 @@ class MultichannelProductBinding(models.Model):
 
     def action_mark_pending(self):
         self.check_access("write")
-        self.sudo().write({"stock_pending": True, "price_pending": True, "state": "pending", "error_kind": False})
+        self.sudo().write(
+            {
+                "stock_pending": True,
+                "price_pending": True,
+                "state": "pending",
+                "error_kind": False,
+                "stock_error": False,
+                "price_error": False,
+                "stock_retry_at": False,
+                "price_retry_at": False,
+            }
+        )
         return True
 
-    def _refused(self, kind, message):
+    def _refused(self, kind, message, value=None):
         """The channel (or Odoo, before sending) refused these listings' ``kind``: in error
-        until a push of that kind is accepted."""
-        self.write({"state": "error", "last_error": message, "error_kind": kind})
+        until a push of that kind is accepted. ``value``: what was refused; the scheduled
+        pushes send it again only once it moves or ``REFUSED_RETRY_SECONDS`` have passed."""
+        other = OTHER_KIND[kind]
+        values = {
+            "state": "error",
+            f"{kind}_error": message,
+            REFUSED_VALUE[kind]: value or 0,
+            f"{kind}_retry_at": (
+                fields.Datetime.now() + timedelta(seconds=REFUSED_RETRY_SECONDS) if value is not None else False
+            ),
+        }
+        for listing in self:
+            # the other kind's refusal, while it still counts
+            other_error = listing._refused_for(other) and listing[f"{other}_error"]
+            summary = self._error_summary({kind: message, other: other_error})
+            listing.write(dict(values, **{f"{other}_error": other_error}, **summary))
+
+    @api.model
+    def _error_summary(self, errors):
+        """``last_error`` and ``error_kind`` for ``errors``, {kind: its refusal or False}."""
+        refused = [kind for kind in ("stock", "price") if errors.get(kind)]
+        return {
+            "last_error": "\n".join(errors[kind] for kind in refused) or False,
+            "error_kind": ("both" if len(refused) == 2 else refused[0]) if refused else False,
+        }
+
+    def _refusal_stands(self, kind, value, now):
+        """Whether the channel refused this listing's ``kind`` with ``value`` lately enough
+        that a scheduled push need not send it again (the same call would be refused again)."""
+        retry_at = self[f"{kind}_retry_at"]
+        if not (self[f"{kind}_error"] and retry_at and retry_at > now):
+            return False
+        if kind == "stock":
+            return self.refused_qty == int(value)
+        rounding = self.channel_id.pricelist_id.currency_id.rounding
+        return float_compare(self.refused_price, value, precision_rounding=rounding) == 0
 
     def _refused_for(self, kind):
-        """Whether the channel refused this listing's ``kind`` last (an error of before the
-        kinds were told apart counts for both)."""
-        return self.state == "error" and self.error_kind in (kind, False)
+        """Whether the channel refused this listing's ``kind`` and that still counts: the kind
+        waits for a push (pending) and is synced at all."""
+        return bool(self[f"{kind}_error"]) and self[f"{kind}_pending"] and self[f"{kind}_sync"]
 
     def _mark_settled(self, kind, values=None):
         """The channel shows these listings' ``kind`` as Odoo wants it: nothing waits any more.
@@ -303,26 +371,26 @@ class MultichannelProductBinding(models.Model):
         Shared by pushed listings and listings whose target did not move, so both end in the
         same state (still pending while the other kind waits, no stale cause or latency start).
         """
-        other = "price" if kind == "stock" else "stock"
+        other = OTHER_KIND[kind]
         settled = dict(
             values or {},
             **{
                 f"{kind}_pending": False,
                 f"{kind}_cause": False,
                 f"{kind}_requested_at": False,
+                f"{kind}_error": False,
+                f"{kind}_retry_at": False,
                 "drift_fixed": True,
             },
         )
         if kind == "stock":
             settled["stock_moved_by_channel"] = False
         # the other kind's refusal stays, while that kind still waits (and is synced at all)
-        refused = self.filtered(
-            lambda b: b.state == "error" and b.error_kind == other and b[f"{other}_pending"] and b[f"{other}_sync"]
-        )
-        if refused:
-            refused.write(settled)
+        refused = self.filtered(lambda b: b._refused_for(other))
+        for listing in refused:
+            listing.write(dict(settled, **self._error_summary({other: listing[f"{other}_error"]})))
         waiting = self.filtered(f"{other}_pending") - refused
-        cleared = dict(settled, last_error=False, error_kind=False)
+        cleared = dict(settled, **{f"{other}_error": False}, last_error=False, error_kind=False)
         if waiting:
             waiting.write(dict(cleared, state="pending"))
         if self - waiting - refused:
@@ -345,7 +413,7 @@ class MultichannelProductBinding(models.Model):
                     if result
                     else self.env._("The channel did not answer for this item.")
                 )
-                listing._refused(kind, message)
+                listing._refused(kind, message, target)
         return self._settle_pushed(kind, accepted) if accepted else self.browse()
 
     @api.model
@@ -356,7 +424,7 @@ class MultichannelProductBinding(models.Model):
         A listing moved meanwhile to another of the channel's ids (a user's edit, committed
         while its batch was on the way) is not settled: it stays pending for its new id.
         """
-        other = "price" if kind == "stock" else "stock"
+        other = OTHER_KIND[kind]
         value_column = "pushed_qty" if kind == "stock" else "pushed_price"
         changed = [
             value_column,
@@ -364,6 +432,9 @@ class MultichannelProductBinding(models.Model):
             f"{kind}_pending",
             f"{kind}_cause",
             f"{kind}_requested_at",
+            f"{kind}_error",
+            f"{kind}_retry_at",
+            f"{other}_error",
             "last_error",
             "error_kind",
             "drift_fixed",
@@ -386,9 +457,12 @@ class MultichannelProductBinding(models.Model):
                        %(pending)s = false,
                        %(cause)s = NULL,
                        %(requested_at)s = NULL,
+                       %(error)s = NULL,
+                       %(retry_at)s = NULL,
                        -- the other kind's refusal stays, while that kind still waits
-                       last_error = CASE WHEN %(other_refused)s THEN b.last_error END,
-                       error_kind = CASE WHEN %(other_refused)s THEN b.error_kind END,
+                       %(other_error)s = CASE WHEN %(other_refused)s THEN b.%(other_error)s END,
+                       last_error = CASE WHEN %(other_refused)s THEN b.%(other_error)s END,
+                       error_kind = CASE WHEN %(other_refused)s THEN %(other)s END,
                        drift_fixed = true,
                        state = CASE WHEN %(other_refused)s THEN 'error'
                                     WHEN b.%(other_pending)s THEN 'pending' ELSE 'synced' END,
@@ -407,10 +481,14 @@ class MultichannelProductBinding(models.Model):
                 pending=SQL.identifier(f"{kind}_pending"),
                 cause=SQL.identifier(f"{kind}_cause"),
                 requested_at=SQL.identifier(f"{kind}_requested_at"),
+                error=SQL.identifier(f"{kind}_error"),
+                retry_at=SQL.identifier(f"{kind}_retry_at"),
+                other=other,
+                other_error=SQL.identifier(f"{other}_error"),
                 other_pending=SQL.identifier(f"{other}_pending"),
                 other_refused=SQL(
-                    "(b.state = 'error' AND b.error_kind = %s AND b.%s AND b.%s)",
-                    other,
+                    "(b.%s IS NOT NULL AND b.%s AND b.%s)",
+                    SQL.identifier(f"{other}_error"),
                     SQL.identifier(f"{other}_pending"),
                     SQL.identifier(f"{other}_sync"),
                 ),

@@ -1,7 +1,7 @@
 import math
 
 from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import MultichannelCase, order_data
 
@@ -149,6 +149,54 @@ class TestAvailability(MultichannelCase):
         ship.do_unreserve()
         self.assertEqual(ship.move_ids.state, "confirmed", "unreserved")
         self.assertEqual(self._target(self.chair_listing), 97, "the shipment's units are in the output, not sold twice")
+
+    def _validate(self, picking, quantity, backorder):
+        """Validate ``picking`` with ``quantity`` of its one move done, keeping the rest in a
+        backorder or dropping it, as the user answers Odoo's backorder question."""
+        picking.move_ids.quantity = quantity
+        answer = picking.button_validate()
+        if answer is True:  # all done: no question
+            return
+        wizard = Form(self.env[answer["res_model"]].with_context(answer["context"])).save()
+        if backorder:
+            wizard.process()
+        else:
+            wizard.process_cancel_backorder()
+
+    def test_a_delivery_step_done_in_part_counts_each_unit_once(self):
+        """Chairs picked in part wait in the output for the shipment; the rest wait in the
+        stock for the pick's backorder. Wherever they are, reserved or not, they are sold."""
+        self.warehouse.delivery_steps = "pick_ship"
+        sale = self._channel_sale("PART-1", "chair", 5)
+        pick = sale.picking_ids.filtered(lambda p: p.picking_type_id == self.warehouse.pick_type_id)
+        self.assertEqual(self._target(self.chair_listing), 95)
+        self._validate(pick, 3, backorder=True)
+        pick_backorder = sale.picking_ids.filtered(lambda p: p.backorder_id == pick)
+        ship = sale.picking_ids.filtered(lambda p: p.picking_type_id == self.warehouse.out_type_id)
+        self.assertEqual(pick_backorder.move_ids.product_uom_qty, 2)
+        self.assertEqual((ship.move_ids.product_uom_qty, ship.move_ids.quantity), (3, 3))
+        self.assertEqual(self._target(self.chair_listing), 95, "2 reserved in the stock, 3 in the output")
+        ship.do_unreserve()
+        self.assertEqual(ship.move_ids.quantity, 0, "the 3 picked chairs are free in the output")
+        self.assertEqual(self._target(self.chair_listing), 95, "the 3 picked chairs are sold all the same")
+        pick_backorder.do_unreserve()
+        self.assertEqual(self._target(self.chair_listing), 95, "nothing reserved, 5 sold")
+        pick_backorder.action_assign()
+        ship.action_assign()
+        self._validate(ship, 2, backorder=True)
+        self.assertEqual(self._target(self.chair_listing), 95, "2 delivered, 3 still sold")
+        ship_backorder = sale.picking_ids.filtered(lambda p: p.backorder_id == ship)
+        ship_backorder.do_unreserve()
+        self.assertEqual(self._target(self.chair_listing), 95, "1 free in the output, 2 in the stock: sold")
+        self._validate(pick_backorder, 2, backorder=False)
+        self.assertEqual(self._target(self.chair_listing), 95, "all picked, 3 in the output")
+        open_ships = sale.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+        open_ships.action_assign()
+        for ship in open_ships:
+            self._validate(ship, ship.move_ids.product_uom_qty, backorder=False)
+        self.assertEqual(sale.order_line.qty_delivered, 5)
+        self.assertEqual(self._target(self.chair_listing), 95)
+        self.assertEqual(self._target(self.chair_listing), math.floor(self._odoo_free_qty(self.chair)))
 
     def test_a_draft_channel_sale_counts_in_the_products_unit(self):
         self.channel.order_auto_confirm = False

@@ -1,4 +1,9 @@
+import importlib.util
+from datetime import timedelta
+
+from odoo import fields
 from odoo.tests import tagged
+from odoo.tools.misc import file_path
 
 from ..lib.adapter import TransportError
 from .common import MultichannelCase
@@ -115,6 +120,112 @@ class TestPush(MultichannelCase):
         self.assertEqual(self.remote.calls, [("stock", 1)])
         self.assertEqual(self.remote.stock["ext-desk"], 10)
         self.assertFalse(self.desk_listing.last_error)
+
+    def _due_again(self, listings, kind):
+        """Move the ``kind`` refusals of ``listings`` back in time: their retry is due now."""
+        listings.sudo()[f"{kind}_retry_at"] = fields.Datetime.now() - timedelta(seconds=1)
+
+    def test_a_scheduled_push_sends_a_refused_listing_again_once_it_may_pass(self):
+        """A listing the channel refused was sent again by every push, though the same call
+        would be refused again (each try at a call of its own, out of the channel's quota)."""
+        self.remote.refuse["ext-desk"] = "Offer locked by campaign Black Friday"
+        scheduled = self.channel.with_context(multichannel_cron=True)
+        scheduled._push("stock")
+        retry_at = self.desk_listing.stock_retry_at
+        self.assertEqual(self.desk_listing.state, "error")
+        self.assertAlmostEqual(retry_at, fields.Datetime.now() + timedelta(hours=1), delta=timedelta(minutes=1))
+        cron = self.env["ir.cron"].browse(self.channel._cron_id("stock"))
+        wake_ups = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", "=", retry_at)])
+        self.remote.calls.clear()
+        scheduled._push("stock")
+        scheduled._push("stock")
+        self.assertEqual(self.remote.calls, [], "the same quantity: it would be refused again")
+        self.assertEqual((self.desk_listing.state, self.desk_listing.stock_pending), ("error", True))
+        self.assertIn("Black Friday", self.desk_listing.last_error)
+        wake_ups = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", "=", retry_at)])
+        self.assertEqual(len(wake_ups), 1, "the cron wakes when it is due, once")
+        # its quantity moves: sent at once
+        self.env["stock.quant"]._update_available_quantity(self.desk, self.warehouse.lot_stock_id, 1)
+        self.env.flush_all()
+        scheduled._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 1)])
+        self.assertEqual(self.desk_listing.refused_qty, 11)
+        # the hour passed: sent again, and taken once the campaign is over
+        self.remote.calls.clear()
+        del self.remote.refuse["ext-desk"]
+        scheduled._push("stock")
+        self.assertEqual(self.remote.calls, [])
+        self._due_again(self.desk_listing, "stock")
+        scheduled._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 1)])
+        self.assertEqual(self.remote.stock["ext-desk"], 11)
+        self.assertEqual((self.desk_listing.error_kind, self.desk_listing.stock_pending), (False, False))
+
+    def test_a_push_by_hand_sends_a_refused_listing_at_once(self):
+        self.remote.refuse["ext-desk"] = "Price outside the allowed band"
+        self.channel.with_context(multichannel_cron=True)._push("price")
+        self.assertEqual((self.desk_listing.error_kind, self.desk_listing.refused_price), ("price", 250.0))
+        del self.remote.refuse["ext-desk"]
+        self.remote.calls.clear()
+        self.channel.action_push_prices()
+        self.assertEqual(self.remote.calls, [("price", 1)])
+        self.assertEqual((self.desk_listing.error_kind, self.desk_listing.price_pending), (False, False))
+
+    def test_each_kind_keeps_its_own_refusal(self):
+        """One error for both kinds: the latest refusal replaced the other's message, and
+        the other kind, no longer seen as refused, was sent again at every push."""
+        scheduled = self.channel.with_context(multichannel_cron=True)
+        self.remote.refuse["ext-desk"] = "Stock locked by campaign Black Friday"
+        scheduled._push("stock")
+        self.remote.refuse["ext-desk"] = "Price outside the allowed band"
+        scheduled._push("price")
+        desk = self.desk_listing
+        self.assertEqual((desk.state, desk.error_kind), ("error", "both"))
+        self.assertEqual(desk.last_error, "Stock locked by campaign Black Friday\nPrice outside the allowed band")
+        self.remote.calls.clear()
+        scheduled._push("stock")
+        scheduled._push("price")
+        self.assertEqual(self.remote.calls, [], "both refusals stand")
+        # the price goes through: the stock's refusal stays, with its own message
+        del self.remote.refuse["ext-desk"]
+        self._due_again(desk, "price")
+        scheduled._push("price")
+        scheduled._push("stock")
+        self.assertEqual(self.remote.calls, [("price", 1)])
+        self.assertEqual((desk.state, desk.error_kind), ("error", "stock"))
+        self.assertEqual(desk.last_error, "Stock locked by campaign Black Friday")
+        self.assertEqual((desk.price_error, desk.price_retry_at), (False, False))
+        self._due_again(desk, "stock")
+        scheduled._push("stock")
+        self.assertEqual((desk.state, desk.error_kind, desk.last_error), ("synced", False, False))
+        self.assertFalse(desk.stock_error)
+
+    def test_listings_refused_before_the_kinds_were_apart_are_refused_for_their_kind(self):
+        spec = importlib.util.spec_from_file_location(
+            "post_migration", file_path("stock_multichannel/migrations/18.0.1.3.0/post-migration.py")
+        )
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        self.channel._push("stock")
+        self.channel._push("price")
+        lamps = self.extra_listings[:3]
+        lamps.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE multichannel_product_binding SET state = 'error', last_error = 'Refused', error_kind = kind,"
+            " stock_pending = true, price_pending = true"
+            "  FROM unnest(%s, %s) AS v(id, kind) WHERE multichannel_product_binding.id = v.id",
+            [lamps.ids, ["stock", "price", None]],
+        )
+        migration.migrate(self.env.cr, "18.0.1.2.0")
+        lamps.invalidate_recordset()
+        self.assertEqual(
+            [(lamp._refused_for("stock"), lamp._refused_for("price"), lamp.error_kind) for lamp in lamps],
+            [(True, False, "stock"), (False, True, "price"), (True, True, "both")],
+        )
+        self.remote.calls.clear()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 2)], "both refused for stock sent again (at once by hand)")
+        self.assertEqual(lamps.mapped("state"), ["pending", "error", "error"])
 
     def _desk_price_refused_then_stock_accepted(self, price_sync=True):
         """The channel refuses the desk's new price, then accepts its new stock."""

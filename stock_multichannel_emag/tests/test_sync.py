@@ -3,7 +3,7 @@ import time
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.addons.stock_multichannel.lib.clock import utc_now
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -164,6 +164,29 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertIn("Black Friday", self.desk_listing.last_error)
         self.assertTrue(self.desk_listing.stock_pending)
         self.assertEqual(self.chair_listing.pushed_qty, 100)
+
+    def test_offers_in_a_campaign_cost_no_call_until_they_may_pass(self):
+        """A stock change during a campaign fails the whole call: each scheduled push looked
+        for the offers in the campaign by halves again, about two calls per offer, out of
+        the 3 requests a second the order import shares."""
+        lamps = [self._product(f"Lamp {i}", f"LAMP{i}", 50.0, 3) for i in range(4)]
+        for index, product in enumerate(lamps):
+            self.sim.add_offer(3000 + index, campaign="Black Friday" if index % 2 else None)
+            self._listing(product, 3000 + index)
+        scheduled = self.channel.with_context(multichannel_cron=True)
+        scheduled._push("stock")
+        in_campaign = self.env["multichannel.product.binding"].search([("external_id", "in", ["3001", "3003"])])
+        self.assertEqual(set(in_campaign.mapped("state")), {"error"})
+        self.assertEqual([self.sim.stock_of(o) for o in (3000, 3002)], [3, 3])
+        saves = len(self._offer_saves())
+        scheduled._push("stock")
+        self.assertEqual(len(self._offer_saves()), saves, "the same stock would be refused again")
+        self.sim.offers[3001]["campaign"] = None  # the campaign is over for one
+        in_campaign.sudo().stock_retry_at = fields.Datetime.now() - timedelta(seconds=1)
+        scheduled._push("stock")
+        self.assertEqual(len(self._offer_saves()), saves + 3, "sent again by halves: 3001 passes, 3003 not")
+        self.assertEqual(self.sim.stock_of(3001), 3)
+        self.assertEqual(in_campaign.mapped("error_kind"), [False, "stock"])
 
     def test_a_refusal_without_emags_envelope_stops_no_other_offer(self):
         """A 400 in a body without eMAG's envelope (as its 429 comes) once stopped the whole
