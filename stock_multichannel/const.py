@@ -120,6 +120,8 @@ ORDER_STATES = [
     ("skipped", "Not Imported"),
     ("cancelled", "Cancelled by Channel"),
 ]
+# an order the channel sent without an id is stored under this prefix and a digest of its content
+UNIDENTIFIED_PREFIX = "no-id:"
 ORDER_OPEN_STATES = ("received", "pending", "error")
 # held orders looked at after one import run (the rest at the next runs): a first run after
 # an upgrade never posts on thousands of orders in one transaction

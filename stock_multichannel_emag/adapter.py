@@ -138,12 +138,14 @@ class EmagAdapter(ChannelAdapter):
             offer = translate.offer_id(update.external_id)
             if offer is None:
                 results.append(
-                    ItemResult(update.key, False, _lt("%(id)r is not an eMAG offer id", id=update.external_id))
+                    ItemResult(
+                        update.key, False, _lt("%(id)r is not an eMAG offer id", id=update.external_id), refused=False
+                    )
                 )
             elif isinstance(update.extra, EmagListingExtra) and update.extra.new_offer:
                 problem = self._creation_problem(offer, update.extra)
                 if problem:
-                    results.append(ItemResult(update.key, False, problem))
+                    results.append(ItemResult(update.key, False, problem, refused=False))  # no call made
                 else:
                     creations.append((update, self._creation_item(offer, update.extra)))
             else:
@@ -227,7 +229,7 @@ class EmagAdapter(ChannelAdapter):
                 # eMAG said something it did not tie to an offer: whether this one was
                 # saved is unknown, so it is not reported saved (it is sent again)
                 message = "eMAG answered with a message naming no offer: " + "; ".join(unattributed)
-                results.append(ItemResult(update.key, False, message, answer=message))
+                results.append(ItemResult(update.key, False, message, answer=message, refused=False))
             else:
                 results.append(ItemResult(update.key, True, answer="saved"))
         return results

@@ -244,7 +244,11 @@ class WooCommerceAdapter(ChannelAdapter):
                 error = translate.item_error(answer)
                 if not error and parent and isinstance(answer, dict) and answer.get("parent_id") not in (None, parent):
                     error = f"the shop reports this variation under product {answer.get('parent_id')}, not {parent}"
-                results += [ItemResult(u.key, not error, error, answer=error or "saved") for u in owners]
+                # no answer for the item: whether the shop saved it is unknown
+                results += [
+                    ItemResult(u.key, not error, error, answer=error or "saved", refused=isinstance(answer, dict))
+                    for u in owners
+                ]
         return results
 
     def fetch_offers(self):

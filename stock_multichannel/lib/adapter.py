@@ -113,6 +113,10 @@ class ItemResult:
     ok: bool
     message: str = ""
     answer: str = ""  # the raw answer worth keeping in the ledger (never credentials)
+    # for an item not saved: whether the channel refused what was sent (the same call
+    # would be refused again, so the scheduled pushes hold it back a while), or whether
+    # it was saved is unknown / the cause may go by itself (sent again at the next push)
+    refused: bool = True
 
 
 @dataclass

@@ -156,8 +156,11 @@ class MultichannelChannel(models.Model):
             if listing.id in keeping and listing.stock_sync:
                 drift["stock keeping"] = keeping[listing.id]
             # a channel keeping no quantity, or selling past it, sells what Odoo does not have
-            if listing.stock_sync and (
-                item.quantity is None or item.unlimited or item.quantity != quantities[listing.id]
+            # nor for a listing whose stock is refused (the channel shows what it keeps)
+            if (
+                listing.stock_sync
+                and not listing._refused_for("stock")
+                and (item.quantity is None or item.unlimited or item.quantity != quantities[listing.id])
             ):
                 drift["stock"] = (quantities[listing.id], self._shown_quantity_label(item))
             if prices.get(listing.id) is not None and self._shown_price_differs(
@@ -167,7 +170,8 @@ class MultichannelChannel(models.Model):
             if not drift:
                 continue
             drifted |= listing
-            values = {"drift_found_at": now, "drift_fixed": False, "state": "pending"}
+            refused = listing._refused_for("stock") or listing._refused_for("price")
+            values = {"drift_found_at": now, "drift_fixed": False, "state": "error" if refused else "pending"}
             if "stock" in drift or "stock keeping" in drift:
                 values.update(stock_pending=True, stock_moved_by_channel=True, stock_cause="audit")
             if "price" in drift:

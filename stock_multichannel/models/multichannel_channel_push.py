@@ -149,12 +149,16 @@ class MultichannelChannel(models.Model):
                                WHERE b.channel_id = %(channel)s AND r.kind = %(kind)s
                                  AND (r.due_at IS NULL OR r.due_at <= %(now)s))
                     OR EXISTS(SELECT 1 FROM multichannel_product_binding
-                               WHERE channel_id = %(channel)s AND active AND %(sync)s AND %(pending)s)
+                               WHERE channel_id = %(channel)s AND active AND %(sync)s AND %(pending)s
+                                 -- a refusal held back: a move of its value queues a request
+                                 AND (%(error)s IS NULL OR %(retry_at)s IS NULL OR %(retry_at)s <= %(now)s))
                 """,
                 channel=self.id,
                 kind=kind,
                 sync=SQL.identifier(f"{kind}_sync"),
                 pending=SQL.identifier(f"{kind}_pending"),
+                error=SQL.identifier(f"{kind}_error"),
+                retry_at=SQL.identifier(f"{kind}_retry_at"),
                 now=due_by,
             )
         )
@@ -189,7 +193,7 @@ class MultichannelChannel(models.Model):
                 return False
             unchanged._mark_settled(kind)
             if not force and self.env.context.get("multichannel_cron"):
-                to_send = self._without_standing_refusals(kind, to_send)
+                to_send = self._without_standing_refusals(kind, to_send, regular)
             if only_lower:
                 to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
             if to_send and adapter is None:
@@ -264,7 +268,7 @@ class MultichannelChannel(models.Model):
                 to_send.append((binding, target))
         return to_send, unchanged, regular
 
-    def _without_standing_refusals(self, kind, to_send):
+    def _without_standing_refusals(self, kind, to_send, regular):
         """``to_send`` less the listings the channel refused lately with the same value: a
         scheduled push would only be refused again (and find each of them by halves, at a
         call each). They stay pending and in error; the cron wakes when the first is due again."""
@@ -272,7 +276,7 @@ class MultichannelChannel(models.Model):
         standing = {
             listing.id: listing[f"{kind}_retry_at"]
             for listing, target in to_send
-            if listing._refusal_stands(kind, target, now)
+            if listing._refusal_stands(kind, target, now, regular.get(listing.id))
         }
         if not standing:
             return to_send
@@ -308,7 +312,6 @@ class MultichannelChannel(models.Model):
                     currency=currency.name,
                     product=listing.product_id.display_name,
                 ),
-                target,
             )
         return good
 
@@ -354,9 +357,9 @@ class MultichannelChannel(models.Model):
             if any(problems.values()):
                 if not held.hold(batch_ids):
                     return False
-                for listing, target in batch:
+                for listing, _target in batch:
                     if problems[listing.id]:
-                        listing._refused(kind, translated(self.env, problems[listing.id]), target)
+                        listing._refused(kind, translated(self.env, problems[listing.id]))
                 batch = [(listing, target) for listing, target in batch if not problems[listing.id]]
                 updates = [update for update in updates if not problems[update.key]]
                 if not batch:
@@ -387,7 +390,7 @@ class MultichannelChannel(models.Model):
             # hand, say): find it by halves; it alone goes to error, the others are sent
             if len(batch) > 1:
                 return self._push_by_halves(kind, adapter, batch, cause, regular_prices, held, faults)
-            listing, target = batch[0]
+            listing = batch[0][0]
             _logger.warning("%s: listing %s cannot be sent", self.name, listing.display_name, exc_info=True)
             if not held.hold([listing.id]):
                 return False
@@ -398,7 +401,6 @@ class MultichannelChannel(models.Model):
                     type=type(error).__name__,
                     error=error,
                 ),
-                target,
             )
             return True
         duration = int((time.monotonic() - started) * 1000)
@@ -447,6 +449,7 @@ class MultichannelChannel(models.Model):
                 error=translated(self.env, error),
             ),
             target,
+            self._regular_prices(listing)[listing.id] if kind == "price" else None,
         )
         return True
 

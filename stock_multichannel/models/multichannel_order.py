@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..const import ORDER_OPEN_STATES, ORDER_SHARED_FIELDS, ORDER_STATES
+from ..const import ORDER_OPEN_STATES, ORDER_SHARED_FIELDS, ORDER_STATES, UNIDENTIFIED_PREFIX
 from ..lib.orders import OrderDataError, normalize_order, order_summary, readable_lines, without_nul
 from ..lib.transactions import CONCURRENT_ERRORS
 
@@ -272,7 +272,7 @@ class MultichannelOrder(models.Model):
     @api.model
     def _unidentified_key(self, payload):
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-        return f"no-id:{digest[:16]}"
+        return f"{UNIDENTIFIED_PREFIX}{digest[:16]}"
 
     def _stored(self, channel, external_id):
         """The channel's order ``external_id`` as stored already (one indexed lookup)."""
@@ -326,7 +326,8 @@ class MultichannelOrder(models.Model):
     @api.model
     def _reference(self, channel, payload, external_id):
         """The order's reference for people, saying its channel: "eMAG Romania 100001"."""
-        number = (str(payload.get("name") or "").strip() if isinstance(payload, dict) else "") or external_id
+        named = str(payload.get("name") or "").strip() if isinstance(payload, dict) else ""
+        number = named or (external_id if external_id and not external_id.startswith(UNIDENTIFIED_PREFIX) else "")
         return f"{channel.name} {number}" if number else self.env._("%s (no id)", channel.name)
 
     def _is_newer_than(self, payload):

@@ -83,9 +83,9 @@ class MultichannelProductBinding(models.Model):
     stock_error = fields.Text("Stock Refused", readonly=True, copy=False)
     price_error = fields.Text("Price Refused", readonly=True, copy=False)
     refused_qty = fields.Integer(readonly=True, copy=False, help="The quantity the channel refused, as sent.")
-    refused_price = fields.Float(
-        readonly=True, copy=False, digits="Product Price", help="The price the channel refused, as sent."
-    )
+    # as sent (a price may be sent finer than the cent): compared at the currency's rounding
+    refused_price = fields.Float(readonly=True, copy=False, help="The price the channel refused, as sent.")
+    refused_regular_price = fields.Float(readonly=True, copy=False)
     stock_retry_at = fields.Datetime(
         "Quantity Sent Again At",
         readonly=True,
@@ -232,11 +232,32 @@ class MultichannelProductBinding(models.Model):
             return moved.write(dict(vals)) and (self - moved).write(dict(vals))
         if moved:  # what the channel shows at the new address, or of the new product, is unknown: sent anyway
             vals.update(stock_pushed_at=False, price_pushed_at=False)
-        if vals.get("stock_sync") or moved or vals.get("active"):
-            vals.setdefault("stock_pending", True)
-        if vals.get("price_sync") or moved or vals.get("active"):
-            vals.setdefault("price_pending", True)
-        return super().write(vals)
+        # and a refusal is tried again at once (what was refused was sent elsewhere, or long ago)
+        for kind in ("stock", "price"):
+            if vals.get(f"{kind}_sync") or moved or vals.get("active"):
+                vals.setdefault(f"{kind}_pending", True)
+                vals.setdefault(f"{kind}_retry_at", False)
+        unsynced = [kind for kind in ("stock", "price") if f"{kind}_sync" in vals and not vals[f"{kind}_sync"]]
+        result = super().write(vals)
+        for kind in unsynced:
+            self.filtered(f"{kind}_error").sudo()._drop_refusal(kind)
+        return result
+
+    def _drop_refusal(self, kind):
+        """``kind`` is no longer synced: what the channel refused of it no longer counts."""
+        other = OTHER_KIND[kind]
+        for listing in self:
+            other_error = listing._refused_for(other) and listing[f"{other}_error"]
+            state = "error" if other_error else "pending" if listing[f"{other}_pending"] else "synced"
+            listing.write(
+                {
+                    f"{kind}_error": False,
+                    f"{kind}_retry_at": False,
+                    f"{other}_error": other_error,
+                    "state": state,
+                    **self._error_summary({other: other_error}),
+                }
+            )
 
     def _lock_in_order(self):
         """Lock these listings' rows in the order of their ids, as every push and drain does
@@ -317,23 +338,30 @@ class MultichannelProductBinding(models.Model):
                 "price_error": False,
                 "stock_retry_at": False,
                 "price_retry_at": False,
+                "last_error": False,
             }
         )
         return True
 
-    def _refused(self, kind, message, value=None):
+    def _refused(self, kind, message, value=None, regular=None):
         """The channel (or Odoo, before sending) refused these listings' ``kind``: in error
-        until a push of that kind is accepted. ``value``: what was refused; the scheduled
-        pushes send it again only once it moves or ``REFUSED_RETRY_SECONDS`` have passed."""
+        and pending until a push of that kind is accepted. ``value`` (and the ``regular``
+        price sent with a price): what the channel refused; the scheduled pushes send it
+        again only once it moves or ``REFUSED_RETRY_SECONDS`` have passed. None: sent again
+        at the next push (a refusal Odoo made, costing no call, or an unknown outcome)."""
         other = OTHER_KIND[kind]
+        message = message or self.env._("Refused by the channel, without a reason.")
         values = {
             "state": "error",
+            f"{kind}_pending": True,
             f"{kind}_error": message,
             REFUSED_VALUE[kind]: value or 0,
             f"{kind}_retry_at": (
                 fields.Datetime.now() + timedelta(seconds=REFUSED_RETRY_SECONDS) if value is not None else False
             ),
         }
+        if kind == "price":
+            values["refused_regular_price"] = regular or 0.0
         for listing in self:
             # the other kind's refusal, while it still counts
             other_error = listing._refused_for(other) and listing[f"{other}_error"]
@@ -349,16 +377,20 @@ class MultichannelProductBinding(models.Model):
             "error_kind": ("both" if len(refused) == 2 else refused[0]) if refused else False,
         }
 
-    def _refusal_stands(self, kind, value, now):
-        """Whether the channel refused this listing's ``kind`` with ``value`` lately enough
-        that a scheduled push need not send it again (the same call would be refused again)."""
+    def _refusal_stands(self, kind, value, now, regular=None):
+        """Whether the channel refused this listing's ``kind`` with ``value`` (and ``regular``
+        price) lately enough that a scheduled push need not send it again (the same call
+        would be refused again)."""
         retry_at = self[f"{kind}_retry_at"]
         if not (self[f"{kind}_error"] and retry_at and retry_at > now):
             return False
         if kind == "stock":
             return self.refused_qty == int(value)
         rounding = self.channel_id.pricelist_id.currency_id.rounding
-        return float_compare(self.refused_price, value, precision_rounding=rounding) == 0
+        return not any(
+            float_compare(refused, sent or 0.0, precision_rounding=rounding)
+            for refused, sent in ((self.refused_price, value), (self.refused_regular_price, regular))
+        )
 
     def _refused_for(self, kind):
         """Whether the channel refused this listing's ``kind`` and that still counts: the kind
@@ -388,7 +420,7 @@ class MultichannelProductBinding(models.Model):
         # the other kind's refusal stays, while that kind still waits (and is synced at all)
         refused = self.filtered(lambda b: b._refused_for(other))
         for listing in refused:
-            listing.write(dict(settled, **self._error_summary({other: listing[f"{other}_error"]})))
+            listing.write(dict(settled, state="error", **self._error_summary({other: listing[f"{other}_error"]})))
         waiting = self.filtered(f"{other}_pending") - refused
         cleared = dict(settled, **{f"{other}_error": False}, last_error=False, error_kind=False)
         if waiting:
@@ -413,7 +445,8 @@ class MultichannelProductBinding(models.Model):
                     if result
                     else self.env._("The channel did not answer for this item.")
                 )
-                listing._refused(kind, message, target)
+                regular = regular_prices[listing.id] if regular_prices else None
+                listing._refused(kind, message, target if result and result.refused else None, regular)
         return self._settle_pushed(kind, accepted) if accepted else self.browse()
 
     @api.model

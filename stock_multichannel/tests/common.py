@@ -27,6 +27,7 @@ class FakeRemote:
         self.prices = {}
         self.regular_prices = {}
         self.refuse = {}  # external id -> refusal message
+        self.unanswered = set()  # external ids the channel's answer says nothing of
         self.faults = []  # exceptions raised by the next calls, one per call
         self.calls = []  # (method, number of items)
         self.orders = []
@@ -69,6 +70,8 @@ class FakeAdapter(ChannelAdapter):
         self.remote.fault(method, len(updates))
         results = []
         for update in updates:
+            if update.external_id in self.remote.unanswered:
+                continue
             if update.external_id in self.remote.refuse:
                 results.append(ItemResult(update.key, False, self.remote.refuse[update.external_id]))
             else:

@@ -157,7 +157,7 @@ class TestAvailability(MultichannelCase):
         answer = picking.button_validate()
         if answer is True:  # all done: no question
             return
-        wizard = Form(self.env[answer["res_model"]].with_context(answer["context"])).save()
+        wizard = Form(self.env[answer["res_model"]].with_context(**answer["context"])).save()
         if backorder:
             wizard.process()
         else:

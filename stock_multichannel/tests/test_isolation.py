@@ -47,6 +47,7 @@ class TestPoisonOrders(MultichannelCase):
             [("channel_id", "=", self.channel.id), ("state", "=", "error"), ("external_id", "=like", "no-id:%")]
         )
         self.assertIn("not an object", unreadable.error)
+        self.assertEqual(unreadable.name, f"{self.channel.name} (no id)", "the digest is no order number")
         self.assertEqual(self.channel.order_watermark, "6", "the watermark moved past every order")
         self.assertFalse(self.channel.last_error)
 

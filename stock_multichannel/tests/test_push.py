@@ -1,7 +1,7 @@
 import importlib.util
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import tagged
 from odoo.tools.misc import file_path
 
@@ -135,7 +135,6 @@ class TestPush(MultichannelCase):
         self.assertEqual(self.desk_listing.state, "error")
         self.assertAlmostEqual(retry_at, fields.Datetime.now() + timedelta(hours=1), delta=timedelta(minutes=1))
         cron = self.env["ir.cron"].browse(self.channel._cron_id("stock"))
-        wake_ups = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", "=", retry_at)])
         self.remote.calls.clear()
         scheduled._push("stock")
         scheduled._push("stock")
@@ -160,6 +159,57 @@ class TestPush(MultichannelCase):
         self.assertEqual(self.remote.calls, [("stock", 1)])
         self.assertEqual(self.remote.stock["ext-desk"], 11)
         self.assertEqual((self.desk_listing.error_kind, self.desk_listing.stock_pending), (False, False))
+
+    def test_a_refused_listing_moved_to_another_id_is_sent_there_at_once(self):
+        """The fix of a refusal naming a wrong offer: the merchant types the right id."""
+        self.remote.refuse["ext-desk"] = "No such offer"
+        scheduled = self.channel.with_context(multichannel_cron=True)
+        scheduled._push("stock")
+        self.assertTrue(self.desk_listing.stock_retry_at)
+        self.desk_listing.external_id = "ext-desk-right"
+        self.remote.calls.clear()
+        scheduled._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 1)])
+        self.assertEqual(self.remote.stock["ext-desk-right"], 10)
+        self.assertFalse(self.desk_listing.stock_error)
+
+    def test_an_item_the_channel_said_nothing_of_is_sent_again_at_the_next_push(self):
+        self.remote.unanswered.add("ext-desk")
+        scheduled = self.channel.with_context(multichannel_cron=True)
+        scheduled._push("stock")
+        self.assertIn("did not answer", self.desk_listing.last_error)
+        self.assertFalse(self.desk_listing.stock_retry_at, "whether it was saved is unknown")
+        self.remote.unanswered.clear()
+        scheduled._push("stock")
+        self.assertEqual(self.remote.stock["ext-desk"], 10)
+        self.assertFalse(self.desk_listing.error_kind)
+
+    def test_a_new_regular_price_is_sent_though_the_price_was_refused(self):
+        self.channel.pricelist_id.item_ids = [
+            Command.create({"applied_on": "0_product_variant", "product_id": self.desk.id, "fixed_price": 200.0})
+        ]
+        self.remote.refuse["ext-desk"] = "Price outside the allowed band"
+        scheduled = self.channel.with_context(multichannel_cron=True)
+        scheduled._push("price")
+        self.assertEqual((self.desk_listing.refused_price, self.desk_listing.refused_regular_price), (200.0, 250.0))
+        self.remote.calls.clear()
+        scheduled._push("price")
+        self.assertEqual(self.remote.calls, [])
+        self.desk.list_price = 240.0  # the "was" price only
+        self.env.flush_all()
+        scheduled._push("price")
+        self.assertEqual(self.remote.calls, [("price", 1)])
+
+    def test_a_refusal_of_a_forced_push_waits_for_the_next_push(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.remote.refuse["ext-desk"] = "Offer locked by campaign Black Friday"
+        self.channel._reconcile()
+        self.assertEqual((self.desk_listing.stock_pending, self.desk_listing.price_pending), (True, True))
+        self.assertEqual(self.desk_listing.error_kind, "both")
+        self.desk_listing.price_sync = False  # the merchant's answer for the price
+        self.assertEqual((self.desk_listing.error_kind, self.desk_listing.state), ("stock", "error"))
+        self.assertNotIn("Black Friday\n", self.desk_listing.last_error)
 
     def test_a_push_by_hand_sends_a_refused_listing_at_once(self):
         self.remote.refuse["ext-desk"] = "Price outside the allowed band"

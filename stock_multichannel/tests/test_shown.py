@@ -167,6 +167,20 @@ class TestDriftAudit(MultichannelCase):
         self.assertEqual(stock_sent, 1, "only the drifted listing is sent again")
         self.assertEqual(self.channel.audit_fixed_count, 2)
 
+    def test_the_audit_leaves_a_refused_stock_in_error(self):
+        """The channel shows the quantity it kept when it refused the new one: no drift, and
+        the listing stays in error (the audit made it pending, out of the Errors filter)."""
+        self._set_stock(self.desk, 7)
+        self.env.flush_all()
+        self.desk_listing.sudo().stock_pending = True
+        self.remote.refuse["ext-desk"] = "Offer locked by campaign Black Friday"
+        self.channel.with_context(multichannel_cron=True)._push("stock")
+        self.remote.prices["ext-desk"] = 1.0
+        self.channel._audit(budget_seconds=60)
+        self.assertEqual((self.desk_listing.state, self.desk_listing.error_kind), ("error", "stock"))
+        drift = self._drift().filtered(lambda line: line.binding_id == self.desk_listing)
+        self.assertEqual(drift.mapped("old_value"), ["250.0"], "the price drifted, not the stock it refused")
+
     def test_the_audit_resumes_where_it_stopped(self):
         self.remote.stock["ext-lamp-4"] = 0
         runs = 0

@@ -3,6 +3,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
+from odoo.addons.stock_multichannel.const import UNIDENTIFIED_PREFIX
 from odoo.addons.stock_multichannel.lib.adapter import CALL_ERRORS, ChannelError, TransportError, as_channel_error
 from odoo.addons.stock_multichannel.lib.messages import translated
 from odoo.addons.stock_multichannel.lib.transactions import read_committed
@@ -263,7 +264,7 @@ class MultichannelChannel(models.Model):
                 ("channel_id", "=", self.id),
                 ("state", "in", ("received", "pending", "error")),
                 ("external_id", "!=", False),
-                ("external_id", "not like", "no-id:%"),  # stored without the shop's id: nothing to read
+                ("external_id", "not like", f"{UNIDENTIFIED_PREFIX}%"),  # stored without the shop's id: nothing to read
                 ("create_date", "<", limit),
                 "|",
                 ("woo_checked_at", "=", False),

@@ -12,7 +12,8 @@ def migrate(cr, version):
                price_error = CASE WHEN error_kind IS DISTINCT FROM 'stock' THEN message END,
                error_kind = COALESCE(error_kind, 'both')
           FROM (SELECT id, COALESCE(NULLIF(last_error, ''), 'Refused by the channel.') AS message
-                  FROM multichannel_product_binding WHERE state = 'error') AS refused
+                  FROM multichannel_product_binding
+                 WHERE state = 'error' OR error_kind IS NOT NULL) AS refused
          WHERE multichannel_product_binding.id = refused.id
         """
     )
