@@ -143,9 +143,11 @@ class EmagAdapter(ChannelAdapter):
                     )
                 )
             elif isinstance(update.extra, EmagListingExtra) and update.extra.new_offer:
-                problem = self._creation_problem(offer, update.extra)
-                if problem:
-                    results.append(ItemResult(update.key, False, problem, refused=False))  # no call made
+                problem = self._creation_problem(offer, update.extra)  # no call made: sent again
+                clash = None if problem else self._offer_clash(offer, update.extra.new_offer)
+                if problem or clash:
+                    # the clash was read from eMAG (a call): held back as a refusal of eMAG's
+                    results.append(ItemResult(update.key, False, problem or clash, refused=bool(clash)))
                 else:
                     creations.append((update, self._creation_item(offer, update.extra)))
             else:
@@ -160,16 +162,17 @@ class EmagAdapter(ChannelAdapter):
         """Why the offer ``offer`` must not be created from ``extra``, or None.
 
         A creation goes out with the stock push, so a missing price is refused here as the
-        price push refuses it. ``product_offer/save`` on an id eMAG already has updates that
-        offer: one of another product (another part number) would get this product's price
-        and stock.
+        price push refuses it (no call made).
         """
         new = extra.new_offer
         if not new.price or new.price <= 0:
             return _lt("the product has no price above 0 in the channel's pricelist: the offer is not created")
-        vat_problem = self._vat_problem(extra)
-        if vat_problem:
-            return vat_problem
+        return self._vat_problem(extra)
+
+    def _offer_clash(self, offer, new):
+        """Why eMAG's offer ``offer`` must not be created as ``new``, or None: eMAG has it
+        already, of another product (another part number), and ``product_offer/save`` on it
+        would give that offer this product's price and stock."""
         found = self.client.call("product_offer/read", {"id": offer}).results or []
         existing = found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else None
         if existing and str(existing.get("part_number") or "") != new.part_number:

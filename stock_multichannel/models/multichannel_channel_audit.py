@@ -156,11 +156,12 @@ class MultichannelChannel(models.Model):
             if listing.id in keeping and listing.stock_sync:
                 drift["stock keeping"] = keeping[listing.id]
             # a channel keeping no quantity, or selling past it, sells what Odoo does not have
-            # nor for a listing whose stock is refused (the channel shows what it keeps)
-            if (
-                listing.stock_sync
-                and not listing._refused_for("stock")
-                and (item.quantity is None or item.unlimited or item.quantity != quantities[listing.id])
+            # (another quantity than the target is no drift for a refused one: the channel
+            # shows what it kept)
+            if listing.stock_sync and (
+                item.quantity is None
+                or item.unlimited
+                or (item.quantity != quantities[listing.id] and not listing._refused_for("stock"))
             ):
                 drift["stock"] = (quantities[listing.id], self._shown_quantity_label(item))
             if prices.get(listing.id) is not None and self._shown_price_differs(

@@ -75,7 +75,7 @@ class OneItemFaults:
 
     def __init__(self):
         self.unanswered = 0  # server errors since the channel last answered
-        self.suspects = []  # (listing, target, error): failed alone, not confirmed yet
+        self.suspects = []  # (listing, target, regular price, error): failed alone, not confirmed yet
         self.known_good = None  # (listing, target) of the last batch the channel took
 
 
@@ -107,7 +107,7 @@ class MultichannelChannel(models.Model):
                 if (
                     kind == "stock"
                     and channel._adapter_class().lowers_stock_on_order
-                    and (force or channel._has_pending("stock", due_by))
+                    and (force or channel._has_pending("stock", due_by, holding=channel._holds_refusals(force)))
                 ):
                     orders_known = channel._import_orders(auto_commit=auto_commit)
                 if not channel._try_lock(kind):
@@ -136,9 +136,14 @@ class MultichannelChannel(models.Model):
 
         return good + refused, spans(0, len(good)) + spans(len(good), len(refused))
 
-    def _has_pending(self, kind, due_by):
+    def _holds_refusals(self, force):
+        """Whether this push holds back the refusals that stand (see ``_without_standing_refusals``):
+        a scheduled one; a push by hand, or forced, sends them at once."""
+        return not force and bool(self.env.context.get("multichannel_cron"))
+
+    def _has_pending(self, kind, due_by, holding=False):
         """Whether a push of ``kind`` has anything to look at: queued requests (due by
-        ``due_by``) or pending listings."""
+        ``due_by``) or pending listings (not counting the refusals held back, with ``holding``)."""
         self.ensure_one()
         self.env["multichannel.product.binding"].flush_model()
         self.env.cr.execute(
@@ -151,7 +156,8 @@ class MultichannelChannel(models.Model):
                     OR EXISTS(SELECT 1 FROM multichannel_product_binding
                                WHERE channel_id = %(channel)s AND active AND %(sync)s AND %(pending)s
                                  -- a refusal held back: a move of its value queues a request
-                                 AND (%(error)s IS NULL OR %(retry_at)s IS NULL OR %(retry_at)s <= %(now)s))
+                                 AND (NOT %(holding)s OR %(error)s IS NULL OR %(retry_at)s IS NULL
+                                      OR %(retry_at)s <= %(now)s))
                 """,
                 channel=self.id,
                 kind=kind,
@@ -159,6 +165,7 @@ class MultichannelChannel(models.Model):
                 pending=SQL.identifier(f"{kind}_pending"),
                 error=SQL.identifier(f"{kind}_error"),
                 retry_at=SQL.identifier(f"{kind}_retry_at"),
+                holding=holding,
                 now=due_by,
             )
         )
@@ -192,8 +199,8 @@ class MultichannelChannel(models.Model):
             if not held.hold(unchanged.ids):
                 return False
             unchanged._mark_settled(kind)
-            if not force and self.env.context.get("multichannel_cron"):
-                to_send = self._without_standing_refusals(kind, to_send, regular)
+            if self._holds_refusals(force):
+                to_send = self._without_standing_refusals(kind, to_send, regular, due_by)
             if only_lower:
                 to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
             if to_send and adapter is None:
@@ -268,11 +275,11 @@ class MultichannelChannel(models.Model):
                 to_send.append((binding, target))
         return to_send, unchanged, regular
 
-    def _without_standing_refusals(self, kind, to_send, regular):
+    def _without_standing_refusals(self, kind, to_send, regular, now=None):
         """``to_send`` less the listings the channel refused lately with the same value: a
         scheduled push would only be refused again (and find each of them by halves, at a
         call each). They stay pending and in error; the cron wakes when the first is due again."""
-        now = fields.Datetime.now()
+        now = now or fields.Datetime.now()
         standing = {
             listing.id: listing[f"{kind}_retry_at"]
             for listing, target in to_send
@@ -381,7 +388,8 @@ class MultichannelChannel(models.Model):
                     if len(batch) > 1:
                         return self._push_by_halves(kind, adapter, batch, cause, regular_prices, held, faults)
                     # held now, in the order of ids; written once the channel answers a later call
-                    faults.suspects.append((*batch[0], error))
+                    listing, target = batch[0]
+                    faults.suspects.append((listing, target, regular_prices.get(listing.id), error))
                     return held.hold(batch_ids)
             self._stop_on_fault(kind, error)
             return False
@@ -413,7 +421,7 @@ class MultichannelChannel(models.Model):
         self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
         faults.unanswered, faults.known_good = 0, batch[-1]
         suspects, faults.suspects = faults.suspects, []
-        return all(self._failed_alone(kind, listing, target, error, held) for listing, target, error in suspects)
+        return all(self._failed_alone(kind, *suspect, held) for suspect in suspects)
 
     def _push_by_halves(self, kind, adapter, batch, cause, regular_prices, held, faults):
         """Send ``batch`` again as two batches, to find the listing that fails it; the second
@@ -433,7 +441,7 @@ class MultichannelChannel(models.Model):
         if isinstance(error, TransportError):
             self._back_off(kind, error)
 
-    def _failed_alone(self, kind, listing, target, error, held):
+    def _failed_alone(self, kind, listing, target, regular, error, held):
         """The channel fails every call carrying ``listing`` (sending ``target``), and answers
         the others: it goes to error. It stays pending: the pushes send it again (see
         ``_refused``) and look for it by halves, until the product is mended on the channel or
@@ -449,7 +457,7 @@ class MultichannelChannel(models.Model):
                 error=translated(self.env, error),
             ),
             target,
-            self._regular_prices(listing)[listing.id] if kind == "price" else None,
+            regular,
         )
         return True
 

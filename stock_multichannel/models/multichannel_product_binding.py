@@ -217,7 +217,7 @@ class MultichannelProductBinding(models.Model):
             raise UserError(self.env._("A listing stays on its channel: list the product on the other channel."))
         # switching sync back on, moving the listing or matching it to another product asks
         # for a fresh push (a listing archived meanwhile was left out of the changes queued since)
-        address = [name for name in ("external_id", "external_parent_id", "product_id") if name in vals]
+        address = [name for name in self._address_fields() if name in vals]
         moved = (
             self.filtered(
                 lambda listing: any(
@@ -238,10 +238,18 @@ class MultichannelProductBinding(models.Model):
                 vals.setdefault(f"{kind}_pending", True)
                 vals.setdefault(f"{kind}_retry_at", False)
         unsynced = [kind for kind in ("stock", "price") if f"{kind}_sync" in vals and not vals[f"{kind}_sync"]]
+        for kind in unsynced:
+            vals.setdefault(f"{kind}_pending", False)  # nothing of it waits: ticked again, it is sent anew
         result = super().write(vals)
         for kind in unsynced:
             self.filtered(f"{kind}_error").sudo()._drop_refusal(kind)
         return result
+
+    @api.model
+    def _address_fields(self):
+        """The fields saying where on the channel a listing's values go: a listing whose
+        address changes is sent there, whatever was shown at the old one."""
+        return ("external_id", "external_parent_id", "product_id")
 
     def _drop_refusal(self, kind):
         """``kind`` is no longer synced: what the channel refused of it no longer counts."""
@@ -433,13 +441,13 @@ class MultichannelProductBinding(models.Model):
         """Write what the channel answered: refused items to error, accepted ones settled,
         all of those in one UPDATE (what ``_mark_settled`` writes, with each one's value).
         Returns the listings settled."""
-        accepted = []
+        accepted, still_there = [], self._still_sent_there(kind, batch)
         for listing, target in batch:
             result = results.get(listing.id)
             if result and result.ok:
                 regular = regular_prices[listing.id] if regular_prices else None
                 accepted.append((listing.id, target, regular, listing.external_id, listing.external_parent_id))
-            else:
+            elif listing.id in still_there:
                 message = (
                     translated(self.env, result.message)
                     if result
@@ -448,6 +456,29 @@ class MultichannelProductBinding(models.Model):
                 regular = regular_prices[listing.id] if regular_prices else None
                 listing._refused(kind, message, target if result and result.refused else None, regular)
         return self._settle_pushed(kind, accepted) if accepted else self.browse()
+
+    @api.model
+    def _still_sent_there(self, kind, batch):
+        """The ids of ``batch``'s listings still at the address they were sent to, and still
+        syncing ``kind``, as committed now (a user's edit may have come while the batch was on
+        its way): a refusal of the other address, or of what is no longer synced, is not theirs."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT b.id FROM multichannel_product_binding b
+                  JOIN unnest(%(ids)s, %(external_ids)s, %(parent_ids)s) AS v(id, external_id, parent_id) ON v.id = b.id
+                 WHERE b.%(sync)s
+                   AND NULLIF(b.external_id, '') IS NOT DISTINCT FROM NULLIF(v.external_id, '')
+                   AND NULLIF(b.external_parent_id, '') IS NOT DISTINCT FROM NULLIF(v.parent_id, '')
+                """,
+                ids=SQL("%s::int[]", [listing.id for listing, _target in batch]),
+                external_ids=SQL("%s::varchar[]", [listing.external_id or None for listing, _target in batch]),
+                parent_ids=SQL("%s::varchar[]", [listing.external_parent_id or None for listing, _target in batch]),
+                sync=SQL.identifier(f"{kind}_sync"),
+            )
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
 
     @api.model
     def _settle_pushed(self, kind, accepted):

@@ -392,12 +392,16 @@ class MultichannelSyncRequest(models.Model):
                        %(cause)s = (%(causes)s::jsonb ->> id::text),
                        %(requested_at)s = LEAST(%(requested_at)s, (%(oldest)s::jsonb ->> id::text)::timestamp),
                        state = CASE WHEN state = 'error' THEN state ELSE 'pending' END,
+                       -- what is sent for them changed, if not Odoo's target: a refusal is tried again
+                       %(retry_at)s = CASE WHEN id = ANY(%(moved)s) THEN NULL ELSE %(retry_at)s END,
                        %(forget_shown)s
                  WHERE id = ANY(%(ids)s)
                 """,
                 pending=SQL.identifier(f"{kind}_pending"),
                 cause=SQL.identifier(f"{kind}_cause"),
                 requested_at=SQL.identifier(f"{kind}_requested_at"),
+                retry_at=SQL.identifier(f"{kind}_retry_at"),
+                moved=list(moved),
                 causes=json.dumps({str(k): v for k, v in causes.items()}),
                 oldest=json.dumps({str(k): v.isoformat() for k, v in oldest.items()}),
                 # what the channel shows of the moved ones is not known: they are sent whatever it was
@@ -414,6 +418,7 @@ class MultichannelSyncRequest(models.Model):
                 f"{kind}_pending",
                 f"{kind}_cause",
                 f"{kind}_requested_at",
+                f"{kind}_retry_at",
                 "state",
                 "stock_moved_by_channel" if kind == "stock" else "price_pushed_at",
             ],

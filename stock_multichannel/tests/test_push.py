@@ -209,7 +209,12 @@ class TestPush(MultichannelCase):
         self.assertEqual(self.desk_listing.error_kind, "both")
         self.desk_listing.price_sync = False  # the merchant's answer for the price
         self.assertEqual((self.desk_listing.error_kind, self.desk_listing.state), ("stock", "error"))
-        self.assertNotIn("Black Friday\n", self.desk_listing.last_error)
+        self.assertEqual(self.desk_listing.last_error, "Offer locked by campaign Black Friday")
+        del self.remote.refuse["ext-desk"]
+        self.remote.calls.clear()
+        self.channel._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 1)], "sent again though the forced push had it settled")
+        self.assertEqual((self.desk_listing.state, self.desk_listing.error_kind), ("synced", False))
 
     def test_a_push_by_hand_sends_a_refused_listing_at_once(self):
         self.remote.refuse["ext-desk"] = "Price outside the allowed band"
@@ -259,23 +264,29 @@ class TestPush(MultichannelCase):
         self.channel._push("stock")
         self.channel._push("price")
         lamps = self.extra_listings[:3]
-        lamps.flush_recordset()
+        unsynced, forced = self.extra_listings[3:5]
+        unsynced.price_sync = False
+        self.env.flush_all()
         self.env.cr.execute(
-            "UPDATE multichannel_product_binding SET state = 'error', last_error = 'Refused', error_kind = kind,"
-            " stock_pending = true, price_pending = true"
+            "UPDATE multichannel_product_binding SET state = 'error', last_error = 'Refused', error_kind = kind"
             "  FROM unnest(%s, %s) AS v(id, kind) WHERE multichannel_product_binding.id = v.id",
-            [lamps.ids, ["stock", "price", None]],
+            [[*lamps.ids, unsynced.id, forced.id], ["stock", "price", None, "price", "stock"]],
         )
         migration.migrate(self.env.cr, "18.0.1.2.0")
-        lamps.invalidate_recordset()
+        self.env.invalidate_all()
         self.assertEqual(
             [(lamp._refused_for("stock"), lamp._refused_for("price"), lamp.error_kind) for lamp in lamps],
             [(True, False, "stock"), (False, True, "price"), (True, True, "both")],
         )
+        self.assertEqual(
+            (unsynced.state, unsynced.error_kind, unsynced.last_error), ("synced", False, False), "price not synced"
+        )
+        self.assertTrue(forced._refused_for("stock"), "a forced push's refusal: pending again, sent again")
         self.remote.calls.clear()
         self.channel._push("stock")
-        self.assertEqual(self.remote.calls, [("stock", 2)], "both refused for stock sent again (at once by hand)")
-        self.assertEqual(lamps.mapped("state"), ["pending", "error", "error"])
+        self.assertEqual(self.remote.calls, [("stock", 3)], "the refused stocks sent again (at once by hand)")
+        self.assertEqual(lamps.mapped("state"), ["synced", "error", "error"])
+        self.assertEqual(forced.state, "synced")
 
     def _desk_price_refused_then_stock_accepted(self, price_sync=True):
         """The channel refuses the desk's new price, then accepts its new stock."""

@@ -189,6 +189,12 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertEqual(len(self._offer_saves()), saves + 3, "sent again by halves: 3001 passes, 3003 not")
         self.assertEqual(self.sim.stock_of(3001), 3)
         self.assertEqual(in_campaign.mapped("error_kind"), [False, "stock"])
+        # by hand: sent at once, eMAG's orders read first (eMAG lowers its own stock when a
+        # customer orders: a quantity sent without them could undo that sale)
+        reads, saves = len(self.sim.requests_to("order/read")), len(self._offer_saves())
+        self.channel._push("stock")
+        self.assertGreater(len(self.sim.requests_to("order/read")), reads)
+        self.assertEqual(len(self._offer_saves()), saves + 1)
 
     def test_a_refusal_without_emags_envelope_stops_no_other_offer(self):
         """A 400 in a body without eMAG's envelope (as its 429 comes) once stopped the whole
@@ -391,6 +397,7 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertEqual((other["sale_price"], self.sim.stock_of(stool.id)), (999.0, 2))
         self.assertEqual(listing.state, "error")
         self.assertIn("OTHER-PN", listing.last_error)
+        self.assertTrue(listing.stock_retry_at, "read from eMAG: the scheduled pushes hold it back")
         self.assertTrue(listing.emag_create_offer)
         self.assertEqual(self.sim.stock_of(1001), 100, "the chair's offer still sent")
         # the same product's offer (an earlier creation whose answer was lost) is saved again
@@ -408,6 +415,7 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertNotIn(stool.id, self.sim.offers)
         self.assertEqual(listing.state, "error")
         self.assertIn("no price above 0", listing.last_error)
+        self.assertFalse(listing.stock_retry_at, "refused by Odoo, at no call: looked at again at each push")
         self.assertFalse(self.sim.requests_to("product_offer/save"))
 
     def test_a_new_offer_moved_while_its_batch_was_on_the_way_is_created_where_it_is_now(self):

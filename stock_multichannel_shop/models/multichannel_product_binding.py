@@ -10,6 +10,10 @@ class MultichannelProductBinding(models.Model):
         "Stock on Parent", copy=False, help="The shop keeps this variation's stock on its parent product."
     )
 
+    def _address_fields(self):
+        # the stock then goes to the other item (the parent product, or the variation)
+        return (*super()._address_fields(), "external_stock_on_parent")
+
     def _extras(self, kind):
         extras = super()._extras(kind)
         for listing in self.filtered("external_stock_on_parent"):
