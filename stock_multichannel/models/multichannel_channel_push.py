@@ -75,7 +75,9 @@ class OneItemFaults:
 
     def __init__(self):
         self.unanswered = 0  # server errors since the channel last answered
-        self.suspects = []  # (listing, target, regular price, error): failed alone, not confirmed yet
+        # (listing, target, regular price, (external id, parent) sent to, error): failed alone,
+        # not confirmed yet
+        self.suspects = []
         self.known_good = None  # (listing, target) of the last batch the channel took
 
 
@@ -100,23 +102,32 @@ class MultichannelChannel(models.Model):
             self._commit(auto_commit)  # the other channels' requests are theirs from now on
         for channel in self:
             try:
-                orders_known = True
+                orders_known, orders_unread = True, False
                 # one "now" for the requests due later: one that falls due between the
                 # look for pending work and the drain would be sent with no import before it
                 due_by = self.env["multichannel.sync.request"]._due_by()
-                if (
-                    kind == "stock"
-                    and channel._adapter_class().lowers_stock_on_order
-                    and (force or channel._has_pending("stock", due_by, holding=channel._holds_refusals(force)))
-                ):
-                    orders_known = channel._import_orders(auto_commit=auto_commit)
+                if kind == "stock" and channel._adapter_class().lowers_stock_on_order:
+                    if force or channel._has_pending("stock", due_by, holding=channel._holds_refusals(force)):
+                        orders_known = channel._import_orders(auto_commit=auto_commit)
+                    else:
+                        # nothing waited but refusals held back: their values are not read
+                        # before it is known whether one moved (see _push_channel)
+                        orders_unread = True
                 if not channel._try_lock(kind):
                     _logger.info("%s: %s push already running elsewhere, skipped", channel.name, kind)
                     if self.env.context.get("multichannel_cron"):
                         # that push may have drained before what this run was woken for
                         channel._wake_at(kind, fields.Datetime.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
                     continue
-                channel._push_channel(kind, force, auto_commit, cause, only_lower=not orders_known, due_by=due_by)
+                channel._push_channel(
+                    kind,
+                    force,
+                    auto_commit,
+                    cause,
+                    only_lower=not orders_known,
+                    due_by=due_by,
+                    orders_unread=orders_unread,
+                )
             except ChannelError as error:  # no connector installed for the channel's type
                 channel._note_error(translated(self.env, error))
             channel._commit(auto_commit)
@@ -171,12 +182,16 @@ class MultichannelChannel(models.Model):
         )
         return self.env.cr.fetchone()[0]
 
-    def _push_channel(self, kind, force, auto_commit, cause, only_lower=False, due_by=None):
+    def _push_channel(self, kind, force, auto_commit, cause, only_lower=False, due_by=None, orders_unread=False):
         """Push one channel's pending listings of ``kind``.
 
         ``only_lower``: the channel's latest orders could not be read, so a quantity it
         lowered by itself may be unknown to Odoo; only quantities going down are sent
         (they can never undo such a sale), the rest waits for the next run.
+        ``orders_unread``: they were not read, nothing but held refusals waiting; a refused
+        quantity that moved since, or a change come meanwhile, is sent only going down too,
+        and going up once the next run has read the orders (a refusal still held: at its
+        retry time).
         ``due_by``: requests due later than that wait (see ``_drain``).
         """
         Binding = self.env["multichannel.product.binding"].sudo()
@@ -201,7 +216,7 @@ class MultichannelChannel(models.Model):
             unchanged._mark_settled(kind)
             if self._holds_refusals(force):
                 to_send = self._without_standing_refusals(kind, to_send, regular, due_by)
-            if only_lower:
+            if only_lower or orders_unread:
                 to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
             if to_send and adapter is None:
                 adapter = self._get_adapter()
@@ -344,6 +359,9 @@ class MultichannelChannel(models.Model):
         :class:`HeldListings`, which takes the batch's listings before anything of them is
         written; ``faults``: its :class:`OneItemFaults`. False when the push must stop here."""
         batch_ids = [listing.id for listing, _target in batch]
+        # where each one goes, as sent: a commit before its answer is written re-reads the
+        # listings, and a user may have moved one meanwhile
+        sent_to = {listing.id: (listing.external_id, listing.external_parent_id) for listing, _target in batch}
         extras = self.env["multichannel.product.binding"].union(*(b for b, _t in batch))._extras(kind)
         if kind == "stock":
             updates = [
@@ -389,7 +407,9 @@ class MultichannelChannel(models.Model):
                         return self._push_by_halves(kind, adapter, batch, cause, regular_prices, held, faults)
                     # held now, in the order of ids; written once the channel answers a later call
                     listing, target = batch[0]
-                    faults.suspects.append((listing, target, regular_prices.get(listing.id), error))
+                    faults.suspects.append(
+                        (listing, target, regular_prices.get(listing.id), sent_to[listing.id], error)
+                    )
                     return held.hold(batch_ids)
             self._stop_on_fault(kind, error)
             return False
@@ -418,7 +438,7 @@ class MultichannelChannel(models.Model):
         self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
         if not held.hold(batch_ids):
             return False  # sent, not recorded: pending still, for the worker that took the channel
-        self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices)
+        self.env["multichannel.product.binding"]._apply_push_results(kind, batch, by_key, regular_prices, sent_to)
         faults.unanswered, faults.known_good = 0, batch[-1]
         suspects, faults.suspects = faults.suspects, []
         return all(self._failed_alone(kind, *suspect, held) for suspect in suspects)
@@ -441,13 +461,15 @@ class MultichannelChannel(models.Model):
         if isinstance(error, TransportError):
             self._back_off(kind, error)
 
-    def _failed_alone(self, kind, listing, target, regular, error, held):
+    def _failed_alone(self, kind, listing, target, regular, sent_to, error, held):
         """The channel fails every call carrying ``listing`` (sending ``target``), and answers
         the others: it goes to error. It stays pending: the pushes send it again (see
         ``_refused``) and look for it by halves, until the product is mended on the channel or
         its sync switched off. False when the push must stop here."""
         if not held.hold([listing.id]):
             return False
+        if not self.env["multichannel.product.binding"]._still_sent_there(kind, {listing.id: sent_to}):
+            return True  # moved, or no longer synced, since: this failure is not its own
         _logger.warning("%s: the channel fails every %s call carrying listing %s", self.name, kind, listing.id)
         listing._refused(
             kind,

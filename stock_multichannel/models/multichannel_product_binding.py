@@ -233,16 +233,16 @@ class MultichannelProductBinding(models.Model):
         if moved:  # what the channel shows at the new address, or of the new product, is unknown: sent anyway
             vals.update(stock_pushed_at=False, price_pushed_at=False)
         # and a refusal is tried again at once (what was refused was sent elsewhere, or long ago)
+        unsynced = [kind for kind in ("stock", "price") if f"{kind}_sync" in vals and not vals[f"{kind}_sync"]]
         for kind in ("stock", "price"):
-            if vals.get(f"{kind}_sync") or moved or vals.get("active"):
+            if kind in unsynced:
+                vals.setdefault(f"{kind}_pending", False)  # nothing of it waits: ticked again, it is sent anew
+            elif vals.get(f"{kind}_sync") or moved or vals.get("active"):
                 vals.setdefault(f"{kind}_pending", True)
                 vals.setdefault(f"{kind}_retry_at", False)
-        unsynced = [kind for kind in ("stock", "price") if f"{kind}_sync" in vals and not vals[f"{kind}_sync"]]
-        for kind in unsynced:
-            vals.setdefault(f"{kind}_pending", False)  # nothing of it waits: ticked again, it is sent anew
         result = super().write(vals)
         for kind in unsynced:
-            self.filtered(f"{kind}_error").sudo()._drop_refusal(kind)
+            self.sudo()._drop_refusal(kind)
         return result
 
     @api.model
@@ -252,20 +252,19 @@ class MultichannelProductBinding(models.Model):
         return ("external_id", "external_parent_id", "product_id")
 
     def _drop_refusal(self, kind):
-        """``kind`` is no longer synced: what the channel refused of it no longer counts."""
+        """``kind`` is no longer synced: what the channel refused of it no longer counts, and
+        the listing's state is the other kind's."""
         other = OTHER_KIND[kind]
-        for listing in self:
-            other_error = listing._refused_for(other) and listing[f"{other}_error"]
-            state = "error" if other_error else "pending" if listing[f"{other}_pending"] else "synced"
-            listing.write(
-                {
-                    f"{kind}_error": False,
-                    f"{kind}_retry_at": False,
-                    f"{other}_error": other_error,
-                    "state": state,
-                    **self._error_summary({other: other_error}),
-                }
-            )
+        dropped = {f"{kind}_error": False, f"{kind}_retry_at": False}
+        refused = self.filtered(lambda listing: listing._refused_for(other))
+        for listing in refused:
+            listing.write(dict(dropped, state="error", **self._error_summary({other: listing[f"{other}_error"]})))
+        cleared = dict(dropped, **{f"{other}_error": False}, last_error=False, error_kind=False)
+        waiting = self.filtered(f"{other}_pending") - refused
+        if waiting:
+            waiting.write(dict(cleared, state="pending"))
+        if self - refused - waiting:
+            (self - refused - waiting).write(dict(cleared, state="synced"))
 
     def _lock_in_order(self):
         """Lock these listings' rows in the order of their ids, as every push and drain does
@@ -437,16 +436,19 @@ class MultichannelProductBinding(models.Model):
             (self - waiting - refused).write(dict(cleared, state="synced"))
 
     @api.model
-    def _apply_push_results(self, kind, batch, results, regular_prices=None):
+    def _apply_push_results(self, kind, batch, results, regular_prices=None, sent_to=None):
         """Write what the channel answered: refused items to error, accepted ones settled,
         all of those in one UPDATE (what ``_mark_settled`` writes, with each one's value).
-        Returns the listings settled."""
-        accepted, still_there = [], self._still_sent_there(kind, batch)
+        ``sent_to``: {listing id: (external id, parent id)} each was sent to (default: where
+        it is now). Returns the listings settled."""
+        if sent_to is None:
+            sent_to = {listing.id: (listing.external_id, listing.external_parent_id) for listing, _target in batch}
+        accepted, still_there = [], self._still_sent_there(kind, sent_to)
         for listing, target in batch:
             result = results.get(listing.id)
             if result and result.ok:
                 regular = regular_prices[listing.id] if regular_prices else None
-                accepted.append((listing.id, target, regular, listing.external_id, listing.external_parent_id))
+                accepted.append((listing.id, target, regular, *sent_to[listing.id]))
             elif listing.id in still_there:
                 message = (
                     translated(self.env, result.message)
@@ -458,10 +460,11 @@ class MultichannelProductBinding(models.Model):
         return self._settle_pushed(kind, accepted) if accepted else self.browse()
 
     @api.model
-    def _still_sent_there(self, kind, batch):
-        """The ids of ``batch``'s listings still at the address they were sent to, and still
-        syncing ``kind``, as committed now (a user's edit may have come while the batch was on
-        its way): a refusal of the other address, or of what is no longer synced, is not theirs."""
+    def _still_sent_there(self, kind, sent_to):
+        """The ids of the listings of ``sent_to`` ({id: (external id, parent id)}) still at the
+        address they were sent to, and still syncing ``kind``, as committed now (a user's edit
+        may have come while they were on their way): a refusal of the other address, or of
+        what is no longer synced, is not theirs."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
@@ -472,9 +475,9 @@ class MultichannelProductBinding(models.Model):
                    AND NULLIF(b.external_id, '') IS NOT DISTINCT FROM NULLIF(v.external_id, '')
                    AND NULLIF(b.external_parent_id, '') IS NOT DISTINCT FROM NULLIF(v.parent_id, '')
                 """,
-                ids=SQL("%s::int[]", [listing.id for listing, _target in batch]),
-                external_ids=SQL("%s::varchar[]", [listing.external_id or None for listing, _target in batch]),
-                parent_ids=SQL("%s::varchar[]", [listing.external_parent_id or None for listing, _target in batch]),
+                ids=SQL("%s::int[]", list(sent_to)),
+                external_ids=SQL("%s::varchar[]", [external_id or None for external_id, _parent in sent_to.values()]),
+                parent_ids=SQL("%s::varchar[]", [parent or None for _external_id, parent in sent_to.values()]),
                 sync=SQL.identifier(f"{kind}_sync"),
             )
         )

@@ -5,7 +5,7 @@ from odoo import Command, fields
 from odoo.tests import tagged
 from odoo.tools.misc import file_path
 
-from ..lib.adapter import TransportError
+from ..lib.adapter import ItemResult, TransportError
 from .common import MultichannelCase
 
 
@@ -215,6 +215,28 @@ class TestPush(MultichannelCase):
         self.channel._push("stock")
         self.assertEqual(self.remote.calls, [("stock", 1)], "sent again though the forced push had it settled")
         self.assertEqual((self.desk_listing.state, self.desk_listing.error_kind), ("synced", False))
+
+    def test_an_answer_for_where_a_listing_was_is_not_written_where_it_is(self):
+        """A user corrects the external id while the batch is on its way, and a commit before
+        the answer is written reads the listing anew: the answer is of the old id."""
+        Binding = self.env["multichannel.product.binding"].sudo()
+        desk = self.desk_listing
+        self.channel._push("stock")
+        desk.external_id = "ext-desk-right"
+        self.env.flush_all()
+        old_address = {desk.id: ("ext-desk", False)}
+        Binding._apply_push_results(
+            "stock", [(desk, 9)], {desk.id: ItemResult(desk.id, False, "No such offer")}, {}, old_address
+        )
+        self.assertFalse(desk.stock_error, "refused at the old id")
+        Binding._apply_push_results("stock", [(desk, 9)], {desk.id: ItemResult(desk.id, True)}, {}, old_address)
+        self.assertEqual((desk.stock_pending, desk.pushed_qty), (True, 10), "taken at the old id")
+
+    def test_unticking_a_kind_leaves_the_other_ones_state(self):
+        self.channel._push("stock")
+        self.assertEqual((self.desk_listing.state, self.desk_listing.price_pending), ("pending", True))
+        self.desk_listing.price_sync = False
+        self.assertEqual((self.desk_listing.state, self.desk_listing.price_pending), ("synced", False))
 
     def test_a_push_by_hand_sends_a_refused_listing_at_once(self):
         self.remote.refuse["ext-desk"] = "Price outside the allowed band"

@@ -80,8 +80,8 @@ class MultichannelProductBinding(models.Model):
         return extras
 
     @api.model
-    def _apply_push_results(self, kind, batch, results, regular_prices=None):
-        settled = super()._apply_push_results(kind, batch, results, regular_prices=regular_prices)
+    def _apply_push_results(self, kind, batch, results, regular_prices=None, sent_to=None):
+        settled = super()._apply_push_results(kind, batch, results, regular_prices=regular_prices, sent_to=sent_to)
         # their offers exist now (a listing moved meanwhile is not settled: created where it is)
         settled.filtered("emag_create_offer").write({"emag_create_offer": False})
         return settled

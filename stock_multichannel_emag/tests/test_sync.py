@@ -182,6 +182,12 @@ class TestEmagStockAndPrices(EmagCase):
         requests = len(self.sim.log)
         scheduled._push("stock")
         self.assertEqual(len(self.sim.log), requests, "the same stock would be refused again: no call at all")
+        # its quantity went up since the refusal, and the run that took the change stopped
+        # before sending it: the next run finds nothing waiting but the refusals held, reads
+        # no orders, and so sends no quantity going up (it could undo a sale eMAG made)
+        in_campaign[1].sudo().refused_qty = 2
+        scheduled._push("stock")
+        self.assertEqual([entry["path"] for entry in self.sim.log[requests:]], [], "no order read: none sent up")
         saves = len(self._offer_saves())
         self.sim.offers[3001]["campaign"] = None  # the campaign is over for one
         in_campaign.sudo().stock_retry_at = fields.Datetime.now() - timedelta(seconds=1)

@@ -32,4 +32,6 @@ def migrate(cr, version):
         """
     )
     # the audit made some pending while their refusal's kind stayed: no refusal counts there
-    cr.execute("UPDATE multichannel_product_binding SET error_kind = NULL WHERE state != 'error'")
+    cr.execute(
+        "UPDATE multichannel_product_binding SET error_kind = NULL WHERE state != 'error' AND error_kind IS NOT NULL"
+    )
