@@ -242,7 +242,8 @@ class MultichannelProductBinding(models.Model):
                 vals.setdefault(f"{kind}_retry_at", False)
         result = super().write(vals)
         for kind in unsynced:
-            self.sudo()._drop_refusal(kind)
+            # what the channel refused of it no longer counts: the listing's state is the other kind's
+            self.sudo()._write_leaving_the_other_kind(kind, {f"{kind}_error": False, f"{kind}_retry_at": False})
         return result
 
     @api.model
@@ -251,15 +252,15 @@ class MultichannelProductBinding(models.Model):
         address changes is sent there, whatever was shown at the old one."""
         return ("external_id", "external_parent_id", "product_id")
 
-    def _drop_refusal(self, kind):
-        """``kind`` is no longer synced: what the channel refused of it no longer counts, and
-        the listing's state is the other kind's."""
+    def _write_leaving_the_other_kind(self, kind, values):
+        """Write ``values`` (``kind`` done with: settled, or no longer synced) and the state the
+        other kind leaves: its refusal stays while that kind still waits and is synced (in
+        error), else pending while it waits, else synced."""
         other = OTHER_KIND[kind]
-        dropped = {f"{kind}_error": False, f"{kind}_retry_at": False}
         refused = self.filtered(lambda listing: listing._refused_for(other))
         for listing in refused:
-            listing.write(dict(dropped, state="error", **self._error_summary({other: listing[f"{other}_error"]})))
-        cleared = dict(dropped, **{f"{other}_error": False}, last_error=False, error_kind=False)
+            listing.write(dict(values, state="error", **self._error_summary({other: listing[f"{other}_error"]})))
+        cleared = dict(values, **{f"{other}_error": False}, last_error=False, error_kind=False)
         waiting = self.filtered(f"{other}_pending") - refused
         if waiting:
             waiting.write(dict(cleared, state="pending"))
@@ -410,7 +411,6 @@ class MultichannelProductBinding(models.Model):
         Shared by pushed listings and listings whose target did not move, so both end in the
         same state (still pending while the other kind waits, no stale cause or latency start).
         """
-        other = OTHER_KIND[kind]
         settled = dict(
             values or {},
             **{
@@ -424,16 +424,7 @@ class MultichannelProductBinding(models.Model):
         )
         if kind == "stock":
             settled["stock_moved_by_channel"] = False
-        # the other kind's refusal stays, while that kind still waits (and is synced at all)
-        refused = self.filtered(lambda b: b._refused_for(other))
-        for listing in refused:
-            listing.write(dict(settled, state="error", **self._error_summary({other: listing[f"{other}_error"]})))
-        waiting = self.filtered(f"{other}_pending") - refused
-        cleared = dict(settled, **{f"{other}_error": False}, last_error=False, error_kind=False)
-        if waiting:
-            waiting.write(dict(cleared, state="pending"))
-        if self - waiting - refused:
-            (self - waiting - refused).write(dict(cleared, state="synced"))
+        self._write_leaving_the_other_kind(kind, settled)
 
     @api.model
     def _apply_push_results(self, kind, batch, results, regular_prices=None, sent_to=None):
@@ -446,8 +437,8 @@ class MultichannelProductBinding(models.Model):
         accepted, still_there = [], self._still_sent_there(kind, sent_to)
         for listing, target in batch:
             result = results.get(listing.id)
+            regular = regular_prices[listing.id] if regular_prices else None
             if result and result.ok:
-                regular = regular_prices[listing.id] if regular_prices else None
                 accepted.append((listing.id, target, regular, *sent_to[listing.id]))
             elif listing.id in still_there:
                 message = (
@@ -455,7 +446,6 @@ class MultichannelProductBinding(models.Model):
                     if result
                     else self.env._("The channel did not answer for this item.")
                 )
-                regular = regular_prices[listing.id] if regular_prices else None
                 listing._refused(kind, message, target if result and result.refused else None, regular)
         return self._settle_pushed(kind, accepted) if accepted else self.browse()
 
