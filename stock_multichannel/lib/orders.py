@@ -14,6 +14,10 @@ Shape (``?`` = optional)::
     date?            "YYYY-mm-dd HH:MM:SS", UTC: when the customer ordered
     modified?        "YYYY-mm-dd HH:MM:SS", UTC: the channel's last change of the order;
                      an update older than the one stored is ignored (a late webhook)
+    acknowledged?    bool, whether the channel shows the order acknowledged by the seller
+                     (None: the channel has no such step). Acknowledged is for good: a
+                     read saying not acknowledged, of an order stored as acknowledged, is
+                     older (in the same second as ``modified``) and is ignored
     currency         ISO code
     prices_include_tax?  bool, whether unit prices and amounts include tax
     raw?             the order exactly as the channel gave it (kept for status updates)

@@ -332,10 +332,16 @@ class MultichannelOrder(models.Model):
 
     def _is_newer_than(self, payload):
         """Whether the stored order is a later version than ``payload`` (a late or replayed
-        webhook, an overlapping poll): by the channel's own modification date."""
-        stored = (self.payload or {}).get("modified") if isinstance(self.payload, dict) else None
-        incoming = payload.get("modified") if isinstance(payload, dict) else None
-        return bool(stored and incoming and str(incoming) < str(stored))
+        webhook, an overlapping poll): by the channel's own modification date, and, within
+        its second, by the acknowledgement (which the channel never takes back): a read
+        from before it, stored over the read after it, would import the order as it was
+        before (a customer's change or cancellation lost)."""
+        stored = self.payload if isinstance(self.payload, dict) else {}
+        incoming = payload if isinstance(payload, dict) else {}
+        before, after = stored.get("modified"), incoming.get("modified")
+        if before and after and str(after) < str(before):
+            return True
+        return stored.get("acknowledged") is True and incoming.get("acknowledged") is False
 
     def _reopened_by(self, payload):
         """An order left aside because it arrived cancelled comes back to life on the channel

@@ -96,6 +96,22 @@ class TestPoisonOrders(MultichannelCase):
         Order._receive(self.channel, newer_cancel)
         self.assertEqual(order.sale_order_id.state, "cancel")
 
+    def test_a_read_saying_not_acknowledged_is_older_than_one_saying_acknowledged(self):
+        """Within one second of the channel's dates: a channel never takes an acknowledgement back."""
+        Order = self.env["multichannel.order"]
+        after = dict(good_order("K-1"), modified="2026-11-27 10:00:00", acknowledged=True)
+        after["lines"] = "changed on the acknowledgement"
+        order = Order._receive(self.channel, after)
+        self.assertEqual(order.state, "error")
+        before = dict(good_order("K-1"), modified="2026-11-27 10:00:00", acknowledged=False)
+        self.assertIsNone(Order._receive(self.channel, before))
+        self.assertEqual((order.state, order.payload["lines"]), ("error", "changed on the acknowledgement"))
+        self.assertFalse(order.sale_order_id)
+        # a channel that does not say (a cancellation of eMAG's) is read as it comes
+        cancelled = dict(good_order("K-1"), status="cancelled", modified="2026-11-27 10:00:00", acknowledged=None)
+        Order._receive(self.channel, cancelled)
+        self.assertEqual((order.state, order.channel_status), ("skipped", "cancelled"))
+
 
 @tagged("post_install", "-at_install")
 class TestIsolatedPushes(MultichannelCase):

@@ -17,7 +17,7 @@ STATUS_NAMES = {0: "canceled", 1: "new", 2: "in progress", 3: "prepared", 4: "fi
 # one (5) gave its units back and is not imported
 CORE_STATUS = {0: "cancelled", 1: "open", 2: "open", 3: "open", 4: "open", 5: "closed"}
 PAYMENT_MODES = {1: "cash on delivery", 2: "bank transfer", 3: "card"}
-FINALIZED, CANCELED = 4, 0
+NEW, FINALIZED, CANCELED = 1, 4, 0
 ACKNOWLEDGED = (2, 3, 4, 5)  # in progress and after: the seller took the order
 # order types: 3 fulfilled by the seller (the merchant ships it: imported), 2 fulfilled
 # by eMAG from eMAG's own warehouse (never imported: the merchant's stock is not involved)
@@ -258,6 +258,8 @@ def normalize_order(order, currency, default_vat_rate, timezone="Europe/Buchares
         "status": CORE_STATUS.get(status, f"unknown eMAG status {order.get('status')!r}"),
         "date": utc_date(order.get("date"), timezone),
         "modified": utc_date(order.get("modified"), timezone),
+        # a canceled order (0) does not say whether it was acknowledged first
+        "acknowledged": True if status in ACKNOWLEDGED else False if status == NEW else None,
         "currency": currency,
         "prices_include_tax": False,
         "customer": billing,

@@ -188,8 +188,16 @@ class TestTranslate(BaseCase):
             core_normalize(translate.normalize_order(dict(good, vouchers=[voucher]), "RON", 21.0))
 
     def test_statuses(self):
-        for status, expected in ((0, "cancelled"), (1, "open"), (3, "open"), (4, "open"), (5, "closed")):
-            self.assertEqual(translate.normalize_order({"id": 1, "status": status}, "RON", 21)["status"], expected)
+        for status, expected, acknowledged in (
+            (0, "cancelled", None),  # canceled before or after its acknowledgement: eMAG does not say
+            (1, "open", False),
+            (2, "open", True),
+            (3, "open", True),
+            (4, "open", True),
+            (5, "closed", True),
+        ):
+            order = translate.normalize_order({"id": 1, "status": status}, "RON", 21)
+            self.assertEqual((order["status"], order["acknowledged"]), (expected, acknowledged), status)
 
 
 @tagged("post_install", "-at_install")

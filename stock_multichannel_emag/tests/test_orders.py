@@ -290,6 +290,26 @@ class TestEmagOrders(EmagCase):
         self.assertEqual(order.sale_order_id.partner_id.name, "Ana Pop")
         self.assertEqual(order.payload["note"], "ring twice")
 
+    def test_a_read_from_before_the_acknowledgement_never_replaces_the_read_after_it(self):
+        """eMAG's dates count seconds: a poll that read an order new, and stored it after a
+        callback's worker had acknowledged it and read it changed in the same second, was
+        taken for the later version, and the order was imported as it was before."""
+        placed = self.sim.place_order([(1001, 1)])
+        read_new = self.channel._get_adapter().fetch_order(placed["id"])  # the poll's read
+        changed = dict(self.sim.orders[placed["id"]]["products"][0], quantity="2 pieces")
+        self.sim.acknowledge_changes[placed["id"]] = {"products": [changed]}
+        self.channel._import_orders()
+        order = self._orders(placed["id"])
+        self.assertEqual(order.state, "error")
+        self.assertTrue(order.payload["acknowledged"])
+        read_new["modified"] = order.payload["modified"]  # the same second
+        self.assertFalse(read_new["acknowledged"])
+        self.assertIsNone(self.env["multichannel.order"]._receive(self.channel, read_new))
+        self.assertEqual(order.state, "error")
+        self.assertIn("lines[1].quantity: not a number ('2 pieces')", order.error)
+        self.assertFalse(order.sale_order_id, "never imported from the read before eMAG's change")
+        self.assertEqual(order.payload["lines"][0]["quantity"], "2 pieces")
+
     def test_oversold_order_is_flagged(self):
         self.sim.offers[1002]["stock"][0]["value"] = 50  # eMAG showed more than Odoo has
         placed = self.sim.place_order([(1002, 12)])
