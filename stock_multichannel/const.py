@@ -108,6 +108,7 @@ ENGINE_FIELDS = frozenset(
         "stock_moved_by_channel",
         "drift_found_at",
         "drift_fixed",
+        "address_version",
     }
 )
 

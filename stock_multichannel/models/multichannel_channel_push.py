@@ -361,7 +361,7 @@ class MultichannelChannel(models.Model):
         batch_ids = [listing.id for listing, _target in batch]
         # where each one goes, as sent: a commit before its answer is written re-reads the
         # listings, and a user may have moved one meanwhile
-        sent_to = {listing.id: (listing.external_id, listing.external_parent_id) for listing, _target in batch}
+        sent_to = {listing.id: listing.address_version for listing, _target in batch}
         extras = self.env["multichannel.product.binding"].union(*(b for b, _t in batch))._extras(kind)
         if kind == "stock":
             updates = [

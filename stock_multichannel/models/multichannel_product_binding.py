@@ -86,6 +86,13 @@ class MultichannelProductBinding(models.Model):
     # as sent (a price may be sent finer than the cent): compared at the currency's rounding
     refused_price = fields.Float(readonly=True, copy=False, help="The price the channel refused, as sent.")
     refused_regular_price = fields.Float(readonly=True, copy=False)
+    # an answer of the channel is written only for the address the listing had when it was sent
+    address_version = fields.Integer(
+        readonly=True,
+        copy=False,
+        default=0,
+        help="Counts the changes of where on the channel the listing's values go (its ids, its product).",
+    )
     stock_retry_at = fields.Datetime(
         "Quantity Sent Again At",
         readonly=True,
@@ -228,8 +235,20 @@ class MultichannelProductBinding(models.Model):
             if address
             else self.browse()
         )
-        if moved and moved != self:  # the same values written, some listings moved by them
-            return moved.write(dict(vals)) and (self - moved).write(dict(vals))
+
+        def sent_anew(listing):
+            """The kinds the write sends anew: all when the listing moves or comes back from the
+            archive, a kind whose sync is ticked again; not one ticked already (a CSV import or a
+            multi-edit writing what is there would lift every refusal's hold)."""
+            back = listing in moved or (vals.get("active") and not listing.active)
+            ticked = [kind for kind in ("stock", "price") if vals.get(f"{kind}_sync") and not listing[f"{kind}_sync"]]
+            return ("stock", "price") if back else tuple(ticked)
+
+        renewing = moved or {"active", "stock_sync", "price_sync"}.intersection(vals)
+        groups = self.grouped(lambda listing: (listing in moved, sent_anew(listing))) if renewing else {}
+        if len(groups) > 1:  # the same values written, moving or renewing some listings only
+            return all(group.write(dict(vals)) for group in groups.values())
+        renewed = sent_anew(self[:1]) if groups else ()
         if moved:  # what the channel shows at the new address, or of the new product, is unknown: sent anyway
             vals.update(stock_pushed_at=False, price_pushed_at=False)
         # and a refusal is tried again at once (what was refused was sent elsewhere, or long ago)
@@ -237,14 +256,29 @@ class MultichannelProductBinding(models.Model):
         for kind in ("stock", "price"):
             if kind in unsynced:
                 vals.setdefault(f"{kind}_pending", False)  # nothing of it waits: ticked again, it is sent anew
-            elif vals.get(f"{kind}_sync") or moved or vals.get("active"):
+            elif kind in renewed:
                 vals.setdefault(f"{kind}_pending", True)
                 vals.setdefault(f"{kind}_retry_at", False)
         result = super().write(vals)
+        if moved:
+            self._count_address_change()
         for kind in unsynced:
             # what the channel refused of it no longer counts: the listing's state is the other kind's
             self.sudo()._write_leaving_the_other_kind(kind, {f"{kind}_error": False, f"{kind}_retry_at": False})
         return result
+
+    def _count_address_change(self):
+        """One more address for each listing: an answer to what was sent to the one before is
+        not theirs (see ``_still_sent_there``)."""
+        self.flush_recordset(["address_version"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE multichannel_product_binding SET address_version = COALESCE(address_version, 0) + 1"
+                " WHERE id = ANY(%s)",
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(["address_version"], flush=False)
 
     @api.model
     def _address_fields(self):
@@ -430,16 +464,16 @@ class MultichannelProductBinding(models.Model):
     def _apply_push_results(self, kind, batch, results, regular_prices=None, sent_to=None):
         """Write what the channel answered: refused items to error, accepted ones settled,
         all of those in one UPDATE (what ``_mark_settled`` writes, with each one's value).
-        ``sent_to``: {listing id: (external id, parent id)} each was sent to (default: where
-        it is now). Returns the listings settled."""
+        ``sent_to``: {listing id: its ``address_version`` when it was sent} (default: now).
+        Returns the listings settled."""
         if sent_to is None:
-            sent_to = {listing.id: (listing.external_id, listing.external_parent_id) for listing, _target in batch}
+            sent_to = {listing.id: listing.address_version for listing, _target in batch}
         accepted, still_there = [], self._still_sent_there(kind, sent_to)
         for listing, target in batch:
             result = results.get(listing.id)
             regular = regular_prices[listing.id] if regular_prices else None
             if result and result.ok:
-                accepted.append((listing.id, target, regular, *sent_to[listing.id]))
+                accepted.append((listing.id, target, regular, sent_to[listing.id]))
             elif listing.id in still_there:
                 message = (
                     translated(self.env, result.message)
@@ -451,23 +485,20 @@ class MultichannelProductBinding(models.Model):
 
     @api.model
     def _still_sent_there(self, kind, sent_to):
-        """The ids of the listings of ``sent_to`` ({id: (external id, parent id)}) still at the
-        address they were sent to, and still syncing ``kind``, as committed now (a user's edit
-        may have come while they were on their way): a refusal of the other address, or of
-        what is no longer synced, is not theirs."""
+        """The ids of the listings of ``sent_to`` ({id: address version}) still at the address
+        they were sent to (any of ``_address_fields``), and still syncing ``kind``, as
+        committed now (a user's edit may have come while they were on their way): a refusal
+        of the other address, or of what is no longer synced, is not theirs."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
                 """
                 SELECT b.id FROM multichannel_product_binding b
-                  JOIN unnest(%(ids)s, %(external_ids)s, %(parent_ids)s) AS v(id, external_id, parent_id) ON v.id = b.id
-                 WHERE b.%(sync)s
-                   AND NULLIF(b.external_id, '') IS NOT DISTINCT FROM NULLIF(v.external_id, '')
-                   AND NULLIF(b.external_parent_id, '') IS NOT DISTINCT FROM NULLIF(v.parent_id, '')
+                  JOIN unnest(%(ids)s, %(versions)s) AS v(id, version) ON v.id = b.id
+                 WHERE b.%(sync)s AND COALESCE(b.address_version, 0) = v.version
                 """,
                 ids=SQL("%s::int[]", list(sent_to)),
-                external_ids=SQL("%s::varchar[]", [external_id or None for external_id, _parent in sent_to.values()]),
-                parent_ids=SQL("%s::varchar[]", [parent or None for _external_id, parent in sent_to.values()]),
+                versions=SQL("%s::int[]", [version or 0 for version in sent_to.values()]),
                 sync=SQL.identifier(f"{kind}_sync"),
             )
         )
@@ -476,10 +507,11 @@ class MultichannelProductBinding(models.Model):
     @api.model
     def _settle_pushed(self, kind, accepted):
         """``accepted``: (listing id, value the channel now shows, regular price or None,
-        the external id and parent id it was sent to). Returns the listings settled.
+        the address version it was sent at). Returns the listings settled.
 
-        A listing moved meanwhile to another of the channel's ids (a user's edit, committed
-        while its batch was on the way) is not settled: it stays pending for its new id.
+        A listing moved meanwhile (to another of the channel's ids, another product: a
+        user's edit, committed while its batch was on the way) is not settled: it stays
+        pending for its new address.
         """
         other = OTHER_KIND[kind]
         value_column = "pushed_qty" if kind == "stock" else "pushed_price"
@@ -526,11 +558,8 @@ class MultichannelProductBinding(models.Model):
                        write_uid = %(uid)s,
                        write_date = %(now)s,
                        %(extra)s
-                  FROM unnest(%(ids)s, %(values)s, %(regulars)s, %(external_ids)s, %(parent_ids)s)
-                       AS v(id, value, regular, external_id, parent_id)
-                 WHERE b.id = v.id
-                   AND NULLIF(b.external_id, '') IS NOT DISTINCT FROM NULLIF(v.external_id, '')
-                   AND NULLIF(b.external_parent_id, '') IS NOT DISTINCT FROM NULLIF(v.parent_id, '')
+                  FROM unnest(%(ids)s, %(values)s, %(regulars)s, %(versions)s) AS v(id, value, regular, version)
+                 WHERE b.id = v.id AND COALESCE(b.address_version, 0) = v.version
                 RETURNING b.id
                 """,
                 value=SQL.identifier(value_column),
@@ -558,8 +587,7 @@ class MultichannelProductBinding(models.Model):
                     "%s::int[]" if kind == "stock" else "%s::float8[]", [value for _id, value, *_rest in accepted]
                 ),
                 regulars=SQL("%s::float8[]", [regular for _id, _value, regular, *_rest in accepted]),
-                external_ids=SQL("%s::varchar[]", [external_id or None for *_rest, external_id, _parent in accepted]),
-                parent_ids=SQL("%s::varchar[]", [parent_id or None for *_rest, parent_id in accepted]),
+                versions=SQL("%s::int[]", [version or 0 for *_rest, version in accepted]),
             ),
         )
         settled = self.browse([row[0] for row in self.env.cr.fetchall()])

@@ -72,9 +72,10 @@ class TestPush(MultichannelCase):
 
         def moved_meanwhile(adapter, updates):
             results = push_stock(adapter, updates)
-            # committed by the user meanwhile (the push's cache keeps the old parent)
+            # committed by the user meanwhile, as their write does (the push's cache keeps the old parent)
             self.env.cr.execute(
-                "UPDATE multichannel_product_binding SET external_parent_id = 'parent-2' WHERE id = %s",
+                "UPDATE multichannel_product_binding SET external_parent_id = 'parent-2',"
+                " address_version = address_version + 1 WHERE id = %s",
                 [self.desk_listing.id],
             )
             return results
@@ -173,6 +174,28 @@ class TestPush(MultichannelCase):
         self.assertEqual(self.remote.stock["ext-desk-right"], 10)
         self.assertFalse(self.desk_listing.stock_error)
 
+    def test_writing_what_a_listing_has_keeps_its_refusal_held(self):
+        """A CSV import or a multi-edit writes the sync, the state and the ids listings have:
+        every refused listing it touched was sent once more."""
+        self.remote.refuse["ext-desk"] = "Offer locked by campaign Black Friday"
+        self.remote.refuse["ext-lamp-0"] = "Offer locked by campaign Black Friday"
+        scheduled = self.channel.with_context(multichannel_cron=True)
+        scheduled._push("stock")
+        desk, lamp = self.desk_listing, self.extra_listings[0]
+        held_until = desk.stock_retry_at
+        self.assertTrue(held_until and lamp.stock_retry_at)
+        lamp.stock_sync = False
+        self.assertFalse(lamp.stock_pending)
+        (desk | lamp).write({"stock_sync": True, "price_sync": True, "active": True})
+        desk.write({"external_id": "ext-desk", "product_id": self.desk.id})
+        self.assertEqual((desk.stock_retry_at, desk.stock_pending, desk.state), (held_until, True, "error"))
+        self.assertEqual((lamp.stock_pending, lamp.stock_retry_at), (True, False), "ticked again: sent anew")
+        self.remote.calls.clear()
+        scheduled._push("stock")
+        self.assertEqual(self.remote.calls, [("stock", 1)], "the lamp only")
+        self.assertEqual(lamp.stock_error, "Offer locked by campaign Black Friday")
+        self.assertEqual(desk.address_version, 0, "never moved")
+
     def test_an_item_the_channel_said_nothing_of_is_sent_again_at_the_next_push(self):
         self.remote.unanswered.add("ext-desk")
         scheduled = self.channel.with_context(multichannel_cron=True)
@@ -222,15 +245,27 @@ class TestPush(MultichannelCase):
         Binding = self.env["multichannel.product.binding"].sudo()
         desk = self.desk_listing
         self.channel._push("stock")
+        old_address = {desk.id: desk.address_version}
         desk.external_id = "ext-desk-right"
         self.env.flush_all()
-        old_address = {desk.id: ("ext-desk", False)}
         Binding._apply_push_results(
             "stock", [(desk, 9)], {desk.id: ItemResult(desk.id, False, "No such offer")}, {}, old_address
         )
         self.assertFalse(desk.stock_error, "refused at the old id")
         Binding._apply_push_results("stock", [(desk, 9)], {desk.id: ItemResult(desk.id, True)}, {}, old_address)
         self.assertEqual((desk.stock_pending, desk.pushed_qty), (True, 10), "taken at the old id")
+        # matched to another product meanwhile: the quantity taken was the other product's
+        self.channel._push("stock")
+        old_address = {desk.id: desk.address_version}
+        lamp = self._product("Lamp", "LAMP-DESK", 40.0)
+        desk.product_id = lamp
+        desk.external_id = "ext-desk-right"  # the same id written again: no move
+        self.env.flush_all()
+        self.assertEqual(desk.address_version, old_address[desk.id] + 1)
+        Binding._apply_push_results("stock", [(desk, 10)], {desk.id: ItemResult(desk.id, True)}, {}, old_address)
+        self.assertTrue(desk.stock_pending, "the lamp's quantity is still to send")
+        self.channel._push("stock")
+        self.assertEqual((desk.stock_pending, desk.pushed_qty), (False, 0))
 
     def test_unticking_a_kind_leaves_the_other_ones_state(self):
         self.channel._push("stock")

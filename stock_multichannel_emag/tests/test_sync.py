@@ -433,9 +433,12 @@ class TestEmagStockAndPrices(EmagCase):
 
         def moved_meanwhile(adapter, updates):
             results = push_stock(adapter, updates)
-            # committed by the user while the batch was on the way (the push's cache keeps the old id)
+            # committed by the user while the batch was on the way, as their write does (the
+            # push's cache keeps the old id)
             self.env.cr.execute(
-                "UPDATE multichannel_product_binding SET external_id = '7007' WHERE id = %s", [listing.id]
+                "UPDATE multichannel_product_binding SET external_id = '7007', address_version = address_version + 1"
+                " WHERE id = %s",
+                [listing.id],
             )
             return results
 

@@ -3,6 +3,7 @@ which lowers its stock when an order is processing and restores it on a cancella
 WooCommerce does)."""
 
 from odoo.addons.stock_multichannel.const import TO_FIX_DOMAIN
+from odoo.addons.stock_multichannel.lib.adapter import ItemResult
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
@@ -325,6 +326,18 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self.assertEqual(self.sim.stock_of(self.shirt_id, self.shirt_m_id), 7)
         self.assertFalse(self.channel._audit(budget_seconds=60))
         self.assertEqual(self.channel.audit_drift_count, 0)
+
+    def test_an_answer_for_the_variation_is_not_taken_for_its_parent(self):
+        """The shop was found keeping the small shirt's stock on its parent while a quantity
+        was on its way to the variation: the variation's answer says nothing of the parent."""
+        listing = self.shirt_s_listing.sudo()
+        sent_at = {listing.id: listing.address_version}
+        listing.external_stock_on_parent = True
+        listing.external_stock_on_parent = True  # written again: no second move
+        self.assertEqual(listing.address_version, sent_at[listing.id] + 1)
+        listing._apply_push_results("stock", [(listing, 5)], {listing.id: ItemResult(listing.id, True)}, {}, sent_at)
+        self.assertTrue(listing.stock_pending, "to be sent to the parent")
+        self.assertFalse(listing.stock_pushed_at)
 
     def test_the_audit_finds_a_hand_edit_and_fixes_it(self):
         self.sim.products[self.chair_id]["stock_quantity"] = 2  # edited in the shop's admin
