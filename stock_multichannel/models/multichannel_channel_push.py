@@ -32,6 +32,7 @@ class HeldListings:
         self.channel, self.kind, self.auto_commit = channel, kind, auto_commit
         self.held, self.highest = set(), 0
         self.committed_at = time.monotonic()
+        self.under_way = None  # the token of the note of the push's calls under way
 
     def hold(self, ids):
         """Lock the listings ``ids`` not held yet; False when the channel's lock was lost."""
@@ -47,6 +48,20 @@ class HeldListings:
 
     def due(self):
         return time.monotonic() - self.committed_at >= PUSH_COMMIT_SECONDS
+
+    def before_calls(self):
+        """Note the push's calls under way, committed before the first of them (see
+        ``_note_calls_under_way``); False when the channel's lock was lost. Nothing without
+        ``auto_commit``: a button's push is one transaction, which leaves nothing behind."""
+        if self.under_way or not self.auto_commit:
+            return True
+        requests = self.channel.env["multichannel.sync.request"].sudo()
+        self.under_way = requests._note_calls_under_way(self.channel, self.kind)
+        return self.commit()
+
+    def calls_ended(self):
+        if self.under_way:
+            self.channel.env["multichannel.sync.request"].sudo()._calls_ended(self.channel, self.kind, self.under_way)
 
     def commit(self):
         """Commit the work done so far and take the channel's lock again: False when another
@@ -194,13 +209,47 @@ class MultichannelChannel(models.Model):
         retry time).
         ``due_by``: requests due later than that wait (see ``_drain``).
         """
-        Binding = self.env["multichannel.product.binding"].sudo()
-        self.env["multichannel.sync.request"].sudo()._drain(self, kind, due_by)
+        requests = self.env["multichannel.sync.request"].sudo()
+        if requests._calls_left_under_way(self, kind):
+            self._push_again_after_a_stopped_run(kind)
+        requests._drain(self, kind, due_by)
         held, faults = HeldListings(self, kind, auto_commit), OneItemFaults()
         # before the first call: the listings the drain marked pending stay locked until a
         # commit, and the requests it made for the other channels unseen by their pushes
         if not held.commit():
             return False
+        done = self._push_pending(kind, force, cause, held, faults, only_lower, due_by, orders_unread)
+        held.calls_ended()
+        return done
+
+    def _push_again_after_a_stopped_run(self, kind):
+        """The last push of ``kind`` stopped in the middle of its calls (its worker killed, its
+        transaction failed): a call it made may still reach the channel, over what this run
+        sends. The listings it left pending (those it may have sent among them) are pushed
+        again once such a call can no longer arrive, as after a call that got no answer."""
+        pending = (
+            self.env["multichannel.product.binding"]
+            .sudo()
+            .search([("channel_id", "=", self.id), (f"{kind}_sync", "=", True), (f"{kind}_pending", "=", True)])
+        )
+        _logger.info(
+            "%s: the last %s push stopped in the middle of its calls; %d pending listings are sent again later",
+            self.name,
+            kind,
+            len(pending),
+        )
+        if pending:
+            seconds = self._get_adapter().late_arrival_seconds
+            due = (
+                self.env["multichannel.sync.request"]
+                .sudo()
+                ._queue_again_in(kind, pending.ids, seconds, UNANSWERED_CALL_CAUSE)
+            )
+            self._wake_at(kind, due)
+
+    def _push_pending(self, kind, force, cause, held, faults, only_lower, due_by, orders_unread):
+        """The listings of ``_push_channel``, batch by batch; False when the push stops early."""
+        Binding = self.env["multichannel.product.binding"].sudo()
         pending_field, sync_field = f"{kind}_pending", f"{kind}_sync"
         domain = [("channel_id", "=", self.id), (sync_field, "=", True)]
         if not force:
@@ -220,6 +269,8 @@ class MultichannelChannel(models.Model):
                 to_send = [(listing, target) for listing, target in to_send if target < listing.pushed_qty]
             if to_send and adapter is None:
                 adapter = self._get_adapter()
+                if not held.before_calls():
+                    return False
             to_send = self._refuse_missing_prices(to_send, held) if kind == "price" else to_send
             if to_send is None:
                 return False

@@ -1,4 +1,5 @@
 import json
+import uuid
 import weakref
 from contextlib import contextmanager
 
@@ -62,6 +63,57 @@ class MultichannelSyncRequest(models.Model):
                 ON multichannel_stock_change (transaction_id, product_id);
             """
         )
+        # a push's calls under way, committed before its first call (see _note_calls_under_way)
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS multichannel_push_under_way (
+                channel_id integer NOT NULL,
+                kind varchar NOT NULL,
+                token varchar NOT NULL,
+                since timestamp NOT NULL,
+                PRIMARY KEY (channel_id, kind)
+            );
+            """
+        )
+
+    @api.model
+    def _note_calls_under_way(self, channel, kind):
+        """Note that a push of ``channel``'s ``kind`` starts calling the channel; the caller
+        commits it before the first call. Returns the note's token, for ``_calls_ended``.
+
+        A run that stops in the middle of its calls (its worker killed, its transaction
+        failed) leaves the note behind, and with it the proof that a call it made may still
+        reach the channel: the requests it queued to send its listings again once such a
+        call can no longer arrive (``_queue_again_in``) were rolled back with it."""
+        token = uuid.uuid4().hex
+        self.env.cr.execute(
+            """
+            INSERT INTO multichannel_push_under_way (channel_id, kind, token, since)
+            VALUES (%s, %s, %s, now() at time zone 'UTC')
+            ON CONFLICT (channel_id, kind) DO UPDATE SET token = EXCLUDED.token, since = EXCLUDED.since
+            """,
+            (channel.id, kind, token),
+        )
+        return token
+
+    @api.model
+    def _calls_ended(self, channel, kind, token):
+        """The push that noted ``token`` ended its calls (another worker's newer note stays)."""
+        self.env.cr.execute(
+            "DELETE FROM multichannel_push_under_way WHERE channel_id = %s AND kind = %s AND token = %s",
+            (channel.id, kind, token),
+        )
+
+    @api.model
+    def _calls_left_under_way(self, channel, kind):
+        """Whether a push of ``channel``'s ``kind`` stopped in the middle of its calls (see
+        ``_note_calls_under_way``); asked by the push holding the channel's lock, which
+        takes the note over."""
+        self.env.cr.execute(
+            "DELETE FROM multichannel_push_under_way WHERE channel_id = %s AND kind = %s RETURNING since",
+            (channel.id, kind),
+        )
+        return bool(self.env.cr.fetchall())
 
     @api.model
     def _queue(self, kind, cause, product_ids=(), pricelist_ids=(), channel_moved_ids=(), channel_ids=()):

@@ -375,6 +375,57 @@ class TestConcurrency(TransactionCase):
         self.assertEqual(remote.calls[2:], [("stock", 1)], "the moved listing only")
         self.assertEqual(pushed["moved-0"][:2], [False, remote.stock["moved-0"]])
 
+    def test_calls_of_a_push_that_stopped_in_their_middle_are_covered_once_they_cannot_arrive(self):
+        """A worker killed while a call waits for its answer: the call may still reach the
+        channel after what the next run sends, and the requests to send its listings again
+        after such a call were rolled back with the worker's transaction."""
+        channel_id, external_ids = self._listings_of_a_channel_of_their_own(2)
+
+        class WorkerKilled(BaseException):
+            pass
+
+        remote = FakeRemote()
+
+        class KilledWaitingForTheAnswer(FakeAdapter):
+            batch_size = 1
+
+            def push_stock(self, updates):
+                FakeAdapter.push_stock(self, updates)  # the channel takes it; its answer never comes
+                raise WorkerKilled
+
+        KilledWaitingForTheAnswer.remote = remote
+        with self.assertRaises(WorkerKilled):
+            self._cron_stock_push(channel_id, KilledWaitingForTheAnswer)
+        self.assertEqual(remote.calls, [("stock", 1)])
+        answering = type("Answering", (FakeAdapter,), {"remote": remote, "batch_size": 1})
+        before = datetime.now(timezone.utc).replace(tzinfo=None)
+        pushed = self._cron_stock_push(channel_id, answering)
+        self.assertEqual(
+            {name: pending for name, (pending, _qty, _at) in pushed.items()}, dict.fromkeys(external_ids, False)
+        )
+        with self.db.cursor() as cr:
+            cr.execute(
+                """
+                SELECT b.external_id, r.cause, r.due_at FROM multichannel_sync_request r
+                  JOIN multichannel_product_binding b ON b.id = r.binding_id
+                 WHERE b.channel_id = %s AND r.kind = 'stock' ORDER BY b.external_id
+                """,
+                [channel_id],
+            )
+            again = cr.fetchall()
+            cr.execute("SELECT count(*) FROM multichannel_push_under_way WHERE channel_id = %s", [channel_id])
+            notes_left = cr.fetchone()[0]
+        self.assertEqual(
+            [(name, cause) for name, cause, _due in again], [(name, "unanswered call") for name in external_ids]
+        )
+        late = FakeAdapter.late_arrival_seconds
+        for _name, _cause, due in again:
+            self.assertAlmostEqual(due, before + timedelta(seconds=late), delta=timedelta(seconds=30))
+        self.assertEqual(notes_left, 0, "a run that ends leaves no note")
+        calls = len(remote.calls)
+        self._cron_stock_push(channel_id, answering)
+        self.assertEqual(len(remote.calls), calls, "nothing sent before the late calls can no longer arrive")
+
     def test_a_push_takes_its_listings_in_the_order_of_their_ids(self):
         """Within one commit a push locks listings in ascending ids, as every push does, so
         that a stock push and a price push of the same listings never deadlock: listings
