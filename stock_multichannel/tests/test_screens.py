@@ -165,11 +165,14 @@ class TestMenus(MultichannelCase):
                    to_regclass('multichannel_rate_window'),
                    to_regclass('multichannel_res_partner_email_index'),
                    to_regclass('multichannel_res_partner_phone_index'),
-                   to_regclass('multichannel_stock_change')
+                   to_regclass('multichannel_stock_change'),
+                   to_regclass('multichannel_push_under_way')
             """
         )
         self.assertEqual(
-            self.env.cr.fetchone(), (None, None, 0, None, None, None, None, None), "nothing of the addon's left in SQL"
+            self.env.cr.fetchone(),
+            (None, None, 0, None, None, None, None, None, None),
+            "nothing of the addon's left in SQL",
         )
 
     def test_every_list_explains_its_empty_state(self):
