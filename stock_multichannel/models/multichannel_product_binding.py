@@ -409,6 +409,9 @@ class MultichannelProductBinding(models.Model):
             other_error = listing._refused_for(other) and listing[f"{other}_error"]
             summary = self._error_summary({kind: message, other: other_error})
             listing.write(dict(values, **{f"{other}_error": other_error}, **summary))
+        if self and values[f"{kind}_retry_at"]:
+            # the scheduled push comes back for it then, however seldom it runs
+            self.env["multichannel.channel"]._wake_by(kind, values[f"{kind}_retry_at"])
 
     @api.model
     def _error_summary(self, errors):

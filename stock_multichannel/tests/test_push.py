@@ -136,6 +136,8 @@ class TestPush(MultichannelCase):
         self.assertEqual(self.desk_listing.state, "error")
         self.assertAlmostEqual(retry_at, fields.Datetime.now() + timedelta(hours=1), delta=timedelta(minutes=1))
         cron = self.env["ir.cron"].browse(self.channel._cron_id("stock"))
+        wake_ups = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", "=", retry_at)])
+        self.assertEqual(len(wake_ups), 1, "asked for at the refusal, whenever the next push comes")
         self.remote.calls.clear()
         scheduled._push("stock")
         scheduled._push("stock")
