@@ -218,7 +218,9 @@ def normalize_order(order, currency, default_vat_rate, timezone="Europe/Buchares
             }
         )
         total += _product(line.get("quantity"), line.get("sale_price"), rate)
-    shipping_rate = rates[0] if rates else default_vat_rate
+    # eMAG gives the fee with its VAT but not the rate: the highest of the lines', as the core
+    # takes it for a channel that does not say (a book at 11% first keeps the fee at 21%)
+    shipping_rate = max((rate for rate in rates if rate is not None), default=default_vat_rate)
     shipping = []
     # an amount that is no number goes to the core as sent, which refuses the order naming
     # it: read as 0, the order was booked without it, and its total computed here agreed

@@ -172,6 +172,19 @@ class TestTranslate(BaseCase):
         self.assertEqual(data["customer"]["country_code"], "RO")
         self.assertEqual(data["payment_method"], "cash on delivery")
 
+    def test_the_shipping_fee_takes_the_highest_rate_of_the_lines(self):
+        sim = EmagSimulator()
+        sim.add_offer(11, "BOOK", sale_price=100.0)
+        sim.add_offer(12, "LAMP", sale_price=50.0)
+        order = sim.place_order([(11, 1), (12, 1)], shipping_tax=24.2)
+        order["products"][0]["vat"] = "0.1100"
+        order["products"][1]["vat"] = "0.2100"
+        data = core_normalize(translate.normalize_order(order, "RON", 19.0))
+        self.assertEqual(data["shipping"], [{"name": "eMAG shipping", "amount": 20.0, "tax_rate": 21.0}])
+        self.assertEqual(data["total"], 195.7)  # 111 + 60.5 + 24.2
+        del order["products"][0]["vat"]  # a line that says no rate: the other lines' still count
+        self.assertEqual(translate.normalize_order(order, "RON", 19.0)["shipping"][0]["tax_rate"], 21.0)
+
     def test_an_amount_that_is_no_number_keeps_the_order_to_fix(self):
         """Read as 0, the shipping or voucher was left out, and the total (computed from the
         same values) agreed: the order was booked without them, with no warning."""
