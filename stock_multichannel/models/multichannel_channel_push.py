@@ -123,7 +123,7 @@ class MultichannelChannel(models.Model):
                 due_by = self.env["multichannel.sync.request"]._due_by()
                 if kind == "stock" and channel._adapter_class().lowers_stock_on_order:
                     if force or channel._has_pending("stock", due_by, holding=channel._holds_refusals(force)):
-                        orders_known = channel._import_orders(auto_commit=auto_commit)
+                        orders_known = channel._read_orders_before_the_stock_push(auto_commit)
                     else:
                         # nothing waited but refusals held back: their values are not read
                         # before it is known whether one moved (see _push_channel)
@@ -146,6 +146,20 @@ class MultichannelChannel(models.Model):
             except ChannelError as error:  # no connector installed for the channel's type
                 channel._note_error(translated(self.env, error))
             channel._commit(auto_commit)
+
+    def _read_orders_before_the_stock_push(self, auto_commit):
+        """Import the channel's orders before its stock push: whether they are all in Odoo's
+        stock now. Not while another worker imports them: the sales it read are in Odoo's
+        stock only once it commits them, and a quantity going up sent meanwhile would undo
+        them on the channel (it lowered its stock by itself). That push sends what goes down,
+        and a run in a moment the rest."""
+        with self._noting_busy() as busy:
+            read = self._import_orders(auto_commit=auto_commit)
+        if (self.id, "order") not in busy:
+            return read
+        if self.env.context.get("multichannel_cron"):
+            self._wake_at("stock", fields.Datetime.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
+        return False
 
     @staticmethod
     def _batch_bounds(kind, to_send, size):

@@ -335,13 +335,19 @@ class MultichannelOrder(models.Model):
         webhook, an overlapping poll): by the channel's own modification date, and, within
         its second, by the acknowledgement (which the channel never takes back): a read
         from before it, stored over the read after it, would import the order as it was
-        before (a customer's change or cancellation lost)."""
-        stored = self.payload if isinstance(self.payload, dict) else {}
+        before (a customer's change or cancellation lost). The different order the channel
+        sent last (``changed_payload``, kept for a human) counts as stored: a read from before
+        it would take the flag away and free the units it holds."""
         incoming = payload if isinstance(payload, dict) else {}
-        before, after = stored.get("modified"), incoming.get("modified")
-        if before and after and str(after) < str(before):
-            return True
-        return stored.get("acknowledged") is True and incoming.get("acknowledged") is False
+        after = incoming.get("modified")
+        for stored in (self.payload, self.changed_payload):
+            stored = stored if isinstance(stored, dict) else {}
+            before = stored.get("modified")
+            if before and after and str(after) < str(before):
+                return True
+            if stored.get("acknowledged") is True and incoming.get("acknowledged") is False:
+                return True
+        return False
 
     def _reopened_by(self, payload):
         """An order left aside because it arrived cancelled comes back to life on the channel

@@ -426,6 +426,32 @@ class TestConcurrency(TransactionCase):
         self._cron_stock_push(channel_id, answering)
         self.assertEqual(len(remote.calls), calls, "nothing sent before the late calls can no longer arrive")
 
+    def test_a_stock_push_sends_no_quantity_up_while_another_worker_imports_the_orders(self):
+        """The order cron read the channel's new sales and imports them (not committed yet):
+        a quantity going up sent meanwhile undid them on the channel, which had lowered its
+        stock by itself. What goes down is sent; the rest once the import is over."""
+        channel_id, (up, down) = self._listings_of_a_channel_of_their_own(2)
+        remote = FakeRemote()
+        adapter = type("LowersOnOrder", (FakeAdapter,), {"remote": remote, "lowers_stock_on_order": True})
+        self._cron_stock_push(channel_id, adapter)
+        shown = dict(remote.stock)
+        with self.db.cursor() as cr:
+            env = self._env(cr)
+            listings = env["multichannel.product.binding"].search([("channel_id", "=", channel_id)])
+            stock = env["multichannel.channel"].browse(channel_id).warehouse_ids.lot_stock_id
+            for listing in listings:
+                delta = 3 if listing.external_id == up else -2
+                env["stock.quant"]._update_available_quantity(listing.product_id, stock, delta)
+        lock_key = self.env["multichannel.channel"]._lock_key("order", channel_id)
+        with self.db.cursor() as importing:
+            importing.execute("SELECT pg_advisory_xact_lock(%s, %s)", lock_key)
+            pushed = self._cron_stock_push(channel_id, adapter)
+            self.assertEqual(remote.stock, {up: shown[up], down: shown[down] - 2}, "only what goes down")
+            self.assertEqual((pushed[up][0], pushed[down][0]), (True, False))
+            importing.rollback()  # the import is over
+        self._cron_stock_push(channel_id, adapter)
+        self.assertEqual(remote.stock, {up: shown[up] + 3, down: shown[down] - 2})
+
     def test_a_push_takes_its_listings_in_the_order_of_their_ids(self):
         """Within one commit a push locks listings in ascending ids, as every push does, so
         that a stock push and a price push of the same listings never deadlock: listings

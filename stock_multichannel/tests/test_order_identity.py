@@ -107,6 +107,24 @@ class TestOrderIdentity(MultichannelCase):
             self.env["multichannel.ledger"].search_count([("order_id", "=", order.id), ("result", "=", "refused")]), 1
         )
 
+    def test_a_read_from_before_the_change_never_takes_the_flag_away(self):
+        """A poll that read the order before the channel changed it, stored after the change
+        was flagged: taken for the order as imported, it cleared the flag and freed the
+        units the changed order holds."""
+        order = self._receive(order_data("3101", modified="2027-03-02 05:25:38"))
+        desks = [{"listing_external_id": "ext-desk", "name": "Desk", "quantity": 3, "unit_price": 250.0}]
+        changed = order_data("3101", lines=desks, total=None, modified="2027-03-02 05:40:00")
+        self._receive(changed)
+        self.assertTrue(order.content_changed)
+        read_before = order_data("3101", modified="2027-03-02 05:30:00")
+        self.assertFalse(self._receive(read_before))
+        self.assertTrue(order.content_changed, "still to handle")
+        self.assertEqual(order.changed_payload["lines"][0]["listing_external_id"], "ext-desk")
+        self.desk_listing.invalidate_recordset()
+        self.assertEqual(self.desk_listing.target_qty, 7, "the changed order's desks stay held")
+        self._receive(order_data("3101", modified="2027-03-02 05:45:00"))  # changed back on the channel
+        self.assertFalse(order.content_changed)
+
     def test_a_status_update_of_the_same_order_is_followed(self):
         order = self._receive(order_data("4001"))
         self._receive(order_data("4001", status="cancelled", payment_method="bank transfer"))
