@@ -272,11 +272,20 @@ class MultichannelChannel(models.Model):
         if kind == "stock":
             bindings = self._with_shared_stock(bindings)
         adapter = None
+        # where each listing was when its value was worked out: after a commit (which reads
+        # the listings again) one moved since, to another id or product, is neither sent that
+        # value nor settled by it; pending, it goes at the next run
+        addresses = {}
+
+        def still_there(listing):
+            return listing.address_version == addresses[listing.id]
+
         for chunk in split_every(PUSH_CHUNK_SIZE, bindings.ids, Binding.browse):
             to_send, unchanged, regular = self._split_changed(kind, chunk, force)
+            addresses.update((listing.id, listing.address_version) for listing in chunk)
             if not held.hold(unchanged.ids):
                 return False
-            unchanged._mark_settled(kind)
+            unchanged.filtered(still_there)._mark_settled(kind)
             if self._holds_refusals(force):
                 to_send = self._without_standing_refusals(kind, to_send, regular, due_by)
             if only_lower or orders_unread:
@@ -295,6 +304,9 @@ class MultichannelChannel(models.Model):
                 # read again together, not batch by batch
                 listings = Binding.browse(ids[start:end]).with_prefetch(ids[start:])
                 batch = list(zip(listings, (target for _listing, target in to_send[start:end]), strict=True))
+                batch = [(listing, target) for listing, target in batch if still_there(listing)]
+                if not batch:
+                    continue
                 called_at = time.monotonic()
                 if not self._push_batch(kind, adapter, batch, cause, regular, held, faults):
                     return False
@@ -310,7 +322,7 @@ class MultichannelChannel(models.Model):
                     return False
         if faults.suspects:
             # failed alone after the channel last answered: does it answer now?
-            if faults.known_good:
+            if faults.known_good and still_there(faults.known_good[0]):
                 probe = [faults.known_good]
                 probe_regular = self._regular_prices(probe[0][0]) if kind == "price" else {}
                 if not self._push_batch(kind, adapter, probe, cause, probe_regular, held, faults):

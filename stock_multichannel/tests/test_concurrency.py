@@ -452,6 +452,40 @@ class TestConcurrency(TransactionCase):
         self._cron_stock_push(channel_id, adapter)
         self.assertEqual(remote.stock, {up: shown[up] + 3, down: shown[down] - 2})
 
+    def test_a_listing_matched_to_another_product_after_its_value_was_worked_out_is_not_sent_it(self):
+        """The push works out a chunk's quantities, then sends them batch by batch, committing
+        in between: a listing a user matched to another product meanwhile was sent the old
+        product's quantity, and settled with it."""
+        channel_id, (first, second) = self._listings_of_a_channel_of_their_own(2)
+        db, env_of = self.db, self._env
+        with db.cursor() as cr:
+            env = env_of(cr)
+            other = env["product.product"].create({"name": "Other chair", "is_storable": True, "list_price": 50.0})
+            stock = env["multichannel.channel"].browse(channel_id).warehouse_ids.lot_stock_id
+            env["stock.quant"]._update_available_quantity(other, stock, 2)
+            other_id = other.id
+
+        class UserRematchesTheSecond(FakeAdapter):
+            remote, batch_size = FakeRemote(), 1
+
+            def push_stock(self, updates):
+                if not self.remote.calls:  # the second listing's quantity is worked out already
+                    with db.cursor() as cr:
+                        listing = env_of(cr)["multichannel.product.binding"].search(
+                            [("channel_id", "=", channel_id), ("external_id", "=", second)]
+                        )
+                        listing.product_id = other_id
+                return FakeAdapter.push_stock(self, updates)
+
+        remote = UserRematchesTheSecond.remote
+        with patch.object(push_module, "PUSH_COMMIT_SECONDS", 0):  # a commit after each batch
+            pushed = self._cron_stock_push(channel_id, UserRematchesTheSecond)
+        self.assertEqual(list(remote.stock), [first], "not sent the old product's quantity")
+        self.assertTrue(pushed[second][0], "pending, for its new product")
+        self._cron_stock_push(channel_id, UserRematchesTheSecond)
+        self.assertEqual(remote.stock[second], 2)
+        self.assertEqual(self._cron_stock_push(channel_id, UserRematchesTheSecond)[second][:2], [False, 2])
+
     def test_a_push_takes_its_listings_in_the_order_of_their_ids(self):
         """Within one commit a push locks listings in ascending ids, as every push does, so
         that a stock push and a price push of the same listings never deadlock: listings
