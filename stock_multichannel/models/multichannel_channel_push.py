@@ -9,6 +9,7 @@ from odoo.tools import SQL, float_compare, split_every
 
 from ..const import (
     BUSY_RETRY_SECONDS,
+    CRON_BUDGET_SECONDS,
     PUSH_CHUNK_SIZE,
     PUSH_COMMIT_SECONDS,
     SLOW_CALL_SECONDS,
@@ -26,13 +27,22 @@ class HeldListings:
     Always taken in the order of their ids, as every push and drain takes them: two pushes
     writing the same listings (a stock push and a price push) wait for each other, never
     deadlock. A set that would go below what is held already is taken after a commit.
+
+    A commit empties Odoo's cache, so the listings are read again after it: ``addresses``
+    keeps where each was ({id: ``address_version``}) when its value was worked out.
     """
 
     def __init__(self, channel, kind, auto_commit):
         self.channel, self.kind, self.auto_commit = channel, kind, auto_commit
         self.held, self.highest = set(), 0
         self.committed_at = time.monotonic()
+        self.addresses = {}
         self.under_way = None  # the token of the note of the push's calls under way
+        self.lost = False  # the channel's lock, to another worker at a commit
+
+    def still_there(self, listing):
+        """Whether ``listing`` is where it was when its value was worked out."""
+        return listing.address_version == self.addresses[listing.id]
 
     def hold(self, ids):
         """Lock the listings ``ids`` not held yet; False when the channel's lock was lost."""
@@ -60,7 +70,8 @@ class HeldListings:
         return self.commit()
 
     def calls_ended(self):
-        if self.under_way:
+        # not once the lock is lost: the worker that took it may hold the note (taken over)
+        if self.under_way and not self.lost:
             self.channel.env["multichannel.sync.request"].sudo()._calls_ended(self.channel, self.kind, self.under_way)
 
     def commit(self):
@@ -72,6 +83,7 @@ class HeldListings:
         kept = self.channel._commit_keeping_lock(self.kind, self.auto_commit)
         self.held, self.highest = set(), 0
         self.committed_at = time.monotonic()
+        self.lost = not kept
         return kept
 
 
@@ -224,8 +236,9 @@ class MultichannelChannel(models.Model):
         ``due_by``: requests due later than that wait (see ``_drain``).
         """
         requests = self.env["multichannel.sync.request"].sudo()
-        if requests._calls_left_under_way(self, kind):
-            self._push_again_after_a_stopped_run(kind)
+        stopped_ago = requests._calls_left_under_way(self, kind)
+        if stopped_ago is not None:
+            self._push_again_after_a_stopped_run(kind, stopped_ago)
         requests._drain(self, kind, due_by)
         held, faults = HeldListings(self, kind, auto_commit), OneItemFaults()
         # before the first call: the listings the drain marked pending stay locked until a
@@ -236,15 +249,31 @@ class MultichannelChannel(models.Model):
         held.calls_ended()
         return done
 
-    def _push_again_after_a_stopped_run(self, kind):
-        """The last push of ``kind`` stopped in the middle of its calls (its worker killed, its
-        transaction failed): a call it made may still reach the channel, over what this run
-        sends. The listings it left pending (those it may have sent among them) are pushed
-        again once such a call can no longer arrive, as after a call that got no answer."""
+    def _push_again_after_a_stopped_run(self, kind, began_ago):
+        """The last push of ``kind`` stopped in the middle of the calls it began ``began_ago``
+        seconds ago (its worker killed, its transaction failed): a call it made may still
+        reach the channel, over what this run sends. The listings it left pending (those it
+        may have sent among them) are pushed again once such a call can no longer arrive, as
+        after a call that got no answer; not the refusals held back (a scheduled push does
+        not send them), nor anything once its calls are long past."""
+        late = self._get_adapter().late_arrival_seconds
+        # its calls were made within a cron's budget, the last one waiting at most its timeout
+        if began_ago > CRON_BUDGET_SECONDS + 2 * late:
+            return
+        now = fields.Datetime.now()
         pending = (
             self.env["multichannel.product.binding"]
             .sudo()
-            .search([("channel_id", "=", self.id), (f"{kind}_sync", "=", True), (f"{kind}_pending", "=", True)])
+            .search(
+                [
+                    ("channel_id", "=", self.id),
+                    (f"{kind}_sync", "=", True),
+                    (f"{kind}_pending", "=", True),
+                    "|",
+                    (f"{kind}_retry_at", "=", False),
+                    (f"{kind}_retry_at", "<=", now),
+                ]
+            )
         )
         _logger.info(
             "%s: the last %s push stopped in the middle of its calls; %d pending listings are sent again later",
@@ -253,11 +282,10 @@ class MultichannelChannel(models.Model):
             len(pending),
         )
         if pending:
-            seconds = self._get_adapter().late_arrival_seconds
             due = (
                 self.env["multichannel.sync.request"]
                 .sudo()
-                ._queue_again_in(kind, pending.ids, seconds, UNANSWERED_CALL_CAUSE)
+                ._queue_again_in(kind, pending.ids, late, UNANSWERED_CALL_CAUSE)
             )
             self._wake_at(kind, due)
 
@@ -275,17 +303,14 @@ class MultichannelChannel(models.Model):
         # where each listing was when its value was worked out: after a commit (which reads
         # the listings again) one moved since, to another id or product, is neither sent that
         # value nor settled by it; pending, it goes at the next run
-        addresses = {}
-
-        def still_there(listing):
-            return listing.address_version == addresses[listing.id]
-
         for chunk in split_every(PUSH_CHUNK_SIZE, bindings.ids, Binding.browse):
+            # read before the targets (which read the products in SQL): an older version can
+            # only keep a listing from being settled, never settle it wrongly
+            held.addresses.update((listing.id, listing.address_version) for listing in chunk)
             to_send, unchanged, regular = self._split_changed(kind, chunk, force)
-            addresses.update((listing.id, listing.address_version) for listing in chunk)
             if not held.hold(unchanged.ids):
                 return False
-            unchanged.filtered(still_there)._mark_settled(kind)
+            unchanged.filtered(held.still_there)._mark_settled(kind)
             if self._holds_refusals(force):
                 to_send = self._without_standing_refusals(kind, to_send, regular, due_by)
             if only_lower or orders_unread:
@@ -304,9 +329,6 @@ class MultichannelChannel(models.Model):
                 # read again together, not batch by batch
                 listings = Binding.browse(ids[start:end]).with_prefetch(ids[start:])
                 batch = list(zip(listings, (target for _listing, target in to_send[start:end]), strict=True))
-                batch = [(listing, target) for listing, target in batch if still_there(listing)]
-                if not batch:
-                    continue
                 called_at = time.monotonic()
                 if not self._push_batch(kind, adapter, batch, cause, regular, held, faults):
                     return False
@@ -322,7 +344,7 @@ class MultichannelChannel(models.Model):
                     return False
         if faults.suspects:
             # failed alone after the channel last answered: does it answer now?
-            if faults.known_good and still_there(faults.known_good[0]):
+            if faults.known_good:
                 probe = [faults.known_good]
                 probe_regular = self._regular_prices(probe[0][0]) if kind == "price" else {}
                 if not self._push_batch(kind, adapter, probe, cause, probe_regular, held, faults):
@@ -435,10 +457,15 @@ class MultichannelChannel(models.Model):
         """Send one batch and write the channel's answers; ``held``: the push's
         :class:`HeldListings`, which takes the batch's listings before anything of them is
         written; ``faults``: its :class:`OneItemFaults`. False when the push must stop here."""
+        # a listing moved since its value was worked out (read again after a commit: to another
+        # id, another product) is not sent it; pending, it goes at the next run
+        batch = [(listing, target) for listing, target in batch if held.still_there(listing)]
+        if not batch:
+            return True
         batch_ids = [listing.id for listing, _target in batch]
         # where each one goes, as sent: a commit before its answer is written re-reads the
         # listings, and a user may have moved one meanwhile
-        sent_to = {listing.id: listing.address_version for listing, _target in batch}
+        sent_to = {listing.id: held.addresses[listing.id] for listing, _target in batch}
         extras = self.env["multichannel.product.binding"].union(*(b for b, _t in batch))._extras(kind)
         if kind == "stock":
             updates = [

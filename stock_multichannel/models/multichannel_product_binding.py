@@ -236,16 +236,22 @@ class MultichannelProductBinding(models.Model):
             else self.browse()
         )
 
+        moved_ids = set(moved.ids)
+
         def sent_anew(listing):
-            """The kinds the write sends anew: all when the listing moves or comes back from the
+            """The kinds the write sends anew: those it syncs when it moves or comes back from the
             archive, a kind whose sync is ticked again; not one ticked already (a CSV import or a
             multi-edit writing what is there would lift every refusal's hold)."""
-            back = listing in moved or (vals.get("active") and not listing.active)
-            ticked = [kind for kind in ("stock", "price") if vals.get(f"{kind}_sync") and not listing[f"{kind}_sync"]]
-            return ("stock", "price") if back else tuple(ticked)
+            back = listing.id in moved_ids or (vals.get("active") and not listing.active)
+            return tuple(
+                kind
+                for kind in ("stock", "price")
+                if (back and vals.get(f"{kind}_sync", listing[f"{kind}_sync"]))
+                or (vals.get(f"{kind}_sync") and not listing[f"{kind}_sync"])
+            )
 
         renewing = moved or {"active", "stock_sync", "price_sync"}.intersection(vals)
-        groups = self.grouped(lambda listing: (listing in moved, sent_anew(listing))) if renewing else {}
+        groups = self.grouped(lambda listing: (listing.id in moved_ids, sent_anew(listing))) if renewing else {}
         if len(groups) > 1:  # the same values written, moving or renewing some listings only
             return all(group.write(dict(vals)) for group in groups.values())
         renewed = sent_anew(self[:1]) if groups else ()

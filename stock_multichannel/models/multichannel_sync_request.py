@@ -106,14 +106,19 @@ class MultichannelSyncRequest(models.Model):
 
     @api.model
     def _calls_left_under_way(self, channel, kind):
-        """Whether a push of ``channel``'s ``kind`` stopped in the middle of its calls (see
-        ``_note_calls_under_way``); asked by the push holding the channel's lock, which
-        takes the note over."""
+        """How many seconds ago a push of ``channel``'s ``kind`` that stopped in the middle of
+        its calls began them (see ``_note_calls_under_way``), or None; asked by the push
+        holding the channel's lock, which takes the note over. Read off the database's
+        clock, which every server shares."""
         self.env.cr.execute(
-            "DELETE FROM multichannel_push_under_way WHERE channel_id = %s AND kind = %s RETURNING since",
+            """
+            DELETE FROM multichannel_push_under_way WHERE channel_id = %s AND kind = %s
+            RETURNING extract(epoch FROM clock_timestamp() AT TIME ZONE 'UTC' - since)
+            """,
             (channel.id, kind),
         )
-        return bool(self.env.cr.fetchall())
+        row = self.env.cr.fetchone()
+        return float(row[0]) if row else None
 
     @api.model
     def _queue(self, kind, cause, product_ids=(), pricelist_ids=(), channel_moved_ids=(), channel_ids=()):

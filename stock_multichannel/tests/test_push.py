@@ -6,6 +6,7 @@ from odoo.tests import tagged
 from odoo.tools.misc import file_path
 
 from ..lib.adapter import ItemResult, TransportError
+from ..models import multichannel_channel_push as push_module
 from .common import MultichannelCase
 
 
@@ -90,6 +91,79 @@ class TestPush(MultichannelCase):
         self.channel._push("stock")
         self.assertEqual(self.remote.calls, [("stock", 1)])
         self.assertFalse(self.desk_listing.stock_pending)
+
+    def test_a_listing_matched_anew_while_its_quantity_is_worked_out_is_not_sent_it(self):
+        """The quantities are worked out from the products read in SQL: a listing matched to
+        another product in the meantime was sent the old product's quantity and settled."""
+        lamp = self._product("Desk lamp", "LAMP-DESK", 40.0)
+        self._set_stock(lamp, 4)
+        channel_class = type(self.channel)
+        split_changed = channel_class._split_changed
+
+        def matched_anew_meanwhile(channel, kind, bindings, force):
+            split = split_changed(channel, kind, bindings, force)
+            if self.desk_listing.product_id != lamp:
+                self.desk_listing.product_id = lamp  # committed by a user while the quantities were read
+            return split
+
+        self.patch(channel_class, "_split_changed", matched_anew_meanwhile)
+        self.channel._push("stock")
+        self.assertNotIn("ext-desk", self.remote.stock, "not the desk's quantity")
+        self.assertTrue(self.desk_listing.stock_pending)
+        self.channel._push("stock")
+        self.assertEqual((self.remote.stock["ext-desk"], self.desk_listing.stock_pending), (4, False))
+
+    def test_a_batch_sends_no_listing_moved_since_its_value_was_worked_out(self):
+        """A batch sent again by halves after a fault is read again after a commit: the half
+        carrying a listing moved meanwhile does not send it the value worked out before."""
+        held = push_module.HeldListings(self.channel, "stock", False)
+        held.addresses = {self.chair_listing.id: self.chair_listing.address_version}
+        held.addresses[self.desk_listing.id] = self.desk_listing.address_version - 1  # moved since
+        batch = [(self.chair_listing, 8), (self.desk_listing, 9)]
+        adapter, faults = self.channel._get_adapter(), push_module.OneItemFaults()
+        self.assertTrue(self.channel._push_batch("stock", adapter, batch, "test", {}, held, faults))
+        self.assertEqual(self.remote.stock, {"ext-chair": 8})
+        self.assertEqual((self.chair_listing.stock_pending, self.desk_listing.stock_pending), (False, True))
+
+    def test_a_run_after_one_stopped_in_its_calls_sends_again_what_it_may_have_sent(self):
+        """Only what such a run may have sent, while its calls may still arrive."""
+        Request = self.env["multichannel.sync.request"]
+
+        def stopped_run(ago):
+            self.env.cr.execute(
+                "INSERT INTO multichannel_push_under_way (channel_id, kind, token, since)"
+                " VALUES (%s, 'stock', 'dead', now() at time zone 'UTC' - make_interval(secs => %s))",
+                [self.channel.id, ago],
+            )
+
+        def queued_again():
+            return Request.search([("binding_id.channel_id", "=", self.channel.id), ("due_at", "!=", False)])
+
+        self.remote.refuse["ext-desk"] = "Offer locked by campaign Black Friday"
+        self.channel.with_context(multichannel_cron=True)._push("stock")
+        self.assertTrue(self.desk_listing.stock_retry_at)
+        # the stopped run had drained the chair's change (committed): pending, as it left it
+        self.chair_listing.sudo().stock_pending = True
+        stopped_run(3600)  # an hour ago: whatever it sent has arrived long since
+        self.channel._push("stock")
+        self.assertFalse(queued_again())
+        self.chair_listing.sudo().stock_pending = True
+        stopped_run(10)
+        self.channel.with_context(multichannel_cron=True)._push("stock")
+        again = queued_again()
+        self.assertEqual(again.binding_id, self.chair_listing, "not the refusal held back: it was not sent")
+        self.assertEqual(again.cause, "unanswered call")
+        self.env.cr.execute("SELECT count(*) FROM multichannel_push_under_way")
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "taken over")
+
+    def test_a_listing_moved_is_sent_anew_for_what_it_syncs_only(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.desk_listing.price_sync = False
+        self.desk_listing.external_id = "ext-desk-2"
+        self.assertEqual((self.desk_listing.stock_pending, self.desk_listing.price_pending), (True, False))
+        self.channel._push("stock")
+        self.assertEqual(self.desk_listing.state, "synced", "nothing left waiting for good")
 
     def test_a_listing_import_marks_pending_only_the_listings_it_moves(self):
         self.channel._push("stock")

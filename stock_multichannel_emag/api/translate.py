@@ -1,5 +1,6 @@
 """Translations between the core's plain data and eMAG's payloads. Pure functions."""
 
+import math
 import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -220,7 +221,9 @@ def normalize_order(order, currency, default_vat_rate, timezone="Europe/Buchares
         total += _product(line.get("quantity"), line.get("sale_price"), rate)
     # eMAG gives the fee with its VAT but not the rate: the highest of the lines', as the core
     # takes it for a channel that does not say (a book at 11% first keeps the fee at 21%)
-    shipping_rate = max((rate for rate in rates if rate is not None), default=default_vat_rate)
+    # (a rate that is no number is the core's to refuse, naming it)
+    numbers = [rate for rate in rates if isinstance(rate, float) and math.isfinite(rate)]
+    shipping_rate = max(numbers, default=default_vat_rate)
     shipping = []
     # an amount that is no number goes to the core as sent, which refuses the order naming
     # it: read as 0, the order was booked without it, and its total computed here agreed

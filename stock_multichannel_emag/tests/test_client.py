@@ -184,6 +184,11 @@ class TestTranslate(BaseCase):
         self.assertEqual(data["total"], 195.7)  # 111 + 60.5 + 24.2
         del order["products"][0]["vat"]  # a line that says no rate: the other lines' still count
         self.assertEqual(translate.normalize_order(order, "RON", 19.0)["shipping"][0]["tax_rate"], 21.0)
+        order["products"][0]["vat"] = "abc"  # no number: the core refuses it, naming it
+        translated = translate.normalize_order(order, "RON", 19.0)
+        self.assertEqual(len(translated["lines"]), 2, "its lines read: it holds its units while it waits")
+        with self.assertRaisesRegex(OrderDataError, r"lines\[1\]\.tax_rate: not a number"):
+            core_normalize(translated)
 
     def test_an_amount_that_is_no_number_keeps_the_order_to_fix(self):
         """Read as 0, the shipping or voucher was left out, and the total (computed from the
