@@ -103,6 +103,7 @@ ENGINE_FIELDS = frozenset(
         "price_error",
         "refused_qty",
         "refused_price",
+        "refused_regular_price",
         "stock_retry_at",
         "price_retry_at",
         "stock_moved_by_channel",

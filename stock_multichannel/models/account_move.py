@@ -6,7 +6,7 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     multichannel_channel_id = fields.Many2one(
-        "multichannel.channel", "Sales Channel", readonly=True, index="btree_not_null"
+        "multichannel.channel", "Sales Channel", readonly=True, index="btree_not_null", check_company=True
     )
 
     def write(self, vals):

@@ -214,6 +214,8 @@ class MultichannelChannel(models.Model):
             )
 
     def write(self, vals):
+        if "company_id" in vals:
+            self._check_company_move(vals["company_id"])
         if (
             not self.env.su
             and self._sends_credentials_elsewhere(vals)
@@ -236,6 +238,32 @@ class MultichannelChannel(models.Model):
             # other taxes: the same price in Odoo is another price on the channel, whatever was sent
             self.env["multichannel.sync.request"]._queue_prices_again_on(self, "tax change")
         return result
+
+    def _check_company_move(self, company_id):
+        """A channel changes company only before it has any history, and only to one of the
+        user's companies: its listings, orders and ledger are its company's (the record rules
+        are checked before a write, not on the values it writes)."""
+        moving = self.filtered(lambda channel: channel.company_id.id != company_id)
+        if not moving:
+            return
+        if not self.env.su and company_id not in self.env.user.company_ids.ids:
+            raise AccessError(self.env._("A channel is moved only to one of your own companies."))
+        history = (self.env["multichannel.product.binding"].sudo().with_context(active_test=False)).search_count(
+            [("channel_id", "in", moving.ids)], limit=1
+        )
+        history = history or self.env["multichannel.order"].sudo().search_count(
+            [("channel_id", "in", moving.ids)], limit=1
+        )
+        history = history or self.env["multichannel.ledger"].sudo().search_count(
+            [("channel_id", "in", moving.ids)], limit=1
+        )
+        if history:
+            raise UserError(
+                self.env._(
+                    "A channel with listings, orders or a ledger stays in its company: they are that company's. "
+                    "Create a channel in the other company instead."
+                )
+            )
 
     def _sends_credentials_elsewhere(self, vals):
         """Whether ``vals`` change the address a connector sends these channels'

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class MultichannelUnmatchedOffer(models.Model):
@@ -8,6 +8,7 @@ class MultichannelUnmatchedOffer(models.Model):
     _name = "multichannel.unmatched.offer"
     _description = "Channel Offer to Match"
     _order = "channel_id, name"
+    _check_company_auto = True
 
     channel_id = fields.Many2one("multichannel.channel", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="channel_id.company_id", store=True)
@@ -17,7 +18,7 @@ class MultichannelUnmatchedOffer(models.Model):
     barcode = fields.Char()
     name = fields.Char()
     reason = fields.Char(readonly=True)
-    product_id = fields.Many2one("product.product", "Match With", domain="[('type', '=', 'consu')]")
+    product_id = fields.Many2one("product.product", "Match With", domain="[('type', '=', 'consu')]", check_company=True)
 
     _sql_constraints = [
         ("external_uniq", "unique(channel_id, external_id)", "This offer is already in the list."),
@@ -44,6 +45,14 @@ class MultichannelUnmatchedOffer(models.Model):
             existing.write(values)
             return existing
         return self.create(values)
+
+    def write(self, vals):
+        # the record rules are checked before a write, not on the channel it would point to
+        if not self.env.su and set(vals) - {"product_id"}:
+            raise AccessError(
+                self.env._("An offer to match is what the channel sent: only the product it matches is chosen here.")
+            )
+        return super().write(vals)
 
     def action_link(self):
         """List the chosen product under this offer."""

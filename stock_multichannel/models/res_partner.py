@@ -21,8 +21,8 @@ class ResPartner(models.Model):
         return result
 
     def _multichannel_customer(self, company, email="", vat="", phone="", name="", is_company=False):
-        """The company's (or a shared) contact without a parent that is this customer: the
-        same e-mail address, case aside; else the same VAT number; else the same phone
+        """The company's (or a shared) contact without a parent, and of no user nor company,
+        that is this customer: the same e-mail address, case aside; else the same VAT number; else the same phone
         *and* the same name, case aside. Among several, the first in Odoo's order.
 
         A VAT number names a legal entity: a company's order with one looks for it first,
@@ -53,7 +53,9 @@ class ResPartner(models.Model):
         if phone and name:
             criteria.append(SQL("phone = %s AND lower(name) = lower(%s) AND %s AND %s", phone, name, kind, same_vat))
         # the few contacts matching first, then Odoo's order among them: a planner offered
-        # the order and a limit of 1 may walk every contact by name instead
+        # the order and a limit of 1 may walk every contact by name instead. Never a user's
+        # contact nor a company's: what a buyer typed is not checked, and a portal user
+        # follows the sale orders of their contact (they would read a stranger's order)
         return [
             SQL(
                 """
@@ -61,7 +63,10 @@ class ResPartner(models.Model):
                     SELECT id, complete_name FROM res_partner
                      WHERE %s AND parent_id IS NULL AND active AND (company_id = %s OR company_id IS NULL)
                 )
-                SELECT id FROM matching ORDER BY complete_name, id DESC LIMIT 1
+                SELECT id FROM matching
+                 WHERE NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = matching.id)
+                   AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = matching.id)
+                 ORDER BY complete_name, id DESC LIMIT 1
                 """,
                 criterion,
                 company.id,

@@ -143,6 +143,53 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         with self.assertRaises(UserError):  # even for someone who sees both companies
             self.channel.write({"warehouse_ids": [Command.link(foreign.id)]})
 
+    def test_a_channel_keeps_its_company(self):
+        """The record rules are checked before a write, not on what it writes: a Multichannel
+        Administrator of one company moved a channel, its orders and its customers, into
+        another, selling that company's stock."""
+        foreign = self.env["stock.warehouse"].search([("company_id", "=", self.other_company.id)], limit=1)
+        pricelist = self.env["product.pricelist"].create({"name": "Other", "company_id": self.other_company.id})
+        moved = {
+            "company_id": self.other_company.id,
+            "warehouse_ids": [[6, 0, foreign.ids]],
+            "team_id": False,
+            "pricelist_id": pricelist.id,
+        }
+        _result, error = self._rpc("mc_manager", "multichannel.channel", "write", [self.channel.id], moved)
+        self.assertEqual(error, "AccessError")
+        self.assertEqual(self.channel.company_id, self.company)
+        with self.assertRaisesRegex(UserError, "stays in its company"):  # even for who sees both companies
+            self.channel.write({**moved, "warehouse_ids": [Command.set(foreign.ids)]})
+        # a channel set up in the wrong company, before anything was listed, is moved
+        fresh = self.env["multichannel.channel"].create({"name": "Set up in the wrong company"})
+        fresh.write({**moved, "warehouse_ids": [Command.set(foreign.ids)]})
+        self.assertEqual(fresh.company_id, self.other_company)
+
+    def test_an_offer_to_match_is_what_the_channel_sent(self):
+        offer = self.env["multichannel.unmatched.offer"].create(
+            {"channel_id": self.channel.id, "external_id": "ext-stool", "name": "Stool"}
+        )
+        foreign = self.env["multichannel.channel"].create(
+            {
+                "name": "Other company's channel",
+                "company_id": self.other_company.id,
+                "warehouse_ids": [
+                    Command.set(
+                        self.env["stock.warehouse"].search([("company_id", "=", self.other_company.id)], limit=1).ids
+                    )
+                ],
+            }
+        )
+        for vals in ({"channel_id": foreign.id}, {"external_id": "ext-planted"}):
+            with self.subTest(vals=vals):
+                _result, error = self._rpc("mc_user", "multichannel.unmatched.offer", "write", [offer.id], vals)
+                self.assertEqual(error, "AccessError")
+        self.assertEqual((offer.channel_id, offer.external_id), (self.channel, "ext-stool"))
+        _result, error = self._rpc(
+            "mc_user", "multichannel.unmatched.offer", "write", [offer.id], {"product_id": self.chair.id}
+        )
+        self.assertIsNone(error, "choosing its product is theirs")
+
     def test_staged_orders_cannot_be_rewritten_to_forge_a_sale(self):
         stored = self.env["multichannel.order"]._receive(self.channel, order_data("SEC-1", total=None, lines=[]))
         self.assertEqual(stored.state, "error")
@@ -276,6 +323,21 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         self.assertEqual(invoice.multichannel_channel_id, self.channel)
         _result, error = self._rpc("billing", "account.move", "write", [invoice.id], {"ref": "checked"})
         self.assertIsNone(error)
+        foreign = self.env["multichannel.channel"].create(
+            {
+                "name": "Other company's channel",
+                "company_id": self.other_company.id,
+                "warehouse_ids": [
+                    Command.set(
+                        self.env["stock.warehouse"].search([("company_id", "=", self.other_company.id)], limit=1).ids
+                    )
+                ],
+            }
+        )
+        with self.assertRaises(UserError):  # counted under another company's channel
+            self.env["account.move"].create(
+                {"move_type": "out_invoice", "partner_id": sale.partner_id.id, "multichannel_channel_id": foreign.id}
+            )
 
     def test_a_multichannel_user_matches_an_offer_and_nobody_erases_the_ledger(self):
         sofa = self.env["product.product"].create({"name": "Sofa", "is_storable": True})
@@ -348,10 +410,9 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
 
     def test_listings_sync_state_is_the_engines(self):
         listing = self.chair_listing
-        _result, error = self._rpc(
-            "mc_user", "multichannel.product.binding", "write", [listing.id], {"pushed_qty": 55, "state": "synced"}
-        )
-        self.assertEqual(error, "AccessError")
+        for vals in ({"pushed_qty": 55, "state": "synced"}, {"refused_regular_price": 1.0}):
+            _result, error = self._rpc("mc_user", "multichannel.product.binding", "write", [listing.id], vals)
+            self.assertEqual(error, "AccessError", vals)
         self.assertNotEqual(listing.pushed_qty, 55)
         _result, error = self._rpc("mc_user", "multichannel.product.binding", "write", [listing.id], {"price_sync": 0})
         self.assertIsNone(error, "a user manages what is synced")
@@ -415,6 +476,19 @@ class TestPrivacy(MultichannelCase):
         stranger = self._receive("P-5", name="Alice_Pop", email="", phone="+40 711 111 111")
         self.assertNotEqual(stranger.partner_id, alice.partner_id, "no wildcard in the name match")
 
+    def test_a_buyer_typing_a_users_e_mail_is_not_taken_for_them(self):
+        """What a buyer types is not checked: taken for a portal user's contact, their order
+        was that user's to read on the portal (they follow it), and invoiced to them."""
+        portal = self.users["portal"]
+        portal.partner_id.write({"email": "client@example.com", "phone": "+40 722 222 222"})
+        self.company.partner_id.email = "shop@example.com"
+        for ref, email in (("P-USER", "CLIENT@example.com"), ("P-COMPANY", "shop@example.com")):
+            with self.subTest(email=email):
+                sale = self._receive(ref, name=portal.name, email=email, phone="+40 722 222 222")
+                self.assertNotIn(sale.partner_id, portal.partner_id | self.company.partner_id)
+                _result, error = self._rpc("portal", "sale.order", "read", [sale.id], ["name"])
+                self.assertEqual(error, "AccessError", "a stranger's order")
+
     def test_a_customer_is_looked_up_by_index_not_by_reading_every_contact(self):
         """A marketplace's contacts grow by thousands a month: each order's customer is
         found through an index (a case-insensitive e-mail included), never a full read."""
@@ -442,7 +516,7 @@ class TestPrivacy(MultichannelCase):
         for query, condition in zip(queries, ("lower((email)::text)", "vat", "phone"), strict=True):
             self.env.cr.execute(SQL("EXPLAIN %s", query))
             plan = "\n".join(row[0] for row in self.env.cr.fetchall())
-            self.assertNotIn("Seq Scan", plan)
+            self.assertNotIn("Seq Scan on res_partner", plan)
             self.assertRegex(plan, rf"Index Cond: \(+{re.escape(condition)}", plan)
         ana = Partner.create({"name": "Ana Pop", "email": "ana@example.com", "company_id": self.company.id})
         self.assertEqual(Partner._multichannel_customer(self.company, email="ANA@example.com"), ana)

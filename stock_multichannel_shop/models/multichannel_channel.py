@@ -118,6 +118,8 @@ class MultichannelChannel(models.Model):
                 )
             )
         secret = channel.woo_webhook_secret
+        if self.env.context.get("woo_new_secret"):
+            self._check_may_renew_webhook_secret()  # the context comes with any RPC call
         if not secret or self.env.context.get("woo_new_secret"):
             secret = secrets.token_urlsafe(32)
         window = channel._woo_open_ping_window()
@@ -152,9 +154,12 @@ class MultichannelChannel(models.Model):
         return action
 
     def action_register_webhooks_new_secret(self):
+        self._check_may_renew_webhook_secret()
+        return self.with_context(woo_new_secret=True).action_register_webhooks()
+
+    def _check_may_renew_webhook_secret(self):
         if not self.env.su and not self.env.user.has_group("base.group_system"):
             raise AccessError(self.env._("Only a Settings administrator can give the shop a new webhook secret."))
-        return self.with_context(woo_new_secret=True).action_register_webhooks()
 
     def _sends_credentials_elsewhere(self, vals):
         # the keys in the query string land in the shop's and its proxies' access logs

@@ -92,6 +92,11 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         answer = self._post(body, self._sign(body))
         self.assertEqual(answer.status_code, 413)
         self.assertFalse(self._orders(779))
+        # sent in chunks, saying no length: not read past the limit
+        chunks = (body[start : start + 65536] for start in range(0, len(body), 65536))
+        answer = self._post(chunks, self._sign(body))
+        self.assertEqual(answer.status_code, 413)
+        self.assertFalse(self._orders(779))
 
     def test_only_a_multichannel_administrator_registers_webhooks(self):
         user = self.env["res.users"].create(
@@ -115,9 +120,9 @@ class TestShopWebhooks(ShopSetup, HttpCase):
             }
         )
 
-        def rpc(method, *args):
+        def rpc(method, *args, **kwargs):
             login = [self.env.cr.dbname, manager.id, "shop_manager-password"]
-            params = [*login, "multichannel.channel", method, list(args)]
+            params = [*login, "multichannel.channel", method, list(args), kwargs]
             payload = {"jsonrpc": "2.0", "method": "call", "params": {"service": "object", "method": "execute_kw"}}
             payload["params"]["args"] = params
             answer = self.url_open("/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"})
@@ -128,6 +133,8 @@ class TestShopWebhooks(ShopSetup, HttpCase):
         # the keys and the webhook secret would go with the next call to that address
         self.assertEqual(rpc("write", [self.channel.id], {"woo_url": "https://collector.example"}), "AccessError")
         self.assertEqual(rpc("action_register_webhooks_new_secret", [self.channel.id]), "AccessError")
+        context = {"context": {"woo_new_secret": True}}  # the same asked through the context
+        self.assertEqual(rpc("action_register_webhooks", [self.channel.id], **context), "AccessError")
         # in the query string, the keys land in the access logs of the shop and its proxies
         self.assertEqual(rpc("write", [self.channel.id], {"woo_query_auth": True}), "AccessError")
         self.channel.invalidate_recordset()
