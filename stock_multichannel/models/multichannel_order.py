@@ -393,6 +393,22 @@ class MultichannelOrder(models.Model):
         self.pending_quantities = dict(quantities) or False
         self._request_stock_sync(previous | set(quantities), channel_moved=True)
 
+    @api.model
+    def _match_held_units_again(self, channels):
+        """Listings of ``channels`` changed what an order's line matches (another product, id
+        or SKU; a listing added, archived, removed): the orders still holding units (not
+        imported yet, or flagged with the different order the channel sent) hold them on the
+        products their lines match now. Else the units stayed off the old product, and the new
+        one was shown on every channel in full: sold twice."""
+        holding = ["|", ("state", "in", ORDER_OPEN_STATES), ("content_changed", "=", True)]
+        orders = self.sudo().search([("channel_id", "in", channels.ids), *holding])
+        for order in orders:
+            quantities = dict(order._ordered_quantities(order.changed_payload if order.content_changed else None))
+            if quantities != (order.pending_quantities or {}):
+                previous = set(order.pending_quantities or {})
+                order.pending_quantities = quantities or False
+                order._request_stock_sync(previous | set(quantities))
+
     def _request_stock_sync(self, product_ids, channel_moved=False):
         """Queue the products' listings for a stock push.
 

@@ -9,6 +9,9 @@ from ..const import ENGINE_FIELDS, LISTING_STATES, OTHER_KIND, REFUSED_RETRY_SEC
 from ..lib.adapter import ListingExtra, ProductTax
 from ..lib.messages import translated
 
+# what an order's line is matched by (see multichannel.order._find_products)
+MATCHING_FIELDS = frozenset({"product_id", "external_id", "external_sku", "active"})
+
 
 class MultichannelProductBinding(models.Model):
     """One product variant listed on one channel."""
@@ -215,7 +218,21 @@ class MultichannelProductBinding(models.Model):
             self._check_engine_fields(vals)
             if not vals.get("external_sku") and vals.get("product_id"):
                 vals["external_sku"] = self.env["product.product"].browse(vals["product_id"]).default_code
-        return super().create(vals_list)
+        listings = super().create(vals_list)
+        listings._match_held_units_again()
+        return listings
+
+    def unlink(self):
+        channels = self.channel_id
+        result = super().unlink()
+        self.browse()._match_held_units_again(channels)
+        return result
+
+    def _match_held_units_again(self, channels=None):
+        """The orders of these listings' channels still holding units match their lines again
+        (see multichannel.order); once at the end of a listing import, which says so."""
+        if not self.env.context.get("multichannel_match_held_later"):
+            self.env["multichannel.order"]._match_held_units_again(channels or self.channel_id)
 
     def write(self, vals):
         self._check_engine_fields(vals)
@@ -265,9 +282,16 @@ class MultichannelProductBinding(models.Model):
             elif kind in renewed:
                 vals.setdefault(f"{kind}_pending", True)
                 vals.setdefault(f"{kind}_retry_at", False)
+        rematching = any(
+            ((listing[name].id if name == "product_id" else listing[name]) or False) != (vals[name] or False)
+            for name in MATCHING_FIELDS.intersection(vals)
+            for listing in self
+        )
         result = super().write(vals)
         if moved:
             self._count_address_change()
+        if rematching:
+            self._match_held_units_again()
         for kind in unsynced:
             # what the channel refused of it no longer counts: the listing's state is the other kind's
             self.sudo()._write_leaving_the_other_kind(kind, {f"{kind}_error": False, f"{kind}_retry_at": False})

@@ -151,6 +151,19 @@ class TestListingImport(MultichannelCase):
         self.assertEqual(self.channel._import_listings()["matched"], 1, "and matched by its id from then on")
         self.assertEqual(self.env["multichannel.product.binding"].search([("external_id", "=", "505")]).product_id, rug)
 
+    def test_an_order_held_for_an_offer_listed_by_the_import_holds_its_product(self):
+        from ..lib.adapter import ExternalOffer
+
+        lines = [{"listing_external_id": "606", "quantity": 2, "unit_price": 40.0}]
+        held = self.env["multichannel.order"]._receive(
+            self.channel, order_data("H-606", status="pending", lines=lines, total=None)
+        )
+        self.assertFalse(held.pending_quantities)
+        carpet = self._product("Carpet", "CARPET", 40, 5)
+        self.remote.offers = [ExternalOffer("606", sku="CARPET", name="Carpet")]
+        self.assertEqual(self.channel._import_listings()["created"], 1)
+        self.assertEqual(held.pending_quantities, {str(carpet.id): 2.0})
+
     def test_offers_are_matched_by_id_sku_then_barcode(self):
         from ..lib.adapter import ExternalOffer
 

@@ -464,6 +464,26 @@ class TestOrderImport(MultichannelCase):
         self.assertEqual(order.state, "done")
         self.assertFalse(order.pending_quantities)
 
+    def test_a_held_order_follows_its_listing_matched_to_another_product(self):
+        """An order held (unpaid) keeps its units off every channel: matched anew (the listing
+        corrected to another product, or listed only now), they were still held on the old
+        product, and the new one shown in full everywhere."""
+        lamp = self._product("Lamp", "LAMP", 20.0, 5)
+        table = self._product("Table", "TABLE", 300.0, 1)
+        lines = [{"listing_external_id": "ext-table", "sku": "T-1", "quantity": 1, "unit_price": 300.0}]
+        order = self._receive(order_data("4011", status="pending", lines=lines, total=None))
+        self.assertFalse(order.pending_quantities, "no listing matches its line yet")
+        listing = self._listing(lamp, "ext-table")  # listed under the wrong product first
+        self.assertEqual(order.pending_quantities, {str(lamp.id): 1.0})
+        self.assertEqual(listing.target_qty, 4)
+        listing.product_id = table
+        self.assertEqual(order.pending_quantities, {str(table.id): 1.0})
+        listing.invalidate_recordset()
+        self.assertEqual(listing.target_qty, 0, "its one table is the customer's")
+        self.assertFalse(self.channel._pending_quantities(lamp).get(lamp.id), "the lamp is free again")
+        listing.unlink()
+        self.assertFalse(order.pending_quantities)
+
     def test_an_order_arriving_cancelled_is_not_created(self):
         order = self._receive(order_data("4002", status="cancelled"))
         self.assertEqual(order.state, "skipped")
