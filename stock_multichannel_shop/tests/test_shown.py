@@ -272,6 +272,26 @@ class TestShopShowsOdoosAvailability(ShopSetup, TransactionCase):
         self._push()
         self.assertEqual(self.sim.stock_of(polo_id), 15)
 
+    def test_a_variation_leaving_its_parents_stock_leaves_the_others_shown(self):
+        """The parent showed the 5 small polos; the small one no longer synced, archived or
+        removed, it shows the 7 medium ones: they were not sent until their own stock moved."""
+        polo_id, _polo_s, _polo_m, (s_listing, m_listing) = self._polo_sharing_its_parents_stock()
+        for leaving in ("unsynced", "archived", "removed"):
+            with self.subTest(leaving=leaving):
+                s_listing.write({"active": True, "stock_sync": True})
+                self._push()
+                self.assertEqual(self.sim.stock_of(polo_id), 5)
+                self.assertFalse(m_listing.stock_pending)
+                if leaving == "unsynced":
+                    s_listing.stock_sync = False
+                elif leaving == "archived":
+                    s_listing.active = False
+                else:
+                    s_listing.unlink()
+                self.assertTrue(m_listing.stock_pending)
+                self._push()
+                self.assertEqual(self.sim.stock_of(polo_id), 7)
+
     def test_parent_stock_is_the_scarcest_even_sent_one_variation_per_batch(self):
         polo_id, polo_s, _polo_m, listings = self._polo_sharing_its_parents_stock()
         self.patch(type(self.channel._get_adapter()), "batch_size", 1)
