@@ -160,6 +160,25 @@ class TestKits(MultichannelCase):
         self.assertEqual(targets["DESK"], 7)
         self.assertEqual(targets["SET"], 7)
 
+    def test_a_bill_archived_or_a_component_removed_frees_what_held_kits_took(self):
+        """3 sets held: 94 chairs and 7 desks shown. The bill archived (or the desk taken off
+        it), the held sets take no more of them: only the set was queued, and the chairs and
+        desks went on showing less than Odoo has."""
+        lines = [{"listing_external_id": "ext-set", "quantity": 3, "unit_price": 500, "tax_rate": 19}]
+        held = order_data("K-2", lines=lines, status="pending", total=None)
+        self.env["multichannel.order"]._receive(self.channel, held)
+        self.assertEqual((self._targets()["CHAIR"], self._targets()["DESK"]), (94, 7))
+        self._forget_requests()
+        self.office_bom.bom_line_ids.filtered(lambda line: line.product_id == self.desk).unlink()
+        self._changes_committed()
+        self.assertTrue({"DESK", "SET"} <= self._requested(), "the desk is no longer taken by the sets")
+        self.assertEqual(self._targets()["DESK"], 10)
+        self._forget_requests()
+        self.office_bom.active = False
+        self._changes_committed()
+        self.assertTrue({"CHAIR", "SET"} <= self._requested())
+        self.assertEqual(self._targets()["CHAIR"], 100)
+
     def test_an_imported_kit_order_reserves_its_components(self):
         lines = [{"listing_external_id": "ext-set", "quantity": 3, "unit_price": 500, "tax_rate": 19}]
         order = self.env["multichannel.order"]._receive(self.channel, order_data("K-2", lines=lines, total=None))
