@@ -23,6 +23,7 @@ from . import (
     multichannel_product_binding,
     multichannel_sync_request,
     multichannel_unmatched_offer,
+    product_category,
     product_pricelist_item,
     product_product,
     product_template,

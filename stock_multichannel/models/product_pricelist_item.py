@@ -20,14 +20,28 @@ class ProductPricelistItem(models.Model):
         return super().unlink()
 
     def _multichannel_request_sync(self):
-        """Every listing priced by a pricelist these items touch, directly or as a base."""
-        pricelists = self.pricelist_id
-        dependants = (
-            self.env["product.pricelist.item"]
-            .sudo()
-            .search([("base", "=", "pricelist"), ("base_pricelist_id", "in", pricelists.ids)])
-            .pricelist_id
-        )
+        """Every listing priced by a pricelist these items touch, directly or as a base, at
+        any depth (a channel's pricelist based on one based on the one changed)."""
         self.env["multichannel.sync.request"]._queue(
-            "price", "pricelist change", pricelist_ids=(pricelists | dependants).ids
+            "price", "pricelist change", pricelist_ids=self.pricelist_id._multichannel_with_dependants().ids
         )
+
+
+class ProductPricelist(models.Model):
+    _inherit = "product.pricelist"
+
+    def _multichannel_with_dependants(self):
+        """These pricelists and every pricelist based on them, at any depth."""
+        Item = self.env["product.pricelist.item"].sudo().with_context(active_test=False)
+        found, new = self, self
+        while new:
+            new = Item.search([("base", "=", "pricelist"), ("base_pricelist_id", "in", new.ids)]).pricelist_id - found
+            found |= new
+        return found
+
+    def _multichannel_costs_count(self):
+        """Whether a price of these pricelists (or of those they are based on) follows the
+        products' cost: the pricelists whose rules start from the cost, with every one based
+        on them."""
+        costed = self.env["product.pricelist.item"].sudo().search([("base", "=", "standard_price")]).pricelist_id
+        return bool(costed and costed._multichannel_with_dependants() & self)

@@ -1,7 +1,20 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ProductProduct(models.Model):
     _inherit = "product.product"
 
     multichannel_binding_ids = fields.One2many("multichannel.product.binding", "product_id", "Channel Listings")
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "standard_price" in vals and self._multichannel_priced_by_cost():
+            # an average cost moves at each receipt: only when a channel's price follows it
+            self.env["multichannel.sync.request"]._queue("price", "cost change", product_ids=self.ids)
+        return result
+
+    @api.model
+    def _multichannel_priced_by_cost(self):
+        """Whether a channel's pricelist has a price following the products' cost."""
+        channels = self.env["multichannel.channel"].sudo().search([])
+        return channels.pricelist_id._multichannel_costs_count()

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
-PRICE_FIELDS = {"list_price", "lst_price"}
+# a pricelist's rules may be by category: a product moved to another one may take another price
+PRICE_FIELDS = {"list_price", "lst_price", "categ_id"}
 
 
 class ProductTemplate(models.Model):

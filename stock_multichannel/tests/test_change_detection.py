@@ -205,6 +205,73 @@ class TestChangeDetection(MultichannelCase):
         self.assertEqual(self.remote.prices["ext-chair"], 100.0)
         self.assertEqual(self.remote.calls, [("price", 1)], "the chair's price did not change")
 
+    def test_a_price_from_a_pricelist_based_on_another_follows_it_at_any_depth(self):
+        Pricelist = self.env["product.pricelist"]
+        base = Pricelist.create({"name": "Base", "currency_id": self.pricelist.currency_id.id})
+        middle = Pricelist.create(
+            {
+                "name": "Middle",
+                "currency_id": self.pricelist.currency_id.id,
+                "item_ids": [(0, 0, {"base": "pricelist", "base_pricelist_id": base.id, "compute_price": "formula"})],
+            }
+        )
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "base": "pricelist",
+                "base_pricelist_id": middle.id,
+                "compute_price": "formula",
+            }
+        )
+        self.channel._push("price")
+        self.remote.calls.clear()
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": base.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.desk.id,
+                "fixed_price": 222.0,
+            }
+        )
+        self.assertTrue(self._requests(self.desk_listing, "price"), "two pricelists away")
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 222.0)
+
+    def test_a_price_by_category_or_by_cost_follows_them(self):
+        office = self.env["product.category"].create({"name": "Office"})
+        seating = self.env["product.category"].create({"name": "Seating"})
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "2_product_category",
+                "categ_id": office.id,
+                "compute_price": "fixed",
+                "fixed_price": 80.0,
+            }
+        )
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.desk.id,
+                "base": "standard_price",
+                "compute_price": "formula",
+                "price_markup": 100.0,
+            }
+        )
+        self.desk.standard_price = 100.0
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 200.0, "twice its cost")
+        self.chair.categ_id = seating
+        self.channel._push("price")
+        self.remote.calls.clear()
+        seating.parent_id = office  # the chair's category moved under Office: its rule applies
+        self.assertTrue(self._requests(self.chair_listing, "price"))
+        self.desk.standard_price = 120.0  # an average cost moved by a receipt
+        self.assertTrue(self._requests(self.desk_listing, "price"))
+        self.channel._push("price")
+        self.assertEqual((self.remote.prices["ext-chair"], self.remote.prices["ext-desk"]), (80.0, 240.0))
+
     def test_a_list_price_change_alone_resends_the_regular_price(self):
         self._price_rule(self.chair, fixed_price=90.0)
         self.channel._push("price")
