@@ -254,8 +254,9 @@ class MultichannelChannel(models.Model):
         history = history or self.env["multichannel.order"].sudo().search_count(
             [("channel_id", "in", moving.ids)], limit=1
         )
+        # as for deleting it: a channel that only failed (wrong keys) has no history yet
         history = history or self.env["multichannel.ledger"].sudo().search_count(
-            [("channel_id", "in", moving.ids)], limit=1
+            [("channel_id", "in", moving.ids), ("result", "!=", "failed")], limit=1
         )
         if history:
             raise UserError(

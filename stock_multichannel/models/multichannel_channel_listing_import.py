@@ -18,9 +18,7 @@ class MultichannelChannel(models.Model):
         """
         self.ensure_one()
         offers = self._call(self._get_adapter().fetch_offers)
-        Binding = self.env["multichannel.product.binding"].with_context(
-            active_test=False, multichannel_match_held_later=True
-        )
+        Binding = self.env["multichannel.product.binding"].with_context(active_test=False)
         Product = self.env["product.product"]
         Unmatched = self.env["multichannel.unmatched.offer"]
         listed = {
@@ -48,7 +46,6 @@ class MultichannelChannel(models.Model):
                 Unmatched._remember(self, offer, product)
                 counts["unmatched"] += 1
         Unmatched.search([("channel_id", "=", self.id), ("external_id", "in", list(listed))]).unlink()
-        self.env["multichannel.order"]._match_held_units_again(self)  # once, for every listing made or moved
         return counts
 
     def action_import_listings(self):

@@ -230,9 +230,23 @@ class MultichannelProductBinding(models.Model):
 
     def _match_held_units_again(self, channels=None):
         """The orders of these listings' channels still holding units match their lines again
-        (see multichannel.order); once at the end of a listing import, which says so."""
-        if not self.env.context.get("multichannel_match_held_later"):
-            self.env["multichannel.order"]._match_held_units_again(channels or self.channel_id)
+        (see multichannel.order), once per transaction, just before it commits: a listing
+        import or a CSV import writes listings one by one."""
+        channel_ids = (channels or self.channel_id).ids
+        if not channel_ids:
+            return
+        precommit = self.env.cr.precommit
+        key = "multichannel.rematch_channels"
+        if key not in precommit.data:
+            precommit.data[key] = set()
+            env = self.env
+
+            def match_again():
+                channels = env["multichannel.channel"].browse(sorted(precommit.data.pop(key, ())))
+                env["multichannel.order"]._match_held_units_again(channels)
+
+            precommit.add(match_again)
+        precommit.data[key].update(channel_ids)
 
     def write(self, vals):
         self._check_engine_fields(vals)

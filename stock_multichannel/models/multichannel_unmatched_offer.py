@@ -40,9 +40,10 @@ class MultichannelUnmatchedOffer(models.Model):
             "external_parent_id": offer.parent_id,
             "reason": reason,
         }
+        # what the channel sent, written by the import (a user chooses only the product)
         existing = self.search([("channel_id", "=", channel.id), ("external_id", "=", offer.external_id)])
         if existing:
-            existing.write(values)
+            existing.sudo().write(values)
             return existing
         return self.create(values)
 

@@ -15,6 +15,7 @@ class ProductProduct(models.Model):
 
     @api.model
     def _multichannel_priced_by_cost(self):
-        """Whether a channel's pricelist has a price following the products' cost."""
-        channels = self.env["multichannel.channel"].sudo().search([])
+        """Whether a channel's pricelist has a price following the products' cost: of the
+        company whose cost this is (a cost is per company, and so are a channel's prices)."""
+        channels = self.env["multichannel.channel"].sudo().search([("company_id", "=", self.env.company.id)])
         return channels.pricelist_id._multichannel_costs_count()

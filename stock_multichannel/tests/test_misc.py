@@ -160,9 +160,21 @@ class TestListingImport(MultichannelCase):
         )
         self.assertFalse(held.pending_quantities)
         carpet = self._product("Carpet", "CARPET", 40, 5)
-        self.remote.offers = [ExternalOffer("606", sku="CARPET", name="Carpet")]
-        self.assertEqual(self.channel._import_listings()["created"], 1)
+        # the chair's listing is written too (another SKU): the orders are matched again once
+        self.remote.offers = [ExternalOffer("606", sku="CARPET", name="Carpet"), ExternalOffer("ext-chair", sku="C-2")]
+        matched = []
+        Order = type(self.env["multichannel.order"])
+        match_again = Order._match_held_units_again
+
+        def counted(order, channels):
+            matched.append(channels)
+            return match_again(order, channels)
+
+        self.patch(Order, "_match_held_units_again", counted)
+        self.assertEqual(self.channel._import_listings(), {"matched": 1, "created": 1, "unmatched": 0})
+        self.env.cr.flush()
         self.assertEqual(held.pending_quantities, {str(carpet.id): 2.0})
+        self.assertEqual(matched, [self.channel], "once for the whole import")
 
     def test_offers_are_matched_by_id_sku_then_barcode(self):
         from ..lib.adapter import ExternalOffer

@@ -474,14 +474,17 @@ class TestOrderImport(MultichannelCase):
         order = self._receive(order_data("4011", status="pending", lines=lines, total=None))
         self.assertFalse(order.pending_quantities, "no listing matches its line yet")
         listing = self._listing(lamp, "ext-table")  # listed under the wrong product first
+        self.env.cr.flush()  # matched again once, when the transaction commits
         self.assertEqual(order.pending_quantities, {str(lamp.id): 1.0})
         self.assertEqual(listing.target_qty, 4)
         listing.product_id = table
+        self.env.cr.flush()
         self.assertEqual(order.pending_quantities, {str(table.id): 1.0})
         listing.invalidate_recordset()
         self.assertEqual(listing.target_qty, 0, "its one table is the customer's")
         self.assertFalse(self.channel._pending_quantities(lamp).get(lamp.id), "the lamp is free again")
         listing.unlink()
+        self.env.cr.flush()
         self.assertFalse(order.pending_quantities)
 
     def test_an_order_arriving_cancelled_is_not_created(self):

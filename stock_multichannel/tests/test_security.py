@@ -165,6 +165,16 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         fresh.write({**moved, "warehouse_ids": [Command.set(foreign.ids)]})
         self.assertEqual(fresh.company_id, self.other_company)
 
+    def test_a_multichannel_administrator_imports_listings_again_with_offers_left_to_match(self):
+        from ..lib.adapter import ExternalOffer
+
+        for name in ("Ghost", "Ghost lamp"):  # read again, renamed on the channel meanwhile
+            self.remote.offers = [ExternalOffer("ext-ghost", sku="GHOST", name=name)]
+            _result, error = self._rpc("mc_manager", "multichannel.channel", "action_import_listings", self.channel.ids)
+            self.assertIsNone(error)
+        offer = self.env["multichannel.unmatched.offer"].search([("external_id", "=", "ext-ghost")])
+        self.assertEqual(offer.name, "Ghost lamp")
+
     def test_an_offer_to_match_is_what_the_channel_sent(self):
         offer = self.env["multichannel.unmatched.offer"].create(
             {"channel_id": self.channel.id, "external_id": "ext-stool", "name": "Stool"}

@@ -14,42 +14,45 @@ class MultichannelProductBinding(models.Model):
     )
 
     def write(self, vals):
-        sharing = self._sharing_parents() if SHARING_FIELDS.intersection(vals) else set()
+        if not SHARING_FIELDS.intersection(vals):
+            return super().write(vals)
+        before = {listing.id: listing._sharing_group() for listing in self}
         result = super().write(vals)
-        self._renew_what_siblings_show(sharing)
+        self._renew_what_siblings_show(
+            {before[listing.id] for listing in self if before[listing.id] not in (None, listing._sharing_group())}
+        )
         return result
 
     def unlink(self):
-        sharing = self._sharing_parents()
+        groups = {listing._sharing_group() for listing in self} - {None}
         result = super().unlink()
-        self.browse()._renew_what_siblings_show(sharing)
+        self.browse()._renew_what_siblings_show(groups)
         return result
 
-    def _sharing_parents(self):
-        """(channel id, parent id) of these listings that share their parent's stock now."""
-        return {
-            (listing.channel_id.id, listing.external_parent_id)
-            for listing in self
-            if listing.external_stock_on_parent and listing.external_parent_id and listing.stock_sync and listing.active
-        }
+    def _sharing_group(self):
+        """(channel id, parent id) whose quantity this listing shares on the parent, or None."""
+        shares = self.external_stock_on_parent and self.external_parent_id and self.stock_sync and self.active
+        return (self.channel_id.id, self.external_parent_id) if shares else None
 
-    def _renew_what_siblings_show(self, sharing):
-        """A variation leaves the quantity it shared with its siblings (its stock sync
+    def _renew_what_siblings_show(self, groups):
+        """A variation left the quantity it shared with its siblings (its stock sync
         unticked, archived, removed, kept on its own): the parent shows the scarcest of the
-        others from now on, so they are pushed again. Else the parent went on showing what the
-        one that left had (none, say) until a sibling's own stock moved."""
-        for channel_id, parent_id in sharing:
-            siblings = self.sudo().search(
-                [
-                    ("channel_id", "=", channel_id),
-                    ("external_parent_id", "=", parent_id),
-                    ("external_stock_on_parent", "=", True),
-                    ("stock_sync", "=", True),
-                    ("stock_pending", "=", False),
-                ]
+        others from now on, so they are queued again. Else the parent went on showing what
+        the one that left had (none, say) until a sibling's own stock moved."""
+        for channel_id, parent_id in groups:
+            siblings = (
+                self.sudo()
+                .with_context(active_test=True)
+                .search(
+                    [
+                        ("channel_id", "=", channel_id),
+                        ("external_parent_id", "=", parent_id),
+                        ("external_stock_on_parent", "=", True),
+                        ("stock_sync", "=", True),
+                    ]
+                )
             )
-            siblings.write({"stock_pending": True})
-            siblings.filtered(lambda listing: listing.state == "synced").write({"state": "pending"})
+            self.env["multichannel.sync.request"]._queue_stock_at_commit(siblings.product_id.ids)
 
     def _address_fields(self):
         # the stock then goes to the other item (the parent product, or the variation)
