@@ -11,6 +11,11 @@ class ProductProduct(models.Model):
         if "standard_price" in vals and self._multichannel_priced_by_cost():
             # an average cost moves at each receipt: only when a channel's price follows it
             self.env["multichannel.sync.request"]._queue("price", "cost change", product_ids=self.ids)
+        if "default_code" in vals:
+            # an order's line is matched by the internal reference last: the orders still
+            # holding units of the channels that may sell it match theirs again
+            channels = self.env["multichannel.channel"].sudo().search([("company_id", "in", self.env.companies.ids)])
+            self.env["multichannel.product.binding"]._match_held_units_again(channels)
         return result
 
     @api.model

@@ -486,6 +486,9 @@ class TestOrderImport(MultichannelCase):
         listing.unlink()
         self.env.cr.flush()
         self.assertFalse(order.pending_quantities)
+        table.default_code = "T-1"  # its line is matched by the internal reference now
+        self.env.cr.flush()
+        self.assertEqual(order.pending_quantities, {str(table.id): 1.0})
 
     def test_an_order_arriving_cancelled_is_not_created(self):
         order = self._receive(order_data("4002", status="cancelled"))

@@ -175,6 +175,23 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         offer = self.env["multichannel.unmatched.offer"].search([("external_id", "=", "ext-ghost")])
         self.assertEqual(offer.name, "Ghost lamp")
 
+    def test_a_buyer_typing_a_users_e_mail_is_not_taken_for_them(self):
+        """What a buyer types is not checked: taken for a portal user's contact, their order
+        was that user's to read on the portal (they follow it), and invoiced to them."""
+        portal = self.users["portal"]
+        portal.partner_id.write({"email": "client@example.com", "phone": "+40 722 222 222"})
+        self.company.partner_id.email = "shop@example.com"
+        for ref, email in (("P-USER", "CLIENT@example.com"), ("P-COMPANY", "shop@example.com")):
+            with self.subTest(email=email):
+                data = order_data(ref, total=None)
+                data["customer"] = dict(data["customer"], name=portal.name, email=email, phone="+40 722 222 222")
+                order = self.env["multichannel.order"]._receive(self.channel, data)
+                self.assertEqual(order.state, "done", order.error)
+                sale = order.sale_order_id
+                self.assertNotIn(sale.partner_id, portal.partner_id | self.company.partner_id)
+                _result, error = self._rpc("portal", "sale.order", "read", [sale.id], ["name"])
+                self.assertEqual(error, "AccessError", "a stranger's order")
+
     def test_an_offer_to_match_is_what_the_channel_sent(self):
         offer = self.env["multichannel.unmatched.offer"].create(
             {"channel_id": self.channel.id, "external_id": "ext-stool", "name": "Stool"}
@@ -485,19 +502,6 @@ class TestPrivacy(MultichannelCase):
         self.assertEqual(by_mail.partner_id, alice.partner_id, "the same e-mail: the same person")
         stranger = self._receive("P-5", name="Alice_Pop", email="", phone="+40 711 111 111")
         self.assertNotEqual(stranger.partner_id, alice.partner_id, "no wildcard in the name match")
-
-    def test_a_buyer_typing_a_users_e_mail_is_not_taken_for_them(self):
-        """What a buyer types is not checked: taken for a portal user's contact, their order
-        was that user's to read on the portal (they follow it), and invoiced to them."""
-        portal = self.users["portal"]
-        portal.partner_id.write({"email": "client@example.com", "phone": "+40 722 222 222"})
-        self.company.partner_id.email = "shop@example.com"
-        for ref, email in (("P-USER", "CLIENT@example.com"), ("P-COMPANY", "shop@example.com")):
-            with self.subTest(email=email):
-                sale = self._receive(ref, name=portal.name, email=email, phone="+40 722 222 222")
-                self.assertNotIn(sale.partner_id, portal.partner_id | self.company.partner_id)
-                _result, error = self._rpc("portal", "sale.order", "read", [sale.id], ["name"])
-                self.assertEqual(error, "AccessError", "a stranger's order")
 
     def test_a_customer_is_looked_up_by_index_not_by_reading_every_contact(self):
         """A marketplace's contacts grow by thousands a month: each order's customer is
