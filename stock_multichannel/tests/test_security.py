@@ -58,6 +58,16 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
             }
         )
 
+    def _other_companys_channel(self):
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.other_company.id)], limit=1)
+        return self.env["multichannel.channel"].create(
+            {
+                "name": "Other company's channel",
+                "company_id": self.other_company.id,
+                "warehouse_ids": [Command.set(warehouse.ids)],
+            }
+        )
+
     def _rpc(self, role, model, method, *args, **kwargs):
         """execute_kw over /jsonrpc as ``role``: (result, None) or (None, the error's class name)."""
         user = self.users[role]
@@ -196,17 +206,7 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         offer = self.env["multichannel.unmatched.offer"].create(
             {"channel_id": self.channel.id, "external_id": "ext-stool", "name": "Stool"}
         )
-        foreign = self.env["multichannel.channel"].create(
-            {
-                "name": "Other company's channel",
-                "company_id": self.other_company.id,
-                "warehouse_ids": [
-                    Command.set(
-                        self.env["stock.warehouse"].search([("company_id", "=", self.other_company.id)], limit=1).ids
-                    )
-                ],
-            }
-        )
+        foreign = self._other_companys_channel()
         for vals in ({"channel_id": foreign.id}, {"external_id": "ext-planted"}):
             with self.subTest(vals=vals):
                 _result, error = self._rpc("mc_user", "multichannel.unmatched.offer", "write", [offer.id], vals)
@@ -350,17 +350,7 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
         self.assertEqual(invoice.multichannel_channel_id, self.channel)
         _result, error = self._rpc("billing", "account.move", "write", [invoice.id], {"ref": "checked"})
         self.assertIsNone(error)
-        foreign = self.env["multichannel.channel"].create(
-            {
-                "name": "Other company's channel",
-                "company_id": self.other_company.id,
-                "warehouse_ids": [
-                    Command.set(
-                        self.env["stock.warehouse"].search([("company_id", "=", self.other_company.id)], limit=1).ids
-                    )
-                ],
-            }
-        )
+        foreign = self._other_companys_channel()
         with self.assertRaises(UserError):  # counted under another company's channel
             self.env["account.move"].create(
                 {"move_type": "out_invoice", "partner_id": sale.partner_id.id, "multichannel_channel_id": foreign.id}
