@@ -196,16 +196,7 @@ class MultichannelChannel(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_with_history(self):
-        # the ledger is the channel's history for accountants and support: it goes with
-        # the channel only if the channel never answered (a channel set up with wrong keys
-        # and deleted has only failed tries)
-        history = (
-            self.env["multichannel.ledger"]
-            .sudo()
-            .search_count([("channel_id", "in", self.ids), ("result", "!=", "failed")], limit=1)
-        )
-        orders = self.env["multichannel.order"].sudo().search_count([("channel_id", "in", self.ids)], limit=1)
-        if history or orders:
+        if self._has_history():
             raise UserError(
                 self.env._(
                     "A channel that has pushed or imported anything keeps its ledger and its orders: archive it "
@@ -239,6 +230,19 @@ class MultichannelChannel(models.Model):
             self.env["multichannel.sync.request"]._queue_prices_again_on(self, "tax change")
         return result
 
+    def _has_history(self):
+        """Whether these channels imported an order or have a ledger: the ledger is the channel's
+        history for accountants and support, unless the channel never answered (a channel set
+        up with wrong keys has only failed tries)."""
+        ledger = (
+            self.env["multichannel.ledger"]
+            .sudo()
+            .search_count([("channel_id", "in", self.ids), ("result", "!=", "failed")], limit=1)
+        )
+        return bool(
+            ledger or self.env["multichannel.order"].sudo().search_count([("channel_id", "in", self.ids)], limit=1)
+        )
+
     def _check_company_move(self, company_id):
         """A channel changes company only before it has any history, and only to one of the
         user's companies: its listings, orders and ledger are its company's (the record rules
@@ -248,17 +252,8 @@ class MultichannelChannel(models.Model):
             return
         if not self.env.su and company_id not in self.env.user.company_ids.ids:
             raise AccessError(self.env._("A channel is moved only to one of your own companies."))
-        history = (self.env["multichannel.product.binding"].sudo().with_context(active_test=False)).search_count(
-            [("channel_id", "in", moving.ids)], limit=1
-        )
-        history = history or self.env["multichannel.order"].sudo().search_count(
-            [("channel_id", "in", moving.ids)], limit=1
-        )
-        # as for deleting it: a channel that only failed (wrong keys) has no history yet
-        history = history or self.env["multichannel.ledger"].sudo().search_count(
-            [("channel_id", "in", moving.ids), ("result", "!=", "failed")], limit=1
-        )
-        if history:
+        listings = self.env["multichannel.product.binding"].sudo().with_context(active_test=False)
+        if listings.search_count([("channel_id", "in", moving.ids)], limit=1) or moving._has_history():
             raise UserError(
                 self.env._(
                     "A channel with listings, orders or a ledger stays in its company: they are that company's. "

@@ -102,8 +102,8 @@ class OneItemFaults:
 
     def __init__(self):
         self.unanswered = 0  # server errors since the channel last answered
-        # (listing, target, regular price, (external id, parent) sent to, error): failed alone,
-        # not confirmed yet
+        # (listing, target, regular price, address version sent to, error): failed alone, not
+        # confirmed yet
         self.suspects = []
         self.known_good = None  # (listing, target) of the last batch the channel took
 
@@ -122,10 +122,10 @@ class MultichannelChannel(models.Model):
         """
         if kind == "stock":
             left = self.env["multichannel.sync.request"].sudo()._fan_out_stock_changes()
-            if left and self.env.context.get("multichannel_cron"):
+            if left:
                 # held by a push still going (a button's): what this run was woken for comes
                 # with its commit, and the run after this one takes it
-                self._wake_at(kind, fields.Datetime.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
+                self._come_back_in_a_moment(kind)
             self._commit(auto_commit)  # the other channels' requests are theirs from now on
         for channel in self:
             try:
@@ -142,9 +142,8 @@ class MultichannelChannel(models.Model):
                         orders_unread = True
                 if not channel._try_lock(kind):
                     _logger.info("%s: %s push already running elsewhere, skipped", channel.name, kind)
-                    if self.env.context.get("multichannel_cron"):
-                        # that push may have drained before what this run was woken for
-                        channel._wake_at(kind, fields.Datetime.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
+                    # that push may have drained before what this run was woken for
+                    channel._come_back_in_a_moment(kind)
                     continue
                 channel._push_channel(
                     kind,
@@ -169,9 +168,13 @@ class MultichannelChannel(models.Model):
             read = self._import_orders(auto_commit=auto_commit)
         if (self.id, "order") not in busy:
             return read
-        if self.env.context.get("multichannel_cron"):
-            self._wake_at("stock", fields.Datetime.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
+        self._come_back_in_a_moment("stock")
         return False
+
+    def _come_back_in_a_moment(self, kind):
+        """A scheduled run that found another worker in its way runs again in a moment."""
+        if self.env.context.get("multichannel_cron"):
+            self._wake_at(kind, fields.Datetime.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
 
     @staticmethod
     def _batch_bounds(kind, to_send, size):
@@ -282,12 +285,7 @@ class MultichannelChannel(models.Model):
             len(pending),
         )
         if pending:
-            due = (
-                self.env["multichannel.sync.request"]
-                .sudo()
-                ._queue_again_in(kind, pending.ids, late, UNANSWERED_CALL_CAUSE)
-            )
-            self._wake_at(kind, due)
+            self._push_again_once_arrived(kind, pending.ids, late)
 
     def _push_pending(self, kind, force, cause, held, faults, only_lower, due_by, orders_unread):
         """The listings of ``_push_channel``, batch by batch; False when the push stops early."""
@@ -503,7 +501,7 @@ class MultichannelChannel(models.Model):
                 unanswered.append(error)
             self.env["multichannel.ledger"]._log_push(self, kind, batch, {}, cause, duration, failure=str(error))
             if unanswered:
-                self._push_again_once_arrived(kind, batch, adapter)
+                self._push_again_once_arrived(kind, [listing.id for listing, _t in batch], adapter.late_arrival_seconds)
             if isinstance(error, TransportError) and error.may_be_one_item:
                 faults.unanswered += 1
                 if faults.unanswered < faults.MAX_UNANSWERED:
@@ -537,7 +535,7 @@ class MultichannelChannel(models.Model):
             return True
         duration = int((time.monotonic() - started) * 1000)
         if unanswered:  # a try before the one answered
-            self._push_again_once_arrived(kind, batch, adapter)
+            self._push_again_once_arrived(kind, [listing.id for listing, _t in batch], adapter.late_arrival_seconds)
         by_key = {result.key: result for result in results}
         self.env["multichannel.ledger"]._log_push(self, kind, batch, by_key, cause, duration)
         if not held.hold(batch_ids):
@@ -587,19 +585,17 @@ class MultichannelChannel(models.Model):
         )
         return True
 
-    def _push_again_once_arrived(self, kind, batch, adapter):
-        """A call of this batch got no answer: the channel may still apply it, later than
-        what is sent after it (a request delayed on its way, still being worked on), and
-        show its older values while Odoo takes them as replaced. The batch's listings are
-        pushed once more when such a call can no longer arrive (the connector's
-        ``late_arrival_seconds``), whatever the channel is thought to show then. The
-        retry after the fault comes first, as usual."""
+    def _push_again_once_arrived(self, kind, listing_ids, seconds):
+        """A call carrying these listings got no answer: the channel may still apply it, later
+        than what is sent after it (a request delayed on its way, still being worked on), and
+        show its older values while Odoo takes them as replaced. They are pushed once more
+        when such a call can no longer arrive (in ``seconds``, the connector's
+        ``late_arrival_seconds``), whatever the channel is thought to show then. The retry
+        after the fault comes first, as usual."""
         due = (
             self.env["multichannel.sync.request"]
             .sudo()
-            ._queue_again_in(
-                kind, [listing.id for listing, _target in batch], adapter.late_arrival_seconds, UNANSWERED_CALL_CAUSE
-            )
+            ._queue_again_in(kind, listing_ids, seconds, UNANSWERED_CALL_CAUSE)
         )
         self._wake_at(kind, due)
 

@@ -388,10 +388,14 @@ class MultichannelOrder(models.Model):
 
     def _refresh_pending_quantities(self):
         """The order (new or updated by the channel) holds its units until Odoo reserves them."""
-        quantities = self._ordered_quantities()
+        self._hold_units(self._ordered_quantities(), channel_moved=True)
+
+    def _hold_units(self, quantities, channel_moved=False):
+        """Hold ``quantities`` ({product id (str): quantity}) instead of what the order held:
+        the products of both are queued (see ``_request_stock_sync``)."""
         previous = set((self.pending_quantities or {}).keys())
         self.pending_quantities = dict(quantities) or False
-        self._request_stock_sync(previous | set(quantities), channel_moved=True)
+        self._request_stock_sync(previous | set(quantities), channel_moved=channel_moved)
 
     @api.model
     def _match_held_units_again(self, channels):
@@ -405,9 +409,7 @@ class MultichannelOrder(models.Model):
         for order in orders:
             quantities = dict(order._ordered_quantities(order.changed_payload if order.content_changed else None))
             if quantities != (order.pending_quantities or {}):
-                previous = set(order.pending_quantities or {})
-                order.pending_quantities = quantities or False
-                order._request_stock_sync(previous | set(quantities))
+                order._hold_units(quantities)
 
     def _request_stock_sync(self, product_ids, channel_moved=False):
         """Queue the products' listings for a stock push.

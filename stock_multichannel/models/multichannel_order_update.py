@@ -161,12 +161,9 @@ class MultichannelOrder(models.Model):
             difference=translated(self.env, difference),
             sale=self.sale_order_id.name,
         )
-        previous = set((self.pending_quantities or {}).keys())
         self.write({"content_changed": True, "changed_payload": payload, "error": message})
         # the other order took the channel's units: they stay held until a human settles it
-        quantities = self._ordered_quantities(payload)
-        self.pending_quantities = dict(quantities) or False
-        self._request_stock_sync(previous | set(quantities), channel_moved=True)
+        self._hold_units(self._ordered_quantities(payload), channel_moved=True)
         self.message_post(body=message)
         self.env["multichannel.ledger"]._log_order(self, "order", "refused", message)
 

@@ -255,17 +255,7 @@ class MultichannelProductBinding(models.Model):
             raise UserError(self.env._("A listing stays on its channel: list the product on the other channel."))
         # switching sync back on, moving the listing or matching it to another product asks
         # for a fresh push (a listing archived meanwhile was left out of the changes queued since)
-        address = [name for name in self._address_fields() if name in vals]
-        moved = (
-            self.filtered(
-                lambda listing: any(
-                    (vals[name] or "") != (listing[name].id if name == "product_id" else listing[name] or "")
-                    for name in address
-                )
-            )
-            if address
-            else self.browse()
-        )
+        moved = self._changed_by(vals, self._address_fields())
 
         moved_ids = set(moved.ids)
 
@@ -296,11 +286,7 @@ class MultichannelProductBinding(models.Model):
             elif kind in renewed:
                 vals.setdefault(f"{kind}_pending", True)
                 vals.setdefault(f"{kind}_retry_at", False)
-        rematching = any(
-            ((listing[name].id if name == "product_id" else listing[name]) or False) != (vals[name] or False)
-            for name in MATCHING_FIELDS.intersection(vals)
-            for listing in self
-        )
+        rematching = self._changed_by(vals, MATCHING_FIELDS)
         result = super().write(vals)
         if moved:
             self._count_address_change()
@@ -310,6 +296,17 @@ class MultichannelProductBinding(models.Model):
             # what the channel refused of it no longer counts: the listing's state is the other kind's
             self.sudo()._write_leaving_the_other_kind(kind, {f"{kind}_error": False, f"{kind}_retry_at": False})
         return result
+
+    def _changed_by(self, vals, names):
+        """These listings of which ``vals`` change one of the fields ``names``."""
+        names = [name for name in names if name in vals]
+        if not names:
+            return self.browse()
+
+        def value(listing, name):
+            return (listing[name].id if name == "product_id" else listing[name]) or False
+
+        return self.filtered(lambda listing: any(value(listing, name) != (vals[name] or False) for name in names))
 
     def _count_address_change(self):
         """One more address for each listing: an answer to what was sent to the one before is

@@ -22,8 +22,9 @@ class ResPartner(models.Model):
 
     def _multichannel_customer(self, company, email="", vat="", phone="", name="", is_company=False):
         """The company's (or a shared) contact without a parent, and of no user nor company,
-        that is this customer: the same e-mail address, case aside; else the same VAT number; else the same phone
-        *and* the same name, case aside. Among several, the first in Odoo's order.
+        that is this customer: the same e-mail address, case aside; else the same VAT
+        number; else the same phone *and* the same name, case aside. Among several, the
+        first in Odoo's order.
 
         A VAT number names a legal entity: a company's order with one looks for it first,
         and a contact holding another one is never taken for it (one person's e-mail,

@@ -329,14 +329,7 @@ class MultichannelChannel(models.Model):
         parents = set(bindings.filtered("external_stock_on_parent").mapped("external_parent_id")) - {False}
         if not parents:
             return bindings
-        siblings = bindings.search(
-            [
-                ("channel_id", "=", self.id),
-                ("stock_sync", "=", True),
-                ("external_stock_on_parent", "=", True),
-                ("external_parent_id", "in", list(parents)),
-            ]
-        )
+        siblings = bindings._sharing_the_parents(self.id, parents)
         shared = siblings.sorted(lambda b: (b.external_parent_id, b.id))
         return shared | (bindings - shared)
 

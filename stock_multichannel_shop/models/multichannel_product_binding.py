@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..adapter import ShopListingExtra
 
@@ -40,19 +40,21 @@ class MultichannelProductBinding(models.Model):
         others from now on, so they are queued again. Else the parent went on showing what
         the one that left had (none, say) until a sibling's own stock moved."""
         for channel_id, parent_id in groups:
-            siblings = (
-                self.sudo()
-                .with_context(active_test=True)
-                .search(
-                    [
-                        ("channel_id", "=", channel_id),
-                        ("external_parent_id", "=", parent_id),
-                        ("external_stock_on_parent", "=", True),
-                        ("stock_sync", "=", True),
-                    ]
-                )
-            )
+            siblings = self.sudo()._sharing_the_parents(channel_id, [parent_id])
             self.env["multichannel.sync.request"]._queue_stock_at_commit(siblings.product_id.ids)
+
+    @api.model
+    def _sharing_the_parents(self, channel_id, parent_ids):
+        """The listings of channel ``channel_id`` (archived ones aside) sharing the quantity
+        their parent products ``parent_ids`` keep."""
+        return self.with_context(active_test=True).search(
+            [
+                ("channel_id", "=", channel_id),
+                ("stock_sync", "=", True),
+                ("external_stock_on_parent", "=", True),
+                ("external_parent_id", "in", list(parent_ids)),
+            ]
+        )
 
     def _address_fields(self):
         # the stock then goes to the other item (the parent product, or the variation)
