@@ -2,7 +2,7 @@
     "name": "Multichannel Stock and Price Sync",
     "summary": "One stock and one set of prices for every sales channel; "
     "channel orders imported as ordinary sale orders",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/Sales",
     "license": "AGPL-3",
     "author": "stock_multichannel contributors",

@@ -21,6 +21,7 @@ CRONS = {
     "audit": "stock_multichannel.ir_cron_audit",
     "status": "stock_multichannel.ir_cron_send_order_statuses",
     "inbox": "stock_multichannel.ir_cron_process_inbox",
+    "dated_price": "stock_multichannel.ir_cron_dated_prices",
 }
 # advisory lock class of a cron's wake-ups (its second key is the cron's id): not a channel lock's
 CRON_WAKEUP_LOCK = zlib.crc32(b"multichannel.cron_wakeup") & 0x7FFFFFFF

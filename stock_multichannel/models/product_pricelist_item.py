@@ -1,5 +1,10 @@
 from odoo import api, models
 
+from .multichannel_channel_dated_prices import rule_moments
+
+# what moves the moment a rule takes effect or ends
+RULE_DATES = {"date_start", "date_end"}
+
 
 class ProductPricelistItem(models.Model):
     _inherit = "product.pricelist.item"
@@ -8,11 +13,14 @@ class ProductPricelistItem(models.Model):
     def create(self, vals_list):
         items = super().create(vals_list)
         items._multichannel_request_sync()
+        self.env["multichannel.channel"]._wake_for_dated_prices(rule_moments(items))
         return items
 
     def write(self, vals):
         result = super().write(vals)
         self._multichannel_request_sync()
+        if RULE_DATES.intersection(vals):
+            self.env["multichannel.channel"]._wake_for_dated_prices(rule_moments(self))
         return result
 
     def unlink(self):

@@ -2,10 +2,11 @@
 
 import json
 import re
+from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.modules.neutralize import neutralize_database
 from odoo.tests import HttpCase, tagged
@@ -453,6 +454,34 @@ class TestRightsOverRpc(MultichannelCase, HttpCase):
             self.assertEqual(error, "AccessError", role)
         _result, error = self._rpc("other_company_manager", "multichannel.ledger", "read", [ledger.id], ["new_value"])
         self.assertEqual(error, "AccessError")
+
+    def test_who_sets_prices_or_rates_has_them_reach_the_channels_on_time(self):
+        """A Sales Administrator's promotion for later and an accountant's rate of the day,
+        with none of the multichannel groups."""
+        ref = self.env.ref
+        self.users["sales_admin"] = self._user("rpc-sales-admin", [ref("sales_team.group_sale_manager")])
+        self.users["accountant"] = self._user("rpc-accountant", [ref("account.group_account_manager")])
+        self.assertNotEqual(self.company.currency_id, self.euro)
+        self.channel._push("price")
+        later = fields.Datetime.now() + timedelta(days=2)
+        values = {
+            "pricelist_id": self.pricelist.id,
+            "applied_on": "0_product_variant",
+            "product_id": self.desk.id,
+            "compute_price": "fixed",
+            "fixed_price": 199.0,
+            "date_start": fields.Datetime.to_string(later),
+        }
+        _result, error = self._rpc("sales_admin", "product.pricelist.item", "create", values)
+        self.assertIsNone(error)
+        cron = ref("stock_multichannel.ir_cron_dated_prices")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertEqual(triggers.mapped("call_at"), [later], "the dated prices run when it starts")
+        rate = {"currency_id": self.euro.id, "name": fields.Date.to_string(fields.Date.today()), "rate": 2.0}
+        _result, error = self._rpc("accountant", "res.currency.rate", "create", rate)
+        self.assertIsNone(error)
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 500.0)
 
     def test_an_imported_orders_ledger_line_is_its_channels_company(self):
         """Inserted in SQL as a push's lines are: with the company, user and date the ORM gives."""

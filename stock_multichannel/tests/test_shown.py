@@ -1,5 +1,10 @@
 """What the channel shows equals Odoo's availability after every kind of event."""
 
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.tests import tagged
 
 from ..lib.adapter import TransportError
@@ -116,6 +121,79 @@ class TestPricesTheChannelGets(MultichannelCase):
         self.channel._push("price")
         self.assertEqual(self.remote.prices["ext-desk"], 199.0)
         self.assertEqual(sum(size for method, size in self.remote.calls if method == "price"), 1, "only the desk")
+
+    def _dated_prices_triggers(self):
+        cron = self.env.ref("stock_multichannel.ir_cron_dated_prices")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", ">", fields.Datetime.now())])
+        return sorted(triggers.mapped("call_at"))
+
+    def _price_requests(self):
+        self.env.cr.execute("SELECT count(*) FROM multichannel_sync_request WHERE kind = 'price'")
+        return self.env.cr.fetchone()[0]
+
+    def test_a_rule_reaches_the_channel_when_it_starts_and_leaves_it_when_it_ends(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        now = fields.Datetime.now()
+        start, end = now + timedelta(hours=2), now + timedelta(hours=5)
+        # a promotion written today for tonight, and an old one over long ago
+        self._price_rule(self.chair, fixed_price=80.0).write(
+            {"date_start": now - timedelta(days=30), "date_end": now - timedelta(days=20)}
+        )
+        self._price_rule(self.desk, fixed_price=199.0).write({"date_start": start, "date_end": end})
+        self.assertEqual(self._dated_prices_triggers(), [start], "the first moment to come")
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0, "not before it starts")
+        self._changes_committed()
+
+        with freeze_time(start + timedelta(minutes=1)):
+            self.env["multichannel.channel"]._cron_queue_dated_prices()
+            self.assertEqual(self._dated_prices_triggers(), [end + timedelta(seconds=1)], "its end comes next")
+            self.remote.calls.clear()
+            self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 199.0)
+        self.assertEqual(sum(size for method, size in self.remote.calls if method == "price"), 1, "only the desk")
+        self._changes_committed()
+
+        with freeze_time(end):
+            self.env["multichannel.channel"]._cron_queue_dated_prices()
+            self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 199.0, "Odoo applies it until its end, to the second")
+        with freeze_time(end + timedelta(seconds=1)):
+            self.env["multichannel.channel"]._cron_queue_dated_prices()
+            self.assertEqual(self._dated_prices_triggers(), [], "nothing more to come")
+            self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0)
+
+    def test_a_currency_rate_reaches_the_channel_on_its_day(self):
+        company_currency = self.company.currency_id
+        self.assertNotEqual(company_currency, self.euro, "the channel's pricelist converts")
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0)
+        Rate = self.env["res.currency.rate"]
+        today = fields.Date.today()
+        Rate.create({"currency_id": self.euro.id, "name": today, "rate": 2.0, "company_id": self.company.id})
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 500.0, "a rate in effect at once")
+        self._changes_committed()
+
+        tomorrow = today + timedelta(days=1)
+        Rate.create({"currency_id": self.euro.id, "name": tomorrow, "rate": 1.5, "company_id": self.company.id})
+        self.assertEqual(self._price_requests(), 0, "not before its day")
+        self.assertEqual(self._dated_prices_triggers(), [fields.Datetime.to_datetime(tomorrow)])
+        with freeze_time(fields.Datetime.to_datetime(tomorrow) + timedelta(minutes=1)):
+            self.env["multichannel.channel"]._cron_queue_dated_prices()
+            self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 375.0)
+
+    def test_a_rate_of_another_currency_queues_nothing(self):
+        self.channel._push("price")
+        self._changes_committed()
+        ron = self.env.ref("base.RON")
+        ron.active = True
+        self.env["res.currency.rate"].create({"currency_id": ron.id, "name": fields.Date.today(), "rate": 5.0})
+        self.assertEqual(self._price_requests(), 0)
 
     def test_a_zero_price_never_reaches_the_channel(self):
         self.channel._push("stock")

@@ -1,0 +1,92 @@
+from datetime import datetime, time, timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# the last moment whose dated prices were queued
+CHECKED_UP_TO = "stock_multichannel.dated_prices_checked_up_to"
+# a rule or rate written by a transaction still open when its moment passed is committed
+# after the run that passed that moment: each run looks this far before the last one
+LATE_COMMIT_MARGIN = timedelta(hours=1)
+# Odoo applies a rule until its end, to the second: its price changes the second after
+ONE_SECOND = timedelta(seconds=1)
+
+
+class MultichannelChannel(models.Model):
+    _inherit = "multichannel.channel"
+
+    @api.model
+    def _cron_queue_dated_prices(self):
+        """Prices that change at a moment when nothing is written: a pricelist rule's start,
+        the second after its end, a currency rate's day. Queues the prices of the channels
+        whose pricelist such a moment passed since the last run, then asks for the next run
+        at the next such moment (the rules and rates written meanwhile ask for theirs)."""
+        now = fields.Datetime.now()
+        parameters = self.env["ir.config_parameter"].sudo()
+        checked = fields.Datetime.to_datetime(parameters.get_param(CHECKED_UP_TO)) or now - timedelta(days=1)
+        since = min(checked, now) - LATE_COMMIT_MARGIN
+        items = (
+            self.env["product.pricelist.item"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    "|",
+                    "&",
+                    ("date_start", ">", since),
+                    ("date_start", "<=", now),
+                    "&",
+                    ("date_end", ">=", since),
+                    ("date_end", "<", now),
+                ]
+            )
+        )
+        rates = self.env["res.currency.rate"].sudo().search([("name", ">", since.date()), ("name", "<=", now.date())])
+        pricelists = items.pricelist_id._multichannel_with_dependants() | rates._multichannel_pricelists()
+        if pricelists:
+            self.env["multichannel.sync.request"]._queue(
+                "price", "pricelist rule or currency rate in effect", pricelist_ids=pricelists.ids
+            )
+        parameters.set_param(CHECKED_UP_TO, fields.Datetime.to_string(now))
+        self._wake_for_dated_prices([self._next_dated_price(now)])
+
+    @api.model
+    def _next_dated_price(self, after):
+        """The first moment after ``after`` when a pricelist rule or a currency rate takes
+        effect or ends, or None."""
+        self.env["product.pricelist.item"].flush_model(["date_start", "date_end"])
+        self.env["res.currency.rate"].flush_model(["name"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT min(moment) FROM (
+                    SELECT min(date_start) AS moment FROM product_pricelist_item WHERE date_start > %(after)s
+                    UNION ALL
+                    SELECT min(date_end) + interval '1 second' FROM product_pricelist_item WHERE date_end >= %(after)s
+                    UNION ALL
+                    SELECT min(name)::timestamp FROM res_currency_rate WHERE name > %(day)s
+                ) moments
+                """,
+                after=after,
+                day=after.date(),
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _wake_for_dated_prices(self, moments):
+        """A rule or rate written with a moment still to come: the dated prices' run then."""
+        now = fields.Datetime.now()
+        coming = [moment for moment in moments if moment and moment > now]
+        if coming:
+            self._wake_by("dated_price", min(coming))
+
+
+def day_start(day):
+    """The moment a currency rate dated ``day`` takes effect (Odoo converts at the date)."""
+    return datetime.combine(day, time.min)
+
+
+def rule_moments(items):
+    """The moments these pricelist rules change a price: their start, the second after their end."""
+    return [item.date_start for item in items] + [item.date_end and item.date_end + ONE_SECOND for item in items]

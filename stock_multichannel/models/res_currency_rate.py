@@ -1,0 +1,60 @@
+from odoo import api, fields, models
+
+from .multichannel_channel_dated_prices import day_start
+
+
+class ResCurrencyRate(models.Model):
+    _inherit = "res.currency.rate"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rates = super().create(vals_list)
+        rates._multichannel_request_sync()
+        return rates
+
+    def write(self, vals):
+        if {"name", "rate", "currency_id", "company_id"}.intersection(vals):
+            self._multichannel_request_sync()  # as they were
+            result = super().write(vals)
+            self._multichannel_request_sync()
+            return result
+        return super().write(vals)
+
+    def unlink(self):
+        self._multichannel_request_sync()
+        return super().unlink()
+
+    def _multichannel_request_sync(self):
+        """The prices these rates convert: now for the rates in effect, and a run of the
+        dated prices on the day of the first one still to come."""
+        today = fields.Date.today()
+        in_effect = self.filtered(lambda rate: rate.name <= today)
+        pricelists = in_effect._multichannel_pricelists()
+        if pricelists:
+            self.env["multichannel.sync.request"]._queue("price", "currency rate", pricelist_ids=pricelists.ids)
+        self.env["multichannel.channel"]._wake_for_dated_prices([day_start(rate.name) for rate in self - in_effect])
+
+    def _multichannel_pricelists(self):
+        """The channels' pricelists whose prices these rates' currencies convert: those in
+        one of them and every pricelist based on those, and those in another currency than
+        their channel's company when that company's currency is one of them."""
+        currencies = self.currency_id
+        if not currencies:
+            return self.env["product.pricelist"]
+        channels = (
+            self.env["multichannel.channel"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("pricelist_id", "!=", False)])
+        )
+        converted = (
+            self.env["product.pricelist"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("currency_id", "in", currencies.ids)])
+            ._multichannel_with_dependants()
+        )
+        return (channels.pricelist_id & converted) | channels.filtered(
+            lambda channel: channel.company_id.currency_id in currencies
+            and channel.pricelist_id.currency_id != channel.company_id.currency_id
+        ).pricelist_id
