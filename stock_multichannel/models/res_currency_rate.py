@@ -55,6 +55,8 @@ class ResCurrencyRate(models.Model):
             ._multichannel_with_dependants()
         )
         return (channels.pricelist_id & converted) | channels.filtered(
-            lambda channel: channel.company_id.currency_id in currencies
-            and channel.pricelist_id.currency_id != channel.company_id.currency_id
+            lambda channel: (
+                channel.company_id.currency_id in currencies
+                and channel.pricelist_id.currency_id != channel.company_id.currency_id
+            )
         ).pricelist_id

@@ -124,7 +124,9 @@ class TestPricesTheChannelGets(MultichannelCase):
 
     def _dated_prices_triggers(self):
         cron = self.env.ref("stock_multichannel.ir_cron_dated_prices")
-        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", ">", fields.Datetime.now())])
+        triggers = self.env["ir.cron.trigger"].search(
+            [("cron_id", "=", cron.id), ("call_at", ">", fields.Datetime.now())]
+        )
         return sorted(triggers.mapped("call_at"))
 
     def _price_requests(self):
