@@ -2,7 +2,6 @@ from odoo.tools import SQL
 
 from .const import WAKEUP_SERIAL_PREFIX
 from .lib.shared_rate_limit import DROP_SQL as DROP_RATE_WINDOW
-from .models.multichannel_channel_dated_prices import CHECKED_UP_TO
 from .models.res_partner import CUSTOMER_INDEXES
 
 
@@ -13,7 +12,6 @@ def uninstall_hook(env):
     env.cr.execute("DROP TABLE IF EXISTS multichannel_stock_change")  # the stock operations' queue of products
     env.cr.execute("DROP TABLE IF EXISTS multichannel_push_under_way")  # the pushes' notes of their calls
     env.cr.execute(DROP_RATE_WINDOW)  # the channel accounts' shared rate windows
-    env["ir.config_parameter"].sudo().search([("key", "=", CHECKED_UP_TO)]).unlink()
     for index in CUSTOMER_INDEXES:
         env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
     sales_app = env["ir.module.module"].search([("name", "=", "sale_management"), ("state", "=", "installed")])

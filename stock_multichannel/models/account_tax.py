@@ -21,4 +21,7 @@ class AccountTax(models.Model):
                 self.env["multichannel.sync.request"]._queue_prices_again(
                     templates.product_variant_ids.ids, "tax change"
                 )
+            # the tax a channel's fiscal position applies instead of the products' own
+            mappings = self.env["account.fiscal.position.tax"].sudo().search([("tax_dest_id", "in", taxes.ids)])
+            mappings.position_id._multichannel_resend_prices()
         return result

@@ -3,8 +3,6 @@ from datetime import datetime, time, timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-# the last moment whose dated prices were queued
-CHECKED_UP_TO = "stock_multichannel.dated_prices_checked_up_to"
 # a rule or rate written by a transaction still open when its moment passed is committed
 # after the run that passed that moment: each run looks this far before the last one
 LATE_COMMIT_MARGIN = timedelta(hours=1)
@@ -21,10 +19,9 @@ class MultichannelChannel(models.Model):
         the second after its end, a currency rate's day. Queues the prices of the channels
         whose pricelist such a moment passed since the last run, then asks for the next run
         at the next such moment (the rules and rates written meanwhile ask for theirs)."""
-        now = fields.Datetime.now()
-        parameters = self.env["ir.config_parameter"].sudo()
-        checked = fields.Datetime.to_datetime(parameters.get_param(CHECKED_UP_TO)) or now - timedelta(days=1)
-        since = min(checked, now) - LATE_COMMIT_MARGIN
+        now = fields.Datetime.now()  # the pricelist's clock: a price is worked out by it
+        last = self.env.context.get("lastcall") or now - timedelta(days=1)  # Odoo's: the last run's end
+        since = min(last, now) - LATE_COMMIT_MARGIN
         items = (
             self.env["product.pricelist.item"]
             .sudo()
@@ -47,8 +44,8 @@ class MultichannelChannel(models.Model):
             self.env["multichannel.sync.request"]._queue(
                 "price", "pricelist rule or currency rate in effect", pricelist_ids=pricelists.ids
             )
-        parameters.set_param(CHECKED_UP_TO, fields.Datetime.to_string(now))
-        self._wake_for_dated_prices([self._next_dated_price(now)])
+        # after this run's now, not the clock's: a moment passed during the run runs at once
+        self._wake_for_dated_prices([self._next_dated_price(now)], after=now)
 
     @api.model
     def _next_dated_price(self, after):
@@ -74,12 +71,15 @@ class MultichannelChannel(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _wake_for_dated_prices(self, moments):
-        """A rule or rate written with a moment still to come: the dated prices' run then."""
-        now = fields.Datetime.now()
-        coming = [moment for moment in moments if moment and moment > now]
-        if coming:
-            self._wake_by("dated_price", min(coming))
+    def _wake_for_dated_prices(self, moments, after=None):
+        """A run of the dated prices at the first of ``moments`` after ``after`` (default:
+        now), with a trigger of this transaction's own: a run another transaction asked
+        for, even at that moment, may start before this one commits and not see it."""
+        after = after or fields.Datetime.now()
+        coming = [moment for moment in moments if moment and moment > after]
+        cron_id = self._cron_id("dated_price")
+        if coming and cron_id:
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger(min(coming))
 
 
 def day_start(day):

@@ -145,7 +145,8 @@ class MultichannelChannel(models.Model):
         """{listing id: price from the channel pricelist}, rounded to its currency."""
         self.ensure_one()
         products = bindings.product_id.with_company(self.company_id)
-        prices = self.pricelist_id._get_products_price(products, 1.0)
+        # converted at the rates of the channel's company, not of the user running the push
+        prices = self.pricelist_id.with_company(self.company_id)._get_products_price(products, 1.0)
         currency = self.pricelist_id.currency_id
         return {
             binding.id: float_round(prices.get(binding.product_id.id, 0.0), precision_rounding=currency.rounding)
@@ -157,9 +158,12 @@ class MultichannelChannel(models.Model):
         self.ensure_one()
         currency = self.pricelist_id.currency_id
         company = self.company_id
+        # in the product's currency: its company's, or the main company's for a product of all
         return {
             binding.id: float_round(
-                company.currency_id._convert(binding.product_id.lst_price, currency, company, fields.Date.today()),
+                binding.product_id.currency_id._convert(
+                    binding.product_id.lst_price, currency, company, fields.Date.today()
+                ),
                 precision_rounding=currency.rounding,
             )
             for binding in bindings

@@ -17,6 +17,8 @@ class ProductPricelistItem(models.Model):
         return items
 
     def write(self, vals):
+        if "pricelist_id" in vals:
+            self._multichannel_request_sync()  # the pricelist it leaves
         result = super().write(vals)
         self._multichannel_request_sync()
         if RULE_DATES.intersection(vals):
@@ -37,6 +39,14 @@ class ProductPricelistItem(models.Model):
 
 class ProductPricelist(models.Model):
     _inherit = "product.pricelist"
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "currency_id" in vals:
+            self.env["multichannel.sync.request"]._queue(
+                "price", "pricelist change", pricelist_ids=self._multichannel_with_dependants().ids
+            )
+        return result
 
     def _multichannel_with_dependants(self):
         """These pricelists and every pricelist based on them, at any depth."""

@@ -18,10 +18,11 @@ class ProductTemplate(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if "is_storable" in vals:
+        if {"is_storable", "uom_id"}.intersection(vals):
             # a kit's component tracked from now on (or no longer) changes what the kit can
             # make; the product's own quantity is nil either way (Odoo allows the switch
-            # only then)
+            # only then); a kit counts in its unit, which Odoo lets change (its own moves
+            # are exploded into its components')
             products = self.with_context(active_test=False).product_variant_ids
             self.env["multichannel.sync.request"]._queue_stock_at_commit(products.ids)
         if "taxes_id" in vals:

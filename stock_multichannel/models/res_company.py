@@ -23,3 +23,11 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._("The stock cover report needs at least one day of sales."))
             if company.multichannel_lead_days < 0:
                 raise ValidationError(self.env._("A replenishment lead time cannot be negative."))
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "account_price_include" in vals:
+            # the taxes that leave it to their company now include the price, or no longer
+            channels = self.env["multichannel.channel"].sudo().search([("company_id", "in", self.ids)])
+            self.env["multichannel.sync.request"]._queue_prices_again_on(channels, "tax change")
+        return result

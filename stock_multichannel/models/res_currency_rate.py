@@ -37,7 +37,8 @@ class ResCurrencyRate(models.Model):
     def _multichannel_pricelists(self):
         """The channels' pricelists whose prices these rates' currencies convert: those in
         one of them and every pricelist based on those, and those in another currency than
-        their channel's company when that company's currency is one of them."""
+        the products they price (their company's, or the main company's for products
+        shared by all: Odoo's ``product.currency_id``) when that currency is one of them."""
         currencies = self.currency_id
         if not currencies:
             return self.env["product.pricelist"]
@@ -54,9 +55,10 @@ class ResCurrencyRate(models.Model):
             .search([("currency_id", "in", currencies.ids)])
             ._multichannel_with_dependants()
         )
+        main_currency = self.env["res.company"]._get_main_company().currency_id
         return (channels.pricelist_id & converted) | channels.filtered(
             lambda channel: (
-                channel.company_id.currency_id in currencies
-                and channel.pricelist_id.currency_id != channel.company_id.currency_id
+                (channel.company_id.currency_id | main_currency) & currencies
+                and channel.pricelist_id.currency_id not in currencies
             )
         ).pricelist_id

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from ..lib.adapter import TransportError
@@ -188,6 +188,110 @@ class TestPricesTheChannelGets(MultichannelCase):
             self.env["multichannel.channel"]._cron_queue_dated_prices()
             self.channel._push("price")
         self.assertEqual(self.remote.prices["ext-desk"], 375.0)
+
+    def test_a_rule_asks_for_its_own_run_whatever_comes_earlier(self):
+        """A run another transaction asked for, earlier, may start before this one commits:
+        it would not see the rule, nor ask for a run at its start."""
+        now = fields.Datetime.now()
+        cron = self.env.ref("stock_multichannel.ir_cron_dated_prices")
+        cron._trigger(now + timedelta(hours=1))
+        start = now + timedelta(hours=3)
+        self._price_rule(self.desk, fixed_price=199.0).date_start = start
+        self.assertEqual(self._dated_prices_triggers(), [now + timedelta(hours=1), start])
+
+    def test_a_rate_changed_or_removed_reaches_the_channel(self):
+        self.channel._push("stock")
+        Rate = self.env["res.currency.rate"]
+        rate = Rate.create({"currency_id": self.euro.id, "name": fields.Date.today(), "rate": 2.0})
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 500.0)
+        rate.rate = 1.2
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 300.0)
+        rate.unlink()
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0)
+
+    def test_a_rate_reaches_a_pricelist_based_on_one_in_its_currency(self):
+        """The channel's pricelist prices from a pricelist in RON: RON's rate converts them."""
+        self.channel._push("stock")
+        ron = self.env.ref("base.RON")
+        ron.active = True
+        in_ron = self.env["product.pricelist"].create({"name": "RON list", "currency_id": ron.id})
+        self.env["product.pricelist.item"].create(
+            {"pricelist_id": in_ron.id, "applied_on": "3_global", "compute_price": "fixed", "fixed_price": 1000.0}
+        )
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.desk.id,
+                "compute_price": "formula",
+                "base": "pricelist",
+                "base_pricelist_id": in_ron.id,
+            }
+        )
+        Rate = self.env["res.currency.rate"]
+        Rate.create({"currency_id": ron.id, "name": fields.Date.today(), "rate": 5.0})
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 200.0, "1000 RON at 5 RON a euro")
+        self._changes_committed()
+        Rate.search([("currency_id", "=", ron.id), ("rate", "=", 5.0)]).rate = 4.0
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0, "at 4 RON a euro")
+
+    def test_a_rule_moved_to_another_pricelist_leaves_the_channel(self):
+        rule = self._price_rule(self.desk, fixed_price=199.0)
+        self.channel._push("stock")
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 199.0)
+        self._changes_committed()
+        rule.pricelist_id = self.env["product.pricelist"].create({"name": "Another", "currency_id": self.euro.id})
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0)
+
+    def test_a_pricelist_given_another_currency_reprices_its_channels(self):
+        ron = self.env.ref("base.RON")
+        ron.active = True
+        self.env["res.currency.rate"].create({"currency_id": ron.id, "name": fields.Date.today(), "rate": 5.0})
+        self.channel._push("stock")
+        self.channel._push("price")
+        self._changes_committed()
+        self.pricelist.currency_id = ron
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 1250.0)
+
+    def test_a_companys_default_for_prices_with_tax_resends_its_channels_prices(self):
+        """Taxes that leave it to their company include the price, or no longer."""
+        self.channel._push("stock")
+        self.channel._push("price")
+        self._changes_committed()
+        self.company.account_price_include = "tax_included"
+        requests = self.env["multichannel.sync.request"].search([("kind", "=", "price")])
+        self.assertEqual(requests.binding_id, self.chair_listing | self.desk_listing)
+        self.assertTrue(all(requests.mapped("channel_moved")), "sent again whatever was sent")
+
+    def test_a_channel_of_another_company_converts_at_its_companys_rates(self):
+        other = self.env["res.company"].create({"name": "Other Co (rates)", "currency_id": self.company.currency_id.id})
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", other.id)], limit=1)
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Theirs EUR", "currency_id": self.euro.id, "company_id": other.id}
+        )
+        theirs = self._channel(
+            "Their marketplace",
+            "manual",
+            company_id=other.id,
+            warehouse_ids=[Command.set(warehouse.ids)],
+            pricelist_id=pricelist.id,
+        )
+        self._listing(self.desk, "their-desk", channel=theirs)
+        self.env["res.currency.rate"].create(
+            {"currency_id": self.euro.id, "name": fields.Date.today(), "rate": 2.0, "company_id": other.id}
+        )
+        theirs._push("price")
+        self.assertEqual(self.remote.prices["their-desk"], 500.0, "not at the rate of the user's company")
+        self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0)
 
     def test_a_rate_of_another_currency_queues_nothing(self):
         self.channel._push("price")

@@ -114,6 +114,9 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertTrue(request.channel_moved, "other taxes: sent again whatever was sent")
         self.channel._push("price")
         self.assertEqual(self.sim.offers[1001]["vat_id"], 8)
+        oss.tax_ids.tax_dest_id.amount = 5.0  # the tax the position applies, edited in place
+        self.channel._push("price")
+        self.assertEqual(self.sim.offers[1001]["vat_id"], 9)
         self.channel.fiscal_position_id = False
         request = Request.search([("binding_id", "=", self.chair_listing.id), ("kind", "=", "price")])
         self.assertTrue(request.channel_moved)

@@ -146,6 +146,24 @@ class TestKits(MultichannelCase):
         self.assertIn("LAMPSET", self._requested())
         self.assertEqual(self._targets()["LAMPSET"], 8)
 
+    def test_a_kits_unit_changed_queues_it(self):
+        """A kit keeps no move of its own (they are exploded into its components'): Odoo
+        lets its unit change, and a bill counts kits in it."""
+        pair = self.env["uom.uom"].create(
+            {
+                "name": "Pair (test)",
+                "category_id": self.env.ref("uom.product_uom_categ_unit").id,
+                "uom_type": "bigger",
+                "factor_inv": 2.0,
+            }
+        )
+        self.assertEqual(self._targets()["SET"], 10)
+        self._forget_requests()
+        self.office_set.write({"uom_id": pair.id, "uom_po_id": pair.id})
+        self._changes_committed()
+        self.assertIn("SET", self._requested())
+        self.assertEqual(self._targets()["SET"], 5, "10 desks make 5 pairs of sets")
+
     def test_kits_ordered_but_not_reserved_take_their_components(self):
         self._forget_requests()
         lines = [{"listing_external_id": "ext-set", "quantity": 3, "unit_price": 500, "tax_rate": 19}]
