@@ -181,9 +181,10 @@ class TestPricesTheChannelGets(MultichannelCase):
         self._changes_committed()
 
         tomorrow = today + timedelta(days=1)
-        Rate.create({"currency_id": self.euro.id, "name": tomorrow, "rate": 1.5, "company_id": self.company.id})
-        self.assertEqual(self._price_requests(), 0, "not before its day")
-        self.assertEqual(self._dated_prices_triggers(), [fields.Datetime.to_datetime(tomorrow)])
+        with freeze_time(fields.Datetime.to_datetime(tomorrow) - timedelta(hours=12)):  # whenever the test runs
+            Rate.create({"currency_id": self.euro.id, "name": tomorrow, "rate": 1.5, "company_id": self.company.id})
+            self.assertEqual(self._price_requests(), 0, "not before its day")
+            self.assertEqual(self._dated_prices_triggers(), [fields.Datetime.to_datetime(tomorrow)])
         with freeze_time(fields.Datetime.to_datetime(tomorrow) + timedelta(minutes=1)):
             self.env["multichannel.channel"]._cron_queue_dated_prices()
             self.channel._push("price")
