@@ -45,7 +45,10 @@ class MultichannelChannel(models.Model):
                 "price", "pricelist rule or currency rate in effect", pricelist_ids=pricelists.ids
             )
         # after this run's now, not the clock's: a moment passed during the run runs at once
-        self._wake_for_dated_prices([self._next_dated_price(now)], after=now)
+        # (at the database's clock, by which Odoo runs the triggers and drops those past)
+        self._wake_for_dated_prices(
+            [self._next_dated_price(now)], after=now, not_before=self.env["multichannel.sync.request"]._due_by()
+        )
 
     @api.model
     def _next_dated_price(self, after):
@@ -71,15 +74,16 @@ class MultichannelChannel(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _wake_for_dated_prices(self, moments, after=None):
+    def _wake_for_dated_prices(self, moments, after=None, not_before=None):
         """A run of the dated prices at the first of ``moments`` after ``after`` (default:
-        now), with a trigger of this transaction's own: a run another transaction asked
-        for, even at that moment, may start before this one commits and not see it."""
+        now), or at ``not_before`` if that is later, with a trigger of this transaction's
+        own: a run another transaction asked for, even at that moment, may start before
+        this one commits and not see it."""
         after = after or fields.Datetime.now()
         coming = [moment for moment in moments if moment and moment > after]
         cron_id = self._cron_id("dated_price")
         if coming and cron_id:
-            self.env["ir.cron"].sudo().browse(cron_id)._trigger(min(coming))
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger(max(min(coming), not_before or min(coming)))
 
 
 def day_start(day):

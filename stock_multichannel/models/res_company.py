@@ -25,9 +25,15 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._("A replenishment lead time cannot be negative."))
 
     def write(self, vals):
+        changed = self.filtered(
+            lambda company: (
+                "account_price_include" in vals and company.account_price_include != vals["account_price_include"]
+            )
+        )
         result = super().write(vals)
-        if "account_price_include" in vals:
-            # the taxes that leave it to their company now include the price, or no longer
-            channels = self.env["multichannel.channel"].sudo().search([("company_id", "in", self.ids)])
+        if changed:
+            # the taxes that leave it to their company now include the price, or no longer,
+            # for its branches too (they sell with their parent's taxes)
+            channels = self.env["multichannel.channel"].sudo().search([("company_id", "child_of", changed.ids)])
             self.env["multichannel.sync.request"]._queue_prices_again_on(channels, "tax change")
         return result

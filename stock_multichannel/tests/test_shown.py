@@ -267,9 +267,25 @@ class TestPricesTheChannelGets(MultichannelCase):
         self.channel._push("stock")
         self.channel._push("price")
         self._changes_committed()
+        branch = self.env["res.company"].create({"name": "Branch (prices)", "parent_id": self.company.id})
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", branch.id)], limit=1)
+        shared = self.env["product.pricelist"].create(
+            {"name": "Shared", "currency_id": self.euro.id, "company_id": False}
+        )
+        theirs = self._channel(
+            "Branch marketplace",
+            "manual",
+            company_id=branch.id,
+            warehouse_ids=[Command.set(warehouse.ids)],
+            pricelist_id=shared.id,
+        )
+        branch_listing = self._listing(self.desk, "branch-desk", channel=theirs)
+        self._changes_committed()
+        self.company.account_price_include = self.company.account_price_include  # the same: nothing
+        self.assertFalse(self.env["multichannel.sync.request"].search([("kind", "=", "price")]))
         self.company.account_price_include = "tax_included"
         requests = self.env["multichannel.sync.request"].search([("kind", "=", "price")])
-        self.assertEqual(requests.binding_id, self.chair_listing | self.desk_listing)
+        self.assertEqual(requests.binding_id, self.chair_listing | self.desk_listing | branch_listing, "its branches'")
         self.assertTrue(all(requests.mapped("channel_moved")), "sent again whatever was sent")
 
     def test_a_channel_of_another_company_converts_at_its_companys_rates(self):

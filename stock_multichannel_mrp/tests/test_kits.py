@@ -163,6 +163,11 @@ class TestKits(MultichannelCase):
         self._changes_committed()
         self.assertIn("SET", self._requested())
         self.assertEqual(self._targets()["SET"], 5, "10 desks make 5 pairs of sets")
+        self._forget_requests()
+        pair.factor_inv = 5.0  # the kit's unit's ratio: Odoo lets it change, no move uses it
+        self._changes_committed()
+        self.assertIn("SET", self._requested())
+        self.assertEqual(self._targets()["SET"], 2, "10 desks make 2 packs of 5 sets")
 
     def test_kits_ordered_but_not_reserved_take_their_components(self):
         self._forget_requests()
