@@ -39,10 +39,11 @@ class MultichannelChannel(models.Model):
             )
         )
         rates = self.env["res.currency.rate"].sudo().search([("name", ">", since.date()), ("name", "<=", now.date())])
-        pricelists = items.pricelist_id._multichannel_with_dependants() | rates._multichannel_pricelists()
+        items._multichannel_request_sync("pricelist rule in effect")
+        pricelists = rates._multichannel_pricelists()
         if pricelists:
             self.env["multichannel.sync.request"]._queue(
-                "price", "pricelist rule or currency rate in effect", pricelist_ids=pricelists.ids
+                "price", "currency rate in effect", pricelist_ids=pricelists.ids
             )
         # after this run's now, not the clock's: a moment passed during the run runs at once
         # (at the database's clock, by which Odoo runs the triggers and drops those past)

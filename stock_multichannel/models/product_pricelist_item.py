@@ -4,6 +4,8 @@ from .multichannel_channel_dated_prices import rule_moments
 
 # what moves the moment a rule takes effect or ends
 RULE_DATES = {"date_start", "date_end"}
+# what takes a rule away from the prices it gave: those are queued before the write too
+RULE_SCOPE = {"pricelist_id", "product_id", "product_tmpl_id", "categ_id", "applied_on"}
 
 
 class ProductPricelistItem(models.Model):
@@ -17,8 +19,8 @@ class ProductPricelistItem(models.Model):
         return items
 
     def write(self, vals):
-        if "pricelist_id" in vals:
-            self._multichannel_request_sync()  # the pricelist it leaves
+        if RULE_SCOPE.intersection(vals):
+            self._multichannel_request_sync()  # the prices it leaves
         result = super().write(vals)
         self._multichannel_request_sync()
         if RULE_DATES.intersection(vals):
@@ -29,11 +31,26 @@ class ProductPricelistItem(models.Model):
         self._multichannel_request_sync()
         return super().unlink()
 
-    def _multichannel_request_sync(self):
-        """Every listing priced by a pricelist these items touch, directly or as a base, at
-        any depth (a channel's pricelist based on one based on the one changed)."""
+    def _multichannel_request_sync(self, cause="pricelist change"):
+        """The listings whose price these items give, in a channel's pricelist or one it is
+        based on at any depth: a rule for a product or a variant gives only theirs (Odoo
+        matches a rule by its product, whatever else), any other every product's."""
+        channels = self.env["multichannel.channel"].sudo().with_context(active_test=False)
+        sold = channels.search([("pricelist_id", "!=", False)]).pricelist_id
+        reaching = self.pricelist_id.filtered(lambda pricelist: pricelist._multichannel_with_dependants() & sold)
+        items = self.filtered(lambda item: item.pricelist_id in reaching)
+        by_product = items.filtered(lambda item: item.product_id or item.product_tmpl_id)
+        products = (
+            by_product.product_id
+            | by_product.filtered(lambda item: not item.product_id)
+            .product_tmpl_id.with_context(active_test=False)
+            .product_variant_ids
+        )
         self.env["multichannel.sync.request"]._queue(
-            "price", "pricelist change", pricelist_ids=self.pricelist_id._multichannel_with_dependants().ids
+            "price",
+            cause,
+            product_ids=products.ids,
+            pricelist_ids=(items - by_product).pricelist_id._multichannel_with_dependants().ids,
         )
 
 

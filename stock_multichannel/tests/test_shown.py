@@ -241,6 +241,25 @@ class TestPricesTheChannelGets(MultichannelCase):
         self.channel._push("price")
         self.assertEqual(self.remote.prices["ext-desk"], 250.0, "at 4 RON a euro")
 
+    def test_a_rule_for_one_product_queues_only_its_listings(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        self._changes_committed()
+        Request = self.env["multichannel.sync.request"]
+        rule = self._price_rule(self.desk, fixed_price=199.0)
+        self.assertEqual(Request.search([("kind", "=", "price")]).binding_id, self.desk_listing)
+        self.env.cr.execute("DELETE FROM multichannel_sync_request")
+        rule.write({"applied_on": "0_product_variant", "product_id": self.chair.id})
+        requests = Request.search([("kind", "=", "price")])
+        self.assertEqual(requests.binding_id, self.desk_listing | self.chair_listing, "the one it leaves too")
+        self.channel._push("price")
+        self.assertEqual((self.remote.prices["ext-desk"], self.remote.prices["ext-chair"]), (250.0, 199.0))
+        self._changes_committed()
+        self.env.cr.execute("DELETE FROM multichannel_sync_request")
+        rule.write({"applied_on": "3_global", "product_id": False})
+        requests = Request.search([("kind", "=", "price")])
+        self.assertEqual(requests.binding_id, self.desk_listing | self.chair_listing, "every product's")
+
     def test_a_rule_moved_to_another_pricelist_leaves_the_channel(self):
         rule = self._price_rule(self.desk, fixed_price=199.0)
         self.channel._push("stock")
