@@ -16,8 +16,8 @@ class MultichannelChannel(models.Model):
     @api.model
     def _cron_queue_dated_prices(self):
         """Prices that change at a moment when nothing is written: a pricelist rule's start,
-        the second after its end, a currency rate's day. Queues the prices of the channels
-        whose pricelist such a moment passed since the last run, then asks for the next run
+        the second after its end, a currency rate's day. Queues the prices such a moment
+        moved since the last run (a rule's, as writing it does), then asks for the next run
         at the next such moment (the rules and rates written meanwhile ask for theirs)."""
         now = fields.Datetime.now()  # the pricelist's clock: a price is worked out by it
         last = self.env.context.get("lastcall") or now - timedelta(days=1)  # Odoo's: the last run's end

@@ -37,8 +37,8 @@ class ProductPricelistItem(models.Model):
         matches a rule by its product, whatever else), any other every product's."""
         channels = self.env["multichannel.channel"].sudo().with_context(active_test=False)
         sold = channels.search([("pricelist_id", "!=", False)]).pricelist_id
-        reaching = self.pricelist_id.filtered(lambda pricelist: pricelist._multichannel_with_dependants() & sold)
-        items = self.filtered(lambda item: item.pricelist_id in reaching)
+        reached = sold._multichannel_with_bases()
+        items = self.filtered(lambda item: item.pricelist_id in reached)
         by_product = items.filtered(lambda item: item.product_id or item.product_tmpl_id)
         products = (
             by_product.product_id
@@ -46,11 +46,11 @@ class ProductPricelistItem(models.Model):
             .product_tmpl_id.with_context(active_test=False)
             .product_variant_ids
         )
-        self.env["multichannel.sync.request"]._queue(
-            "price",
-            cause,
-            product_ids=products.ids,
-            pricelist_ids=(items - by_product).pricelist_id._multichannel_with_dependants().ids,
+        # apart: a match on the products or the pricelists together reads every listing
+        Request = self.env["multichannel.sync.request"]
+        Request._queue("price", cause, product_ids=products.ids)
+        Request._queue(
+            "price", cause, pricelist_ids=(items - by_product).pricelist_id._multichannel_with_dependants().ids
         )
 
 
@@ -71,6 +71,15 @@ class ProductPricelist(models.Model):
         found, new = self, self
         while new:
             new = Item.search([("base", "=", "pricelist"), ("base_pricelist_id", "in", new.ids)]).pricelist_id - found
+            found |= new
+        return found
+
+    def _multichannel_with_bases(self):
+        """These pricelists and every pricelist their rules are based on, at any depth."""
+        Item = self.env["product.pricelist.item"].sudo().with_context(active_test=False)
+        found, new = self, self
+        while new:
+            new = Item.search([("pricelist_id", "in", new.ids), ("base", "=", "pricelist")]).base_pricelist_id - found
             found |= new
         return found
 
