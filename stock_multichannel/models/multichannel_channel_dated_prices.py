@@ -40,11 +40,7 @@ class MultichannelChannel(models.Model):
         )
         rates = self.env["res.currency.rate"].sudo().search([("name", ">", since.date()), ("name", "<=", now.date())])
         items._multichannel_request_sync("pricelist rule in effect")
-        pricelists = rates._multichannel_pricelists()
-        if pricelists:
-            self.env["multichannel.sync.request"]._queue(
-                "price", "currency rate in effect", pricelist_ids=pricelists.ids
-            )
+        rates._multichannel_request_sync("currency rate in effect")  # all in effect by now
         # after this run's now, not the clock's: a moment passed during the run runs at once
         # (at the database's clock, by which Odoo runs the triggers and drops those past)
         self._wake_for_dated_prices(
@@ -84,7 +80,8 @@ class MultichannelChannel(models.Model):
         coming = [moment for moment in moments if moment and moment > after]
         cron_id = self._cron_id("dated_price")
         if coming and cron_id:
-            self.env["ir.cron"].sudo().browse(cron_id)._trigger(max(min(coming), not_before or min(coming)))
+            at = max(min(coming), not_before) if not_before else min(coming)
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger(at)
 
 
 def day_start(day):

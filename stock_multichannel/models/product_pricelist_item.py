@@ -67,19 +67,19 @@ class ProductPricelist(models.Model):
 
     def _multichannel_with_dependants(self):
         """These pricelists and every pricelist based on them, at any depth."""
-        Item = self.env["product.pricelist.item"].sudo().with_context(active_test=False)
-        found, new = self, self
-        while new:
-            new = Item.search([("base", "=", "pricelist"), ("base_pricelist_id", "in", new.ids)]).pricelist_id - found
-            found |= new
-        return found
+        return self._multichannel_following("base_pricelist_id", "pricelist_id")
 
     def _multichannel_with_bases(self):
         """These pricelists and every pricelist their rules are based on, at any depth."""
+        return self._multichannel_following("pricelist_id", "base_pricelist_id")
+
+    def _multichannel_following(self, from_field, to_field):
+        """These pricelists and those the rules based on another pricelist lead to from them,
+        from the rules' ``from_field`` to their ``to_field``, at any depth."""
         Item = self.env["product.pricelist.item"].sudo().with_context(active_test=False)
         found, new = self, self
         while new:
-            new = Item.search([("pricelist_id", "in", new.ids), ("base", "=", "pricelist")]).base_pricelist_id - found
+            new = Item.search([("base", "=", "pricelist"), (from_field, "in", new.ids)]).mapped(to_field) - found
             found |= new
         return found
 

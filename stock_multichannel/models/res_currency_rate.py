@@ -24,14 +24,14 @@ class ResCurrencyRate(models.Model):
         self._multichannel_request_sync()
         return super().unlink()
 
-    def _multichannel_request_sync(self):
+    def _multichannel_request_sync(self, cause="currency rate"):
         """The prices these rates convert: now for the rates in effect, and a run of the
         dated prices on the day of the first one still to come."""
         today = fields.Date.today()
         in_effect = self.filtered(lambda rate: rate.name <= today)
         pricelists = in_effect._multichannel_pricelists()
         if pricelists:
-            self.env["multichannel.sync.request"]._queue("price", "currency rate", pricelist_ids=pricelists.ids)
+            self.env["multichannel.sync.request"]._queue("price", cause, pricelist_ids=pricelists.ids)
         self.env["multichannel.channel"]._wake_for_dated_prices([day_start(rate.name) for rate in self - in_effect])
 
     def _multichannel_pricelists(self):
