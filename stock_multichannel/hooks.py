@@ -11,6 +11,7 @@ def uninstall_hook(env):
     drop_cron_wakeups(env)
     env.cr.execute("DROP TABLE IF EXISTS multichannel_stock_change")  # the stock operations' queue of products
     env.cr.execute("DROP TABLE IF EXISTS multichannel_push_under_way")  # the pushes' notes of their calls
+    env.cr.execute("DROP TABLE IF EXISTS multichannel_dated_prices_run")  # the dated prices' last run
     env.cr.execute(DROP_RATE_WINDOW)  # the channel accounts' shared rate windows
     for index in CUSTOMER_INDEXES:
         env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))

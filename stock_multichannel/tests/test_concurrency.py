@@ -1018,3 +1018,44 @@ class TestConcurrency(TransactionCase):
         self.assertIsNotNone(heard, "the cron workers were notified")
         self.assertGreater(heard, 0.5, "not before the trigger is due")
         self.assertLess(heard, 3.0)
+
+    def test_a_dated_prices_run_that_fails_is_run_again_in_minutes_not_the_next_day(self):
+        """A failed run takes back the next moment's trigger it asked for, and Odoo runs the
+        cron again at its next day: the run asks for its retry before it works."""
+        cron_id = self.env.ref("stock_multichannel.ir_cron_dated_prices").id
+
+        def retries(cr):
+            cr.execute(
+                """
+                SELECT count(*) FROM ir_cron_trigger
+                 WHERE cron_id = %s AND call_at BETWEEN (now() AT TIME ZONE 'UTC') + interval '9 minutes'
+                                                    AND (now() AT TIME ZONE 'UTC') + interval '11 minutes'
+                """,
+                [cron_id],
+            )
+            return cr.fetchone()[0]
+
+        with self.db.cursor() as cr:
+            cr.execute("SELECT coalesce(max(id), 0) FROM multichannel_sync_request")
+            requests_before = cr.fetchone()[0]
+
+        def clean_up():
+            with self.db.cursor() as cr:
+                cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+                cr.execute("DELETE FROM multichannel_dated_prices_run")
+                cr.execute("DELETE FROM multichannel_sync_request WHERE id > %s", [requests_before])
+
+        self.addCleanup(clean_up)
+        with self.db.cursor() as cr:
+            # as Odoo's cron worker runs it (not "Run Manually", in a request's transaction)
+            Channel = self._env(cr)["multichannel.channel"].with_context(cron_id=cron_id)
+            with patch.object(type(Channel), "_next_dated_price", side_effect=OSError), self.assertRaises(OSError):
+                Channel._cron_queue_dated_prices()
+            cr.rollback()  # pylint: disable=invalid-commit
+        with self.db.cursor() as cr:
+            self.assertEqual(retries(cr), 1, "the failed run is tried again")
+            self._env(cr)["multichannel.channel"].with_context(cron_id=cron_id)._cron_queue_dated_prices()
+            cr.commit()  # pylint: disable=invalid-commit
+            self.assertEqual(retries(cr), 1, "a run that succeeds leaves the others' retries")
+            cr.execute("SELECT count(*) FROM multichannel_dated_prices_run")
+            self.assertEqual(cr.fetchone()[0], 1, "the moment it worked at is kept")

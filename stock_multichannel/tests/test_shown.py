@@ -1,6 +1,7 @@
 """What the channel shows equals Odoo's availability after every kind of event."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -95,6 +96,11 @@ class TestChannelMovesItsOwnStock(MultichannelCase):
 
 @tagged("post_install", "-at_install")
 class TestPricesTheChannelGets(MultichannelCase):
+    def setUp(self):
+        super().setUp()
+        # the dated prices' run commits its retry before it works; the test keeps its transaction
+        self.patch(self.env.cr, "commit", lambda: None)
+
     def test_a_price_the_channel_would_refuse_is_kept_back(self):
         self.patch(
             self.adapter_class,
@@ -166,6 +172,33 @@ class TestPricesTheChannelGets(MultichannelCase):
             self.assertEqual(self._dated_prices_triggers(), [], "nothing more to come")
             self.channel._push("price")
         self.assertEqual(self.remote.prices["ext-desk"], 250.0)
+
+    def test_a_moment_runs_that_failed_missed_is_queued_by_the_next_one_that_succeeds(self):
+        self.channel._push("stock")
+        self.channel._push("price")
+        now = fields.Datetime.now()
+        start = now + timedelta(hours=1)
+        self._price_rule(self.desk, fixed_price=199.0).date_start = start
+        Channel = self.env["multichannel.channel"]
+        with freeze_time(now):
+            Channel._cron_queue_dated_prices()
+            self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 250.0, "not before it starts")
+        self._changes_committed()
+        # the runs from its start on fail for hours (the database restarting, say); Odoo
+        # moves the cron's last call at each all the same
+        for hours in (0, 1, 2, 3):
+            with (
+                freeze_time(start + timedelta(hours=hours, minutes=1)),
+                patch.object(type(Channel), "_next_dated_price", side_effect=OSError),
+                self.assertRaises(OSError),
+                self.env.cr.savepoint(),
+            ):
+                Channel.with_context(lastcall=start + timedelta(hours=hours - 1))._cron_queue_dated_prices()
+        with freeze_time(start + timedelta(hours=4)):
+            Channel.with_context(lastcall=start + timedelta(hours=3, minutes=1))._cron_queue_dated_prices()
+            self.channel._push("price")
+        self.assertEqual(self.remote.prices["ext-desk"], 199.0)
 
     def test_a_currency_rate_reaches_the_channel_on_its_day(self):
         company_currency = self.company.currency_id
