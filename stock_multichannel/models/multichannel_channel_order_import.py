@@ -47,11 +47,16 @@ class MultichannelChannel(models.Model):
                 )
                 all_read = False
                 continue
-            if not channel._receive_orders(fetched.orders, auto_commit):
-                continue  # another worker took the channel's orders over, from the watermark
+            with self.env["multichannel.order"]._noting_skipped() as skipped:
+                if not channel._receive_orders(fetched.orders, auto_commit):
+                    continue  # another worker took the channel's orders over, from the watermark
+            watermark = fetched.watermark or channel.order_watermark
+            if skipped:
+                _logger.info("%s: orders %s read again at the next import", channel.name, ", ".join(sorted(skipped)))
+                watermark = channel.order_watermark
             channel.sudo().write(
                 {
-                    "order_watermark": fetched.watermark or channel.order_watermark,
+                    "order_watermark": watermark,
                     "order_imported_at": fields.Datetime.now(),
                 }
             )

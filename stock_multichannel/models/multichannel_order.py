@@ -10,13 +10,16 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..const import ORDER_OPEN_STATES, ORDER_SHARED_FIELDS, ORDER_STATES, UNIDENTIFIED_PREFIX
+from ..lib.messages import translated
 from ..lib.orders import OrderDataError, normalize_order, order_summary, readable_lines, without_nul
-from ..lib.transactions import CONCURRENT_ERRORS
+from ..lib.transactions import ROUTINE_RUN_ERRORS
 
 _logger = logging.getLogger(__name__)
 
 # orders inserted by the transaction of a _receive still running, by cursor (see _receiving)
 _INSERTED = weakref.WeakKeyDictionary()
+# the orders each cursor left to the worker holding them (see _noting_skipped)
+_SKIPPED = weakref.WeakKeyDictionary()
 
 
 def _quantity(value):
@@ -185,6 +188,19 @@ class MultichannelOrder(models.Model):
         with self.env["multichannel.sync.request"]._holding_stock(), self._matching_once(), self._receiving():
             return self._receive_held(channel, data)
 
+    @api.model
+    @contextmanager
+    def _noting_skipped(self):
+        """Within the block, collect the external ids of the orders left to another worker
+        holding them (a user shipping or cancelling one): what the channel said of them now
+        is read again by the next import, not passed by its watermark."""
+        cr = self.env.cr
+        skipped = _SKIPPED[cr] = set()
+        try:
+            yield skipped
+        finally:
+            _SKIPPED.pop(cr, None)
+
     @contextmanager
     def _receiving(self):
         """Within the block (one transaction: nothing commits inside), the orders it inserts
@@ -221,13 +237,20 @@ class MultichannelOrder(models.Model):
         try:
             with self.env.cr.savepoint():
                 order = self._store(channel, external_id, data)
-        except CONCURRENT_ERRORS:
+        except ROUTINE_RUN_ERRORS:
             if self.env.context.get("multichannel_raise_concurrent"):
                 raise  # the caller reads the order again later
             _logger.info("%s: order %s is being handled by another worker", channel.name, external_id)
+            if self.env.cr in _SKIPPED:
+                _SKIPPED[self.env.cr].add(external_id)
             return None
         except Exception as error:  # noqa: BLE001 - kept for a human rather than lost
             _logger.warning("%s: order %s could not be stored as sent", channel.name, external_id, exc_info=True)
+            imported = external_id and self._stored(channel, external_id).filtered("sale_order_id")
+            if imported:  # what its sale order was made from stays: the update is told, not stored
+                with self.env.cr.savepoint():
+                    imported._update_not_applied(error)
+                return imported
             unreadable = {
                 "external_id": external_id,
                 "unreadable": str(data)[:20000],
@@ -238,6 +261,20 @@ class MultichannelOrder(models.Model):
         if order:
             order._process()
         return order
+
+    def _update_not_applied(self, error):
+        """Told on the sale order with an activity for the channel's responsible (a
+        cancellation not applied, the goods could be shipped), once per error."""
+        message = self.env._(
+            "The channel sent order %(ref)s again and Odoo could not apply it (%(error)s). Check the order on the "
+            "channel and sale order %(sale)s.",
+            ref=self.name,
+            error=f"{type(error).__name__}: {translated(self.env, error)}",
+            sale=self.sale_order_id.name,
+        )
+        Ledger = self.env["multichannel.ledger"]
+        if not Ledger.search_count([("order_id", "=", self.id), ("answer", "=", message)], limit=1):
+            self._tell_sale(self.env._("Channel's update not applied"), message, result="failed")
 
     def _store(self, channel, external_id, data):
         channel = channel.with_env(self.env)  # read as the import reads (a user's button: sudo)
@@ -386,6 +423,16 @@ class MultichannelOrder(models.Model):
                 quantities[str(product.id)] += line["quantity"]
         return quantities
 
+    def _held_quantities(self, payload=None):
+        """The units the order (or ``payload``, a changed order kept aside) holds from every
+        channel: its lines', none once the channel cancelled it (its shelf has them back; an
+        order closed there, done, still takes them from Odoo's)."""
+        payload = self.payload if payload is None else payload
+        normalized = self._normalized_or_none(payload)
+        if normalized and normalized["status"] == "cancelled":
+            return {}
+        return self._ordered_quantities(payload)
+
     def _refresh_pending_quantities(self):
         """The order (new or updated by the channel) holds its units until Odoo reserves them."""
         self._hold_units(self._ordered_quantities(), channel_moved=True)
@@ -407,7 +454,7 @@ class MultichannelOrder(models.Model):
         holding = ["|", ("state", "in", ORDER_OPEN_STATES), ("content_changed", "=", True)]
         orders = self.sudo().search([("channel_id", "in", channels.ids), *holding])
         for order in orders:
-            quantities = dict(order._ordered_quantities(order.changed_payload if order.content_changed else None))
+            quantities = dict(order._held_quantities(order.changed_payload if order.content_changed else None))
             if quantities != (order.pending_quantities or {}):
                 order._hold_units(quantities)
 

@@ -78,6 +78,8 @@ class MultichannelOrder(models.Model):
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
                 order.write({"status_sent": status, "status_error": False, "status_sent_at": fields.Datetime.now()})
+                if status == "cancelled":  # the channel puts the order's units back on its shelf
+                    order._request_stock_sync(set(order._ordered_quantities()), channel_moved=True)
             channel._commit(auto_commit)
 
     def action_send_status(self):

@@ -33,8 +33,12 @@ class MultichannelOrder(models.Model):
             self._unflag_changed()  # the channel went back to what the sale order was made from
         if payload != stored:  # else read again unchanged (the overlap of two polls): nothing to write
             self.payload = payload
-        if not normalized:
-            return
+        if normalized:
+            self._follow_channel_status(normalized, before)
+
+    def _follow_channel_status(self, normalized, before):
+        """The order's status on the channel (``normalized``, the stored order's read before
+        it: ``before``), followed: a cancellation cancels the sale order not shipped yet."""
         status = normalized["status"]
         status_moved = status != self.channel_status
         if status_moved:
@@ -67,7 +71,7 @@ class MultichannelOrder(models.Model):
                     ),
                 )
         elif shipped:
-            message = self.env._("Cancelled on the channel after it was shipped: handle the return.")
+            message = self.env._("Cancelled or returned on the channel after it was shipped: handle the return.")
             self.warning = message
             sale.activity_schedule(
                 "mail.mail_activity_data_todo", summary=message, user_id=(self.channel_id.user_id or self.env.user).id
@@ -109,7 +113,7 @@ class MultichannelOrder(models.Model):
             )
             self._tell_sale(self.env._("Cancellation asked on the channel"), message)
 
-    def _tell_sale(self, summary, message):
+    def _tell_sale(self, summary, message, result="ok"):
         sale = self.sale_order_id
         sale.message_post(body=message)
         sale.activity_schedule(
@@ -118,7 +122,7 @@ class MultichannelOrder(models.Model):
             note=message,
             user_id=(self.channel_id.user_id or self.env.user).id,
         )
-        self.env["multichannel.ledger"]._log_order(self, "order", "ok", message)
+        self.env["multichannel.ledger"]._log_order(self, "order", result, message)
 
     @staticmethod
     def _normalized_or_none(payload):
@@ -161,9 +165,20 @@ class MultichannelOrder(models.Model):
             difference=translated(self.env, difference),
             sale=self.sale_order_id.name,
         )
+        normalized = self._normalized_or_none(payload)
+        if normalized and normalized["status"] == "cancelled" and self.sale_order_id.state != "cancel":
+            message += " " + self.env._(
+                "It is cancelled on the channel: marking it as handled cancels sale order %s too, unless it "
+                "is shipped.",
+                self.sale_order_id.name,
+            )
         self.write({"content_changed": True, "changed_payload": payload, "error": message})
-        # the other order took the channel's units: they stay held until a human settles it
-        self._hold_units(self._ordered_quantities(payload), channel_moved=True)
+        # the other order took the channel's units: they stay held until a human settles it,
+        # unless the channel cancelled it (its shelf got back what it restocked)
+        held = self._held_quantities(payload)
+        self._hold_units(held, channel_moved=True)
+        if not held:
+            self._request_stock_sync(set(self._ordered_quantities(payload)), channel_moved=True)
         self.message_post(body=message)
         self.env["multichannel.ledger"]._log_order(self, "order", "refused", message)
 
@@ -181,6 +196,7 @@ class MultichannelOrder(models.Model):
                     )
                 )
             order._request_stock_sync((order.pending_quantities or {}).keys())
+            before = order._normalized_or_none(order.payload)
             order.write(
                 {
                     "payload": order.changed_payload,
@@ -191,4 +207,7 @@ class MultichannelOrder(models.Model):
                 }
             )
             order.message_post(body=self.env._("Marked as handled by %s.", self.env.user.name))
+            normalized = order._normalized_or_none(order.payload)
+            if normalized:  # the channel's status came with the content kept aside (a cancellation)
+                order._follow_channel_status(normalized, before)
         return True

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
 from odoo.tools.sql import create_index, drop_index
 
@@ -86,6 +86,31 @@ class SaleOrder(models.Model):
     def unlink(self):
         self.filtered("multichannel_channel_id").order_line._multichannel_request_sync(any_state=True)
         return super().unlink()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_still_sold_on_channel(self):
+        """A draft sale order of a channel's order (not confirmed at import) holds its units;
+        deleted, it would free them while the channel still sells the order, and the channel
+        would never be told. Cancelled first, it is told, and the units are freed then (or
+        when the channel cancelled or closed the order itself)."""
+        for sale in self.sudo().filtered(lambda s: s.state != "cancel" and s.multichannel_order_id):
+            order = sale.multichannel_order_id
+            changed = order.content_changed and order._normalized_or_none(order.changed_payload)
+            told = (
+                order.status_to_send == "cancelled"
+                or order.channel_status in ("cancelled", "closed")
+                or (changed and changed["status"] in ("cancelled", "closed"))
+            )
+            if order.state == "done" and order.external_id and not told:
+                raise UserError(
+                    self.env._(
+                        "Sale order %(sale)s is order %(order)s of %(channel)s, still sold there: cancel it "
+                        "instead (the channel is told), then delete it.",
+                        sale=sale.name,
+                        order=order.name,
+                        channel=order.channel_id.name,
+                    )
+                )
 
     def _multichannel_check_link_written_by_import(self):
         if not self.env.su:

@@ -1,6 +1,7 @@
 import math
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from .common import MultichannelCase, order_data
@@ -212,6 +213,22 @@ class TestAvailability(MultichannelCase):
         )
         order.sale_order_id.order_line.product_uom = dozen
         self.assertEqual(self._target(self.chair_listing), 88)
+
+    def test_a_draft_channel_sale_still_sold_on_the_channel_is_cancelled_not_deleted(self):
+        """Deleted, it freed the units the channel still sells, and the channel was never told."""
+        self.channel.order_auto_confirm = False
+        order = self.env["multichannel.order"]._receive(self.channel, order_data("DRAFT-1", total=None))
+        sale = order.sale_order_id
+        self.assertEqual((order.state, sale.state), ("done", "draft"))
+        self.assertEqual(self._target(self.chair_listing), 98)
+        with self.assertRaisesRegex(UserError, "still sold there: cancel it"):
+            sale.unlink()
+        self.assertEqual(self._target(self.chair_listing), 98, "its units stay held")
+        sale.action_cancel()
+        self.assertEqual(order.status_to_send, "cancelled", "the channel is told")
+        self.assertEqual(self._target(self.chair_listing), 100)
+        sale.unlink()
+        self.assertFalse(order.sale_order_id)
 
     def test_policy_on_top(self):
         self.channel.write({"stock_held_back": 10, "stock_percent": 50.0, "stock_max": 40})

@@ -1,5 +1,7 @@
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -131,18 +133,80 @@ class TestOrderIdentity(MultichannelCase):
         self.assertFalse(order.content_changed)
         self.assertEqual(order.state, "cancelled")
 
-    def test_a_cancellation_kept_aside_is_followed_when_read_again_once_handled(self):
+    def test_a_cancellation_kept_aside_holds_nothing_and_is_followed_once_handled(self):
         order = self._receive(order_data("4101"))
         sale = order.sale_order_id
+        self.desk_listing.invalidate_recordset()
+        desks = self.desk_listing.target_qty
         lines = [{"listing_external_id": "ext-desk", "quantity": 1, "unit_price": 250.0}]
         cancelled = order_data("4101", status="cancelled", lines=lines, total=None)
         self._receive(cancelled)
         self.assertTrue(order.content_changed)
         self.assertEqual(sale.state, "sale", "kept aside: the sale order untouched")
+        self.assertIn("It is cancelled on the channel", order.error)
+        self.desk_listing.invalidate_recordset()
+        self.assertEqual(self.desk_listing.target_qty, desks, "a cancelled order holds nothing")
         order.action_mark_handled()
-        self._receive(cancelled)  # the same content read again: the stored one now
         self.assertEqual(order.channel_status, "cancelled")
+        self.assertEqual((order.state, sale.state), ("cancelled", "cancel"), "not only once read again")
+        self._receive(cancelled)  # the same content read again: the stored one now
+        self.assertEqual((order.state, sale.state, order.content_changed), ("cancelled", "cancel", False))
+
+    def test_a_changed_order_closed_on_the_channel_still_holds_its_units(self):
+        """Done on the channel, not on its shelf again: Odoo still ships it."""
+        order = self._receive(order_data("4102"))
+        self.desk_listing.invalidate_recordset()
+        desks = self.desk_listing.target_qty
+        lines = [{"listing_external_id": "ext-desk", "quantity": 1, "unit_price": 250.0}]
+        self._receive(order_data("4102", status="closed", lines=lines, total=None))
+        self.assertTrue(order.content_changed)
+        self.desk_listing.invalidate_recordset()
+        self.assertEqual(self.desk_listing.target_qty, desks - 1)
+
+    def test_an_update_odoo_cannot_apply_is_told_not_taken_for_another_order(self):
+        """Stored as an unreadable order, it was compared with the imported one: "products
+        none instead of 2 × chair", and marking it handled stored the unreadable text."""
+        order = self._receive(order_data("4201"))
+        sale = order.sale_order_id
+        cancelled = order_data("4201", status="cancelled")
+
+        def locked(_sale):
+            raise UserError(self.env._("the sale order is locked"))
+
+        with patch.object(type(sale), "_action_cancel", locked):
+            self.assertEqual(self._receive(cancelled), order)
+            self._receive(cancelled)  # read again by the next poll: told once
+        self.assertFalse(order.content_changed, order.error)
+        self.assertEqual(sale.activity_ids.mapped("summary"), ["Channel's update not applied"])
+        self.assertIn("Odoo could not apply it (UserError: the sale order is locked)", sale.activity_ids.note)
+        failed = self.env["multichannel.ledger"].search([("order_id", "=", order.id), ("result", "=", "failed")])
+        self.assertEqual(len(failed), 1)
+        self.assertEqual((order.payload["status"], sale.state), ("open", "sale"), "what the sale was made from stays")
+        self._receive(cancelled)  # read again once Odoo can
         self.assertEqual((order.state, sale.state), ("cancelled", "cancel"))
+
+    def test_an_order_another_worker_holds_is_read_again_by_the_next_import(self):
+        """A user shipping it holds its row: the import leaves it, and its watermark passed
+        what the channel said of it (a cancellation) for good."""
+        self.remote.orders = [order_data("4301")]
+        self.channel._import_orders()
+        order = self.env["multichannel.order"].search([("external_id", "=", "4301")])
+        self.assertEqual((order.state, self.channel.order_watermark), ("done", "1"))
+        self.remote.orders = [order_data("4301", status="cancelled"), order_data("4302")]
+        lock = type(order)._lock
+
+        def held(orders):
+            if order in orders:
+                raise psycopg2.errors.LockNotAvailable("could not obtain lock on row in relation multichannel_order")
+            return lock(orders)
+
+        with patch.object(type(order), "_lock", held):
+            self.channel._import_orders()
+        self.assertEqual(self.env["multichannel.order"].search([("external_id", "=", "4302")]).state, "done")
+        self.assertEqual((order.channel_status, self.channel.order_watermark), ("open", "1"), "read again next")
+        self.channel._import_orders()
+        self.assertEqual((order.state, order.sale_order_id.state), ("cancelled", "cancel"))
+        self.assertEqual(self.channel.order_watermark, "2")
 
     def test_handling_a_changed_order_needs_sale_rights(self):
         order = self._receive(order_data("5001"))

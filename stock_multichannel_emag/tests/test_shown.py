@@ -38,8 +38,8 @@ class TestEmagShowsOdoosAvailability(EmagCase):
         self.assertEqual(self.sim.stock_of(1001), 100)
         self._assert_shown()
         self.channel.env["multichannel.order"]._send_statuses()  # eMAG cancels it and gives the unit back: 101
-        self.channel._import_orders()
-        self._push()
+        self.assertEqual(self.sim.stock_of(1001), 101)
+        self._push()  # at once, not when eMAG's orders are read next
         self.assertEqual(self.sim.stock_of(1001), 100)
         self._assert_shown("after eMAG gave the cancelled unit back")
 
