@@ -24,7 +24,9 @@ class MultichannelOrder(models.Model):
         partner = self._match_partner(customer) or self._create_partner(customer)
         delivery = partner
         if data["shipping_address"] and not self._same_address(partner, data["shipping_address"]):
-            delivery = partner.child_ids.filtered(
+            # a shared customer may have a delivery address of another company's channel
+            usable = partner.child_ids.filtered_domain(partner._check_company_domain(self.channel_id.company_id))
+            delivery = usable.filtered(
                 lambda p: p.type == "delivery" and self._same_address(p, data["shipping_address"])
             )[:1]
             delivery = delivery or self._create_partner(data["shipping_address"], parent=partner)

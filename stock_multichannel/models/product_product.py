@@ -13,8 +13,11 @@ class ProductProduct(models.Model):
             self.env["multichannel.sync.request"]._queue("price", "cost change", product_ids=self.ids)
         if "default_code" in vals:
             # an order's line is matched by the internal reference last: the orders still
-            # holding units of the channels that may sell it match theirs again
-            channels = self.env["multichannel.channel"].sudo().search([("company_id", "in", self.env.companies.ids)])
+            # holding units of the channels that may sell it (any company's, for a product of
+            # all; not only those of the companies the user has switched on) match theirs again
+            every_company = any(not product.company_id for product in self)
+            domain = [] if every_company else [("company_id", "child_of", self.company_id.ids)]
+            channels = self.env["multichannel.channel"].sudo().search([("active", "=", True), *domain])
             self.env["multichannel.product.binding"]._match_held_units_again(channels)
         return result
 

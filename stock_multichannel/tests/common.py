@@ -346,6 +346,21 @@ class MultichannelCase(ChannelFixtures, TransactionCase):
             patcher.start()
             self.addCleanup(patcher.stop)
 
+    def _channel_of_another_company(self, company_name, channel_name):
+        """(a company the user may work in, a channel of it selling from its own warehouse)."""
+        company = self.env["res.company"].create({"name": company_name})
+        self.env.user.company_ids += company
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+        channel = self._channel(
+            channel_name,
+            "manual",
+            company_id=company.id,
+            pricelist_id=self.pricelist.copy({"company_id": company.id}).id,
+            warehouse_ids=[Command.set(warehouse.ids)],
+            customer_country_id=self.env.ref("base.ro").id,
+        )
+        return company, channel
+
     def _other_company_user(self, login):
         """A multichannel user of another company only."""
         other = self.env["res.company"].create({"name": f"Other Co ({login})"})

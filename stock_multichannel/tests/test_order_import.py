@@ -83,6 +83,32 @@ class TestOrderImport(MultichannelCase):
         self.assertEqual(second.partner_shipping_id.type, "delivery")
         self.assertEqual(second.partner_shipping_id.street, "Bd. Eroilor 5")
 
+    def test_a_shared_customers_delivery_address_of_another_company_is_not_used(self):
+        """A contact of every company, buying on a channel of each: the address made for
+        the first company's order made the second company's order fail ("Incompatible companies")."""
+        customer = self.env["res.partner"].create(
+            {"name": "Ana Pop", "email": "ana.shared@example.com", "street": "Str. Lalelelor 1", "city": "Cluj"}
+        )
+        self.assertFalse(customer.company_id)
+        other, channel = self._channel_of_another_company("Sofia Co", "Sofia shop")
+        self._listing(self.chair, "sofia-chair", channel=channel)
+        at_work = {"name": "Ana at work", "street": "Bd. Eroilor 5", "city": "Cluj", "zip": "400002"}
+
+        def bought(on_channel, external_id, listing):
+            line = {"listing_external_id": listing, "quantity": 1, "unit_price": 100.0, "tax_rate": None}
+            data = order_data(external_id, lines=[line], shipping=[], total=None, shipping_address=at_work)
+            data["customer"] = dict(data["customer"], email="ana.shared@example.com")
+            order = self.env["multichannel.order"]._receive(on_channel, data)
+            self.assertEqual(order.state, "done", order.error)
+            return order.sale_order_id
+
+        here = bought(self.channel, "SHARED-1", "ext-chair")
+        there = bought(channel, "SHARED-2", "sofia-chair")
+        self.assertEqual((here.partner_id, there.partner_id), (customer, customer))
+        self.assertEqual(here.partner_shipping_id.company_id, self.company)
+        self.assertEqual(there.partner_shipping_id.company_id, other)
+        self.assertEqual(there.partner_shipping_id.street, "Bd. Eroilor 5")
+
     def test_a_company_customer(self):
         sale = self._receive(
             order_data(
@@ -487,6 +513,20 @@ class TestOrderImport(MultichannelCase):
         self.env.cr.flush()
         self.assertFalse(order.pending_quantities)
         table.default_code = "T-1"  # its line is matched by the internal reference now
+        self.env.cr.flush()
+        self.assertEqual(order.pending_quantities, {str(table.id): 1.0})
+
+    def test_an_internal_reference_matches_the_held_orders_of_every_company_that_may_sell_it(self):
+        """Written by a user with only this company switched on: the other company's held
+        order, whose line names that reference, kept holding nothing."""
+        _other, channel = self._channel_of_another_company("Sofia refs", "Sofia shop")
+        table = self._product("Table", "TABLE", 300.0, 1)
+        lines = [{"listing_external_id": "sofia-table", "sku": "T-2", "quantity": 1, "unit_price": 300.0}]
+        order = self.env["multichannel.order"]._receive(
+            channel, order_data("4012", status="pending", lines=lines, shipping=[], total=None)
+        )
+        self.assertFalse(order.pending_quantities, "nothing matches its line yet")
+        table.with_context(allowed_company_ids=self.company.ids).default_code = "T-2"
         self.env.cr.flush()
         self.assertEqual(order.pending_quantities, {str(table.id): 1.0})
 

@@ -11,8 +11,7 @@ class MultichannelSyncRequest(models.Model):
         product_ids = super()._stock_products(product_ids)
         if product_ids and self._any_in_kits(product_ids):
             products = self.env["product.product"].browse(product_ids)
-            components = {c for parts in products._multichannel_kit_components().values() for c in parts}
-            products |= self.env["product.product"].browse(components)
+            products |= products._multichannel_components_anywhere()
             product_ids = sorted(set((products | products._multichannel_kits_using()).ids))
         return product_ids
 

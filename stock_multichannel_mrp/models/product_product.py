@@ -37,21 +37,52 @@ class ProductProduct(models.Model):
             kits[kit.id] = dict(parts)
         return kits
 
+    def _multichannel_components_anywhere(self):
+        """The components of these kits in every company's bill, inside kits too: which bill
+        explodes a kit depends on the company of the channel or move (a component of a bill
+        no company uses is taken too: queuing it sends nothing that did not change)."""
+
+        def components(kits):
+            bills = (
+                self.env["mrp.bom"]
+                .sudo()
+                .search(
+                    [
+                        ("type", "=", "phantom"),
+                        "|",
+                        ("product_id", "in", kits.ids),
+                        "&",
+                        ("product_id", "=", False),
+                        ("product_tmpl_id", "in", kits.product_tmpl_id.ids),
+                    ]
+                )
+            )
+            return bills.bom_line_ids.product_id
+
+        return self._multichannel_through_kits(components)
+
     def _multichannel_kits_using(self):
         """The kits that contain any of these products, directly or inside another kit."""
-        kits = self.browse()
-        frontier = self
-        for _depth in range(MAX_KIT_DEPTH):
+
+        def kits(parts):
             lines = (
                 self.env["mrp.bom.line"]
                 .sudo()
                 .search(
-                    [("product_id", "in", frontier.ids), ("bom_id.type", "=", "phantom"), ("bom_id.active", "=", True)]
+                    [("product_id", "in", parts.ids), ("bom_id.type", "=", "phantom"), ("bom_id.active", "=", True)]
                 )
             )
-            found = lines.bom_id._multichannel_kit_products()
-            frontier = found - kits - self
+            return lines.bom_id._multichannel_kit_products()
+
+        return self._multichannel_through_kits(kits)
+
+    def _multichannel_through_kits(self, step):
+        """The products ``step`` (products → products, one bill away) reaches from these,
+        kits inside kits down to ``MAX_KIT_DEPTH``, these left out."""
+        reached, frontier = self.browse(), self
+        for _depth in range(MAX_KIT_DEPTH):
+            frontier = step(frontier) - reached - self
             if not frontier:
                 break
-            kits |= frontier
-        return kits
+            reached |= frontier
+        return reached

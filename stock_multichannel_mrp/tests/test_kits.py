@@ -183,6 +183,26 @@ class TestKits(MultichannelCase):
         self.assertEqual(targets["DESK"], 7)
         self.assertEqual(targets["SET"], 7)
 
+    def test_a_kit_held_on_another_companys_channel_queues_the_components_of_its_bill(self):
+        """The set is a kit in both companies, of other components: held on the second
+        company's channel, it takes that company's lamps, and their listings must move (the
+        first bill found, of either company, was the one queued)."""
+        other, channel = self._channel_of_another_company("Sofia kits", "Sofia shop")
+        self._set_stock(self.lamp, 40, location=channel.warehouse_ids.lot_stock_id)
+        self._kit(self.office_set, [(self.lamp, 2)]).company_id = other
+        lamps_there = self._listing(self.lamp, "sofia-lamp", channel=channel)
+        self._listing(self.office_set, "sofia-set", channel=channel)
+        self._forget_requests()
+        lines = [{"listing_external_id": "sofia-set", "quantity": 3, "unit_price": 500, "tax_rate": None}]
+        order = self.env["multichannel.order"]._receive(
+            channel, order_data("K-SOFIA", lines=lines, status="pending", shipping=[], total=None)
+        )
+        self.assertEqual(order.state, "pending")
+        self._changes_committed()
+        self.assertIn("LAMP", self._requested(), "the lamps' listings move")
+        lamps_there.invalidate_recordset(["target_qty"])
+        self.assertEqual(lamps_there.target_qty, 34)
+
     def test_a_bill_archived_or_a_component_removed_frees_what_held_kits_took(self):
         """3 sets held: 94 chairs and 7 desks shown. The bill archived (or the desk taken off
         it), the held sets take no more of them: only the set was queued, and the chairs and
@@ -234,3 +254,20 @@ class TestKits(MultichannelCase):
             [("product_id", "in", (self.office_set | self.chair | self.desk).ids)]
         )
         self.assertEqual({row.product_id.default_code: row.sold_qty for row in rows}, {"CHAIR": 6, "DESK": 3})
+
+    def test_stock_cover_keeps_a_product_another_company_makes_a_kit_of(self):
+        """A kit only in the other company, stocked and sold as it is here: it vanished
+        from this company's cover, and from its replenishment."""
+        other = self.env["res.company"].create({"name": "Sofia cover"})
+        self._kit(self.lamp, [(self.chair, 1)]).company_id = other
+        customer = self.env["res.partner"].create({"name": "Walk-in"})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "order_line": [Command.create({"product_id": self.lamp.id, "product_uom_qty": 2})],
+            }
+        )
+        order.action_confirm()
+        self.env.flush_all()
+        rows = self.env["multichannel.stock.cover.report"].search([("product_id", "=", self.lamp.id)])
+        self.assertEqual([(row.company_id, row.sold_qty) for row in rows], [(self.company, 2)])
