@@ -241,9 +241,28 @@ class EmagAdapter(ChannelAdapter):
         """eMAG may answer isError although product_offer/save stored the offers: look."""
         for _update, item in pairs:
             found = self.client.call("product_offer/read", {"id": item["id"]}).results or []
-            if not found or translate.money(found[0].get("sale_price") or 0) != item["sale_price"]:
+            if not found or not isinstance(found[0], dict) or not self._holds(found[0], item):
                 return False
         return True
+
+    @staticmethod
+    def _holds(offer, item):
+        """Whether eMAG's ``offer`` holds what ``item`` sent: its price, VAT and stock. The
+        price alone passed a refusal of the whole request (an offer in a campaign, whose
+        stock eMAG keeps) when the offer had that price already."""
+        if translate.money(offer.get("sale_price") or 0) != item["sale_price"]:
+            return False
+        if "vat_id" in item and offer.get("vat_id") != item["vat_id"]:
+            return False
+        sent = {entry["warehouse_id"]: entry["value"] for entry in item.get("stock") or []}
+        kept = {
+            entry.get("warehouse_id"): entry.get("value")
+            for entry in offer.get("stock") or []
+            if isinstance(entry, dict)
+        }
+        if kept:
+            return all(kept.get(warehouse) == value for warehouse, value in sent.items())
+        return not sent or offer.get("general_stock") == sum(sent.values())
 
     def fetch_offers(self):
         offers = self.client.read_all("product_offer")

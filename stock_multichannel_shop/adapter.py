@@ -72,7 +72,12 @@ class ShopOffer(ExternalOffer):
 def _shown(record, variation=False):
     manage = record.get("manage_stock")
     quantity = record.get("stock_quantity") if manage in (True, "parent") else None
-    price = record.get("sale_price") or record.get("regular_price")
+    if record.get("type") == "variable":
+        price = None  # its variations' lowest: each variation is compared on its own
+    elif "price" in record:
+        price = record["price"]  # what the shop charges now: its sale price only within its dates
+    else:
+        price = record.get("sale_price") or record.get("regular_price")
     try:
         price = float(price) if price not in (None, "") else None
     except (TypeError, ValueError):

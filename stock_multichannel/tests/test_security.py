@@ -612,8 +612,12 @@ class TestPrivacy(MultichannelCase):
         if secrets:
             self.channel.write(dict.fromkeys(secrets, "production-secret"))
         self.env.flush_all()
+        # a channel account's rate window, named after a fingerprint of its login
+        self.env.cr.execute("SELECT multichannel_rate_take('emag:0123456789abcdef:other', 3, 1.0, 60.0)")
         neutralize_database(self.env.cr)
         self.env.invalidate_all()
         self.assertFalse(Channel.search([]), "every channel switched off")
         for name in secrets:
             self.assertFalse(self.channel[name], name)
+        self.env.cr.execute("SELECT account FROM multichannel_rate_window")
+        self.assertEqual(self.env.cr.fetchall(), [], "no fingerprint of a login kept")

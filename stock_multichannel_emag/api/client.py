@@ -58,7 +58,9 @@ def message_text(message):
 class EmagClient:
     def __init__(self, base_url, username, password, timeout=30.0, attempts=1, retry_delay=1.0):
         self.base_url = base_url.rstrip("/")
-        self._auth = (username, password)
+        # UTF-8, as RFC 7617 has it: requests would encode a text in Latin-1, and an "ă" fail
+        # with an error naming it and its place in the password, shown wherever errors are
+        self._auth = (username.encode(), password.encode())
         self.timeout = timeout
         self.attempts, self.retry_delay = attempts, retry_delay
         self.account = hashlib.sha256(f"{self.base_url}|{username}".encode()).hexdigest()[:16]

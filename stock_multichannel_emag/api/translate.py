@@ -15,8 +15,10 @@ STATUS_NAMES = {0: "canceled", 1: "new", 2: "in progress", 3: "prepared", 4: "fi
 # eMAG status -> the core's normalised order status. Finalized (4) is set by eMAG itself
 # when the seller issues the AWB in eMAG's screens: the units left the seller's shelf, so
 # an order Odoo first sees finalized is still a sale to import ("open"); only a returned
-# one (5) gave its units back and is not imported
-CORE_STATUS = {0: "cancelled", 1: "open", 2: "open", 3: "open", 4: "open", 5: "closed"}
+# one (5) gave its units back: not imported, and an imported one is followed as a
+# cancellation (the sale order cancelled if Odoo never shipped it, else a return to
+# handle), as the shop's refunded orders are
+CORE_STATUS = {0: "cancelled", 1: "open", 2: "open", 3: "open", 4: "open", 5: "cancelled"}
 PAYMENT_MODES = {1: "cash on delivery", 2: "bank transfer", 3: "card"}
 NEW, FINALIZED, CANCELED = 1, 4, 0
 ACKNOWLEDGED = (2, 3, 4, 5)  # in progress and after: the seller took the order

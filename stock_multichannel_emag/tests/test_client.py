@@ -35,6 +35,17 @@ class TestEmagClient(LocalSimulatorMixin, BaseCase):
         with self.assertRaisesRegex(EmagAccessError, "username or password"):
             self.client(password="wrong").call("vat/read")
 
+    def test_a_password_beyond_latin_1_is_sent_in_utf_8_and_never_quoted(self):
+        """Encoded in Latin-1, an "ț" failed the call with an error naming it and its place
+        in the password, kept on the channel where its users read errors."""
+        self.sim.accounts["client-test"] = "parolă-ș"
+        self.addCleanup(self.sim.accounts.__setitem__, "client-test", "pw-client")
+        self.assertEqual(len(self.client(password="parolă-ș").call("vat/read").results), 3)
+        with self.assertRaises(EmagAccessError) as refused:
+            self.client(password="parolă-ț").call("vat/read")
+        self.assertNotIn("ț", str(refused.exception))
+        self.assertNotIn("u021b", str(refused.exception))
+
     def test_no_api_rights_and_ip_not_whitelisted(self):
         self.sim.api_rights = False
         with self.assertRaisesRegex(EmagAccessError, "API rights"):
@@ -212,7 +223,7 @@ class TestTranslate(BaseCase):
             (2, "open", True),
             (3, "open", True),
             (4, "open", True),
-            (5, "closed", True),
+            (5, "cancelled", True),  # returned: its units came back
         ):
             order = translate.normalize_order({"id": 1, "status": status}, "RON", 21)
             self.assertEqual((order["status"], order["acknowledged"]), (expected, acknowledged), status)

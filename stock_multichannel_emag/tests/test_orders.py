@@ -138,6 +138,25 @@ class TestEmagOrders(EmagCase):
         self.assertEqual(order.status_sent, "shipped")
         self.assertFalse(self.sim.requests_to("order/save"), "eMAG is there already")
 
+    def test_a_return_after_the_shipment_is_handed_to_a_human(self):
+        """eMAG's returned (5) was followed silently: the goods come back and nobody was
+        asked to receive them nor to make the credit note."""
+        placed = self.sim.place_order([(1002, 2)])
+        self.channel._import_orders()
+        order = self._orders(placed["id"])
+        sale = order.sale_order_id
+        for picking in sale.picking_ids:
+            picking.move_ids.quantity = 2
+            picking.button_validate()
+        self.env["multichannel.order"]._send_statuses()
+        self.assertEqual(self.sim.orders[placed["id"]]["status"], 4)
+        self.sim.customer_return(placed["id"])
+        self.channel._import_orders()
+        self.assertEqual(order.channel_status, "cancelled")
+        self.assertIn("returned on the channel after it was shipped", order.warning)
+        self.assertIn(order.warning, sale.activity_ids.mapped("summary"))
+        self.assertEqual(sale.state, "sale", "what was shipped stays as it was")
+
     def test_an_order_skipped_as_finalized_before_the_upgrade_stays_aside(self):
         """Before finalized orders were imported, one was skipped as closed and handled by
         hand. Read again (a later change on eMAG), it is not imported now: its units would

@@ -415,6 +415,28 @@ class TestEmagStockAndPrices(EmagCase):
         self.assertEqual(self.sim.stock_of(stool.id), 40)
         self.assertFalse(listing.emag_create_offer)
 
+    def test_a_creation_emag_saved_but_called_a_documentation_error_is_read_back_as_saved(self):
+        stool = self._product("Stool", "STOOL", 121.0, 4)
+        listing = self._listing(stool, False, emag_create_offer=True)
+        self.sim.add_fault("doc_error", "product_offer/save")
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(stool.id), 4)
+        self.assertEqual((listing.stock_pending, listing.emag_create_offer), (False, False), listing.last_error)
+        self.assertNotEqual(listing.state, "error")
+
+    def test_a_creation_refused_whole_is_not_taken_for_a_documentation_error(self):
+        """The stool's offer exists already, of the same product (an earlier creation whose
+        answer was lost), in a campaign: eMAG refuses its stock, with the whole request. Its
+        price was the same already, and the read-back, comparing the price alone, took it
+        for saved: Odoo counted 4 shown, eMAG kept 9."""
+        stool = self._product("Stool", "STOOL", 121.0, 4)
+        self.sim.add_offer(stool.id, "STOOL", stock=9, sale_price=121.0, campaign="Black Friday")
+        listing = self._listing(stool, False, emag_create_offer=True)
+        self.channel._push("stock")
+        self.assertEqual(self.sim.stock_of(stool.id), 9)
+        self.assertEqual(listing.state, "error")
+        self.assertIn("Black Friday", listing.last_error)
+
     def test_a_new_offer_without_a_price_is_not_created(self):
         """A creation goes with the stock push: a product priced 0 is refused there, as a
         price push refuses it, and no live offer at 0 appears on eMAG."""

@@ -13,13 +13,15 @@ never part of a message or a log line.
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import logging
 import re
 import secrets
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -222,7 +224,7 @@ class WooClient:
         elif self.auth_mode == "oauth":
             params = self._signed(method, url, params)  # a nonce of its own: the shop refuses one seen before
         else:
-            auth = (self._key, self._secret)
+            auth = (self._key.encode(), self._secret.encode())  # UTF-8 (see the eMAG client)
         try:
             return self.session.request(
                 method, url, params=params, json=payload, auth=auth, headers=self.headers, timeout=self.timeout
@@ -412,10 +414,17 @@ class WooClient:
 
 
 def _seconds(value):
-    try:
+    """A ``Retry-After`` in seconds: a number, or an HTTP date (RFC 9110; a host's or a
+    proxy's), counted from now; None when it is neither."""
+    with contextlib.suppress(TypeError, ValueError):
         return float(value)
-    except (TypeError, ValueError):
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if moment.tzinfo is None:  # "-0000": HTTP dates are GMT
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
 def _server_message(response, limit=200):

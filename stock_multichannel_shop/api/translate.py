@@ -105,9 +105,18 @@ def allows_backorders(record):
 
 def price_item(item_id, price, regular_price, places=2):
     """Regular price, and the sale price only when the pricelist gives less (else cleared),
-    with ``places`` decimals (the shop keeps a price as sent, rounding only what it shows)."""
+    with ``places`` decimals (the shop keeps a price as sent, rounding only what it shows).
+    The shop's own sale dates are cleared ("": WooCommerce ignores null): Odoo times its
+    dated prices itself, and a sale scheduled in the shop kept charging the regular price
+    until it started, or dropped Odoo's sale price when it ended."""
     regular = max(Decimal(str(regular_price or 0)), Decimal(str(price)))
-    item = {"id": item_id, "regular_price": money(regular, places), "sale_price": ""}
+    item = {
+        "id": item_id,
+        "regular_price": money(regular, places),
+        "sale_price": "",
+        "date_on_sale_from": "",
+        "date_on_sale_to": "",
+    }
     if Decimal(str(price)) < regular:
         item["sale_price"] = money(price, places)
     return item

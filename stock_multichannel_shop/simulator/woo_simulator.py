@@ -121,6 +121,10 @@ def _encode(value):
     return quote(str(value), safe="~-._")
 
 
+# a sale's window; the simulated shop's time zone is GMT, so each date shows twice alike
+SALE_DATES = ("date_on_sale_from", "date_on_sale_from_gmt", "date_on_sale_to", "date_on_sale_to_gmt")
+
+
 def gmt_now():
     return datetime.now(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -198,6 +202,7 @@ class WooSimulator:
                 "status": "publish",
                 "regular_price": price,
                 "sale_price": "",
+                **dict.fromkeys(SALE_DATES),
                 "manage_stock": manage_stock,
                 "stock_quantity": stock if manage_stock else None,
                 "backorders": backorders,
@@ -219,6 +224,7 @@ class WooSimulator:
                     "sku": variation_sku,
                     "regular_price": "10.00",
                     "sale_price": "",
+                    **dict.fromkeys(SALE_DATES),
                     "manage_stock": "parent" if stock_on_parent is not None else True,
                     "stock_quantity": None if stock_on_parent is not None else stock,
                     "backorders": "no",
@@ -227,6 +233,15 @@ class WooSimulator:
                 self.products[parent]["variations"].append(variation_id)
                 ids.append(variation_id)
             return parent, ids
+
+    def schedule_sale(self, item_id, sale_price, date_from=None, date_to=None):
+        """A sale the shop's admin sets on a product or variation: ``sale_price`` from
+        ``date_from`` to ``date_to`` (GMT, "YYYY-MM-DDTHH:MM:SS"; None: no limit)."""
+        with self.lock:
+            record = self.products.get(item_id) or self.variations[item_id]
+            record["sale_price"] = sale_price
+            record["date_on_sale_from"] = record["date_on_sale_from_gmt"] = date_from
+            record["date_on_sale_to"] = record["date_on_sale_to_gmt"] = date_to
 
     def _stock_holder(self, product_id, variation_id):
         if variation_id:
@@ -824,7 +839,17 @@ class WooSimulator:
     def _product_view(self, product):
         view = deepcopy(product)
         self._stock_view(view, product)
+        self._price_view(view)
         return view
+
+    @staticmethod
+    def _price_view(view):
+        """``price``, what the shop charges now: the sale price within its dates, else the
+        regular price (WC_Product::is_on_sale)."""
+        now, sale = gmt_now(), view.get("sale_price") or ""
+        start, end = view.get("date_on_sale_from_gmt"), view.get("date_on_sale_to_gmt")
+        view["on_sale"] = sale != "" and (not start or start <= now) and (not end or now <= end)
+        view["price"] = sale if view["on_sale"] else view.get("regular_price") or ""
 
     def _sku_shown(self, product_id, variation_id):
         """A variation without a SKU of its own shows its parent's (WC_Product_Variation::get_sku
@@ -843,6 +868,7 @@ class WooSimulator:
         else:
             self._stock_view(view, variation)
         view["type"] = "variation"
+        self._price_view(view)
         return view
 
     @staticmethod
@@ -957,6 +983,9 @@ class WooSimulator:
             for key in ("regular_price", "sale_price"):
                 if key in item:
                     record[key] = str(item[key])
+            for key in ("date_on_sale_from", "date_on_sale_to"):
+                if item.get(key) is not None:  # null is ignored (isset), "" clears the date
+                    record[key] = record[f"{key}_gmt"] = item[key] or None
             answers.append(self._variation_view(record) if parent_id else self._product_view(record))
         return {"create": [], "update": answers, "delete": []}
 

@@ -446,7 +446,10 @@ class TestShopSync(ShopSetup, TransactionCase):
 @tagged("post_install", "-at_install")
 class TestShopTranslate(TransactionCase):
     def test_prices_as_strings(self):
-        self.assertEqual(translate.price_item(5, 90, 100), {"id": 5, "regular_price": "100.00", "sale_price": "90.00"})
+        self.assertEqual(
+            translate.price_item(5, 90, 100),
+            {"id": 5, "regular_price": "100.00", "sale_price": "90.00", "date_on_sale_from": "", "date_on_sale_to": ""},
+        )
         self.assertEqual(translate.price_item(5, 110, 100)["regular_price"], "110.00")
         self.assertEqual(
             translate.stock_item(5, -2), {"id": 5, "manage_stock": True, "stock_quantity": 0, "backorders": "no"}

@@ -6,6 +6,8 @@ import json
 import logging
 import re
 import threading
+import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
@@ -19,6 +21,7 @@ from odoo.addons.stock_multichannel.lib.adapter import (
     PriceUpdate,
     ProductTax,
     StockUpdate,
+    TransportError,
 )
 from odoo.addons.stock_multichannel_shop.adapter import ShopPricing, WooCommerceAdapter
 from odoo.addons.stock_multichannel_shop.api import translate
@@ -585,6 +588,49 @@ def test_prices_sent_in_the_shops_terms(sim):
     with pytest.raises(ChannelError, match="the shop sells in EUR and the channel's pricelist is in RON"):
         adapter.push_prices([PriceUpdate(1, str(chair), "", 5.0, "RON", 5.0)])
     assert len(sim.log) == calls, "nothing sent in a currency the shop does not sell in"
+
+
+def test_a_retry_after_given_as_an_http_date_is_waited_for(sim):
+    """A host or proxy may give ``Retry-After`` as an HTTP date (RFC 9110): read as no
+    time at all, the push came back before the shop would take it."""
+    sim.add_fault("429", "products", retry_after=formatdate(time.time() + 60, usegmt=True))
+    with pytest.raises(TransportError) as refused:
+        WooClient(sim.url, KEY, SECRET, timeout=5).request("GET", "products")
+    assert refused.value.rate_limited and 55 <= refused.value.retry_after <= 60
+
+
+PRICE_FIELDS = (
+    "price",
+    "regular_price",
+    "sale_price",
+    "on_sale",
+    "date_on_sale_from",
+    "date_on_sale_from_gmt",
+    "date_on_sale_to",
+    "date_on_sale_to_gmt",
+)
+
+
+def test_the_price_charged_follows_the_shops_sale_dates_and_a_push_clears_them(sim):
+    """``price`` is what the shop charges now: its sale price only within the sale's dates
+    (the recording: on sale at 90.00 of 100.00, no dates). The audit reads it: a sale the
+    shop's admin moved to next week left ``sale_price`` at Odoo's 90.00 while the shop
+    charged 100.00, unseen. A push clears the shop's dates ("": WooCommerce ignores null)."""
+    chair = sim.add_product("CHAIR", "100.00", stock=5)
+    recorded = next(p for p in row(26)["body"] if p["sku"] == "CHAIR")
+    sim.schedule_sale(chair, "90.00")
+    listed = {p["sku"]: p for p in raw(sim, "GET", "products", https=True).json()}["CHAIR"]
+    same_types(recorded, listed, PRICE_FIELDS)
+    assert [listed[key] for key in PRICE_FIELDS] == [recorded[key] for key in PRICE_FIELDS]
+    adapter = adapter_for(sim)
+    sim.schedule_sale(chair, "90.00", date_from="2099-01-01T00:00:00")
+    shown = {item.external_id: item.price for item in adapter.read_shown().items}
+    assert shown[str(chair)] == 100.0, "the price charged, not the sale price waiting for its date"
+    assert all(result.ok for result in adapter.push_prices([PriceUpdate(1, str(chair), "", 80.0, "EUR", 100.0)]))
+    assert sim.requests_to("POST", "products/batch")[-1]["items"] == 1
+    listed = {p["sku"]: p for p in raw(sim, "GET", "products", https=True).json()}["CHAIR"]
+    assert (listed["price"], listed["on_sale"], listed["date_on_sale_from"]) == ("80.00", True, None)
+    assert {item.external_id: item.price for item in adapter.read_shown().items}[str(chair)] == 80.0
 
 
 def test_what_the_shop_shows_is_read_back_for_the_audit(sim):
