@@ -37,7 +37,6 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from functools import partial
 
@@ -251,6 +250,8 @@ def measure(registries, args):
     if args.stage == PREPARING:
         return None
 
+    from odoo.addons.stock_multichannel.lib import cron_wakeup
+
     def run_once(registry, name, round_index, pending):
         with registry.cursor() as cr:
             if not pending:
@@ -261,7 +262,11 @@ def measure(registries, args):
             started = time.perf_counter()
             getattr(operations, name)()
             cr.commit()
-            return time.perf_counter() - started, cr.sql_log_count - statements
+            timing = time.perf_counter() - started, cr.sql_log_count - statements
+        # the wake-up the notifier thread asks for after the commit, outside the timing and
+        # never in the next operation's (the counted figures include it)
+        cron_wakeup.wait_until_sent()
+        return timing
 
     rounds = partial(paired_rounds, registries, run_once)
 
@@ -353,35 +358,17 @@ def count(registries, args):
     import odoo
     from odoo import api
     from odoo.addons.stock_multichannel.lib import cron_wakeup, kept_connections
-    from odoo.addons.stock_multichannel.models import multichannel_channel_cron
 
     counts_dir = os.environ["SMC_COUNTS_DIR"]
     counter = counted_work.Counter(counts_dir)
     markers = {}  # backend pid -> SELECT pg_sleep(0) sent to it so far
-    notifications = {"asked": 0, "sent": 0, "changed": threading.Condition()}
-
-    def track(function, key):
-        def tracked(*args, **kwargs):
-            try:
-                return function(*args, **kwargs)
-            finally:
-                with notifications["changed"]:
-                    notifications[key] += 1
-                    notifications["changed"].notify_all()
-
-        return tracked
-
-    # the notifier thread works on its own: each operation waits until it sent what it was
-    # asked (once per transaction, one operation at a time: never two asks sent as one)
-    cron_module = multichannel_channel_cron
-    cron_module.notify_cron_workers_soon = track(cron_module.notify_cron_workers_soon, "asked")
-    cron_wakeup.notify_cron_workers = track(cron_wakeup.notify_cron_workers, "sent")
     warming_up = True  # read by count_once when it runs: a table's warm-up round tolerates new connections
 
     def notified():
-        with notifications["changed"]:
-            if not notifications["changed"].wait_for(lambda: notifications["sent"] >= notifications["asked"], 300):
-                raise counted_work.CountingUnavailable("the cron notifier never sent its notification")
+        """The notifier thread works on its own: each operation waits until it asked for the
+        wake-up and sent the notification it was asked for (one operation at a time)."""
+        if not cron_wakeup.wait_until_sent(300):
+            raise counted_work.CountingUnavailable("the cron notifier never did what it was asked")
 
     def mark(connection):
         with cron_wakeup._lock, connection.cursor() as marker:  # the notifier's connection: in its turn
@@ -391,8 +378,11 @@ def count(registries, args):
         return pid, markers[pid]
 
     def connections(cr):
-        notify = kept_connections._kept.get(("postgres", True, ""), (None, None))[1]
-        return [cr._cnx] + ([notify] if notify is not None and not notify.closed else [])
+        """The operation's connection, and the notifier thread's: to ``postgres`` (the
+        notifications) and to the database (the wake-ups asked for after a commit)."""
+        keys = (("postgres", True, ""), (cr.dbname, False, "wake"))
+        kept = (kept_connections._kept.get(key, (None, None))[1] for key in keys)
+        return [cr._cnx] + [connection for connection in kept if connection is not None and not connection.closed]
 
     def count_once(registry, name, round_index, pending):
         with registry.cursor() as cr:

@@ -4,7 +4,9 @@ Odoo's cron workers LISTEN on channel ``cron_trigger`` of the ``postgres`` datab
 (``odoo/service/server.py``): a NOTIFY sent on the transaction's own cursor, in the
 merchant's database, would never reach them. ``ir.cron._notifydb`` reaches them
 through a connection to ``postgres`` that Odoo's pool never keeps (3-6 ms to open).
-This module keeps one such connection per process instead.
+This module keeps one such connection per process instead, and a thread that sends
+the notifications, and asks for the wake-ups of work Odoo's own operations committed,
+after their commit (``wake_cron_soon``).
 """
 
 import logging
@@ -21,10 +23,16 @@ from .kept_connections import forget_kept_connection, kept_connection
 _logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-# databases whose cron workers this process's notifier thread is to notify, and that thread
+# databases whose cron workers this process's notifier thread is to notify, the crons it
+# is to ask a wake-up of ({(database, cron id): user id}), whether it is at work on them,
+# and that thread
 _to_notify = set()
+_to_wake = {}
+_working = False
 _notify_wanted = threading.Condition()
 _notifier = (None, None)  # (process id, thread)
+
+WAKE_CRON = "SET LOCAL lock_timeout = '10s'; SELECT multichannel_wake_cron(%s, %s)"
 
 
 def notify_cron_workers(dbname):
@@ -52,35 +60,95 @@ def notify_cron_workers_soon(dbname):
     them make one notification. Lost with the process, as a notification sent by the
     request would be: the trigger is committed, and the workers' next poll finds it.
     """
-    global _notifier  # noqa: PLW0603 - one thread per process, started at first use
     with _notify_wanted:
         _to_notify.add(dbname)
-        pid, thread = _notifier
-        if pid != os.getpid() or not thread.is_alive():  # first use, or a forked worker
-            thread = threading.Thread(target=_notify_wanted_databases, name="multichannel-cron-notify", daemon=True)
-            _notifier = (os.getpid(), thread)
-            thread.start()
-        _notify_wanted.notify()
+        _start_notifier()
+        _notify_wanted.notify_all()
+
+
+def wake_cron_soon(dbname, cron_id, uid):
+    """Have this process's notifier thread wake cron ``cron_id`` of ``dbname``: a wake-up
+    asked for in a transaction of its own (``multichannel_wake_cron``: none when one is
+    pending), then the cron workers notified when it asked for one.
+
+    Called after the commit of a transaction that queued work for that cron (a stock
+    operation of Odoo's): that work is committed before the wake-up is looked for, so the
+    run that takes it, pending or new, drains that work. The transaction itself neither
+    reads nor writes the cron's wake-ups, and commits that come before the thread gets
+    to them make one wake-up. Lost with the process: the cron's next tick, a minute at
+    most, does the work then.
+    """
+    with _notify_wanted:
+        _to_wake.setdefault((dbname, cron_id), uid)
+        _start_notifier()
+        _notify_wanted.notify_all()
+
+
+def wake_cron(dbname, cron_id, uid):
+    """Ask for a wake-up of cron ``cron_id`` of ``dbname`` unless one is pending, in a
+    transaction of its own on this process's kept connection; True when one was asked."""
+    with _lock:
+        for attempt in (1, 2):
+            try:
+                connection = kept_connection(dbname, purpose="wake")
+                with connection.cursor() as cr:
+                    cr.execute(WAKE_CRON, [cron_id, uid])
+                    woken = cr.fetchone()[0]
+                connection.commit()
+                return woken
+            except psycopg2.Error:
+                # a connection the server closed, or a database in the middle of an update
+                forget_kept_connection(dbname, purpose="wake")
+                if attempt == 2:
+                    _logger.info("cron %s could not be woken; it runs at its next tick", cron_id, exc_info=True)
+    return False
+
+
+def wait_until_sent(timeout=10):
+    """Wait until the notifier thread did what it was asked for until now (tests)."""
+    with _notify_wanted:
+        return _notify_wanted.wait_for(lambda: not (_to_notify or _to_wake or _working), timeout)
+
+
+def _start_notifier():
+    """Start this process's notifier thread (at first use, or in a forked worker); called
+    holding ``_notify_wanted``."""
+    global _notifier  # noqa: PLW0603 - one thread per process, started at first use
+    pid, thread = _notifier
+    if pid != os.getpid() or not thread.is_alive():
+        thread = threading.Thread(target=_notify_wanted_databases, name="multichannel-cron-notify", daemon=True)
+        _notifier = (os.getpid(), thread)
+        thread.start()
 
 
 def _notify_wanted_databases():
+    global _working  # noqa: PLW0603 - the notifier thread's state, under _notify_wanted
     while True:
         with _notify_wanted:
-            while not _to_notify:
+            _working = False
+            _notify_wanted.notify_all()
+            while not (_to_notify or _to_wake):
                 _notify_wanted.wait()
-            databases = sorted(_to_notify)
+            databases, wake_ups = set(_to_notify), dict(_to_wake)
             _to_notify.clear()
-        for dbname in databases:
+            _to_wake.clear()
+            _working = True
+        for (dbname, cron_id), uid in sorted(wake_ups.items()):
+            if wake_cron(dbname, cron_id, uid):
+                databases.add(dbname)
+        for dbname in sorted(databases):
             notify_cron_workers(dbname)
 
 
 def _forget_threads_state_after_fork():
     """A forked worker starts with no notifier thread of its own and with locks the
     parent's threads may have held at the fork: new ones."""
-    global _lock, _notify_wanted, _notifier  # noqa: PLW0603
+    global _lock, _notify_wanted, _notifier, _working  # noqa: PLW0603
     _lock = threading.Lock()
     _notify_wanted = threading.Condition()
     _to_notify.clear()
+    _to_wake.clear()
+    _working = False
     _notifier = (None, None)
 
 

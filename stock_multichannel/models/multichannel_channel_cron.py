@@ -19,7 +19,7 @@ from ..const import (
     WAKEUP_TAKE_WAIT_MS,
 )
 from ..lib.clock import utc_now
-from ..lib.cron_wakeup import notify_cron_workers_later, notify_cron_workers_soon
+from ..lib.cron_wakeup import notify_cron_workers_later, notify_cron_workers_soon, wake_cron_soon
 from ..lib.messages import translated
 from ..lib.transactions import CONCURRENT_ERRORS, ROUTINE_RUN_ERRORS, commit_own_transaction, read_committed
 
@@ -191,6 +191,20 @@ class MultichannelChannel(models.Model):
         self.env.cr.execute(SQL("SELECT multichannel_wake_cron(%s, %s)", cron_id, self.env.uid))
         if self.env.cr.fetchone()[0]:
             self._notify_cron_workers_after_commit()
+
+    @api.model
+    def _wake_after_commit(self, kind):
+        """Wake the ``kind`` cron once this transaction committed, from a thread of the
+        process (see ``wake_cron_soon``): what Odoo's own operations queue for a channel
+        in real time. Once per cron and transaction; nothing if it rolls back."""
+        cron_id = self._cron_id(kind)
+        if not cron_id:
+            return
+        cr = self.env.cr
+        wanted = cr.postcommit.data.setdefault("multichannel.wake", set())
+        if cron_id not in wanted:
+            wanted.add(cron_id)
+            cr.postcommit.add(partial(wake_cron_soon, cr.dbname, cron_id, self.env.uid))
 
     @api.model
     def _notify_cron_workers_after_commit(self):

@@ -127,8 +127,8 @@ class MultichannelSyncRequest(models.Model):
         ``channel_moved_ids`` are (channel id, product id) pairs whose listing the channel
         changed by itself: their shown quantity is forgotten when the request is drained.
         Only inserts into the request queue: no lock on listing rows, so stock
-        operations never wait on a push in progress. Wakes the push cron in the same
-        statement when a real-time channel is concerned.
+        operations never wait on a push in progress. Wakes the push cron after the
+        commit when a real-time channel is concerned.
         """
         if kind == "stock" and product_ids:
             product_ids = self._stock_products(product_ids)
@@ -136,7 +136,6 @@ class MultichannelSyncRequest(models.Model):
             return
         moved = sorted({f"{channel_id}-{product_id}" for channel_id, product_id in channel_moved_ids})
         Channel = self.env["multichannel.channel"]
-        cron_id = Channel._cron_id(kind)
         self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", f"{kind}_sync"])
         Channel.flush_model(["active", "pricelist_id", f"{kind}_schedule"])
         # by product through the listings' product index; a condition on either table
@@ -171,7 +170,7 @@ class MultichannelSyncRequest(models.Model):
                                AND r.transaction_id = txid_current() AND (r.channel_moved OR NOT q.moved))
                     RETURNING binding_id
                 )
-                SELECT CASE WHEN bool_or(q.realtime) THEN %(wake)s ELSE false END
+                SELECT coalesce(bool_or(q.realtime), false)
                   FROM inserted i
                   JOIN requested q ON q.id = i.binding_id
                 """,
@@ -181,12 +180,10 @@ class MultichannelSyncRequest(models.Model):
                 sync=SQL.identifier("b", f"{kind}_sync"),
                 matching=matching,
                 schedule=SQL.identifier("c", f"{kind}_schedule"),
-                # only called when a listing in real time was queued
-                wake=SQL("multichannel_wake_cron(%s, %s)", cron_id, self.env.uid) if cron_id else SQL("false"),
             )
         )
         if self.env.cr.fetchone()[0]:
-            Channel._notify_cron_workers_after_commit()
+            Channel._wake_after_commit(kind)
 
     @api.model
     def _queue_prices_again(self, product_ids, cause):
@@ -222,13 +219,13 @@ class MultichannelSyncRequest(models.Model):
     def _queue_stock_changes(self, product_ids):
         """Queue the products whose stock moved and that a channel lists, once per product
         and transaction, and wake the stock push when one of their listings is in real
-        time: the listings' requests are made by the push (``_fan_out_stock_changes``), not
-        by the stock operation's transaction."""
+        time, after the commit: the listings' requests are made by the push
+        (``_fan_out_stock_changes``), not by the stock operation's transaction, which
+        neither reads nor writes the cron's wake-ups."""
         product_ids = self._stock_products(product_ids)
         if not product_ids:
             return
         Channel = self.env["multichannel.channel"]
-        cron_id = Channel._cron_id("stock")
         self.env["multichannel.product.binding"].flush_model(["active", "channel_id", "product_id", "stock_sync"])
         Channel.flush_model(["active", "stock_schedule"])
         self.env.cr.execute(
@@ -246,15 +243,13 @@ class MultichannelSyncRequest(models.Model):
                         ON CONFLICT (transaction_id, product_id) DO NOTHING
                     RETURNING product_id
                 )
-                SELECT CASE WHEN EXISTS (SELECT 1 FROM inserted JOIN listed USING (product_id) WHERE realtime)
-                            THEN %(wake)s ELSE false END
+                SELECT EXISTS (SELECT 1 FROM inserted JOIN listed USING (product_id) WHERE realtime)
                 """,
                 products=list(product_ids),
-                wake=SQL("multichannel_wake_cron(%s, %s)", cron_id, self.env.uid) if cron_id else SQL("false"),
             )
         )
         if self.env.cr.fetchone()[0]:
-            Channel._notify_cron_workers_after_commit()
+            Channel._wake_after_commit("stock")
 
     @api.model
     def _queue_again_in(self, kind, binding_ids, seconds, cause):

@@ -11,6 +11,7 @@ from odoo.api import Transaction
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from ..lib import cron_wakeup
 from ..models import multichannel_channel_cron as cron_module
 from ..models import multichannel_channel_order_import as order_import_module
 from ..models import multichannel_channel_push as push_module
@@ -99,9 +100,16 @@ class TestConcurrency(TransactionCase):
             lines=[{"listing_external_id": listing, "quantity": 1, "unit_price": 50.0, "tax_rate": None}],
         )
 
+    def setUp(self):
+        super().setUp()
+        # the wake-ups the notifier thread asks for after the commits of a test land in it
+        self.addCleanup(cron_wakeup.wait_until_sent)
+
     @staticmethod
     def _wake_ups_for_the_next_run(cr, cron_id):
-        """Triggers of the cron asked for since its last run took its wake-ups."""
+        """Triggers of the cron asked for since its last run took its wake-ups (those asked
+        for after the commits until now included)."""
+        cron_wakeup.wait_until_sent()
         cr.execute(
             """
             SELECT count(*) FROM ir_cron_trigger t
@@ -117,6 +125,7 @@ class TestConcurrency(TransactionCase):
         with self.db.cursor() as change:
             self._env(change)["multichannel.sync.request"]._queue_stock_changes([self.product_id])
             change.commit()  # pylint: disable=invalid-commit
+        self.assertTrue(cron_wakeup.wait_until_sent(), "its wake-up asked for")
 
     def _in_parallel(self, work):
         """Run ``work(env)`` in two threads, each on its own connection, started together."""
@@ -809,16 +818,19 @@ class TestConcurrency(TransactionCase):
             )
 
     def test_a_change_begun_before_a_run_took_its_wake_up_wakes_the_next_run(self):
-        """A stock change whose transaction began before a run took the pending wake-up and
-        drained the queue: it cannot count on that wake-up, whether the run is still going,
-        over (Odoo then deleted its trigger), or another cron's run took its own wake-ups
-        since. It asks for a new one, and its commit is never refused for the trigger it saw."""
+        """A transaction asking for a wake-up of its own (a cron's run queuing more work)
+        that began before a run took the pending wake-up and drained the queue: it cannot
+        count on that wake-up, whether the run is still going, over (Odoo then deleted its
+        trigger), or another cron's run took its own wake-ups since. It asks for a new
+        one, and its commit is never refused for the trigger it saw; the wake-up asked
+        for after its commit finds that one pending."""
         cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
         for case in ("run going", "run over", "another cron took since"):
             with self.subTest(case), self.db.cursor() as change, self.db.cursor() as run:
                 with self.db.cursor() as earlier:
                     self._env(earlier)["multichannel.sync.request"]._queue("stock", "earlier", [self.product_id])
                     earlier.commit()  # pylint: disable=invalid-commit
+                self.assertTrue(cron_wakeup.wait_until_sent())
                 env = self._env(run)
                 if case == "another cron took since":
                     # the run takes the wake-ups (not committed yet); the price cron's run
@@ -840,6 +852,7 @@ class TestConcurrency(TransactionCase):
                     )
                 run.commit()  # pylint: disable=invalid-commit
                 self._env(change)["multichannel.sync.request"]._queue("stock", "later", [self.product_id])
+                self._env(change)["multichannel.channel"]._trigger_realtime("stock")
                 change.commit()  # pylint: disable=invalid-commit
                 self.assertEqual(self._wake_ups_for_the_next_run(change, cron_id), 1)
                 change.execute("SELECT cause FROM multichannel_sync_request")
@@ -931,6 +944,7 @@ class TestConcurrency(TransactionCase):
             with self.db.cursor() as earlier:
                 self._env(earlier)[Queue]._queue_stock_changes([self.product_id])
                 earlier.commit()  # pylint: disable=invalid-commit
+            self.assertTrue(cron_wakeup.wait_until_sent())
             change.execute("SELECT 1 FROM multichannel_product_binding")  # its snapshot
             env = self._env(run)
             env["multichannel.channel"]._consume_wakeups("stock")
@@ -951,17 +965,19 @@ class TestConcurrency(TransactionCase):
             run.commit()  # pylint: disable=invalid-commit
 
     def test_while_a_long_transaction_counts_on_a_wake_up_no_run_nor_other_transaction_waits(self):
-        """A transaction counting on a pending wake-up that goes on (a long import, say): the
-        run's take waits a moment for it, then leaves its wake-ups to a run a moment later
-        and drains what is committed; another transaction meanwhile is never held."""
+        """A transaction counting on a pending wake-up that goes on (a cron's long run, say):
+        the run's take waits a moment for it, then leaves its wake-ups to a run a moment
+        later and drains what is committed; another transaction meanwhile is never held."""
         cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
         Queue = "multichannel.sync.request"
         with self.db.cursor() as first_run:
             self._env(first_run)["multichannel.channel"]._consume_wakeups("stock")
         with self.db.cursor() as earlier:
             self._env(earlier)[Queue]._queue("stock", "earlier", [self.product_id])
+        self.assertTrue(cron_wakeup.wait_until_sent())
         with self.db.cursor() as long, self.db.cursor() as run:
             self._env(long)[Queue]._queue("stock", "long", [self.product_id])
+            self._env(long)["multichannel.channel"]._trigger_realtime("stock")
             long.execute(
                 """
                 SELECT count(*) FROM ir_cron_trigger t JOIN multichannel_cron_wakeup w ON w.cron_id = t.cron_id
@@ -981,6 +997,7 @@ class TestConcurrency(TransactionCase):
                 self._env(other)[Queue]._queue("stock", "other", [self.product_id])
                 other.commit()  # pylint: disable=invalid-commit
             long.commit()  # pylint: disable=invalid-commit
+        self.assertTrue(cron_wakeup.wait_until_sent())
         with self.db.cursor() as cr:
             cr.execute(
                 "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s AND call_at > now() AT TIME ZONE 'UTC'",
@@ -989,6 +1006,52 @@ class TestConcurrency(TransactionCase):
             self.assertEqual(cr.fetchone()[0], 1, "a run a moment later")
             cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
             cr.execute("DELETE FROM multichannel_sync_request")
+
+    def test_a_stock_operation_wakes_the_push_after_its_commit_once_while_pending(self):
+        """Odoo's own stock operation queues its product and commits without reading or
+        writing the push cron's wake-ups; after its commit, the process's notifier thread
+        asks for one and notifies the cron workers: once, none more while it is pending,
+        a new one once a run took it."""
+        cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
+        listener = sql_db.db_connect("postgres").cursor()
+        self.addCleanup(listener.close)
+        listener.execute("LISTEN cron_trigger")
+        listener.commit()  # pylint: disable=invalid-commit
+        connection = listener._cnx
+
+        def heard():
+            """Notifications of this database the cron workers got since the last call."""
+            deadline = time.monotonic() + 0.5
+            while time.monotonic() < deadline:
+                if select.select([connection], [], [], 0.1)[0]:
+                    connection.poll()
+            payloads = [notify.payload for notify in connection.notifies]
+            connection.notifies.clear()
+            return payloads.count(self.env.cr.dbname)
+
+        def stock_operation():
+            with self.db.cursor() as cr:
+                cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+                before = cr.fetchone()[0]
+                self._env(cr)["multichannel.sync.request"]._queue_stock_changes([self.product_id])
+                cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+                self.assertEqual(cr.fetchone()[0], before, "no trigger in the operation's transaction")
+                cr.execute("SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'")
+                self.assertEqual(cr.fetchall(), [], "nor the wake-ups' lock")
+            with self.db.cursor() as cr:
+                return self._wake_ups_for_the_next_run(cr, cron_id), heard()
+
+        with self.db.cursor() as run:
+            self._env(run)["multichannel.channel"]._consume_wakeups("stock")
+        heard()
+        self.assertEqual(stock_operation(), (1, 1), "one wake-up after the commit, the workers notified")
+        self.assertEqual(stock_operation(), (1, 0), "the pending one is enough")
+        with self.db.cursor() as run:  # a run takes the wake-ups, then drains the queue
+            self._env(run)["multichannel.channel"]._consume_wakeups("stock")
+        self.assertEqual(stock_operation(), (1, 1), "what comes after the take wakes the next run")
+        with self.db.cursor() as cr:
+            cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+            cr.execute("DELETE FROM multichannel_stock_change")
 
     def test_a_retry_in_a_moment_notifies_the_cron_workers_then(self):
         """A channel backing off for a second: Odoo's trigger for then notifies nobody, so the

@@ -8,6 +8,8 @@ from contextlib import suppress
 from functools import partial
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import sql_db
 from odoo.addons.stock_multichannel.lib import cron_wakeup, kept_connections
 from odoo.tests import tagged
@@ -37,7 +39,9 @@ class TestWakeUp(MultichannelCase):
         self.env["multichannel.channel"]._consume_wakeups("stock")
 
     def _cost(self, operation):
-        """Run ``operation`` and what its commit runs; count what it queued and woke."""
+        """Run ``operation`` and what its commit runs; count what it queued and woke: the
+        triggers of the stock push in the transaction, the wake-ups it hands to the
+        notifier thread after its commit (cron ids) and its notifications after commit."""
         cr = self.env.cr
         statements = []
         execute = type(cr).execute
@@ -58,13 +62,18 @@ class TestWakeUp(MultichannelCase):
             if getattr(func, "__name__", "") == "_notifydb"
             or (isinstance(func, partial) and func.func is cron_wakeup.notify_cron_workers_soon)
         ]
+        after_commit = [
+            func.args[1]
+            for func in cr.postcommit._funcs
+            if isinstance(func, partial) and func.func is cron_wakeup.wake_cron_soon
+        ]
         cr.execute("SELECT binding_id FROM multichannel_sync_request WHERE kind = 'stock'")
         rows = [binding_id for (binding_id,) in cr.fetchall()]
         cr.execute("SELECT product_id FROM multichannel_stock_change")
         products = [product_id for (product_id,) in cr.fetchall()]
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
         counts = {"products": len(products), "rows": len(rows), "listings": len(set(rows))}
-        return dict(counts, statements=len(statements)), triggers, notifications
+        return dict(counts, statements=len(statements)), triggers, after_commit, notifications
 
     def _listing_requests(self):
         """The push's side: the products whose stock moved turned into requests, by listing."""
@@ -73,15 +82,15 @@ class TestWakeUp(MultichannelCase):
         return [binding_id for (binding_id,) in self.env.cr.fetchall()]
 
     def test_one_stock_move(self):
-        counts, triggers, notifications = self._cost(lambda: self._deliver(self.chair, 1))
+        counts, triggers, after_commit, notifications = self._cost(lambda: self._deliver(self.chair, 1))
         self.assertEqual(
             counts,
             {"products": 1, "rows": 0, "listings": 0, "statements": 1},
             "one row for the product however many channels list it, one statement",
         )
-        self.assertEqual(triggers, 1)
-        self.assertEqual(len(notifications), 1, "one notification after the commit")
-        self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
+        self.assertEqual(triggers, 0, "the operation's transaction neither reads nor writes the cron's wake-ups")
+        self.assertEqual(after_commit, [self.cron.id], "one wake-up of the stock push, asked for after the commit")
+        self.assertEqual(notifications, [], "notified by the thread that asks for the wake-up, if it asks for one")
         chair_listings = self.env["multichannel.product.binding"].search([("product_id", "=", self.chair.id)])
         self.assertEqual(len(chair_listings), 3)
         self.assertTrue(all(chair_listings.mapped("queued")), "each listing shows its change queued")
@@ -91,14 +100,14 @@ class TestWakeUp(MultichannelCase):
 
     def test_a_product_listed_on_no_channel_in_real_time_wakes_nothing(self):
         self.env["multichannel.channel"].search([]).write({"stock_schedule": "5min"})
-        counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
+        counts, triggers, after_commit, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
         self.assertEqual(counts["products"], 1, "queued for the channels' next scheduled push")
-        self.assertEqual((triggers, len(notifications)), (0, 0))
+        self.assertEqual((triggers, after_commit, notifications), (0, [], []))
         unlisted = self.env["product.product"].create({"name": "Unlisted stool", "is_storable": True})
         self.channel.stock_schedule = "realtime"
-        counts, triggers, notifications = self._cost(lambda: self._set_stock(unlisted, 1))
+        counts, triggers, after_commit, notifications = self._cost(lambda: self._set_stock(unlisted, 1))
         self.assertEqual(counts["products"], 1, "a product no channel lists is not queued")
-        self.assertEqual((triggers, len(notifications)), (0, 0), "nothing to wake")
+        self.assertEqual((triggers, after_commit, notifications), (0, [], []), "nothing to wake")
         self.assertEqual(len(self._listing_requests()), 3)
 
     def test_a_channel_archived_meanwhile_gets_its_listings_looked_at_again_when_restored(self):
@@ -126,35 +135,36 @@ class TestWakeUp(MultichannelCase):
         self.env.cr.execute("SELECT DISTINCT requested_at FROM multichannel_sync_request")
         self.assertEqual(self.env.cr.fetchall(), [(first,)], "the push latency counts from the first change")
 
-    def test_a_second_transaction_while_a_wake_up_is_pending(self):
-        self._cost(lambda: self._deliver(self.chair, 1))
-        self.env.cr.execute("DELETE FROM multichannel_stock_change")
-        counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
-        self.assertEqual(counts["products"], 1, "the request itself is never skipped")
-        self.assertEqual((triggers, len(notifications)), (1, 0), "the pending wake-up is enough")
+    def test_a_run_s_own_wake_up_while_one_is_pending(self):
+        """What a cron's run asks for in its own transaction (``_trigger_realtime``), through
+        the function the notifier thread calls for Odoo's operations after their commit."""
+        Channel = self.env["multichannel.channel"]
+
+        def wake():
+            _counts, _triggers, after_commit, notifications = self._cost(lambda: Channel._trigger_realtime("stock"))
+            self.assertEqual(after_commit, [])
+            return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)]), len(notifications)
+
+        self.assertEqual(wake(), (1, 1))
+        self.assertEqual(wake(), (1, 0), "the pending wake-up is enough")
         # a run starts: it takes the wake-ups asked for until now, then drains the queue
-        self.env["multichannel.channel"]._consume_wakeups("stock")
-        self.env.cr.execute("DELETE FROM multichannel_stock_change")
-        counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
+        Channel._consume_wakeups("stock")
         # the taken trigger stays for Odoo's scheduler to delete when the run ends; a new one is asked for
-        self.assertEqual((triggers, len(notifications)), (2, 1), "what comes after the drain wakes the next run")
-        counts, triggers, notifications = self._cost(lambda: self._set_stock(self.chair, 1))
-        self.assertEqual((triggers, len(notifications)), (2, 0), "and that new one is pending again")
+        self.assertEqual(wake(), (2, 1), "what comes after the drain wakes the next run")
+        self.assertEqual(wake(), (2, 0), "and that new one is pending again")
 
     def test_one_imported_order(self):
         def receive():
             order = self.env["multichannel.order"]._receive(self.channel, order_data("W-1"))
             self.assertEqual(order.state, "done", order.error)
 
-        counts, triggers, notifications = self._cost(receive)
+        counts, triggers, after_commit, notifications = self._cost(receive)
         self.assertEqual(counts["products"], 1, "one row for the ordered product, savepoints or not")
         self.assertEqual(counts["rows"], 0)
         # the order stored, its sale order confirmed, the order closed, each in savepoints
         # that flush: all of it queued in one statement
         self.assertEqual(counts["statements"], 1, "one statement for the order's transaction")
-        self.assertEqual(triggers, 1)
-        self.assertEqual(len(notifications), 1)
-        self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"], "no new connection")
+        self.assertEqual((triggers, after_commit, notifications), (0, [self.cron.id], []))
         self.assertEqual(len(self._listing_requests()), 3, "one request per listing of the ordered product")
 
     def test_orders_imported_in_one_commit_queue_their_stock_in_one_statement(self):
@@ -164,13 +174,13 @@ class TestWakeUp(MultichannelCase):
         def receive():
             self.channel._receive_orders([order_data("W-3"), order_data("W-4")], auto_commit=False)
 
-        counts, triggers, notifications = self._cost(receive)
+        counts, triggers, after_commit, notifications = self._cost(receive)
         orders = self.env["multichannel.order"].search(
             [("channel_id", "=", self.channel.id), ("external_id", "in", ["W-3", "W-4"])]
         )
         self.assertEqual(orders.mapped("state"), ["done", "done"])
         self.assertEqual(counts["statements"], 1, "one statement for the two orders")
-        self.assertEqual((triggers, len(notifications)), (1, 1))
+        self.assertEqual((triggers, after_commit, notifications), (0, [self.cron.id], []))
 
     def test_one_order_imported_from_a_channel_that_lowers_its_own_stock(self):
         """A marketplace lowers what it shows by itself when it sells: that channel's
@@ -181,9 +191,9 @@ class TestWakeUp(MultichannelCase):
             self.assertEqual(order.state, "done", order.error)
 
         with patch.object(self.adapter_class, "lowers_stock_on_order", True):
-            counts, triggers, notifications = self._cost(receive)
+            counts, triggers, after_commit, notifications = self._cost(receive)
         self.assertEqual(counts, {"products": 0, "rows": 3, "listings": 3, "statements": 1})
-        self.assertEqual((triggers, len(notifications)), (1, 1))
+        self.assertEqual((triggers, after_commit, notifications), (0, [self.cron.id], []))
         self.env.cr.execute("SELECT count(*) FROM multichannel_sync_request WHERE channel_moved")
         self.assertEqual(self.env.cr.fetchone()[0], 1, "the selling channel's own listing is marked moved")
 
@@ -211,7 +221,7 @@ class TestWakeUp(MultichannelCase):
                     Queue._queue_stock_at_commit(other.ids)
                     _fail = 1 / 0
 
-        counts, _triggers, _notifications = self._cost(operation)
+        counts, _triggers, _after_commit, _notifications = self._cost(operation)
         self.assertEqual(counts["statements"], 1)
         # the chair; the stool may come along (a push that finds nothing changed sends nothing)
         self.assertIn(counts["products"], (1, 2))
@@ -227,7 +237,7 @@ class TestWakeUp(MultichannelCase):
                 Queue._queue_stock_at_commit(self.chair.ids)
                 raise ValueError
 
-        counts, _triggers, _notifications = self._cost(operation)
+        counts, _triggers, _after_commit, _notifications = self._cost(operation)
         self.assertEqual(counts, {"products": 1, "rows": 0, "listings": 0, "statements": 1})
 
     def test_a_notified_order_wakes_the_inbox_once(self):
@@ -240,7 +250,7 @@ class TestWakeUp(MultichannelCase):
         Inbox = self.env["multichannel.inbox"]
 
         def wake_ups(operation):
-            _counts, _triggers, notifications = self._cost(operation)
+            _counts, _triggers, _after_commit, notifications = self._cost(operation)
             triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
             self.assertFalse([f for f in notifications if getattr(f, "__name__", "") == "_notifydb"])
             return triggers, len(notifications)
@@ -304,6 +314,22 @@ class TestWakeUp(MultichannelCase):
             os.waitpid(child, 0)
         self.assertNotEqual(finished, (0, 0), "the forked worker got stuck")
         self.assertEqual(os.waitstatus_to_exitcode(finished[1]), 0)
+
+    def test_a_wake_up_that_cannot_be_asked_for_waits_for_the_cron_s_tick(self):
+        """The notifier thread's connection lost, and the one it opens again failing too:
+        nothing raised in the thread, nothing logged as an error, no notification."""
+        refused = psycopg2.OperationalError("the server closed the connection")
+        with (
+            patch.object(cron_wakeup, "kept_connection", side_effect=refused) as connect,
+            patch.object(cron_wakeup, "notify_cron_workers") as notify,
+            patch.object(cron_wakeup, "_logger") as logger,
+        ):
+            cron_wakeup.wake_cron_soon(self.env.cr.dbname, self.cron.id, self.env.uid)
+            self.assertTrue(cron_wakeup.wait_until_sent())
+        self.assertEqual(connect.call_count, 2, "tried again once on a new connection")
+        self.assertFalse(notify.called)
+        self.assertEqual([call[0] for call in logger.method_calls], ["info"])
+        self.assertIn("runs at its next tick", logger.info.call_args.args[0])
 
     def test_notifications_share_one_connection(self):
         kept_connections.forget_kept_connection("postgres", autocommit=True)
