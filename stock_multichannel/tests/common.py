@@ -2,6 +2,7 @@ import base64
 import logging
 import os
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from unittest import SkipTest
 from unittest.mock import patch
@@ -12,6 +13,7 @@ from odoo.tests import TransactionCase
 from odoo.tests.common import ChromeBrowser, _find_executable, _super_send, websocket
 from odoo.tools import config
 
+from ..lib import cron_wakeup
 from ..lib.adapter import ChannelAdapter, FetchedOrders, ItemResult, ShownItem, ShownPage
 from ..lib.http_sessions import forget_sessions
 
@@ -384,6 +386,14 @@ class MultichannelCase(ChannelFixtures, TransactionCase):
             UPDATE multichannel_stock_change SET transaction_id = NULL WHERE transaction_id = txid_current();
             """
         )
+
+    def _wake_ups_after_commit(self):
+        """The crons (ids) the transaction's commit will have the notifier thread wake."""
+        return [
+            func.args[1]
+            for func in self.env.cr.postcommit._funcs
+            if isinstance(func, partial) and func.func is cron_wakeup.wake_cron_soon
+        ]
 
     def _deliver(self, product, quantity, validate=True):
         picking = self.env["stock.picking"].create(

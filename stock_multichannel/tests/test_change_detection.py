@@ -290,18 +290,15 @@ class TestChangeDetection(MultichannelCase):
 
     def test_real_time_channel_wakes_the_push_cron(self):
         cron = self.env.ref("stock_multichannel.ir_cron_push_stock")
-        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.env.cr.postcommit.clear()
         self._set_stock(self.desk, 1)
         self._changes_committed()
-        self.assertEqual(
-            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
-            triggers,
-            "an interval channel waits for its next run",
-        )
+        self.assertEqual(self._wake_ups_after_commit(), [], "an interval channel waits for its next run")
         self.channel.stock_schedule = "realtime"
+        self.env.cr.postcommit.clear()
         self._set_stock(self.desk, 1)
         self._changes_committed()
-        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertEqual(self._wake_ups_after_commit(), [cron.id], "woken once the change is committed")
 
     def test_schedules(self):
         self.channel.stock_schedule = "5min"
