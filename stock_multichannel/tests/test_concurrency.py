@@ -127,6 +127,14 @@ class TestConcurrency(TransactionCase):
             change.commit()  # pylint: disable=invalid-commit
         self.assertTrue(cron_wakeup.wait_until_sent(), "its wake-up asked for")
 
+    def _listening_as_the_cron_workers(self):
+        """A connection LISTENing where Odoo's cron workers do (closed with the test)."""
+        listener = sql_db.db_connect("postgres").cursor()
+        self.addCleanup(listener.close)
+        listener.execute("LISTEN cron_trigger")
+        listener.commit()  # pylint: disable=invalid-commit
+        return listener._cnx
+
     def _in_parallel(self, work):
         """Run ``work(env)`` in two threads, each on its own connection, started together."""
         barrier = threading.Barrier(2)
@@ -1013,11 +1021,7 @@ class TestConcurrency(TransactionCase):
         asks for one and notifies the cron workers: once, none more while it is pending,
         a new one once a run took it."""
         cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
-        listener = sql_db.db_connect("postgres").cursor()
-        self.addCleanup(listener.close)
-        listener.execute("LISTEN cron_trigger")
-        listener.commit()  # pylint: disable=invalid-commit
-        connection = listener._cnx
+        connection = self._listening_as_the_cron_workers()
 
         def heard():
             """Notifications of this database the cron workers got since the last call."""
@@ -1058,11 +1062,7 @@ class TestConcurrency(TransactionCase):
         cron workers saw it at their next poll, up to a minute later. They are notified
         when it is due, not before."""
         cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
-        listener = sql_db.db_connect("postgres").cursor()
-        self.addCleanup(listener.close)
-        listener.execute("LISTEN cron_trigger")
-        listener.commit()  # pylint: disable=invalid-commit
-        connection = listener._cnx
+        connection = self._listening_as_the_cron_workers()
         with self.db.cursor() as cr:
             at = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=0.8)
             self._env(cr)["multichannel.channel"]._wake_at("stock", at)
