@@ -128,6 +128,7 @@ ADDON_HOOKS = [
     ("multichannel.sync.request", "_queue"),
     ("multichannel.sync.request", "_queue_stock_changes"),
     ("multichannel.channel", "_trigger_realtime"),
+    ("multichannel.channel", "_wake_after_commit"),
 ]
 
 
@@ -370,9 +371,12 @@ def count(registries, args):
         if not cron_wakeup.wait_until_sent(300):
             raise counted_work.CountingUnavailable("the cron notifier never did what it was asked")
 
-    def mark(connection):
-        with cron_wakeup._lock, connection.cursor() as marker:  # the notifier's connection: in its turn
+    def mark(connection, operation):
+        # the notifier's connections: in their turn; its wake-ups' one left idle, as it leaves it
+        with cron_wakeup._lock, cron_wakeup._wake_lock, connection.cursor() as marker:
             marker.execute(f"SELECT {counted_work.SERVER_MARKER}(0)")
+        if connection is not operation and not connection.autocommit:
+            connection.rollback()
         pid = connection.info.backend_pid
         markers[pid] = markers.get(pid, 0) + 1
         return pid, markers[pid]
@@ -392,7 +396,7 @@ def count(registries, args):
             operations = Operations(env, round_index)
             gc.collect()
             gc.disable()
-            before = {connection: mark(connection) for connection in connections(cr)}
+            before = {connection: mark(connection, cr._cnx) for connection in connections(cr)}
             counter.zero()
             statements = cr.sql_log_count
             getattr(operations, name)()
@@ -402,7 +406,7 @@ def count(registries, args):
             statements = cr.sql_log_count - statements
             server = 0
             for connection in connections(cr):
-                pid, number = mark(connection)
+                pid, number = mark(connection, cr._cnx)
                 if before.get(connection) != (pid, number - 1) and not warming_up:
                     # opened or replaced during the operation: its first count holds its start
                     which = "the operation's" if connection is cr._cnx else "the cron notifier's"

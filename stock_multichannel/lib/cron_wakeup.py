@@ -9,9 +9,11 @@ the notifications, and asks for the wake-ups of work Odoo's own operations commi
 after their commit (``wake_cron_soon``).
 """
 
+import atexit
 import logging
 import os
 import threading
+from contextlib import contextmanager, suppress
 
 import psycopg2
 from psycopg2 import sql
@@ -22,7 +24,8 @@ from .kept_connections import forget_kept_connection, kept_connection
 
 _logger = logging.getLogger(__name__)
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # the notifications' connection
+_wake_lock = threading.Lock()  # the wake-ups' connections
 # databases whose cron workers this process's notifier thread is to notify, the crons it
 # is to ask a wake-up of ({(database, cron id): user id}), whether it is at work on them,
 # and that thread
@@ -32,7 +35,15 @@ _working = False
 _notify_wanted = threading.Condition()
 _notifier = (None, None)  # (process id, thread)
 
-WAKE_CRON = "SET LOCAL lock_timeout = '10s'; SELECT multichannel_wake_cron(%s, %s)"
+# a transaction of its own, whatever the server's default isolation; a trigger lost with a
+# crash of the server before its WAL is flushed costs what the process's crash does (the
+# cron's next tick), so its commit does not wait for the flush
+WAKE_CRON = """
+    SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+    SET LOCAL lock_timeout = '2s';
+    SET LOCAL synchronous_commit = off;
+    SELECT multichannel_wake_cron(%s, %s)
+"""
 
 
 def notify_cron_workers(dbname):
@@ -86,9 +97,13 @@ def wake_cron_soon(dbname, cron_id, uid):
 
 def wake_cron(dbname, cron_id, uid):
     """Ask for a wake-up of cron ``cron_id`` of ``dbname`` unless one is pending, in a
-    transaction of its own on this process's kept connection; True when one was asked."""
-    with _lock:
+    transaction of its own on this process's kept connection; True when one was asked.
+    A connection the server closed is opened again once; any other failure (a lock held
+    by an update of the cron, a database being upgraded) leaves it to the cron's tick."""
+    failure = None
+    with _wake_lock:
         for attempt in (1, 2):
+            connection = None
             try:
                 connection = kept_connection(dbname, purpose="wake")
                 with connection.cursor() as cr:
@@ -96,11 +111,17 @@ def wake_cron(dbname, cron_id, uid):
                     woken = cr.fetchone()[0]
                 connection.commit()
                 return woken
-            except psycopg2.Error:
-                # a connection the server closed, or a database in the middle of an update
+            except psycopg2.Error as error:
+                failure = error
+                if connection is not None and not connection.closed:
+                    with suppress(psycopg2.Error):
+                        connection.rollback()
+                if connection is not None and not connection.closed:
+                    break  # the statement failed, not the connection: kept for the next wake-up
                 forget_kept_connection(dbname, purpose="wake")
                 if attempt == 2:
-                    _logger.info("cron %s could not be woken; it runs at its next tick", cron_id, exc_info=True)
+                    break
+    _logger.info("cron %s could not be woken; it runs at its next tick", cron_id, exc_info=failure)
     return False
 
 
@@ -133,18 +154,44 @@ def _notify_wanted_databases():
             _to_notify.clear()
             _to_wake.clear()
             _working = True
-        for (dbname, cron_id), uid in sorted(wake_ups.items()):
-            if wake_cron(dbname, cron_id, uid):
-                databases.add(dbname)
-        for dbname in sorted(databases):
-            notify_cron_workers(dbname)
+        try:
+            for (dbname, cron_id), uid in sorted(wake_ups.items()):
+                with _logged_if_failing():
+                    if wake_cron(dbname, cron_id, uid):
+                        databases.add(dbname)
+            for dbname in sorted(databases):
+                with _logged_if_failing():
+                    notify_cron_workers(dbname)
+        finally:
+            with _notify_wanted:
+                _working = False
+                _notify_wanted.notify_all()
+
+
+@contextmanager
+def _logged_if_failing():
+    """One database's wake-up or notification failing never stops the thread nor the others'."""
+    try:
+        yield
+    except Exception:
+        _logger.warning("the cron notifier failed; the crons run at their next tick", exc_info=True)
+
+
+def _wait_before_exit():
+    """A worker recycled or stopped gracefully hands its last wake-ups over first."""
+    if _notifier[0] == os.getpid():
+        wait_until_sent(2)
+
+
+atexit.register(_wait_before_exit)
 
 
 def _forget_threads_state_after_fork():
     """A forked worker starts with no notifier thread of its own and with locks the
     parent's threads may have held at the fork: new ones."""
-    global _lock, _notify_wanted, _notifier, _working  # noqa: PLW0603
+    global _lock, _wake_lock, _notify_wanted, _notifier, _working  # noqa: PLW0603
     _lock = threading.Lock()
+    _wake_lock = threading.Lock()
     _notify_wanted = threading.Condition()
     _to_notify.clear()
     _to_wake.clear()

@@ -1057,6 +1057,28 @@ class TestConcurrency(TransactionCase):
             cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
             cr.execute("DELETE FROM multichannel_stock_change")
 
+    def test_a_wake_up_asked_for_while_a_run_takes_the_pending_one_is_a_new_one(self):
+        """A stock operation committing while a run is taking the pending wake-up (its take
+        not committed yet): the thread asking for its wake-up does not count on the one
+        being taken, and the next run is woken."""
+        cron_id = self.env.ref("stock_multichannel.ir_cron_push_stock").id
+        with self.db.cursor() as first_run:  # no trigger left by earlier tests (a retry later, say)
+            first_run.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+            self._env(first_run)["multichannel.channel"]._consume_wakeups("stock")
+        self._committed_stock_change()
+        with self.db.cursor() as cr:
+            self.assertEqual(self._wake_ups_for_the_next_run(cr, cron_id), 1, "a wake-up pending")
+        with self.db.cursor() as run:
+            self._env(run)["multichannel.channel"]._consume_wakeups("stock")
+            with self.db.cursor() as change:
+                self._env(change)["multichannel.sync.request"]._queue_stock_changes([self.product_id])
+            self.assertTrue(cron_wakeup.wait_until_sent(), "the thread never waits for the take")
+            run.commit()  # pylint: disable=invalid-commit
+        with self.db.cursor() as cr:
+            self.assertEqual(self._wake_ups_for_the_next_run(cr, cron_id), 1, "a new one for the next run")
+            cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+            cr.execute("DELETE FROM multichannel_stock_change")
+
     def test_a_retry_in_a_moment_notifies_the_cron_workers_then(self):
         """A channel backing off for a second: Odoo's trigger for then notifies nobody, so the
         cron workers saw it at their next poll, up to a minute later. They are notified

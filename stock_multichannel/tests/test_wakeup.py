@@ -6,7 +6,7 @@ import time
 import warnings
 from contextlib import suppress
 from functools import partial
-from unittest.mock import patch
+from unittest.mock import MagicMock, patch
 
 import psycopg2
 
@@ -264,6 +264,8 @@ class TestWakeUp(MultichannelCase):
         """The notification goes from a thread of the process: a commit that asked for a
         wake-up returns at once; commits meanwhile make one notification; it does reach
         the cron workers listening on ``postgres``."""
+        cron_wakeup.wait_until_sent()
+        self.addCleanup(cron_wakeup.wait_until_sent)
         listener = sql_db.db_connect("postgres").cursor()
         self.addCleanup(listener.close)
         listener.execute("LISTEN cron_trigger")
@@ -318,6 +320,7 @@ class TestWakeUp(MultichannelCase):
     def test_a_wake_up_that_cannot_be_asked_for_waits_for_the_cron_s_tick(self):
         """The notifier thread's connection lost, and the one it opens again failing too:
         nothing raised in the thread, nothing logged as an error, no notification."""
+        cron_wakeup.wait_until_sent()  # what earlier tests asked for, before the patches
         refused = psycopg2.OperationalError("the server closed the connection")
         with (
             patch.object(cron_wakeup, "kept_connection", side_effect=refused) as connect,
@@ -330,6 +333,42 @@ class TestWakeUp(MultichannelCase):
         self.assertFalse(notify.called)
         self.assertEqual([call[0] for call in logger.method_calls], ["info"])
         self.assertIn("runs at its next tick", logger.info.call_args.args[0])
+
+    def test_a_wake_up_refused_by_the_database_keeps_its_connection(self):
+        """The wake-up's statement failing on a working connection (a lock held too long):
+        rolled back, not tried again, the connection kept for the next wake-up."""
+        cron_wakeup.wait_until_sent()
+        connection = MagicMock(closed=0)
+        connection.cursor.return_value.__enter__.return_value.execute.side_effect = psycopg2.OperationalError(
+            "canceling statement due to lock timeout"
+        )
+        with (
+            patch.object(cron_wakeup, "kept_connection", return_value=connection) as connect,
+            patch.object(cron_wakeup, "forget_kept_connection") as forget,
+            patch.object(cron_wakeup, "_logger") as logger,
+        ):
+            self.assertFalse(cron_wakeup.wake_cron(self.env.cr.dbname, self.cron.id, self.env.uid))
+        self.assertEqual(connect.call_count, 1)
+        self.assertTrue(connection.rollback.called)
+        self.assertFalse(forget.called)
+        self.assertIn("runs at its next tick", logger.info.call_args.args[0])
+
+    def test_the_notifier_outlives_a_failure_of_its_own(self):
+        """A failure that is not the database's (a bug): logged, the thread goes on with the
+        next wake-ups instead of dying with them."""
+        cron_wakeup.wait_until_sent()
+        woken = []
+        with (
+            patch.object(cron_wakeup, "wake_cron", side_effect=[RuntimeError("bug"), False]) as wake,
+            patch.object(cron_wakeup, "_logger") as logger,
+        ):
+            cron_wakeup.wake_cron_soon(self.env.cr.dbname, self.cron.id, self.env.uid)
+            self.assertTrue(cron_wakeup.wait_until_sent(), "not left working forever")
+            cron_wakeup.wake_cron_soon(self.env.cr.dbname, self.cron.id, self.env.uid)
+            self.assertTrue(cron_wakeup.wait_until_sent())
+            woken = wake.call_count
+        self.assertEqual(woken, 2, "the same thread took the next wake-up")
+        self.assertEqual([call[0] for call in logger.method_calls], ["warning"])
 
     def test_notifications_share_one_connection(self):
         kept_connections.forget_kept_connection("postgres", autocommit=True)
