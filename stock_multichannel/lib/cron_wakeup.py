@@ -102,7 +102,7 @@ def wake_cron(dbname, cron_id, uid):
     by an update of the cron, a database being upgraded) leaves it to the cron's tick."""
     failure = None
     with _wake_lock:
-        for attempt in (1, 2):
+        for _attempt in range(2):
             connection = None
             try:
                 connection = kept_connection(dbname, purpose="wake")
@@ -116,11 +116,9 @@ def wake_cron(dbname, cron_id, uid):
                 if connection is not None and not connection.closed:
                     with suppress(psycopg2.Error):
                         connection.rollback()
-                if connection is not None and not connection.closed:
-                    break  # the statement failed, not the connection: kept for the next wake-up
+                    if not connection.closed:
+                        break  # the statement failed, not the connection: kept for the next wake-up
                 forget_kept_connection(dbname, purpose="wake")
-                if attempt == 2:
-                    break
     _logger.info("cron %s could not be woken; it runs at its next tick", cron_id, exc_info=failure)
     return False
 
@@ -145,9 +143,7 @@ def _start_notifier():
 def _notify_wanted_databases():
     global _working  # noqa: PLW0603 - the notifier thread's state, under _notify_wanted
     while True:
-        with _notify_wanted:
-            _working = False
-            _notify_wanted.notify_all()
+        with _notify_wanted:  # _working is False here: reset by the last batch's finally
             while not (_to_notify or _to_wake):
                 _notify_wanted.wait()
             databases, wake_ups = set(_to_notify), dict(_to_wake)
