@@ -183,8 +183,9 @@ class MultichannelChannel(models.Model):
         the others. A batch refused as a whole is searched by halves; with a listing that is
         still refused (a marketplace campaign, a product the channel crashes on) in it, the
         good listings would be sent over and over at every push, and wait for it."""
-        good = [pair for pair in to_send if not pair[0]._refused_for(kind)]
-        refused = [pair for pair in to_send if pair[0]._refused_for(kind)]
+        good, refused = [], []
+        for pair in to_send:
+            (refused if pair[0]._refused_for(kind) else good).append(pair)
 
         def spans(offset, count):
             return [(offset + start, offset + min(start + size, count)) for start in range(0, count, size)]

@@ -360,7 +360,10 @@ class MultichannelProductBinding(models.Model):
         once, and only what that kind needs. For prices, each product's sales tax."""
         taxes = self._product_taxes() if kind == "price" else {}
         return {
-            listing.id: ListingExtra(parent_id=listing.external_parent_id or "", tax=taxes.get(listing.product_id.id))
+            listing.id: ListingExtra(
+                parent_id=listing.external_parent_id or "",
+                tax=taxes.get(listing.product_id.id) if taxes else None,
+            )
             for listing in self
         }
 
@@ -512,13 +515,22 @@ class MultichannelProductBinding(models.Model):
         Returns the listings settled."""
         if sent_to is None:
             sent_to = {listing.id: listing.address_version for listing, _target in batch}
-        accepted, still_there = [], self._still_sent_there(kind, sent_to)
+        accepted, not_taken = [], []
         for listing, target in batch:
             result = results.get(listing.id)
             regular = regular_prices[listing.id] if regular_prices else None
             if result and result.ok:
                 accepted.append((listing.id, target, regular, sent_to[listing.id]))
-            elif listing.id in still_there:
+            else:
+                not_taken.append((listing, target, result, regular))
+        # the refused ones' address looked at here, the accepted ones' by the settle UPDATE itself
+        still_there = (
+            self._still_sent_there(kind, {listing.id: sent_to[listing.id] for listing, *_rest in not_taken})
+            if not_taken
+            else set()
+        )
+        for listing, target, result, regular in not_taken:
+            if listing.id in still_there:
                 message = (
                     translated(self.env, result.message)
                     if result

@@ -45,8 +45,10 @@ class MultichannelProductBinding(models.Model):
 
     def _extras(self, kind):
         extras = super()._extras(kind)
-        for channel in self.channel_id.filtered(lambda c: c.channel_type == "emag"):
-            listings = self.filtered(lambda b, channel=channel: b.channel_id == channel)
+        channels = self.channel_id
+        for channel in channels.filtered(lambda c: c.channel_type == "emag"):
+            # a push's batch is of one channel: no filtering then
+            listings = self if len(channels) == 1 else self.filtered(lambda b, channel=channel: b.channel_id == channel)
             created = listings.filtered("emag_create_offer")
             # each product's VAT: for its net prices, sent with a price (its tax read by the
             # core) or a new offer only
@@ -64,7 +66,7 @@ class MultichannelProductBinding(models.Model):
                 extras[listing.id] = EmagListingExtra(
                     parent_id=extras[listing.id].parent_id,
                     tax=extras[listing.id].tax,
-                    vat=vat.get(listing.product_id.id),
+                    vat=vat.get(listing.product_id.id) if vat else None,
                     new_offer=NewEmagOffer(
                         quantity=quantities[listing.id],
                         price=prices[listing.id],
