@@ -198,22 +198,24 @@ class MultichannelChannel(models.Model):
         process (see ``wake_cron_soon``): what Odoo's own operations queue for a channel
         in real time. Once per cron and transaction; nothing if it rolls back."""
         cron_id = self._cron_id(kind)
-        if not cron_id:
-            return
-        cr = self.env.cr
-        wanted = cr.postcommit.data.setdefault("multichannel.wake", set())
-        if cron_id not in wanted:
-            wanted.add(cron_id)
-            cr.postcommit.add(partial(wake_cron_soon, cr.dbname, cron_id, self.env.uid))
+        if cron_id:
+            cr = self.env.cr
+            self._once_after_commit(("wake", cron_id), partial(wake_cron_soon, cr.dbname, cron_id, self.env.uid))
 
     @api.model
     def _notify_cron_workers_after_commit(self):
         """Once per transaction, on a kept connection (Odoo's ``_notifydb`` opens a new one),
         from a thread of its own: the commit does not wait for it."""
+        self._once_after_commit(("notify",), partial(notify_cron_workers_soon, self.env.cr.dbname))
+
+    @api.model
+    def _once_after_commit(self, key, callback):
+        """Run ``callback`` after this transaction commits, once per ``key``."""
         cr = self.env.cr
-        if "multichannel.notify" not in cr.postcommit.data:
-            cr.postcommit.data["multichannel.notify"] = True
-            cr.postcommit.add(partial(notify_cron_workers_soon, cr.dbname))
+        done = cr.postcommit.data.setdefault("multichannel.after_commit", set())
+        if key not in done:
+            done.add(key)
+            cr.postcommit.add(callback)
 
     @api.model
     def _wake_at(self, kind, at):

@@ -62,11 +62,7 @@ class TestWakeUp(MultichannelCase):
             if getattr(func, "__name__", "") == "_notifydb"
             or (isinstance(func, partial) and func.func is cron_wakeup.notify_cron_workers_soon)
         ]
-        after_commit = [
-            func.args[1]
-            for func in cr.postcommit._funcs
-            if isinstance(func, partial) and func.func is cron_wakeup.wake_cron_soon
-        ]
+        after_commit = self._wake_ups_after_commit()
         cr.execute("SELECT binding_id FROM multichannel_sync_request WHERE kind = 'stock'")
         rows = [binding_id for (binding_id,) in cr.fetchall()]
         cr.execute("SELECT product_id FROM multichannel_stock_change")
@@ -357,7 +353,6 @@ class TestWakeUp(MultichannelCase):
         """A failure that is not the database's (a bug): logged, the thread goes on with the
         next wake-ups instead of dying with them."""
         cron_wakeup.wait_until_sent()
-        woken = []
         with (
             patch.object(cron_wakeup, "wake_cron", side_effect=[RuntimeError("bug"), False]) as wake,
             patch.object(cron_wakeup, "_logger") as logger,
